@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The project's whole test run (what `make test` and CI execute):
+#   1. bootstrap (installs/builds what is missing; seconds when warm)
+#   2. debug build with AddressSanitizer + UndefinedBehaviorSanitizer, and the format check
+#   3. C unit tests (ctest), then bounded fuzzing of the decoders
+#   4. pytest: emulator conformance, C clients against real peers, the real control plane, end to end
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+JOBS=${JOBS:-$(nproc)}
+step() { printf '\n==== %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
+
+step bootstrap
+bash scripts/bootstrap.sh
+
+step "debug build (ASan+UBSan)"
+cmake -S . -B build/debug -DCMAKE_BUILD_TYPE=Debug -DMGO_SANITIZE=ON >/dev/null
+cmake --build build/debug -j "$JOBS"
+
+step "format check"
+bash scripts/format.sh --check
+
+step "C unit tests"
+ctest --test-dir build/debug --output-on-failure -j "$JOBS" -L unit
+
+if [ -x scripts/fuzz.sh ]; then
+  step "bounded fuzzing"
+  bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+fi
+
+step "pytest"
+export MGO_BUILD_DIR="$ROOT/build/debug"
+# shellcheck disable=SC2086  # PYTEST_ARGS is a word list on purpose (e.g. "-k emulator -x")
+exec "$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider ${PYTEST_ARGS:-} test
