@@ -1,0 +1,1099 @@
+"""The project's test kubelet: runs the pods of a real local control plane as local processes.
+
+Started by test/cluster/up.sh:  python kubelet.py --kubeconfig ADMIN.kubeconfig --state-dir STATE_DIR
+Behaviour, layout and limits are documented in test/cluster/README.md. In short:
+  * registers Node `mgo-node` (Ready, InternalIP 127.0.0.1) and binds every unscheduled pod to it;
+  * each pod gets its own loopback IP from a /24 inside 127.1.0.0/16 (the /24 is claimed with flock, so several
+    control planes on one host never collide), stable per pod UID and never reused while the pod exists;
+  * containers run as processes in private mount+UTS namespaces (podinit.py) with /etc/hosts and every volume
+    bind-mounted; programs come from images.json;
+  * probes (tcpSocket, exec, httpGet), restarts with capped backoff, graceful deletion confirmed with a UID
+    precondition; PVCs are directories under STATE_DIR/pv/<ns>/<claim>/ that go away with the PVC;
+  * level-triggered: list+watch pods, PVCs and Services, relist on 410 or any stream error.
+Stdlib + PyYAML only.
+"""
+
+import argparse
+import base64
+import datetime
+import fcntl
+import fnmatch
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kubeapi import ApiError, KubeApi  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.environ.get("MGO_REPO") or os.path.dirname(os.path.dirname(HERE))
+ENV_PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "PYENV_ROOT", "PYENV_VERSION",
+                   "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "MEMGRAPH_BIN", "MGO_OPERATOR_BIN")
+IPBLOCK_DIR = "/tmp/mgo-kubelet-ipblocks"
+TICK = 0.1
+
+
+def log(msg):
+    ts = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+    print(f"{ts} {msg}", flush=True)
+
+
+def now_rfc3339():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pod_key(pod):
+    return f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+
+
+def pod_dir_name(pod):
+    return f"{pod['metadata']['namespace']}_{pod['metadata']['name']}"
+
+
+def process_state(pid):
+    """One-letter state from /proc/PID/stat ('R', 'S', 'T' stopped, 'Z' zombie ...) or None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+# ---------------------------------------------------------------------------------------------- informers
+class Informer(threading.Thread):
+    """list+watch of one collection; keeps cache {uid: obj}; calls on_change() after every change."""
+
+    def __init__(self, api, path, on_change, stop):
+        super().__init__(name=f"informer {path}", daemon=True)
+        self.api, self.path, self.on_change, self.stop = api, path, on_change, stop
+        self.lock = threading.Lock()
+        self.cache = {}
+        self.synced = threading.Event()
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.cache.values())
+
+    def run(self):
+        backoff = 0.2
+        while not self.stop.is_set():
+            try:
+                rv = self._list()
+                backoff = 0.2
+                self._watch(rv)
+            except ApiError as e:
+                log(f"{self.path}: {e}; relisting")
+            except (OSError, http.client.HTTPException, ValueError) as e:
+                log(f"{self.path}: stream error {e!r}; relisting in {backoff:.1f}s")
+                self.stop.wait(backoff)
+                backoff = min(backoff * 2, 2.0)
+
+    def _list(self):
+        lst = self.api.get(self.path)
+        fresh = {o["metadata"]["uid"]: o for o in lst.get("items") or []}
+        with self.lock:
+            self.cache = fresh
+        self.synced.set()
+        self.on_change()
+        return lst["metadata"]["resourceVersion"]
+
+    def _watch(self, rv):
+        for ev in self.api.watch(self.path, rv):
+            if self.stop.is_set():
+                return
+            kind, obj = ev.get("type"), ev.get("object") or {}
+            if kind == "ERROR":
+                log(f"{self.path}: watch ERROR {obj.get('code')} {obj.get('reason')}; relisting")
+                return
+            if kind == "BOOKMARK":
+                continue
+            uid = obj["metadata"]["uid"]
+            with self.lock:
+                if kind == "DELETED":
+                    self.cache.pop(uid, None)
+                else:
+                    self.cache[uid] = obj
+            self.on_change()
+
+
+# ------------------------------------------------------------------------------------------- IP allocation
+class IpAllocator:
+    """Claims one /24 of 127.1.0.0/16 for this kubelet (flock held for the kubelet's life)."""
+
+    def __init__(self):
+        os.makedirs(IPBLOCK_DIR, exist_ok=True)
+        blocks = list(range(256))
+        random.shuffle(blocks)
+        for b in blocks:
+            fd = os.open(f"{IPBLOCK_DIR}/{b}.lock", os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.fd, self.block = fd, b
+            break
+        else:
+            raise RuntimeError("no free /24 in 127.1.0.0/16")
+        self.lock = threading.Lock()
+        self.by_uid = {}
+        self.next = 1
+
+    def allocate(self, uid):
+        with self.lock:
+            if uid in self.by_uid:
+                return self.by_uid[uid]
+            used = set(self.by_uid.values())
+            for _ in range(254):
+                ip = f"127.1.{self.block}.{self.next}"
+                self.next = self.next % 254 + 1  # round robin: a freed address is reused as late as possible
+                if ip not in used:
+                    self.by_uid[uid] = ip
+                    return ip
+            raise RuntimeError("pod IP block exhausted")
+
+    def release(self, uid):
+        with self.lock:
+            self.by_uid.pop(uid, None)
+
+
+# --------------------------------------------------------------------------------------------- image table
+def expand_vars(text, extra):
+    def repl(m):
+        name, default = m.group(1), m.group(3)
+        val = extra.get(name, os.environ.get(name))
+        if val:
+            return val
+        return expand_vars(default, extra) if default is not None else ""
+
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-((?:[^{}]|\{[^{}]*\})*))?\}", repl, text)
+
+
+def load_image_table():
+    with open(os.path.join(HERE, "images.json"), encoding="utf-8") as f:
+        return json.load(f)["images"]
+
+
+def image_candidates(image):
+    names = [image]
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if image.startswith(prefix):
+            names.append(image[len(prefix):])
+    return names
+
+
+def image_tag(image):
+    image = image.split("@", 1)[0]
+    last = image.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else "latest"
+
+
+def k8s_expand(text, env):
+    """Kubernetes $(VAR) expansion; $$ escapes; unknown references stay as written."""
+    return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)",
+                  lambda m: "$" if m.group(0) == "$$" else env.get(m.group(1), m.group(0)), text)
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def parse_quantity(q):
+    q = str(q)
+    suffixes = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9,
+                "T": 10**12, "m": 0.001}
+    for s, mult in suffixes.items():
+        if q.endswith(s):
+            return float(q[: -len(s)]) * mult
+    return float(q)
+
+
+def write_file(path, data, mode):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, mode)
+
+
+class NotReadyYet(Exception):
+    """A dependency of the pod (PVC, secret, configMap) does not exist yet: retry later."""
+
+
+# ------------------------------------------------------------------------------------------------ container
+class Container:
+    def __init__(self, spec, init):
+        self.spec, self.init, self.name = spec, init, spec["name"]
+        self.proc = None
+        self.restart_count = 0
+        self.started_at = None          # RFC3339 of the current run
+        self.started_mono = 0.0
+        self.terminated = None          # state.terminated of the last finished run (current state when not running)
+        self.last_terminated = None     # lastState.terminated
+        self.next_start = 0.0
+        self.ready = False
+        self.started = False            # startup probe passed (or none)
+        self.probe = {}                 # kind -> dict(successes, failures, next_run)
+        self.waiting_reason = "ContainerCreating"
+        self.env = {}
+
+    @property
+    def running(self):
+        return self.proc is not None
+
+
+# ---------------------------------------------------------------------------------------------- pod worker
+class PodWorker(threading.Thread):
+    def __init__(self, kubelet, pod):
+        super().__init__(name=f"pod {pod_key(pod)}", daemon=True)
+        self.k = kubelet
+        self.pod = pod
+        self.uid = pod["metadata"]["uid"]
+        self.ns, self.name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        self.lock = threading.Lock()
+        self.vanished = False
+        self.ip = None
+        self.dir = os.path.join(kubelet.state_dir, "pods", pod_dir_name(pod))
+        self.vol_root = os.path.join(self.dir, "volumes", self.uid)
+        self.containers = [Container(c, False) for c in pod["spec"]["containers"]]
+        self.inits = [Container(c, True) for c in pod["spec"].get("initContainers") or []]
+        self.init_done = not self.inits
+        self.init_index = 0
+        self.volumes = None
+        self.phase = "Pending"
+        self.start_time = now_rfc3339()
+        self.cond_times = {}
+        self.last_status = None
+        self.finished = False
+        self.volume_error = ""
+        self.last_patch = 0.0
+
+    # -- inputs from the kubelet loop
+    def update(self, pod):
+        with self.lock:
+            self.pod = pod
+
+    def gone(self):
+        self.vanished = True
+
+    def current(self):
+        with self.lock:
+            return self.pod
+
+    # -- lifecycle
+    def run(self):
+        try:
+            self.ip = self.k.ips.allocate(self.uid)
+            os.makedirs(self.dir, exist_ok=True)
+            with open(os.path.join(self.dir, "uid"), "w", encoding="ascii") as f:
+                f.write(self.uid)
+            log(f"pod {self.ns}/{self.name} uid={self.uid} ip={self.ip}: starting")
+            self.k.wake()
+            self.loop()
+        except Exception:  # noqa: BLE001 - a worker must never take the kubelet down
+            log(f"pod {self.ns}/{self.name}: worker crashed:\n{traceback.format_exc()}")
+            self.kill_all(0)
+        finally:
+            self.cleanup()
+
+    def loop(self):
+        while True:
+            if self.vanished or self.k.stop.is_set():
+                self.kill_all(0 if self.vanished else 2)
+                return
+            pod = self.current()
+            if pod["metadata"].get("deletionTimestamp"):
+                self.terminate(pod)
+                return
+            if self.volumes is None:
+                self.prepare_volumes(pod)
+            elif self.phase not in ("Succeeded", "Failed"):
+                if not self.init_done:
+                    self.step_init(pod)
+                else:
+                    self.step_containers(pod)
+            self.report_status(pod)
+            self.k.stop.wait(TICK)
+
+    def prepare_volumes(self, pod):
+        try:
+            self.volumes = self.k.build_volumes(pod, self.vol_root)
+            self.volume_error = ""
+        except NotReadyYet as e:
+            self.volume_error = str(e)
+        except (ApiError, OSError) as e:
+            self.volume_error = str(e)
+            log(f"pod {self.ns}/{self.name}: volumes: {e}")
+
+    def step_init(self, pod):
+        c = self.inits[self.init_index]
+        if c.running:
+            rc = c.proc.poll()
+            if rc is None:
+                return
+            self.on_exit(c, rc)
+            if rc == 0:
+                self.init_index += 1
+                self.init_done = self.init_index == len(self.inits)
+                return
+            if pod["spec"].get("restartPolicy", "Always") == "Never":
+                self.phase = "Failed"
+                return
+            c.restart_count += 1
+            c.next_start = time.monotonic() + self.backoff(c)
+            c.waiting_reason = "CrashLoopBackOff"
+        elif time.monotonic() >= c.next_start:
+            self.start_container(c, pod)
+
+    def step_containers(self, pod):
+        policy = pod["spec"].get("restartPolicy", "Always")
+        for c in self.containers:
+            if c.running:
+                rc = c.proc.poll()
+                if rc is not None:
+                    self.on_exit(c, rc)
+                    if policy == "Always" or (policy == "OnFailure" and rc != 0):
+                        c.restart_count += 1
+                        c.next_start = time.monotonic() + self.backoff(c)
+                        c.waiting_reason = "CrashLoopBackOff"
+            elif c.terminated is None or (policy == "Always" or (policy == "OnFailure" and
+                                                                   c.terminated["exitCode"] != 0)):
+                if time.monotonic() >= c.next_start:
+                    self.start_container(c, pod)
+            if c.running:
+                self.run_probes(c, pod)
+        if policy != "Always" and all(not c.running and c.terminated is not None and
+                                      (policy == "Never" or c.terminated["exitCode"] == 0)
+                                      for c in self.containers):
+            self.phase = "Succeeded" if all(c.terminated["exitCode"] == 0 for c in self.containers) else "Failed"
+        elif any(c.running or c.terminated for c in self.containers):
+            self.phase = "Running"
+
+    def backoff(self, c):
+        ran = time.monotonic() - c.started_mono
+        if ran > 10:
+            return 0.5
+        return min(0.5 * 2 ** max(0, c.restart_count - 1), 5.0)
+
+    # -- processes
+    def start_container(self, c, pod):
+        c.ready = False
+        c.probe = {}
+        plan = self.k.plan_process(pod, c.spec, self.ip, self.volumes)
+        c.started_at = now_rfc3339()
+        c.started_mono = time.monotonic()
+        c.env = plan["env"] if plan else {}
+        if plan is None:  # no-op container (sysctl init)
+            c.proc = _DoneProcess(0)
+            log(f"pod {self.ns}/{self.name}: container {c.name}: sysctl no-op, exits 0")
+            return
+        spec_path = os.path.join(self.dir, f"{c.name}.spec.json")
+        with open(spec_path, "w", encoding="utf-8") as f:
+            json.dump(plan, f)
+        logf = open(os.path.join(self.dir, f"{c.name}.log"), "ab")
+        try:
+            logf.write(f"==== {c.started_at} start #{c.restart_count}: {plan['argv']}\n".encode())
+            logf.flush()
+            c.proc = subprocess.Popen(
+                ["unshare", "--mount", "--uts", "--propagation", "private", "--",
+                 sys.executable, os.path.join(HERE, "podinit.py"), spec_path],
+                stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            logf.close()
+        with open(os.path.join(self.dir, f"{c.name}.pid"), "w", encoding="ascii") as f:
+            f.write(str(c.proc.pid))
+        log(f"pod {self.ns}/{self.name}: container {c.name} started pid={c.proc.pid} argv={plan['argv']}")
+
+    def on_exit(self, c, rc):
+        finished = now_rfc3339()
+        term = {"exitCode": rc if rc >= 0 else 128 - rc, "reason": "Completed" if rc == 0 else "Error",
+                "startedAt": c.started_at, "finishedAt": finished,
+                "containerID": f"mgo://{self.uid}/{c.name}/{c.restart_count}"}
+        if rc < 0:
+            term["signal"] = -rc
+        c.terminated = c.last_terminated = term
+        c.proc = None
+        c.ready = False
+        c.started = False
+        try:
+            os.unlink(os.path.join(self.dir, f"{c.name}.pid"))
+        except FileNotFoundError:
+            pass
+        log(f"pod {self.ns}/{self.name}: container {c.name} exited rc={rc}")
+
+    def signal_all(self, sig):
+        for c in self.inits + self.containers:
+            if c.running and c.proc.pid > 0:
+                try:
+                    os.kill(c.proc.pid, sig)
+                except ProcessLookupError:
+                    pass
+
+    def reap_all(self):
+        for c in self.inits + self.containers:
+            if c.running:
+                rc = c.proc.poll()
+                if rc is not None:
+                    self.on_exit(c, rc)
+
+    def kill_all(self, grace):
+        self.signal_all(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while True:
+            self.reap_all()
+            if not any(c.running for c in self.inits + self.containers):
+                return
+            if time.monotonic() >= deadline:
+                self.signal_all(signal.SIGKILL)
+                for c in self.inits + self.containers:
+                    if c.running:
+                        c.proc.wait()
+                        self.on_exit(c, c.proc.returncode)
+                return
+            time.sleep(0.05)
+
+    def terminate(self, pod):
+        started = time.monotonic()
+        self.signal_all(signal.SIGTERM)
+        while True:
+            self.reap_all()
+            if not any(c.running for c in self.inits + self.containers) or self.vanished:
+                break
+            pod = self.current()
+            grace = pod["metadata"].get("deletionGracePeriodSeconds")
+            if grace is None:
+                grace = pod["spec"].get("terminationGracePeriodSeconds", 30)
+            if time.monotonic() - started >= grace:
+                break
+            time.sleep(0.05)
+        self.kill_all(0)
+        if not self.vanished:
+            self.k.confirm_delete(pod)
+        log(f"pod {self.ns}/{self.name} uid={self.uid}: terminated")
+
+    def cleanup(self):
+        self.kill_all(0)
+        self.finished = True
+        self.k.ips.release(self.uid)
+        shutil.rmtree(self.vol_root, ignore_errors=True)
+        self.k.wake()
+
+    # -- probes
+    def run_probes(self, c, pod):
+        now = time.monotonic()
+        spec = c.spec
+        if not c.started:
+            if "startupProbe" not in spec:
+                c.started = True
+            elif self.probe_due(c, "startup", spec["startupProbe"], now):
+                ok, done = self.probe_step(c, "startup", spec["startupProbe"], pod)
+                if ok:
+                    c.started = True
+                elif done:
+                    self.restart_container(c, pod, "startup probe failed")
+                return
+            if not c.started:
+                return
+        if "livenessProbe" in spec and self.probe_due(c, "liveness", spec["livenessProbe"], now):
+            ok, done = self.probe_step(c, "liveness", spec["livenessProbe"], pod)
+            if done and not ok:
+                self.restart_container(c, pod, "liveness probe failed")
+                return
+        if "readinessProbe" not in spec:
+            c.ready = True
+        elif self.probe_due(c, "readiness", spec["readinessProbe"], now):
+            ok, done = self.probe_step(c, "readiness", spec["readinessProbe"], pod)
+            if done:
+                c.ready = ok
+
+    def probe_due(self, c, kind, probe, now):
+        st = c.probe.setdefault(kind, {"successes": 0, "failures": 0,
+                                       "next": c.started_mono + probe.get("initialDelaySeconds", 0)})
+        if now < st["next"]:
+            return False
+        st["next"] = now + max(1, probe.get("periodSeconds", 10))
+        return True
+
+    def probe_step(self, c, kind, probe, pod):
+        """Run the probe once; return (last_result_ok, threshold_reached)."""
+        st = c.probe[kind]
+        ok = self.k.probe(probe, c, self.ip, pod)
+        if ok:
+            st["successes"] += 1
+            st["failures"] = 0
+            need = probe.get("successThreshold", 1)
+            return True, st["successes"] >= need
+        st["failures"] += 1
+        st["successes"] = 0
+        return False, st["failures"] >= probe.get("failureThreshold", 3)
+
+    def restart_container(self, c, pod, why):
+        log(f"pod {self.ns}/{self.name}: container {c.name}: {why}; restarting")
+        try:
+            os.kill(c.proc.pid, signal.SIGTERM)
+            os.kill(c.proc.pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+        try:
+            c.proc.wait(timeout=min(pod["spec"].get("terminationGracePeriodSeconds", 30), 10))
+        except subprocess.TimeoutExpired:
+            c.proc.kill()
+            c.proc.wait()
+        self.on_exit(c, c.proc.returncode)
+        if pod["spec"].get("restartPolicy", "Always") != "Never":
+            c.restart_count += 1
+            c.next_start = time.monotonic() + self.backoff(c)
+
+    # -- status
+    def container_status(self, c, image):
+        st = {"name": c.name, "image": image, "imageID": "", "ready": c.ready, "started": c.started,
+              "restartCount": c.restart_count, "lastState": {}}
+        if c.running:
+            st["state"] = {"running": {"startedAt": c.started_at}}
+            st["containerID"] = f"mgo://{self.uid}/{c.name}/{c.restart_count}"
+        elif c.terminated is not None and c.next_start <= time.monotonic() and (
+                c.init or self.phase in ("Succeeded", "Failed")):
+            st["state"] = {"terminated": c.terminated}
+            st["containerID"] = c.terminated["containerID"]
+        else:
+            st["state"] = {"waiting": {"reason": c.waiting_reason if c.terminated else "ContainerCreating"}}
+        if c.last_terminated is not None and c.restart_count > 0:
+            st["lastState"] = {"terminated": c.last_terminated}
+        return st
+
+    def condition(self, ctype, ok, existing):
+        status = "True" if ok else "False"
+        prev = self.cond_times.get(ctype)
+        if prev is None:
+            old = existing.get(ctype)
+            prev = (old["status"], old.get("lastTransitionTime") or now_rfc3339()) if old else (None, None)
+        if prev[0] != status:
+            prev = (status, now_rfc3339())
+        self.cond_times[ctype] = prev
+        return {"type": ctype, "status": status, "lastTransitionTime": prev[1]}
+
+    def report_status(self, pod):
+        existing = {c["type"]: c for c in pod.get("status", {}).get("conditions") or []}
+        images = {c["name"]: c["image"] for c in pod["spec"]["containers"] + (pod["spec"].get("initContainers") or [])}
+        cstatuses = [self.container_status(c, images[c.name]) for c in self.containers]
+        istatuses = [self.container_status(c, images[c.name]) for c in self.inits]
+        containers_ready = self.init_done and all(c.ready for c in self.containers)
+        gates_ok = all(existing.get(g["conditionType"], {}).get("status") == "True"
+                       for g in pod["spec"].get("readinessGates") or [])
+        conds = [self.condition("PodScheduled", True, existing),
+                 self.condition("PodReadyToStartContainers", self.volumes is not None, existing),
+                 self.condition("Initialized", self.init_done, existing),
+                 self.condition("ContainersReady", containers_ready and self.phase == "Running", existing),
+                 self.condition("Ready", containers_ready and gates_ok and self.phase == "Running", existing)]
+        for g in pod["spec"].get("readinessGates") or []:
+            if g["conditionType"] in existing:
+                conds.append(existing[g["conditionType"]])
+        status = {"phase": self.phase, "hostIP": "127.0.0.1", "hostIPs": [{"ip": "127.0.0.1"}],
+                  "podIP": self.ip, "podIPs": [{"ip": self.ip}], "startTime": self.start_time,
+                  "conditions": conds, "containerStatuses": cstatuses}
+        if istatuses:
+            status["initContainerStatuses"] = istatuses
+        if self.volume_error:
+            status["message"] = self.volume_error
+        observed = pod.get("status", {})
+        drift = observed.get("podIP") != self.ip or observed.get("phase") != self.phase
+        # Re-send an unchanged status only when the object drifted and our last write is old enough to have
+        # come back through the watch (covers writes lost to an apiserver restart).
+        if status == self.last_status and not (drift and time.monotonic() - self.last_patch > 2.0):
+            return
+        try:
+            self.k.api.merge_patch(
+                f"/api/v1/namespaces/{self.ns}/pods/{self.name}/status",
+                {"metadata": {"uid": self.uid}, "status": status})
+            self.last_status = status
+            self.last_patch = time.monotonic()
+        except ApiError as e:
+            if e.status == 404:
+                self.vanished = True
+            elif e.status != 409:
+                log(f"pod {self.ns}/{self.name}: status patch failed: {e}")
+        except (OSError, http.client.HTTPException) as e:
+            log(f"pod {self.ns}/{self.name}: status patch failed: {e!r}")
+
+
+class _DoneProcess:
+    """Stands in for a Popen of a container that is not run (sysctl no-op): already exited."""
+
+    def __init__(self, rc):
+        self.returncode = rc
+        self.pid = -1
+
+    def poll(self):
+        return self.returncode
+
+    def wait(self, timeout=None):
+        return self.returncode
+
+    def kill(self):
+        pass
+
+
+# --------------------------------------------------------------------------------------------- the kubelet
+class Kubelet:
+    def __init__(self, api, state_dir, node_name):
+        self.api, self.state_dir, self.node = api, state_dir, node_name
+        self.stop = threading.Event()
+        self.changed = threading.Event()
+        self.ips = IpAllocator()
+        self.images = load_image_table()
+        self.workers = {}
+        self.done_uids = set()
+        self.bind_attempts = {}
+        self.bound_pvcs = set()
+        self.hosts_path = os.path.join(state_dir, "hosts")
+        self.hosts_content = None
+        with open(self.hosts_path, "a", encoding="utf-8"):
+            pass
+        self.api_port = api.port
+        self.pods = Informer(api, "/api/v1/pods", self.wake, self.stop)
+        self.pvcs = Informer(api, "/api/v1/persistentvolumeclaims", self.wake, self.stop)
+        self.services = Informer(api, "/api/v1/services", self.wake, self.stop)
+        self.last_node_sync = 0.0
+        log(f"kubelet: node {node_name}, pod IPs 127.1.{self.ips.block}.0/24, state {state_dir}")
+
+    def wake(self):
+        self.changed.set()
+
+    # -- node
+    def sync_node(self):
+        labels = {"kubernetes.io/hostname": self.node, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
+        self.api.call("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node",
+                                                "metadata": {"name": self.node, "labels": labels}}, ok=(409,))
+        self.api.merge_patch(f"/api/v1/nodes/{self.node}", {"spec": {"taints": None}})
+        t = now_rfc3339()
+        cap = {"cpu": str(os.cpu_count() or 2), "memory": "16Gi", "pods": "250", "ephemeral-storage": "100Gi"}
+        conds = [{"type": ty, "status": st, "reason": r, "message": r, "lastHeartbeatTime": t,
+                  "lastTransitionTime": self.node_started}
+                 for ty, st, r in (("Ready", "True", "KubeletReady"), ("MemoryPressure", "False", "Ok"),
+                                   ("DiskPressure", "False", "Ok"), ("PIDPressure", "False", "Ok"))]
+        self.api.merge_patch(f"/api/v1/nodes/{self.node}/status", {"status": {
+            "conditions": conds, "capacity": cap, "allocatable": cap,
+            "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}, {"type": "Hostname", "address": self.node}],
+            "nodeInfo": {"kubeletVersion": "v1.33.13-mgo-test", "kubeProxyVersion": "", "operatingSystem": "linux",
+                         "architecture": "amd64", "containerRuntimeVersion": "mgo-process://1",
+                         "kernelVersion": os.uname().release, "osImage": "local processes", "machineID": "",
+                         "systemUUID": "", "bootID": ""},
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 0}}}})
+
+    # -- main loop
+    def run(self):
+        self.node_started = now_rfc3339()
+        for inf in (self.pods, self.pvcs, self.services):
+            inf.start()
+        while not self.stop.is_set():
+            self.changed.wait(1.0)
+            self.changed.clear()
+            try:
+                self.reconcile()
+            except (ApiError, OSError, http.client.HTTPException) as e:
+                log(f"kubelet: reconcile: {e!r}")
+            except Exception:  # noqa: BLE001
+                log(f"kubelet: reconcile crashed:\n{traceback.format_exc()}")
+        self.shutdown()
+
+    def reconcile(self):
+        if time.monotonic() - self.last_node_sync > 30:
+            self.sync_node()
+            self.last_node_sync = time.monotonic()
+        if not self.pods.synced.is_set():
+            return
+        pods = {p["metadata"]["uid"]: p for p in self.pods.snapshot()}
+        for uid, pod in pods.items():
+            spec, meta = pod["spec"], pod["metadata"]
+            if not spec.get("nodeName"):
+                if not meta.get("deletionTimestamp"):
+                    self.bind(pod)
+                continue
+            if spec["nodeName"] != self.node:
+                continue
+            w = self.workers.get(uid)
+            if w is None:
+                if uid in self.done_uids or pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
+                    continue
+                w = self.workers[uid] = PodWorker(self, pod)
+                w.start()
+            else:
+                w.update(pod)
+        for uid, w in list(self.workers.items()):
+            if uid not in pods:
+                w.gone()
+            if w.finished:
+                del self.workers[uid]
+                self.done_uids.add(uid)
+        self.done_uids &= set(pods)
+        self.sync_pvcs()
+        self.write_hosts(pods)
+
+    def bind(self, pod):
+        uid = pod["metadata"]["uid"]
+        if time.monotonic() - self.bind_attempts.get(uid, 0) < 1.0:
+            return
+        self.bind_attempts[uid] = time.monotonic()
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        body = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": name, "uid": uid},
+                "target": {"apiVersion": "v1", "kind": "Node", "name": self.node}}
+        try:
+            self.api.call("POST", f"/api/v1/namespaces/{ns}/pods/{name}/binding", body, ok=(404, 409))
+            log(f"bound {ns}/{name} uid={uid} to {self.node}")
+        except ApiError as e:
+            log(f"bind {ns}/{name}: {e}")
+
+    def confirm_delete(self, pod):
+        m = pod["metadata"]
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0,
+                "preconditions": {"uid": m["uid"]}}
+        for _ in range(100):  # the apiserver may be restarting: retry for ~20 s
+            try:
+                self.api.call("DELETE", f"/api/v1/namespaces/{m['namespace']}/pods/{m['name']}", body,
+                              ok=(404, 409))
+                return
+            except (OSError, http.client.HTTPException, ApiError) as e:
+                log(f"confirm delete {m['namespace']}/{m['name']}: {e!r}")
+                if self.stop.wait(0.2):
+                    return
+
+    # -- PVCs: directories under STATE_DIR/pv/<ns>/<name>, marked with the PVC UID in <name>.uid
+    def pvc_dir(self, ns, name):
+        return os.path.join(self.state_dir, "pv", ns, name)
+
+    def sync_pvcs(self):
+        if not self.pvcs.synced.is_set():
+            return
+        live = {}
+        for pvc in self.pvcs.snapshot():
+            m = pvc["metadata"]
+            live[(m["namespace"], m["name"])] = m["uid"]
+            if pvc.get("status", {}).get("phase") != "Bound" and m["uid"] not in self.bound_pvcs \
+                    and not m.get("deletionTimestamp"):
+                self.mark_bound(pvc)
+        root = os.path.join(self.state_dir, "pv")
+        for ns in os.listdir(root) if os.path.isdir(root) else []:
+            for entry in os.listdir(os.path.join(root, ns)):
+                if not entry.endswith(".uid"):
+                    continue
+                name = entry[:-4]
+                with open(os.path.join(root, ns, entry), encoding="ascii") as f:
+                    uid = f.read().strip()
+                if live.get((ns, name)) != uid:
+                    log(f"PVC {ns}/{name} uid={uid} is gone: removing its directory")
+                    shutil.rmtree(self.pvc_dir(ns, name), ignore_errors=True)
+                    os.unlink(os.path.join(root, ns, entry))
+
+    def mark_bound(self, pvc):
+        m = pvc["metadata"]
+        storage = (pvc["spec"].get("resources", {}).get("requests") or {}).get("storage", "1Gi")
+        try:
+            self.api.merge_patch(f"/api/v1/namespaces/{m['namespace']}/persistentvolumeclaims/{m['name']}/status",
+                                 {"metadata": {"uid": m["uid"]}, "status": {
+                                     "phase": "Bound", "accessModes": pvc["spec"].get("accessModes") or [],
+                                     "capacity": {"storage": storage}}})
+            self.bound_pvcs.add(m["uid"])
+        except ApiError as e:
+            log(f"PVC {m['namespace']}/{m['name']}: marking Bound failed: {e}")
+
+    def pvc_path(self, ns, claim):
+        for pvc in self.pvcs.snapshot():
+            m = pvc["metadata"]
+            if m["namespace"] == ns and m["name"] == claim and not m.get("deletionTimestamp"):
+                path = self.pvc_dir(ns, claim)
+                os.makedirs(path, exist_ok=True)
+                with open(path + ".uid", "w", encoding="ascii") as f:
+                    f.write(m["uid"])
+                return path
+        raise NotReadyYet(f"waiting for PersistentVolumeClaim {ns}/{claim}")
+
+    # -- /etc/hosts of every pod
+    def write_hosts(self, pods):
+        lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback",
+                 "127.0.0.1\tkubernetes kubernetes.default kubernetes.default.svc kubernetes.default.svc.cluster.local"]
+        ready_by_ns = {}
+        for uid, w in sorted(self.workers.items(), key=lambda kv: pod_key(kv[1].current())):
+            pod = pods.get(uid)
+            if pod is None or w.ip is None or w.finished:
+                continue
+            ns, spec = pod["metadata"]["namespace"], pod["spec"]
+            host, sub = spec.get("hostname") or pod["metadata"]["name"], spec.get("subdomain")
+            if sub:
+                fq = f"{host}.{sub}.{ns}"
+                lines.append(f"{w.ip}\t{fq}.svc.cluster.local {fq}.svc {fq}")
+            conds = {c["type"]: c["status"] for c in pod.get("status", {}).get("conditions") or []}
+            if conds.get("Ready") == "True" and not pod["metadata"].get("deletionTimestamp"):
+                ready_by_ns.setdefault(ns, []).append((pod, w.ip))
+        for svc in sorted(self.services.snapshot(), key=lambda s: (s["metadata"]["namespace"], s["metadata"]["name"])):
+            ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
+            sel = svc["spec"].get("selector")
+            if not sel:
+                continue
+            for pod, ip in ready_by_ns.get(ns, []):
+                labels = pod["metadata"].get("labels") or {}
+                if all(labels.get(k) == v for k, v in sel.items()):
+                    lines.append(f"{ip}\t{name}.{ns}.svc.cluster.local {name}.{ns}.svc {name}.{ns}")
+                    break
+        content = "\n".join(lines) + "\n"
+        if content == self.hosts_content:
+            return
+        # In place (never rename): every pod has this inode bind-mounted at /etc/hosts.
+        with open(self.hosts_path, "r+", encoding="utf-8") as f:
+            f.write(content)
+            f.truncate()
+        self.hosts_content = content
+
+    # -- volumes
+    def build_volumes(self, pod, root):
+        """Return {volume name: host path} for the pod, materializing secret/configMap/projected content."""
+        ns = pod["metadata"]["namespace"]
+        out = {}
+        for v in pod["spec"].get("volumes") or []:
+            name = v["name"]
+            path = os.path.join(root, name)
+            if "persistentVolumeClaim" in v:
+                out[name] = self.pvc_path(ns, v["persistentVolumeClaim"]["claimName"])
+            elif "hostPath" in v:
+                out[name] = v["hostPath"]["path"]
+                if v["hostPath"].get("type") == "DirectoryOrCreate":
+                    os.makedirs(out[name], exist_ok=True)
+            elif "secret" in v:
+                self.materialize(path, self.source_files(ns, "secret", v["secret"], pod), v["secret"])
+                out[name] = path
+            elif "configMap" in v:
+                self.materialize(path, self.source_files(ns, "configMap", v["configMap"], pod), v["configMap"])
+                out[name] = path
+            elif "downwardAPI" in v:
+                self.materialize(path, self.downward_files(v["downwardAPI"], pod), v["downwardAPI"])
+                out[name] = path
+            elif "projected" in v:
+                files = {}
+                for src in v["projected"].get("sources") or []:
+                    files.update(self.projected_files(ns, src, pod))
+                self.materialize(path, files, v["projected"])
+                out[name] = path
+            else:  # emptyDir and anything unknown: a per-pod directory removed with the pod
+                os.makedirs(path, exist_ok=True)
+                out[name] = path
+        return out
+
+    @staticmethod
+    def materialize(path, files, vol):
+        os.makedirs(path, exist_ok=True)
+        mode = vol.get("defaultMode", 0o644)
+        for rel, (data, fmode) in files.items():
+            write_file(os.path.join(path, rel), data, fmode if fmode is not None else mode)
+
+    def fetch(self, ns, kind, name, optional):
+        plural = "secrets" if kind == "secret" else "configmaps"
+        status, obj = self.api.request("GET", f"/api/v1/namespaces/{ns}/{plural}/{name}")
+        if status == 404:
+            if optional:
+                return {}
+            raise NotReadyYet(f"waiting for {kind} {ns}/{name}")
+        if status >= 400:
+            raise ApiError(status, obj, "GET", name)
+        if kind == "secret":
+            return {k: base64.b64decode(v) for k, v in (obj.get("data") or {}).items()}
+        data = {k: v.encode() for k, v in (obj.get("data") or {}).items()}
+        data.update({k: base64.b64decode(v) for k, v in (obj.get("binaryData") or {}).items()})
+        return data
+
+    def source_files(self, ns, kind, src, pod):
+        name = src.get("secretName") or src.get("name")
+        data = self.fetch(ns, kind, name, src.get("optional", False))
+        items = src.get("items")
+        if not items:
+            return {k: (v, None) for k, v in data.items()}
+        return {i["path"]: (data[i["key"]], i.get("mode")) for i in items if i["key"] in data}
+
+    def downward_files(self, src, pod):
+        files = {}
+        for item in src.get("items") or []:
+            if "fieldRef" in item:
+                files[item["path"]] = (self.field_value(item["fieldRef"]["fieldPath"], pod, "").encode(),
+                                       item.get("mode"))
+        return files
+
+    def projected_files(self, ns, src, pod):
+        if "serviceAccountToken" in src:
+            sat = src["serviceAccountToken"]
+            sa = pod["spec"].get("serviceAccountName") or "default"
+            req = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {
+                "audiences": [sat["audience"]] if sat.get("audience") else None,
+                "expirationSeconds": max(sat.get("expirationSeconds", 3607), 3600),
+                "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": pod["metadata"]["name"],
+                                   "uid": pod["metadata"]["uid"]}}}
+            if req["spec"]["audiences"] is None:
+                del req["spec"]["audiences"]
+            out = self.api.call("POST", f"/api/v1/namespaces/{ns}/serviceaccounts/{sa}/token", req)
+            return {sat["path"]: (out["status"]["token"].encode(), None)}
+        for kind in ("configMap", "secret"):
+            if kind in src:
+                return self.source_files(ns, kind, src[kind], pod)
+        if "downwardAPI" in src:
+            return self.downward_files(src["downwardAPI"], pod)
+        return {}
+
+    # -- env and argv
+    @staticmethod
+    def field_value(path, pod, ip):
+        m = pod["metadata"]
+        if path.startswith("metadata.labels["):
+            return (m.get("labels") or {}).get(path[len("metadata.labels['"):-2], "")
+        if path.startswith("metadata.annotations["):
+            return (m.get("annotations") or {}).get(path[len("metadata.annotations['"):-2], "")
+        if path == "metadata.labels":
+            return "\n".join(f'{k}="{v}"' for k, v in sorted((m.get("labels") or {}).items()))
+        if path == "metadata.annotations":
+            return "\n".join(f'{k}="{v}"' for k, v in sorted((m.get("annotations") or {}).items()))
+        return {"metadata.name": m["name"], "metadata.namespace": m["namespace"], "metadata.uid": m["uid"],
+                "status.podIP": ip, "status.podIPs": ip, "status.hostIP": "127.0.0.1",
+                "status.hostIPs": "127.0.0.1", "spec.nodeName": pod["spec"].get("nodeName", ""),
+                "spec.serviceAccountName": pod["spec"].get("serviceAccountName", "")}.get(path, "")
+
+    def container_env(self, pod, cspec, ip):
+        ns = pod["metadata"]["namespace"]
+        env = {k: os.environ[k] for k in ENV_PASSTHROUGH if k in os.environ}
+        env.update({"HOSTNAME": pod["spec"].get("hostname") or pod["metadata"]["name"], "POD_IP": ip,
+                    "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(self.api_port),
+                    "KUBERNETES_SERVICE_PORT_HTTPS": str(self.api_port)})
+        for ef in cspec.get("envFrom") or []:
+            kind = "secret" if "secretRef" in ef else "configMap"
+            ref = ef.get("secretRef") or ef.get("configMapRef")
+            for k, v in self.fetch(ns, kind, ref["name"], ref.get("optional", False)).items():
+                env[ef.get("prefix", "") + k] = v.decode(errors="replace")
+        for e in cspec.get("env") or []:
+            env[e["name"]] = self.env_value(e, pod, cspec, ip, env)
+        return env
+
+    def env_value(self, e, pod, cspec, ip, env):
+        if "valueFrom" not in e:
+            return k8s_expand(e.get("value", ""), env)
+        vf, ns = e["valueFrom"], pod["metadata"]["namespace"]
+        if "fieldRef" in vf:
+            return self.field_value(vf["fieldRef"]["fieldPath"], pod, ip)
+        for key, kind in (("secretKeyRef", "secret"), ("configMapKeyRef", "configMap")):
+            if key in vf:
+                ref = vf[key]
+                data = self.fetch(ns, kind, ref["name"], ref.get("optional", False))
+                if ref["key"] not in data and not ref.get("optional", False):
+                    raise NotReadyYet(f"waiting for key {ref['key']} in {kind} {ns}/{ref['name']}")
+                return data.get(ref["key"], b"").decode(errors="replace")
+        if "resourceFieldRef" in vf:
+            rf = vf["resourceFieldRef"]
+            section, _, res = rf["resource"].partition(".")
+            val = ((cspec.get("resources") or {}).get(section) or {}).get(res)
+            if val is None:
+                return str(os.cpu_count() or 2) if res == "cpu" else str(16 * 2**30)
+            divisor = parse_quantity(rf.get("divisor", "1"))
+            return str(int(-(-parse_quantity(val) // divisor)))
+        return ""
+
+    def plan_process(self, pod, cspec, ip, volumes):
+        """Return the podinit spec (argv, env, mounts, cwd, hostname), or None for a no-op container."""
+        image = cspec.get("image", "")
+        entry = next((e for e in self.images
+                      if any(fnmatch.fnmatchcase(n, g) for n in image_candidates(image) for g in e["match"])), {})
+        env = self.container_env(pod, cspec, ip)
+        command = [k8s_expand(a, env) for a in cspec.get("command") or []]
+        args = [k8s_expand(a, env) for a in cspec.get("args") or []]
+        word = entry.get("noop_if_command_contains")
+        if word and any(word in a for a in command + args):
+            return None
+        if entry.get("program"):
+            extra = {"MGO_REPO": REPO, "PYTHON": sys.executable}
+            argv = [expand_vars(p, extra) for p in entry["program"]] + command[1:] + args
+        else:
+            argv = command + args
+        if not argv:
+            argv = ["/bin/false"]
+        if entry.get("memgraph"):
+            if not any(a.startswith("--bolt-address") for a in argv):
+                argv.append(f"--bolt-address={ip}")
+            env["MGO_EMULATE_VERSION"] = image_tag(image)
+        env["MGO_KUBELET_STATE_DIR"] = self.state_dir
+        env["MGO_POD_UID"] = pod["metadata"]["uid"]
+        mounts = [[self.hosts_path, "/etc/hosts", False]]
+        for vm in sorted(cspec.get("volumeMounts") or [], key=lambda m: m["mountPath"].count("/")):
+            src = volumes.get(vm["name"])
+            if src is None:
+                continue
+            if vm.get("subPath"):
+                src = os.path.join(src, vm["subPath"])
+                if not os.path.exists(src):
+                    os.makedirs(src, exist_ok=True)
+            mounts.append([src, vm["mountPath"], bool(vm.get("readOnly"))])
+        return {"argv": argv, "env": env, "mounts": mounts, "cwd": cspec.get("workingDir") or "/",
+                "hostname": pod["spec"].get("hostname") or pod["metadata"]["name"]}
+
+    # -- probes
+    def probe(self, probe, c, ip, pod):
+        pid = c.proc.pid if c.proc else -1
+        if pid <= 0 or process_state(pid) in (None, "T", "t", "Z"):
+            return False  # a frozen (SIGSTOP) process never passes a probe: it models a hung container
+        timeout = max(1, probe.get("timeoutSeconds", 1))
+        try:
+            if "tcpSocket" in probe:
+                port = self.resolve_port(probe["tcpSocket"]["port"], c.spec)
+                with socket.create_connection((probe["tcpSocket"].get("host") or ip, port), timeout=timeout):
+                    return True
+            if "httpGet" in probe:
+                hg = probe["httpGet"]
+                conn = http.client.HTTPConnection(hg.get("host") or ip, self.resolve_port(hg["port"], c.spec),
+                                                  timeout=timeout)
+                try:
+                    conn.request("GET", hg.get("path", "/"))
+                    return 200 <= conn.getresponse().status < 400
+                finally:
+                    conn.close()
+            if "exec" in probe:
+                env = c.env
+                r = subprocess.run(["nsenter", "-t", str(pid), "-m", "-u", "--"] + probe["exec"]["command"],
+                                   env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, timeout=timeout, check=False)
+                return r.returncode == 0
+            if "grpc" in probe:
+                with socket.create_connection((ip, probe["grpc"]["port"]), timeout=timeout):
+                    return True
+        except (OSError, subprocess.TimeoutExpired, http.client.HTTPException, NotReadyYet, ApiError):
+            return False
+        return False
+
+    @staticmethod
+    def resolve_port(port, cspec):
+        if isinstance(port, int) or str(port).isdigit():
+            return int(port)
+        for p in cspec.get("ports") or []:
+            if p.get("name") == port:
+                return p["containerPort"]
+        raise OSError(f"unknown named port {port}")
+
+    def shutdown(self):
+        log("kubelet: stopping; terminating pod processes")
+        for w in list(self.workers.values()):
+            if w.ident is not None:
+                w.join(timeout=10)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kubeconfig", required=True)
+    ap.add_argument("--state-dir", required=True)
+    ap.add_argument("--node-name", default=os.environ.get("MGO_NODE_NAME", "mgo-node"))
+    args = ap.parse_args()
+    api = KubeApi.from_kubeconfig(args.kubeconfig, timeout=15)
+    k = Kubelet(api, os.path.abspath(args.state_dir), args.node_name)
+    signal.signal(signal.SIGTERM, lambda *_: (k.stop.set(), k.wake()))
+    signal.signal(signal.SIGINT, lambda *_: (k.stop.set(), k.wake()))
+    k.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Start a real local Kubernetes control plane plus the test kubelet, everything on 127.0.0.0/8:
+#   test/cluster/up.sh [STATE_DIR]        (default: a fresh mktemp dir under /tmp)
+# Writes STATE_DIR/{admin.kubeconfig,operator.kubeconfig,env,timings.json,cluster.env}, logs in STATE_DIR/log/,
+# PIDs in STATE_DIR/*.pid. Prints the timings, and the state dir as the LAST stdout line.
+# Stop with test/cluster/down.sh STATE_DIR. See test/cluster/README.md.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/lib.sh"
+
+D=${1:-$(mktemp -d /tmp/mgo-cp.XXXXXX)}
+mkdir -p "$D"
+D=$(cd "$D" && pwd)
+mkdir -p "$D/log" "$D/pki" "$D/pods" "$D/pv" "$D/etcd-data"
+T0=$(now_ms)
+
+for b in "$ETCD_BIN" "$K8S_BIN_DIR/kube-apiserver" "$K8S_BIN_DIR/kube-controller-manager" "$KUBECTL"; do
+  [ -x "$b" ] || { echo "missing binary $b (run scripts/bootstrap.sh)" >&2; exit 1; }
+done
+
+fail() {
+  echo "up.sh: $*" >&2
+  log_tail "$D" 40
+  bash "$HERE/down.sh" "$D" >&2 || true
+  exit 1
+}
+
+# ---- ports: ask the kernel for free loopback ports (held open together so they are distinct)
+read -r ETCD_PORT ETCD_PEER_PORT API_PORT KCM_PORT < <("$MGO_PYTHON" -c '
+import socket
+ss = [socket.socket() for _ in range(4)]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+cat >"$D/cluster.env" <<ENV
+ETCD_PORT=$ETCD_PORT
+ETCD_PEER_PORT=$ETCD_PEER_PORT
+API_PORT=$API_PORT
+KCM_PORT=$KCM_PORT
+ENV
+
+# ---- PKI: our own CA, an apiserver serving cert (SANs 127.0.0.1, localhost), the service-account key, tokens
+bash "$HERE/pki.sh" "$D/pki" >"$D/log/pki.log" 2>&1 || fail "PKI generation failed"
+ADMIN_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+echo "$ADMIN_TOKEN,mgo-admin,mgo-admin-uid,system:masters" >"$D/pki/tokens.csv"
+chmod 600 "$D/pki/tokens.csv"
+
+# ---- etcd
+ETCD_URL=http://127.0.0.1:$ETCD_PORT
+setsid "$ETCD_BIN" --data-dir="$D/etcd-data" \
+  --listen-client-urls="$ETCD_URL" --advertise-client-urls="$ETCD_URL" \
+  --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster="default=http://127.0.0.1:$ETCD_PEER_PORT" \
+  --unsafe-no-fsync --log-level=warn --quota-backend-bytes=2147483648 \
+  </dev/null >"$D/log/etcd.log" 2>&1 &
+echo $! >"$D/etcd.pid"
+wait_until 30 "etcd /health" curl -sf --max-time 2 "$ETCD_URL/health" || fail "etcd did not become healthy"
+T_ETCD=$(now_ms)
+
+# ---- kube-apiserver (flags live in apiserver.sh so tests can restart it identically)
+bash "$HERE/apiserver.sh" start "$D" || fail "kube-apiserver did not become ready"
+T_API=$(now_ms)
+SERVER=https://127.0.0.1:$API_PORT
+
+write_kubeconfig() { # FILE USER TOKEN
+  cat >"$1" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: mgo-local
+  cluster:
+    server: $SERVER
+    certificate-authority-data: $(base64 -w0 "$D/pki/ca.crt")
+users:
+- name: $2
+  user:
+    token: $3
+contexts:
+- name: mgo-local
+  context:
+    cluster: mgo-local
+    user: $2
+current-context: mgo-local
+KC
+  chmod 600 "$1"
+}
+write_kubeconfig "$D/admin.kubeconfig" mgo-admin "$ADMIN_TOKEN"
+K() { "$KUBECTL" --kubeconfig="$D/admin.kubeconfig" "$@"; }
+
+# ---- kube-controller-manager (explicit controllers; no node-lifecycle, no pod-garbage-collector)
+setsid "$K8S_BIN_DIR/kube-controller-manager" --kubeconfig="$D/admin.kubeconfig" \
+  --controllers=statefulset-controller,garbage-collector-controller,serviceaccount-controller,namespace-controller,persistentvolumeclaim-protection-controller,disruption-controller,endpoints-controller,endpointslice-controller,root-ca-certificate-publisher-controller \
+  --root-ca-file="$D/pki/ca.crt" \
+  --leader-elect=false --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$D/pki/kcm" \
+  --v="${MGO_KCM_V:-1}" \
+  </dev/null >"$D/log/kube-controller-manager.log" 2>&1 &
+echo $! >"$D/kube-controller-manager.pid"
+wait_until 60 "kube-controller-manager /healthz" \
+  curl -skf --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz" || fail "kube-controller-manager not healthy"
+# The serviceaccount controller is what lets pods be admitted: wait for it to create `default/default`.
+wait_until 60 "ServiceAccount default/default" K get serviceaccount default -n default ||
+  fail "serviceaccount controller did not create default/default"
+T_KCM=$(now_ms)
+
+# ---- the operator's real ServiceAccount, least-privilege RBAC, and a long-lived token (TokenRequest API)
+K apply -k "$MGO_REPO/config/rbac" >"$D/log/rbac.log" 2>&1 || fail "applying config/rbac failed"
+OP_TOKEN=$(K create token memgraph-operator -n memgraph-operator-system --duration=8760h) ||
+  fail "TokenRequest for memgraph-operator failed"
+write_kubeconfig "$D/operator.kubeconfig" memgraph-operator "$OP_TOKEN"
+
+# ---- the test kubelet
+MGO_REPO="$MGO_REPO" setsid "$MGO_PYTHON" "$HERE/kubelet.py" --kubeconfig "$D/admin.kubeconfig" --state-dir "$D" \
+  </dev/null >>"$D/log/kubelet.log" 2>&1 &
+echo $! >"$D/kubelet.pid"
+node_ready() {
+  [ "$(K get node "${MGO_NODE_NAME:-mgo-node}" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]
+}
+wait_until 30 "test kubelet Node Ready" node_ready || fail "test kubelet did not register a Ready node"
+T_END=$(now_ms)
+
+cat >"$D/env" <<ENV
+export KUBECONFIG=$D/admin.kubeconfig
+export MGO_OPERATOR_KUBECONFIG=$D/operator.kubeconfig
+export MGO_API_SERVER=$SERVER
+export MGO_CONTROL_PLANE_DIR=$D
+export MGO_ETCD_URL=$ETCD_URL
+ENV
+
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1000 }'; }
+cat >"$D/timings.json" <<JSON
+{"etcd_ready_s": $(secs "$T0" "$T_ETCD"), "api_ready_s": $(secs "$T0" "$T_API"), "apiserver_start_s": $(secs "$T_ETCD" "$T_API"), "controller_manager_ready_s": $(secs "$T0" "$T_KCM"), "total_s": $(secs "$T0" "$T_END")}
+JSON
+echo "timings: $(cat "$D/timings.json")"
+echo "$D"
