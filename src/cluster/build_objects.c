@@ -1,0 +1,83 @@
+/* Services, PodDisruptionBudget and ServiceAccount of a MemgraphCluster. */
+#include "cluster.h"
+#include "cluster_build.h"
+#include "mgo_err.h"
+
+typedef int name_fn(const struct mgo_cluster *c, char *dst, size_t dstsz);
+
+/* metadata {name, namespace, labels, ownerReferences}; NULL when the name does not fit. */
+static json_t *object_meta(const struct mgo_cluster *c, name_fn *name_of)
+{
+  char name[MGO_NAME_MAX + 8];
+  if (name_of(c, name, sizeof(name)) != MGO_OK)
+    return NULL;
+  return json_pack("{s:s, s:s, s:o, s:o}", "name", name, "namespace", c->namespace_, "labels",
+                   mgo_cluster_labels(c, "database"), "ownerReferences", mgo_cluster_owner_refs(c));
+}
+
+static json_t *pod_selector(const struct mgo_cluster *c)
+{
+  return json_pack("{s:s, s:s}", MGO_LABEL_NAME, "memgraph", MGO_LABEL_INSTANCE, c->name);
+}
+
+static json_t *bolt_port(void)
+{
+  return json_pack("{s:s, s:i, s:i, s:s}", "name", "bolt", "port", MGO_BOLT_PORT, "targetPort", MGO_BOLT_PORT,
+                   "protocol", "TCP");
+}
+
+json_t *mgo_build_headless_service(const struct mgo_cluster *c)
+{
+  int port = c->spec.replication.port;
+  return json_pack("{s:s, s:s, s:o, s:{s:s, s:b, s:o, s:[o, {s:s, s:i, s:i, s:s}]}}", "apiVersion", "v1",
+                   "kind", "Service", "metadata", object_meta(c, mgo_name_headless_svc), "spec", "clusterIP",
+                   "None", "publishNotReadyAddresses", 1, "selector", pod_selector(c), "ports", bolt_port(),
+                   "name", "replication", "port", port, "targetPort", port, "protocol", "TCP");
+}
+
+static json_t *client_service(const struct mgo_cluster *c, name_fn *name_of,
+                              const struct mgo_service_spec *svc, json_t *selector)
+{
+  json_t *meta = object_meta(c, name_of);
+  if (meta != NULL && svc->annotations != NULL)
+    json_object_set_new(meta, "annotations", json_deep_copy(svc->annotations));
+  return json_pack("{s:s, s:s, s:o, s:{s:s, s:o, s:[o]}}", "apiVersion", "v1", "kind", "Service", "metadata",
+                   meta, "spec", "type", svc->type, "selector", selector, "ports", bolt_port());
+}
+
+json_t *mgo_build_write_service(const struct mgo_cluster *c)
+{
+  json_t *selector = pod_selector(c);
+  if (selector != NULL)
+    json_object_set_new(selector, MGO_LABEL_ROLE, json_string("main"));
+  return client_service(c, mgo_name_write_svc, &c->spec.write_service, selector);
+}
+
+json_t *mgo_build_read_service(const struct mgo_cluster *c)
+{
+  json_t *selector = pod_selector(c);
+  if (selector == NULL)
+    return NULL;
+  /* The MAIN and healthy registered replicas carry readable=true; without includeMain, role=replica
+   * narrows it to replicas. */
+  json_object_set_new(selector, MGO_LABEL_READABLE, json_string("true"));
+  if (!c->spec.read_service.include_main)
+    json_object_set_new(selector, MGO_LABEL_ROLE, json_string("replica"));
+  return client_service(c, mgo_name_read_svc, &c->spec.read_service, selector);
+}
+
+json_t *mgo_build_pdb(const struct mgo_cluster *c)
+{
+  if (!c->spec.pdb_enabled)
+    return NULL;
+  return json_pack("{s:s, s:s, s:o, s:{s:i, s:{s:o}}}", "apiVersion", "policy/v1", "kind",
+                   "PodDisruptionBudget", "metadata", object_meta(c, mgo_name_pdb), "spec", "maxUnavailable",
+                   1, "selector", "matchLabels", pod_selector(c));
+}
+
+json_t *mgo_build_service_account(const struct mgo_cluster *c)
+{
+  /* Memgraph and the agent never talk to the API server: no token is mounted. */
+  return json_pack("{s:s, s:s, s:o, s:b}", "apiVersion", "v1", "kind", "ServiceAccount", "metadata",
+                   object_meta(c, mgo_name_service_account), "automountServiceAccountToken", 0);
+}

@@ -1,0 +1,236 @@
+/* The StatefulSet of a MemgraphCluster.
+ *
+ * Choices, and why:
+ * - podManagementPolicy Parallel: any pod can be MAIN and the operator orders replication itself, so the
+ *   StatefulSet's start order means nothing; OrderedReady would keep pod-2 from starting while pod-1
+ *   recovers a large snapshot or is stuck, stalling scale-up and the recovery of the whole cluster.
+ * - updateStrategy OnDelete: the operator decides when each pod restarts (replicas first, MAIN last).
+ * - Flags are all explicit (memgraph.md section 9); the image's config file is never relied upon.
+ * - terminationGracePeriodSeconds 1800 with snapshot on exit (a large snapshot takes minutes), else 120. */
+#include "cluster.h"
+#include "cluster_build.h"
+#include "mgo_buf.h"
+#include "mgo_err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define GRACE_WITH_SNAPSHOT 1800
+#define GRACE_WITHOUT_SNAPSHOT 120
+
+static int append_flag(json_t *args, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int append_flag(json_t *args, const char *fmt, ...)
+{
+  char flag[600];
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(flag, sizeof(flag), fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t) n >= sizeof(flag))
+    return MGO_ETOOBIG;
+  return json_array_append_new(args, json_string(flag)) == 0 ? MGO_OK : MGO_ENOMEM;
+}
+
+static const char *bool_str(bool b)
+{
+  return b ? "true" : "false";
+}
+
+json_t *mgo_build_memgraph_args(const struct mgo_cluster *c)
+{
+  const struct mgo_cluster_spec *s = &c->spec;
+  json_t *args = json_array();
+  int64_t mib = 0;
+  size_t i;
+  json_t *extra;
+  int rc = MGO_OK;
+
+  (void) mgo_cluster_memory_limit_mib(s, &mib);
+  rc |= append_flag(args, "--data-directory=%s", MGO_DATA_DIR);
+  rc |= append_flag(args, "--log-file=%s", MGO_LOG_FILE);
+  rc |= append_flag(args, "--also-log-to-stderr=true");
+  rc |= append_flag(args, "--log-level=%s", s->memgraph.log_level);
+  rc |= append_flag(args, "--bolt-port=%d", MGO_BOLT_PORT);
+  rc |= append_flag(args, "--storage-wal-enabled=true");
+  rc |= append_flag(args, "--storage-snapshot-interval-sec=%d", (int) s->memgraph.snapshot_interval_sec);
+  rc |=
+      append_flag(args, "--storage-snapshot-retention-count=%d", (int) s->memgraph.snapshot_retention_count);
+  rc |= append_flag(args, "--storage-snapshot-on-exit=%s", bool_str(s->memgraph.snapshot_on_exit));
+  rc |= append_flag(args, "--storage-wal-file-flush-every-n-tx=%lld",
+                    (long long) s->memgraph.wal_flush_every_n_tx);
+  rc |= append_flag(args, "--storage-properties-on-edges=%s", bool_str(s->memgraph.properties_on_edges));
+  rc |= append_flag(args, "--replication-restore-state-on-startup=true");
+  rc |= append_flag(args, "--data-recovery-on-startup=true");
+  rc |= append_flag(args, "--memory-limit=%lld", (long long) mib);
+  if (s->tls_secret_name[0] != '\0') {
+    rc |= append_flag(args, "--bolt-cert-file=%s/tls.crt", MGO_TLS_MOUNT);
+    rc |= append_flag(args, "--bolt-key-file=%s/tls.key", MGO_TLS_MOUNT);
+  }
+  json_array_foreach(s->memgraph.extra_flags, i, extra)
+  {
+    if (json_is_string(extra) && !mgo_cluster_flag_is_owned(json_string_value(extra)))
+      rc |= append_flag(args, "%s", json_string_value(extra));
+  }
+  if (rc != MGO_OK) {
+    json_decref(args);
+    return NULL;
+  }
+  return args;
+}
+
+static json_t *tcp_probe(int period, int timeout, int failures)
+{
+  return json_pack("{s:{s:i}, s:i, s:i, s:i, s:i}", "tcpSocket", "port", MGO_BOLT_PORT, "periodSeconds",
+                   period, "timeoutSeconds", timeout, "failureThreshold", failures, "successThreshold", 1);
+}
+
+static json_t *container_security(void)
+{
+  return json_pack("{s:b, s:{s:[s]}, s:b}", "allowPrivilegeEscalation", 0, "capabilities", "drop", "ALL",
+                   "readOnlyRootFilesystem", 0);
+}
+
+static json_t *auth_env(const struct mgo_cluster_spec *s)
+{
+  const char *secret = s->auth.secret_name;
+  if (secret[0] == '\0')
+    return json_array();
+  return json_pack("[{s:s, s:{s:{s:s, s:s}}}, {s:s, s:{s:{s:s, s:s}}}]", "name", "MEMGRAPH_USER", "valueFrom",
+                   "secretKeyRef", "name", secret, "key", s->auth.user_key, "name", "MEMGRAPH_PASSWORD",
+                   "valueFrom", "secretKeyRef", "name", secret, "key", s->auth.password_key);
+}
+
+static json_t *memgraph_mounts(const struct mgo_cluster_spec *s)
+{
+  json_t *mounts = json_pack("[{s:s, s:s}, {s:s, s:s}]", "name", "data", "mountPath", MGO_DATA_MOUNT, "name",
+                             "logs", "mountPath", MGO_LOG_MOUNT);
+  if (mounts != NULL && s->tls_secret_name[0] != '\0')
+    json_array_append_new(
+        mounts, json_pack("{s:s, s:s, s:b}", "name", "tls", "mountPath", MGO_TLS_MOUNT, "readOnly", 1));
+  return mounts;
+}
+
+static json_t *memgraph_container(const struct mgo_cluster *c)
+{
+  const struct mgo_cluster_spec *s = &c->spec;
+  json_t *resources = s->resources != NULL ? json_deep_copy(s->resources) : json_object();
+  return json_pack("{s:s, s:s, s:s, s:o, s:o, s:[{s:s, s:i, s:s}, {s:s, s:i, s:s}], s:o, s:o, s:o, s:o, s:o, "
+                   "s:o}",
+                   "name", "memgraph", "image", s->image, "imagePullPolicy", s->image_pull_policy, "args",
+                   mgo_build_memgraph_args(c), "env", auth_env(s), "ports", "name", "bolt", "containerPort",
+                   MGO_BOLT_PORT, "protocol", "TCP", "name", "replication", "containerPort",
+                   (int) s->replication.port, "protocol", "TCP", "resources", resources, "securityContext",
+                   container_security(), "volumeMounts", memgraph_mounts(s), "startupProbe",
+                   tcp_probe(10, 5, 720), "readinessProbe", tcp_probe(5, 3, 3), "livenessProbe",
+                   tcp_probe(10, 5, 6));
+}
+
+static json_t *agent_container(const struct mgo_build_opts *opts)
+{
+  return json_pack("{s:s, s:s, s:s, s:[s, s, s, s], s:o, s:[{s:s, s:s}], s:{s:{s:s, s:s}, s:{s:s}}}", "name",
+                   "operator-agent", "image", opts->operator_image, "imagePullPolicy", "IfNotPresent",
+                   "command", "memgraph-operator", "agent", "--data-dir=" MGO_DATA_DIR,
+                   "--marker-dir=" MGO_MARKER_DIR, "securityContext", container_security(), "volumeMounts",
+                   "name", "data", "mountPath", MGO_DATA_MOUNT, "resources", "requests", "cpu", "10m",
+                   "memory", "16Mi", "limits", "memory", "64Mi");
+}
+
+static json_t *sysctl_container(const struct mgo_cluster_spec *s)
+{
+  char arg[64];
+  (void) mgo_snprintf(arg, sizeof(arg), "vm.max_map_count=%lld", (long long) s->sysctl.max_map_count);
+  return json_pack("{s:s, s:s, s:[s, s, s], s:{s:b, s:i, s:b}}", "name", "sysctl", "image", s->sysctl.image,
+                   "command", "sysctl", "-w", arg, "securityContext", "privileged", 1, "runAsUser", 0,
+                   "runAsNonRoot", 0);
+}
+
+static json_t *init_containers(const struct mgo_cluster *c, const struct mgo_build_opts *opts)
+{
+  json_t *list = json_array();
+  if (c->spec.sysctl.enabled)
+    json_array_append_new(list, sysctl_container(&c->spec));
+  json_array_append_new(list, agent_container(opts));
+  return list;
+}
+
+static json_t *default_anti_affinity(const struct mgo_cluster *c)
+{
+  return json_pack("{s:{s:[{s:i, s:{s:{s:{s:s, s:s}}, s:s}}]}}", "podAntiAffinity",
+                   "preferredDuringSchedulingIgnoredDuringExecution", "weight", 100, "podAffinityTerm",
+                   "labelSelector", "matchLabels", MGO_LABEL_NAME, "memgraph", MGO_LABEL_INSTANCE, c->name,
+                   "topologyKey", "kubernetes.io/hostname");
+}
+
+static void set_copy(json_t *obj, const char *key, const json_t *value)
+{
+  if (value != NULL)
+    json_object_set_new(obj, key, json_deep_copy(value));
+}
+
+static void add_scheduling(json_t *pod, const struct mgo_cluster *c)
+{
+  const struct mgo_cluster_spec *s = &c->spec;
+  set_copy(pod, "imagePullSecrets", s->image_pull_secrets);
+  set_copy(pod, "nodeSelector", s->scheduling.node_selector);
+  set_copy(pod, "tolerations", s->scheduling.tolerations);
+  set_copy(pod, "topologySpreadConstraints", s->scheduling.topology_spread);
+  if (s->scheduling.affinity != NULL)
+    set_copy(pod, "affinity", s->scheduling.affinity);
+  else
+    json_object_set_new(pod, "affinity", default_anti_affinity(c));
+  if (s->scheduling.priority_class[0] != '\0')
+    json_object_set_new(pod, "priorityClassName", json_string(s->scheduling.priority_class));
+  if (s->tls_secret_name[0] != '\0')
+    json_object_set_new(pod, "volumes",
+                        json_pack("[{s:s, s:{s:s, s:i}}]", "name", "tls", "secret", "secretName",
+                                  s->tls_secret_name, "defaultMode", 0440));
+}
+
+static json_t *pod_spec(const struct mgo_cluster *c, const struct mgo_build_opts *opts)
+{
+  char sa[MGO_NAME_MAX];
+  int grace = c->spec.memgraph.snapshot_on_exit ? GRACE_WITH_SNAPSHOT : GRACE_WITHOUT_SNAPSHOT;
+  json_t *pod;
+
+  (void) mgo_name_service_account(c, sa, sizeof(sa));
+  pod = json_pack("{s:s, s:b, s:b, s:i, s:{s:i, s:i, s:i, s:b, s:{s:s}}, s:o, s:[o]}", "serviceAccountName",
+                  sa, "automountServiceAccountToken", 0, "enableServiceLinks", 0,
+                  "terminationGracePeriodSeconds", grace, "securityContext", "runAsUser", 101, "runAsGroup",
+                  103, "fsGroup", 103, "runAsNonRoot", 1, "seccompProfile", "type", "RuntimeDefault",
+                  "initContainers", init_containers(c, opts), "containers", memgraph_container(c));
+  if (pod != NULL)
+    add_scheduling(pod, c);
+  return pod;
+}
+
+static json_t *claim_template(const struct mgo_cluster *c, const char *name, const char *size)
+{
+  json_t *claim = json_pack("{s:{s:s, s:o}, s:{s:[s], s:{s:{s:s}}}}", "metadata", "name", name, "labels",
+                            mgo_cluster_labels(c, "database"), "spec", "accessModes", "ReadWriteOnce",
+                            "resources", "requests", "storage", size);
+  if (claim != NULL && c->spec.storage.storage_class[0] != '\0')
+    json_object_set_new(json_object_get(claim, "spec"), "storageClassName",
+                        json_string(c->spec.storage.storage_class));
+  return claim;
+}
+
+json_t *mgo_build_statefulset(const struct mgo_cluster *c, const struct mgo_build_opts *opts)
+{
+  char headless[MGO_NAME_MAX + 8];
+  int32_t replicas = opts->replicas >= 0 ? opts->replicas : c->spec.instances;
+
+  if (opts->operator_image == NULL || mgo_name_headless_svc(c, headless, sizeof(headless)) != MGO_OK)
+    return NULL;
+  return json_pack("{s:s, s:s, s:{s:s, s:s, s:o, s:o}, s:{s:i, s:s, s:s, s:{s:s}, s:{s:{s:s, s:s}}, "
+                   "s:{s:{s:o}, s:o}, s:[o, o]}}",
+                   "apiVersion", "apps/v1", "kind", "StatefulSet", "metadata", "name", c->name, "namespace",
+                   c->namespace_, "labels", mgo_cluster_labels(c, "database"), "ownerReferences",
+                   mgo_cluster_owner_refs(c), "spec", "replicas", (int) replicas, "serviceName", headless,
+                   "podManagementPolicy", "Parallel", "updateStrategy", "type", "OnDelete", "selector",
+                   "matchLabels", MGO_LABEL_NAME, "memgraph", MGO_LABEL_INSTANCE, c->name, "template",
+                   "metadata", "labels", mgo_cluster_labels(c, "database"), "spec", pod_spec(c, opts),
+                   "volumeClaimTemplates", claim_template(c, "data", c->spec.storage.size),
+                   claim_template(c, "logs", c->spec.storage.log_size));
+}

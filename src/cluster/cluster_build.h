@@ -1,0 +1,34 @@
+/* Pure builders: MemgraphCluster -> the Kubernetes objects the operator manages, as JSON ready for
+ * server-side apply. No I/O; the same input always gives the same output (golden-file tests).
+ *
+ * Every builder returns a new json_t the caller owns (json_decref), or NULL when memory runs out or a
+ * name does not fit. Objects carry the standard labels and an owner reference to the cluster (so
+ * garbage collection removes them with it), and the namespace of the cluster.
+ * Thread-safety: pure functions of their arguments. */
+#ifndef MGO_CLUSTER_BUILD_H
+#define MGO_CLUSTER_BUILD_H
+
+#include "cluster.h"
+
+#include <jansson.h>
+
+struct mgo_build_opts {
+  /* Image of the operator itself, run as the pod's "agent" init container that honours fence and
+   * re-seed markers before Memgraph starts. */
+  const char *operator_image;
+  /* StatefulSet replicas; a negative value means spec.instances. The reconciler keeps pods that are
+   * still registered, or that hold the MAIN, while scaling down (see struct rec_plan.allowed_pods). */
+  int32_t replicas;
+};
+
+json_t *mgo_build_statefulset(const struct mgo_cluster *c, const struct mgo_build_opts *opts);
+json_t *mgo_build_headless_service(const struct mgo_cluster *c);
+json_t *mgo_build_write_service(const struct mgo_cluster *c);
+json_t *mgo_build_read_service(const struct mgo_cluster *c);
+/* NULL without error when spec.podDisruptionBudget.enabled is false: check the flag first. */
+json_t *mgo_build_pdb(const struct mgo_cluster *c);
+json_t *mgo_build_service_account(const struct mgo_cluster *c);
+/* The Memgraph command-line flags of the container, in order (operator-owned first, then extraFlags). */
+json_t *mgo_build_memgraph_args(const struct mgo_cluster *c);
+
+#endif
