@@ -1,0 +1,739 @@
+"""One emulated Memgraph instance: storage, transactions, queries, replication roles (memgraph.md)."""
+import asyncio
+import datetime
+import json
+import os
+import re
+import time
+import uuid
+
+from . import cypher
+from .cypher import Tok, tokenize, CypherSyntaxError, CypherSemanticError, CypherRuntimeError
+from .replication import RpcClient, RpcError, RpcTimeout, ReplicationServer, parse_endpoint
+from .storage import Graph, Durability, readable_size
+from .texts import CLIENT_ERROR, TRANSIENT_ERROR, DATABASE_ERROR
+
+DIVERGED_LOG = ("You cannot register Replica {n} to this Main because at one point Replica {n} acted as the Main "
+                "instance. Both the Main and Replica {n} now hold unique data. Please resolve data conflicts and "
+                "start the replication on a clean instance.")
+NO_WAL_LOG = ("The instance has the MAIN replication role, but durability logs and snapshots are disabled. Please "
+              "consider enabling durability by using --storage-snapshot-interval-sec and --storage-wal-enabled "
+              "flags because without write-ahead logs this instance is not replicating any data.")
+
+
+class QueryError(Exception):
+    def __init__(self, message, code=CLIENT_ERROR):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def notification(code, title, severity="INFO"):
+    return {"severity": severity, "code": code, "title": title, "description": ""}
+
+
+class Txn:
+    """Writes go straight to the graph; the undo log reverts them on abort (read-uncommitted; see README)."""
+
+    def __init__(self, inst, start_ts):
+        self.inst = inst
+        self.g = inst.graph
+        self.start_ts = start_ts
+        self.redo = []
+        self.undo = []
+        self.done = False
+
+    def do(self, op):
+        self.undo.append(self.g.apply(op))
+        self.redo.append(op)
+
+    def rollback(self):
+        if self.done:
+            return
+        self.done = True
+        for u in reversed(self.undo):
+            try:
+                self.g.apply(u)
+            except (KeyError, ValueError):
+                pass
+        self.undo = []
+        self.redo = []
+
+
+class Prepared:
+    def __init__(self, fields, qtype="rw", cypher=False, notifications=None):
+        self.fields = fields
+        self.qtype = qtype
+        self.cypher = cypher
+        self.notifications = notifications or []
+        self.stats = {}
+        self.rows = None
+        self.action = None      # async callable -> rows, run at first PULL
+        self.clauses = None
+        self.params = None
+        self.write = False
+        self.txn = None
+        self.parse_time = 0.0
+        self.plan_time = 0.0
+        self.exec_time = 0.0
+
+
+class ReplicaClient:
+    """MAIN's view of one registered replica (memgraph.md 2.2, 4, 5)."""
+
+    def __init__(self, inst, name, mode, address, with_client):
+        self.inst = inst
+        self.name = name
+        self.mode = mode
+        self.address = address
+        host, port = parse_endpoint(address)
+        self.host, self.port = host, port
+        self.with_client = with_client
+        self.state = "invalid"
+        self.ts = 0
+        self.hb_rpc = RpcClient(host, port)
+        self.data_rpc = RpcClient(host, port)
+        self.wake = asyncio.Event()
+        self.tasks = []
+        self.shipping = False
+
+    def start(self):
+        if not self.with_client:
+            return
+        loop = asyncio.get_running_loop()
+        self.tasks = [loop.create_task(self._heartbeats()), loop.create_task(self._shipper())]
+
+    def stop(self):
+        for t in self.tasks:
+            t.cancel()
+        self.tasks = []
+        self.hb_rpc.close()
+        self.data_rpc.close()
+
+    def hb_timeout(self):
+        return 10.0 if self.inst.texts.rpc_timeouts else None
+
+    def data_timeout(self):
+        return 30.0 if self.inst.texts.rpc_timeouts else None
+
+    async def heartbeat(self):
+        """Returns True when reachable; updates state per the divergence rule (memgraph.md 7.1)."""
+        inst = self.inst
+        try:
+            resp = await self.hb_rpc.call({"type": "heartbeat", "main_uuid": inst.main_uuid, "epoch": inst.epoch},
+                                          self.hb_timeout())
+        except RpcError:
+            if self.state != "diverged":
+                self.state = "invalid"
+            return False
+        if not resp.get("ok"):
+            if self.state != "diverged":
+                self.state = "invalid"
+            return False
+        self.ts = resp["ts"]
+        if self.state == "diverged":
+            return True
+        if inst.diverged(resp["epoch"], resp["ts"]):
+            self.state = "diverged"
+            return True
+        if self.ts >= inst.last_commit_ts:
+            if not self.shipping:
+                self.state = "ready"
+        elif not self.shipping:
+            self.state = "recovery"
+            self.wake.set()
+        return True
+
+    async def _heartbeats(self):
+        freq = self.inst.flags["replication_replica_check_frequency_sec"]
+        if freq < 1:
+            return
+        while True:
+            await asyncio.sleep(freq)
+            try:
+                await self.heartbeat()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # never let the checker die
+                self.inst.log.error("Replica %s heartbeat failed: %s" % (self.name, e))
+
+    async def _shipper(self):
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            if self.state == "diverged":
+                continue
+            try:
+                await self.ship()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self.inst.log.error("Replica %s shipping failed: %s" % (self.name, e))
+
+    async def ship(self, timeout=None):
+        """Send everything the replica misses; True when it acknowledged being caught up."""
+        inst = self.inst
+        if not inst.wal_active():
+            return True
+        self.shipping = True
+        try:
+            while self.ts < inst.last_commit_ts:
+                if self.state == "ready":
+                    self.state = "replicating"
+                elif self.state != "replicating":
+                    self.state = "recovery"
+                target = inst.last_commit_ts
+                if self.ts < inst.txlog_base_ts:
+                    msg = {"type": "snapshot", "main_uuid": inst.main_uuid, "state": inst.state_dump()}
+                else:
+                    txs = [t for t in inst.txlog if t["ts"] > self.ts and t["ts"] <= target]
+                    msg = {"type": "append", "main_uuid": inst.main_uuid, "epoch": inst.epoch, "txs": txs}
+                try:
+                    resp = await self.data_rpc.call(msg, timeout if timeout is not None else self.data_timeout())
+                except RpcTimeout:
+                    self.state = "invalid"
+                    raise
+                except RpcError:
+                    self.state = "invalid"
+                    return False
+                if not resp.get("ok"):
+                    self.state = "invalid"
+                    return False
+                self.ts = resp["ts"]
+                if self.ts < target:
+                    self.state = "invalid"
+                    return False
+            self.state = "ready"
+            return True
+        finally:
+            self.shipping = False
+
+    def data_info(self):
+        if not self.with_client:
+            return {}
+        return {"memgraph": {"behind": self.ts - self.inst.last_commit_ts, "status": self.state, "ts": self.ts}}
+
+
+class Instance:
+    def __init__(self, flags, texts, log, users):
+        self.flags = flags
+        self.texts = texts
+        self.log = log
+        self.users = users
+        self.data_dir = flags["data_directory"]
+        self.graph = Graph()
+        self.counter = 0
+        self.last_commit_ts = 0
+        self.epoch = str(uuid.uuid4())
+        self.history = []
+        self.txlog = []
+        self.txlog_base_ts = 0
+        self.role = "main"
+        self.repl_port = None
+        self.main_uuid = str(uuid.uuid4())
+        self.replicas = {}
+        self.repl_server = None
+        self.pending = None
+        self.commit_lock = asyncio.Lock()
+        self.snapshot_lock = asyncio.Lock()
+        self.changed_since_snapshot = False
+        self.next_snapshot_at = None
+        self.locked_dir = False
+        self.durability = Durability(self.data_dir, flags["storage_wal_enabled"],
+                                     flags["storage_snapshot_retention_count"], log)
+        self.repl_state_path = os.path.join(self.data_dir, "replication", "state.json")
+        self.delay = flags["emulator_replication_delay_ms"] / 1000.0
+        self.closing = False
+
+    # ------------------------------------------------------------------ startup / shutdown
+    def durability_enabled(self):
+        return self.flags["storage_wal_enabled"] or self.flags["storage_snapshot_interval_sec"] > 0
+
+    def wal_active(self):
+        return self.flags["storage_wal_enabled"] and self.flags["storage_snapshot_interval_sec"] > 0
+
+    async def start(self):
+        os.makedirs(self.data_dir, exist_ok=True)
+        if self.flags["data_recovery_on_startup"]:
+            self.recover()
+        elif self.durability_enabled():
+            if self.durability.set_aside():
+                self.log.warning("Since Memgraph was not supposed to recover on startup and durability is enabled, "
+                                 "your current durability files will likely be overridden. To prevent important "
+                                 "data loss, Memgraph has stored those files into a .backup directory inside the "
+                                 "storage directory.")
+        self.counter = self.last_commit_ts + 1 if self.last_commit_ts else 0
+        if self.flags["replication_restore_state_on_startup"]:
+            await self.restore_replication()
+        else:
+            self.log.warning("Replication configuration will NOT be stored. When the server restarts, replication "
+                             "state will be forgotten.")
+        if self.role == "main" and not self.wal_active():
+            self.log.warning(NO_WAL_LOG)
+        if self.flags["storage_snapshot_interval_sec"] > 0:
+            self.next_snapshot_at = time.time() + self.flags["storage_snapshot_interval_sec"]
+            asyncio.get_running_loop().create_task(self._periodic_snapshots())
+
+    def recover(self):
+        snap = self.durability.load_newest_snapshot()
+        snap_ts = 0
+        if snap:
+            self.graph.load(snap["graph"])
+            self.last_commit_ts = snap_ts = snap["ts"]
+            self.epoch = snap["epoch"]
+            self.history = [list(x) for x in snap["history"]]
+            self.log.info("Recovered snapshot with timestamp %d" % snap_ts)
+        self.txlog_base_ts = snap_ts
+        n = 0
+        for rec in self.durability.read_wal_records():
+            if "epoch_change" in rec:
+                if rec.get("at", 0) >= snap_ts:
+                    self.epoch = rec["epoch_change"]
+                    self.history = [list(x) for x in rec["history"]]
+                continue
+            if rec["ts"] <= self.last_commit_ts:
+                continue
+            for op in rec["ops"]:
+                self.graph.apply(tuple(op))
+            self.last_commit_ts = rec["ts"]
+            self.epoch = rec["epoch"]
+            self.txlog.append(rec)
+            n += 1
+        if n:
+            self.log.info("Recovered %d transactions from WAL" % n)
+        if self.last_commit_ts and not snap and not n:
+            pass
+
+    def load_repl_state(self):
+        try:
+            with open(self.repl_state_path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def persist_repl_state(self):
+        if not self.flags["replication_restore_state_on_startup"]:
+            return True
+        os.makedirs(os.path.dirname(self.repl_state_path), exist_ok=True)
+        if self.role == "main":
+            role = {"role": "main", "epoch": self.epoch, "main_uuid": self.main_uuid}
+        else:
+            role = {"role": "replica", "port": self.repl_port, "main_uuid": self.main_uuid}
+        state = {"__replication_role": role,
+                 "replicas": [{"name": c.name, "mode": c.mode, "endpoint": c.address}
+                              for c in self.replicas.values()]}
+        tmp = self.repl_state_path + ".tmp"
+        try:
+            with open(tmp, "w") as f:
+                json.dump(state, f)
+            os.rename(tmp, self.repl_state_path)
+        except OSError as e:
+            self.log.error("Couldn't persist replication state: %s" % e)
+            return False
+        return True
+
+    async def restore_replication(self):
+        st = self.load_repl_state()
+        if not st:
+            self.persist_repl_state()
+            return
+        role = st["__replication_role"]
+        if role["role"] == "replica" and not self.flags["management_port"]:
+            self.role = "replica"
+            self.repl_port = role["port"]
+            self.main_uuid = role.get("main_uuid")
+            try:
+                await self.start_repl_server(self.repl_port)
+            except OSError as e:
+                self.log.error("Couldn't start the replication server on port %d: %s" % (self.repl_port, e))
+        elif role["role"] == "replica":
+            self.role = "replica"
+            self.repl_port = role["port"]
+            self.main_uuid = None  # HA-managed replicas forget the MAIN UUID
+            await self.start_repl_server(self.repl_port)
+        else:
+            self.role = "main"
+            self.main_uuid = role.get("main_uuid") or self.main_uuid
+            if role.get("epoch") and role["epoch"] != self.epoch and self.last_commit_ts == 0:
+                self.epoch = role["epoch"]
+            for r in sorted(st.get("replicas", []), key=lambda x: x["name"]):
+                c = ReplicaClient(self, r["name"], r["mode"], r["endpoint"], True)
+                self.replicas[c.name] = c
+                c.start()
+                c.wake.set()
+
+    async def start_repl_server(self, port):
+        srv = ReplicationServer(self.handle_rpc, self.log)
+        await srv.start(self.flags["bolt_address"], port)
+        self.repl_server = srv
+
+    async def shutdown(self):
+        self.closing = True
+        for c in self.replicas.values():
+            c.stop()
+        if self.repl_server:
+            await self.repl_server.stop()
+        if self.flags["storage_snapshot_on_exit"] and (self.role == "main" or self.texts.replica_snapshots):
+            try:
+                self.create_snapshot()
+            except Exception as e:
+                self.log.error("Snapshot on exit failed: %s" % e)
+        self.durability.close()
+
+    # ------------------------------------------------------------------ durability
+    def state_dump(self):
+        return {"ts": self.last_commit_ts, "epoch": self.epoch, "history": self.history, "graph": self.graph.dump()}
+
+    def create_snapshot(self):
+        path = self.durability.write_snapshot(self.state_dump())
+        self.changed_since_snapshot = False
+        snaps = self.durability.list_snapshots()
+        if snaps:
+            oldest = min(ts for _, ts, _, _ in snaps)
+            keep = [t for t in self.txlog if t["ts"] > oldest]
+            if len(keep) != len(self.txlog):
+                self.txlog = keep
+                self.txlog_base_ts = max(self.txlog_base_ts, oldest)
+        self.log.info("Snapshot created: %s" % path)
+        return path
+
+    async def _periodic_snapshots(self):
+        interval = self.flags["storage_snapshot_interval_sec"]
+        while not self.closing:
+            await asyncio.sleep(max(0.05, self.next_snapshot_at - time.time()))
+            if time.time() < self.next_snapshot_at:
+                continue
+            self.next_snapshot_at = time.time() + interval
+            if self.role == "replica" and not self.texts.replica_snapshots:
+                continue
+            if not self.changed_since_snapshot:
+                continue
+            try:
+                self.create_snapshot()
+            except Exception as e:
+                self.log.error("Periodic snapshot failed: %s" % e)
+
+    def wal_epoch_change(self):
+        self.durability.wal_write({"epoch_change": self.epoch, "history": self.history, "at": self.last_commit_ts})
+
+    # ------------------------------------------------------------------ epochs
+    def diverged(self, replica_epoch, replica_ts):
+        if replica_epoch == self.epoch or replica_ts == 0:
+            return False
+        for ep, ts in self.history:
+            if ep == replica_epoch:
+                return replica_ts > ts
+        return True
+
+    # ------------------------------------------------------------------ replica-side RPC handling
+    async def handle_rpc(self, msg):
+        kind = msg.get("type")
+        if self.role != "replica":
+            return {"ok": False, "error": "not a replica"}
+        if kind == "swap_uuid":
+            self.main_uuid = msg["uuid"]
+            self.persist_repl_state()
+            self.log.info("Replica now follows MAIN %s" % self.main_uuid)
+            return {"ok": True}
+        if msg.get("main_uuid") != self.main_uuid:
+            name = {"heartbeat": "HeartbeatRpc", "append": "AppendDeltasRpc", "snapshot": "SnapshotRpc",
+                    "prepare": "PrepareCommitRpc", "finalize": "FinalizeCommitRpc"}.get(kind, kind)
+            self.log.warning("Received %s with main_id: %s != current_main_uuid: %s"
+                             % (name, msg.get("main_uuid"), self.main_uuid))
+            return {"ok": False, "error": "wrong main"}
+        if kind == "heartbeat":
+            return {"ok": True, "epoch": self.epoch, "ts": self.last_commit_ts}
+        if kind in ("append", "snapshot", "prepare") and self.delay > 0:
+            await asyncio.sleep(self.delay)
+            if self.role != "replica" or msg.get("main_uuid") != self.main_uuid:
+                return {"ok": False, "error": "role changed"}
+        if kind == "append":
+            self.apply_remote(msg["txs"], msg["epoch"])
+            return {"ok": True, "ts": self.last_commit_ts}
+        if kind == "snapshot":
+            self.load_remote_snapshot(msg["state"])
+            return {"ok": True, "ts": self.last_commit_ts}
+        if kind == "prepare":
+            self.pending = (msg["tx"], msg["epoch"])
+            return {"ok": True}
+        if kind == "finalize":
+            if msg["commit"] and self.pending is not None:
+                tx, ep = self.pending
+                self.apply_remote([tx], ep)
+            self.pending = None
+            return {"ok": True, "ts": self.last_commit_ts}
+        return {"ok": False, "error": "unknown rpc"}
+
+    def adopt_epoch(self, epoch):
+        if epoch != self.epoch:
+            if self.last_commit_ts != 0:
+                self.history.append([self.epoch, self.last_commit_ts])
+                self.history = self.history[-1000:]
+            self.epoch = epoch
+            self.wal_epoch_change()
+
+    def apply_remote(self, txs, epoch):
+        for tx in txs:
+            if tx["ts"] <= self.last_commit_ts:
+                continue
+            self.adopt_epoch(tx.get("epoch", epoch))
+            for op in tx["ops"]:
+                self.graph.apply(tuple(op))
+            self.last_commit_ts = tx["ts"]
+            self.counter = max(self.counter, tx["ts"] + 1)
+            rec = {"ts": tx["ts"], "epoch": self.epoch, "ops": tx["ops"]}
+            self.durability.wal_write(rec)
+            self.txlog.append(rec)
+            self.changed_since_snapshot = True
+
+    def load_remote_snapshot(self, state):
+        self.durability.wipe()
+        self.graph.load(state["graph"])
+        self.last_commit_ts = state["ts"]
+        self.counter = max(self.counter, state["ts"] + 1)
+        self.epoch = state["epoch"]
+        self.history = [list(x) for x in state["history"]]
+        self.txlog = []
+        self.txlog_base_ts = state["ts"]
+        self.durability.write_snapshot(self.state_dump())
+        self.log.info("Replica recovered from a snapshot sent by MAIN (timestamp %d)" % state["ts"])
+
+    # ------------------------------------------------------------------ transactions
+    def begin(self):
+        ts = self.counter
+        self.counter += 1
+        return Txn(self, ts)
+
+    async def commit(self, txn):
+        """Commit on MAIN with replication per mode; raises QueryError on SYNC/STRICT_SYNC failures."""
+        if txn.done:
+            return
+        if not txn.redo:
+            txn.done = True
+            return
+        if self.role != "main":
+            txn.rollback()
+            raise QueryError("Cannot commit because instance is not main anymore.")
+        async with self.commit_lock:
+            ts = self.counter
+            self.counter += 1
+            rec = {"ts": ts, "epoch": self.epoch, "ops": [list(op) for op in txn.redo]}
+            if not self.wal_active() or not self.replicas:
+                self._commit_local(txn, rec)
+                return
+            clients = [c for c in self.replicas.values() if c.with_client]
+            strict = [c for c in clients if c.mode == "strict_sync"]
+            if strict:
+                await self._commit_2pc(txn, rec, strict, clients)
+                return
+            self._commit_local(txn, rec)
+            failures = []
+            sync = [c for c in clients if c.mode == "sync"]
+            results = await asyncio.gather(*[self._ship_sync(c) for c in sync])
+            for c, r in zip(sync, results):
+                if r is not None:
+                    failures.append((c.name, "sync", r))
+            for c in clients:
+                if c.mode == "async":
+                    c.wake.set()
+            for c in self.replicas.values():
+                if c.state == "diverged":
+                    self.log.error("Couldn't replicate data to %s since replica has diverged from main." % c.name)
+            if failures:
+                raise QueryError(self.texts.replication_failure(failures, True))
+
+    def _commit_local(self, txn, rec):
+        self.durability.wal_write(rec)
+        self.txlog.append(rec)
+        self.last_commit_ts = rec["ts"]
+        self.changed_since_snapshot = True
+        txn.done = True
+
+    async def _ship_sync(self, c):
+        if c.state == "diverged":
+            return "diverged"
+        if c.state not in ("ready", "replicating"):
+            c.wake.set()
+            return "unreachable"
+        try:
+            ok = await c.ship()
+        except RpcTimeout:
+            return "timeout"
+        if not ok:
+            c.wake.set()
+            return "rpc"
+        return None
+
+    async def _commit_2pc(self, txn, rec, strict, clients):
+        failures = []
+        for c in strict:
+            if c.state == "diverged":
+                failures.append((c.name, "strict_sync", "diverged"))
+            elif c.state != "ready" or c.ts != self.last_commit_ts:
+                failures.append((c.name, "strict_sync", "unreachable"))
+                c.wake.set()
+        prepared = []
+        if not failures:
+            async def prepare(c):
+                try:
+                    resp = await c.data_rpc.call({"type": "prepare", "main_uuid": self.main_uuid, "epoch": self.epoch,
+                                                  "tx": rec}, c.data_timeout())
+                except RpcTimeout:
+                    c.state = "invalid"
+                    return "timeout"
+                except RpcError:
+                    c.state = "invalid"
+                    return "rpc"
+                if not resp.get("ok"):
+                    c.state = "invalid"
+                    return "rpc"
+                return None
+            results = await asyncio.gather(*[prepare(c) for c in strict])
+            for c, r in zip(strict, results):
+                if r is None:
+                    prepared.append(c)
+                else:
+                    failures.append((c.name, "strict_sync", r))
+        if failures:
+            for c in prepared:
+                try:
+                    await c.data_rpc.call({"type": "finalize", "main_uuid": self.main_uuid, "commit": False},
+                                          c.data_timeout())
+                except RpcError:
+                    c.state = "invalid"
+            txn.rollback()
+            raise QueryError(self.texts.replication_failure(failures, False))
+        self._commit_local(txn, rec)
+
+        async def finalize(c):
+            try:
+                resp = await c.data_rpc.call({"type": "finalize", "main_uuid": self.main_uuid, "commit": True},
+                                             c.data_timeout())
+                if resp.get("ok"):
+                    c.ts = resp["ts"]
+                    c.state = "ready" if c.ts >= self.last_commit_ts else "invalid"
+            except RpcError:
+                c.state = "invalid"
+        await asyncio.gather(*[finalize(c) for c in strict])
+        for c in clients:
+            if c.mode == "async":
+                c.wake.set()
+            # SYNC replicas mixed with STRICT_SYNC receive nothing ("SYNC replica cannot be part of 2PC")
+
+    # ------------------------------------------------------------------ replication actions
+    async def register_replica(self, name, mode, address):
+        t = self.texts
+        if self.role != "main":
+            raise QueryError("Replica can't register another replica!")
+        ep = parse_endpoint(address)
+        if ep is None:
+            raise QueryError(t.invalid_address())
+        shown = address if ":" in address else address + ":10000"
+        if name in self.replicas:
+            raise QueryError(t.register_failed(name, 1))
+        if any(c.address == shown for c in self.replicas.values()):
+            raise QueryError(t.register_failed(name, 2))
+        c = ReplicaClient(self, name, mode, shown, False)
+        self.replicas[name] = c
+        if not self.persist_repl_state():
+            del self.replicas[name]
+            raise QueryError(t.register_failed(name, 4))
+        try:
+            resp = await c.hb_rpc.call({"type": "swap_uuid", "uuid": self.main_uuid}, 10.0)
+            ok = bool(resp.get("ok"))
+        except RpcError:
+            ok = False
+        if not ok:
+            c.hb_rpc.close()
+            self.log.error("Failed to register replica %s: it did not accept this MAIN (unreachable or not a "
+                           "replica)." % name)
+            raise QueryError(t.register_failed(name, 5))
+        c.with_client = True
+        await c.heartbeat()
+        if c.state == "diverged":
+            self.log.error(DIVERGED_LOG.format(n=name))
+            c.stop()
+            del self.replicas[name]
+            self.persist_repl_state()
+            raise QueryError(t.register_failed(name, 3))
+        c.start()
+        if c.state in ("recovery",) or c.ts < self.last_commit_ts:
+            c.wake.set()
+        self.log.info("Replica %s registered (%s, %s)" % (name, mode, shown))
+
+    def drop_replica(self, name):
+        if self.role != "main":
+            raise QueryError(self.texts.drop_on_replica())
+        c = self.replicas.pop(name, None)
+        if c is None:
+            raise QueryError(self.texts.drop_unknown(name))
+        c.stop()
+        self.persist_repl_state()
+
+    async def promote(self):
+        if self.role == "main":
+            raise QueryError("Couldn't set replication role to main!")
+        if self.repl_server:
+            await self.repl_server.stop()
+            self.repl_server = None
+        self.history.append([self.epoch, self.last_commit_ts])
+        self.history = self.history[-1000:]
+        self.epoch = str(uuid.uuid4())
+        self.main_uuid = str(uuid.uuid4())
+        self.role = "main"
+        self.repl_port = None
+        self.pending = None
+        self.counter = max(self.counter, self.last_commit_ts + 1)
+        self.wal_epoch_change()
+        self.persist_repl_state()
+        self.log.info("Promoted to MAIN; new epoch %s" % self.epoch)
+        if not self.wal_active():
+            self.log.warning(NO_WAL_LOG)
+
+    async def demote(self, port):
+        if self.role == "replica":
+            raise QueryError("Couldn't set role to replica!")
+        try:
+            await self.start_repl_server(port)
+        except OSError as e:
+            self.log.error("Couldn't start the replication server on port %d: %s" % (port, e))
+            raise QueryError("Couldn't set role to replica!")
+        for c in self.replicas.values():
+            c.stop()
+        self.replicas = {}
+        self.role = "replica"
+        self.repl_port = port
+        self.main_uuid = None
+        self.persist_repl_state()
+        self.log.info("Demoted to REPLICA; replication server listening on port %d" % port)
+
+    async def show_replicas(self):
+        if self.role != "main":
+            raise QueryError(self.texts.show_replicas_on_replica())
+        rows = []
+        for c in list(self.replicas.values()):
+            if not c.with_client:
+                info = {}
+            elif self.texts.cached_replicas:
+                info = c.data_info()
+            else:
+                # v2.21 - v3.0: a live timestamp RPC per replica (no timeout)
+                try:
+                    resp = await c.hb_rpc.call({"type": "heartbeat", "main_uuid": self.main_uuid,
+                                                "epoch": self.epoch}, c.hb_timeout())
+                    ok = resp.get("ok")
+                except RpcError:
+                    ok = False
+                if not ok:
+                    if c.state != "diverged":
+                        c.state = "invalid"
+                    info = {"memgraph": {"behind": 0, "status": c.state, "ts": 0}}
+                else:
+                    c.ts = resp["ts"]
+                    behind = c.ts - self.last_commit_ts
+                    if behind != 0 and c.state != "diverged" and not c.shipping:
+                        c.state = "invalid"
+                        c.wake.set()
+                    info = {"memgraph": {"behind": behind, "status": c.state, "ts": c.ts}}
+            rows.append([c.name, c.address, c.mode, None, info])
+        return rows
