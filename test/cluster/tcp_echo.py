@@ -6,6 +6,7 @@ Listens on $POD_IP (or --host) : --port (default $PORT or 8080). Line protocol, 
   WRITE <name> <text>  -> OK   (writes <text> to <data-dir>/<name>; data dir from --data-dir, default /data)
   READ <name>          -> the file's text, or ERR not-found
   RESOLVE <hostname>   -> the IPv4 address this process resolves <hostname> to (via /etc/hosts), or ERR ...
+  ENV <name>           -> the value of environment variable <name>, or ERR unset
 Exits 0 on SIGTERM.
 """
 
@@ -42,6 +43,9 @@ def handle_line(line, data_dir):
             return socket.gethostbyname(parts[1])
         except OSError as e:
             return f"ERR {e}"
+    if cmd == "ENV" and len(parts) >= 2:
+        val = os.environ.get(parts[1])
+        return "ERR unset" if val is None else val
     return "ERR unknown-command"
 
 

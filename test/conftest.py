@@ -1,0 +1,272 @@
+"""Root pytest fixtures: the real local Kubernetes control plane (test/cluster/, see test/cluster/README.md).
+
+Interface (other test trees rely on it; keep it stable):
+
+  control_plane   session fixture, lazy: only tests that request it start a control plane (test/cluster/up.sh,
+                  ~6 s warm). If env MGO_CONTROL_PLANE_DIR names a running one (its apiserver answers /readyz), it
+                  is reused and NOT stopped at the end. Tests requesting it are auto-marked `controlplane`.
+                  Attributes:
+                    state_dir, admin_kubeconfig, operator_kubeconfig, server (https://127.0.0.1:PORT), etcd_url,
+                    ca_file (PEM of the cluster CA), env (dict of STATE_DIR/env: KUBECONFIG, MGO_OPERATOR_KUBECONFIG,
+                    MGO_API_SERVER, MGO_CONTROL_PLANE_DIR, MGO_ETCD_URL; os.environ is NOT modified),
+                    api (test/cluster/kubeapi.py KubeApi with the admin token)
+                  Methods:
+                    kubectl(*args, input=None, check=True, kubeconfig=None, timeout=60) -> CompletedProcess (text;
+                        the kubectl of the k8s cache dir; admin kubeconfig unless given; check=True raises
+                        KubectlError (a CalledProcessError whose str() includes stderr))
+                    apply(yaml_text_or_dict, namespace=None) -> CompletedProcess      (kubectl apply -f -)
+                    wait_for(predicate, timeout=30, interval=0.2, message="condition") -> the predicate's truthy
+                        value; exceptions inside the predicate count as "not yet"; AssertionError on timeout
+                    stop_apiserver(), start_apiserver(), restart_apiserver()   (same flags and port)
+                    compact_etcd() -> compacted revision (etcd v3 JSON gateway; watches from older
+                        resourceVersions then get 410 Gone: the apiserver watch cache is off, see README)
+                    get_pod(ns, name) -> dict or None
+                    pod_ip(ns, name), pod_pid(ns, name, container=None)   (container: default the first one)
+                    kill_pod(ns, name, container=None)  SIGKILL     -> pid
+                    freeze_pod(ns, name, container=None) SIGSTOP    -> pid
+                    thaw_pod(ns, name, container=None)   SIGCONT    -> pid
+                    pod_log(ns, name, container=None) -> str (stdout+stderr of every run of that container)
+  namespace       function fixture: a fresh namespace (its `default` ServiceAccount exists, so pods are admitted);
+                  deleted at teardown with --wait=false.
+On a failing test that used the control plane, the tails of its logs are attached to the report.
+"""
+
+import base64
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLUSTER = os.path.join(ROOT, "test", "cluster")
+sys.path.insert(0, CLUSTER)
+
+from kubeapi import KubeApi  # noqa: E402
+
+
+def _versions():
+    vals = {}
+    with open(os.path.join(ROOT, "tools", "versions.env"), encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"^([A-Z0-9_]+)=(.*)$", line.strip())
+            if m:
+                vals[m.group(1)] = m.group(2)
+    cache = os.environ.get("MGO_CACHE") or os.path.expanduser("~/.cache/memgraph-operator")
+    return cache, vals["K8S"]
+
+
+class KubectlError(subprocess.CalledProcessError):
+    def __str__(self):
+        return f"{super().__str__()}\nstdout: {self.stdout}\nstderr: {self.stderr}"
+
+
+def _read_env_file(path):
+    env = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"^export ([A-Z0-9_]+)=(.*)$", line.strip())
+            if m:
+                env[m.group(1)] = m.group(2)
+    return env
+
+
+class ControlPlane:
+    def __init__(self, state_dir, owned):
+        self.state_dir = state_dir
+        self.owned = owned
+        self.env = _read_env_file(os.path.join(state_dir, "env"))
+        self.admin_kubeconfig = self.env["KUBECONFIG"]
+        self.operator_kubeconfig = self.env["MGO_OPERATOR_KUBECONFIG"]
+        self.server = self.env["MGO_API_SERVER"]
+        self.etcd_url = self.env["MGO_ETCD_URL"]
+        self.ca_file = os.path.join(state_dir, "pki", "ca.crt")
+        cache, k8s = _versions()
+        self.kubectl_bin = os.environ.get("MGO_KUBECTL") or os.path.join(cache, f"k8s-{k8s}", "kubectl")
+        self.api = KubeApi.from_kubeconfig(self.admin_kubeconfig, timeout=15)
+
+    # -- kubectl
+    def kubectl(self, *args, input=None, check=True, kubeconfig=None, timeout=60):
+        cmd = [self.kubectl_bin, f"--kubeconfig={kubeconfig or self.admin_kubeconfig}", *map(str, args)]
+        r = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, check=False)
+        if check and r.returncode != 0:
+            raise KubectlError(r.returncode, cmd, r.stdout, r.stderr)
+        return r
+
+    def apply(self, yaml_text_or_dict, namespace=None):
+        text = yaml_text_or_dict if isinstance(yaml_text_or_dict, str) else json.dumps(yaml_text_or_dict)
+        args = ["apply", "-f", "-"] + (["-n", namespace] if namespace else [])
+        return self.kubectl(*args, input=text)
+
+    # -- polling
+    @staticmethod
+    def wait_for(predicate, timeout=30, interval=0.2, message="condition"):
+        deadline = time.monotonic() + timeout
+        last_exc = None
+        while True:
+            try:
+                val = predicate()
+                if val:
+                    return val
+            except Exception as e:  # noqa: BLE001 - "not yet"; reported on timeout
+                last_exc = e
+            if time.monotonic() >= deadline:
+                extra = f" (last error: {last_exc!r})" if last_exc else ""
+                raise AssertionError(f"timed out after {timeout}s waiting for {message}{extra}")
+            time.sleep(interval)
+
+    # -- apiserver and etcd
+    def _apiserver(self, action):
+        subprocess.run(["bash", os.path.join(CLUSTER, "apiserver.sh"), action, self.state_dir], check=True,
+                       timeout=150)
+
+    def stop_apiserver(self):
+        self._apiserver("stop")
+
+    def start_apiserver(self):
+        self._apiserver("start")
+
+    def restart_apiserver(self):
+        self._apiserver("restart")
+
+    def _etcd(self, path, body):
+        req = urllib.request.Request(self.etcd_url + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read() or b"{}")
+
+    def compact_etcd(self):
+        rev = int(self._etcd("/v3/kv/range", {"key": base64.b64encode(b"/").decode()})["header"]["revision"])
+        self._etcd("/v3/kv/compaction", {"revision": str(rev), "physical": True})
+        return rev
+
+    # -- pods
+    def get_pod(self, ns, name):
+        status, obj = self.api.request("GET", f"/api/v1/namespaces/{ns}/pods/{name}")
+        if status == 404:
+            return None
+        assert status == 200, f"GET pod {ns}/{name}: HTTP {status} {obj}"
+        return obj
+
+    def pod_ip(self, ns, name):
+        pod = self.get_pod(ns, name)
+        return (pod or {}).get("status", {}).get("podIP")
+
+    def _container(self, ns, name, container):
+        if container:
+            return container
+        pod = self.get_pod(ns, name)
+        assert pod is not None, f"pod {ns}/{name} does not exist"
+        return pod["spec"]["containers"][0]["name"]
+
+    def pod_pid(self, ns, name, container=None):
+        path = os.path.join(self.state_dir, "pods", f"{ns}_{name}", f"{self._container(ns, name, container)}.pid")
+        try:
+            with open(path, encoding="ascii") as f:
+                return int(f.read().strip())
+        except FileNotFoundError:
+            return None
+
+    def _signal(self, ns, name, container, sig):
+        pid = self.pod_pid(ns, name, container)
+        assert pid, f"pod {ns}/{name} has no running process"
+        os.kill(pid, sig)
+        return pid
+
+    def kill_pod(self, ns, name, container=None):
+        return self._signal(ns, name, container, signal.SIGKILL)
+
+    def freeze_pod(self, ns, name, container=None):
+        return self._signal(ns, name, container, signal.SIGSTOP)
+
+    def thaw_pod(self, ns, name, container=None):
+        return self._signal(ns, name, container, signal.SIGCONT)
+
+    def pod_log(self, ns, name, container=None):
+        path = os.path.join(self.state_dir, "pods", f"{ns}_{name}", f"{self._container(ns, name, container)}.log")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def log_tails(self, lines=40):
+        out = []
+        logdir = os.path.join(self.state_dir, "log")
+        for name in ("etcd.log", "apiserver.log", "kube-controller-manager.log", "kubelet.log"):
+            if not os.path.exists(os.path.join(logdir, name)):
+                continue
+            with open(os.path.join(logdir, name), encoding="utf-8", errors="replace") as f:
+                tail = f.readlines()[-lines:]
+            out.append(f"---- {name} (last {len(tail)} lines)\n{''.join(tail)}")
+        return "\n".join(out)
+
+
+def _running(state_dir):
+    env_file = os.path.join(state_dir, "env")
+    if not os.path.exists(env_file):
+        return False
+    env = _read_env_file(env_file)
+    ca = os.path.join(state_dir, "pki", "ca.crt")
+    r = subprocess.run(["curl", "-sf", "--max-time", "3", "--cacert", ca, env["MGO_API_SERVER"] + "/readyz"],
+                       capture_output=True, check=False)
+    return r.returncode == 0
+
+
+_ACTIVE = {}
+
+
+@pytest.fixture(scope="session")
+def control_plane(request):
+    existing = os.environ.get("MGO_CONTROL_PLANE_DIR")
+    if existing and _running(existing):
+        cp = ControlPlane(os.path.abspath(existing), owned=False)
+    else:
+        r = subprocess.run(["bash", os.path.join(CLUSTER, "up.sh")], capture_output=True, text=True,
+                           timeout=300, check=False)
+        if r.returncode != 0:
+            pytest.fail(f"test/cluster/up.sh failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+        lines = r.stdout.strip().splitlines()
+        print(f"\ncontrol plane: {lines[-2] if len(lines) > 1 else ''} in {lines[-1]}")
+        cp = ControlPlane(lines[-1], owned=True)
+    _ACTIVE["cp"] = cp
+    yield cp
+    _ACTIVE.pop("cp", None)
+    if cp.owned:
+        purge = ["--purge"] if request.session.testsfailed == 0 else []
+        subprocess.run(["bash", os.path.join(CLUSTER, "down.sh"), cp.state_dir, *purge], check=False, timeout=120)
+        if purge == []:
+            print(f"\ncontrol plane state kept for debugging: {cp.state_dir}")
+
+
+@pytest.fixture
+def namespace(control_plane, request):
+    base = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"t-{base}-{secrets.token_hex(3)}"
+    control_plane.kubectl("create", "namespace", name)
+    control_plane.wait_for(
+        lambda: control_plane.api.request("GET", f"/api/v1/namespaces/{name}/serviceaccounts/default")[0] == 200,
+        timeout=30, message=f"ServiceAccount {name}/default")
+    yield name
+    control_plane.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "control_plane" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.controlplane)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    cp = _ACTIVE.get("cp")
+    if rep.failed and cp is not None and "control_plane" in getattr(item, "fixturenames", ()):
+        rep.sections.append(("control plane logs", cp.log_tails()))

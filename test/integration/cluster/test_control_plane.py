@@ -1,0 +1,340 @@
+"""The real local control plane and the test kubelet (test/cluster/), exercised through the API."""
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import time
+
+import pytest
+
+pytestmark = pytest.mark.controlplane
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ECHO_IMAGE = "mgo-test/tcp-echo:1"
+
+
+def echo(ip, line, port=8080, timeout=5):
+    with socket.create_connection((ip, port), timeout=timeout) as s:
+        s.sendall(line.encode() + b"\n")
+        return s.makefile(encoding="utf-8").readline().strip()
+
+
+def ready(pod):
+    conds = {c["type"]: c for c in (pod or {}).get("status", {}).get("conditions") or []}
+    return conds.get("Ready", {}).get("status") == "True"
+
+
+def proc_state(pid):
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def statefulset(name, replicas=3):
+    return {
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name},
+        "spec": {
+            "serviceName": name, "replicas": replicas, "podManagementPolicy": "OrderedReady",
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 5,
+                    "initContainers": [{"name": "sysctl", "image": "busybox:1.36",
+                                        "command": ["sysctl", "-w", "vm.max_map_count=262144"]}],
+                    "containers": [{
+                        "name": "echo", "image": ECHO_IMAGE, "args": ["--port", "8080", "--data-dir", "/data"],
+                        "ports": [{"name": "tcp", "containerPort": 8080}],
+                        "readinessProbe": {"tcpSocket": {"port": "tcp"}, "periodSeconds": 1,
+                                           "failureThreshold": 1},
+                        "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}},
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}}
+
+
+def headless_service(name):
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+            "spec": {"clusterIP": "None", "selector": {"app": name}, "ports": [{"port": 8080}]}}
+
+
+@pytest.fixture(scope="module")
+def echo_sts(control_plane):
+    """A 3-replica StatefulSet of tcp-echo pods in its own namespace, Ready before the tests use it."""
+    cp = control_plane
+    ns = f"t-sts-{secrets.token_hex(3)}"
+    cp.kubectl("create", "namespace", ns)
+    cp.wait_for(lambda: cp.api.request("GET", f"/api/v1/namespaces/{ns}/serviceaccounts/default")[0] == 200,
+                timeout=30, message="default ServiceAccount")
+    cp.apply(headless_service("echo"), ns)
+    cp.apply(statefulset("echo"), ns)
+    cp.wait_for(lambda: cp.api.get(f"/apis/apps/v1/namespaces/{ns}/statefulsets/echo")
+                .get("status", {}).get("readyReplicas") == 3, timeout=90, message="3 ready replicas")
+    yield ns
+    cp.kubectl("delete", "namespace", ns, "--wait=false", check=False)
+
+
+def wait_pod_ready(cp, ns, name, timeout=60, not_uid=None):
+    def check():
+        pod = cp.get_pod(ns, name)
+        if pod and ready(pod) and pod["metadata"]["uid"] != not_uid and not pod["metadata"].get("deletionTimestamp"):
+            return pod
+        return None
+    return cp.wait_for(check, timeout=timeout, message=f"pod {ns}/{name} Ready")
+
+
+# ------------------------------------------------------------------------------------------------------ API
+def test_api_answers_over_verified_tls_with_rbac(control_plane):
+    cp = control_plane
+    r = subprocess.run(["curl", "-sf", "--cacert", cp.ca_file, cp.server + "/version"], capture_output=True,
+                       text=True, check=True)
+    assert json.loads(r.stdout)["gitVersion"].startswith("v1.33.")
+    # the admin token is a cluster admin
+    assert cp.kubectl("auth", "can-i", "create", "pods/exec", "-A").stdout.strip() == "yes"
+    nodes = cp.api.get("/api/v1/nodes")["items"]
+    assert [n["metadata"]["name"] for n in nodes] == ["mgo-node"]
+    # the operator's credential is its real ServiceAccount token
+    who = cp.kubectl("auth", "whoami", "-o", "json", kubeconfig=cp.operator_kubeconfig).stdout
+    assert json.loads(who)["status"]["userInfo"]["username"] == \
+        "system:serviceaccount:memgraph-operator-system:memgraph-operator"
+
+
+def test_operator_service_account_is_least_privileged(control_plane):
+    cp = control_plane
+    op = cp.operator_kubeconfig
+
+    def can(verb, resource, group="", ns="", sub=""):
+        """SelfSubjectAccessReview with the operator's own token (exact, no discovery involved)."""
+        attrs = {"verb": verb, "resource": resource, "group": group, "namespace": ns, "subresource": sub}
+        review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                  "spec": {"resourceAttributes": attrs}}
+        out = cp.kubectl("create", "--validate=false", "-o", "json", "-f", "-", input=json.dumps(review),
+                         kubeconfig=op).stdout
+        return json.loads(out)["status"]["allowed"]
+
+    assert can("list", "pods")
+    assert can("watch", "memgraphclusters", "memgraph.io")
+    assert can("update", "memgraphclusters", "memgraph.io", "x", "status")
+    assert can("patch", "statefulsets", "apps", "default")
+    assert can("create", "leases", "coordination.k8s.io", "memgraph-operator-system")
+    assert can("create", "events", "events.k8s.io", "default")
+    assert not can("create", "pods", "", "default", "exec")
+    assert not can("get", "pods", "", "default", "exec")
+    assert not can("get", "nodes")
+    assert not can("create", "leases", "coordination.k8s.io", "default")
+    assert not can("create", "secrets", "", "default")
+    assert not can("create", "pods", "", "default")
+    # and the apiserver enforces it for real requests
+    r = cp.kubectl("get", "nodes", kubeconfig=op, check=False)
+    assert r.returncode != 0 and "forbidden" in r.stderr.lower()
+    assert cp.kubectl("get", "pods", "-A", kubeconfig=op).returncode == 0
+    lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+             "metadata": {"name": f"probe-{secrets.token_hex(3)}", "namespace": "memgraph-operator-system"},
+             "spec": {"holderIdentity": "test", "leaseDurationSeconds": 15}}
+    cp.kubectl("create", "-f", "-", input=json.dumps(lease), kubeconfig=op)
+    cp.kubectl("delete", "lease", lease["metadata"]["name"], "-n", "memgraph-operator-system", kubeconfig=op)
+
+
+def test_compact_etcd_makes_old_resource_versions_gone(control_plane, namespace):
+    cp = control_plane
+    old_rv = cp.api.get(f"/api/v1/namespaces/{namespace}/configmaps")["metadata"]["resourceVersion"]
+    for i in range(3):
+        cp.kubectl("create", "configmap", f"cm{i}", "-n", namespace)
+    cp.compact_etcd()
+    status, body = cp.api.request(
+        "GET", f"/api/v1/namespaces/{namespace}/configmaps?watch=1&timeoutSeconds=2&resourceVersion={old_rv}")
+    # the apiserver answers either a 410 status or a watch stream whose only event is ERROR 410
+    if status == 200:
+        assert body["type"] == "ERROR" and body["object"]["code"] == 410, body
+    else:
+        assert status == 410, body
+
+
+# ------------------------------------------------------------------------------------------- StatefulSet
+def test_statefulset_pods_ready_with_distinct_reachable_loopback_ips(control_plane, echo_sts):
+    cp, ns = control_plane, echo_sts
+    ips = set()
+    for i in range(3):
+        pod = cp.get_pod(ns, f"echo-{i}")
+        st = pod["status"]
+        assert st["phase"] == "Running" and ready(pod)
+        ip = st["podIP"]
+        assert ip.startswith("127.1.") and st["podIPs"] == [{"ip": ip}] and st["hostIP"] == "127.0.0.1"
+        conds = {c["type"]: c for c in st["conditions"]}
+        for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready"):
+            assert conds[t]["status"] == "True" and conds[t]["lastTransitionTime"], t
+        cs = st["containerStatuses"][0]
+        assert cs["ready"] and cs["started"] and cs["restartCount"] == 0 and cs["state"]["running"]["startedAt"]
+        assert st["initContainerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
+        assert echo(ip, "PING") == "PONG"
+        assert echo(ip, "WHOAMI") == f"echo-{i} {ip}"  # own UTS namespace hostname, POD_IP env
+        ips.add(ip)
+    assert len(ips) == 3
+    pvcs = cp.api.get(f"/api/v1/namespaces/{ns}/persistentvolumeclaims")["items"]
+    assert sorted(p["metadata"]["name"] for p in pvcs) == ["data-echo-0", "data-echo-1", "data-echo-2"]
+    assert all(p["status"]["phase"] == "Bound" for p in pvcs)
+    for p in pvcs:
+        assert os.path.isdir(os.path.join(cp.state_dir, "pv", ns, p["metadata"]["name"]))
+
+
+def test_pod_dns_names_resolve_inside_pods(control_plane, echo_sts):
+    cp, ns = control_plane, echo_sts
+    ips = {i: cp.pod_ip(ns, f"echo-{i}") for i in range(3)}
+    for asker in range(3):
+        for target in range(3):
+            for suffix in (".svc.cluster.local", ".svc", ""):
+                assert echo(ips[asker], f"RESOLVE echo-{target}.echo.{ns}{suffix}") == ips[target]
+    # the Service name resolves to a ready pod of its selector
+    assert echo(ips[0], f"RESOLVE echo.{ns}.svc.cluster.local") in ips.values()
+    # the host itself is not affected: /etc/hosts is bind-mounted only inside the pods
+    with pytest.raises(OSError):
+        socket.gethostbyname(f"echo-0.echo.{ns}.svc.cluster.local")
+
+
+def test_killed_pod_process_is_restarted(control_plane, echo_sts):
+    cp, ns = control_plane, echo_sts
+    old_pid = cp.kill_pod(ns, "echo-1")
+
+    def restarted():
+        pod = cp.get_pod(ns, "echo-1")
+        cs = pod["status"]["containerStatuses"][0]
+        return cs if cs["restartCount"] == 1 and ready(pod) else None
+
+    cs = cp.wait_for(restarted, timeout=30, message="echo-1 restarted and Ready")
+    assert cs["lastState"]["terminated"]["exitCode"] == 137
+    new_pid = cp.pod_pid(ns, "echo-1")
+    assert new_pid and new_pid != old_pid
+    assert echo(cp.pod_ip(ns, "echo-1"), "PING") == "PONG"
+
+
+def test_frozen_pod_goes_not_ready_and_recovers_after_thaw(control_plane, echo_sts):
+    cp, ns = control_plane, echo_sts
+    restarts = cp.get_pod(ns, "echo-2")["status"]["containerStatuses"][0]["restartCount"]
+    pid = cp.freeze_pod(ns, "echo-2")
+    try:
+        cp.wait_for(lambda: not ready(cp.get_pod(ns, "echo-2")), timeout=20, message="echo-2 not Ready")
+        assert proc_state(pid) in ("T", "t")  # alive, stopped, not mistaken for dead
+        assert cp.pod_pid(ns, "echo-2") == pid
+    finally:
+        cp.thaw_pod(ns, "echo-2")
+    pod = wait_pod_ready(cp, ns, "echo-2", timeout=20)
+    assert pod["status"]["containerStatuses"][0]["restartCount"] == restarts
+    assert cp.pod_pid(ns, "echo-2") == pid
+
+
+def test_pvc_data_survives_pod_deletion(control_plane, echo_sts):
+    cp, ns = control_plane, echo_sts
+    old = cp.get_pod(ns, "echo-0")
+    token = secrets.token_hex(8)
+    assert echo(old["status"]["podIP"], f"WRITE marker {token}") == "OK"
+    cp.kubectl("delete", "pod", "echo-0", "-n", ns, "--wait=false")
+    new = wait_pod_ready(cp, ns, "echo-0", timeout=60, not_uid=old["metadata"]["uid"])
+    assert echo(new["status"]["podIP"], "READ marker") == token
+    assert new["status"]["containerStatuses"][0]["restartCount"] == 0
+
+
+# ---------------------------------------------------------------------------------------------- plain pods
+def pod(name, containers, restart="Always", init=None, volumes=None, grace=5):
+    spec = {"restartPolicy": restart, "terminationGracePeriodSeconds": grace, "containers": containers}
+    if init:
+        spec["initContainers"] = init
+    if volumes:
+        spec["volumes"] = volumes
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": name}}, "spec": spec}
+
+
+def echo_container(**extra):
+    c = {"name": "echo", "image": ECHO_IMAGE, "args": ["--port", "8080", "--data-dir", "/data"],
+         "readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1}}
+    c.update(extra)
+    return c
+
+
+def test_init_containers_env_and_volumes(control_plane, namespace):
+    cp, ns = control_plane, namespace
+    cp.kubectl("create", "secret", "generic", "s1", "--from-literal=password=hunter2", "-n", ns)
+    cp.kubectl("create", "configmap", "c1", "--from-literal=mode=fast", "-n", ns)
+    init = [{"name": "sysctl", "image": "busybox", "command": ["sysctl", "-w", "vm.max_map_count=1"]},
+            {"name": "seed", "image": "debian:12", "command": ["sh", "-c", "echo seeded-$(MY_NAME) > /data/seed"],
+             "env": [{"name": "MY_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+             "volumeMounts": [{"name": "scratch", "mountPath": "/data"}]}]
+    env = [{"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "s1", "key": "password"}}},
+           {"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "c1", "key": "mode"}}},
+           {"name": "MY_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+           {"name": "GREETING", "value": "hello-$(MODE)"}]
+    mounts = [{"name": "scratch", "mountPath": "/data"}, {"name": "cfg", "mountPath": "/run/mgo-test/cfg"}]
+    cp.apply(pod("p1", [echo_container(env=env, volumeMounts=mounts)], init=init,
+                 volumes=[{"name": "scratch", "emptyDir": {}}, {"name": "cfg", "secret": {"secretName": "s1"}}]), ns)
+    p = wait_pod_ready(cp, ns, "p1", timeout=60)
+    ip = p["status"]["podIP"]
+    assert echo(ip, "READ seed") == "seeded-p1"  # init container ran first, into the shared emptyDir
+    assert echo(ip, "ENV PASSWORD") == "hunter2"
+    assert echo(ip, "ENV MODE") == "fast"
+    assert echo(ip, "ENV MY_IP") == ip == echo(ip, "ENV POD_IP")
+    assert echo(ip, "ENV GREETING") == "hello-fast"
+    inits = p["status"]["initContainerStatuses"]
+    assert [s["state"]["terminated"]["exitCode"] for s in inits] == [0, 0]
+    # the secret volume was materialized as files (readable only inside the pod's mount namespace)
+    pid = cp.pod_pid(ns, "p1")
+    r = subprocess.run(["nsenter", "-t", str(pid), "-m", "cat", "/run/mgo-test/cfg/password"],
+                       capture_output=True, text=True, check=True)
+    assert r.stdout == "hunter2"
+
+
+def test_restart_policy_never_and_on_failure_reach_terminal_phases(control_plane, namespace):
+    cp, ns = control_plane, namespace
+    cp.apply(pod("fails", [{"name": "main", "image": "debian:12", "command": ["sh", "-c", "exit 3"]}],
+                 restart="Never"), ns)
+    cp.apply(pod("succeeds", [{"name": "main", "image": "debian:12", "command": ["sh", "-c", "exit 0"]}],
+                 restart="OnFailure"), ns)
+
+    def phase(name, want):
+        p = cp.get_pod(ns, name)
+        return p if p and p["status"].get("phase") == want else None
+
+    failed = cp.wait_for(lambda: phase("fails", "Failed"), timeout=30, message="pod Failed")
+    assert failed["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 3
+    assert failed["status"]["containerStatuses"][0]["restartCount"] == 0
+    done = cp.wait_for(lambda: phase("succeeds", "Succeeded"), timeout=30, message="pod Succeeded")
+    assert done["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
+
+
+def test_deletion_sends_sigterm_then_sigkill_after_grace(control_plane, namespace):
+    cp, ns = control_plane, namespace
+    stubborn = ["python3", "-c", "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                "print('sigterm' + '-ignored', flush=True)\ntime.sleep(3600)"]
+    cp.apply(pod("stubborn", [{"name": "main", "image": "debian:12", "command": stubborn}], grace=2), ns)
+    wait_pod_ready(cp, ns, "stubborn")
+    # (the marker is built at run time so the logged argv cannot match it)
+    cp.wait_for(lambda: "sigterm-ignored" in cp.pod_log(ns, "stubborn"), timeout=10, message="handler installed")
+    pid = cp.pod_pid(ns, "stubborn")
+    started = time.monotonic()
+    cp.kubectl("delete", "pod", "stubborn", "-n", ns, "--wait=false")
+    cp.wait_for(lambda: cp.get_pod(ns, "stubborn") is None, timeout=30, message="pod gone")
+    elapsed = time.monotonic() - started
+    assert elapsed >= 1.5, f"the kubelet did not wait the 2 s grace period ({elapsed:.2f}s)"
+    assert not os.path.exists(f"/proc/{pid}") or proc_state(pid) == "Z"
+
+
+def test_pvc_directory_outlives_pod_and_goes_with_pvc(control_plane, namespace):
+    cp, ns = control_plane, namespace
+    cp.apply({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "vol"},
+              "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}, ns)
+    cp.apply(pod("user", [echo_container(volumeMounts=[{"name": "v", "mountPath": "/data"}])],
+                 volumes=[{"name": "v", "persistentVolumeClaim": {"claimName": "vol"}}]), ns)
+    ip = wait_pod_ready(cp, ns, "user")["status"]["podIP"]
+    assert echo(ip, "WRITE f kept") == "OK"
+    path = os.path.join(cp.state_dir, "pv", ns, "vol")
+    cp.kubectl("delete", "pod", "user", "-n", ns, "--wait=true", timeout=60)
+    with open(os.path.join(path, "f"), encoding="utf-8") as f:
+        assert f.read() == "kept"
+    cp.kubectl("delete", "pvc", "vol", "-n", ns, "--wait=true", timeout=60)
+    cp.wait_for(lambda: not os.path.exists(path), timeout=20, message="PVC directory removed")
+
+
+def test_kubelet_survives_apiserver_restart(control_plane, namespace):
+    cp, ns = control_plane, namespace
+    cp.restart_apiserver()
+    cp.apply(pod("after-restart", [echo_container()]), ns)
+    p = wait_pod_ready(cp, ns, "after-restart", timeout=60)
+    assert echo(p["status"]["podIP"], "PING") == "PONG"
