@@ -1,0 +1,301 @@
+"""Two- and three-instance replication over real TCP between emulator processes (memgraph.md 4-8)."""
+import signal
+import time
+
+import pytest
+
+from conftest import BoltFailure, CLIENT_ERROR, free_port, replicas_by_name, wait_until
+
+
+def make_replica(emu, name, version="3.12.0", **kw):
+    r = emu(name, version=version, **kw)
+    r.repl_port = free_port()
+    r.q("SET REPLICATION ROLE TO REPLICA WITH PORT %d" % r.repl_port)
+    return r
+
+
+def addr(r):
+    return "%s:%d" % (r.host, r.repl_port)
+
+
+def data_info(main, name):
+    return replicas_by_name(main)[name]["data_info"]
+
+
+def caught_up(main, name):
+    info = data_info(main, name).get("memgraph")
+    return info and info["behind"] == 0 and info["status"] == "ready" and info
+
+
+def count(inst):
+    return inst.q("MATCH (n) RETURN count(n) AS c")[0]["c"]
+
+
+def test_register_write_read_and_show_replicas_shape(emu):
+    main = emu("main")
+    r1 = make_replica(emu, "r1")
+    r2 = make_replica(emu, "r2")
+    main.q('REGISTER REPLICA r1 SYNC TO "%s"' % addr(r1))
+    main.q("REGISTER REPLICA `r-2` ASYNC TO '%s'" % addr(r2))
+    rows = main.q("SHOW REPLICAS")
+    assert [r["name"] for r in rows] == ["r1", "r-2"]
+    assert rows[0]["socket_address"] == addr(r1)
+    assert rows[0]["sync_mode"] == "sync" and rows[1]["sync_mode"] == "async"
+    assert rows[0]["system_info"] is None
+    assert rows[0]["data_info"] == {"memgraph": {"behind": 0, "status": "ready", "ts": 0}}
+    main.q("CREATE (:Person {name: 'alice'})")
+    assert r1.q("MATCH (n:Person) RETURN n.name AS name") == [{"name": "alice"}]
+    wait_until(lambda: r2.q("MATCH (n:Person) RETURN n.name AS name") == [{"name": "alice"}], what="async data")
+    info = wait_until(lambda: caught_up(main, "r-2"), what="r-2 caught up")
+    # one write transaction takes two MVCC timestamps (start and commit); reads take one
+    assert info["ts"] == 1
+    main.q("MATCH (n) RETURN n")
+    main.q("CREATE (:Person {name: 'bob'})")
+    wait_until(lambda: caught_up(main, "r-2"), what="r-2 caught up again")
+    assert data_info(main, "r1")["memgraph"]["ts"] == 4
+    assert r1.q("SHOW REPLICATION ROLE") == [{"replication role": "replica"}]
+
+
+def test_killed_replica_catches_up_after_restart(emu):
+    main = emu("main")
+    r1 = make_replica(emu, "r1")
+    main.q('REGISTER REPLICA r1 ASYNC TO "%s"' % addr(r1))
+    main.q("CREATE (:A {i: 1})")
+    wait_until(lambda: caught_up(main, "r1"))
+    r1.kill()
+    for i in range(2, 5):
+        main.q("CREATE (:A {i: $i})", {"i": i})
+    info = wait_until(lambda: data_info(main, "r1")["memgraph"]["status"] == "invalid" and
+                      data_info(main, "r1")["memgraph"], what="replica invalid")
+    # 3.1+: cached ts survives, behind goes negative
+    assert info["ts"] == 1 and info["behind"] < 0
+    r1.start()  # restores REPLICA role, port and the MAIN UUID it follows
+    wait_until(lambda: caught_up(main, "r1"), timeout=15, what="catch-up after restart")
+    assert r1.q("MATCH (n:A) RETURN n.i AS i ORDER BY i") == [{"i": i} for i in range(1, 5)]
+
+
+def test_v221_live_show_replicas_of_killed_replica(emu):
+    main = emu("main", version="2.21.0", extra=["--storage-snapshot-interval-sec=300"])
+    r1 = make_replica(emu, "r1", version="2.21.0")
+    main.q('REGISTER REPLICA r1 SYNC TO "%s"' % addr(r1))
+    main.q("CREATE ()")
+    r1.kill()
+    assert data_info(main, "r1") == {"memgraph": {"ts": 0, "behind": 0, "status": "invalid"}}
+
+
+def test_sync_replica_down_commits_but_errors(emu):
+    for version, text in [
+        ("3.9.0", "Replication Exception: At least one SYNC replica has not confirmed committing last transaction. "
+                  "Check the status of the replicas using 'SHOW REPLICAS' query."),
+        ("3.12.0", "Replication Exception: Failed to replicate to SYNC replica 'r1': replica is not reachable or not "
+                   "in sync with the main. Replica will be recovered automatically. Transaction is still committed "
+                   "on the main instance and other alive replicas. Check the status of the replicas using "
+                   "'SHOW REPLICAS' query."),
+    ]:
+        main = emu("main" + version, version=version)
+        r1 = make_replica(emu, "r1" + version, version=version)
+        r2 = make_replica(emu, "r2" + version, version=version)
+        main.q('REGISTER REPLICA r1 SYNC TO "%s"' % addr(r1))
+        main.q('REGISTER REPLICA r2 SYNC TO "%s"' % addr(r2))
+        r1.kill()
+        wait_until(lambda: data_info(main, "r1")["memgraph"]["status"] == "invalid", what="heartbeat notices")
+        with pytest.raises(BoltFailure) as ei:
+            main.q("CREATE (:X)")
+        assert ei.value.where == "PULL"
+        assert ei.value.code == CLIENT_ERROR
+        assert ei.value.message == text
+        assert count(main) == 1
+        assert count(r2) == 1
+        main.stop()
+        r2.stop()
+
+
+def test_strict_sync_aborts_everywhere(emu):
+    for version, text in [
+        ("3.5.0", "Replication Exception: At least one STRICT_SYNC replica has not confirmed committing last "
+                  "transaction. Transaction will be aborted on all instances. Check the status of the replicas "
+                  "using 'SHOW REPLICAS' query."),
+        ("3.12.0", "Replication Exception: Failed to replicate to STRICT_SYNC replica 'r1': replica is not reachable "
+                   "or not in sync with the main. Replica will be recovered automatically. Transaction was aborted "
+                   "on all instances. Check the status of the replicas using 'SHOW REPLICAS' query."),
+    ]:
+        main = emu("main" + version, version=version)
+        r1 = make_replica(emu, "r1" + version, version=version)
+        r2 = make_replica(emu, "r2" + version, version=version)
+        main.q('REGISTER REPLICA r1 STRICT_SYNC TO "%s"' % addr(r1))
+        main.q('REGISTER REPLICA r2 STRICT_SYNC TO "%s"' % addr(r2))
+        main.q("CREATE (:Kept)")
+        assert count(r1) == 1 and count(r2) == 1
+        assert replicas_by_name(main)["r1"]["sync_mode"] == "strict_sync"
+        r1.kill()
+        wait_until(lambda: data_info(main, "r1")["memgraph"]["status"] == "invalid", what="heartbeat notices")
+        with pytest.raises(BoltFailure) as ei:
+            main.q("CREATE (:Lost)")
+        assert ei.value.message == text and ei.value.where == "PULL"
+        assert count(main) == 1
+        assert count(r2) == 1
+        main.stop()
+        r2.stop()
+
+
+def test_strict_sync_explicit_transaction_fails_on_commit(emu):
+    main = emu("main", version="3.10.0")
+    r1 = make_replica(emu, "r1", version="3.10.0")
+    main.q('REGISTER REPLICA r1 STRICT_SYNC TO "%s"' % addr(r1))
+    r1.kill()
+    c = main.client()
+    c.send(0x11, {})
+    assert c.recv()[0] == 0x70
+    c.run("CREATE (:T)")
+    c.pull()
+    c.send(0x12)
+    tag, f = c.recv()
+    assert tag == 0x7F
+    assert f[0]["message"].startswith("Replication Exception: Failed to replicate to STRICT_SYNC replica 'r1'")
+    c.reset()
+    assert count(main) == 0
+
+
+def test_async_lag_visible_with_injected_delay(emu):
+    main = emu("main")
+    r1 = make_replica(emu, "r1", env={"MGO_EMULATOR_REPLICATION_DELAY_MS": "1500"})
+    main.q('REGISTER REPLICA r1 ASYNC TO "%s"' % addr(r1))
+    t0 = time.monotonic()
+    main.q("CREATE (:Lag)")
+    assert time.monotonic() - t0 < 1.0  # ASYNC never waits
+    info = data_info(main, "r1")["memgraph"]
+    assert info["behind"] < 0 and info["status"] in ("replicating", "recovery")
+    assert count(r1) == 0
+    wait_until(lambda: caught_up(main, "r1"), timeout=10, what="lagging replica catches up")
+    assert count(r1) == 1
+
+
+def test_no_wal_no_replication_trap(emu):
+    main = emu("main", wal=False, version="3.5.0")
+    r1 = make_replica(emu, "r1", version="3.5.0")
+    assert "without write-ahead logs this instance is not replicating any data." in main.log()
+    main.q('REGISTER REPLICA r1 SYNC TO "%s"' % addr(r1))
+    main.q("CREATE (:Silent)")  # succeeds although the SYNC replica got nothing
+    time.sleep(0.3)
+    assert count(r1) == 0
+    assert count(main) == 1
+
+
+def test_failover_promote_and_old_main_diverges(emu):
+    a = emu("a")
+    b = make_replica(emu, "b")
+    c = make_replica(emu, "c")
+    a.q('REGISTER REPLICA b SYNC TO "%s"' % addr(b))
+    a.q('REGISTER REPLICA c ASYNC TO "%s"' % addr(c))
+    a.q("CREATE (:V {i: 1})")
+    wait_until(lambda: caught_up(a, "c"))
+    # MAIN a is cut off: drop b's link by killing b? No: a goes away, b is promoted.
+    a.kill()
+    b.q("SET REPLICATION ROLE TO MAIN")
+    assert b.q("SHOW REPLICATION ROLE") == [{"replication role": "main"}]
+    assert b.q("SHOW REPLICAS") == []
+    b.q('REGISTER REPLICA c ASYNC TO "%s"' % addr(c))
+    b.q("CREATE (:V {i: 2})")
+    wait_until(lambda: count(c) == 2, what="c follows the new MAIN")
+    # old MAIN returns as MAIN with its replicas (restore-state), writes on its own: split brain
+    a.start()
+    assert a.q("SHOW REPLICATION ROLE") == [{"replication role": "main"}]
+    assert {r["name"] for r in a.q("SHOW REPLICAS")} == {"b", "c"}
+    with pytest.raises(BoltFailure):
+        a.q("CREATE (:V {i: 99})")  # SYNC replica b no longer accepts a: committed locally, error
+    assert count(a) == 2
+    wait_until(lambda: data_info(a, "c")["memgraph"]["status"] == "invalid", what="c rejects the old MAIN UUID")
+    assert count(c) == 2
+    # fence: demote a, register on b -> diverged
+    a.repl_port = free_port()
+    a.q("SET REPLICATION ROLE TO REPLICA WITH PORT %d" % a.repl_port)
+    with pytest.raises(BoltFailure) as ei:
+        b.q('REGISTER REPLICA a SYNC TO "%s"' % addr(a))
+    assert ei.value.message == "Couldn't register replica a. Error: 3"
+    assert ei.value.where == "PULL"
+    assert "You cannot register Replica a to this Main because at one point Replica a acted as the Main " \
+           "instance. Both the Main and Replica a now hold unique data." in b.log()
+    assert "a" not in replicas_by_name(b)
+    # re-seed: wipe the data directory, start, demote, register -> full copy
+    a.stop()
+    import shutil
+    shutil.rmtree(a.data_dir)
+    a.start()
+    assert count(a) == 0
+    a.q("SET REPLICATION ROLE TO REPLICA WITH PORT %d" % a.repl_port)
+    b.q('REGISTER REPLICA a SYNC TO "%s"' % addr(a))
+    wait_until(lambda: caught_up(b, "a"), what="re-seeded replica caught up")
+    assert a.q("MATCH (n:V) RETURN n.i AS i ORDER BY i") == [{"i": 1}, {"i": 2}]
+
+
+def test_replica_that_was_behind_recovers_after_promotion(emu):
+    a = emu("a")
+    b = make_replica(emu, "b")
+    c = make_replica(emu, "c", env={"MGO_EMULATOR_REPLICATION_DELAY_MS": "200"})
+    a.q('REGISTER REPLICA b SYNC TO "%s"' % addr(b))
+    a.q('REGISTER REPLICA c ASYNC TO "%s"' % addr(c))
+    for i in range(3):
+        a.q("CREATE (:W {i: $i})", {"i": i})
+    wait_until(lambda: caught_up(a, "c"))
+    a.kill()
+    b.q("SET REPLICATION ROLE TO MAIN")
+    b.q('REGISTER REPLICA c SYNC TO "%s"' % addr(c))
+    info = wait_until(lambda: caught_up(b, "c"))
+    assert info["ts"] == b.q("SHOW REPLICAS")[0]["data_info"]["memgraph"]["ts"]
+
+
+def test_replication_state_restored_and_not_restored(emu):
+    main = emu("main")
+    r1 = make_replica(emu, "r1")
+    main.q('REGISTER REPLICA r1 ASYNC TO "%s"' % addr(r1))
+    main.restart()
+    assert [r["name"] for r in main.q("SHOW REPLICAS")] == ["r1"]
+    wait_until(lambda: caught_up(main, "r1"), what="restored client healthy")
+    r1.restart()
+    assert r1.q("SHOW REPLICATION ROLE") == [{"replication role": "replica"}]
+    main.q("CREATE (:After)")
+    wait_until(lambda: count(r1) == 1, what="replica restored with the same MAIN UUID")
+    r1.stop()
+    r1.extra.append("--replication-restore-state-on-startup=false")
+    r1.start()
+    assert r1.q("SHOW REPLICATION ROLE") == [{"replication role": "main"}]
+    assert "Replication configuration will NOT be stored." in r1.log()
+
+
+def test_failed_registration_stays_listed_with_empty_data_info(emu):
+    main = emu("main")
+    port = free_port()
+    with pytest.raises(BoltFailure) as ei:
+        main.q('REGISTER REPLICA ghost ASYNC TO "127.0.0.1:%d"' % port)
+    assert ei.value.message == "Couldn't register replica ghost. Error: 5"
+    assert ei.value.where == "PULL"
+    rows = main.q("SHOW REPLICAS")
+    assert rows == [{"name": "ghost", "socket_address": "127.0.0.1:%d" % port, "sync_mode": "async",
+                     "system_info": None, "data_info": {}}]
+    with pytest.raises(BoltFailure) as ei:
+        main.q('REGISTER REPLICA ghost ASYNC TO "127.0.0.1:%d"' % port)
+    assert ei.value.message == "Couldn't register replica ghost. Error: 1"
+    main.q("DROP REPLICA ghost")
+    assert main.q("SHOW REPLICAS") == []
+
+
+def test_register_a_main_fails_in_every_mode(emu):
+    main = emu("main", version="3.4.0")
+    other = emu("other", version="3.4.0")  # a MAIN has no replication listener
+    port = free_port()
+    for i, mode in enumerate(["SYNC", "ASYNC"]):
+        with pytest.raises(BoltFailure) as ei:
+            main.q('REGISTER REPLICA n%d %s TO "127.0.0.1:%d"' % (i, mode, port + i))
+        assert ei.value.message == "Couldn't register replica n%d." % i
+
+
+def test_old_main_heartbeat_rejected_after_uuid_swap(emu):
+    a = emu("a")
+    b = emu("b")
+    r = make_replica(emu, "r")
+    a.q('REGISTER REPLICA r ASYNC TO "%s"' % addr(r))
+    b.q('REGISTER REPLICA r ASYNC TO "%s"' % addr(r))  # r now follows b
+    wait_until(lambda: data_info(a, "r")["memgraph"]["status"] == "invalid", what="a rejected")
+    assert "!= current_main_uuid" in r.log()
+    b.q("CREATE (:FromB)")
+    wait_until(lambda: count(r) == 1)
