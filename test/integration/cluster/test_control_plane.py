@@ -338,3 +338,92 @@ def test_kubelet_survives_apiserver_restart(control_plane, namespace):
     cp.apply(pod("after-restart", [echo_container()]), ns)
     p = wait_pod_ready(cp, ns, "after-restart", timeout=60)
     assert echo(p["status"]["podIP"], "PING") == "PONG"
+
+
+def test_kubelet_recovers_when_its_resource_versions_were_compacted(control_plane, namespace):
+    """apiserver down, etcd compacted past every resourceVersion the kubelet holds, apiserver back: the kubelet
+    must not resume from a stale resourceVersion forever (410 Gone) but relist and keep running new pods."""
+    cp, ns = control_plane, namespace
+    for i in range(3):  # make history to compact away
+        cp.kubectl("create", "configmap", f"churn{i}", "-n", ns)
+    cp.stop_apiserver()
+    try:
+        cp.compact_etcd()
+    finally:
+        cp.start_apiserver()
+    cp.apply(pod("after-compaction", [echo_container()]), ns)
+    p = wait_pod_ready(cp, ns, "after-compaction", timeout=60)
+    assert echo(p["status"]["podIP"], "PING") == "PONG"
+
+
+def test_memgraph_image_runs_the_emulator_on_the_pod_ip(control_plane, namespace):
+    cp, ns = control_plane, namespace
+    c = {"name": "memgraph", "image": "memgraph/memgraph:3.12.0",
+         "args": ["--data-directory=/var/lib/memgraph", "--log-level=INFO", "--also-log-to-stderr=true"],
+         "ports": [{"name": "bolt", "containerPort": 7687}],
+         "readinessProbe": {"tcpSocket": {"port": "bolt"}, "periodSeconds": 1},
+         "volumeMounts": [{"name": "data", "mountPath": "/var/lib/memgraph"}]}
+    cp.apply(pod("mg", [c], volumes=[{"name": "data", "emptyDir": {}}]), ns)
+    p = wait_pod_ready(cp, ns, "mg", timeout=60)
+    ip = p["status"]["podIP"]
+    with socket.create_connection((ip, 7687), timeout=5) as s:  # Bolt handshake: magic + 4 versions
+        s.sendall(bytes.fromhex("6060b017") + bytes.fromhex("00000505" "00000404" "00000000" "00000000"))
+        assert len(s.recv(4)) == 4
+    spec = json.load(open(os.path.join(cp.state_dir, "pods", f"{ns}_mg", "memgraph.spec.json"), encoding="utf-8"))
+    assert spec["argv"][0].endswith("memgraph-emulator") or spec["argv"][0] == os.environ.get("MEMGRAPH_BIN")
+    assert f"--bolt-address={ip}" in spec["argv"] and spec["env"]["MGO_EMULATE_VERSION"] == "3.12.0"
+
+
+def test_liveness_failure_restarts_and_exec_readiness_gates_ready(control_plane, namespace):
+    cp, ns = control_plane, namespace
+    c = echo_container(
+        volumeMounts=[{"name": "scratch", "mountPath": "/data"}],
+        readinessProbe={"exec": {"command": ["test", "-e", "/data/ready"]}, "periodSeconds": 1},
+        livenessProbe={"exec": {"command": ["test", "!", "-e", "/data/sick"]}, "periodSeconds": 1,
+                       "failureThreshold": 2})
+    cp.apply(pod("probed", [c], volumes=[{"name": "scratch", "emptyDir": {}}]), ns)
+    ip = cp.wait_for(lambda: cp.pod_ip(ns, "probed"), timeout=30, message="pod IP")
+    cp.wait_for(lambda: echo(ip, "PING") == "PONG", timeout=30, message="echo answering")
+    assert not ready(cp.get_pod(ns, "probed"))  # the exec readiness probe does not pass yet
+    assert echo(ip, "WRITE ready 1") == "OK"   # /data/ready exists inside the pod's mount namespace only
+    wait_pod_ready(cp, ns, "probed", timeout=20)
+    assert echo(ip, "WRITE sick 1") == "OK"
+
+    def restarted():
+        cs = cp.get_pod(ns, "probed")["status"]["containerStatuses"][0]
+        return cs["restartCount"] >= 1
+
+    cp.wait_for(restarted, timeout=30, message="liveness restart")
+
+
+def test_up_and_down_scripts_start_and_stop_everything(tmp_path):
+    """A second, private control plane: up.sh writes its files; down.sh stops every process, pods included."""
+    state = tmp_path / "cp"
+    r = subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "up.sh"), str(state)], capture_output=True,
+                       text=True, timeout=300, check=False)
+    try:
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip().splitlines()[-1] == str(state)
+        timings = json.loads((state / "timings.json").read_text())
+        assert 0 < timings["api_ready_s"] <= timings["total_s"]
+        env = dict(line[len("export "):].split("=", 1) for line in (state / "env").read_text().splitlines())
+        assert set(env) == {"KUBECONFIG", "MGO_OPERATOR_KUBECONFIG", "MGO_API_SERVER", "MGO_CONTROL_PLANE_DIR",
+                            "MGO_ETCD_URL"}
+        kubectl = os.path.join(os.path.expanduser(os.environ.get("MGO_CACHE", "~/.cache/memgraph-operator")),
+                               "k8s-v1.33.13", "kubectl")
+        p = pod("lonely", [echo_container()])
+        subprocess.run([kubectl, f"--kubeconfig={env['KUBECONFIG']}", "apply", "-n", "default", "-f", "-"],
+                       input=json.dumps(p), text=True, check=True, capture_output=True)
+        pidfile = state / "pods" / "default_lonely" / "echo.pid"
+        deadline = time.monotonic() + 60
+        while not pidfile.exists():
+            assert time.monotonic() < deadline, "pod process never started"
+            time.sleep(0.1)
+        pids = [int((state / f).read_text()) for f in
+                ("etcd.pid", "apiserver.pid", "kube-controller-manager.pid", "kubelet.pid")]
+        pids.append(int(pidfile.read_text()))
+    finally:
+        subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "down.sh"), str(state)], check=False,
+                       timeout=120)
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}") or proc_state(pid) == "Z", f"pid {pid} survived down.sh"
