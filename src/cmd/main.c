@@ -1,0 +1,30 @@
+/* memgraph-operator: subcommand dispatch only. Flags live in options.c, the controller loop in run.c. */
+#include <stdio.h>
+
+#include "options.h"
+#include "run.h"
+
+#ifndef MGO_VERSION
+#define MGO_VERSION "0.0.0-dev"
+#endif
+
+int main(int argc, char **argv)
+{
+  struct mgo_options opts;
+  char err[256] = "";
+  if (mgo_options_parse(argc, argv, &opts, err, sizeof(err)) != 0) {
+    fprintf(stderr, "memgraph-operator: %s\n", err);
+    mgo_options_usage(stderr);
+    return 2;
+  }
+  switch (opts.command) {
+  case MGO_CMD_VERSION:
+    printf("memgraph-operator %s\n", MGO_VERSION);
+    return 0;
+  case MGO_CMD_RUN:
+    return mgo_run(&opts, MGO_VERSION);
+  default:
+    mgo_options_usage(stdout);
+    return 0;
+  }
+}

@@ -1,0 +1,299 @@
+#include "k8s_queue.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "k8s_backoff.h"
+#include "mgo_err.h"
+
+/* The sets and maps are jansson objects used as string-keyed hash tables (values: true, counts, due times);
+ * they are only touched under q->lock. */
+struct k8s_queue {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  struct k8s_queue_opts opts;
+  json_t *fifo;       /* array of keys ready to hand out, in order */
+  json_t *dirty;      /* keys that need processing (queued, or re-added while processing) */
+  json_t *processing; /* keys currently held by a worker */
+  json_t *delayed;    /* key -> due time (ms, monotonic) */
+  json_t *failures;   /* key -> consecutive rate-limited adds */
+  double tokens;      /* overall bucket */
+  long long bucket_ms;
+  bool shutting_down;
+};
+
+static long long now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void apply_defaults(struct k8s_queue_opts *o, const struct k8s_queue_opts *in)
+{
+  if (in)
+    *o = *in;
+  if (o->base_delay_ms <= 0)
+    o->base_delay_ms = 5;
+  if (o->max_delay_ms <= 0)
+    o->max_delay_ms = 300000;
+  if (o->qps == 0)
+    o->qps = 10;
+  if (o->burst <= 0)
+    o->burst = 100;
+}
+
+struct k8s_queue *k8s_queue_new(const struct k8s_queue_opts *opts)
+{
+  struct k8s_queue *q = calloc(1, sizeof(*q));
+  if (!q)
+    return NULL;
+  apply_defaults(&q->opts, opts);
+  q->fifo = json_array();
+  q->dirty = json_object();
+  q->processing = json_object();
+  q->delayed = json_object();
+  q->failures = json_object();
+  q->tokens = q->opts.burst;
+  q->bucket_ms = now_ms();
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&q->cond, &attr);
+  pthread_condattr_destroy(&attr);
+  pthread_mutex_init(&q->lock, NULL);
+  if (!q->fifo || !q->dirty || !q->processing || !q->delayed || !q->failures) {
+    k8s_queue_free(q);
+    return NULL;
+  }
+  return q;
+}
+
+void k8s_queue_free(struct k8s_queue *q)
+{
+  if (!q)
+    return;
+  json_decref(q->fifo);
+  json_decref(q->dirty);
+  json_decref(q->processing);
+  json_decref(q->delayed);
+  json_decref(q->failures);
+  pthread_cond_destroy(&q->cond);
+  pthread_mutex_destroy(&q->lock);
+  free(q);
+}
+
+/* Queues key now, honouring dedupe and exclusivity. Caller holds the lock. */
+static int add_locked(struct k8s_queue *q, const char *key)
+{
+  if (q->shutting_down)
+    return MGO_ECANCELED;
+  if (json_object_get(q->dirty, key))
+    return MGO_OK;
+  if (json_object_set_new(q->dirty, key, json_true()) != 0)
+    return MGO_ENOMEM;
+  if (json_object_get(q->processing, key))
+    return MGO_OK; /* re-queued by done() */
+  if (json_array_append_new(q->fifo, json_string(key)) != 0)
+    return MGO_ENOMEM;
+  pthread_cond_signal(&q->cond);
+  return MGO_OK;
+}
+
+int k8s_queue_add(struct k8s_queue *q, const char *key)
+{
+  if (!key)
+    return MGO_EINVAL;
+  pthread_mutex_lock(&q->lock);
+  int rc = add_locked(q, key);
+  pthread_mutex_unlock(&q->lock);
+  return rc;
+}
+
+static int add_after_locked(struct k8s_queue *q, const char *key, long delay_ms)
+{
+  if (delay_ms <= 0)
+    return add_locked(q, key);
+  if (q->shutting_down)
+    return MGO_ECANCELED;
+  long long due = now_ms() + delay_ms;
+  json_t *cur = json_object_get(q->delayed, key);
+  if (cur && json_integer_value(cur) <= due)
+    return MGO_OK;
+  if (json_object_set_new(q->delayed, key, json_integer(due)) != 0)
+    return MGO_ENOMEM;
+  pthread_cond_broadcast(&q->cond); /* a waiter may need an earlier wake-up */
+  return MGO_OK;
+}
+
+int k8s_queue_add_after(struct k8s_queue *q, const char *key, long delay_ms)
+{
+  if (!key)
+    return MGO_EINVAL;
+  pthread_mutex_lock(&q->lock);
+  int rc = add_after_locked(q, key, delay_ms);
+  pthread_mutex_unlock(&q->lock);
+  return rc;
+}
+
+/* Delay imposed by the overall bucket for one more rate-limited add (reserves a token). */
+static long bucket_delay_locked(struct k8s_queue *q)
+{
+  if (q->opts.qps < 0)
+    return 0;
+  long long now = now_ms();
+  q->tokens += (double) (now - q->bucket_ms) * q->opts.qps / 1000.0;
+  if (q->tokens > q->opts.burst)
+    q->tokens = q->opts.burst;
+  q->bucket_ms = now;
+  q->tokens -= 1.0;
+  if (q->tokens >= 0)
+    return 0;
+  return (long) (-q->tokens * 1000.0 / q->opts.qps);
+}
+
+long k8s_queue_add_rate_limited(struct k8s_queue *q, const char *key)
+{
+  if (!key)
+    return MGO_EINVAL;
+  pthread_mutex_lock(&q->lock);
+  json_int_t fails = json_integer_value(json_object_get(q->failures, key));
+  long delay = k8s_backoff_delay_ms(q->opts.base_delay_ms, q->opts.max_delay_ms, (unsigned) fails);
+  long bucket = bucket_delay_locked(q);
+  if (bucket > delay)
+    delay = bucket;
+  json_object_set_new(q->failures, key, json_integer(fails + 1));
+  int rc = add_after_locked(q, key, delay);
+  pthread_mutex_unlock(&q->lock);
+  return rc == MGO_OK ? delay : rc;
+}
+
+void k8s_queue_forget(struct k8s_queue *q, const char *key)
+{
+  pthread_mutex_lock(&q->lock);
+  json_object_del(q->failures, key);
+  pthread_mutex_unlock(&q->lock);
+}
+
+int k8s_queue_num_requeues(struct k8s_queue *q, const char *key)
+{
+  pthread_mutex_lock(&q->lock);
+  int n = (int) json_integer_value(json_object_get(q->failures, key));
+  pthread_mutex_unlock(&q->lock);
+  return n;
+}
+
+/* Moves every due delayed key into the queue; returns the earliest remaining due time (0 = none). */
+static long long promote_due_locked(struct k8s_queue *q)
+{
+  long long now = now_ms(), earliest = 0;
+  const char *key;
+  json_t *due;
+  void *tmp;
+  json_object_foreach_safe(q->delayed, tmp, key, due)
+  {
+    long long t = json_integer_value(due);
+    if (t <= now) {
+      add_locked(q, key);
+      json_object_del(q->delayed, key);
+    } else if (earliest == 0 || t < earliest) {
+      earliest = t;
+    }
+  }
+  return earliest;
+}
+
+static void wait_until_locked(struct k8s_queue *q, long long deadline_ms)
+{
+  if (deadline_ms == 0) {
+    pthread_cond_wait(&q->cond, &q->lock);
+    return;
+  }
+  struct timespec ts = {.tv_sec = deadline_ms / 1000, .tv_nsec = (deadline_ms % 1000) * 1000000};
+  pthread_cond_timedwait(&q->cond, &q->lock, &ts);
+}
+
+/* Pops the first ready key into *key (processing, no longer dirty). */
+static int pop_locked(struct k8s_queue *q, char **key)
+{
+  *key = strdup(json_string_value(json_array_get(q->fifo, 0)));
+  if (!*key)
+    return MGO_ENOMEM;
+  json_array_remove(q->fifo, 0);
+  json_object_del(q->dirty, *key);
+  json_object_set_new(q->processing, *key, json_true());
+  return MGO_OK;
+}
+
+int k8s_queue_get_timeout(struct k8s_queue *q, char **key, long timeout_ms)
+{
+  *key = NULL;
+  long long give_up = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
+  int rc = MGO_OK;
+  pthread_mutex_lock(&q->lock);
+  for (;;) {
+    if (q->shutting_down) {
+      rc = MGO_ECANCELED;
+      break;
+    }
+    long long next_due = promote_due_locked(q);
+    if (json_array_size(q->fifo) > 0) {
+      rc = pop_locked(q, key);
+      break;
+    }
+    if (give_up && now_ms() >= give_up) {
+      rc = MGO_ETIMEDOUT;
+      break;
+    }
+    long long wake = next_due;
+    if (give_up && (wake == 0 || give_up < wake))
+      wake = give_up;
+    wait_until_locked(q, wake);
+  }
+  pthread_mutex_unlock(&q->lock);
+  return rc;
+}
+
+int k8s_queue_get(struct k8s_queue *q, char **key)
+{
+  return k8s_queue_get_timeout(q, key, -1);
+}
+
+void k8s_queue_done(struct k8s_queue *q, const char *key)
+{
+  pthread_mutex_lock(&q->lock);
+  json_object_del(q->processing, key);
+  if (json_object_get(q->dirty, key) && !q->shutting_down) {
+    json_array_append_new(q->fifo, json_string(key));
+    pthread_cond_signal(&q->cond);
+  }
+  pthread_mutex_unlock(&q->lock);
+}
+
+void k8s_queue_shutdown(struct k8s_queue *q)
+{
+  pthread_mutex_lock(&q->lock);
+  q->shutting_down = true;
+  pthread_cond_broadcast(&q->cond);
+  pthread_mutex_unlock(&q->lock);
+}
+
+size_t k8s_queue_len(struct k8s_queue *q)
+{
+  pthread_mutex_lock(&q->lock);
+  size_t n = json_array_size(q->fifo);
+  pthread_mutex_unlock(&q->lock);
+  return n;
+}
+
+size_t k8s_queue_delayed_len(struct k8s_queue *q)
+{
+  pthread_mutex_lock(&q->lock);
+  size_t n = json_object_size(q->delayed);
+  pthread_mutex_unlock(&q->lock);
+  return n;
+}

@@ -1,0 +1,53 @@
+/* A rate-limited work queue of string keys ("namespace/name"), with the guarantees of client-go's:
+ *
+ *  - dedupe: a key waiting in the queue is held once, however often it is added;
+ *  - exclusivity: a key handed to a worker by k8s_queue_get() is not handed to another worker until
+ *    k8s_queue_done(); adding it meanwhile marks it dirty and it is queued again at done();
+ *  - per-key exponential backoff: k8s_queue_add_rate_limited() waits base * 2^failures (capped at max),
+ *    combined with an overall token bucket (qps/burst); k8s_queue_forget() resets a key's failures;
+ *  - delayed adds: k8s_queue_add_after() (the earliest pending time wins);
+ *  - shutdown: k8s_queue_shutdown() wakes every blocked worker; get() then returns MGO_ECANCELED.
+ *
+ * Ownership: the queue copies keys it is given. k8s_queue_get() returns a malloc'ed key the worker passes to
+ * k8s_queue_done() and then free()s. Thread-safety: every function is safe from any thread; one mutex
+ * protects the state, delayed keys become ready inside get() (no extra thread). */
+#ifndef K8S_QUEUE_H
+#define K8S_QUEUE_H
+
+#include <stddef.h>
+
+struct k8s_queue_opts {
+  long base_delay_ms; /* per-key backoff start, default 5 */
+  long max_delay_ms;  /* per-key backoff cap, default 300000 */
+  double qps;         /* overall bucket rate for rate-limited adds, default 10; <0 disables the bucket */
+  int burst;          /* bucket size, default 100 */
+};
+
+struct k8s_queue;
+
+/* opts may be NULL. NULL on allocation failure. */
+struct k8s_queue *k8s_queue_new(const struct k8s_queue_opts *opts);
+/* Call after k8s_queue_shutdown() and after every worker returned. */
+void k8s_queue_free(struct k8s_queue *q);
+
+int k8s_queue_add(struct k8s_queue *q, const char *key);
+int k8s_queue_add_after(struct k8s_queue *q, const char *key, long delay_ms);
+/* Adds after the key's backoff delay and counts one more failure. Returns the delay used (>= 0) or an
+ * MGO_* error. */
+long k8s_queue_add_rate_limited(struct k8s_queue *q, const char *key);
+void k8s_queue_forget(struct k8s_queue *q, const char *key);
+int k8s_queue_num_requeues(struct k8s_queue *q, const char *key);
+
+/* Blocks until a key is ready (*key receives it) or the queue shuts down (MGO_ECANCELED, *key NULL). */
+int k8s_queue_get(struct k8s_queue *q, char **key);
+/* Like get, but gives up after timeout_ms with MGO_ETIMEDOUT. */
+int k8s_queue_get_timeout(struct k8s_queue *q, char **key, long timeout_ms);
+void k8s_queue_done(struct k8s_queue *q, const char *key);
+
+void k8s_queue_shutdown(struct k8s_queue *q);
+/* Keys ready to be handed out (delayed keys not counted). */
+size_t k8s_queue_len(struct k8s_queue *q);
+/* Keys waiting for their delay. */
+size_t k8s_queue_delayed_len(struct k8s_queue *q);
+
+#endif
