@@ -19,7 +19,9 @@ for f in "$D"/pods/*/*.pid; do
   [ -f "$f" ] || continue
   pid=$(cat "$f" 2>/dev/null) || continue
   if [ -n "$pid" ] && is_our_pod_process "$pid"; then
+    kill -TERM -- "-$pid" 2>/dev/null || true # the container's process group (children included)
     stop_pid "$pid" 5
+    kill -KILL -- "-$pid" 2>/dev/null || true
   fi
   rm -f "$f"
 done

@@ -428,12 +428,16 @@ class PodWorker(threading.Thread):
         log(f"pod {self.ns}/{self.name}: container {c.name} exited rc={rc}")
 
     def signal_all(self, sig):
+        """Signal every running container's process group (each container is its own session)."""
         for c in self.inits + self.containers:
             if c.running and c.proc.pid > 0:
                 try:
-                    os.kill(c.proc.pid, sig)
+                    os.killpg(c.proc.pid, sig)
                 except ProcessLookupError:
-                    pass
+                    try:
+                        os.kill(c.proc.pid, sig)
+                    except ProcessLookupError:
+                        pass
 
     def reap_all(self):
         for c in self.inits + self.containers:

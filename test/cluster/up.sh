@@ -96,12 +96,11 @@ setsid "$K8S_BIN_DIR/kube-controller-manager" --kubeconfig="$D/admin.kubeconfig"
   --v="${MGO_KCM_V:-1}" \
   </dev/null >"$D/log/kube-controller-manager.log" 2>&1 &
 echo $! >"$D/kube-controller-manager.pid"
-wait_until 60 "kube-controller-manager /healthz" \
-  curl -skf --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz" || fail "kube-controller-manager not healthy"
-# The serviceaccount controller is what lets pods be admitted: wait for it to create `default/default`.
-wait_until 60 "ServiceAccount default/default" K get serviceaccount default -n default ||
-  fail "serviceaccount controller did not create default/default"
-T_KCM=$(now_ms)
+
+# ---- the test kubelet (needs only the API; starts while the controller manager warms up)
+MGO_REPO="$MGO_REPO" setsid "$MGO_PYTHON" "$HERE/kubelet.py" --kubeconfig "$D/admin.kubeconfig" --state-dir "$D" \
+  </dev/null >>"$D/log/kubelet.log" 2>&1 &
+echo $! >"$D/kubelet.pid"
 
 # ---- the operator's real ServiceAccount, least-privilege RBAC, and a long-lived token (TokenRequest API)
 K apply -k "$MGO_REPO/config/rbac" >"$D/log/rbac.log" 2>&1 || fail "applying config/rbac failed"
@@ -109,10 +108,12 @@ OP_TOKEN=$(K create token memgraph-operator -n memgraph-operator-system --durati
   fail "TokenRequest for memgraph-operator failed"
 write_kubeconfig "$D/operator.kubeconfig" memgraph-operator "$OP_TOKEN"
 
-# ---- the test kubelet
-MGO_REPO="$MGO_REPO" setsid "$MGO_PYTHON" "$HERE/kubelet.py" --kubeconfig "$D/admin.kubeconfig" --state-dir "$D" \
-  </dev/null >>"$D/log/kubelet.log" 2>&1 &
-echo $! >"$D/kubelet.pid"
+wait_until 60 "kube-controller-manager /healthz" \
+  curl -skf --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz" || fail "kube-controller-manager not healthy"
+# The serviceaccount controller is what lets pods be admitted: wait for it to create `default/default`.
+wait_until 60 "ServiceAccount default/default" K get serviceaccount default -n default ||
+  fail "serviceaccount controller did not create default/default"
+T_KCM=$(now_ms)
 node_ready() {
   [ "$(K get node "${MGO_NODE_NAME:-mgo-node}" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]
 }
