@@ -1,0 +1,243 @@
+/* Unit tests: the rate-limited work queue (dedupe, one worker per key, backoff and forget, delayed adds,
+ * shutdown waking blocked workers), including a multi-threaded stress run. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "k8s_queue.h"
+#include "mgo_err.h"
+
+static long long now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void get_expect(struct k8s_queue *q, const char *want)
+{
+  char *key = NULL;
+  assert_int_equal(k8s_queue_get_timeout(q, &key, 2000), MGO_OK);
+  assert_string_equal(key, want);
+  free(key);
+}
+
+static void test_dedupe_and_order(void **state)
+{
+  (void) state;
+  struct k8s_queue *q = k8s_queue_new(NULL);
+  assert_int_equal(k8s_queue_add(q, "ns/a"), MGO_OK);
+  assert_int_equal(k8s_queue_add(q, "ns/b"), MGO_OK);
+  assert_int_equal(k8s_queue_add(q, "ns/a"), MGO_OK);
+  assert_int_equal(k8s_queue_len(q), 2);
+  get_expect(q, "ns/a");
+  get_expect(q, "ns/b");
+  char *key = NULL;
+  assert_int_equal(k8s_queue_get_timeout(q, &key, 50), MGO_ETIMEDOUT);
+  assert_null(key);
+  k8s_queue_done(q, "ns/a");
+  k8s_queue_done(q, "ns/b");
+  k8s_queue_shutdown(q);
+  k8s_queue_free(q);
+}
+
+static void test_key_not_handed_out_twice(void **state)
+{
+  (void) state;
+  struct k8s_queue *q = k8s_queue_new(NULL);
+  k8s_queue_add(q, "k");
+  get_expect(q, "k");    /* a worker holds k */
+  k8s_queue_add(q, "k"); /* changed again meanwhile */
+  k8s_queue_add(q, "k");
+  assert_int_equal(k8s_queue_len(q), 0); /* not available while processing */
+  char *key = NULL;
+  assert_int_equal(k8s_queue_get_timeout(q, &key, 100), MGO_ETIMEDOUT);
+  k8s_queue_done(q, "k");
+  assert_int_equal(k8s_queue_len(q), 1); /* dirty: queued once more at done() */
+  get_expect(q, "k");
+  k8s_queue_done(q, "k");
+  assert_int_equal(k8s_queue_len(q), 0);
+  k8s_queue_shutdown(q);
+  k8s_queue_free(q);
+}
+
+static void test_backoff_and_forget(void **state)
+{
+  (void) state;
+  struct k8s_queue_opts o = {.base_delay_ms = 10, .max_delay_ms = 80, .qps = -1};
+  struct k8s_queue *q = k8s_queue_new(&o);
+  long want[] = {10, 20, 40, 80, 80};
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(k8s_queue_add_rate_limited(q, "k"), want[i]);
+  assert_int_equal(k8s_queue_num_requeues(q, "k"), 5);
+  assert_int_equal(k8s_queue_num_requeues(q, "other"), 0);
+  k8s_queue_forget(q, "k");
+  assert_int_equal(k8s_queue_num_requeues(q, "k"), 0);
+  assert_int_equal(k8s_queue_add_rate_limited(q, "k"), 10);
+  k8s_queue_shutdown(q);
+  k8s_queue_free(q);
+}
+
+static void test_overall_bucket(void **state)
+{
+  (void) state;
+  struct k8s_queue_opts o = {.base_delay_ms = 1, .max_delay_ms = 1000, .qps = 10, .burst = 2};
+  struct k8s_queue *q = k8s_queue_new(&o);
+  assert_true(k8s_queue_add_rate_limited(q, "a") <= 1);
+  assert_true(k8s_queue_add_rate_limited(q, "b") <= 1);
+  long d3 = k8s_queue_add_rate_limited(q, "c");
+  long d4 = k8s_queue_add_rate_limited(q, "d");
+  assert_true(d3 >= 80 && d3 <= 100); /* the burst is spent: one token per 100 ms */
+  assert_true(d4 >= 180 && d4 <= 200);
+  k8s_queue_shutdown(q);
+  k8s_queue_free(q);
+}
+
+static void test_delayed_add(void **state)
+{
+  (void) state;
+  struct k8s_queue *q = k8s_queue_new(NULL);
+  long long t0 = now_ms();
+  assert_int_equal(k8s_queue_add_after(q, "later", 150), MGO_OK);
+  assert_int_equal(k8s_queue_len(q), 0);
+  assert_int_equal(k8s_queue_delayed_len(q), 1);
+  get_expect(q, "later");
+  long long waited = now_ms() - t0;
+  assert_true(waited >= 140 && waited < 1500);
+  k8s_queue_done(q, "later");
+  /* an earlier deadline replaces a later one; a later one does not postpone */
+  t0 = now_ms();
+  k8s_queue_add_after(q, "x", 60000);
+  k8s_queue_add_after(q, "x", 50);
+  k8s_queue_add_after(q, "x", 30000);
+  get_expect(q, "x");
+  assert_true(now_ms() - t0 < 1500);
+  k8s_queue_done(q, "x");
+  assert_int_equal(k8s_queue_delayed_len(q), 0);
+  /* a zero delay is an immediate add */
+  k8s_queue_add_after(q, "now", 0);
+  assert_int_equal(k8s_queue_len(q), 1);
+  k8s_queue_shutdown(q);
+  k8s_queue_free(q);
+}
+
+struct blocked_worker {
+  struct k8s_queue *q;
+  int rc;
+  atomic_bool returned;
+};
+
+static void *block_in_get(void *arg)
+{
+  struct blocked_worker *w = arg;
+  char *key = NULL;
+  w->rc = k8s_queue_get(w->q, &key);
+  free(key);
+  atomic_store(&w->returned, true);
+  return NULL;
+}
+
+static void test_shutdown_wakes_workers(void **state)
+{
+  (void) state;
+  struct k8s_queue *q = k8s_queue_new(NULL);
+  struct blocked_worker w[3];
+  pthread_t t[3];
+  for (int i = 0; i < 3; i++) {
+    w[i] = (struct blocked_worker){.q = q, .rc = 1};
+    assert_int_equal(pthread_create(&t[i], NULL, block_in_get, &w[i]), 0);
+  }
+  k8s_queue_add_after(q, "far-future", 600000); /* a pending timer must not keep them asleep */
+  struct timespec pause = {0, 50 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  for (int i = 0; i < 3; i++)
+    assert_false(atomic_load(&w[i].returned));
+  k8s_queue_shutdown(q);
+  for (int i = 0; i < 3; i++) {
+    pthread_join(t[i], NULL);
+    assert_int_equal(w[i].rc, MGO_ECANCELED);
+  }
+  assert_int_equal(k8s_queue_add(q, "late"), MGO_ECANCELED);
+  k8s_queue_free(q);
+}
+
+#define STRESS_KEYS 5
+#define STRESS_ADDS 3000
+#define STRESS_WORKERS 4
+
+struct stress {
+  struct k8s_queue *q;
+  atomic_int in_flight[STRESS_KEYS];
+  atomic_int violations;
+  atomic_int processed;
+};
+
+static void *stress_worker(void *arg)
+{
+  struct stress *s = arg;
+  for (;;) {
+    char *key = NULL;
+    if (k8s_queue_get(s->q, &key) != MGO_OK)
+      return NULL;
+    int k = key[0] - 'a';
+    if (atomic_fetch_add(&s->in_flight[k], 1) != 0)
+      atomic_fetch_add(&s->violations, 1);
+    sched_yield();
+    atomic_fetch_sub(&s->in_flight[k], 1);
+    atomic_fetch_add(&s->processed, 1);
+    k8s_queue_done(s->q, key);
+    free(key);
+  }
+}
+
+static void test_stress_one_worker_per_key(void **state)
+{
+  (void) state;
+  struct stress s = {.q = k8s_queue_new(NULL)};
+  pthread_t t[STRESS_WORKERS];
+  for (int i = 0; i < STRESS_WORKERS; i++)
+    pthread_create(&t[i], NULL, stress_worker, &s);
+  unsigned seed = 7;
+  for (int i = 0; i < STRESS_ADDS; i++) {
+    char key[2] = {(char) ('a' + rand_r(&seed) % STRESS_KEYS), 0};
+    if (i % 10 == 0)
+      k8s_queue_add_after(s.q, key, 1);
+    else
+      k8s_queue_add(s.q, key);
+  }
+  long long deadline = now_ms() + 5000;
+  while ((k8s_queue_len(s.q) > 0 || k8s_queue_delayed_len(s.q) > 0) && now_ms() < deadline)
+    sched_yield();
+  k8s_queue_shutdown(s.q);
+  for (int i = 0; i < STRESS_WORKERS; i++)
+    pthread_join(t[i], NULL);
+  assert_int_equal(atomic_load(&s.violations), 0);
+  assert_true(atomic_load(&s.processed) >= STRESS_KEYS); /* dedupe collapses adds, but every key ran */
+  assert_true(atomic_load(&s.processed) <= STRESS_ADDS);
+  k8s_queue_free(s.q);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_dedupe_and_order),
+      cmocka_unit_test(test_key_not_handed_out_twice),
+      cmocka_unit_test(test_backoff_and_forget),
+      cmocka_unit_test(test_overall_bucket),
+      cmocka_unit_test(test_delayed_add),
+      cmocka_unit_test(test_shutdown_wakes_workers),
+      cmocka_unit_test(test_stress_one_worker_per_key),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
