@@ -1,0 +1,114 @@
+"""The property-graph subset and the info queries (memgraph.md 1.2, 2.3, 2.4)."""
+import pytest
+
+from conftest import BoltFailure, CLIENT_ERROR
+
+
+@pytest.fixture
+def mg(emu):
+    return emu(wal=False)
+
+
+def test_create_match_where_return(mg):
+    mg.q("CREATE (:Person {name: 'a', age: 30}), (:Person {name: 'b', age: 20}), (:Dog {name: 'c'})")
+    assert mg.q("MATCH (p:Person) WHERE p.age > 25 RETURN p.name AS name") == [{"name": "a"}]
+    assert mg.q("MATCH (p:Person) WHERE p.age >= 20 AND NOT p.name = 'a' OR p.name = 'zzz' RETURN p.name") == \
+        [{"p.name": "b"}]
+    assert mg.q("MATCH (n) RETURN count(n) AS c, count(*) AS s") == [{"c": 3, "s": 3}]
+    assert mg.q("MATCH (p:Person) RETURN p.name AS n ORDER BY p.age DESC LIMIT 1") == [{"n": "a"}]
+    assert mg.q("MATCH (n {name: $x}) RETURN labels(n) AS l, properties(n) AS p", {"x": "c"}) == \
+        [{"l": ["Dog"], "p": {"name": "c"}}]
+    assert mg.q("MATCH (n:Person) WHERE n.name IN ['a', 'q'] RETURN n.age AS age") == [{"age": 30}]
+    assert mg.q("MATCH (n) WHERE n.age IS NULL RETURN n.name AS n") == [{"n": "c"}]
+    assert mg.q("MATCH (n:Person) RETURN n.name STARTS WITH 'a' AS s ORDER BY s") == [{"s": False}, {"s": True}]
+
+
+def test_literals_expressions_and_unwind(mg):
+    assert mg.q("RETURN 1 AS x, 'two' AS y, 3.5 AS z, true AS t, null AS n, [1, 2] AS l, {k: 'v'} AS m") == [
+        {"x": 1, "y": "two", "z": 3.5, "t": True, "n": None, "l": [1, 2], "m": {"k": "v"}}]
+    assert mg.q("RETURN 7 / 2 AS a, 7 % 3 AS b, 2 + 3 * 4 AS c, -5 AS d, 'a' + 'b' AS e") == [
+        {"a": 3, "b": 1, "c": 14, "d": -5, "e": "ab"}]
+    assert mg.q("UNWIND range(1, 4) AS i WITH i WHERE i % 2 = 0 RETURN collect(i) AS evens, sum(i) AS s") == [
+        {"evens": [2, 4], "s": 6}]
+    assert mg.q("RETURN $p AS p", {"p": {"nested": [1, None, "x"]}}) == [{"p": {"nested": [1, None, "x"]}}]
+    assert mg.q("RETURN 1 + 2") == [{"1 + 2": 3}]
+
+
+def test_set_remove_delete_detach_merge(mg):
+    mg.q("CREATE (a:N {id: 1})-[:REL]->(b:N {id: 2})")
+    mg.q("MATCH (n:N {id: 1}) SET n.flag = true, n:Extra")
+    assert mg.q("MATCH (n:Extra) RETURN n.flag AS f, labels(n) AS l") == [{"f": True, "l": ["N", "Extra"]}]
+    mg.q("MATCH (n:N {id: 1}) REMOVE n.flag, n:Extra")
+    assert mg.q("MATCH (n:N {id: 1}) RETURN keys(n) AS k, labels(n) AS l") == [{"k": ["id"], "l": ["N"]}]
+    with pytest.raises(BoltFailure) as ei:
+        mg.q("MATCH (n:N {id: 1}) DELETE n")
+    assert ei.value.code == CLIENT_ERROR and ei.value.where == "PULL"
+    assert "DETACH DELETE" in ei.value.message
+    assert mg.q("MATCH (n:N) RETURN count(n) AS c") == [{"c": 2}]
+    assert mg.q("MATCH ()-[r:REL]->() RETURN type(r) AS t, count(r) AS c") == [{"t": "REL", "c": 1}]
+    mg.q("MATCH (n:N {id: 1}) DETACH DELETE n")
+    assert mg.q("MATCH (n) RETURN count(n) AS c") == [{"c": 1}]
+    assert mg.q("MATCH ()-[r]->() RETURN count(r) AS c") == [{"c": 0}]
+    mg.q("MERGE (n:N {id: 2}) ON MATCH SET n.seen = 1")
+    mg.q("MERGE (n:N {id: 3}) ON CREATE SET n.created = 1")
+    assert mg.q("MATCH (n:N) RETURN n.id AS id, n.seen AS s, n.created AS c ORDER BY id") == [
+        {"id": 2, "s": 1, "c": None}, {"id": 3, "s": None, "c": 1}]
+    mg.q("MATCH (n:N {id: 2}) SET n += {x: 1}")
+    mg.q("MATCH (n:N {id: 2}) SET n = {only: 'this'}")
+    assert mg.q("MATCH (n:N) WHERE n.only = 'this' RETURN properties(n) AS p") == [{"p": {"only": "this"}}]
+    mg.q("MATCH (n) DELETE n")
+    assert mg.q("MATCH (n) RETURN count(n) AS c") == [{"c": 0}]
+
+
+def test_syntax_and_semantic_errors_on_run(mg):
+    for q in ["FOO BAR", "MATCH (n RETURN n", "CREATE INDEX ON :L(p)", "CALL mg.procedures() YIELD *",
+              "RETURN", "SHOW NONSENSE"]:
+        with pytest.raises(BoltFailure) as ei:
+            mg.q(q)
+        assert ei.value.code == CLIENT_ERROR, q
+        assert ei.value.where == "RUN", q
+    with pytest.raises(BoltFailure) as ei:
+        mg.q("RETURN x")
+    assert ei.value.message == "Unbound variable: x."
+    with pytest.raises(BoltFailure) as ei:
+        mg.q("MATCH (n)")
+    assert ei.value.where == "RUN"
+
+
+def test_runtime_error_rolls_back_autocommit(mg):
+    with pytest.raises(BoltFailure) as ei:
+        mg.q("CREATE (:Tmp) WITH 1 AS one RETURN 1 / 0 AS boom")
+    assert ei.value.where == "PULL" and ei.value.message == "Division by zero."
+    assert mg.q("MATCH (n:Tmp) RETURN count(n) AS c") == [{"c": 0}]
+
+
+def test_show_version_build_and_storage_info(emu):
+    for version in ["2.21.0", "3.12.0"]:
+        e = emu("v" + version, version=version, wal=False, extra=["--memory-limit=1024"])
+        assert e.q("SHOW VERSION") == [{"version": version}]
+        assert e.q("SHOW BUILD INFO") == [{"build info": "build_type", "value": "Release"}]
+        e.q("CREATE (:A)-[:R]->(:B)")
+        rows = e.q("SHOW STORAGE INFO")
+        keys = [r["storage info"] for r in rows]
+        assert keys == ["name", "vertex_count", "edge_count", "average_degree", "vm_max_map_count", "memory_res",
+                        "peak_memory_res", "unreleased_delta_objects", "disk_usage", "memory_tracked",
+                        "allocation_limit", "global_isolation_level", "session_isolation_level",
+                        "next_session_isolation_level", "storage_mode"]
+        info = {r["storage info"]: r["value"] for r in rows}
+        assert info["vertex_count"] == 2 and info["edge_count"] == 1 and info["average_degree"] == 1.0
+        assert info["allocation_limit"] == "1.00GiB"
+        assert info["storage_mode"] == "IN_MEMORY_TRANSACTIONAL"
+
+
+def test_mvcc_counter_bumped_by_reads(emu):
+    from conftest import free_port
+    main = emu("m")
+    r = emu("r")
+    port = free_port()
+    r.q("SET REPLICATION ROLE TO REPLICA WITH PORT %d" % port)
+    main.q('REGISTER REPLICA r SYNC TO "127.0.0.1:%d"' % port)
+    main.q("CREATE ()")            # start 0, commit 1
+    for _ in range(3):
+        main.q("MATCH (n) RETURN n")  # 2, 3, 4
+    main.q("CREATE ()")            # start 5, commit 6
+    assert main.q("SHOW REPLICAS")[0]["data_info"] == {"memgraph": {"behind": 0, "status": "ready", "ts": 6}}
