@@ -1,0 +1,783 @@
+/* The pure replication-topology decision. See topology.h for the contract with the executor.
+ *
+ * Order of a pass: choose the MAIN (recorded one, else bootstrap) -> safety checks on every other MAIN
+ * -> role changes (then stop and re-observe) -> registrations on the MAIN -> labels -> conditions,
+ * phase, requeue. Safety before liveness: unsure means a condition and a requeue, never a guess. */
+#include "topology.h"
+#include "mgo_buf.h"
+#include "mgo_err.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define STOP_REQUEUE_SEC 30
+
+struct cond {
+  enum rec_cond_status status;
+  char reason[64];
+  char message[256];
+};
+
+struct decide {
+  const struct mgo_cluster *c;
+  const struct rec_observed *obs;
+  struct rec_plan *plan;
+  int desired;
+  const struct rec_instance *main;
+  bool bootstrap;    /* no MAIN was recorded before this pass */
+  bool role_changed; /* a PROMOTE or DEMOTE is planned */
+  bool overflow;
+  struct cond main_available, replicas_ready, replication_healthy;
+};
+
+/* ---- plan building ---------------------------------------------------------------------------- */
+
+static struct rec_action *add_action(struct decide *d, enum rec_action_type type, const char *pod,
+                                     const char *reason)
+{
+  struct rec_action *a;
+  if (d->plan->n >= REC_MAX_ACTIONS) {
+    d->overflow = true;
+    return NULL;
+  }
+  a = &d->plan->a[d->plan->n++];
+  memset(a, 0, sizeof(*a));
+  a->type = type;
+  (void) mgo_strlcpy(a->pod, pod != NULL ? pod : "", sizeof(a->pod));
+  (void) mgo_strlcpy(a->reason, reason, sizeof(a->reason));
+  return a;
+}
+
+static void set_message(struct rec_action *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_message(struct rec_action *a, const char *fmt, ...)
+{
+  va_list ap;
+  if (a == NULL)
+    return;
+  va_start(ap, fmt);
+  (void) vsnprintf(a->message, sizeof(a->message), fmt, ap);
+  va_end(ap);
+}
+
+static void set_cond(struct cond *cd, enum rec_cond_status status, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void set_cond(struct cond *cd, enum rec_cond_status status, const char *reason, const char *fmt, ...)
+{
+  va_list ap;
+  cd->status = status;
+  (void) mgo_strlcpy(cd->reason, reason, sizeof(cd->reason));
+  va_start(ap, fmt);
+  (void) vsnprintf(cd->message, sizeof(cd->message), fmt, ap);
+  va_end(ap);
+}
+
+/* The first problem wins: later ones do not overwrite a False condition. */
+static void degrade(struct cond *cd, const char *reason, const char *message)
+{
+  if (cd->status == REC_COND_FALSE)
+    return;
+  set_cond(cd, REC_COND_FALSE, reason, "%s", message);
+}
+
+static void warn_event(struct decide *d, const char *reason, const char *message)
+{
+  struct rec_action *a = add_action(d, REC_ACT_EVENT, NULL, reason);
+  set_message(a, "%s", message);
+}
+
+/* ---- observation helpers ---------------------------------------------------------------------- */
+
+static const struct rec_instance *find_pod(const struct rec_observed *obs, const char *pod)
+{
+  for (size_t i = 0; i < obs->n; i++) {
+    if (strcmp(obs->inst[i].pod, pod) == 0)
+      return &obs->inst[i];
+  }
+  return NULL;
+}
+
+static bool is_main(const struct rec_instance *in)
+{
+  return in->pod_exists && in->reachable && in->role == MGO_ROLE_MAIN;
+}
+
+/* A MAIN that may hold writes nobody else has: demoting it could lose them. Unknown counts as data. */
+static bool may_hold_data(const struct rec_instance *in)
+{
+  return in->data != REC_DATA_EMPTY;
+}
+
+static bool version_at_least(const struct rec_instance *in, int major, int minor)
+{
+  if (in->version_major == 0 && in->version_minor == 0)
+    return true; /* unknown: do not block; the query itself fails on an old server */
+  return in->version_major > major || (in->version_major == major && in->version_minor >= minor);
+}
+
+static const struct rec_registration *find_registration(const struct rec_instance *main, const char *name)
+{
+  for (size_t i = 0; i < main->n_registrations; i++) {
+    if (strcmp(main->registrations[i].name, name) == 0)
+      return &main->registrations[i];
+  }
+  return NULL;
+}
+
+static bool in_sync(const struct rec_registration *r)
+{
+  return r->has_data_info && (r->state == REC_RS_READY || r->state == REC_RS_REPLICATING) && r->behind == 0;
+}
+
+/* ---- choosing the MAIN ------------------------------------------------------------------------ */
+
+static void stop(struct decide *d, const char *reason, const char *message)
+{
+  struct rec_action *a;
+  d->plan->stopped = true;
+  d->plan->n = 0; /* only status follows a stop */
+  a = add_action(d, REC_ACT_STOP, NULL, reason);
+  set_message(a, "%s", message);
+  warn_event(d, reason, message);
+  set_cond(&d->main_available, REC_COND_FALSE, reason, "%s", message);
+}
+
+/* Counts reachable MAINs other than skip that may hold data; *one receives the last one found. */
+static int count_mains_with_data(const struct decide *d, const struct rec_instance *skip,
+                                 const struct rec_instance **one)
+{
+  int n = 0;
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    if (in != skip && is_main(in) && may_hold_data(in)) {
+      *one = in;
+      n++;
+    }
+  }
+  return n;
+}
+
+/* Instance with the newest data (highest known ts; unknown ts ranks below known; then lowest ordinal). */
+static const struct rec_instance *newest_data(const struct decide *d)
+{
+  const struct rec_instance *best = NULL;
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    if (!in->pod_exists || !in->reachable || in->data != REC_DATA_PRESENT)
+      continue;
+    if (best == NULL || in->last_known_ts > best->last_known_ts ||
+        (in->last_known_ts == best->last_known_ts && in->ordinal < best->ordinal))
+      best = in;
+  }
+  return best;
+}
+
+static const struct rec_instance *lowest_reachable(const struct decide *d)
+{
+  const struct rec_instance *best = NULL;
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    if (in->pod_exists && in->reachable && in->ordinal < d->desired &&
+        (best == NULL || in->ordinal < best->ordinal))
+      best = in;
+  }
+  return best;
+}
+
+/* Before the first MAIN is chosen, every pod that exists must answer: the data might be on the silent one. */
+static const struct rec_instance *first_silent_pod(const struct decide *d)
+{
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    if (in->pod_exists && !in->pod_terminating && !in->reachable)
+      return in;
+  }
+  return NULL;
+}
+
+static void record_main(struct decide *d, const struct rec_instance *main, const char *reason,
+                        const char *why)
+{
+  struct rec_action *a = add_action(d, REC_ACT_RECORD_MAIN, main->pod, reason);
+  set_message(a, "%s becomes the recorded MAIN: %s", main->pod, why);
+  d->main = main;
+}
+
+/* No MAIN recorded: pick one (existing MAIN with data > newest data > lowest ordinal). */
+static void choose_bootstrap_main(struct decide *d)
+{
+  const struct rec_instance *silent = first_silent_pod(d);
+  const struct rec_instance *with_data = NULL;
+  const struct rec_instance *pick;
+  int mains = count_mains_with_data(d, NULL, &with_data);
+
+  if (mains > 1) {
+    stop(d, "MultipleMainsWithData",
+         "several instances are MAIN and may hold data; refusing to pick one (resolve manually: keep the one "
+         "with the newest data, wipe the others)");
+    return;
+  }
+  if (silent != NULL) {
+    set_cond(&d->main_available, REC_COND_FALSE, "WaitingForInstances",
+             "waiting for %s to answer before choosing the MAIN", silent->pod);
+    return;
+  }
+  if (mains == 1) {
+    record_main(d, with_data, "ExistingMainWithData", "it is already MAIN and holds data");
+    return;
+  }
+  pick = newest_data(d);
+  if (pick != NULL) {
+    record_main(d, pick, "NewestData", "it holds the newest data");
+    return;
+  }
+  pick = lowest_reachable(d);
+  if (pick != NULL)
+    record_main(d, pick, "LowestOrdinal", "no instance holds data; the lowest ordinal is chosen");
+  else
+    set_cond(&d->main_available, REC_COND_FALSE, "NoInstanceReachable", "no instance answers over Bolt yet");
+}
+
+/* The recorded MAIN answers as a REPLICA. */
+static void recorded_main_is_replica(struct decide *d, const struct rec_instance *rec)
+{
+  const struct rec_instance *other = NULL;
+  int others = count_mains_with_data(d, rec, &other);
+
+  if (others > 1) {
+    stop(d, "MultipleMainsWithData", "the recorded MAIN is a REPLICA and several other instances are MAIN");
+    return;
+  }
+  if (others == 1) {
+    record_main(d, other, "ObservedMainChanged", "the recorded MAIN is a REPLICA and this instance is MAIN");
+    warn_event(d, "ObservedMainChanged", d->plan->a[d->plan->n - 1].message);
+    return;
+  }
+  if (rec->data == REC_DATA_EMPTY && newest_data(d) != NULL) {
+    stop(d, "MainDataLost",
+         "the recorded MAIN is an empty REPLICA while other instances hold data; refusing to promote it");
+    return;
+  }
+  d->main = rec;
+}
+
+static void choose_recorded_main(struct decide *d)
+{
+  const struct rec_instance *rec = find_pod(d->obs, d->c->recorded_main);
+
+  if (rec == NULL || !rec->pod_exists) {
+    set_cond(&d->main_available, REC_COND_FALSE, "MainPodMissing", "the MAIN %s has no pod",
+             d->c->recorded_main);
+    return;
+  }
+  if (!rec->reachable) {
+    set_cond(&d->main_available, REC_COND_FALSE, "MainUnreachable",
+             "the MAIN %s does not answer over Bolt (failover is not enabled in this version)", rec->pod);
+    return;
+  }
+  if (rec->role == MGO_ROLE_REPLICA) {
+    recorded_main_is_replica(d, rec);
+    return;
+  }
+  d->main = rec;
+}
+
+/* ---- role changes ----------------------------------------------------------------------------- */
+
+static void plan_role_changes(struct decide *d)
+{
+  const struct rec_instance *main = d->main;
+  const struct rec_instance *other = NULL;
+  struct rec_action *a;
+
+  if (count_mains_with_data(d, main, &other) > 0) {
+    char msg[256];
+    (void) mgo_snprintf(msg, sizeof(msg),
+                        "%s is MAIN besides %s and may hold data; demoting it could lose writes", other->pod,
+                        main->pod);
+    stop(d, "MultipleMainsWithData", msg);
+    return;
+  }
+  if (main->role == MGO_ROLE_REPLICA) {
+    a = add_action(d, REC_ACT_PROMOTE, main->pod, "PromoteChosenMain");
+    set_message(a, "promote %s to MAIN", main->pod);
+    d->role_changed = true;
+  }
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    if (in == main || !is_main(in))
+      continue;
+    a = add_action(d, REC_ACT_DEMOTE, in->pod, "EmptyMainDemoted");
+    if (a != NULL)
+      a->port = d->c->spec.replication.port;
+    set_message(a, "%s is an empty MAIN; it becomes a REPLICA of %s", in->pod, main->pod);
+    d->role_changed = true;
+  }
+}
+
+/* ---- registrations ---------------------------------------------------------------------------- */
+
+struct wanted {
+  const struct rec_instance *in;
+  char name[MGO_NAME_MAX];
+  char address[MGO_ADDR_MAX];
+  enum mgo_repl_mode mode;
+  bool healthy;
+  bool holds_sync;
+};
+
+/* Fit for a sync slot: answering, ready, in sync (or not registered yet) and able to run the mode. */
+static bool healthy_replica(const struct decide *d, const struct rec_instance *in,
+                            const struct rec_registration *r)
+{
+  if (!in->pod_exists || !in->reachable || !in->pod_ready || in->role != MGO_ROLE_REPLICA)
+    return false;
+  if (d->c->spec.replication.sync_mode == MGO_MODE_STRICT_SYNC && !version_at_least(in, 3, 5))
+    return false;
+  return r == NULL || in_sync(r);
+}
+
+/* True when a outranks b for a sync slot: healthy first, then the current holder, then lowest ordinal. */
+static bool ranks_before(const struct wanted *a, const struct wanted *b)
+{
+  if (a->healthy != b->healthy)
+    return a->healthy;
+  if (a->holds_sync != b->holds_sync)
+    return a->holds_sync;
+  return a->in->ordinal < b->in->ordinal;
+}
+
+static void assign_modes(struct decide *d, struct wanted *w, size_t n)
+{
+  const struct mgo_cluster_spec *s = &d->c->spec;
+  bool taken[MGO_MAX_INSTANCES] = {false};
+
+  for (size_t i = 0; i < n; i++)
+    w[i].mode = s->replication.mode;
+  for (int slot = 0; slot < s->replication.sync_replicas; slot++) {
+    size_t best = n;
+    for (size_t i = 0; i < n; i++) {
+      if (!taken[i] && (best == n || ranks_before(&w[i], &w[best])))
+        best = i;
+    }
+    if (best == n)
+      return;
+    taken[best] = true;
+    w[best].mode = s->replication.sync_mode;
+  }
+}
+
+/* The replicas this cluster wants: every desired ordinal except the MAIN's. Returns how many. */
+static size_t wanted_replicas(struct decide *d, struct wanted *w)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < d->obs->n && n < MGO_MAX_INSTANCES; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    const struct rec_registration *r;
+    if (in == d->main || in->ordinal >= d->desired)
+      continue;
+    memset(&w[n], 0, sizeof(w[n]));
+    w[n].in = in;
+    (void) mgo_replica_name(in->pod, w[n].name, sizeof(w[n].name));
+    (void) mgo_name_replica_address(d->c, in->ordinal, w[n].address, sizeof(w[n].address));
+    r = find_registration(d->main, w[n].name);
+    w[n].healthy = healthy_replica(d, in, r);
+    w[n].holds_sync = r != NULL && r->mode != MGO_MODE_ASYNC && r->mode == d->c->spec.replication.sync_mode;
+    n++;
+  }
+  assign_modes(d, w, n);
+  return n;
+}
+
+static void plan_drop(struct decide *d, const char *name, const char *pod, const char *reason,
+                      const char *why)
+{
+  struct rec_action *a = add_action(d, REC_ACT_DROP, d->main->pod, reason);
+  if (a == NULL)
+    return;
+  (void) mgo_strlcpy(a->replica, name, sizeof(a->replica));
+  (void) mgo_strlcpy(a->replica_pod, pod, sizeof(a->replica_pod));
+  set_message(a, "drop replica %s on %s: %s", name, d->main->pod, why);
+}
+
+static void plan_register(struct decide *d, const struct wanted *w, const char *reason)
+{
+  struct rec_action *a = add_action(d, REC_ACT_REGISTER, d->main->pod, reason);
+  if (a == NULL)
+    return;
+  (void) mgo_strlcpy(a->replica, w->name, sizeof(a->replica));
+  (void) mgo_strlcpy(a->replica_pod, w->in->pod, sizeof(a->replica_pod));
+  (void) mgo_strlcpy(a->replica_pod_uid, w->in->pod_uid, sizeof(a->replica_pod_uid));
+  (void) mgo_strlcpy(a->address, w->address, sizeof(a->address));
+  a->replica_restart_count = w->in->restart_count;
+  a->mode = w->mode;
+  set_message(a, "register %s as %s replica of %s at %s", w->name, mgo_repl_mode_name(w->mode), d->main->pod,
+              w->address);
+}
+
+/* Registrations on the MAIN that match no wanted replica (scale-down, foreign names) are dropped. */
+static void plan_unwanted_drops(struct decide *d, const struct wanted *w, size_t n)
+{
+  for (size_t i = 0; i < d->main->n_registrations; i++) {
+    const struct rec_registration *r = &d->main->registrations[i];
+    bool wanted = false;
+    for (size_t j = 0; j < n && !wanted; j++)
+      wanted = strcmp(w[j].name, r->name) == 0;
+    if (!wanted)
+      plan_drop(d, r->name, "", "NotDesired", "no desired replica has this name (scale-down or foreign)");
+  }
+}
+
+static bool restarted_since_registration(const struct rec_instance *in)
+{
+  if (in->registered_pod_uid[0] == '\0')
+    return false;
+  return strcmp(in->registered_pod_uid, in->pod_uid) != 0 || in->restart_count > in->registered_restart_count;
+}
+
+static void plan_reregister(struct decide *d, const struct wanted *w, const char *reason, const char *why)
+{
+  plan_drop(d, w->name, w->in->pod, reason, why);
+  plan_register(d, w, reason);
+}
+
+static void record_registration(struct decide *d, const struct wanted *w, const char *reason)
+{
+  struct rec_action *a = add_action(d, REC_ACT_RECORD_REGISTRATION, w->in->pod, reason);
+  if (a == NULL)
+    return;
+  (void) mgo_strlcpy(a->replica_pod, w->in->pod, sizeof(a->replica_pod));
+  (void) mgo_strlcpy(a->replica_pod_uid, w->in->pod_uid, sizeof(a->replica_pod_uid));
+  a->replica_restart_count = w->in->restart_count;
+  set_message(a, "%s is registered and healthy; remember its pod UID and restart count", w->in->pod);
+}
+
+static void plan_diverged(struct decide *d, const struct wanted *w)
+{
+  struct rec_action *a = add_action(d, REC_ACT_RESEED, d->main->pod, "ReplicaDiverged");
+  char msg[256];
+  if (a != NULL) {
+    (void) mgo_strlcpy(a->replica, w->name, sizeof(a->replica));
+    (void) mgo_strlcpy(a->replica_pod, w->in->pod, sizeof(a->replica_pod));
+  }
+  (void) mgo_snprintf(msg, sizeof(msg),
+                      "%s has diverged from the MAIN %s (it holds writes the MAIN does not have); it must be "
+                      "re-seeded",
+                      w->in->pod, d->main->pod);
+  set_message(a, "%s", msg);
+  warn_event(d, "ReplicaDiverged", msg);
+  degrade(&d->replication_healthy, "ReplicaDiverged", msg);
+}
+
+/* A registration that exists for a reachable REPLICA: keep it, repair it or report it. */
+static void plan_existing(struct decide *d, const struct wanted *w, const struct rec_registration *r)
+{
+  if (strcmp(r->address, w->address) != 0) {
+    plan_reregister(d, w, "WrongAddress", "registered with another address; there is no ALTER REPLICA");
+  } else if (r->mode != w->mode) {
+    plan_reregister(d, w, "WrongMode", "registered with another mode; there is no ALTER REPLICA");
+  } else if (!r->has_data_info) {
+    plan_reregister(d, w, "BrokenRegistration", "listed without replication clients (a failed REGISTER)");
+  } else if (r->state == REC_RS_DIVERGED) {
+    plan_diverged(d, w);
+  } else if (restarted_since_registration(w->in)) {
+    if (in_sync(r) || r->state == REC_RS_RECOVERY)
+      record_registration(d, w, "RestartHealed");
+    else
+      plan_reregister(d, w, "PodRestarted", "the replica's pod restarted and the MAIN reports it invalid");
+  } else if (w->in->registered_pod_uid[0] == '\0') {
+    if (in_sync(r) || r->state == REC_RS_RECOVERY)
+      record_registration(d, w, "RegistrationAdopted");
+    else
+      plan_reregister(d, w, "RegistrationInvalid", "an invalid registration the operator has no record of");
+  } else if (r->state == REC_RS_INVALID) {
+    degrade(&d->replication_healthy, "ReplicaInvalid", "a replica is reported invalid by the MAIN");
+  }
+}
+
+static bool strict_sync_supported(const struct decide *d, const struct wanted *w)
+{
+  if (w->mode != MGO_MODE_STRICT_SYNC)
+    return true;
+  return version_at_least(d->main, 3, 5) && version_at_least(w->in, 3, 5);
+}
+
+static void plan_one_replica(struct decide *d, const struct wanted *w)
+{
+  const struct rec_registration *r = find_registration(d->main, w->name);
+  bool usable = w->in->pod_exists && w->in->reachable && w->in->role == MGO_ROLE_REPLICA;
+
+  if (!strict_sync_supported(d, w)) {
+    char msg[256];
+    (void) mgo_snprintf(msg, sizeof(msg), "STRICT_SYNC needs Memgraph 3.5 or newer on %s and %s",
+                        d->main->pod, w->in->pod);
+    if (d->replication_healthy.status != REC_COND_FALSE)
+      warn_event(d, "StrictSyncUnsupported", msg);
+    degrade(&d->replication_healthy, "StrictSyncUnsupported", msg);
+    return;
+  }
+  if (!usable) {
+    if (r != NULL && strcmp(r->address, w->address) != 0)
+      plan_drop(d, w->name, w->in->pod, "WrongAddress", "registered with another address");
+    return;
+  }
+  if (r == NULL)
+    plan_register(d, w, "NotRegistered");
+  else
+    plan_existing(d, w, r);
+}
+
+/* ---- status ----------------------------------------------------------------------------------- */
+
+static bool replica_ready(const struct decide *d, const struct wanted *w)
+{
+  const struct rec_registration *r = find_registration(d->main, w->name);
+  return w->in->pod_exists && w->in->reachable && w->in->pod_ready && r != NULL && r->mode == w->mode &&
+         strcmp(r->address, w->address) == 0 && in_sync(r);
+}
+
+static void summarize_replicas(struct decide *d, const struct wanted *w, size_t n)
+{
+  int ready = 0;
+  const struct wanted *first_bad = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (replica_ready(d, &w[i]))
+      ready++;
+    else if (first_bad == NULL)
+      first_bad = &w[i];
+  }
+  d->plan->ready_replicas = ready;
+  if (first_bad == NULL && ready == d->desired - 1)
+    set_cond(&d->replicas_ready, REC_COND_TRUE, "AllReplicasReady", "%d/%d replicas registered and in sync",
+             ready, d->desired - 1);
+  else if (first_bad != NULL)
+    set_cond(&d->replicas_ready, REC_COND_FALSE, "ReplicasNotReady",
+             "%d/%d replicas registered and in sync; %s is not", ready, d->desired - 1, first_bad->in->pod);
+  else
+    set_cond(&d->replicas_ready, REC_COND_FALSE, "ReplicasMissing", "%d/%d replicas have a pod", ready,
+             d->desired - 1);
+}
+
+static void readable_of(const struct decide *d, const struct rec_instance *in, bool *readable)
+{
+  const struct rec_registration *r;
+  char name[MGO_NAME_MAX];
+  if (in == d->main) {
+    *readable = true;
+    return;
+  }
+  /* Without the MAIN's SHOW REPLICAS nothing is known: keep serving reads from where they are served. */
+  *readable = in->label_readable;
+  if (d->main == NULL || !d->main->reachable || d->main->role != MGO_ROLE_MAIN || !d->main->replicas_known)
+    return;
+  (void) mgo_replica_name(in->pod, name, sizeof(name));
+  r = find_registration(d->main, name);
+  *readable = r != NULL && r->has_data_info && (r->state == REC_RS_READY || r->state == REC_RS_REPLICATING);
+}
+
+/* Labels follow observed roles; pods that do not answer keep theirs. */
+static void plan_labels(struct decide *d)
+{
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    bool readable = false;
+    enum mgo_role role = in->role;
+    struct rec_action *a;
+    if (!in->pod_exists || !in->reachable || in->role == MGO_ROLE_UNKNOWN)
+      continue;
+    /* Only the chosen MAIN may carry role=main: the write Service must never reach another one. */
+    if (role == MGO_ROLE_MAIN && in != d->main)
+      role = MGO_ROLE_UNKNOWN;
+    if (role != MGO_ROLE_UNKNOWN)
+      readable_of(d, in, &readable);
+    if (in->label_role == role && in->label_readable == readable)
+      continue;
+    a = add_action(d, REC_ACT_LABEL, in->pod, role == in->role ? "RoleObserved" : "NotTheChosenMain");
+    if (a == NULL)
+      return;
+    a->role = role;
+    a->readable = readable;
+    set_message(a, "%s answers as %s", in->pod, mgo_role_name(in->role));
+  }
+}
+
+/* After a stop, the only label change is taking role=main away from every MAIN but the chosen one, so
+ * the write Service never reaches two MAINs. */
+static void plan_fence_labels(struct decide *d)
+{
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    struct rec_action *a;
+    if (in == d->main || !is_main(in) || in->label_role != MGO_ROLE_MAIN)
+      continue;
+    a = add_action(d, REC_ACT_LABEL, in->pod, "NotTheChosenMain");
+    if (a == NULL)
+      return;
+    a->role = MGO_ROLE_UNKNOWN;
+    set_message(a, "%s is MAIN but not the chosen one: removed from the write Service", in->pod);
+  }
+}
+
+static void add_condition(struct decide *d, const char *type, const struct cond *cd)
+{
+  struct rec_action *a = add_action(d, REC_ACT_CONDITION, NULL, cd->reason);
+  if (a == NULL)
+    return;
+  (void) mgo_strlcpy(a->cond_type, type, sizeof(a->cond_type));
+  a->cond_status = cd->status;
+  set_message(a, "%s", cd->message);
+}
+
+static const char *phase_of(const struct decide *d, bool ready)
+{
+  if (d->plan->stopped)
+    return "Failed";
+  if (ready)
+    return "Running";
+  if (d->bootstrap && d->main == NULL && strcmp(d->main_available.reason, "NoInstanceReachable") == 0)
+    return "Pending";
+  if (d->bootstrap)
+    return "Initializing";
+  return "Degraded";
+}
+
+static void finish_status(struct decide *d)
+{
+  const struct cond *conds[] = {&d->main_available, &d->replicas_ready, &d->replication_healthy};
+  struct cond ready = {REC_COND_TRUE, "Ready", "the MAIN accepts writes and every replica is in sync"};
+  struct rec_action *a;
+  int32_t after = d->c->spec.replication.health_check_interval_sec;
+
+  for (size_t i = 0; i < 3; i++) {
+    if (conds[i]->status != REC_COND_TRUE && ready.status == REC_COND_TRUE)
+      set_cond(&ready, REC_COND_FALSE, conds[i]->reason, "%s", conds[i]->message);
+  }
+  add_condition(d, "MainAvailable", &d->main_available);
+  add_condition(d, "ReplicasReady", &d->replicas_ready);
+  add_condition(d, "ReplicationHealthy", &d->replication_healthy);
+  add_condition(d, "Ready", &ready);
+  a = add_action(d, REC_ACT_PHASE, NULL, ready.reason);
+  if (a != NULL)
+    (void) mgo_strlcpy(a->phase, phase_of(d, ready.status == REC_COND_TRUE), sizeof(a->phase));
+  set_message(a, "%s", ready.message);
+  if (d->role_changed)
+    after = 0;
+  else if (d->plan->stopped)
+    after = STOP_REQUEUE_SEC;
+  a = add_action(d, REC_ACT_REQUEUE, NULL, d->role_changed ? "ReobserveAfterRoleChange" : "Periodic");
+  if (a != NULL)
+    a->after_sec = after;
+  set_message(a, "next observation");
+}
+
+/* ---- the pass --------------------------------------------------------------------------------- */
+
+static void init_decide(struct decide *d, const struct mgo_cluster *c, const struct rec_observed *obs,
+                        struct rec_plan *plan)
+{
+  memset(d, 0, sizeof(*d));
+  memset(plan, 0, sizeof(*plan));
+  d->c = c;
+  d->obs = obs;
+  d->plan = plan;
+  d->desired = c->spec.instances;
+  d->bootstrap = c->recorded_main[0] == '\0';
+  set_cond(&d->main_available, REC_COND_TRUE, "MainReady", "the MAIN answers and is ready");
+  set_cond(&d->replicas_ready, REC_COND_UNKNOWN, "MainUnavailable",
+           "replicas are only seen through the MAIN");
+  set_cond(&d->replication_healthy, REC_COND_TRUE, "Healthy",
+           "no replica is diverged, invalid or unsupported");
+}
+
+static int32_t at_least(int32_t v, int32_t min)
+{
+  return v > min ? v : min;
+}
+
+/* Pods the StatefulSet may keep: spec.instances, but never fewer than the MAIN (recorded or chosen) or a
+ * still-registered replica needs (scale-down drops registrations first and cannot remove the MAIN).
+ * Without a usable MAIN nothing can be dropped, so every existing pod stays. */
+static void compute_allowed_pods(struct decide *d)
+{
+  int32_t allowed = d->desired;
+  int recorded = mgo_pod_ordinal(d->c, d->c->recorded_main);
+
+  allowed = at_least(allowed, recorded + 1);
+  for (size_t j = 0; j < d->obs->n; j++) {
+    const struct rec_instance *in = &d->obs->inst[j];
+    char name[MGO_NAME_MAX];
+    bool keep = in->pod_exists && (d->main == NULL || d->plan->stopped || in == d->main);
+    (void) mgo_replica_name(in->pod, name, sizeof(name));
+    keep = keep || (d->main != NULL && find_registration(d->main, name) != NULL);
+    if (keep)
+      allowed = at_least(allowed, in->ordinal + 1);
+  }
+  d->plan->allowed_pods = allowed;
+}
+
+static void plan_replication(struct decide *d)
+{
+  struct wanted w[MGO_MAX_INSTANCES];
+  size_t n;
+
+  if (!d->main->replicas_known) {
+    set_cond(&d->replicas_ready, REC_COND_UNKNOWN, "ReplicasUnknown",
+             "SHOW REPLICAS did not answer on the MAIN");
+    return;
+  }
+  n = wanted_replicas(d, w);
+  plan_unwanted_drops(d, w, n);
+  for (size_t i = 0; i < n; i++)
+    plan_one_replica(d, &w[i]);
+  summarize_replicas(d, w, n);
+  if (d->main->ordinal >= d->desired)
+    set_cond(
+        &d->replicas_ready, REC_COND_FALSE, "ScaleDownBlocked",
+        "spec.instances=%d would remove %s, which is MAIN; switchover is not available yet: set instances "
+        "to at least %d",
+        d->desired, d->main->pod, d->main->ordinal + 1);
+}
+
+static void decide_with_main(struct decide *d)
+{
+  (void) mgo_strlcpy(d->plan->main_pod, d->main->pod, sizeof(d->plan->main_pod));
+  plan_role_changes(d);
+  if (d->plan->stopped)
+    return;
+  if (d->role_changed) {
+    set_cond(&d->main_available, REC_COND_FALSE, "RoleChangeInProgress", "roles are changing; re-observing");
+    return;
+  }
+  if (!d->main->pod_ready)
+    set_cond(&d->main_available, REC_COND_FALSE, "MainNotReady",
+             "the MAIN %s answers but its pod is not ready", d->main->pod);
+  plan_replication(d);
+}
+
+int rec_decide_topology(const struct mgo_cluster *c, const struct rec_observed *obs, struct rec_plan *plan)
+{
+  struct decide d;
+
+  if (obs->n > REC_MAX_OBSERVED)
+    return MGO_EINVAL;
+  for (size_t i = 0; i < obs->n; i++) {
+    bool sorted = i == 0 || obs->inst[i - 1].ordinal < obs->inst[i].ordinal;
+    if (obs->inst[i].n_registrations > MGO_MAX_INSTANCES || !sorted)
+      return MGO_EINVAL;
+  }
+  init_decide(&d, c, obs, plan);
+  if (d.bootstrap)
+    choose_bootstrap_main(&d);
+  else
+    choose_recorded_main(&d);
+  if (d.main != NULL && !plan->stopped)
+    decide_with_main(&d);
+  compute_allowed_pods(&d);
+  if (plan->stopped)
+    plan_fence_labels(&d);
+  else if (!d.role_changed)
+    plan_labels(&d);
+  finish_status(&d);
+  return d.overflow ? MGO_ETOOBIG : MGO_OK;
+}

@@ -1,0 +1,154 @@
+/* The pure replication-topology decision (ARCHITECTURE.md principle 2: observe, decide, act).
+ *
+ * Input: what one reconcile observed about every instance pod (Kubernetes state, SHOW REPLICATION ROLE,
+ * SHOW REPLICAS on MAINs, SHOW VERSION, whether it holds data), the parsed cluster (spec and the MAIN
+ * recorded in status). Output: an ordered list of actions, each with a CamelCase reason and a message.
+ * No I/O, no clock, no globals: the same input always gives the same plan, so it is tested with tables.
+ *
+ * Contract for the executor (src/reconcile, the operator process):
+ * - Execute actions in order. RECORD_MAIN comes before PROMOTE so the intent survives a crash.
+ * - PROMOTE/DEMOTE/REGISTER/DROP are Bolt queries on action.pod. After a PROMOTE or DEMOTE the plan holds
+ *   no registration or label actions: re-observe (the plan ends with REQUEUE 0).
+ * - Stop executing Bolt actions at the first failure and requeue; a failed REGISTER may still have
+ *   registered the replica (memgraph.md 4.2): the next observation decides, never the outcome.
+ * - STOP first in the list means the situation is unsafe: the plan then holds only events, label changes
+ *   that take role=main away from every MAIN but the chosen one (never two MAINs behind the write
+ *   Service), conditions, phase and requeue.
+ * - REGISTER and RECORD_REGISTRATION carry the replica pod's UID and restart count: store them in
+ *   status.instanceStatuses[pod].podUID/restartCount on success (restart detection uses them).
+ * - RESEED is a hook for issue 5 (automatic re-seed of a diverged replica per failover.reseedPolicy);
+ *   until then the executor only logs it.
+ * - Emit a Normal Event for each successful PROMOTE, DEMOTE, REGISTER and DROP; EVENT actions are the
+ *   Warnings the decision itself raises.
+ * - status.currentMain is what RECORD_MAIN says; plan.allowed_pods caps the StatefulSet's replicas
+ *   (scale-down waits until leaving replicas are dropped, and never removes the MAIN).
+ *
+ * Ownership: all structs are caller-allocated (they are large: allocate them on the heap); nothing is
+ * allocated by the functions here. Thread-safety: pure functions; distinct plans on distinct threads. */
+#ifndef MGO_RECONCILE_TOPOLOGY_H
+#define MGO_RECONCILE_TOPOLOGY_H
+
+#include "cluster.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REC_MAX_ACTIONS 192
+#define REC_MAX_OBSERVED (MGO_MAX_INSTANCES + 8) /* pods beyond spec.instances while scaling down */
+
+enum rec_data { REC_DATA_UNKNOWN, REC_DATA_EMPTY, REC_DATA_PRESENT };
+
+/* data_info.<db>.status of SHOW REPLICAS (memgraph.md 2.2). */
+enum rec_replica_state {
+  REC_RS_UNKNOWN,
+  REC_RS_READY,
+  REC_RS_REPLICATING,
+  REC_RS_RECOVERY,
+  REC_RS_INVALID,
+  REC_RS_DIVERGED
+};
+
+/* One row of SHOW REPLICAS on a MAIN. */
+struct rec_registration {
+  char name[MGO_NAME_MAX];
+  char address[MGO_ADDR_MAX]; /* socket_address as Memgraph shows it */
+  enum mgo_repl_mode mode;
+  bool has_data_info; /* false when data_info is {}: "failed but listed" (memgraph.md 4.2) */
+  enum rec_replica_state state;
+  int64_t ts;
+  int64_t behind; /* <= 0; 0 = caught up */
+};
+
+struct rec_instance {
+  int ordinal;
+  char pod[MGO_NAME_MAX];
+  /* Kubernetes view */
+  bool pod_exists;
+  bool pod_ready;
+  bool pod_terminating;
+  char pod_uid[MGO_NAME_MAX];
+  int32_t restart_count;
+  enum mgo_role label_role; /* current memgraph.io/role label; UNKNOWN when absent */
+  bool label_readable;      /* memgraph.io/readable == "true" */
+  /* Memgraph view (valid when reachable) */
+  bool reachable;
+  enum mgo_role role;
+  int version_major, version_minor, version_patch; /* 0.0.0 = unknown */
+  enum rec_data data;
+  bool replicas_known; /* SHOW REPLICAS answered (MAINs) */
+  size_t n_registrations;
+  struct rec_registration registrations[MGO_MAX_INSTANCES];
+  /* Recorded in status when this pod was last registered as a replica ("" / -1 when never). */
+  char registered_pod_uid[MGO_NAME_MAX];
+  int32_t registered_restart_count;
+  /* Newest commit timestamp known for this instance (from an earlier SHOW REPLICAS); -1 unknown. */
+  int64_t last_known_ts;
+};
+
+/* Instances sorted by ordinal (strictly increasing), including pods beyond spec.instances. */
+struct rec_observed {
+  size_t n;
+  struct rec_instance inst[REC_MAX_OBSERVED];
+};
+
+enum rec_action_type {
+  REC_ACT_STOP,                /* unsafe: nothing but status follows */
+  REC_ACT_EVENT,               /* Warning Event on the cluster */
+  REC_ACT_RECORD_MAIN,         /* status.currentMain = pod */
+  REC_ACT_PROMOTE,             /* SET REPLICATION ROLE TO MAIN on pod */
+  REC_ACT_DEMOTE,              /* SET REPLICATION ROLE TO REPLICA WITH PORT port on pod */
+  REC_ACT_DROP,                /* DROP REPLICA replica on pod (the MAIN) */
+  REC_ACT_REGISTER,            /* REGISTER REPLICA replica mode TO "address" on pod (the MAIN) */
+  REC_ACT_RECORD_REGISTRATION, /* store replica_pod's UID/restart count without re-registering */
+  REC_ACT_RESEED,              /* replica_pod diverged: re-seed hook (issue 5) */
+  REC_ACT_LABEL,               /* set role labels of pod (mgo_pod_role_labels(role, readable)) */
+  REC_ACT_CONDITION,           /* status condition cond_type = cond_status */
+  REC_ACT_PHASE,               /* status.phase = phase, status.message = message */
+  REC_ACT_REQUEUE,             /* reconcile again after after_sec seconds */
+};
+
+enum rec_cond_status { REC_COND_TRUE, REC_COND_FALSE, REC_COND_UNKNOWN };
+
+struct rec_action {
+  enum rec_action_type type;
+  char pod[MGO_NAME_MAX];
+  char replica[MGO_NAME_MAX];     /* registration name */
+  char replica_pod[MGO_NAME_MAX]; /* pod behind the registration */
+  char replica_pod_uid[MGO_NAME_MAX];
+  int32_t replica_restart_count;
+  char address[MGO_ADDR_MAX];
+  enum mgo_repl_mode mode;
+  int32_t port;
+  enum mgo_role role;
+  bool readable;
+  char cond_type[32];
+  enum rec_cond_status cond_status;
+  char phase[16];
+  int32_t after_sec;
+  char reason[64];   /* CamelCase, for conditions, events and metrics */
+  char message[256]; /* why, for humans */
+};
+
+struct rec_plan {
+  size_t n;
+  struct rec_action a[REC_MAX_ACTIONS];
+  char main_pod[MGO_NAME_MAX]; /* the MAIN this plan works with; "" when none */
+  int32_t allowed_pods;        /* StatefulSet replicas the reconciler may set */
+  int32_t ready_replicas;      /* registered, reachable and in sync */
+  bool stopped;
+};
+
+/* Fills plan. Returns 0, MGO_EINVAL for inconsistent input (too many instances or registrations), or
+ * MGO_ETOOBIG when the plan would exceed REC_MAX_ACTIONS (then plan is truncated and must not run). */
+int rec_decide_topology(const struct mgo_cluster *c, const struct rec_observed *obs, struct rec_plan *plan);
+
+/* One line for logs and tests, e.g. "register mg-0 mg_1 SYNC mg-1.mg-hl.db.svc:10000 NotRegistered".
+ * Returns 0 or MGO_ETOOBIG (truncated). */
+int rec_action_format(const struct rec_action *a, char *dst, size_t dstsz);
+const char *rec_action_type_name(enum rec_action_type t);
+
+/* Parses "3.12.0", "2.21.0-open-source", "3.5.1+12~abc" into major/minor/patch; 0 or MGO_EPARSE. */
+int rec_parse_version(const char *s, int *major, int *minor, int *patch);
+
+#endif

@@ -1,0 +1,628 @@
+/* The topology decision as a table: observed state -> expected actions and status.
+ *
+ * Observed state is written in a small notation, one instance per "|":
+ *   <ordinal> <M|R|?|-> [flags...]
+ *     M main, R replica (both reachable), ? pod exists but Bolt does not answer, - no pod
+ *   flags: empty | unk (data unknown; default: holds data)   notready   term   norepl (SHOW REPLICAS failed)
+ *          v=3.4.0   ts=N (last known ts)   uid=X (default u<ordinal>)   restarts=N
+ *          reg-uid=X / reg-restarts=N (recorded at registration; default: same as the pod) / noreg (never
+ * recorded) lbl=main|replica|replica-|none (current labels; default follows the role: main, replica readable)
+ *          reg=<ordinal|name>:<A|S|X>:<ready|replicating|recovery|invalid|diverged>[:<behind>][:nodata][:badaddr]
+ * Cluster "mg" in namespace "db"; addresses print as the pod name (".mg-hl.db.svc:10000" is cut).
+ * Expected actions exclude conditions, phase, requeue and labels; status is
+ * "<phase> MA=<T|F|U>:<reason> RR=... RH=... rq=<sec>"; labels are checked when the column is not NULL. */
+#include "cluster.h"
+#include "mgo_buf.h"
+#include "mgo_err.h"
+#include "topology.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+struct topo_case {
+  const char *name;
+  int instances;
+  int sync;             /* syncReplicas */
+  char sync_mode;       /* 'S' SYNC, 'X' STRICT_SYNC */
+  char mode;            /* 'A', 'S', 'X' */
+  const char *recorded; /* status.currentMain */
+  const char *observed;
+  const char *actions;
+  const char *status;
+  const char *labels; /* NULL: not checked */
+  int allowed;        /* -1: not checked */
+};
+
+#define C3 3, 0, 'S', 'A'
+
+static const struct topo_case cases[] = {
+    /* ---- bootstrap ---- */
+    {"fresh cluster: lowest ordinal, empty MAINs demoted", C3, "", "0 M empty | 1 M empty | 2 M empty",
+     "record_main mg-0 LowestOrdinal; demote mg-1 port=10000 EmptyMainDemoted; demote mg-2 port=10000 "
+     "EmptyMainDemoted",
+     "Initializing MA=F:RoleChangeInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", "", 3},
+    {"bootstrap waits for a silent pod", C3, "", "0 M empty | 1 ? | 2 M empty", "",
+     "Initializing MA=F:WaitingForInstances RR=U:MainUnavailable RH=T:Healthy rq=5",
+     "label mg-0 unknown; label mg-2 unknown", 3},
+    {"bootstrap ignores a terminating pod", C3, "", "0 M empty | 1 ? term | 2 M empty",
+     "record_main mg-0 LowestOrdinal; demote mg-2 port=10000 EmptyMainDemoted",
+     "Initializing MA=F:RoleChangeInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", NULL, -1},
+    {"no pods yet", C3, "", "0 - | 1 - | 2 -", "",
+     "Pending MA=F:NoInstanceReachable RR=U:MainUnavailable RH=T:Healthy rq=5", "", 3},
+    {"existing MAIN with data wins", C3, "", "0 M empty | 1 M | 2 R",
+     "record_main mg-1 ExistingMainWithData; demote mg-0 port=10000 EmptyMainDemoted",
+     "Initializing MA=F:RoleChangeInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", NULL, 3},
+    {"newest data wins over lower ordinal", C3, "", "0 R ts=5 | 1 R ts=9 | 2 M empty",
+     "record_main mg-1 NewestData; promote mg-1 PromoteChosenMain; demote mg-2 port=10000 EmptyMainDemoted",
+     "Initializing MA=F:RoleChangeInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", NULL, 3},
+    {"data with unknown ts: lowest ordinal", C3, "", "0 R | 1 R | 2 M empty",
+     "record_main mg-0 NewestData; promote mg-0 PromoteChosenMain; demote mg-2 port=10000 EmptyMainDemoted",
+     "Initializing MA=F:RoleChangeInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", NULL, 3},
+    {"two MAINs with data at bootstrap: stop", C3, "", "0 M | 1 M | 2 R",
+     "stop MultipleMainsWithData; event MultipleMainsWithData",
+     "Failed MA=F:MultipleMainsWithData RR=U:MainUnavailable RH=T:Healthy rq=30",
+     "label mg-0 unknown; label mg-1 unknown", 3},
+    {"MAIN with unknown data counts as data", C3, "", "0 M unk | 1 M | 2 R empty",
+     "stop MultipleMainsWithData; event MultipleMainsWithData",
+     "Failed MA=F:MultipleMainsWithData RR=U:MainUnavailable RH=T:Healthy rq=30", NULL, -1},
+    {"silent pod does not hide two MAINs with data", C3, "", "0 M | 1 ? | 2 M",
+     "stop MultipleMainsWithData; event MultipleMainsWithData",
+     "Failed MA=F:MultipleMainsWithData RR=U:MainUnavailable RH=T:Healthy rq=30", NULL, -1},
+
+    /* ---- first registrations ---- */
+    {"register replicas after bootstrap (ASYNC)", C3, "mg-0", "0 M empty | 1 R empty | 2 R empty",
+     "register mg-0 mg_1 ASYNC mg-1 NotRegistered; register mg-0 mg_2 ASYNC mg-2 NotRegistered",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5",
+     "label mg-1 replica; label mg-2 replica", 3},
+    {"one SYNC, the rest ASYNC", 3, 1, 'S', 'A', "mg-0", "0 M empty | 1 R empty | 2 R empty",
+     "register mg-0 mg_1 SYNC mg-1 NotRegistered; register mg-0 mg_2 ASYNC mg-2 NotRegistered",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, 3},
+    {"all STRICT_SYNC", 3, 0, 'S', 'X', "mg-0", "0 M empty | 1 R empty | 2 R empty",
+     "register mg-0 mg_1 STRICT_SYNC mg-1 NotRegistered; register mg-0 mg_2 STRICT_SYNC mg-2 NotRegistered",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, 3},
+    {"Memgraph 2.21: SYNC works", 3, 1, 'S', 'A', "mg-0", "0 M v=2.21.0 | 1 R v=2.21.0 | 2 R v=2.21.0",
+     "register mg-0 mg_1 SYNC mg-1 NotRegistered; register mg-0 mg_2 ASYNC mg-2 NotRegistered",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, -1},
+    {"STRICT_SYNC on 3.4: refused with a condition", 3, 0, 'S', 'X', "mg-0",
+     "0 M v=3.4.0 | 1 R v=3.4.0 | 2 R v=3.4.0", "event StrictSyncUnsupported",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=F:StrictSyncUnsupported rq=5", NULL, -1},
+    {"STRICT_SYNC slot skips a replica too old for it", 3, 1, 'X', 'A', "mg-0", "0 M | 1 R v=3.4.0 | 2 R",
+     "register mg-0 mg_1 ASYNC mg-1 NotRegistered; register mg-0 mg_2 STRICT_SYNC mg-2 NotRegistered",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, -1},
+    {"STRICT_SYNC with an old MAIN", 3, 1, 'X', 'A', "mg-0", "0 M v=3.4.9 | 1 R | 2 R",
+     "event StrictSyncUnsupported; register mg-0 mg_2 ASYNC mg-2 NotRegistered",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=F:StrictSyncUnsupported rq=5", NULL, -1},
+
+    /* ---- steady state ---- */
+    {"healthy cluster: nothing to do", C3, "mg-0", "0 M reg=1:A:ready reg=2:A:ready | 1 R | 2 R", "",
+     "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5", "", 3},
+    {"replicating counts as in sync", C3, "mg-0", "0 M reg=1:A:replicating reg=2:A:ready | 1 R | 2 R", "",
+     "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5", "", 3},
+    {"lagging replica is not ready", C3, "mg-0", "0 M reg=1:A:ready:-7 reg=2:A:ready | 1 R | 2 R", "",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", "", 3},
+    {"recovering replica is not ready nor readable", C3, "mg-0",
+     "0 M reg=1:A:recovery:-3 reg=2:A:ready | 1 R | 2 R", "",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", "label mg-1 replica", 3},
+    {"single instance", 1, 0, 'S', 'A', "mg-0", "0 M", "",
+     "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5", "", 1},
+    {"SYNC holder kept while healthy", 3, 1, 'S', 'A', "mg-0", "0 M reg=1:A:ready reg=2:S:ready | 1 R | 2 R",
+     "", "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5", "", 3},
+    {"SYNC moves to a healthy replica", 3, 1, 'S', 'A', "mg-0",
+     "0 M reg=1:S:invalid reg=2:A:ready | 1 R notready | 2 R",
+     "drop mg-0 mg_1 WrongMode; register mg-0 mg_1 ASYNC mg-1 WrongMode; drop mg-0 mg_2 WrongMode; register "
+     "mg-0 "
+     "mg_2 SYNC mg-2 WrongMode",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, 3},
+    {"SYNC not moved to an unreachable replica", 3, 1, 'S', 'A', "mg-0",
+     "0 M reg=1:S:ready reg=2:A:invalid | 1 R | 2 ?", "",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, 3},
+
+    /* ---- repairing registrations ---- */
+    {"wrong mode: drop and register", C3, "mg-0", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
+     "drop mg-0 mg_1 WrongMode; register mg-0 mg_1 ASYNC mg-1 WrongMode",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, 3},
+    {"wrong address: drop and register", C3, "mg-0", "0 M reg=1:A:ready:badaddr reg=2:A:ready | 1 R | 2 R",
+     "drop mg-0 mg_1 WrongAddress; register mg-0 mg_1 ASYNC mg-1 WrongAddress",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, 3},
+    {"wrong address of an unreachable replica: drop only", C3, "mg-0",
+     "0 M reg=1:A:invalid:badaddr reg=2:A:ready | 1 ? | 2 R", "drop mg-0 mg_1 WrongAddress",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, 3},
+    {"failed but listed registration", C3, "mg-0", "0 M reg=1:A:invalid:nodata reg=2:A:ready | 1 R | 2 R",
+     "drop mg-0 mg_1 BrokenRegistration; register mg-0 mg_1 ASYNC mg-1 BrokenRegistration",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, 3},
+    {"partial registration: one of two listed", C3, "mg-0", "0 M reg=2:A:ready | 1 R | 2 R",
+     "register mg-0 mg_1 ASYNC mg-1 NotRegistered",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", "label mg-1 replica", 3},
+    {"replica pod restarted, MAIN says invalid", C3, "mg-0",
+     "0 M reg=1:A:invalid reg=2:A:ready | 1 R uid=u1b reg-uid=u1 | 2 R",
+     "drop mg-0 mg_1 PodRestarted; register mg-0 mg_1 ASYNC mg-1 PodRestarted",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, 3},
+    {"replica container restarted and healed", C3, "mg-0",
+     "0 M reg=1:A:ready reg=2:A:ready | 1 R restarts=2 reg-restarts=1 | 2 R",
+     "record_registration mg-1 RestartHealed",
+     "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5", "", 3},
+    {"invalid without a restart: report, let Memgraph recover", C3, "mg-0",
+     "0 M reg=1:A:invalid:-4 reg=2:A:ready | 1 R | 2 R", "",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=F:ReplicaInvalid rq=5", "label mg-1 replica", 3},
+    {"registration the operator never recorded, healthy: adopt", C3, "mg-0",
+     "0 M reg=1:A:ready reg=2:A:ready | 1 R noreg | 2 R", "record_registration mg-1 RegistrationAdopted",
+     "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5", NULL, 3},
+    {"registration the operator never recorded, invalid: re-register", C3, "mg-0",
+     "0 M reg=1:A:invalid reg=2:A:ready | 1 R noreg | 2 R",
+     "drop mg-0 mg_1 RegistrationInvalid; register mg-0 mg_1 ASYNC mg-1 RegistrationInvalid",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, 3},
+    {"diverged replica: condition, event, re-seed hook", C3, "mg-0",
+     "0 M reg=1:A:diverged reg=2:A:ready | 1 R | 2 R",
+     "reseed mg-0 mg_1 ReplicaDiverged; event ReplicaDiverged",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=F:ReplicaDiverged rq=5", "label mg-1 replica", 3},
+    {"unreachable registered replica: wait", C3, "mg-0", "0 M reg=1:A:invalid reg=2:A:ready | 1 ? | 2 R", "",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", "", 3},
+    {"replica pod missing", C3, "mg-0", "0 M reg=1:A:invalid reg=2:A:ready | 1 - | 2 R", "",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, 3},
+    {"foreign registration dropped", C3, "mg-0",
+     "0 M reg=1:A:ready reg=2:A:ready reg=intruder:A:ready | 1 R | 2 R", "drop mg-0 intruder NotDesired",
+     "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5", NULL, 3},
+    {"SHOW REPLICAS failed on the MAIN", C3, "mg-0", "0 M norepl | 1 R | 2 R", "",
+     "Degraded MA=T:MainReady RR=U:ReplicasUnknown RH=T:Healthy rq=5", NULL, 3},
+
+    /* ---- several MAINs ---- */
+    {"second MAIN with data: stop, only the recorded MAIN keeps role=main", C3, "mg-0",
+     "0 M reg=1:A:ready | 1 M | 2 R", "stop MultipleMainsWithData; event MultipleMainsWithData",
+     "Failed MA=F:MultipleMainsWithData RR=U:MainUnavailable RH=T:Healthy rq=30", "label mg-1 unknown", 3},
+    {"second MAIN without labels: nothing to take away", C3, "mg-0", "0 M reg=1:A:ready | 1 M lbl=none | 2 R",
+     "stop MultipleMainsWithData; event MultipleMainsWithData",
+     "Failed MA=F:MultipleMainsWithData RR=U:MainUnavailable RH=T:Healthy rq=30", "", 3},
+    {"recorded MAIN is a REPLICA and two others are MAIN: stop", C3, "mg-0", "0 R | 1 M | 2 M",
+     "stop MultipleMainsWithData; event MultipleMainsWithData",
+     "Failed MA=F:MultipleMainsWithData RR=U:MainUnavailable RH=T:Healthy rq=30",
+     "label mg-1 unknown; label mg-2 unknown", 3},
+    {"replica came back as an empty MAIN: demote", C3, "mg-0",
+     "0 M reg=1:A:invalid reg=2:A:ready | 1 M empty | 2 R", "demote mg-1 port=10000 EmptyMainDemoted",
+     "Degraded MA=F:RoleChangeInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", "", 3},
+    {"recorded MAIN is a REPLICA, another MAIN has data: adopt", C3, "mg-0", "0 R | 1 M reg=2:A:ready | 2 R",
+     "record_main mg-1 ObservedMainChanged; event ObservedMainChanged; register mg-1 mg_0 ASYNC mg-0 "
+     "NotRegistered",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", "label mg-0 replica", 3},
+    {"recorded MAIN is a REPLICA and no MAIN exists: promote it back", C3, "mg-0", "0 R | 1 R | 2 R",
+     "promote mg-0 PromoteChosenMain",
+     "Degraded MA=F:RoleChangeInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", "", 3},
+    {"recorded MAIN lost its data: stop", C3, "mg-0", "0 R empty | 1 R | 2 R",
+     "stop MainDataLost; event MainDataLost",
+     "Failed MA=F:MainDataLost RR=U:MainUnavailable RH=T:Healthy rq=30", "", 3},
+
+    /* ---- MAIN unavailable (failover is issue 5: never promote here) ---- */
+    {"MAIN unreachable: report, no promotion", C3, "mg-0", "0 ? | 1 R | 2 R", "",
+     "Degraded MA=F:MainUnreachable RR=U:MainUnavailable RH=T:Healthy rq=5", "", 3},
+    {"MAIN pod missing", C3, "mg-0", "0 - | 1 R | 2 R", "",
+     "Degraded MA=F:MainPodMissing RR=U:MainUnavailable RH=T:Healthy rq=5", "", 3},
+    {"MAIN answers but pod not ready", C3, "mg-0", "0 M notready reg=1:A:ready reg=2:A:ready | 1 R | 2 R", "",
+     "Degraded MA=F:MainNotReady RR=T:AllReplicasReady RH=T:Healthy rq=5", "", 3},
+    {"MAIN unreachable, a fresh empty MAIN loses its main label", C3, "mg-0",
+     "0 ? | 1 M empty lbl=main | 2 R", "",
+     "Degraded MA=F:MainUnreachable RR=U:MainUnavailable RH=T:Healthy rq=5", "label mg-1 unknown", 3},
+
+    /* ---- scaling ---- */
+    {"scale up 3->5: new empty MAINs demoted", 5, 0, 'S', 'A', "mg-0",
+     "0 M reg=1:A:ready reg=2:A:ready | 1 R | 2 R | 3 M empty | 4 M empty",
+     "demote mg-3 port=10000 EmptyMainDemoted; demote mg-4 port=10000 EmptyMainDemoted",
+     "Degraded MA=F:RoleChangeInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", "", 5},
+    {"scale up 3->5: register the new replicas", 5, 0, 'S', 'A', "mg-0",
+     "0 M reg=1:A:ready reg=2:A:ready | 1 R | 2 R | 3 R empty | 4 R empty",
+     "register mg-0 mg_3 ASYNC mg-3 NotRegistered; register mg-0 mg_4 ASYNC mg-4 NotRegistered",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5",
+     "label mg-3 replica; label mg-4 replica", 5},
+    {"scale up before the new pods exist", 5, 0, 'S', 'A', "mg-0",
+     "0 M reg=1:A:ready reg=2:A:ready | 1 R | 2 R", "",
+     "Degraded MA=T:MainReady RR=F:ReplicasMissing RH=T:Healthy rq=5", "", 5},
+    {"scale down 5->2: drop before the pods go", 2, 0, 'S', 'A', "mg-0",
+     "0 M reg=1:A:ready reg=2:A:ready reg=3:A:ready reg=4:A:ready | 1 R | 2 R | 3 R | 4 R",
+     "drop mg-0 mg_2 NotDesired; drop mg-0 mg_3 NotDesired; drop mg-0 mg_4 NotDesired",
+     "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5", NULL, 5},
+    {"scale down 5->2 after the drops: pods may go", 2, 0, 'S', 'A', "mg-0",
+     "0 M reg=1:A:ready | 1 R | 2 R | 3 R | 4 R", "",
+     "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5",
+     "label mg-2 replica; label mg-3 replica; label mg-4 replica", 2},
+    {"scale down across the MAIN: refused", 2, 0, 'S', 'A', "mg-2",
+     "0 R | 1 R | 2 M reg=0:A:ready reg=1:A:ready", "",
+     "Degraded MA=T:MainReady RR=F:ScaleDownBlocked RH=T:Healthy rq=5", "", 3},
+    {"scale down while the MAIN is unreachable keeps every pod", 2, 0, 'S', 'A', "mg-0",
+     "0 ? | 1 R | 2 R | 3 R", "", "Degraded MA=F:MainUnreachable RR=U:MainUnavailable RH=T:Healthy rq=5",
+     NULL, 4},
+    {"scale down: a leaving empty MAIN is demoted first", 2, 0, 'S', 'A', "mg-0",
+     "0 M reg=1:A:ready | 1 R | 2 M empty", "demote mg-2 port=10000 EmptyMainDemoted",
+     "Degraded MA=F:RoleChangeInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", NULL, 2},
+
+    /* ---- labels ---- */
+    {"stale main label on a replica is corrected", C3, "mg-0",
+     "0 M reg=1:A:ready reg=2:A:ready | 1 R lbl=main | 2 R lbl=none", "",
+     "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5",
+     "label mg-1 replica readable; label mg-2 replica readable", 3},
+    {"MAIN without labels gets them", C3, "mg-0", "0 M lbl=none reg=1:A:ready reg=2:A:ready | 1 R | 2 R", "",
+     "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5", "label mg-0 main readable", 3},
+};
+
+/* ---- the notation ----------------------------------------------------------------------------- */
+
+static enum mgo_repl_mode mode_of(char c)
+{
+  return c == 'S' ? MGO_MODE_SYNC : c == 'X' ? MGO_MODE_STRICT_SYNC : MGO_MODE_ASYNC;
+}
+
+static enum rec_replica_state state_of(const char *s)
+{
+  static const struct {
+    const char *name;
+    enum rec_replica_state state;
+  } states[] = {{"ready", REC_RS_READY},
+                {"replicating", REC_RS_REPLICATING},
+                {"recovery", REC_RS_RECOVERY},
+                {"invalid", REC_RS_INVALID},
+                {"diverged", REC_RS_DIVERGED}};
+  for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+    if (strcmp(states[i].name, s) == 0)
+      return states[i].state;
+  }
+  fail_msg("unknown replica state %s", s);
+  return REC_RS_UNKNOWN;
+}
+
+static void parse_registration(const struct mgo_cluster *c, char *spec, struct rec_instance *in)
+{
+  struct rec_registration *r = &in->registrations[in->n_registrations++];
+  char *save = NULL;
+  char *who = strtok_r(spec, ":", &save);
+  char *mode = strtok_r(NULL, ":", &save);
+  char *state = strtok_r(NULL, ":", &save);
+  char pod[MGO_NAME_MAX];
+
+  assert_non_null(state);
+  memset(r, 0, sizeof(*r));
+  if (who[0] >= '0' && who[0] <= '9') {
+    mgo_name_pod(c, atoi(who), pod, sizeof(pod));
+    mgo_replica_name(pod, r->name, sizeof(r->name));
+    mgo_name_replica_address(c, atoi(who), r->address, sizeof(r->address));
+  } else {
+    mgo_strlcpy(r->name, who, sizeof(r->name));
+    snprintf(r->address, sizeof(r->address), "%s:10000", who);
+  }
+  r->mode = mode_of(mode[0]);
+  r->state = state_of(state);
+  r->has_data_info = true;
+  for (char *opt = strtok_r(NULL, ":", &save); opt != NULL; opt = strtok_r(NULL, ":", &save)) {
+    if (strcmp(opt, "nodata") == 0)
+      r->has_data_info = false;
+    else if (strcmp(opt, "badaddr") == 0)
+      mgo_strlcpy(r->address, "10.0.0.9:10000", sizeof(r->address));
+    else
+      r->behind = atoll(opt);
+  }
+}
+
+static void parse_label(const char *v, struct rec_instance *in)
+{
+  in->label_role = MGO_ROLE_UNKNOWN;
+  in->label_readable = false;
+  if (strcmp(v, "main") == 0) {
+    in->label_role = MGO_ROLE_MAIN;
+    in->label_readable = true;
+  } else if (strcmp(v, "replica") == 0) {
+    in->label_role = MGO_ROLE_REPLICA;
+    in->label_readable = true;
+  } else if (strcmp(v, "replica-") == 0) {
+    in->label_role = MGO_ROLE_REPLICA;
+  }
+}
+
+static void parse_flag(const struct mgo_cluster *c, char *tok, struct rec_instance *in, bool *reg_uid_set,
+                       bool *reg_restarts_set)
+{
+  if (strcmp(tok, "empty") == 0)
+    in->data = REC_DATA_EMPTY;
+  else if (strcmp(tok, "unk") == 0)
+    in->data = REC_DATA_UNKNOWN;
+  else if (strcmp(tok, "notready") == 0)
+    in->pod_ready = false;
+  else if (strcmp(tok, "term") == 0)
+    in->pod_terminating = true;
+  else if (strcmp(tok, "norepl") == 0)
+    in->replicas_known = false;
+  else if (strcmp(tok, "noreg") == 0)
+    *reg_uid_set = true; /* stays "" */
+  else if (strncmp(tok, "v=", 2) == 0)
+    assert_int_equal(rec_parse_version(tok + 2, &in->version_major, &in->version_minor, &in->version_patch),
+                     0);
+  else if (strncmp(tok, "ts=", 3) == 0)
+    in->last_known_ts = atoll(tok + 3);
+  else if (strncmp(tok, "uid=", 4) == 0)
+    mgo_strlcpy(in->pod_uid, tok + 4, sizeof(in->pod_uid));
+  else if (strncmp(tok, "restarts=", 9) == 0)
+    in->restart_count = atoi(tok + 9);
+  else if (strncmp(tok, "reg-uid=", 8) == 0 && (*reg_uid_set = true))
+    mgo_strlcpy(in->registered_pod_uid, tok + 8, sizeof(in->registered_pod_uid));
+  else if (strncmp(tok, "reg-restarts=", 13) == 0 && (*reg_restarts_set = true))
+    in->registered_restart_count = atoi(tok + 13);
+  else if (strncmp(tok, "lbl=", 4) == 0)
+    parse_label(tok + 4, in);
+  else if (strncmp(tok, "reg=", 4) == 0)
+    parse_registration(c, tok + 4, in);
+  else
+    fail_msg("unknown flag %s", tok);
+}
+
+static void parse_instance(const struct mgo_cluster *c, char *text, struct rec_instance *in)
+{
+  char *save = NULL;
+  char *ord = strtok_r(text, " ", &save);
+  char *kind = strtok_r(NULL, " ", &save);
+  bool reg_uid_set = false, reg_restarts_set = false;
+
+  memset(in, 0, sizeof(*in));
+  in->ordinal = atoi(ord);
+  mgo_name_pod(c, in->ordinal, in->pod, sizeof(in->pod));
+  snprintf(in->pod_uid, sizeof(in->pod_uid), "u%d", in->ordinal);
+  in->pod_exists = kind[0] != '-';
+  in->reachable = kind[0] == 'M' || kind[0] == 'R';
+  in->pod_ready = in->reachable;
+  in->role = kind[0] == 'M' ? MGO_ROLE_MAIN : kind[0] == 'R' ? MGO_ROLE_REPLICA : MGO_ROLE_UNKNOWN;
+  in->label_role = in->role;
+  in->label_readable = in->reachable;
+  in->version_major = 3;
+  in->version_minor = 12;
+  in->data = REC_DATA_PRESENT;
+  in->replicas_known = in->role == MGO_ROLE_MAIN;
+  in->last_known_ts = -1;
+  for (char *tok = strtok_r(NULL, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save))
+    parse_flag(c, tok, in, &reg_uid_set, &reg_restarts_set);
+  if (!reg_uid_set)
+    mgo_strlcpy(in->registered_pod_uid, in->pod_uid, sizeof(in->registered_pod_uid));
+  if (!reg_restarts_set)
+    in->registered_restart_count = in->restart_count;
+}
+
+static void build_observed(const struct mgo_cluster *c, const char *text, struct rec_observed *obs)
+{
+  char buf[1024];
+  char *save = NULL;
+  mgo_strlcpy(buf, text, sizeof(buf));
+  obs->n = 0;
+  for (char *part = strtok_r(buf, "|", &save); part != NULL; part = strtok_r(NULL, "|", &save))
+    parse_instance(c, part, &obs->inst[obs->n++]);
+}
+
+static void make_cluster(const struct topo_case *tc, struct mgo_cluster *c)
+{
+  memset(c, 0, sizeof(*c));
+  mgo_cluster_spec_defaults(&c->spec);
+  mgo_strlcpy(c->name, "mg", sizeof(c->name));
+  mgo_strlcpy(c->namespace_, "db", sizeof(c->namespace_));
+  mgo_strlcpy(c->recorded_main, tc->recorded, sizeof(c->recorded_main));
+  c->spec.instances = tc->instances;
+  c->spec.replication.sync_replicas = tc->sync;
+  c->spec.replication.sync_mode = mode_of(tc->sync_mode);
+  c->spec.replication.mode = mode_of(tc->mode);
+}
+
+/* ---- rendering the plan ----------------------------------------------------------------------- */
+
+static void append(char *dst, size_t dstsz, const char *item)
+{
+  size_t len = strlen(dst);
+  snprintf(dst + len, dstsz - len, "%s%s", len > 0 ? "; " : "", item);
+}
+
+static void cut_addresses(char *line)
+{
+  const char *suffix = ".mg-hl.db.svc:10000";
+  char *p = strstr(line, suffix);
+  if (p != NULL)
+    memmove(p, p + strlen(suffix), strlen(p + strlen(suffix)) + 1);
+}
+
+static const char *short_cond(enum rec_cond_status s)
+{
+  return s == REC_COND_TRUE ? "T" : s == REC_COND_FALSE ? "F" : "U";
+}
+
+static void render(const struct rec_plan *plan, char *actions, char *status, char *labels, size_t sz)
+{
+  char phase[32] = "", conds[3][96] = {"", "", ""}, requeue[16] = "";
+  static const char *const abbrev[][2] = {
+      {"MainAvailable", "MA"}, {"ReplicasReady", "RR"}, {"ReplicationHealthy", "RH"}};
+  actions[0] = status[0] = labels[0] = '\0';
+  for (size_t i = 0; i < plan->n; i++) {
+    const struct rec_action *a = &plan->a[i];
+    char line[512];
+    rec_action_format(a, line, sizeof(line));
+    cut_addresses(line);
+    if (a->type == REC_ACT_LABEL)
+      append(labels, sz, line);
+    else if (a->type == REC_ACT_PHASE)
+      snprintf(phase, sizeof(phase), "%s", a->phase);
+    else if (a->type == REC_ACT_REQUEUE)
+      snprintf(requeue, sizeof(requeue), "rq=%d", (int) a->after_sec);
+    else if (a->type != REC_ACT_CONDITION)
+      append(actions, sz, line);
+    for (size_t k = 0; a->type == REC_ACT_CONDITION && k < 3; k++) {
+      if (strcmp(a->cond_type, abbrev[k][0]) == 0)
+        snprintf(conds[k], sizeof(conds[k]), "%s=%s:%s", abbrev[k][1], short_cond(a->cond_status), a->reason);
+    }
+  }
+  snprintf(status, sz, "%s %s %s %s %s", phase, conds[0], conds[1], conds[2], requeue);
+}
+
+/* ---- invariants that hold for every plan ------------------------------------------------------ */
+
+static void check_invariants(const struct topo_case *tc, const struct mgo_cluster *c,
+                             const struct rec_plan *plan)
+{
+  int promotes = 0, registers = 0, role_changes = 0, stops = 0;
+  int recorded_ordinal = mgo_pod_ordinal(c, c->recorded_main);
+  for (size_t i = 0; i < plan->n; i++) {
+    enum rec_action_type t = plan->a[i].type;
+    promotes += t == REC_ACT_PROMOTE;
+    registers += t == REC_ACT_REGISTER || t == REC_ACT_DROP;
+    role_changes += t == REC_ACT_PROMOTE || t == REC_ACT_DEMOTE;
+    stops += t == REC_ACT_STOP;
+    if (t == REC_ACT_STOP && i != 0)
+      fail_msg("%s: STOP is not first", tc->name);
+  }
+  if (promotes > 1)
+    fail_msg("%s: more than one promotion", tc->name);
+  if (role_changes > 0 && registers > 0)
+    fail_msg("%s: registrations planned together with a role change", tc->name);
+  if (stops > 0 && (role_changes > 0 || registers > 0))
+    fail_msg("%s: Bolt actions after STOP", tc->name);
+  if (plan->allowed_pods < c->spec.instances || plan->allowed_pods < recorded_ordinal + 1)
+    fail_msg("%s: allowed pods %d would remove the MAIN or desired pods", tc->name, (int) plan->allowed_pods);
+  if (plan->a[plan->n - 1].type != REC_ACT_REQUEUE)
+    fail_msg("%s: the plan does not end with a requeue", tc->name);
+}
+
+static void test_topology_table(void **state)
+{
+  struct mgo_cluster c;
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  struct rec_plan *plan = calloc(1, sizeof(*plan));
+  char actions[2048], status[512], labels[1024];
+  (void) state;
+  assert_non_null(obs);
+  assert_non_null(plan);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    const struct topo_case *tc = &cases[i];
+    make_cluster(tc, &c);
+    build_observed(&c, tc->observed, obs);
+    assert_int_equal(rec_decide_topology(&c, obs, plan), MGO_OK);
+    render(plan, actions, status, labels, sizeof(actions));
+    if (strcmp(actions, tc->actions) != 0)
+      fail_msg("case \"%s\":\n  actions %s\n  want    %s", tc->name, actions, tc->actions);
+    if (strcmp(status, tc->status) != 0)
+      fail_msg("case \"%s\":\n  status %s\n  want   %s", tc->name, status, tc->status);
+    if (tc->labels != NULL && strcmp(labels, tc->labels) != 0)
+      fail_msg("case \"%s\":\n  labels %s\n  want   %s", tc->name, labels, tc->labels);
+    if (tc->allowed >= 0 && plan->allowed_pods != tc->allowed)
+      fail_msg("case \"%s\": allowed pods %d, want %d", tc->name, (int) plan->allowed_pods, tc->allowed);
+    check_invariants(tc, &c, plan);
+  }
+  free(obs);
+  free(plan);
+}
+
+static void test_register_carries_pod_identity_and_ready_condition(void **state)
+{
+  static const struct topo_case tc = {
+      "identity", C3, "mg-0", "0 M reg=2:A:ready | 1 R uid=abc restarts=4 | 2 R", "", "", NULL, -1};
+  struct mgo_cluster c;
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  struct rec_plan *plan = calloc(1, sizeof(*plan));
+  const struct rec_action *reg = NULL, *ready = NULL;
+  (void) state;
+  make_cluster(&tc, &c);
+  build_observed(&c, tc.observed, obs);
+  assert_int_equal(rec_decide_topology(&c, obs, plan), MGO_OK);
+  for (size_t i = 0; i < plan->n; i++) {
+    if (plan->a[i].type == REC_ACT_REGISTER)
+      reg = &plan->a[i];
+    if (plan->a[i].type == REC_ACT_CONDITION && strcmp(plan->a[i].cond_type, "Ready") == 0)
+      ready = &plan->a[i];
+  }
+  assert_non_null(reg);
+  assert_string_equal(reg->replica_pod, "mg-1");
+  assert_string_equal(reg->replica_pod_uid, "abc");
+  assert_int_equal(reg->replica_restart_count, 4);
+  assert_string_equal(reg->address, "mg-1.mg-hl.db.svc:10000");
+  assert_non_null(strstr(reg->message, "mg_1"));
+  assert_non_null(ready);
+  assert_int_equal(ready->cond_status, REC_COND_FALSE);
+  assert_string_equal(ready->reason, "ReplicasNotReady");
+  assert_string_equal(plan->main_pod, "mg-0");
+  assert_int_equal(plan->ready_replicas, 1);
+  free(obs);
+  free(plan);
+}
+
+static void test_same_input_same_plan(void **state)
+{
+  struct mgo_cluster c;
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  struct rec_plan *a = calloc(1, sizeof(*a));
+  struct rec_plan *b = calloc(1, sizeof(*b));
+  (void) state;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    make_cluster(&cases[i], &c);
+    build_observed(&c, cases[i].observed, obs);
+    assert_int_equal(rec_decide_topology(&c, obs, a), MGO_OK);
+    assert_int_equal(rec_decide_topology(&c, obs, b), MGO_OK);
+    assert_int_equal(a->n, b->n);
+    assert_memory_equal(a->a, b->a, a->n * sizeof(a->a[0]));
+  }
+  free(obs);
+  free(a);
+  free(b);
+}
+
+static void test_rejects_inconsistent_input(void **state)
+{
+  static const struct topo_case tc = {"unsorted", C3, "mg-0", "1 R | 0 M", "", "", NULL, -1};
+  struct mgo_cluster c;
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  struct rec_plan *plan = calloc(1, sizeof(*plan));
+  (void) state;
+  make_cluster(&tc, &c);
+  build_observed(&c, tc.observed, obs);
+  assert_int_equal(rec_decide_topology(&c, obs, plan), MGO_EINVAL);
+  obs->n = REC_MAX_OBSERVED + 1;
+  assert_int_equal(rec_decide_topology(&c, obs, plan), MGO_EINVAL);
+  free(obs);
+  free(plan);
+}
+
+static void test_parse_version(void **state)
+{
+  static const struct {
+    const char *s;
+    int rc, major, minor, patch;
+  } cases_v[] = {
+      {"3.12.0", MGO_OK, 3, 12, 0},      {"2.21.0-open-source", MGO_OK, 2, 21, 0},
+      {"3.5.1+12~abc", MGO_OK, 3, 5, 1}, {"3.5", MGO_EPARSE, 0, 0, 0},
+      {"v3.5.0", MGO_EPARSE, 0, 0, 0},   {"3.5.0x", MGO_EPARSE, 0, 0, 0},
+      {"", MGO_EPARSE, 0, 0, 0},         {"99999999.1.1", MGO_EPARSE, 0, 0, 0},
+  };
+  (void) state;
+  for (size_t i = 0; i < sizeof(cases_v) / sizeof(cases_v[0]); i++) {
+    int ma = -1, mi = -1, pa = -1;
+    assert_int_equal(rec_parse_version(cases_v[i].s, &ma, &mi, &pa), cases_v[i].rc);
+    if (cases_v[i].rc == MGO_OK) {
+      assert_int_equal(ma, cases_v[i].major);
+      assert_int_equal(mi, cases_v[i].minor);
+      assert_int_equal(pa, cases_v[i].patch);
+    }
+  }
+}
+
+static void test_action_names(void **state)
+{
+  (void) state;
+  assert_string_equal(rec_action_type_name(REC_ACT_PROMOTE), "promote");
+  assert_string_equal(rec_action_type_name(REC_ACT_REQUEUE), "requeue");
+  assert_string_equal(rec_action_type_name((enum rec_action_type) 99), "unknown");
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_topology_table),
+      cmocka_unit_test(test_register_carries_pod_identity_and_ready_condition),
+      cmocka_unit_test(test_same_input_same_plan),
+      cmocka_unit_test(test_rejects_inconsistent_input),
+      cmocka_unit_test(test_parse_version),
+      cmocka_unit_test(test_action_names),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
