@@ -97,6 +97,10 @@ class Informer(threading.Thread):
                 log(f"{self.path}: stream error {e!r}; relisting in {backoff:.1f}s")
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 2.0)
+            except Exception:  # noqa: BLE001 - an informer thread must never die
+                log(f"{self.path}: unexpected error, relisting:\n{traceback.format_exc()}")
+                self.stop.wait(backoff)
+                backoff = min(backoff * 2, 2.0)
 
     def _list(self):
         lst = self.api.get(self.path)
@@ -273,6 +277,7 @@ class PodWorker(threading.Thread):
         self.finished = False
         self.volume_error = ""
         self.last_patch = 0.0
+        self.last_error_log = 0.0
 
     # -- inputs from the kubelet loop
     def update(self, pod):
@@ -623,7 +628,9 @@ class PodWorker(threading.Thread):
             elif e.status != 409:
                 log(f"pod {self.ns}/{self.name}: status patch failed: {e}")
         except (OSError, http.client.HTTPException) as e:
-            log(f"pod {self.ns}/{self.name}: status patch failed: {e!r}")
+            if time.monotonic() - self.last_error_log > 5:  # the apiserver may be restarting: do not flood
+                self.last_error_log = time.monotonic()
+                log(f"pod {self.ns}/{self.name}: status patch failed: {e!r}")
 
 
 class _DoneProcess:
@@ -722,6 +729,9 @@ class Kubelet:
             if spec["nodeName"] != self.node:
                 continue
             w = self.workers.get(uid)
+            if w is None and uid in self.done_uids and meta.get("deletionTimestamp"):
+                self.retry_confirm_delete(pod)  # an earlier confirmation may have hit a down apiserver
+                continue
             if w is None:
                 if uid in self.done_uids or pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
                     continue
@@ -736,6 +746,8 @@ class Kubelet:
                 del self.workers[uid]
                 self.done_uids.add(uid)
         self.done_uids &= set(pods)
+        for uid in [u for u in self.bind_attempts if u not in pods]:
+            del self.bind_attempts[uid]
         self.sync_pvcs()
         self.write_hosts(pods)
 
@@ -752,6 +764,13 @@ class Kubelet:
             log(f"bound {ns}/{name} uid={uid} to {self.node}")
         except ApiError as e:
             log(f"bind {ns}/{name}: {e}")
+
+    def retry_confirm_delete(self, pod):
+        uid = pod["metadata"]["uid"]
+        if time.monotonic() - self.bind_attempts.get(uid, 0) < 2.0:
+            return
+        self.bind_attempts[uid] = time.monotonic()
+        threading.Thread(target=self.confirm_delete, args=(pod,), daemon=True).start()
 
     def confirm_delete(self, pod):
         m = pod["metadata"]
