@@ -11,6 +11,12 @@ source "$HERE/lib.sh"
 D=${1:-$(mktemp -d /tmp/mgo-cp.XXXXXX)}
 mkdir -p "$D"
 D=$(cd "$D" && pwd)
+for f in "$D"/*.pid; do
+  if [ -f "$f" ] && pid_alive "$(cat "$f")"; then
+    echo "up.sh: $D already has a running control plane ($f); use a new STATE_DIR or down.sh it first" >&2
+    exit 1
+  fi
+done
 mkdir -p "$D/log" "$D/pki" "$D/pods" "$D/pv" "$D/etcd-data"
 T0=$(now_ms)
 

@@ -427,3 +427,24 @@ def test_up_and_down_scripts_start_and_stop_everything(tmp_path):
                        timeout=120)
     for pid in pids:
         assert not os.path.exists(f"/proc/{pid}") or proc_state(pid) == "Z", f"pid {pid} survived down.sh"
+
+
+def test_pods_get_working_in_cluster_credentials(control_plane, namespace):
+    """ServiceAccount token, CA and namespace are mounted where in-cluster clients look for them, and
+    KUBERNETES_SERVICE_HOST/PORT point at the apiserver, whose certificate is valid for kubernetes.default.svc."""
+    cp, ns = control_plane, namespace
+    script = r"""
+set -eu
+d=/var/run/secrets/kubernetes.io/serviceaccount
+echo "namespace=$(cat $d/namespace)"
+curl -sS --cacert $d/ca.crt -H "Authorization: Bearer $(cat $d/token)" -H 'Content-Type: application/json' \
+  -X POST -d '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}' \
+  "https://kubernetes.default.svc:$KUBERNETES_SERVICE_PORT/apis/authentication.k8s.io/v1/selfsubjectreviews"
+"""
+    cp.apply(pod("incluster", [{"name": "main", "image": "debian:12", "command": ["bash", "-c", script]}],
+                 restart="Never"), ns)
+    cp.wait_for(lambda: (cp.get_pod(ns, "incluster") or {}).get("status", {}).get("phase") == "Succeeded",
+                timeout=30, message="pod Succeeded")
+    out = cp.pod_log(ns, "incluster")
+    assert f"namespace={ns}" in out
+    assert f'"username":"system:serviceaccount:{ns}:default"' in out.replace(" ", "")
