@@ -186,10 +186,9 @@ class BoltSession:
                 self.state = "idle"
                 self.success({})
                 return
-            if tag in (RUN, PULL, DISCARD, BEGIN, COMMIT, ROLLBACK, ROUTE, LOGOFF, ACK_FAILURE):
-                self.send(IGNORED)
-                return
-            raise Close("unexpected message in error state")
+            # Memgraph decodes and drops everything else, answering IGNORED
+            self.send(IGNORED)
+            return
         if tag == RESET:
             self._fields(msg, 0)
             self.abort_tx()
@@ -350,6 +349,7 @@ class BoltSession:
                 await self.inst.commit(p.txn)
             except QueryError as e:
                 return self.failure(e.code, e.message)
+            p.notifications = p.notifications + p.txn.warnings
         meta = {"has_more": False, "type": p.qtype, "db": "memgraph", "parsing_time": p.parse_time,
                 "planning_time": p.plan_time, "cost_estimate": 0.0}
         if p.cypher:

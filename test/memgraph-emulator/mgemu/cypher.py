@@ -747,11 +747,12 @@ class Stats:
 class Executor:
     """Runs a parsed query against a Graph through a transaction object with do(op)."""
 
-    def __init__(self, graph, txn, params, stats, check_write=None):
+    def __init__(self, graph, txn, params, stats, properties_on_edges=True):
         self.g = graph
         self.txn = txn
         self.params = params or {}
         self.stats = stats
+        self.properties_on_edges = properties_on_edges
 
     # -- expressions
     def ev(self, e, row):
@@ -1373,6 +1374,8 @@ class Executor:
     def _check_value(self, v):
         if isinstance(v, (NodeVal, RelVal, PathVal)):
             raise CypherRuntimeError("Can't have %s as a property value." % _type_name(v))
+        if v is not None and not isinstance(v, (bool, int, float, str, list, dict)):
+            raise CypherRuntimeError("Temporal and spatial property values are not supported by the emulator.")
         if isinstance(v, list):
             for x in v:
                 self._check_value(x)
@@ -1419,6 +1422,8 @@ class Executor:
                 a, b = b, a
             props = self.ev(rp["props"], row) if rp["props"] else {}
             props = {k: v for k, v in self._check_props(props).items() if v is not None}
+            if props and not self.properties_on_edges:
+                raise CypherRuntimeError("Can't set property because properties on edges are disabled.")
             eid = self.g.next_eid
             self.txn.do(("ce", eid, a.v.id, b.v.id, rp["types"][0], props))
             self.stats.add("relationships-created")
@@ -1457,6 +1462,8 @@ class Executor:
         if isinstance(obj, NodeVal):
             self.txn.do(("sv", obj.v.id, key, value))
         elif isinstance(obj, RelVal):
+            if not self.properties_on_edges:
+                raise CypherRuntimeError("Can't set property because properties on edges are disabled.")
             self.txn.do(("se", obj.e.id, key, value))
         else:
             raise CypherRuntimeError("Properties can only be set on edges and vertices.")

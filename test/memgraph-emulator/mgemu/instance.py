@@ -42,15 +42,23 @@ class Txn:
         self.redo = []
         self.undo = []
         self.done = False
+        self.warnings = []
 
     def do(self, op):
+        if not self.redo:
+            self.inst.active.append(self)
         self.undo.append(self.g.apply(op))
         self.redo.append(op)
+
+    def finish(self):
+        self.done = True
+        if self in self.inst.active:
+            self.inst.active.remove(self)
 
     def rollback(self):
         if self.done:
             return
-        self.done = True
+        self.finish()
         for u in reversed(self.undo):
             try:
                 self.g.apply(u)
@@ -131,11 +139,12 @@ class ReplicaClient:
                 self.state = "invalid"
             return False
         self.ts = resp["ts"]
-        if self.state == "diverged":
-            return True
         if inst.diverged(resp["epoch"], resp["ts"]):
             self.state = "diverged"
             return True
+        if self.state == "diverged":
+            # the replica's history no longer conflicts (e.g. its data directory was wiped)
+            self.state = "invalid"
         if self.ts >= inst.last_commit_ts:
             if not self.shipping:
                 self.state = "ready"
@@ -234,6 +243,7 @@ class Instance:
         self.replicas = {}
         self.repl_server = None
         self.pending = None
+        self.active = []
         self.commit_lock = asyncio.Lock()
         self.snapshot_lock = asyncio.Lock()
         self.changed_since_snapshot = False
@@ -382,7 +392,18 @@ class Instance:
 
     # ------------------------------------------------------------------ durability
     def state_dump(self):
-        return {"ts": self.last_commit_ts, "epoch": self.epoch, "history": self.history, "graph": self.graph.dump()}
+        """Committed state only: changes of transactions still open are undone on a copy."""
+        graph = self.graph
+        if self.active:
+            graph = Graph()
+            graph.load(self.graph.dump())
+            for txn in reversed(self.active):
+                for u in reversed(txn.undo):
+                    try:
+                        graph.apply(u)
+                    except (KeyError, ValueError):
+                        pass
+        return {"ts": self.last_commit_ts, "epoch": self.epoch, "history": self.history, "graph": graph.dump()}
 
     def create_snapshot(self):
         path = self.durability.write_snapshot(self.state_dump())
@@ -509,9 +530,9 @@ class Instance:
         if txn.done:
             return
         if not txn.redo:
-            txn.done = True
+            txn.finish()
             return
-        if self.role != "main":
+        if self.role != "main" and self.texts.is_main_branch:
             txn.rollback()
             raise QueryError("Cannot commit because instance is not main anymore.")
         async with self.commit_lock:
@@ -540,14 +561,18 @@ class Instance:
                 if c.state == "diverged":
                     self.log.error("Couldn't replicate data to %s since replica has diverged from main." % c.name)
             if failures:
-                raise QueryError(self.texts.replication_failure(failures, True))
+                text = self.texts.replication_failure(failures, True)
+                if self.texts.is_main_branch:
+                    txn.warnings.append(notification("SyncReplicationFailure", text, "WARNING"))
+                    return
+                raise QueryError(text)
 
     def _commit_local(self, txn, rec):
         self.durability.wal_write(rec)
         self.txlog.append(rec)
         self.last_commit_ts = rec["ts"]
         self.changed_since_snapshot = True
-        txn.done = True
+        txn.finish()
 
     async def _ship_sync(self, c):
         if c.state == "diverged":

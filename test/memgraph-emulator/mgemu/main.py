@@ -279,6 +279,12 @@ def main(argv=None):
         sys.stderr.write(str(e) + "\n")
         return 1
     log = Log(flags["log_level"], flags["also_log_to_stderr"], flags["log_file"])
+    if flags["storage_snapshot_interval"] and "storage_snapshot_interval_sec" in given:
+        if not texts.at_least(3, 6):
+            log.critical("Only one of --storage-snapshot-interval-sec and --storage-snapshot-interval can be set.")
+            return 1
+        log.warning("Both --storage-snapshot-interval-sec and --storage-snapshot-interval are set; "
+                    "--storage-snapshot-interval is used.")
     if flags["storage_snapshot_interval"]:
         try:
             flags["storage_snapshot_interval_sec"] = int(flags["storage_snapshot_interval"])

@@ -123,7 +123,7 @@ def prepare(inst, session, text, params):
         t1 = time.perf_counter()
         txn = session.txn if session.txn is not None else inst.begin()
         stats = cypher.Stats()
-        ex = cypher.Executor(inst.graph, txn, params, stats)
+        ex = cypher.Executor(inst.graph, txn, params, stats, inst.flags["storage_properties_on_edges"])
         try:
             _, rows = ex.run(clauses)
             rows = [[cypher.materialize(v) for v in r] for r in rows]

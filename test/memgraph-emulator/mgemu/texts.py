@@ -36,6 +36,11 @@ class Texts:
 
     # gates
     @property
+    def is_main_branch(self):
+        """Versions after v3.12.x stand for the unreleased main branch ([main] in memgraph.md)."""
+        return self.v >= (3, 13, 0)
+
+    @property
     def strict_sync(self):
         return self.at_least(3, 5)
 

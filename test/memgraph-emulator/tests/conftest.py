@@ -195,7 +195,7 @@ class Emu:
     def args(self):
         a = [EXECUTABLE, "--bolt-port=%d" % self.port, "--bolt-address=%s" % self.host,
              "--data-directory=%s" % self.data_dir, "--also-log-to-stderr", "--log-level=INFO",
-             "--replication-replica-check-frequency-sec=1"]
+             "--replication-replica-check-frequency-sec=1", "--storage-properties-on-edges=true"]
         if self.wal:
             a += ["--storage-wal-enabled=true", "--storage-snapshot-interval-sec=300"]
         return a + self.extra

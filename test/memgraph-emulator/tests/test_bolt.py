@@ -288,3 +288,15 @@ def test_tls_on_the_whole_port(emu, tmp_path):
     assert s.recv(4) == bytes.fromhex("00000205")
     s.close()
     assert "Using non-secure Bolt connection" not in e.log()
+
+
+def test_error_state_ignores_everything_but_reset(emu):
+    e = emu(wal=False)
+    c = e.client()
+    c.send(0x10, "BROKEN QUERY", {}, {})
+    assert c.recv()[0] == 0x7F
+    for tag, fields in [(0x11, [{}]), (0x12, []), (0x13, []), (0x6B, []), (0x3F, [{"n": -1}])]:
+        c.send(tag, *fields)
+        assert c.recv() == (0x7E, [])
+    assert c.reset() == {}
+    assert c.query("RETURN 1 AS x")[1] == [[1]]

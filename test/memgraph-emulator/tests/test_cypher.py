@@ -112,3 +112,14 @@ def test_mvcc_counter_bumped_by_reads(emu):
         main.q("MATCH (n) RETURN n")  # 2, 3, 4
     main.q("CREATE ()")            # start 5, commit 6
     assert main.q("SHOW REPLICAS")[0]["data_info"] == {"memgraph": {"behind": 0, "status": "ready", "ts": 6}}
+
+
+def test_properties_on_edges_disabled_by_default(emu):
+    e = emu(wal=False, extra=["--storage-properties-on-edges=false"])
+    with pytest.raises(BoltFailure) as ei:
+        e.q("CREATE (:A)-[:R {w: 1}]->(:B)")
+    assert ei.value.message == "Can't set property because properties on edges are disabled."
+    assert ei.value.where == "PULL"
+    e.q("CREATE (:A)-[:R]->(:B)")
+    assert e.q("MATCH ()-[r]->() RETURN count(r) AS c") == [{"c": 1}]
+    assert e.q("MATCH (n) RETURN count(n) AS c") == [{"c": 2}]

@@ -211,3 +211,17 @@ def test_startup_is_fast(emu):
     t0 = time.monotonic()
     e.start()
     assert time.monotonic() - t0 < 1.5
+
+
+def test_snapshot_holds_only_committed_data(emu):
+    e = emu(version="3.5.0")
+    e.q("CREATE (:Committed)")
+    c = e.client()
+    c.send(0x11, {})
+    c.recv()
+    c.run("CREATE (:Open)")
+    c.pull()
+    e.q("CREATE SNAPSHOT")
+    e.kill()
+    e.start()
+    assert e.q("MATCH (n) RETURN labels(n) AS l") == [{"l": ["Committed"]}]

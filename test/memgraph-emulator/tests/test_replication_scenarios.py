@@ -299,3 +299,17 @@ def test_old_main_heartbeat_rejected_after_uuid_swap(emu):
     assert "!= current_main_uuid" in r.log()
     b.q("CREATE (:FromB)")
     wait_until(lambda: count(r) == 1)
+
+
+def test_main_branch_sync_failure_is_a_warning(emu):
+    main = emu("main", version="3.13.0")
+    r1 = make_replica(emu, "r1", version="3.13.0")
+    main.q('REGISTER REPLICA r1 SYNC TO "%s"' % addr(r1))
+    r1.kill()
+    wait_until(lambda: data_info(main, "r1")["memgraph"]["status"] == "invalid", what="heartbeat notices")
+    c = main.client()
+    _, _, summary = c.query("CREATE (:Warned)")
+    note = summary["notifications"][0]
+    assert note["code"] == "SyncReplicationFailure" and note["severity"] == "WARNING"
+    assert note["title"].startswith("Replication Exception: Failed to replicate to SYNC replica 'r1'")
+    assert count(main) == 1
