@@ -122,7 +122,8 @@ static int cmd_simple(struct k8s_client *c, int argc, char **argv)
     struct k8s_delete_opts o = {.precondition_uid = kv(argc, argv, 3, "uid"),
                                 .precondition_resource_version = kv(argc, argv, 3, "rv"),
                                 .propagation_policy = kv(argc, argv, 3, "propagation")};
-    return print_result(k8s_delete(c, path, &o, &out, &st), &st, out, NULL);
+    rc = k8s_delete(c, path, &o, &out, &st);
+    return print_result(rc, &st, out, NULL);
   }
   if (strcmp(verb, "list") == 0) {
     const char *limit = kv(argc, argv, 3, "limit");
