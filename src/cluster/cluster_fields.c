@@ -9,50 +9,22 @@
 #define SPEC_OFF(member) offsetof(struct mgo_cluster_spec, member)
 #define SPEC_SIZE(member) sizeof(((struct mgo_cluster_spec *) 0)->member)
 
-#define I32(p, m, d)                                                                                         \
+#define FIELD(p, k, m, sz, crd, di, ds, n)                                                                   \
   {                                                                                                          \
-    p, MGO__F_I32, SPEC_OFF(m), 0, true, d, NULL, NULL                                                       \
+    .path = (p), .kind = (k), .offset = SPEC_OFF(m), .size = (sz), .crd_default = (crd), .def_int = (di),    \
+    .def_str = (ds), .names = (n)                                                                            \
   }
-#define I32_NODEF(p, m, d)                                                                                   \
-  {                                                                                                          \
-    p, MGO__F_I32, SPEC_OFF(m), 0, false, d, NULL, NULL                                                      \
-  }
-#define I64(p, m, d)                                                                                         \
-  {                                                                                                          \
-    p, MGO__F_I64, SPEC_OFF(m), 0, true, d, NULL, NULL                                                       \
-  }
-#define I64_NODEF(p, m, d)                                                                                   \
-  {                                                                                                          \
-    p, MGO__F_I64, SPEC_OFF(m), 0, false, d, NULL, NULL                                                      \
-  }
-#define BOOL(p, m, d)                                                                                        \
-  {                                                                                                          \
-    p, MGO__F_BOOL, SPEC_OFF(m), 0, true, d, NULL, NULL                                                      \
-  }
-#define STR(p, m, d)                                                                                         \
-  {                                                                                                          \
-    p, MGO__F_STR, SPEC_OFF(m), SPEC_SIZE(m), true, 0, d, NULL                                               \
-  }
-#define STR_NODEF(p, m)                                                                                      \
-  {                                                                                                          \
-    p, MGO__F_STR, SPEC_OFF(m), SPEC_SIZE(m), false, 0, "", NULL                                             \
-  }
-#define STR_ENUM(p, m, d, n)                                                                                 \
-  {                                                                                                          \
-    p, MGO__F_STR, SPEC_OFF(m), SPEC_SIZE(m), true, 0, d, n                                                  \
-  }
-#define ENUM(p, m, d, n)                                                                                     \
-  {                                                                                                          \
-    p, MGO__F_ENUM, SPEC_OFF(m), 0, true, d, NULL, n                                                         \
-  }
-#define OBJ(p, m)                                                                                            \
-  {                                                                                                          \
-    p, MGO__F_OBJ, SPEC_OFF(m), 0, false, 0, NULL, NULL                                                      \
-  }
-#define ARR(p, m)                                                                                            \
-  {                                                                                                          \
-    p, MGO__F_ARR, SPEC_OFF(m), 0, false, 0, NULL, NULL                                                      \
-  }
+#define I32(p, m, d) FIELD(p, MGO__F_I32, m, 0, true, d, NULL, NULL)
+#define I32_NODEF(p, m, d) FIELD(p, MGO__F_I32, m, 0, false, d, NULL, NULL)
+#define I64(p, m, d) FIELD(p, MGO__F_I64, m, 0, true, d, NULL, NULL)
+#define I64_NODEF(p, m, d) FIELD(p, MGO__F_I64, m, 0, false, d, NULL, NULL)
+#define BOOL(p, m, d) FIELD(p, MGO__F_BOOL, m, 0, true, d, NULL, NULL)
+#define STR(p, m, d) FIELD(p, MGO__F_STR, m, SPEC_SIZE(m), true, 0, d, NULL)
+#define STR_NODEF(p, m) FIELD(p, MGO__F_STR, m, SPEC_SIZE(m), false, 0, "", NULL)
+#define STR_ENUM(p, m, d, n) FIELD(p, MGO__F_STR, m, SPEC_SIZE(m), true, 0, d, n)
+#define ENUM(p, m, d, n) FIELD(p, MGO__F_ENUM, m, 0, true, d, NULL, n)
+#define OBJ(p, m) FIELD(p, MGO__F_OBJ, m, 0, false, 0, NULL, NULL)
+#define ARR(p, m) FIELD(p, MGO__F_ARR, m, 0, false, 0, NULL, NULL)
 
 static const struct mgo__enum_name pull_policies[] = {
     {"Always", 0}, {"IfNotPresent", 0}, {"Never", 0}, {NULL, 0}};

@@ -25,14 +25,14 @@ struct mgo__enum_name {
 };
 
 struct mgo__cluster_field {
-  const char *path; /* dotted path below .spec, e.g. "replication.port" */
-  enum mgo__field_kind kind;
-  size_t offset;    /* inside struct mgo_cluster_spec */
-  size_t size;      /* MGO__F_STR only */
-  bool crd_default; /* true when the CRD declares a default (then def_* must equal it) */
-  int64_t def_int;  /* default (or "unset" value) of I32/I64/BOOL/ENUM */
-  const char *def_str;
+  const char *path;                   /* dotted path below .spec, e.g. "replication.port" */
+  size_t offset;                      /* inside struct mgo_cluster_spec */
+  size_t size;                        /* MGO__F_STR only */
+  int64_t def_int;                    /* default (or "unset" value) of I32/I64/BOOL/ENUM */
+  const char *def_str;                /* default of STR */
   const struct mgo__enum_name *names; /* NULL-name terminated */
+  enum mgo__field_kind kind;
+  bool crd_default; /* true when the CRD declares a default (then def_* must equal it) */
 };
 
 extern const struct mgo__cluster_field mgo__cluster_fields[];

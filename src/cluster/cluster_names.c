@@ -223,7 +223,7 @@ int mgo_cluster_memory_limit_mib(const struct mgo_cluster_spec *spec, int64_t *m
     return MGO_EINVAL;
   /* 80%: Memgraph limits the memory it tracks; the process also uses untracked memory (stacks, the
    * allocator's own overhead, query modules), and the cgroup kills the whole pod at the limit. */
-  *mib = (int64_t) (bytes / (1024 * 1024) * 8 / 10);
+  *mib = (int64_t) (bytes / ((uint64_t) 1024 * 1024) * 8 / 10);
   return MGO_OK;
 }
 
@@ -260,9 +260,10 @@ bool mgo_cluster_flag_is_owned(const char *flag)
 
   if (n >= sizeof(name))
     return false;
-  for (size_t i = 0; i < n; i++)
-    name[i] = flag[i] == '_' ? '-' : flag[i];
+  memcpy(name, flag, n);
   name[n] = '\0';
+  for (char *p = strchr(name, '_'); p != NULL; p = strchr(p, '_'))
+    *p = '-';
   if (strncmp(name, "--coordinator-", 14) == 0)
     return true;
   for (const char *const *d = mgo_cluster_owned_flags; *d != NULL; d++) {
