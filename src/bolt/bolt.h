@@ -138,6 +138,9 @@ const struct bolt_value *bolt_result_summary(const struct bolt_result *result);
 /* The summary's notifications list, or NULL when the server sent none. Borrowed. */
 const struct bolt_value *bolt_result_notifications(const struct bolt_result *result);
 
+/* PULL requests sent for this result so far (1 + one per further batch); for diagnostics and tests. */
+size_t bolt_result_pulls(const struct bolt_result *result);
+
 /* Explicit transactions. bolt_run() inside BEGIN … COMMIT runs in the transaction. */
 int bolt_begin(struct bolt_conn *conn);
 int bolt_commit(struct bolt_conn *conn);
@@ -151,7 +154,7 @@ const char *bolt_state_name(enum bolt_state state);
 const struct bolt_error *bolt_error(const struct bolt_conn *conn);
 /* Negotiated version as (major << 8) | minor, e.g. 0x0502; 0 before the handshake. */
 unsigned bolt_version(const struct bolt_conn *conn);
-/* The server's HELLO/LOGON success metadata (server, connection_id …); borrowed. */
+/* The server's HELLO success metadata (server, connection_id …; LOGON's when it sent any); borrowed. */
 const struct bolt_value *bolt_server_info(const struct bolt_conn *conn);
 /* Classifies a server code by its second dotted part. */
 enum bolt_error_class bolt_classify_code(const char *code);

@@ -39,6 +39,7 @@ struct bolt_result {
   int open;       /* RUN succeeded and the summary has not been read yet */
   int batch_open; /* a PULL/DISCARD was sent and its summary is still to come */
   int has_more;   /* the server holds more rows after the current batch */
+  size_t pulls;   /* PULL requests sent for this result */
 };
 
 struct bolt_conn {
@@ -501,6 +502,10 @@ static int login_step(struct bolt_conn *c, int is_logon, int64_t deadline)
     return defunct(c, MGO_EPROTO, "%s was IGNORED", name);
   if (rc != MGO_OK)
     return rc;
+  if (is_logon && bolt_value_len(meta) == 0) {
+    bolt_value_free(meta); /* Neo4j answers LOGON with {}: keep HELLO's server and connection_id */
+    return MGO_OK;
+  }
   bolt_value_free(c->server_info);
   c->server_info = meta;
   return MGO_OK;
@@ -627,6 +632,7 @@ static void result_clear(struct bolt_result *r)
   bolt_value_free(r->row);
   r->run_meta = r->summary = r->row = NULL;
   r->open = r->batch_open = r->has_more = 0;
+  r->pulls = 0;
 }
 
 void bolt_close(struct bolt_conn *c)
@@ -698,6 +704,7 @@ int bolt_run(struct bolt_conn *c, const char *query, const struct bolt_value *pa
     return rc;
   c->result.open = 1;
   c->result.batch_open = 1;
+  c->result.pulls = 1;
   c->state = c->state == BOLT_STATE_TX_READY ? BOLT_STATE_TX_STREAMING : BOLT_STATE_STREAMING;
   *result = &c->result;
   return MGO_OK;
@@ -775,6 +782,7 @@ int bolt_result_next(struct bolt_result *r, const struct bolt_value **row)
       if (rc != MGO_OK)
         return rc;
       r->batch_open = 1;
+      r->pulls++;
     }
     rc = read_batch_message(r, deadline, "PULL");
     if (rc == 1)
@@ -847,6 +855,11 @@ const struct bolt_value *bolt_result_run_metadata(const struct bolt_result *r)
 const struct bolt_value *bolt_result_summary(const struct bolt_result *r)
 {
   return r ? r->summary : NULL;
+}
+
+size_t bolt_result_pulls(const struct bolt_result *r)
+{
+  return r ? r->pulls : 0;
 }
 
 const struct bolt_value *bolt_result_notifications(const struct bolt_result *r)
