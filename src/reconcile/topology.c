@@ -259,7 +259,22 @@ static void recorded_main_is_replica(struct decide *d, const struct rec_instance
          "the recorded MAIN is an empty REPLICA while other instances hold data; refusing to promote it");
     return;
   }
+  if (first_silent_pod(d) != NULL) {
+    /* A silent pod might be a MAIN promoted by an interrupted failover: promoting back could make two. */
+    set_cond(&d->main_available, REC_COND_FALSE, "WaitingForInstances",
+             "the recorded MAIN %s is a REPLICA; waiting for %s to answer before promoting it back", rec->pod,
+             first_silent_pod(d)->pod);
+    return;
+  }
   d->main = rec;
+}
+
+/* The recorded MAIN came back empty (new volume) while replicas hold data: registering them to it would
+ * make them diverge, and a re-seed would then wipe the only copies. */
+static bool main_lost_its_data(const struct decide *d, const struct rec_instance *rec)
+{
+  const struct rec_instance *newest = newest_data(d);
+  return rec->data == REC_DATA_EMPTY && newest != NULL && newest != rec;
 }
 
 static void choose_recorded_main(struct decide *d)
@@ -278,6 +293,13 @@ static void choose_recorded_main(struct decide *d)
   }
   if (rec->role == MGO_ROLE_REPLICA) {
     recorded_main_is_replica(d, rec);
+    return;
+  }
+  if (main_lost_its_data(d, rec)) {
+    stop(d, "MainDataLost",
+         "the recorded MAIN is empty while replicas hold data (was its volume replaced?); refusing to "
+         "register "
+         "them to it");
     return;
   }
   d->main = rec;
