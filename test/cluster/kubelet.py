@@ -390,7 +390,15 @@ class PodWorker(threading.Thread):
     def start_container(self, c, pod):
         c.ready = False
         c.probe = {}
-        plan = self.k.plan_process(pod, c.spec, self.ip, self.volumes)
+        try:
+            plan = self.k.plan_process(pod, c.spec, self.ip, self.volumes)
+        except (NotReadyYet, ApiError, OSError, http.client.HTTPException) as e:
+            # e.g. an env secretKeyRef whose Secret does not exist yet: retry, like CreateContainerConfigError
+            c.waiting_reason = "CreateContainerConfigError"
+            c.next_start = time.monotonic() + 1.0
+            self.volume_error = f"container {c.name}: {e}"
+            return
+        self.volume_error = ""
         c.started_at = now_rfc3339()
         c.started_mono = time.monotonic()
         c.env = plan["env"] if plan else {}
@@ -571,7 +579,7 @@ class PodWorker(threading.Thread):
             st["state"] = {"terminated": c.terminated}
             st["containerID"] = c.terminated["containerID"]
         else:
-            st["state"] = {"waiting": {"reason": c.waiting_reason if c.terminated else "ContainerCreating"}}
+            st["state"] = {"waiting": {"reason": c.waiting_reason}}
         if c.last_terminated is not None and c.restart_count > 0:
             st["lastState"] = {"terminated": c.last_terminated}
         return st

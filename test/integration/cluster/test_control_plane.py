@@ -448,3 +448,25 @@ curl -sS --cacert $d/ca.crt -H "Authorization: Bearer $(cat $d/token)" -H 'Conte
     out = cp.pod_log(ns, "incluster")
     assert f"namespace={ns}" in out
     assert f'"username":"system:serviceaccount:{ns}:default"' in out.replace(" ", "")
+
+
+def test_pod_waits_for_missing_secret_and_pvc_then_starts(control_plane, namespace):
+    cp, ns = control_plane, namespace
+    c = echo_container(env=[{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "late", "key": "t"}}}],
+                       volumeMounts=[{"name": "v", "mountPath": "/data"}])
+    cp.apply(pod("waiter", [c], volumes=[{"name": "v", "persistentVolumeClaim": {"claimName": "late-pvc"}}]), ns)
+    cp.wait_for(lambda: "late-pvc" in (cp.get_pod(ns, "waiter") or {}).get("status", {}).get("message", ""),
+                timeout=30, message="pod reports the missing PVC")
+    assert cp.pod_pid(ns, "waiter") is None
+    cp.apply({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "late-pvc"},
+              "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}, ns)
+
+    def config_error():
+        cs = (cp.get_pod(ns, "waiter") or {}).get("status", {}).get("containerStatuses") or [{}]
+        return cs[0].get("state", {}).get("waiting", {}).get("reason") == "CreateContainerConfigError"
+
+    cp.wait_for(config_error, timeout=30, message="CreateContainerConfigError for the missing Secret")
+    assert not ready(cp.get_pod(ns, "waiter"))
+    cp.kubectl("create", "secret", "generic", "late", "--from-literal=t=s3cret", "-n", ns)
+    p = wait_pod_ready(cp, ns, "waiter", timeout=30)
+    assert echo(p["status"]["podIP"], "ENV TOKEN") == "s3cret"
