@@ -26,6 +26,9 @@ Interface (other test trees rely on it; keep it stable):
                     freeze_pod(ns, name, container=None) SIGSTOP    -> pid
                     thaw_pod(ns, name, container=None)   SIGCONT    -> pid
                     pod_log(ns, name, container=None) -> str (stdout+stderr of every run of that container)
+                    pod_exec(ns, name, argv, container=None, timeout=30, check=True) -> CompletedProcess (text):
+                        runs argv on the host inside the container's mount+UTS namespaces (its volumes, its
+                        /etc/hosts, its hostname) with the container's environment; a stand-in for kubectl exec
   namespace       function fixture: a fresh namespace (its `default` ServiceAccount exists, so pods are admitted);
                   deleted at teardown with --wait=false.
 On a failing test that used the control plane, the tails of its logs are attached to the report.
@@ -195,6 +198,15 @@ class ControlPlane:
                 return f.read()
         except FileNotFoundError:
             return ""
+
+    def pod_exec(self, ns, name, argv, container=None, timeout=30, check=True):
+        cname = self._container(ns, name, container)
+        pid = self.pod_pid(ns, name, cname)
+        assert pid, f"pod {ns}/{name} container {cname} has no running process"
+        with open(os.path.join(self.state_dir, "pods", f"{ns}_{name}", f"{cname}.spec.json"), encoding="utf-8") as f:
+            env = json.load(f)["env"]
+        return subprocess.run(["nsenter", "-t", str(pid), "-m", "-u", "--", *argv], env=env, capture_output=True,
+                              text=True, timeout=timeout, check=check)
 
     def log_tails(self, lines=40):
         out = []

@@ -275,10 +275,9 @@ def test_init_containers_env_and_volumes(control_plane, namespace):
     inits = p["status"]["initContainerStatuses"]
     assert [s["state"]["terminated"]["exitCode"] for s in inits] == [0, 0]
     # the secret volume was materialized as files (readable only inside the pod's mount namespace)
-    pid = cp.pod_pid(ns, "p1")
-    r = subprocess.run(["nsenter", "-t", str(pid), "-m", "cat", "/run/mgo-test/cfg/password"],
-                       capture_output=True, text=True, check=True)
-    assert r.stdout == "hunter2"
+    assert cp.pod_exec(ns, "p1", ["cat", "/run/mgo-test/cfg/password"]).stdout == "hunter2"
+    assert cp.pod_exec(ns, "p1", ["sh", "-c", "hostname; echo $PASSWORD"]).stdout.split() == ["p1", "hunter2"]
+    assert not os.path.exists("/run/mgo-test/cfg/password")  # the mount exists only in the pod's namespace
 
 
 def test_restart_policy_never_and_on_failure_reach_terminal_phases(control_plane, namespace):
