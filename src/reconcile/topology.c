@@ -29,6 +29,7 @@ struct decide {
   bool bootstrap;    /* no MAIN was recorded before this pass */
   bool role_changed; /* a PROMOTE or DEMOTE is planned */
   bool overflow;
+  bool strict_sync_reported; /* one StrictSyncUnsupported event per pass */
   struct cond main_available, replicas_ready, replication_healthy;
 };
 
@@ -501,8 +502,6 @@ static void plan_existing(struct decide *d, const struct wanted *w, const struct
     plan_reregister(d, w, "WrongMode", "registered with another mode; there is no ALTER REPLICA");
   } else if (!r->has_data_info) {
     plan_reregister(d, w, "BrokenRegistration", "listed without replication clients (a failed REGISTER)");
-  } else if (r->state == REC_RS_DIVERGED) {
-    plan_diverged(d, w);
   } else if (restarted_since_registration(w->in)) {
     if (in_sync(r) || r->state == REC_RS_RECOVERY)
       record_registration(d, w, "RestartHealed");
@@ -530,12 +529,17 @@ static void plan_one_replica(struct decide *d, const struct wanted *w)
   const struct rec_registration *r = find_registration(d->main, w->name);
   bool usable = w->in->pod_exists && w->in->reachable && w->in->role == MGO_ROLE_REPLICA;
 
+  if (usable && r != NULL && r->state == REC_RS_DIVERGED) {
+    plan_diverged(d, w); /* no registration change helps: it needs a re-seed */
+    return;
+  }
   if (!strict_sync_supported(d, w)) {
     char msg[256];
     (void) mgo_snprintf(msg, sizeof(msg), "STRICT_SYNC needs Memgraph 3.5 or newer on %s and %s",
                         d->main->pod, w->in->pod);
-    if (d->replication_healthy.status != REC_COND_FALSE)
+    if (!d->strict_sync_reported)
       warn_event(d, "StrictSyncUnsupported", msg);
+    d->strict_sync_reported = true;
     degrade(&d->replication_healthy, "StrictSyncUnsupported", msg);
     return;
   }
