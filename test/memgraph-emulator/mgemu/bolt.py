@@ -305,6 +305,9 @@ class BoltSession:
             return self.failure(e.code, e.message)
         except RecursionError:
             return self.failure(CLIENT_ERROR, "Query is too deeply nested.")
+        except Exception as e:  # an emulator bug must not kill the session silently
+            self.log.error("Query preparation failed unexpectedly: %r" % e)
+            return self.failure(DATABASE_ERROR, "Unexpected error: %s" % e)
         meta = {"fields": p.fields}
         if self.txn is not None:
             self.qid += 1

@@ -303,8 +303,12 @@ class Instance:
                 continue
             if rec["ts"] <= self.last_commit_ts:
                 continue
-            for op in rec["ops"]:
-                self.graph.apply(tuple(op))
+            try:
+                for op in rec["ops"]:
+                    self.graph.apply(tuple(op))
+            except (KeyError, ValueError, TypeError) as e:
+                self.log.error("WAL replay stopped at timestamp %d: %r" % (rec["ts"], e))
+                break
             self.last_commit_ts = rec["ts"]
             self.epoch = rec["epoch"]
             self.txlog.append(rec)
@@ -364,7 +368,10 @@ class Instance:
         else:
             self.role = "main"
             self.main_uuid = role.get("main_uuid") or self.main_uuid
-            if role.get("epoch") and role["epoch"] != self.epoch and self.last_commit_ts == 0:
+            if role.get("epoch") and role["epoch"] != self.epoch:
+                # a MAIN's epoch changes only at promotion, which persists it here: this copy wins
+                if self.last_commit_ts and not any(ep == self.epoch for ep, _ in self.history):
+                    self.history.append([self.epoch, self.last_commit_ts])
                 self.epoch = role["epoch"]
             for r in sorted(st.get("replicas", []), key=lambda x: x["name"]):
                 c = ReplicaClient(self, r["name"], r["mode"], r["endpoint"], True)
@@ -497,9 +504,16 @@ class Instance:
         for tx in txs:
             if tx["ts"] <= self.last_commit_ts:
                 continue
+            undo = []
+            try:
+                for op in tx["ops"]:
+                    undo.append(self.graph.apply(tuple(op)))
+            except (KeyError, ValueError, TypeError) as e:
+                for u in reversed(undo):
+                    self.graph.apply(u)
+                self.log.error("Couldn't apply transaction %d received from MAIN: %r" % (tx["ts"], e))
+                raise
             self.adopt_epoch(tx.get("epoch", epoch))
-            for op in tx["ops"]:
-                self.graph.apply(tuple(op))
             self.last_commit_ts = tx["ts"]
             self.counter = max(self.counter, tx["ts"] + 1)
             rec = {"ts": tx["ts"], "epoch": self.epoch, "ops": tx["ops"]}

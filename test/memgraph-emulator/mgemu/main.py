@@ -259,7 +259,8 @@ def main(argv=None):
         given = parse_args(argv)
         version = given.get("emulate_version") or os.environ.get("MGO_EMULATE_VERSION") or DEFAULT_VERSION
         try:
-            parse_version(version)
+            if version != "latest":
+                parse_version(version)
         except ValueError:
             raise FlagError("ERROR: unsupported emulated version '%s'" % version)
         texts = Texts(version)

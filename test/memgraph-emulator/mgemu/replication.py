@@ -129,7 +129,13 @@ class ReplicationServer:
         try:
             while True:
                 msg = await read_frame(reader)
-                resp = await self.handler(msg)
+                try:
+                    resp = await self.handler(msg)
+                except (asyncio.CancelledError, ConnectionError):
+                    raise
+                except Exception as e:  # a bad request must not kill the listener
+                    self.log.error("Replication request failed: %r" % e)
+                    resp = {"ok": False, "error": str(e)}
                 if resp is None:
                     break
                 writer.write(encode_frame(resp))

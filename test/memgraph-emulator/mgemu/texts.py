@@ -21,8 +21,10 @@ class Texts:
     """All texts and gates for one emulated version (v = (major, minor, patch))."""
 
     def __init__(self, version_string):
-        self.version_string = version_string
+        if version_string in ("latest", ""):
+            version_string = DEFAULT_VERSION
         self.v = parse_version(version_string)
+        self.version_string = "%d.%d.%d" % self.v
 
     def at_least(self, major, minor=0, patch=0):
         return self.v >= (major, minor, patch)

@@ -300,3 +300,20 @@ def test_error_state_ignores_everything_but_reset(emu):
         assert c.recv() == (0x7E, [])
     assert c.reset() == {}
     assert c.query("RETURN 1 AS x")[1] == [[1]]
+
+
+def test_temporal_parameters_round_trip_and_bytes_rejected(emu):
+    e = emu(wal=False)
+    c = e.client()
+    date = Structure(0x44, [19000])
+    dt = Structure(0x49, [1700000000, 5, 3600])
+    dur = Structure(0x45, [0, 1, 2, 3000])
+    _, rec, _ = c.query("RETURN $d AS d, $t AS t, $u AS u", {"d": date, "t": dt, "u": dur})
+    assert rec == [[date, dt, dur]]
+    c.send_raw(packstream.chunk(b"\xB3\x10\x85RETURN\xA1\x81b\xCC\x01\x00\xA0"))  # bytes parameter
+    assert c.closed()
+
+
+def test_version_tag_with_suffix(emu):
+    e = emu(wal=False, version="3.12.0-relwithdebinfo")
+    assert e.q("SHOW VERSION") == [{"version": "3.12.0"}]
