@@ -23,20 +23,20 @@ static void log_api_error(const char *msg, int rc, const struct k8s_status *st)
   char code[16];
   mgo_snprintf(code, sizeof(code), "%ld", st->code);
   mgo_log(MGO_LOG_WARN, msg, "error", mgo_errname(rc), "http", code, "reason", st->reason, "detail",
-          st->message, NULL);
+          st->message, (char *) NULL);
 }
 
 static void on_started_leading(void *arg)
 {
   struct run_state *s = arg;
   mgo_log(MGO_LOG_INFO, "leading", "identity", s->opts->identity, "lease_namespace", s->opts->lease_namespace,
-          "lease", s->opts->lease_name, NULL);
+          "lease", s->opts->lease_name, (char *) NULL);
 }
 
 static void on_lost(void *arg)
 {
   struct run_state *s = arg;
-  mgo_log(MGO_LOG_ERROR, "leadership lost, stopping", "identity", s->opts->identity, NULL);
+  mgo_log(MGO_LOG_ERROR, "leadership lost, stopping", "identity", s->opts->identity, (char *) NULL);
   atomic_store(&s->lost, true);
 }
 
@@ -44,7 +44,7 @@ static void on_new_leader(void *arg, const char *holder)
 {
   struct run_state *s = arg;
   mgo_log(MGO_LOG_INFO, "leader observed", "holder", holder[0] ? holder : "(none)", "identity",
-          s->opts->identity, NULL);
+          s->opts->identity, (char *) NULL);
 }
 
 static void on_lease_error(void *arg, int rc, const struct k8s_status *st)
@@ -99,7 +99,7 @@ static int connect_and_report(struct k8s_client *c, const struct mgo_options *o)
   mgo_snprintf(count, sizeof(count), "%zu", n);
   mgo_log(MGO_LOG_INFO, "connected", "server", k8s_client_server(c), "server_version", git_version,
           "identity", o->identity, "namespace", o->namespace ? o->namespace : "(all)", "visible", what,
-          "count", count, NULL);
+          "count", count, (char *) NULL);
   return MGO_OK;
 }
 
@@ -110,7 +110,7 @@ static struct k8s_client *open_client(const struct mgo_options *o)
   int rc = k8s_config_load_auto(o->kubeconfig, &cfg, err, sizeof(err));
   if (rc != MGO_OK) {
     mgo_log(MGO_LOG_ERROR, "cannot load the Kubernetes configuration", "error", mgo_errname(rc), "detail",
-            err, NULL);
+            err, (char *) NULL);
     return NULL;
   }
   struct k8s_client *c = NULL;
@@ -119,7 +119,7 @@ static struct k8s_client *open_client(const struct mgo_options *o)
   k8s_config_free(&cfg);
   if (rc != MGO_OK)
     mgo_log(MGO_LOG_ERROR, "cannot create the API client", "error", mgo_errname(rc), "detail", st.message,
-            NULL);
+            (char *) NULL);
   return c;
 }
 
@@ -142,23 +142,23 @@ static struct k8s_leader *start_election(struct k8s_client *c, struct run_state 
   if (rc == MGO_OK)
     rc = k8s_leader_start(le);
   if (rc != MGO_OK) {
-    mgo_log(MGO_LOG_ERROR, "cannot start leader election", "error", mgo_errname(rc), NULL);
+    mgo_log(MGO_LOG_ERROR, "cannot start leader election", "error", mgo_errname(rc), (char *) NULL);
     k8s_leader_free(le);
     return NULL;
   }
   mgo_log(MGO_LOG_INFO, "waiting for leadership", "identity", o->identity, "lease_namespace",
-          o->lease_namespace, "lease", o->lease_name, NULL);
+          o->lease_namespace, "lease", o->lease_name, (char *) NULL);
   return le;
 }
 
 /* Blocks until SIGTERM/SIGINT (returns 0) or until leadership is lost (returns 1). */
 static int wait_for_stop(struct run_state *s, const sigset_t *sigs)
 {
-  struct timespec tick = {.tv_sec = 0, .tv_nsec = 200 * 1000 * 1000};
+  struct timespec tick = {.tv_sec = 0, .tv_nsec = 200L * 1000 * 1000};
   for (;;) {
     int sig = sigtimedwait(sigs, NULL, &tick);
     if (sig > 0) {
-      mgo_log(MGO_LOG_INFO, "shutting down", "signal", strsignal(sig), NULL);
+      mgo_log(MGO_LOG_INFO, "shutting down", "signal", strsignal(sig), (char *) NULL);
       return 0;
     }
     if (atomic_load(&s->lost))
@@ -175,7 +175,7 @@ int mgo_run(const struct mgo_options *opts, const char *version)
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* before any thread starts: only sigtimedwait sees them */
-  mgo_log(MGO_LOG_INFO, "starting", "version", version, "identity", opts->identity, NULL);
+  mgo_log(MGO_LOG_INFO, "starting", "version", version, "identity", opts->identity, (char *) NULL);
   if (k8s_global_init() != MGO_OK)
     return 1;
   struct k8s_client *c = open_client(opts);
@@ -188,7 +188,7 @@ int mgo_run(const struct mgo_options *opts, const char *version)
     le = start_election(c, &s);
     exit_code = le ? 0 : 1;
   } else if (exit_code == 0 && !opts->once) {
-    mgo_log(MGO_LOG_INFO, "leader election disabled", "identity", opts->identity, NULL);
+    mgo_log(MGO_LOG_INFO, "leader election disabled", "identity", opts->identity, (char *) NULL);
   }
   if (exit_code == 0 && !opts->once)
     exit_code = wait_for_stop(&s, &sigs);
@@ -196,9 +196,9 @@ int mgo_run(const struct mgo_options *opts, const char *version)
     bool was_leading = k8s_leader_is_leader(le);
     k8s_leader_free(le); /* stops the loop and releases the Lease if held */
     if (was_leading)
-      mgo_log(MGO_LOG_INFO, "lease released", "identity", opts->identity, NULL);
+      mgo_log(MGO_LOG_INFO, "lease released", "identity", opts->identity, (char *) NULL);
   }
   k8s_client_free(c);
-  mgo_log(MGO_LOG_INFO, "stopped", "exit_code", exit_code ? "1" : "0", NULL);
+  mgo_log(MGO_LOG_INFO, "stopped", "exit_code", exit_code ? "1" : "0", (char *) NULL);
   return exit_code;
 }

@@ -11,9 +11,9 @@
 #include "mgo_buf.h"
 #include "mgo_err.h"
 
-#define TOKEN_MAX (16u * 1024)
-#define STREAM_ERROR_BODY_MAX (64u * 1024)
-#define URL_MAX (16u * 1024)
+#define TOKEN_MAX ((size_t) 16 * 1024)
+#define STREAM_ERROR_BODY_MAX ((size_t) 64 * 1024)
+#define URL_MAX ((size_t) 16 * 1024)
 
 struct token_cache {
   pthread_mutex_t lock;
@@ -153,7 +153,7 @@ void k8s_client_free(struct k8s_client *c)
 {
   if (!c)
     return;
-  for (int i = 0; i < c->n_idle; i++)
+  for (int i = 0; c->idle && i < c->n_idle; i++)
     curl_easy_cleanup(c->idle[i]);
   free(c->idle);
   pthread_mutex_destroy(&c->pool_lock);
@@ -254,12 +254,11 @@ static int build_headers(struct k8s_client *c, const struct k8s_request *req, st
   char token[TOKEN_MAX];
   struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
   int rc = MGO_OK;
+  token[0] = '\0';
   if (c->cfg.token_file)
     rc = token_from_file(c, token, sizeof(token), st);
   else if (c->cfg.token)
     rc = mgo_strlcpy(token, c->cfg.token, sizeof(token));
-  else
-    token[0] = '\0';
   if (rc == MGO_OK && token[0]) {
     mgo_snprintf(line, sizeof(line), "Authorization: Bearer %s", token);
     hdrs = curl_slist_append(hdrs, line);

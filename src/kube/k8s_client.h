@@ -30,7 +30,7 @@
 #include "k8s_path.h"
 #include "k8s_status.h"
 
-#define K8S_DEFAULT_MAX_RESPONSE (64u * 1024 * 1024)
+#define K8S_DEFAULT_MAX_RESPONSE ((size_t) 64 * 1024 * 1024)
 
 enum k8s_verb {
   K8S_VERB_GET,

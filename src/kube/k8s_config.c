@@ -10,8 +10,8 @@
 #include "mgo_buf.h"
 #include "mgo_err.h"
 
-#define KUBECONFIG_MAX (4u * 1024 * 1024)
-#define SMALL_FILE_MAX (1u * 1024 * 1024)
+#define KUBECONFIG_MAX ((size_t) 4 * 1024 * 1024)
+#define SMALL_FILE_MAX ((size_t) 1 * 1024 * 1024)
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 void k8s_config_free(struct k8s_config *cfg)

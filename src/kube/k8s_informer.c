@@ -351,7 +351,6 @@ static void *informer_main(void *arg)
         continue;
       }
       k8s_backoff_reset(&inf->backoff);
-      need_list = false;
     }
     maybe_resync(inf);
     need_list = watch_round(inf);

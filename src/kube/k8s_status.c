@@ -55,7 +55,10 @@ static void body_excerpt(char *dst, size_t dstsz, const char *body, size_t len)
     n = dstsz - 1;
   for (size_t i = 0; i < n; i++) {
     unsigned char ch = (unsigned char) body[i];
-    dst[i] = (ch >= 0x20 && ch < 0x7f) ? (char) ch : '?';
+    char out = '?';
+    if (ch >= 0x20 && ch < 0x7f)
+      out = (char) ch;
+    dst[i] = out;
   }
   dst[n] = '\0';
 }
@@ -93,10 +96,11 @@ int k8s_status_from_response(struct k8s_status *st, long http_code, const char *
 
 int k8s_status_local(struct k8s_status *st, int rc, const char *fmt, ...)
 {
-  k8s_status_clear(st);
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(st->message, sizeof(st->message), fmt, ap);
+  k8s_status_clear(st);
+  /* the analyzer loses track of va_start across the clear() call above (false positive) */
+  vsnprintf(st->message, sizeof(st->message), fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
   va_end(ap);
   return rc;
 }

@@ -22,7 +22,7 @@
 #include "k8s_client.h"
 #include "mgo_buf.h"
 
-#define K8S_WATCH_MAX_LINE (8u * 1024 * 1024)
+#define K8S_WATCH_MAX_LINE ((size_t) 8 * 1024 * 1024)
 #define K8S_RV_MAX 64
 
 enum k8s_watch_type {
