@@ -30,6 +30,8 @@
 
 #include "cluster.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -84,6 +86,8 @@ struct rec_instance {
   int32_t registered_restart_count;
   /* Newest commit timestamp known for this instance (from an earlier SHOW REPLICAS); -1 unknown. */
   int64_t last_known_ts;
+  /* Last error talking to the instance this pass ("" when none); shown in status only. */
+  char last_error[192];
 };
 
 /* Instances sorted by ordinal (strictly increasing), including pods beyond spec.instances. */
@@ -150,5 +154,28 @@ const char *rec_action_type_name(enum rec_action_type t);
 
 /* Parses "3.12.0", "2.21.0-open-source", "3.5.1+12~abc" into major/minor/patch; 0 or MGO_EPARSE. */
 int rec_parse_version(const char *s, int *major, int *minor, int *patch);
+
+/* ---- status (decide_status.c) ----------------------------------------------------------------- */
+
+struct rec_status_input {
+  const struct mgo_cluster *c;
+  /* The observation the plan was made from. After a successful REGISTER or RECORD_REGISTRATION the
+   * executor copies replica_pod_uid/replica_restart_count into the instance's registered_pod_uid and
+   * registered_restart_count before building the status: the status shows what happened, not the plan. */
+  const struct rec_observed *obs;
+  const struct rec_plan *plan; /* conditions, phase and message come from its actions */
+  const json_t *old_status;    /* the object's current .status, or NULL */
+  const char *now;             /* RFC 3339 UTC, e.g. "2026-11-22T04:00:00Z" */
+};
+
+/* The desired .status (MemgraphCluster status schema). Conditions keep their lastTransitionTime while
+ * their status is unchanged; lastFailover and lastSeen of silent instances are carried over from
+ * old_status. Returns a new object the caller owns, or NULL when memory runs out. */
+json_t *rec_build_status(const struct rec_status_input *in);
+
+/* True when writing new_status would change something that matters: every field except the
+ * per-instance lastSeen, with lags compared only as "caught up or not" (so a busy cluster does not
+ * write its status every health check). Light-touch rule: write the status only when this is true. */
+bool rec_status_differs(const json_t *old_status, const json_t *new_status);
 
 #endif

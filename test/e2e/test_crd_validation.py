@@ -240,3 +240,31 @@ def test_spec_changes_are_not_possible_through_status(crd, namespace):
     merge_patch(crd, namespace, "mg", {"spec": {"instances": 7}, "status": {"phase": "Pending"}},
                 subresource="status")
     assert get(crd, namespace, "mg")["spec"] == before
+
+
+def _golden(*parts):
+    with open(os.path.join(ROOT, "test", "unit", *parts), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def test_status_built_by_the_operator_fits_the_schema(crd, namespace):
+    """The status the C status builder produces (its golden file) is accepted by the status subresource."""
+    create(crd, namespace, cluster())
+    status = _golden("reconcile", "golden", "status_degraded.json")
+    merge_patch(crd, namespace, "mg", {"status": status}, subresource="status")
+    got = get(crd, namespace, "mg")["status"]
+    assert got["conditions"] == status["conditions"]
+    assert got["instanceStatuses"] == status["instanceStatuses"]
+
+
+@pytest.mark.parametrize("sample", ["minimal", "full"])
+def test_built_objects_accepted_by_the_api_server(crd, namespace, sample):
+    """Every object the C builders produce (their golden files) passes the API server's validation."""
+    objects = _golden("cluster", "golden", f"{sample}.json")
+    for key, obj in sorted(objects.items()):
+        if obj is None:
+            continue
+        obj = copy.deepcopy(obj)
+        obj["metadata"]["namespace"] = namespace
+        r = crd.kubectl("create", "--dry-run=server", "-o", "json", "-f", "-", input=json.dumps(obj), check=False)
+        assert r.returncode == 0, f"{key}: {r.stderr}"

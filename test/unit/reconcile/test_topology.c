@@ -15,6 +15,7 @@
 #include "mgo_buf.h"
 #include "mgo_err.h"
 #include "topology.h"
+#include "notation.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -274,165 +275,9 @@ static const struct topo_case cases[] = {
      "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5", "label mg-0 main readable", 3},
 };
 
-/* ---- the notation ----------------------------------------------------------------------------- */
-
-static enum mgo_repl_mode mode_of(char c)
-{
-  return c == 'S' ? MGO_MODE_SYNC : c == 'X' ? MGO_MODE_STRICT_SYNC : MGO_MODE_ASYNC;
-}
-
-static enum rec_replica_state state_of(const char *s)
-{
-  static const struct {
-    const char *name;
-    enum rec_replica_state state;
-  } states[] = {{"ready", REC_RS_READY},
-                {"replicating", REC_RS_REPLICATING},
-                {"recovery", REC_RS_RECOVERY},
-                {"invalid", REC_RS_INVALID},
-                {"diverged", REC_RS_DIVERGED}};
-  for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
-    if (strcmp(states[i].name, s) == 0)
-      return states[i].state;
-  }
-  fail_msg("unknown replica state %s", s);
-  return REC_RS_UNKNOWN;
-}
-
-static void parse_registration(const struct mgo_cluster *c, char *spec, struct rec_instance *in)
-{
-  struct rec_registration *r = &in->registrations[in->n_registrations++];
-  char *save = NULL;
-  char *who = strtok_r(spec, ":", &save);
-  char *mode = strtok_r(NULL, ":", &save);
-  char *state = strtok_r(NULL, ":", &save);
-  char pod[MGO_NAME_MAX];
-
-  assert_non_null(state);
-  memset(r, 0, sizeof(*r));
-  if (who[0] >= '0' && who[0] <= '9') {
-    mgo_name_pod(c, atoi(who), pod, sizeof(pod));
-    mgo_replica_name(pod, r->name, sizeof(r->name));
-    mgo_name_replica_address(c, atoi(who), r->address, sizeof(r->address));
-  } else {
-    mgo_strlcpy(r->name, who, sizeof(r->name));
-    snprintf(r->address, sizeof(r->address), "%s:10000", who);
-  }
-  r->mode = mode_of(mode[0]);
-  r->state = state_of(state);
-  r->has_data_info = true;
-  for (char *opt = strtok_r(NULL, ":", &save); opt != NULL; opt = strtok_r(NULL, ":", &save)) {
-    if (strcmp(opt, "nodata") == 0)
-      r->has_data_info = false;
-    else if (strcmp(opt, "badaddr") == 0)
-      mgo_strlcpy(r->address, "10.0.0.9:10000", sizeof(r->address));
-    else
-      r->behind = atoll(opt);
-  }
-}
-
-static void parse_label(const char *v, struct rec_instance *in)
-{
-  in->label_role = MGO_ROLE_UNKNOWN;
-  in->label_readable = false;
-  if (strcmp(v, "main") == 0) {
-    in->label_role = MGO_ROLE_MAIN;
-    in->label_readable = true;
-  } else if (strcmp(v, "replica") == 0) {
-    in->label_role = MGO_ROLE_REPLICA;
-    in->label_readable = true;
-  } else if (strcmp(v, "replica-") == 0) {
-    in->label_role = MGO_ROLE_REPLICA;
-  }
-}
-
-static void parse_flag(const struct mgo_cluster *c, char *tok, struct rec_instance *in, bool *reg_uid_set,
-                       bool *reg_restarts_set)
-{
-  if (strcmp(tok, "empty") == 0)
-    in->data = REC_DATA_EMPTY;
-  else if (strcmp(tok, "unk") == 0)
-    in->data = REC_DATA_UNKNOWN;
-  else if (strcmp(tok, "notready") == 0)
-    in->pod_ready = false;
-  else if (strcmp(tok, "term") == 0)
-    in->pod_terminating = true;
-  else if (strcmp(tok, "norepl") == 0)
-    in->replicas_known = false;
-  else if (strcmp(tok, "noreg") == 0)
-    *reg_uid_set = true; /* stays "" */
-  else if (strncmp(tok, "v=", 2) == 0)
-    assert_int_equal(rec_parse_version(tok + 2, &in->version_major, &in->version_minor, &in->version_patch),
-                     0);
-  else if (strncmp(tok, "ts=", 3) == 0)
-    in->last_known_ts = atoll(tok + 3);
-  else if (strncmp(tok, "uid=", 4) == 0)
-    mgo_strlcpy(in->pod_uid, tok + 4, sizeof(in->pod_uid));
-  else if (strncmp(tok, "restarts=", 9) == 0)
-    in->restart_count = atoi(tok + 9);
-  else if (strncmp(tok, "reg-uid=", 8) == 0 && (*reg_uid_set = true))
-    mgo_strlcpy(in->registered_pod_uid, tok + 8, sizeof(in->registered_pod_uid));
-  else if (strncmp(tok, "reg-restarts=", 13) == 0 && (*reg_restarts_set = true))
-    in->registered_restart_count = atoi(tok + 13);
-  else if (strncmp(tok, "lbl=", 4) == 0)
-    parse_label(tok + 4, in);
-  else if (strncmp(tok, "reg=", 4) == 0)
-    parse_registration(c, tok + 4, in);
-  else
-    fail_msg("unknown flag %s", tok);
-}
-
-static void parse_instance(const struct mgo_cluster *c, char *text, struct rec_instance *in)
-{
-  char *save = NULL;
-  char *ord = strtok_r(text, " ", &save);
-  char *kind = strtok_r(NULL, " ", &save);
-  bool reg_uid_set = false, reg_restarts_set = false;
-
-  memset(in, 0, sizeof(*in));
-  in->ordinal = atoi(ord);
-  mgo_name_pod(c, in->ordinal, in->pod, sizeof(in->pod));
-  snprintf(in->pod_uid, sizeof(in->pod_uid), "u%d", in->ordinal);
-  in->pod_exists = kind[0] != '-';
-  in->reachable = kind[0] == 'M' || kind[0] == 'R';
-  in->pod_ready = in->reachable;
-  in->role = kind[0] == 'M' ? MGO_ROLE_MAIN : kind[0] == 'R' ? MGO_ROLE_REPLICA : MGO_ROLE_UNKNOWN;
-  in->label_role = in->role;
-  in->label_readable = in->reachable;
-  in->version_major = 3;
-  in->version_minor = 12;
-  in->data = REC_DATA_PRESENT;
-  in->replicas_known = in->role == MGO_ROLE_MAIN;
-  in->last_known_ts = -1;
-  for (char *tok = strtok_r(NULL, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save))
-    parse_flag(c, tok, in, &reg_uid_set, &reg_restarts_set);
-  if (!reg_uid_set)
-    mgo_strlcpy(in->registered_pod_uid, in->pod_uid, sizeof(in->registered_pod_uid));
-  if (!reg_restarts_set)
-    in->registered_restart_count = in->restart_count;
-}
-
-static void build_observed(const struct mgo_cluster *c, const char *text, struct rec_observed *obs)
-{
-  char buf[1024];
-  char *save = NULL;
-  mgo_strlcpy(buf, text, sizeof(buf));
-  obs->n = 0;
-  for (char *part = strtok_r(buf, "|", &save); part != NULL; part = strtok_r(NULL, "|", &save))
-    parse_instance(c, part, &obs->inst[obs->n++]);
-}
-
 static void make_cluster(const struct topo_case *tc, struct mgo_cluster *c)
 {
-  memset(c, 0, sizeof(*c));
-  mgo_cluster_spec_defaults(&c->spec);
-  mgo_strlcpy(c->name, "mg", sizeof(c->name));
-  mgo_strlcpy(c->namespace_, "db", sizeof(c->namespace_));
-  mgo_strlcpy(c->recorded_main, tc->recorded, sizeof(c->recorded_main));
-  c->spec.instances = tc->instances;
-  c->spec.replication.sync_replicas = tc->sync;
-  c->spec.replication.sync_mode = mode_of(tc->sync_mode);
-  c->spec.replication.mode = mode_of(tc->mode);
+  notation_cluster(c, tc->instances, tc->sync, tc->sync_mode, tc->mode, tc->recorded);
 }
 
 /* ---- rendering the plan ----------------------------------------------------------------------- */
@@ -523,7 +368,7 @@ static void test_topology_table(void **state)
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     const struct topo_case *tc = &cases[i];
     make_cluster(tc, &c);
-    build_observed(&c, tc->observed, obs);
+    notation_observed(&c, tc->observed, obs);
     assert_int_equal(rec_decide_topology(&c, obs, plan), MGO_OK);
     render(plan, actions, status, labels, sizeof(actions));
     if (strcmp(actions, tc->actions) != 0)
@@ -550,7 +395,7 @@ static void test_register_carries_pod_identity_and_ready_condition(void **state)
   const struct rec_action *reg = NULL, *ready = NULL;
   (void) state;
   make_cluster(&tc, &c);
-  build_observed(&c, tc.observed, obs);
+  notation_observed(&c, tc.observed, obs);
   assert_int_equal(rec_decide_topology(&c, obs, plan), MGO_OK);
   for (size_t i = 0; i < plan->n; i++) {
     if (plan->a[i].type == REC_ACT_REGISTER)
@@ -582,7 +427,7 @@ static void test_same_input_same_plan(void **state)
   (void) state;
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     make_cluster(&cases[i], &c);
-    build_observed(&c, cases[i].observed, obs);
+    notation_observed(&c, cases[i].observed, obs);
     assert_int_equal(rec_decide_topology(&c, obs, a), MGO_OK);
     assert_int_equal(rec_decide_topology(&c, obs, b), MGO_OK);
     assert_int_equal(a->n, b->n);
@@ -601,7 +446,7 @@ static void test_rejects_inconsistent_input(void **state)
   struct rec_plan *plan = calloc(1, sizeof(*plan));
   (void) state;
   make_cluster(&tc, &c);
-  build_observed(&c, tc.observed, obs);
+  notation_observed(&c, tc.observed, obs);
   assert_int_equal(rec_decide_topology(&c, obs, plan), MGO_EINVAL);
   obs->n = REC_MAX_OBSERVED + 1;
   assert_int_equal(rec_decide_topology(&c, obs, plan), MGO_EINVAL);

@@ -1,0 +1,231 @@
+/* The desired status built from an observation and its plan, and when it is worth writing.
+ * Golden file: test/unit/reconcile/golden/status_degraded.json (MGO_UPDATE_GOLDEN=1 rewrites it). */
+#include "cluster.h"
+#include "mgo_buf.h"
+#include "mgo_err.h"
+#include "notation.h"
+#include "topology.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+struct scenario {
+  struct mgo_cluster c;
+  struct rec_observed *obs;
+  struct rec_plan *plan;
+};
+
+static void decide(struct scenario *s, const char *recorded, const char *observed)
+{
+  notation_cluster(&s->c, 3, 1, 'S', 'A', recorded);
+  s->c.generation = 7;
+  s->obs = calloc(1, sizeof(*s->obs));
+  s->plan = calloc(1, sizeof(*s->plan));
+  assert_non_null(s->obs);
+  assert_non_null(s->plan);
+  notation_observed(&s->c, observed, s->obs);
+  assert_int_equal(rec_decide_topology(&s->c, s->obs, s->plan), MGO_OK);
+}
+
+static json_t *build(struct scenario *s, const json_t *old, const char *now)
+{
+  struct rec_status_input in = {.c = &s->c, .obs = s->obs, .plan = s->plan, .old_status = old, .now = now};
+  json_t *status = rec_build_status(&in);
+  assert_non_null(status);
+  return status;
+}
+
+static void done(struct scenario *s)
+{
+  free(s->obs);
+  free(s->plan);
+}
+
+static char *read_file(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  char *buf;
+  long n;
+  if (f == NULL)
+    return NULL;
+  fseek(f, 0, SEEK_END);
+  n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  buf = calloc(1, (size_t) n + 1);
+  if (buf != NULL && fread(buf, 1, (size_t) n, f) != (size_t) n) {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  return buf;
+}
+
+static void test_status_golden(void **state)
+{
+  struct scenario s;
+  const char *root = getenv("MGO_SOURCE_DIR");
+  const char *update = getenv("MGO_UPDATE_GOLDEN");
+  char path[1024];
+  json_t *status;
+  char *got, *want;
+  (void) state;
+
+  decide(&s, "mg-0", "0 M reg=1:S:ready reg=2:A:recovery:-12 | 1 R v=3.11.0 | 2 R restarts=1 | 3 ?");
+  s.obs->inst[3].pod_exists = true;
+  mgo_strlcpy(s.obs->inst[3].last_error, "connect: connection refused", sizeof(s.obs->inst[3].last_error));
+  status = build(&s, NULL, "2026-11-22T04:00:00Z");
+  got = json_dumps(status, JSON_SORT_KEYS | JSON_INDENT(2));
+  snprintf(path, sizeof(path), "%s/test/unit/reconcile/golden/status_degraded.json", root ? root : ".");
+  if (update != NULL && strcmp(update, "1") == 0) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fprintf(f, "%s\n", got);
+    fclose(f);
+  }
+  want = read_file(path);
+  if (want == NULL)
+    fail_msg("missing %s (run with MGO_UPDATE_GOLDEN=1)", path);
+  if (strlen(want) > 0 && want[strlen(want) - 1] == '\n')
+    want[strlen(want) - 1] = '\0';
+  if (strcmp(got, want) != 0)
+    fail_msg("%s differs:\n%s", path, got);
+  free(got);
+  free(want);
+  json_decref(status);
+  done(&s);
+}
+
+static const char *cond_time(const json_t *status, const char *type)
+{
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(status, "conditions"), i, c)
+  {
+    if (strcmp(json_string_value(json_object_get(c, "type")), type) == 0)
+      return json_string_value(json_object_get(c, "lastTransitionTime"));
+  }
+  return NULL;
+}
+
+static void test_transition_time_kept_while_status_unchanged(void **state)
+{
+  struct scenario s1, s2;
+  json_t *first, *second;
+  (void) state;
+  decide(&s1, "mg-0", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R");
+  first = build(&s1, NULL, "2026-11-22T04:00:00Z");
+  /* Later: MAIN still fine, one replica lost. */
+  decide(&s2, "mg-0", "0 M reg=1:S:ready reg=2:A:invalid | 1 R | 2 ?");
+  second = build(&s2, first, "2026-11-22T04:05:00Z");
+  assert_string_equal(cond_time(second, "MainAvailable"), "2026-11-22T04:00:00Z");
+  assert_string_equal(cond_time(second, "ReplicasReady"), "2026-11-22T04:05:00Z");
+  assert_string_equal(cond_time(second, "Ready"), "2026-11-22T04:05:00Z");
+  assert_true(rec_status_differs(first, second));
+  json_decref(first);
+  json_decref(second);
+  done(&s1);
+  done(&s2);
+}
+
+struct differs_case {
+  const char *name;
+  const char *old_observed;
+  const char *new_observed;
+  bool differs;
+};
+
+static const struct differs_case differs_cases[] = {
+    {"nothing changed but the clock", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
+     "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R", false},
+    {"lag moves while behind", "0 M reg=1:S:ready reg=2:A:ready:-3 | 1 R | 2 R",
+     "0 M reg=1:S:ready reg=2:A:ready:-50 | 1 R | 2 R", false},
+    {"replica falls behind", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
+     "0 M reg=1:S:ready reg=2:A:ready:-1 | 1 R | 2 R", true},
+    {"replica state changes", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
+     "0 M reg=1:S:ready reg=2:A:invalid | 1 R | 2 R", true},
+    {"pod no longer ready", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
+     "0 M reg=1:S:ready reg=2:A:ready | 1 R notready | 2 R", true},
+    {"a replica stops answering", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
+     "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 ?", true},
+};
+
+static void test_differs_table(void **state)
+{
+  (void) state;
+  for (size_t i = 0; i < sizeof(differs_cases) / sizeof(differs_cases[0]); i++) {
+    struct scenario a, b;
+    json_t *old_status, *new_status;
+    decide(&a, "mg-0", differs_cases[i].old_observed);
+    old_status = build(&a, NULL, "2026-11-22T04:00:00Z");
+    decide(&b, "mg-0", differs_cases[i].new_observed);
+    new_status = build(&b, old_status, "2026-11-22T04:00:05Z");
+    if (rec_status_differs(old_status, new_status) != differs_cases[i].differs)
+      fail_msg("case \"%s\": differs should be %d", differs_cases[i].name, differs_cases[i].differs);
+    json_decref(old_status);
+    json_decref(new_status);
+    done(&a);
+    done(&b);
+  }
+}
+
+static void test_carried_over_fields(void **state)
+{
+  struct scenario s;
+  json_error_t jerr;
+  json_t *old = json_loads("{\"lastFailover\":{\"from\":\"mg-1\",\"to\":\"mg-0\",\"reason\":\"MainLost\"},"
+                           "\"instanceStatuses\":[{\"pod\":\"mg-2\",\"lastSeen\":\"2026-11-22T03:00:00Z\"}]}",
+                           0, &jerr);
+  json_t *status;
+  size_t i;
+  json_t *entry;
+  (void) state;
+  decide(&s, "mg-0", "0 M reg=1:S:ready | 1 R | 2 ?");
+  status = build(&s, old, "2026-11-22T04:00:00Z");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(status, "lastFailover"), "to")),
+                      "mg-0");
+  json_array_foreach(json_object_get(status, "instanceStatuses"), i, entry)
+  {
+    const char *pod = json_string_value(json_object_get(entry, "pod"));
+    const char *seen = json_string_value(json_object_get(entry, "lastSeen"));
+    assert_string_equal(seen, strcmp(pod, "mg-2") == 0 ? "2026-11-22T03:00:00Z" : "2026-11-22T04:00:00Z");
+  }
+  assert_string_equal(json_string_value(json_object_get(status, "currentMain")), "mg-0");
+  assert_false(rec_status_differs(status, status));
+  assert_true(rec_status_differs(NULL, status));
+  json_decref(status);
+  json_decref(old);
+  done(&s);
+}
+
+static void test_recorded_main_from_plan(void **state)
+{
+  struct scenario s;
+  json_t *status;
+  (void) state;
+  decide(&s, "", "0 M empty | 1 M empty | 2 M empty");
+  status = build(&s, NULL, "2026-11-22T04:00:00Z");
+  assert_string_equal(json_string_value(json_object_get(status, "currentMain")), "mg-0");
+  assert_string_equal(json_string_value(json_object_get(status, "phase")), "Initializing");
+  assert_int_equal(json_integer_value(json_object_get(status, "registeredReplicas")), 0);
+  json_decref(status);
+  done(&s);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_status_golden),
+      cmocka_unit_test(test_transition_time_kept_while_status_unchanged),
+      cmocka_unit_test(test_differs_table),
+      cmocka_unit_test(test_carried_over_fields),
+      cmocka_unit_test(test_recorded_main_from_plan),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
