@@ -202,6 +202,31 @@ def image_tag(image):
     return last.split(":", 1)[1] if ":" in last else "latest"
 
 
+def resolve_program(images, image, command, args, pod_ip):
+    """Map a container to a local program with the images.json table.
+
+    Returns (argv, extra_env), or None when the container is a no-op (sysctl init containers)."""
+    entry = next((e for e in images
+                  if any(fnmatch.fnmatchcase(n, g) for n in image_candidates(image) for g in e["match"])), {})
+    word = entry.get("noop_if_command_contains")
+    if word and any(word in a for a in command + args):
+        return None
+    extra_env = {}
+    if entry.get("program"):
+        extra = {"MGO_REPO": REPO, "PYTHON": sys.executable}
+        argv = [expand_vars(p, extra) for p in entry["program"]] + command[1:] + args
+    else:
+        argv = command + args
+    if not argv:
+        msg = f"mgo test kubelet: no local program for image {image} (see test/cluster/images.json)"
+        argv = ["sh", "-c", 'echo "$0" >&2; exit 127', msg]
+    if entry.get("memgraph"):
+        if not any(a.startswith("--bolt-address") for a in argv):
+            argv.append(f"--bolt-address={pod_ip}")
+        extra_env["MGO_EMULATE_VERSION"] = image_tag(image)
+    return argv, extra_env
+
+
 def k8s_expand(text, env):
     """Kubernetes $(VAR) expansion; $$ escapes; unknown references stay as written."""
     return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)",
@@ -1029,26 +1054,14 @@ class Kubelet:
 
     def plan_process(self, pod, cspec, ip, volumes):
         """Return the podinit spec (argv, env, mounts, cwd, hostname), or None for a no-op container."""
-        image = cspec.get("image", "")
-        entry = next((e for e in self.images
-                      if any(fnmatch.fnmatchcase(n, g) for n in image_candidates(image) for g in e["match"])), {})
         env = self.container_env(pod, cspec, ip)
         command = [k8s_expand(a, env) for a in cspec.get("command") or []]
         args = [k8s_expand(a, env) for a in cspec.get("args") or []]
-        word = entry.get("noop_if_command_contains")
-        if word and any(word in a for a in command + args):
+        resolved = resolve_program(self.images, cspec.get("image", ""), command, args, ip)
+        if resolved is None:
             return None
-        if entry.get("program"):
-            extra = {"MGO_REPO": REPO, "PYTHON": sys.executable}
-            argv = [expand_vars(p, extra) for p in entry["program"]] + command[1:] + args
-        else:
-            argv = command + args
-        if not argv:
-            argv = ["/bin/false"]
-        if entry.get("memgraph"):
-            if not any(a.startswith("--bolt-address") for a in argv):
-                argv.append(f"--bolt-address={ip}")
-            env["MGO_EMULATE_VERSION"] = image_tag(image)
+        argv, extra_env = resolved
+        env.update(extra_env)
         env["MGO_KUBELET_STATE_DIR"] = self.state_dir
         env["MGO_POD_UID"] = pod["metadata"]["uid"]
         mounts = [[self.hosts_path, "/etc/hosts", False]]

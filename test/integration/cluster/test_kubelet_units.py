@@ -1,0 +1,75 @@
+"""Pure functions of the test kubelet (no control plane needed): the image table and Kubernetes expansions."""
+
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.join(ROOT, "test", "cluster"))
+
+import kubelet  # noqa: E402
+
+IMAGES = kubelet.load_image_table()
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    for var in ("MEMGRAPH_BIN", "MGO_OPERATOR_BIN"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def resolve(image, command=(), args=()):
+    return kubelet.resolve_program(IMAGES, image, list(command), list(args), "127.1.9.7")
+
+
+@pytest.mark.parametrize("image", ["memgraph/memgraph:3.12.0", "docker.io/memgraph/memgraph:3.12.0",
+                                   "memgraph:3.12.0", "memgraph/memgraph-mage:3.12.0"])
+def test_memgraph_images_run_the_emulator_on_the_pod_ip(image):
+    argv, env = resolve(image, ["/usr/lib/memgraph/memgraph"], ["--data-directory=/var/lib/memgraph"])
+    assert argv == [os.path.join(ROOT, "test/memgraph-emulator/memgraph-emulator"),
+                    "--data-directory=/var/lib/memgraph", "--bolt-address=127.1.9.7"]
+    assert env == {"MGO_EMULATE_VERSION": "3.12.0"}
+
+
+def test_memgraph_bolt_address_given_is_kept_and_memgraph_bin_overrides(monkeypatch):
+    monkeypatch.setenv("MEMGRAPH_BIN", "/opt/real/memgraph")
+    argv, env = resolve("memgraph/memgraph:2.21.1", args=["--bolt-address=0.0.0.0"])
+    assert argv == ["/opt/real/memgraph", "--bolt-address=0.0.0.0"]
+    assert env["MGO_EMULATE_VERSION"] == "2.21.1"
+
+
+def test_operator_image_maps_to_the_built_binary_before_the_memgraph_glob(monkeypatch):
+    argv, env = resolve("ghcr.io/example/memgraph-operator:dev", ["/memgraph-operator", "agent"], ["--fence"])
+    assert argv == [os.path.join(ROOT, "build/debug/src/cmd/memgraph-operator"), "agent", "--fence"]
+    assert env == {}
+    monkeypatch.setenv("MGO_OPERATOR_BIN", "/tmp/op")
+    assert resolve("memgraph-operator:1", args=["run"])[0] == ["/tmp/op", "run"]
+
+
+def test_sysctl_init_containers_are_no_ops_and_other_busybox_commands_run():
+    assert resolve("busybox:1.36", ["sysctl", "-w", "vm.max_map_count=262144"]) is None
+    assert resolve("busybox", ["sh", "-c", "sysctl -w vm.max_map_count=1"]) is None
+    assert resolve("busybox:1.36", ["sh", "-c", "echo hi"]) == (["sh", "-c", "echo hi"], {})
+
+
+def test_tcp_echo_and_unknown_images():
+    argv, _ = resolve("mgo-test/tcp-echo:1", args=["--port", "1"])
+    assert argv == [sys.executable, os.path.join(ROOT, "test/cluster/tcp_echo.py"), "--port", "1"]
+    assert resolve("debian:12", ["sh", "-c"], ["true"]) == (["sh", "-c", "true"], {})
+    argv, _ = resolve("nothing:1")
+    assert argv[:2] == ["sh", "-c"] and "no local program for image nothing:1" in argv[-1]
+
+
+def test_kubernetes_dollar_expansion():
+    env = {"A": "x", "B": "y"}
+    assert kubelet.k8s_expand("$(A)-$(B)-$(C)-$$(A)", env) == "x-y-$(C)-$(A)"
+
+
+def test_image_tags_and_quantities():
+    assert kubelet.image_tag("memgraph/memgraph:3.12.0") == "3.12.0"
+    assert kubelet.image_tag("registry:5000/memgraph/memgraph") == "latest"
+    assert kubelet.image_tag("memgraph/memgraph:3.1@sha256:abc") == "3.1"
+    assert kubelet.parse_quantity("512Mi") == 512 * 2**20
+    assert kubelet.parse_quantity("2G") == 2 * 10**9
+    assert kubelet.parse_quantity("250m") == 0.25
