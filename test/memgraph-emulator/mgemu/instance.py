@@ -186,11 +186,13 @@ class ReplicaClient:
             return True
         self.shipping = True
         try:
+            first = True
             while self.ts < inst.last_commit_ts:
-                if self.state == "ready":
+                if self.state == "ready" and first:
                     self.state = "replicating"
-                elif self.state != "replicating":
+                elif self.state != "replicating" or not first:
                     self.state = "recovery"
+                first = False
                 target = inst.last_commit_ts
                 if self.ts < inst.txlog_base_ts:
                     msg = {"type": "snapshot", "main_uuid": inst.main_uuid, "state": inst.state_dump()}
@@ -570,6 +572,9 @@ class Instance:
                     failures.append((c.name, "sync", r))
             for c in clients:
                 if c.mode == "async":
+                    if c.shipping and c.state == "replicating":
+                        # the previous shipment is still in flight: marked behind, recovered later
+                        c.state = "invalid"
                     c.wake.set()
             for c in self.replicas.values():
                 if c.state == "diverged":

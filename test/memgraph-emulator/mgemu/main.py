@@ -253,6 +253,21 @@ async def amain(flags, texts, log):
     return 0
 
 
+def stoi(text):
+    """std::stoi: optional whitespace and sign, then digits; anything else throws (the process aborts)."""
+    import re
+    m = re.match(r"^\s*([-+]?\d+)", text)
+    if not m:
+        sys.stderr.write("terminate called after throwing an instance of 'std::invalid_argument'\n  what():  stoi\n")
+        sys.stderr.flush()
+        os._exit(134)
+    return int(m.group(1))
+
+
+COORDINATION_ENV = {"MEMGRAPH_MANAGEMENT_PORT": "management_port", "MEMGRAPH_COORDINATOR_PORT": "coordinator_port",
+                    "MEMGRAPH_COORDINATOR_ID": "coordinator_id"}
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -273,8 +288,16 @@ def main(argv=None):
             raise FlagError("ERROR: unknown command line flag 'storage-snapshot-interval'")
         if "emulator_replication_delay_ms" not in given and os.environ.get("MGO_EMULATOR_REPLICATION_DELAY_MS"):
             given["emulator_replication_delay_ms"] = os.environ["MGO_EMULATOR_REPLICATION_DELAY_MS"]
-        if "bolt_port" not in given and os.environ.get("MEMGRAPH_BOLT_PORT"):
-            given["bolt_port"] = os.environ["MEMGRAPH_BOLT_PORT"]
+        if os.environ.get("MEMGRAPH_BOLT_PORT") is not None:
+            given["bolt_port"] = str(stoi(os.environ["MEMGRAPH_BOLT_PORT"]))
+        coord_env = {k: v for k, v in os.environ.items() if k in COORDINATION_ENV or k == "MEMGRAPH_COORDINATOR_HOSTNAME"}
+        if coord_env:
+            # src/flags/coord_flag_env_handler.cpp: any coordination variable makes all coordination flags ignored
+            for key in ("management_port", "coordinator_port", "coordinator_id", "coordinator_hostname"):
+                given.pop(key, None)
+            for env_name, key in COORDINATION_ENV.items():
+                if env_name in coord_env:
+                    given[key] = str(stoi(coord_env[env_name]))
         flags = resolve_flags(given, texts)
     except FlagError as e:
         sys.stderr.write(str(e) + "\n")

@@ -225,3 +225,26 @@ def test_snapshot_holds_only_committed_data(emu):
     e.kill()
     e.start()
     assert e.q("MATCH (n) RETURN labels(n) AS l") == [{"l": ["Committed"]}]
+
+
+def test_service_link_style_env_crashes_like_stoi(tmp_path):
+    r = run_cli(["--data-directory=%s" % tmp_path, "--bolt-address=127.0.0.1"],
+                env={"MEMGRAPH_MANAGEMENT_PORT": "tcp://10.0.0.1:10000"})
+    assert r.returncode == 134
+    assert "std::invalid_argument" in r.stderr
+
+
+def test_management_port_from_env_makes_instance_ha_managed(emu):
+    e = emu(wal=False, env={"MEMGRAPH_MANAGEMENT_PORT": str(free_port())})
+    with pytest.raises(BoltFailure) as ei:
+        e.q("DROP REPLICA x")
+    assert ei.value.message == "Can't drop replica manually on instance with coordinator server port."
+
+
+def test_bolt_port_env_wins(emu):
+    port = free_port()
+    e = emu(wal=False, start=False, env={"MEMGRAPH_BOLT_PORT": str(port)})
+    e.port_flag = e.port
+    e.port = port
+    e.start()
+    assert e.q("RETURN 1 AS x") == [{"x": 1}]

@@ -313,3 +313,17 @@ def test_main_branch_sync_failure_is_a_warning(emu):
     assert note["code"] == "SyncReplicationFailure" and note["severity"] == "WARNING"
     assert note["title"].startswith("Replication Exception: Failed to replicate to SYNC replica 'r1'")
     assert count(main) == 1
+
+
+def test_async_replica_marked_behind_while_a_shipment_is_in_flight(emu):
+    main = emu("main")
+    r1 = make_replica(emu, "r1", env={"MGO_EMULATOR_REPLICATION_DELAY_MS": "800"})
+    main.q('REGISTER REPLICA r1 ASYNC TO "%s"' % addr(r1))
+    main.q("CREATE (:One)")
+    assert data_info(main, "r1")["memgraph"]["status"] == "replicating"
+    main.q("CREATE (:Two)")
+    info = data_info(main, "r1")["memgraph"]
+    assert info["status"] == "invalid" and info["behind"] < 0
+    wait_until(lambda: data_info(main, "r1")["memgraph"]["status"] == "recovery", timeout=5, interval=0.02)
+    wait_until(lambda: caught_up(main, "r1"), timeout=10)
+    assert count(r1) == 2
