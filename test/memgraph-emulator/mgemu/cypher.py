@@ -598,11 +598,13 @@ def query_type(clauses):
         return "rw"
     if writes:
         return "w"
-    return "r"
+    if reads:
+        return "r"
+    return "rw"  # no classification (e.g. RETURN 1): Memgraph reports NONE as "rw"
 
 
 def is_write(clauses):
-    return query_type(clauses) in ("w", "rw")
+    return any(c[0] in ("create", "merge", "set", "remove", "delete") for c in clauses)
 
 
 def count_hops(clauses):
