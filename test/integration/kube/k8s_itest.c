@@ -260,16 +260,17 @@ static void inf_error(void *arg, const char *what, int rc, const struct k8s_stat
   json_decref(line);
 }
 
-static void print_stats(struct k8s_informer *inf)
+static void print_stats(struct k8s_informer *inf, struct k8s_client *c)
 {
   struct k8s_informer_stats s;
   char rv[K8S_RV_MAX];
   k8s_informer_get_stats(inf, &s);
   k8s_informer_resource_version(inf, rv, sizeof(rv));
   json_t *line =
-      json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:b}", "event", "stats", "lists",
-                (json_int_t) s.lists, "watches", (json_int_t) s.watches, "gone", (json_int_t) s.gone,
-                "watch_errors", (json_int_t) s.watch_errors, "events", (json_int_t) s.events, "size",
+      json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:b}", "event", "stats", "list_requests",
+                (json_int_t) k8s_client_request_count(c, K8S_VERB_LIST), "lists", (json_int_t) s.lists,
+                "watches", (json_int_t) s.watches, "gone", (json_int_t) s.gone, "watch_errors",
+                (json_int_t) s.watch_errors, "events", (json_int_t) s.events, "size",
                 (json_int_t) k8s_informer_size(inf), "rv", rv, "synced", k8s_informer_has_synced(inf));
   char *str = json_dumps(line, JSON_COMPACT);
   printf("%s\n", str);
@@ -296,11 +297,11 @@ static int cmd_informer(struct k8s_client *c, int argc, char **argv)
   if (rc == MGO_OK)
     rc = k8s_informer_start(inf);
   if (rc == MGO_OK && k8s_informer_wait_synced(inf, 30000) == MGO_OK)
-    print_stats(inf);
+    print_stats(inf, c);
   char line[256];
   while (rc == MGO_OK && fgets(line, sizeof(line), stdin)) {
     if (strncmp(line, "stats", 5) == 0)
-      print_stats(inf);
+      print_stats(inf, c);
   }
   k8s_informer_free(inf);
   struct k8s_status st = {0};

@@ -133,3 +133,17 @@ def test_events_are_aggregated(kube, namespace):
     # the same Event seen through the core/v1 API carries the count too
     core = kube.ok("list", f"/api/v1/namespaces/{namespace}/events")["items"]
     assert any(e["reason"] == "ReplicaLagging" and (e.get("series") or {}).get("count") == 4 for e in core)
+
+
+def test_informer_resync_and_many_pages(kube, namespace, informer):
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    for i in range(12):
+        kube.ok("create", path, cm(f"r-{i}"))
+    # page size 5: the initial list takes several pages; resync every 500 ms re-delivers every cached object
+    inf = informer(MGO_ITEST_PAGE=5, MGO_ITEST_RESYNC_MS=500)
+    assert len([e for e in inf.events("add") if "/r-" in e["key"]]) == 12
+    inf.wait_for(lambda ev: len({e["key"] for e in ev if e.get("event") == "resync" and "/r-" in e["key"]}) == 12,
+                 timeout=15, message="a resync of every object")
+    stats = inf.stats()
+    assert stats["size"] == 13 and stats["lists"] == 1
+    assert stats["list_requests"] == 3  # 13 objects in pages of 5
