@@ -742,8 +742,15 @@ class Stats:
     def add(self, key, n=1):
         self.c[key] = self.c.get(key, 0) + n
 
+    KEYS = ("nodes-created", "nodes-deleted", "relationships-created", "relationships-deleted", "properties-set",
+            "labels-added", "labels-removed", "indexes-added", "indexes-removed", "constraints-added",
+            "constraints-removed")
+
     def as_dict(self):
-        return {k: v for k, v in self.c.items() if v}
+        """Memgraph sends every key (zeros included) once any counter is non-zero, and no stats otherwise."""
+        if not any(self.c.values()):
+            return {}
+        return {k: self.c.get(k, 0) for k in self.KEYS}
 
 
 class Executor:

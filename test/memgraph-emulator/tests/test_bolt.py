@@ -163,7 +163,12 @@ def test_run_and_final_pull_metadata(emu):
     for k in ("parsing_time", "planning_time", "plan_execution_time", "cost_estimate"):
         assert isinstance(summary[k], float)
     assert isinstance(summary["number_of_hops"], int)
-    assert summary["stats"] == {"nodes-created": 1, "labels-added": 1, "properties-set": 1}
+    assert summary["stats"] == {"nodes-created": 1, "nodes-deleted": 0, "relationships-created": 0,
+                                "relationships-deleted": 0, "properties-set": 1, "labels-added": 1,
+                                "labels-removed": 0, "indexes-added": 0, "indexes-removed": 0,
+                                "constraints-added": 0, "constraints-removed": 0}
+    c.run("MATCH (n:Nothing) DELETE n")
+    assert "stats" not in c.pull()[1]
     keys = list(packstream.Decoder(c.last_raw[2:]).value().keys())
     assert keys == sorted(keys)
     c.run("MATCH (n) RETURN n")
