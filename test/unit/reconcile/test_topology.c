@@ -485,6 +485,81 @@ static void test_action_names(void **state)
   assert_string_equal(rec_action_type_name((enum rec_action_type) 99), "unknown");
 }
 
+static void test_action_cypher(void **state)
+{
+  static const struct {
+    enum rec_action_type type;
+    const char *replica;
+    const char *address;
+    enum mgo_repl_mode mode;
+    int port;
+    int rc;
+    const char *want;
+  } cases_c[] = {
+      {REC_ACT_PROMOTE, "", "", MGO_MODE_ASYNC, 0, MGO_OK, "SET REPLICATION ROLE TO MAIN"},
+      {REC_ACT_DEMOTE, "", "", MGO_MODE_ASYNC, 10000, MGO_OK,
+       "SET REPLICATION ROLE TO REPLICA WITH PORT 10000"},
+      {REC_ACT_DEMOTE, "", "", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
+      {REC_ACT_DEMOTE, "", "", MGO_MODE_ASYNC, 70000, MGO_EINVAL, NULL},
+      {REC_ACT_REGISTER, "mg_1", "mg-1.mg-hl.db.svc:10000", MGO_MODE_SYNC, 0, MGO_OK,
+       "REGISTER REPLICA mg_1 SYNC TO \"mg-1.mg-hl.db.svc:10000\""},
+      {REC_ACT_REGISTER, "mg_2", "mg-2.mg-hl.db.svc:10000", MGO_MODE_STRICT_SYNC, 0, MGO_OK,
+       "REGISTER REPLICA mg_2 STRICT_SYNC TO \"mg-2.mg-hl.db.svc:10000\""},
+      {REC_ACT_REGISTER, "mg_3", "mg-3:10000", MGO_MODE_ASYNC, 0, MGO_OK,
+       "REGISTER REPLICA mg_3 ASYNC TO \"mg-3:10000\""},
+      {REC_ACT_REGISTER, "mg-1", "mg-1:10000", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
+      {REC_ACT_REGISTER, "x", "h\" DROP:1", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
+      {REC_ACT_REGISTER, "x", "host", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
+      {REC_ACT_REGISTER, "x", "a:b:1", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
+      {REC_ACT_REGISTER, "x", "host:99999", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
+      {REC_ACT_REGISTER, "x", ":10000", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
+      {REC_ACT_DROP, "mg_1", "", MGO_MODE_ASYNC, 0, MGO_OK, "DROP REPLICA mg_1"},
+      {REC_ACT_DROP, "odd-name", "", MGO_MODE_ASYNC, 0, MGO_OK, "DROP REPLICA `odd-name`"},
+      {REC_ACT_DROP, "a`b", "", MGO_MODE_ASYNC, 0, MGO_OK, "DROP REPLICA `a``b`"},
+      {REC_ACT_DROP, "1st", "", MGO_MODE_ASYNC, 0, MGO_OK, "DROP REPLICA `1st`"},
+      {REC_ACT_DROP, "", "", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
+      {REC_ACT_LABEL, "", "", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
+  };
+  (void) state;
+  for (size_t i = 0; i < sizeof(cases_c) / sizeof(cases_c[0]); i++) {
+    struct rec_action a;
+    char out[512] = "";
+    int rc;
+    memset(&a, 0, sizeof(a));
+    a.type = cases_c[i].type;
+    mgo_strlcpy(a.replica, cases_c[i].replica, sizeof(a.replica));
+    mgo_strlcpy(a.address, cases_c[i].address, sizeof(a.address));
+    a.mode = cases_c[i].mode;
+    a.port = cases_c[i].port;
+    rc = rec_action_cypher(&a, out, sizeof(out));
+    if (rc != cases_c[i].rc || (rc == MGO_OK && strcmp(out, cases_c[i].want) != 0))
+      fail_msg("cypher case %zu: rc %d, \"%s\"", i, rc, out);
+  }
+}
+
+/* Every Bolt action of every table plan turns into Cypher: the names the decision makes are safe. */
+static void test_every_planned_action_has_cypher(void **state)
+{
+  struct mgo_cluster c;
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  struct rec_plan *plan = calloc(1, sizeof(*plan));
+  (void) state;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    make_cluster(&cases[i], &c);
+    notation_observed(&c, cases[i].observed, obs);
+    assert_int_equal(rec_decide_topology(&c, obs, plan), MGO_OK);
+    for (size_t k = 0; k < plan->n; k++) {
+      enum rec_action_type t = plan->a[k].type;
+      char out[512];
+      bool bolt = t == REC_ACT_PROMOTE || t == REC_ACT_DEMOTE || t == REC_ACT_REGISTER || t == REC_ACT_DROP;
+      if (bolt && rec_action_cypher(&plan->a[k], out, sizeof(out)) != MGO_OK)
+        fail_msg("case \"%s\": action %zu has no safe Cypher", cases[i].name, k);
+    }
+  }
+  free(obs);
+  free(plan);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -494,6 +569,8 @@ int main(void)
       cmocka_unit_test(test_rejects_inconsistent_input),
       cmocka_unit_test(test_parse_version),
       cmocka_unit_test(test_action_names),
+      cmocka_unit_test(test_action_cypher),
+      cmocka_unit_test(test_every_planned_action_has_cypher),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
