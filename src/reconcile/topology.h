@@ -62,6 +62,14 @@ struct rec_registration {
   int64_t behind; /* <= 0; 0 = caught up */
 };
 
+/* What the observer fills in for one pod (every pod of the cluster's StatefulSet, also beyond
+ * spec.instances; a desired ordinal without a pod may be listed with pod_exists false or left out):
+ * - reachable: Bolt answered SHOW REPLICATION ROLE within the deadline this pass; role is its answer.
+ * - data: SHOW STORAGE INFO vertex_count + edge_count > 0 -> PRESENT, == 0 -> EMPTY, no answer -> UNKNOWN
+ *   (UNKNOWN is treated as "may hold data": never demoted).
+ * - version from SHOW VERSION via rec_parse_version (0.0.0 when unknown).
+ * - registrations: the SHOW REPLICAS rows of a MAIN (data_info of the default database "memgraph").
+ * - registered_pod_uid / registered_restart_count / last_known_ts: from status.instanceStatuses. */
 struct rec_instance {
   int ordinal;
   char pod[MGO_NAME_MAX];
