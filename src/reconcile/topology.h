@@ -69,7 +69,8 @@ struct rec_registration {
  *   (UNKNOWN is treated as "may hold data": never demoted).
  * - version from SHOW VERSION via rec_parse_version (0.0.0 when unknown).
  * - registrations: the SHOW REPLICAS rows of a MAIN (data_info of the default database "memgraph").
- * - registered_pod_uid / registered_restart_count / last_known_ts: from status.instanceStatuses. */
+ * - registered_pod_uid / registered_restart_count: status.instanceStatuses[pod].podUID/restartCount.
+ * - last_known_ts: the newest "ts" an earlier SHOW REPLICAS reported for it (operator memory), else -1. */
 struct rec_instance {
   int ordinal;
   char pod[MGO_NAME_MAX];
