@@ -695,6 +695,7 @@ class Kubelet:
         self.done_uids = set()
         self.bind_attempts = {}
         self.bound_pvcs = set()
+        self.pv_lock = threading.Lock()
         self.hosts_path = os.path.join(state_dir, "hosts")
         self.hosts_content = None
         with open(self.hosts_path, "a", encoding="utf-8"):
@@ -826,25 +827,28 @@ class Kubelet:
     def sync_pvcs(self):
         if not self.pvcs.synced.is_set():
             return
-        live = {}
         for pvc in self.pvcs.snapshot():
             m = pvc["metadata"]
-            live[(m["namespace"], m["name"])] = m["uid"]
             if pvc.get("status", {}).get("phase") != "Bound" and m["uid"] not in self.bound_pvcs \
                     and not m.get("deletionTimestamp"):
                 self.mark_bound(pvc)
         root = os.path.join(self.state_dir, "pv")
-        for ns in os.listdir(root) if os.path.isdir(root) else []:
-            for entry in os.listdir(os.path.join(root, ns)):
-                if not entry.endswith(".uid"):
-                    continue
-                name = entry[:-4]
-                with open(os.path.join(root, ns, entry), encoding="ascii") as f:
-                    uid = f.read().strip()
+        # Under pv_lock, markers are read BEFORE the cache snapshot: a marker is only written (by pvc_path, under
+        # the same lock) for a PVC already in the cache, so a fresh claim can never look "gone" here.
+        with self.pv_lock:
+            markers = []
+            for ns in os.listdir(root) if os.path.isdir(root) else []:
+                for entry in os.listdir(os.path.join(root, ns)):
+                    if entry.endswith(".uid"):
+                        with open(os.path.join(root, ns, entry), encoding="ascii") as f:
+                            markers.append((ns, entry[:-4], f.read().strip()))
+            live = {(p["metadata"]["namespace"], p["metadata"]["name"]): p["metadata"]["uid"]
+                    for p in self.pvcs.snapshot()}
+            for ns, name, uid in markers:
                 if live.get((ns, name)) != uid:
                     log(f"PVC {ns}/{name} uid={uid} is gone: removing its directory")
                     shutil.rmtree(self.pvc_dir(ns, name), ignore_errors=True)
-                    os.unlink(os.path.join(root, ns, entry))
+                    os.unlink(self.pvc_dir(ns, name) + ".uid")
 
     def mark_bound(self, pvc):
         m = pvc["metadata"]
@@ -859,6 +863,10 @@ class Kubelet:
             log(f"PVC {m['namespace']}/{m['name']}: marking Bound failed: {e}")
 
     def pvc_path(self, ns, claim):
+        with self.pv_lock:
+            return self._pvc_path_locked(ns, claim)
+
+    def _pvc_path_locked(self, ns, claim):
         for pvc in self.pvcs.snapshot():
             m = pvc["metadata"]
             if m["namespace"] == ns and m["name"] == claim and not m.get("deletionTimestamp"):
