@@ -125,3 +125,23 @@ def test_driver_snapshot_error_is_transient(emu, driver_for):
         with pytest.raises(TransientError) as ei:
             s.run("CREATE SNAPSHOT").consume()
         assert ei.value.message == "Failed to create a snapshot. Replica instances are not allowed to create them."
+
+
+def test_driver_over_tls(emu, tmp_path):
+    import subprocess
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+    e = emu(wal=False, extra=["--bolt-cert-file=%s" % cert, "--bolt-key-file=%s" % key])
+    d = GraphDatabase.driver("bolt+ssc://%s:%d" % (e.host, e.port), auth=None, connection_timeout=5)
+    try:
+        with d.session() as s:
+            assert s.run("RETURN 'tls' AS t").single()["t"] == "tls"
+    finally:
+        d.close()
+    plain = GraphDatabase.driver("bolt://%s:%d" % (e.host, e.port), auth=None, connection_timeout=2)
+    try:
+        with pytest.raises(Exception):
+            plain.verify_connectivity()
+    finally:
+        plain.close()
