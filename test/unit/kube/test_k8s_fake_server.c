@@ -12,14 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
 #include <cmocka.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include "fake_http.h"
 #include "k8s_client.h"
 #include "k8s_watch.h"
 #include "mgo_err.h"
@@ -39,78 +37,9 @@ enum mode {
 };
 
 struct fake {
-  int listen_fd;
-  int port;
+  struct fake_http http;
   atomic_int mode;
-  atomic_int connections;
-  atomic_int requests;
-  atomic_bool stop;
-  pthread_t thread;
-  char last_auth[256];
 };
-
-static void send_all(int fd, const char *p, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-    if (w <= 0)
-      return;
-    p += w;
-    n -= (size_t) w;
-  }
-}
-
-static void respond(int fd, int code, const char *body, size_t len)
-{
-  char head[256];
-  int n =
-      snprintf(head, sizeof(head),
-               "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n", code, len);
-  send_all(fd, head, (size_t) n);
-  send_all(fd, body, len);
-}
-
-static void respond_chunk(int fd, const char *data)
-{
-  char head[32];
-  int n = snprintf(head, sizeof(head), "%zx\r\n", strlen(data));
-  send_all(fd, head, (size_t) n);
-  send_all(fd, data, strlen(data));
-  send_all(fd, "\r\n", 2);
-}
-
-/* Reads one request's headers (and discards a Content-Length body). Returns false on EOF. */
-static bool read_request(struct fake *f, int fd)
-{
-  char buf[16384];
-  size_t len = 0;
-  while (len < sizeof(buf) - 1) {
-    ssize_t r = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-    if (r <= 0)
-      return false;
-    len += (size_t) r;
-    buf[len] = '\0';
-    char *end = strstr(buf, "\r\n\r\n");
-    if (!end)
-      continue;
-    char *auth = strstr(buf, "Authorization: ");
-    if (auth) {
-      size_t n = strcspn(auth + 15, "\r");
-      snprintf(f->last_auth, sizeof(f->last_auth), "%.*s", (int) n, auth + 15);
-    }
-    char *cl = strstr(buf, "Content-Length: ");
-    size_t body = cl ? (size_t) strtoul(cl + 16, NULL, 10) : 0;
-    size_t have = len - (size_t) (end + 4 - buf);
-    while (have < body) {
-      ssize_t n = recv(fd, buf, sizeof(buf) < body - have ? sizeof(buf) : body - have, 0);
-      if (n <= 0)
-        return false;
-      have += (size_t) n;
-    }
-    return true;
-  }
-  return false;
-}
 
 static const char watch_events[] =
     "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"5\"}"
@@ -119,63 +48,66 @@ static const char watch_events[] =
 
 static void serve_watch(int fd, bool garbage)
 {
-  static const char head[] =
-      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
-  send_all(fd, head, sizeof(head) - 1);
   static const char first[] =
       "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\",\"reso";
-  respond_chunk(fd, first);
-  respond_chunk(fd, watch_events + sizeof(first) - 1); /* the rest of line 1 and the bookmark */
+  fake_http_chunked_head(fd);
+  fake_http_chunk(fd, first);
+  fake_http_chunk(fd, watch_events + sizeof(first) - 1); /* the rest of line 1 and the bookmark */
   if (garbage)
-    respond_chunk(fd, "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":\n");
+    fake_http_chunk(fd, "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":\n");
   else
-    respond_chunk(
-        fd,
-        "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
-        "\"message\":\"too old resource version: 1 (9)\",\"reason\":\"Expired\",\"code\":410}}\n");
-  send_all(fd, "0\r\n\r\n", 5);
+    fake_http_chunk(fd,
+                    "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":"
+                    "\"Failure\",\"message\":\"too old resource version: 1 (9)\",\"reason\":\"Expired\","
+                    "\"code\":410}}\n");
+  fake_http_end_chunks(fd);
 }
 
-/* Answers one request; returns false when the connection must be closed. */
-static bool serve(struct fake *f, int fd)
+static bool serve_huge(int fd)
+{
+  static char big[256 * 1024];
+  memset(big, ' ', sizeof(big));
+  fake_http_respond(fd, 200, big, sizeof(big));
+  return false;
+}
+
+/* Answers one request according to the test's mode; returns false when the connection must be closed. */
+static bool serve(void *arg, int fd, const char *request_line)
 {
   static const char ok[] = "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"x\"}}";
   static const char conflict[] =
       "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":"
       "\"Operation cannot be fulfilled\",\"reason\":\"Conflict\",\"code\":409}";
+  struct fake *f = arg;
   char body[512];
+  (void) request_line;
   switch (atomic_load(&f->mode)) {
   case M_JSON:
-    respond(fd, 200, ok, sizeof(ok) - 1);
+    fake_http_respond(fd, 200, ok, sizeof(ok) - 1);
     return true;
   case M_GARBAGE:
-    respond(fd, 200, "}{ not json \x01", 13);
+    fake_http_respond(fd, 200, "}{ not json \x01", 13);
     return true;
   case M_TRUNCATED_JSON:
-    respond(fd, 200, ok, 20);
+    fake_http_respond(fd, 200, ok, 20);
     return true;
   case M_SHORT_BODY:
-    send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"kind\":", 49);
+    fake_http_send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"kind\":", 49);
     return false;
-  case M_HUGE: {
-    static char big[256 * 1024];
-    memset(big, ' ', sizeof(big));
-    respond(fd, 200, big, sizeof(big));
-    return false;
-  }
+  case M_HUGE:
+    return serve_huge(fd);
   case M_SILENT:
-    while (!atomic_load(&f->stop) && recv(fd, body, sizeof(body), 0) > 0) {
-    }
+    fake_http_wait_closed(&f->http, fd);
     return false;
   case M_CONFLICT:
-    respond(fd, 409, conflict, sizeof(conflict) - 1);
+    fake_http_respond(fd, 409, conflict, sizeof(conflict) - 1);
     return true;
   case M_HTML_502:
-    respond(fd, 502, "<html>bad gateway</html>", 24);
+    fake_http_respond(fd, 502, "<html>bad gateway</html>", 24);
     return true;
   case M_ECHO_AUTH: {
-    int n = snprintf(body, sizeof(body), "{\"auth\":\"%s\"}", f->last_auth);
-    respond(fd, 200, body, (size_t) n);
+    int n = snprintf(body, sizeof(body), "{\"auth\":\"%s\"}", f->http.last_auth);
+    fake_http_respond(fd, 200, body, (size_t) n);
     return true;
   }
   default:
@@ -184,41 +116,10 @@ static bool serve(struct fake *f, int fd)
   }
 }
 
-static void *fake_main(void *arg)
-{
-  struct fake *f = arg;
-  while (!atomic_load(&f->stop)) {
-    int fd = accept(f->listen_fd, NULL, NULL);
-    if (fd < 0)
-      break;
-    atomic_fetch_add(&f->connections, 1);
-    while (read_request(f, fd)) {
-      atomic_fetch_add(&f->requests, 1);
-      if (!serve(f, fd))
-        break;
-    }
-    close(fd);
-  }
-  return NULL;
-}
-
-static int listen_loopback(int *port)
-{
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t alen = sizeof(a);
-  assert_int_equal(bind(fd, (struct sockaddr *) &a, sizeof(a)), 0);
-  assert_int_equal(listen(fd, 8), 0);
-  getsockname(fd, (struct sockaddr *) &a, &alen);
-  *port = ntohs(a.sin_port);
-  return fd;
-}
-
 static int fake_start(void **state)
 {
   struct fake *f = calloc(1, sizeof(*f));
-  f->listen_fd = listen_loopback(&f->port);
-  pthread_create(&f->thread, NULL, fake_main, f);
+  fake_http_start(&f->http, serve, f);
   *state = f;
   return 0;
 }
@@ -226,10 +127,7 @@ static int fake_start(void **state)
 static int fake_stop(void **state)
 {
   struct fake *f = *state;
-  atomic_store(&f->stop, true);
-  shutdown(f->listen_fd, SHUT_RDWR);
-  pthread_join(f->thread, NULL);
-  close(f->listen_fd);
+  fake_http_stop(&f->http);
   free(f);
   return 0;
 }
@@ -238,7 +136,7 @@ static struct k8s_client *client_for(struct fake *f, const char *token_file, lon
                                      size_t max_response)
 {
   char server[64];
-  snprintf(server, sizeof(server), "http://127.0.0.1:%d", f->port);
+  snprintf(server, sizeof(server), "http://127.0.0.1:%d", f->http.port);
   struct k8s_config cfg = {.server = server, .token = "static-token", .token_file = (char *) token_file};
   struct k8s_client_opts o = {.request_timeout_ms = timeout_ms, .max_response = max_response};
   struct k8s_client *c = NULL;
@@ -268,11 +166,11 @@ static void test_good_answer_and_connection_reuse(void **state)
   atomic_store(&f->mode, M_JSON);
   for (int i = 0; i < 5; i++)
     expect_get(c, MGO_OK, "");
-  assert_int_equal(atomic_load(&f->requests), 5);
-  assert_int_equal(atomic_load(&f->connections), 1); /* keep-alive: one connection for five calls */
+  assert_int_equal(atomic_load(&f->http.requests), 5);
+  assert_int_equal(atomic_load(&f->http.connections), 1); /* keep-alive: one connection for five calls */
   assert_int_equal(k8s_client_request_count(c, K8S_VERB_GET), 5);
   assert_int_equal(k8s_client_request_count(c, K8S_VERB_LIST), 0);
-  assert_string_equal(f->last_auth, "Bearer static-token");
+  assert_string_equal(f->http.last_auth, "Bearer static-token");
   k8s_client_free(c);
 }
 
@@ -313,7 +211,7 @@ static void test_refused_port(void **state)
 {
   (void) state;
   struct fake closed = {0};
-  int fd = listen_loopback(&closed.port);
+  int fd = fake_http_listen(&closed.http.port);
   close(fd); /* nothing listens there any more */
   struct k8s_client *c = client_for(&closed, NULL, 2000, 0);
   expect_get(c, MGO_ECONNECT, "");
@@ -351,12 +249,12 @@ static void test_token_file_rotation(void **state)
   struct k8s_client *c = client_for(f, path, 2000, 0);
   atomic_store(&f->mode, M_ECHO_AUTH);
   expect_get(c, MGO_OK, "");
-  assert_string_equal(f->last_auth, "Bearer first"); /* the file wins over the static token */
+  assert_string_equal(f->http.last_auth, "Bearer first"); /* the file wins over the static token */
   FILE *w = fopen(path, "w");
   fputs("second-longer\n", w);
   fclose(w);
   expect_get(c, MGO_OK, "");
-  assert_string_equal(f->last_auth, "Bearer second-longer");
+  assert_string_equal(f->http.last_auth, "Bearer second-longer");
   unlink(path);
   expect_get(c, MGO_ECONFIG, "cannot stat");
   k8s_client_free(c);

@@ -1,7 +1,7 @@
 """The property-graph subset and the info queries (memgraph.md 1.2, 2.3, 2.4)."""
 import pytest
 
-from conftest import BoltFailure, CLIENT_ERROR
+from emu_testkit import BoltFailure, CLIENT_ERROR
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_show_version_build_and_storage_info(emu):
 
 
 def test_mvcc_counter_bumped_by_reads(emu):
-    from conftest import free_port
+    from emu_testkit import free_port
     main = emu("m")
     r = emu("r")
     port = free_port()

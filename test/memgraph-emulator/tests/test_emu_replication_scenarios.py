@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import BoltFailure, CLIENT_ERROR, free_port, replicas_by_name, wait_until
+from emu_testkit import BoltFailure, CLIENT_ERROR, free_port, replicas_by_name, wait_until
 
 
 def make_replica(emu, name, version="3.12.0", **kw):

@@ -95,7 +95,7 @@ def test_driver_auth_on(emu, driver_for):
 
 
 def test_driver_replication_queries(emu, driver_for):
-    from conftest import free_port
+    from emu_testkit import free_port
     main = emu("m")
     rep = emu("r")
     port = free_port()
@@ -116,7 +116,7 @@ def test_driver_replication_queries(emu, driver_for):
 
 
 def test_driver_snapshot_error_is_transient(emu, driver_for):
-    from conftest import free_port
+    from emu_testkit import free_port
     e = emu(version="3.4.0", wal=True)
     port = free_port()
     d = driver_for(e)

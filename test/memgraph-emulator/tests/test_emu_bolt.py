@@ -3,7 +3,7 @@ import socket
 
 import pytest
 
-from conftest import BoltFailure, CLIENT_ERROR, RawBolt
+from emu_testkit import BoltFailure, CLIENT_ERROR, RawBolt
 from mgemu import packstream
 from mgemu.packstream import Structure
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import BoltFailure, CLIENT_ERROR, EXECUTABLE, TRANSIENT_ERROR, RawBolt, free_port, wait_until
+from emu_testkit import BoltFailure, CLIENT_ERROR, EXECUTABLE, TRANSIENT_ERROR, RawBolt, free_port, wait_until
 
 
 def count(e):

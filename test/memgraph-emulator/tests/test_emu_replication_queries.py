@@ -1,7 +1,7 @@
 """Replication query texts per version and where they appear (memgraph.md 1, 2.1, 2.2, 4.2, 4.3, 6)."""
 import pytest
 
-from conftest import BoltFailure, CLIENT_ERROR, free_port
+from emu_testkit import BoltFailure, CLIENT_ERROR, free_port
 
 
 def fail(inst, query):

@@ -1,0 +1,205 @@
+/* Unit tests: the informer against a scripted fake API server. The script: list (rv 10) → watch from 10
+ * (ADDED b, MODIFIED a, ERROR 410) → relist (rv 20) → watch from 20 (DELETED b, then silence). Checks the
+ * handler sequence, the cache, the resourceVersions the informer asks for, and that stop() interrupts a
+ * silent watch promptly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <time.h>
+
+#include "fake_http.h"
+#include "k8s_informer.h"
+#include "k8s_watch.h"
+#include "mgo_err.h"
+
+#define MAX_SEEN 32
+
+struct script {
+  struct fake_http http;
+  atomic_int lists, watches;
+  char watch_lines[2][1024]; /* request lines of the two watches */
+  char list_line[1024];
+  pthread_mutex_t lock;
+  char seen[MAX_SEEN][256]; /* "add ns/a 5" */
+  int n_seen;
+};
+
+static const char list1[] =
+    "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"10\"},"
+    "\"items\":[{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"5\"}}]}";
+static const char list2[] =
+    "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"20\"},"
+    "\"items\":[{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"12\"}},"
+    "{\"metadata\":{\"name\":\"b\",\"namespace\":\"ns\",\"resourceVersion\":\"11\"}},"
+    "{\"metadata\":{\"name\":\"c\",\"namespace\":\"ns\",\"resourceVersion\":\"19\"}}]}";
+
+#define EV(type, name, rv)                                                                                   \
+  "{\"type\":\"" type "\",\"object\":{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"" name                 \
+  "\",\"namespace\":\"ns\",\"resourceVersion\":\"" rv "\"}}}\n"
+
+static bool serve_watch(struct script *s, int fd, const char *line)
+{
+  int n = atomic_fetch_add(&s->watches, 1);
+  if (n < 2)
+    snprintf(s->watch_lines[n], sizeof(s->watch_lines[n]), "%s", line);
+  fake_http_chunked_head(fd);
+  if (n == 0) {
+    fake_http_chunk(fd, EV("ADDED", "b", "11") EV("MODIFIED", "a", "12"));
+    fake_http_chunk(
+        fd, "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"reason\":\"Expired\",\"code\":410}}\n");
+    fake_http_end_chunks(fd);
+    return false;
+  }
+  fake_http_chunk(fd, EV("DELETED", "b", "21"));
+  fake_http_wait_closed(&s->http, fd); /* a quiet stream: only stop() ends it */
+  return false;
+}
+
+static bool serve(void *arg, int fd, const char *line)
+{
+  struct script *s = arg;
+  if (strstr(line, "watch=1"))
+    return serve_watch(s, fd, line);
+  int n = atomic_fetch_add(&s->lists, 1);
+  snprintf(s->list_line, sizeof(s->list_line), "%s", line);
+  const char *body = n == 0 ? list1 : list2;
+  fake_http_respond(fd, 200, body, strlen(body));
+  return true;
+}
+
+static void note(struct script *s, const char *what, const json_t *obj)
+{
+  char key[64] = "";
+  k8s_object_key(obj, key, sizeof(key));
+  const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+  pthread_mutex_lock(&s->lock);
+  if (s->n_seen < MAX_SEEN)
+    snprintf(s->seen[s->n_seen++], sizeof(s->seen[0]), "%s %s %s", what, key, rv ? rv : "");
+  pthread_mutex_unlock(&s->lock);
+}
+
+static void on_add(void *arg, const json_t *obj)
+{
+  note(arg, "add", obj);
+}
+
+static void on_update(void *arg, const json_t *old_obj, const json_t *new_obj)
+{
+  (void) old_obj;
+  note(arg, "update", new_obj);
+}
+
+static void on_delete(void *arg, const json_t *obj)
+{
+  note(arg, "delete", obj);
+}
+
+static int seen_count(struct script *s)
+{
+  pthread_mutex_lock(&s->lock);
+  int n = s->n_seen;
+  pthread_mutex_unlock(&s->lock);
+  return n;
+}
+
+static long long now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct k8s_client *client_for(struct script *s)
+{
+  char server[64];
+  snprintf(server, sizeof(server), "http://127.0.0.1:%d", s->http.port);
+  struct k8s_config cfg = {.server = server};
+  struct k8s_client *c = NULL;
+  struct k8s_status st;
+  assert_int_equal(k8s_client_new(&cfg, NULL, &c, &st), MGO_OK);
+  return c;
+}
+
+static void assert_cached(struct k8s_informer *inf, const char *name, const char *rv)
+{
+  json_t *obj = k8s_informer_get(inf, "ns", name);
+  if (!rv) {
+    assert_null(obj);
+    return;
+  }
+  assert_non_null(obj);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion")),
+                      rv);
+  assert_string_equal(json_string_value(json_object_get(obj, "kind")),
+                      "ConfigMap"); /* filled in from the List */
+  json_decref(obj);
+}
+
+static void test_list_watch_gone_relist(void **state)
+{
+  (void) state;
+  struct script s = {0};
+  pthread_mutex_init(&s.lock, NULL);
+  fake_http_start(&s.http, serve, &s);
+  struct k8s_client *c = client_for(&s);
+  struct k8s_informer_opts o = {.resource = &K8S_RES_CONFIGMAPS, .namespace = "ns", .backoff_base_ms = 10};
+  struct k8s_informer_handlers h = {
+      .on_add = on_add, .on_update = on_update, .on_delete = on_delete, .arg = &s};
+  struct k8s_informer *inf = NULL;
+  assert_int_equal(k8s_informer_new(c, &o, &h, &inf), MGO_OK);
+  assert_false(k8s_informer_has_synced(inf));
+  assert_int_equal(k8s_informer_start(inf), MGO_OK);
+  assert_int_equal(k8s_informer_wait_synced(inf, 5000), MGO_OK);
+  long long deadline = now_ms() + 5000;
+  while (seen_count(&s) < 5 && now_ms() < deadline) {
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  const char *want[] = {"add ns/a 5", "add ns/b 11", "update ns/a 12", "add ns/c 19", "delete ns/b 21"};
+  assert_int_equal(seen_count(&s), 5);
+  for (int i = 0; i < 5; i++)
+    assert_string_equal(s.seen[i], want[i]);
+
+  assert_non_null(strstr(s.list_line, "GET /api/v1/namespaces/ns/configmaps?limit=500 "));
+  assert_non_null(strstr(s.watch_lines[0], "resourceVersion=10"));
+  assert_non_null(strstr(s.watch_lines[0], "allowWatchBookmarks=true"));
+  assert_null(strstr(s.watch_lines[0], "sendInitialEvents"));
+  assert_non_null(strstr(s.watch_lines[1], "resourceVersion=20")); /* resumed from the relist, not from 12 */
+  assert_cached(inf, "a", "12");
+  assert_cached(inf, "b", NULL);
+  assert_cached(inf, "c", "19");
+  json_t *all = k8s_informer_list(inf, "ns");
+  assert_int_equal(json_array_size(all), 2);
+  json_decref(all);
+  char rv[K8S_RV_MAX];
+  k8s_informer_resource_version(inf, rv, sizeof(rv));
+  assert_string_equal(rv, "21");
+  struct k8s_informer_stats st;
+  k8s_informer_get_stats(inf, &st);
+  assert_int_equal(st.lists, 2);
+  assert_int_equal(st.gone, 1);
+  assert_int_equal(st.watches, 2);
+
+  long long t0 = now_ms();
+  k8s_informer_stop(inf); /* the second watch is silent: stop must interrupt it */
+  assert_true(now_ms() - t0 < 3000);
+  k8s_informer_free(inf);
+  k8s_client_free(c);
+  fake_http_stop(&s.http);
+  pthread_mutex_destroy(&s.lock);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_list_watch_gone_relist),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
