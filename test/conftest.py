@@ -29,6 +29,8 @@ Interface (other test trees rely on it; keep it stable):
                     pod_exec(ns, name, argv, container=None, timeout=30, check=True) -> CompletedProcess (text):
                         runs argv on the host inside the container's mount+UTS namespaces (its volumes, its
                         /etc/hosts, its hostname) with the container's environment; a stand-in for kubectl exec
+                    with_cluster_dns(argv) -> argv list that runs argv on the host with the pods' /etc/hosts
+                        (test/cluster/with-cluster-dns.sh; same PID), e.g. for an operator resolving pod DNS names
   namespace       function fixture: a fresh namespace (its `default` ServiceAccount exists, so pods are admitted);
                   deleted at teardown with --wait=false.
 On a failing test that used the control plane, the tails of its logs are attached to the report.
@@ -207,6 +209,9 @@ class ControlPlane:
             env = json.load(f)["env"]
         return subprocess.run(["nsenter", "-t", str(pid), "-m", "-u", "--", *argv], env=env, capture_output=True,
                               text=True, timeout=timeout, check=check)
+
+    def with_cluster_dns(self, argv):
+        return ["bash", os.path.join(CLUSTER, "with-cluster-dns.sh"), self.state_dir, *argv]
 
     def log_tails(self, lines=40):
         out = []

@@ -186,6 +186,10 @@ def test_pod_dns_names_resolve_inside_pods(control_plane, echo_sts):
                 assert echo(ips[asker], f"RESOLVE echo-{target}.echo.{ns}{suffix}") == ips[target]
     # the Service name resolves to a ready pod of its selector
     assert echo(ips[0], f"RESOLVE echo.{ns}.svc.cluster.local") in ips.values()
+    # host processes can opt in to the same view (e.g. an operator that dials pod DNS names)
+    r = subprocess.run(cp.with_cluster_dns(["getent", "hosts", f"echo-1.echo.{ns}.svc.cluster.local"]),
+                       capture_output=True, text=True, check=True, timeout=30)
+    assert r.stdout.split()[0] == ips[1]
     # the host itself is not affected: the hosts file is bind-mounted only inside the pods
     with open("/etc/hosts", encoding="utf-8") as f:
         assert f"echo.{ns}" not in f.read()
