@@ -1,0 +1,417 @@
+"""E2E harness for the memgraph-operator on the local control plane (used by test/e2e and reusable by the chaos
+suite of issue 5).
+
+Pieces:
+  operator_binary()           the memgraph-operator binary under test (env MGO_OPERATOR_BIN, else
+                              $MGO_BUILD_DIR/src/cmd/memgraph-operator, else the newest of build/{debug,op,release})
+  OperatorProcess             one `memgraph-operator run` as a local process with the operator's least-privilege
+                              kubeconfig, a free HTTP port on 127.0.0.1 and a log file; http(), json(), metrics(),
+                              logs(), kill() (SIGKILL), stop() (SIGTERM, then SIGKILL), start(), restart()
+  Clusters                    helpers bound to a control plane: make_cluster, wait_ready, cluster_status, get_cluster,
+                              pod_roles, service_endpoints / service_endpoint, lease_holder
+  bolt_session(ip)            context manager: a neo4j driver session on bolt://ip:7687 without auth
+  bolt_query(ip, q, **params) list of record dicts (one auto-commit transaction)
+  show_replicas(ip)           {name: row} of SHOW REPLICAS on that instance
+  parse_metrics(text)         Prometheus text → list of (name, {labels}, value)
+
+Service resolution: there is no kube-proxy. service_endpoints() reads the Service's EndpointSlices; on this
+control plane they stay empty (the API server refuses loopback addresses in them, see test/cluster/README.md), so it
+then computes the same set the EndpointSlice controller would publish: the Service's selector matched against the
+namespace's pods, keeping pods that are Ready, not terminating and have an IP.
+"""
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GROUP_PATH = "/apis/memgraph.io/v1alpha1"
+BOLT_PORT = 7687
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the operator process
+
+
+def operator_binary():
+    explicit = os.environ.get("MGO_OPERATOR_BIN")
+    if explicit:
+        return explicit
+    build_dir = os.environ.get("MGO_BUILD_DIR")
+    if build_dir:
+        return os.path.join(build_dir, "src", "cmd", "memgraph-operator")
+    candidates = [p for p in (os.path.join(ROOT, "build", d, "src", "cmd", "memgraph-operator")
+                              for d in ("debug", "op", "release")) if os.path.exists(p)]
+    if not candidates:
+        return os.path.join(ROOT, "build", "debug", "src", "cmd", "memgraph-operator")
+    return max(candidates, key=os.path.getmtime)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def parse_metrics(text):
+    """Prometheus text format → [(name, {label: value}, float)]. Comments and blank lines are skipped."""
+    out = []
+    line_re = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$')
+    label_re = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = line_re.match(line)
+        if not m:
+            continue
+        labels = {k: v.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+                  for k, v in label_re.findall(m.group(3) or "")}
+        try:
+            value = float(m.group(4))
+        except ValueError:
+            continue
+        out.append((m.group(1), labels, value))
+    return out
+
+
+def metric_sum(samples, name, **labels):
+    """Sum of every sample called `name` whose labels include the given ones (None when there is none)."""
+    vals = [v for n, ls, v in samples if n == name and all(ls.get(k) == str(w) for k, w in labels.items())]
+    return sum(vals) if vals else None
+
+
+class OperatorProcess:
+    """One `memgraph-operator run`. Not started by the constructor: call start()."""
+
+    instances = []  # every OperatorProcess ever created in this interpreter (log tails on failure, cleanup)
+
+    def __init__(self, cp, log_path, identity, binary=None, namespace=None, leader_elect=True, extra_args=(),
+                 extra_env=None, port=None):
+        self.cp = cp
+        self.binary = binary or operator_binary()
+        self.log_path = log_path
+        self.identity = identity
+        self.namespace = namespace
+        self.leader_elect = leader_elect
+        self.extra_args = list(extra_args)
+        self.extra_env = dict(extra_env or {})
+        self.port = port or free_port()
+        self.proc = None
+        self.starts = 0
+        OperatorProcess.instances.append(self)
+
+    # -- life cycle
+    def argv(self):
+        argv = [self.binary, "run", "--kubeconfig", self.cp.operator_kubeconfig, "--http-addr", "127.0.0.1",
+                "--http-port", str(self.port), "--identity", self.identity, "--log-format", "logfmt",
+                "--log-level", "info", f"--leader-elect={'true' if self.leader_elect else 'false'}"]
+        if self.namespace:
+            argv += ["--namespace", self.namespace]
+        return argv + self.extra_args
+
+    def start(self, wait_healthy=True, timeout=60):
+        assert not self.running(), f"operator {self.identity} is already running"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MGO_") or k in ("MGO_CACHE",)}
+        env.update(self.extra_env)
+        self.starts += 1
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
+        log.write(f"==== start #{self.starts}: {' '.join(self.argv())}\n".encode())
+        log.flush()
+        try:
+            self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         env=env, start_new_session=True, cwd=ROOT)
+        finally:
+            log.close()
+        if wait_healthy:
+            self.wait_healthy(timeout)
+        return self
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def wait_healthy(self, timeout=60):
+        def healthy():
+            assert self.running(), f"operator {self.identity} exited with {self.proc.returncode}:\n{self.tail()}"
+            return self.http("/healthz")[0] == 200
+        self.cp.wait_for(healthy, timeout=timeout, message=f"operator {self.identity} /healthz")
+
+    def kill(self):
+        """SIGKILL: no graceful shutdown, the Lease is not released."""
+        if self.running():
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+        return self.proc.returncode if self.proc else None
+
+    def stop(self, timeout=30):
+        """SIGTERM (graceful: releases the Lease), SIGKILL after `timeout`. Returns the exit status."""
+        if self.running():
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
+        return self.proc.returncode if self.proc else None
+
+    def restart(self, graceful=True, wait_healthy=True):
+        self.stop() if graceful else self.kill()
+        return self.start(wait_healthy=wait_healthy)
+
+    # -- observation
+    def http(self, path, timeout=10):
+        """(status, body text); (0, error text) when nothing answers."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as r:
+                return r.status, r.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8", "replace")
+        except (OSError, urllib.error.URLError) as e:
+            return 0, str(e)
+
+    def json(self, path):
+        status, body = self.http(path)
+        assert status == 200, f"GET {path}: HTTP {status}: {body[:500]}"
+        return json.loads(body)
+
+    def metrics(self):
+        status, body = self.http("/metrics")
+        assert status == 200, f"GET /metrics: HTTP {status}: {body[:500]}"
+        return parse_metrics(body)
+
+    def logs(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def tail(self, lines=60):
+        return "".join(self.logs().splitlines(keepends=True)[-lines:])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Bolt
+
+
+@contextlib.contextmanager
+def bolt_session(ip, port=BOLT_PORT, timeout=10):
+    """A neo4j driver session on bolt://ip:port, no auth. The driver is closed on exit."""
+    from neo4j import GraphDatabase  # imported lazily: only e2e tests need it
+
+    driver = GraphDatabase.driver(f"bolt://{ip}:{port}", auth=None, connection_timeout=timeout,
+                                  max_connection_lifetime=60, connection_acquisition_timeout=timeout)
+    try:
+        with driver.session() as s:
+            yield s
+    finally:
+        driver.close()
+
+
+def bolt_query(ip, query, **params):
+    with bolt_session(ip) as s:
+        return [r.data() for r in s.run(query, **params)]
+
+
+def show_replicas(ip):
+    return {r["name"]: r for r in bolt_query(ip, "SHOW REPLICAS")}
+
+
+def replication_role(ip):
+    return bolt_query(ip, "SHOW REPLICATION ROLE")[0]["replication role"]
+
+
+def replica_state(row):
+    """The default database's replica status of a SHOW REPLICAS row ("ready", "replicating", …) or None."""
+    info = (row.get("data_info") or {}).get("memgraph") or {}
+    return info.get("status")
+
+
+def registration_name(pod):
+    """docs/api.md: every character outside [A-Za-z0-9_] becomes `_`, a leading digit gets a `_` prefix."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", pod)
+    return "_" + name if name[:1].isdigit() else name
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# clusters
+
+
+class Clusters:
+    """MemgraphCluster helpers bound to a control plane (test/conftest.py ControlPlane)."""
+
+    def __init__(self, cp):
+        self.cp = cp
+
+    # -- objects
+    @staticmethod
+    def manifest(name, instances=3, **spec):
+        return {"apiVersion": "memgraph.io/v1alpha1", "kind": "MemgraphCluster", "metadata": {"name": name},
+                "spec": {"instances": instances, **spec}}
+
+    def make_cluster(self, ns, name, instances=3, **spec):
+        obj = self.manifest(name, instances, **spec)
+        self.cp.kubectl("create", "-n", ns, "-f", "-", input=json.dumps(obj))
+        return obj
+
+    def get_cluster(self, ns, name):
+        status, obj = self.cp.api.request("GET", f"{GROUP_PATH}/namespaces/{ns}/memgraphclusters/{name}")
+        if status == 404:
+            return None
+        assert status == 200, f"GET mgc {ns}/{name}: HTTP {status} {obj}"
+        return obj
+
+    def cluster_status(self, ns, name):
+        return (self.get_cluster(ns, name) or {}).get("status") or {}
+
+    @staticmethod
+    def condition(status, ctype):
+        return next((c for c in status.get("conditions") or [] if c.get("type") == ctype), None)
+
+    def is_ready(self, ns, name):
+        obj = self.get_cluster(ns, name)
+        if not obj:
+            return False
+        st = obj.get("status") or {}
+        ready = self.condition(st, "Ready")
+        return (st.get("phase") == "Running" and ready is not None and ready.get("status") == "True"
+                and st.get("observedGeneration") == obj["metadata"]["generation"])
+
+    def wait_ready(self, ns, name, timeout=120):
+        """Waits for phase Running, Ready=True and observedGeneration == generation; returns the status."""
+        def ready():
+            return self.cluster_status(ns, name) if self.is_ready(ns, name) else None
+        try:
+            return self.cp.wait_for(ready, timeout=timeout, interval=0.5, message=f"MemgraphCluster {ns}/{name} Ready")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\nlast status: {json.dumps(self.cluster_status(ns, name), indent=1)}") from None
+
+    def pods(self, ns, name):
+        status, obj = self.cp.api.request(
+            "GET", f"/api/v1/namespaces/{ns}/pods?labelSelector=app.kubernetes.io/instance%3D{name}")
+        assert status == 200, f"list pods: HTTP {status} {obj}"
+        return sorted(obj["items"], key=lambda p: p["metadata"]["name"])
+
+    def pod_roles(self, ns, name):
+        """{pod name: memgraph.io/role label or None} for the cluster's pods that are not being deleted."""
+        return {p["metadata"]["name"]: p["metadata"].get("labels", {}).get("memgraph.io/role")
+                for p in self.pods(ns, name) if not p["metadata"].get("deletionTimestamp")}
+
+    @staticmethod
+    def pod_ready(pod):
+        return (not pod["metadata"].get("deletionTimestamp") and bool(pod.get("status", {}).get("podIP"))
+                and any(c["type"] == "Ready" and c["status"] == "True"
+                        for c in pod.get("status", {}).get("conditions") or []))
+
+    def main_pod(self, ns, name):
+        mains = [p for p, r in self.pod_roles(ns, name).items() if r == "main"]
+        assert len(mains) == 1, f"expected exactly one role=main pod, got {mains}"
+        return mains[0]
+
+    # -- Services (no kube-proxy: resolve to pod IPs)
+    def service_endpoints(self, ns, svc):
+        """Ready endpoint IPs of a Service: from its EndpointSlices, else computed from its selector (see top)."""
+        status, slices = self.cp.api.request(
+            "GET", f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices"
+                   f"?labelSelector=kubernetes.io/service-name%3D{svc}")
+        ips = []
+        if status == 200:
+            for sl in slices.get("items", []):
+                for ep in sl.get("endpoints") or []:
+                    cond = ep.get("conditions") or {}
+                    if cond.get("ready", True) and not cond.get("terminating", False):
+                        ips += ep.get("addresses", [])
+        if ips:
+            return sorted(set(ips))
+        status, service = self.cp.api.request("GET", f"/api/v1/namespaces/{ns}/services/{svc}")
+        assert status == 200, f"GET service {ns}/{svc}: HTTP {status} {service}"
+        selector = service["spec"].get("selector") or {}
+        assert selector, f"service {ns}/{svc} has no selector"
+        sel = ",".join(f"{k}%3D{v}" for k, v in sorted(selector.items()))
+        status, pods = self.cp.api.request("GET", f"/api/v1/namespaces/{ns}/pods?labelSelector={sel}")
+        assert status == 200, f"list pods for {svc}: HTTP {status} {pods}"
+        return sorted(p["status"]["podIP"] for p in pods["items"] if self.pod_ready(p))
+
+    def service_endpoint(self, ns, svc):
+        """The single ready endpoint IP of a Service (e.g. `<name>-write`); AssertionError unless exactly one."""
+        ips = self.service_endpoints(ns, svc)
+        assert len(ips) == 1, f"service {ns}/{svc}: expected exactly one ready endpoint, got {ips}"
+        return ips[0]
+
+    def ip_to_pod(self, ns, name):
+        return {p["status"]["podIP"]: p["metadata"]["name"] for p in self.pods(ns, name)
+                if p.get("status", {}).get("podIP")}
+
+    # -- leader election
+    def lease(self, ns="memgraph-operator-system", lease="memgraph-operator"):
+        status, obj = self.cp.api.request("GET", f"/apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{lease}")
+        return obj if status == 200 else None
+
+    def lease_holder(self, ns="memgraph-operator-system", lease="memgraph-operator"):
+        obj = self.lease(ns, lease)
+        return ((obj or {}).get("spec") or {}).get("holderIdentity") or None
+
+    # -- replication checks shared by the scenarios
+    def replication_ok(self, ns, name, expected_replicas=None):
+        """True when exactly one pod is labelled main, that pod answers MAIN, and SHOW REPLICAS on it lists
+        exactly every other existing pod, each in state ready. Returns {registration name: row}."""
+        roles = self.pod_roles(ns, name)
+        mains = [p for p, r in roles.items() if r == "main"]
+        if len(mains) != 1:
+            return None
+        main = mains[0]
+        others = sorted(p for p in roles if p != main)
+        if expected_replicas is not None and len(others) != expected_replicas:
+            return None
+        if any(roles[p] != "replica" for p in others):
+            return None
+        ip = self.cp.pod_ip(ns, main)
+        if replication_role(ip) != "main":
+            return None
+        rows = show_replicas(ip)
+        if set(rows) != {registration_name(p) for p in others}:
+            return None
+        if any(replica_state(r) != "ready" for r in rows.values()):
+            return None
+        return rows
+
+    def wait_replication(self, ns, name, expected_replicas=None, timeout=90):
+        last = {}
+
+        def ok():
+            last["roles"] = self.pod_roles(ns, name)
+            return self.replication_ok(ns, name, expected_replicas)
+        try:
+            return self.cp.wait_for(ok, timeout=timeout, interval=0.5,
+                                    message=f"{ns}/{name}: one MAIN with every other pod registered and ready")
+        except AssertionError as e:
+            extra = ""
+            try:
+                extra = f"\nSHOW REPLICAS on the main: {show_replicas(self.cp.pod_ip(ns, self.main_pod(ns, name)))}"
+            except Exception as inner:  # noqa: BLE001 - diagnostics only
+                extra = f"\n({inner!r})"
+            raise AssertionError(f"{e}\nroles: {last.get('roles')}{extra}\nstatus: "
+                                 f"{json.dumps(self.cluster_status(ns, name), indent=1)}") from None
+
+    def wait_value_on(self, ip, label, value, timeout=30):
+        """Polls until (:label {v: value}) is visible on the instance at ip (replication is asynchronous)."""
+        q = f"MATCH (n:{label} {{v: $v}}) RETURN count(n) AS c"
+        return self.cp.wait_for(lambda: bolt_query(ip, q, v=value)[0]["c"] == 1, timeout=timeout,
+                                message=f"{label} v={value} visible on {ip}")
+
+
+def write_through(clusters, ns, name, label, value):
+    """Writes (:label {v: value}) through the write Service; returns the MAIN's IP used."""
+    ip = clusters.service_endpoint(ns, f"{name}-write")
+    bolt_query(ip, f"CREATE (:{label} {{v: $v}})", v=value)
+    return ip

@@ -1,0 +1,184 @@
+"""The operator's main path on the real control plane with emulator pods: a 3-instance cluster reaches Ready with
+one MAIN and every other pod registered; writes through the write Service reach the replicas behind the read
+Service; the HTTP status API and metrics describe it; at steady state nothing is written to Kubernetes.
+
+One operator and one cluster are shared by the tests of this module (they only observe, in this order).
+"""
+
+import json
+import time
+
+import pytest
+from harness import (Clusters, bolt_query, metric_sum, registration_name, replica_state, replication_role,
+                     show_replicas, write_through)
+
+pytestmark = pytest.mark.controlplane
+
+NAME = "mg"
+HEALTH_S = 2
+
+
+@pytest.fixture(scope="module")
+def cluster(control_plane, module_namespace, module_operator):
+    c = Clusters(control_plane)
+    c.make_cluster(module_namespace, NAME, 3, replication={"healthCheckIntervalSec": HEALTH_S})
+    c.wait_ready(module_namespace, NAME, timeout=180)
+    return module_namespace
+
+
+def test_ready_with_one_main_and_registered_replicas(control_plane, cluster, clusters):
+    ns = cluster
+    status = clusters.cluster_status(ns, NAME)
+    roles = clusters.pod_roles(ns, NAME)
+    assert sorted(roles) == [f"{NAME}-0", f"{NAME}-1", f"{NAME}-2"]
+    mains = [p for p, r in roles.items() if r == "main"]
+    assert len(mains) == 1, roles
+    main = mains[0]
+    assert all(r == "replica" for p, r in roles.items() if p != main), roles
+    assert status["currentMain"] == main
+    assert status["readyInstances"] == 3 and status["registeredReplicas"] == 2, status
+    for ctype in ("Ready", "MainAvailable", "ReplicasReady", "ReplicationHealthy"):
+        cond = clusters.condition(status, ctype)
+        assert cond and cond["status"] == "True" and cond.get("reason") and cond.get("lastTransitionTime"), \
+            (ctype, cond)
+
+    # Memgraph's live state agrees with the labels: one MAIN, the others REPLICA and registered ASYNC, ready.
+    ips = {p: control_plane.pod_ip(ns, p) for p in roles}
+    assert replication_role(ips[main]) == "main"
+    for p in roles:
+        if p != main:
+            assert replication_role(ips[p]) == "replica", p
+    rows = show_replicas(ips[main])
+    others = sorted(p for p in roles if p != main)
+    assert sorted(rows) == sorted(registration_name(p) for p in others)
+    for p in others:
+        row = rows[registration_name(p)]
+        assert row["sync_mode"] == "async", row
+        assert row["socket_address"] == f"{p}.{NAME}-hl.{ns}.svc:10000", row
+        assert replica_state(row) == "ready", row
+
+    # status.instanceStatuses mirrors the same picture.
+    per_pod = {i["pod"]: i for i in status["instanceStatuses"]}
+    assert sorted(per_pod) == sorted(roles)
+    assert per_pod[main]["role"] == "main"
+    for p in others:
+        assert per_pod[p]["role"] == "replica" and per_pod[p]["ready"] is True, per_pod[p]
+
+
+def test_managed_objects_exist(control_plane, cluster):
+    ns = cluster
+    sts = json.loads(control_plane.kubectl("get", "statefulset", NAME, "-n", ns, "-o", "json").stdout)
+    assert sts["spec"]["replicas"] == 3
+    assert sts["spec"]["updateStrategy"]["type"] == "OnDelete"
+    assert sts["metadata"]["ownerReferences"][0]["kind"] == "MemgraphCluster"
+    svcs = {s["metadata"]["name"]: s for s in json.loads(
+        control_plane.kubectl("get", "services", "-n", ns, "-o", "json").stdout)["items"]}
+    assert svcs[f"{NAME}-hl"]["spec"]["clusterIP"] == "None"
+    assert svcs[f"{NAME}-write"]["spec"]["selector"].get("memgraph.io/role") == "main"
+    assert svcs[f"{NAME}-read"]["spec"]["selector"].get("memgraph.io/role") == "replica"
+    control_plane.kubectl("get", "poddisruptionbudget", NAME, "-n", ns)
+    control_plane.kubectl("get", "serviceaccount", NAME, "-n", ns)
+
+
+def test_write_through_write_service_is_read_through_read_service(control_plane, cluster, clusters):
+    ns = cluster
+    main_ip = write_through(clusters, ns, NAME, "Basic", 42)
+    assert clusters.ip_to_pod(ns, NAME)[main_ip] == clusters.main_pod(ns, NAME)
+    readers = clusters.service_endpoints(ns, f"{NAME}-read")
+    assert len(readers) == 2 and main_ip not in readers, readers
+    for ip in readers:
+        clusters.wait_value_on(ip, "Basic", 42)
+    # Replicas refuse writes: the read Service really routes to replicas.
+    with pytest.raises(Exception, match="(?i)replica"):
+        bolt_query(readers[0], "CREATE (:Basic {v: 0})")
+
+
+def test_status_api_and_metrics_show_the_cluster(cluster, clusters, module_operator):
+    ns = cluster
+    all_status = module_operator.json("/api/v1/status")
+    assert f"{ns}/{NAME}" in json.dumps(all_status) or any(
+        c.get("namespace") == ns and c.get("name") == NAME for c in _cluster_list(all_status)), all_status
+    one = module_operator.json(f"/api/v1/clusters/{ns}/{NAME}")
+    text = json.dumps(one)
+    main = clusters.main_pod(ns, NAME)
+    assert "Running" in text and main in text, one
+    for p in (f"{NAME}-0", f"{NAME}-1", f"{NAME}-2"):
+        assert p in text, (p, one)
+    assert module_operator.http(f"/api/v1/clusters/{ns}/does-not-exist")[0] == 404
+
+    samples = module_operator.metrics()
+    labels = [ls for _, ls, _ in samples]
+    assert any(f"{ns}/{NAME}" in ls.values() or (ls.get("namespace") == ns and ls.get("name") == NAME)
+               for ls in labels), "no metric series names the cluster"
+    by_name = {}
+    for n, ls, v in samples:
+        if f"{ns}/{NAME}" in ls.values() or ls.get("namespace") == ns:
+            by_name.setdefault(n, []).append((ls, v))
+    ready = [v for n, series in by_name.items() if "ready" in n and "instance" in n for _, v in series]
+    registered = [v for n, series in by_name.items() if "registered" in n for _, v in series]
+    lag = [n for n in by_name if "lag" in n]
+    assert 3 in ready, f"no instances-ready metric with value 3 for the cluster: {sorted(by_name)}"
+    assert 2 in registered, f"no replicas-registered metric with value 2 for the cluster: {sorted(by_name)}"
+    assert lag, f"no replication lag metric for the cluster: {sorted(by_name)}"
+    assert metric_sum(samples, "mgo_kube_requests_total") is not None
+    assert metric_sum(samples, "mgo_bolt_queries_total") is not None
+
+
+def _cluster_list(doc):
+    if isinstance(doc, list):
+        return doc
+    for key in ("clusters", "items"):
+        if isinstance(doc.get(key), list):
+            return doc[key]
+    return []
+
+
+def reconcile_count(op, ns, name):
+    """Sum of the reconcile counters for one cluster (series of mgo_reconcile*_total naming it)."""
+    total = None
+    for n, ls, v in op.metrics():
+        if n.startswith("mgo_reconcile") and n.endswith("_total") and "error" not in n and (
+                f"{ns}/{name}" in ls.values() or (ls.get("namespace") == ns and ls.get("name") == name)):
+            total = (total or 0) + v
+    return total
+
+
+def test_status_not_rewritten_at_steady_state(control_plane, cluster, clusters, module_operator):
+    ns = cluster
+    clusters.wait_ready(ns, NAME)
+
+    def versions():
+        objs = {"mgc": clusters.get_cluster(ns, NAME)}
+        for kind, path in (("sts", f"/apis/apps/v1/namespaces/{ns}/statefulsets/{NAME}"),
+                           ("write", f"/api/v1/namespaces/{ns}/services/{NAME}-write"),
+                           ("read", f"/api/v1/namespaces/{ns}/services/{NAME}-read"),
+                           ("hl", f"/api/v1/namespaces/{ns}/services/{NAME}-hl")):
+            objs[kind] = control_plane.api.request("GET", path)[1]
+        return {k: o["metadata"]["resourceVersion"] for k, o in objs.items()}
+
+    before = versions()
+    start = reconcile_count(module_operator, ns, NAME)
+    assert start is not None, "no reconcile counter for the cluster in /metrics"
+    t0 = time.monotonic()
+    # Several health resyncs (every HEALTH_S seconds) must happen, observed in the metrics, not by sleeping.
+    control_plane.wait_for(lambda: reconcile_count(module_operator, ns, NAME) >= start + 4, timeout=60,
+                           interval=0.5, message="4 more reconciles of the cluster")
+    assert versions() == before, f"objects rewritten at steady state (after {time.monotonic() - t0:.1f}s)"
+    assert clusters.is_ready(ns, NAME)
+
+
+def test_sync_replica(control_plane, namespace, clusters, module_operator):
+    """replication.syncReplicas=1: exactly one registration is SYNC, the rest ASYNC."""
+    clusters.make_cluster(namespace, "sy", 3, replication={"syncReplicas": 1})
+    status = clusters.wait_ready(namespace, "sy", timeout=180)
+    rows = clusters.wait_replication(namespace, "sy", expected_replicas=2)
+    modes = sorted(r["sync_mode"] for r in rows.values())
+    assert modes == ["async", "sync"], rows
+    assert status.get("replicationMode") == "1 SYNC + 1 ASYNC", status
+    # A write acknowledged by the MAIN is already on the SYNC replica when the write returns.
+    main_ip = write_through(clusters, namespace, "sy", "Sync", 7)
+    sync_name = next(n for n, r in rows.items() if r["sync_mode"] == "sync")
+    sync_pod = next(p for p in clusters.pod_roles(namespace, "sy") if registration_name(p) == sync_name)
+    sync_ip = control_plane.pod_ip(namespace, sync_pod)
+    assert sync_ip != main_ip
+    assert bolt_query(sync_ip, "MATCH (n:Sync {v: 7}) RETURN count(n) AS c")[0]["c"] == 1

@@ -1,0 +1,44 @@
+"""Scaling through the scale subresource (`kubectl scale mgc`): 3 → 5 registers the new replicas, 5 → 2 drops
+the registrations of the removed pods and never removes the MAIN."""
+
+import json
+
+import pytest
+from harness import registration_name, show_replicas, write_through
+
+pytestmark = pytest.mark.controlplane
+
+NAME = "mg"
+
+
+def test_scale_3_to_5_to_2(control_plane, namespace, clusters, operator):
+    ns = namespace
+    clusters.make_cluster(ns, NAME, 3, replication={"healthCheckIntervalSec": 2})
+    main = clusters.wait_ready(ns, NAME, timeout=180)["currentMain"]
+    clusters.wait_replication(ns, NAME, expected_replicas=2)
+    write_through(clusters, ns, NAME, "Scale", 1)
+
+    control_plane.kubectl("scale", "mgc", NAME, "-n", ns, "--replicas=5")
+    rows = clusters.wait_replication(ns, NAME, expected_replicas=4, timeout=180)
+    assert sorted(rows) == sorted(registration_name(f"{NAME}-{i}") for i in range(5) if f"{NAME}-{i}" != main)
+    status = clusters.wait_ready(ns, NAME)
+    assert status["currentMain"] == main and status["registeredReplicas"] == 4 and status["readyInstances"] == 5
+    for i in (3, 4):  # the new replicas got the data written before they existed
+        clusters.wait_value_on(control_plane.pod_ip(ns, f"{NAME}-{i}"), "Scale", 1)
+    sts = json.loads(control_plane.kubectl("get", "statefulset", NAME, "-n", ns, "-o", "json").stdout)
+    assert sts["spec"]["replicas"] == 5
+
+    main_ordinal = int(main.rsplit("-", 1)[1])
+    assert main_ordinal < 2, f"MAIN {main} would be removed by scaling to 2; this scenario expects the lowest ordinals"
+    control_plane.kubectl("scale", "mgc", NAME, "-n", ns, "--replicas=2")
+    control_plane.wait_for(lambda: sorted(clusters.pod_roles(ns, NAME)) == [f"{NAME}-0", f"{NAME}-1"],
+                           timeout=120, message="pods 2..4 gone")
+    rows = clusters.wait_replication(ns, NAME, expected_replicas=1, timeout=120)
+    other = f"{NAME}-{1 - main_ordinal}"
+    assert set(rows) == {registration_name(other)}
+    status = clusters.wait_ready(ns, NAME)
+    assert status["currentMain"] == main and status["registeredReplicas"] == 1 and status["instances"] == 2
+    main_ip = control_plane.pod_ip(ns, main)
+    assert set(show_replicas(main_ip)) == {registration_name(other)}
+    write_through(clusters, ns, NAME, "Scale", 2)
+    clusters.wait_value_on(control_plane.pod_ip(ns, other), "Scale", 2)
