@@ -18,8 +18,10 @@ Interface (other test trees rely on it; keep it stable):
                     wait_for(predicate, timeout=30, interval=0.2, message="condition") -> the predicate's truthy
                         value; exceptions inside the predicate count as "not yet"; AssertionError on timeout
                     stop_apiserver(), start_apiserver(), restart_apiserver()   (same flags and port)
-                    compact_etcd() -> compacted revision (etcd v3 JSON gateway; watches from older
-                        resourceVersions then get 410 Gone: the apiserver watch cache is off, see README)
+                    compact_etcd() -> compacted revision (etcd v3 JSON gateway). A watch or list started (or
+                        resumed) afterwards from an older resourceVersion gets 410 Gone (the apiserver watch cache
+                        is off, see README); an established, caught-up watch keeps streaming (etcd semantics). To
+                        force a watcher through 410: stop_apiserver(), compact_etcd(), start_apiserver().
                     get_pod(ns, name) -> dict or None
                     pod_ip(ns, name), pod_pid(ns, name, container=None)   (container: default the first one)
                     kill_pod(ns, name, container=None)  SIGKILL     -> pid
