@@ -8,6 +8,7 @@ import subprocess
 import time
 
 import pytest
+from kubeapi import ApiError  # test/cluster/kubeapi.py (on sys.path through test/conftest.py)
 
 pytestmark = pytest.mark.controlplane
 
@@ -473,3 +474,30 @@ def test_pod_waits_for_missing_secret_and_pvc_then_starts(control_plane, namespa
     cp.kubectl("create", "secret", "generic", "late", "--from-literal=t=s3cret", "-n", ns)
     p = wait_pod_ready(cp, ns, "waiter", timeout=30)
     assert echo(p["status"]["podIP"], "ENV TOKEN") == "s3cret"
+
+
+def test_resuming_a_watch_after_restart_and_compaction_gets_410(control_plane, namespace):
+    """The documented recipe to push a watcher through 410 Gone really does it."""
+    cp, ns = control_plane, namespace
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    rv = cp.api.get(path)["metadata"]["resourceVersion"]
+    cp.kubectl("create", "configmap", "before", "-n", ns)
+    seen = None
+    for ev in cp.api.watch(path, rv, timeout_seconds=5):
+        seen = ev
+        break
+    assert seen["type"] == "ADDED" and seen["object"]["metadata"]["name"] == "before"
+    last_rv = seen["object"]["metadata"]["resourceVersion"]
+    cp.stop_apiserver()
+    try:
+        cp.compact_etcd()
+    finally:
+        cp.start_apiserver()
+    cp.kubectl("create", "configmap", "after", "-n", ns)
+    cp.compact_etcd()
+    try:
+        events = list(cp.api.watch(path, last_rv, timeout_seconds=2))
+    except ApiError as e:  # the apiserver may also refuse the watch outright with HTTP 410
+        assert e.status == 410, e
+    else:
+        assert events and events[0]["type"] == "ERROR" and events[0]["object"]["code"] == 410, events
