@@ -125,7 +125,10 @@ class OperatorProcess:
         log.write(f"==== start #{self.starts}: {' '.join(self.argv())}\n".encode())
         log.flush()
         try:
-            self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            argv = self.argv()
+            if hasattr(self.cp, "with_cluster_dns"):  # the pods' /etc/hosts, so pod and Service names resolve
+                argv = self.cp.with_cluster_dns(argv)
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          env=env, start_new_session=True, cwd=ROOT)
         finally:
             log.close()
