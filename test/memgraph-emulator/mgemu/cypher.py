@@ -1296,6 +1296,9 @@ class Executor:
             if not isinstance(val, NodeVal):
                 raise CypherRuntimeError("Expected a node for %s." % np["var"])
             cands = [val.v] if val.v.id in self.g.vertices else []
+        elif np["labels"]:
+            smallest = min((self.g.label_index(lb) for lb in np["labels"]), key=len)
+            cands = [self.g.vertices[vid] for vid in list(smallest)]
         else:
             cands = list(self.g.vertices.values())
         return [v for v in cands if all(lb in v.labels for lb in np["labels"])

@@ -33,6 +33,20 @@ class Graph:
         self.in_edges = {}
         self.next_vid = 0
         self.next_eid = 0
+        self.by_label = {}
+
+    def label_index(self, label):
+        return self.by_label.get(label, ())
+
+    def _index_add(self, vid, label):
+        self.by_label.setdefault(label, {})[vid] = None
+
+    def _index_remove(self, vid, label):
+        ids = self.by_label.get(label)
+        if ids is not None:
+            ids.pop(vid, None)
+            if not ids:
+                del self.by_label[label]
 
     def clear(self):
         self.__init__()
@@ -43,12 +57,16 @@ class Graph:
         if kind == "cv":
             _, vid, labels, props = op
             self.vertices[vid] = Vertex(vid, labels, props)
+            for lb in self.vertices[vid].labels:
+                self._index_add(vid, lb)
             self.out_edges[vid] = set()
             self.in_edges[vid] = set()
             self.next_vid = max(self.next_vid, vid + 1)
             return ("dv", vid)
         if kind == "dv":
             v = self.vertices.pop(op[1])
+            for lb in v.labels:
+                self._index_remove(v.id, lb)
             self.out_edges.pop(v.id, None)
             self.in_edges.pop(v.id, None)
             return ("cv", v.id, list(v.labels), dict(v.props))
@@ -78,12 +96,14 @@ class Graph:
             if op[2] in v.labels:
                 return ("nop",)
             v.labels.append(op[2])
+            self._index_add(v.id, op[2])
             return ("rl", op[1], op[2])
         if kind == "rl":
             v = self.vertices[op[1]]
             if op[2] not in v.labels:
                 return ("nop",)
             v.labels.remove(op[2])
+            self._index_remove(v.id, op[2])
             return ("al", op[1], op[2])
         if kind == "nop":
             return ("nop",)
