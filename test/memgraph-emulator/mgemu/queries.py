@@ -335,6 +335,9 @@ def _system(inst, session, ts, text, in_tx):
 
         async def lock():
             inst.locked_dir = locking
+            inst.durability.locked = locking
+            if not locking:
+                inst.durability.apply_retention()
             return []
         return _action([], lock)
     if ts.words("DATA", "DIRECTORY", "LOCK", "STATUS"):

@@ -163,7 +163,7 @@ class Durability:
         self.wal_from = None
         self.wal_to = None
         self.last_snapshot_ts = None
-        self.last_snapshot_seq = None
+        self.locked = False
 
     def set_aside(self):
         """Recovery off with durability on: move existing files to .backup (memgraph.md 8.2)."""
@@ -214,6 +214,8 @@ class Durability:
         return path
 
     def apply_retention(self):
+        if self.locked:
+            return  # LOCK DATA DIRECTORY: durability files are not deleted until UNLOCK
         snaps = self.list_snapshots()
         for p, _, _, _ in snaps[self.retention:]:
             try:

@@ -248,3 +248,14 @@ def test_bolt_port_env_wins(emu):
     e.port = port
     e.start()
     assert e.q("RETURN 1 AS x") == [{"x": 1}]
+
+
+def test_lock_data_directory_pauses_retention(emu):
+    e = emu(version="3.5.0", extra=["--storage-snapshot-retention-count=1"])
+    first = e.q("CREATE SNAPSHOT")[0]["path"]
+    e.q("LOCK DATA DIRECTORY")
+    assert e.q("DATA DIRECTORY LOCK STATUS") == [{"data_directory_lock_status": "locked"}]
+    second = e.q("CREATE SNAPSHOT")[0]["path"]
+    assert os.path.exists(first) and os.path.exists(second)
+    e.q("UNLOCK DATA DIRECTORY")
+    assert not os.path.exists(first) and os.path.exists(second)
