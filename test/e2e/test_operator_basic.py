@@ -65,6 +65,30 @@ def test_ready_with_one_main_and_registered_replicas(control_plane, cluster, clu
         assert per_pod[p]["role"] == "replica" and per_pod[p]["ready"] is True, per_pod[p]
 
 
+def _cluster_events(cp, ns):
+    evs = []
+    for path in (f"/api/v1/namespaces/{ns}/events", f"/apis/events.k8s.io/v1/namespaces/{ns}/events"):
+        status, obj = cp.api.request("GET", path)
+        if status == 200:
+            for e in obj.get("items", []):
+                ref = e.get("involvedObject") or e.get("regarding") or {}
+                if ref.get("kind") == "MemgraphCluster" and ref.get("name") == NAME:
+                    evs.append(e)
+    return evs
+
+
+def test_events_recorded_for_roles_and_registrations(control_plane, cluster):
+    """The MAIN choice and each replica registration are announced as Events on the MemgraphCluster."""
+    evs = control_plane.wait_for(lambda: _cluster_events(control_plane, cluster), timeout=30,
+                                 message="Events on the MemgraphCluster")
+    text = " ".join(f"{e.get('reason', '')} {e.get('message') or e.get('note') or ''}" for e in evs)
+    main = Clusters(control_plane).main_pod(cluster, NAME)
+    assert main in text, text
+    for p in (f"{NAME}-0", f"{NAME}-1", f"{NAME}-2"):
+        if p != main:
+            assert p in text or registration_name(p) in text, (p, text)
+
+
 def test_managed_objects_exist(control_plane, cluster):
     ns = cluster
     sts = json.loads(control_plane.kubectl("get", "statefulset", NAME, "-n", ns, "-o", "json").stdout)
