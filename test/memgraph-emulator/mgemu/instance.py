@@ -104,6 +104,7 @@ class ReplicaClient:
         self.wake = asyncio.Event()
         self.tasks = []
         self.shipping = False
+        self.known = False  # replica timestamp learnt from a heartbeat at least once
 
     def start(self):
         if not self.with_client:
@@ -139,6 +140,7 @@ class ReplicaClient:
                 self.state = "invalid"
             return False
         self.ts = resp["ts"]
+        self.known = True
         if inst.diverged(resp["epoch"], resp["ts"]):
             self.state = "diverged"
             return True
@@ -184,6 +186,9 @@ class ReplicaClient:
         inst = self.inst
         if not inst.wal_active():
             return True
+        if not self.known and not self.shipping:
+            if not await self.heartbeat() or self.state == "diverged":
+                return False
         self.shipping = True
         try:
             first = True

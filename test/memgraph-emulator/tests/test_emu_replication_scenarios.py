@@ -327,3 +327,17 @@ def test_async_replica_marked_behind_while_a_shipment_is_in_flight(emu):
     wait_until(lambda: data_info(main, "r1")["memgraph"]["status"] == "recovery", timeout=5, interval=0.02)
     wait_until(lambda: caught_up(main, "r1"), timeout=10)
     assert count(r1) == 2
+
+
+def test_main_restart_does_not_resend_everything(emu):
+    main = emu("main", extra=["--storage-snapshot-retention-count=1"])
+    r1 = make_replica(emu, "r1")
+    main.q('REGISTER REPLICA r1 ASYNC TO "%s"' % addr(r1))
+    main.q("CREATE (:S)")
+    main.q("CREATE SNAPSHOT")
+    main.q("CREATE (:T)")
+    wait_until(lambda: caught_up(main, "r1"))
+    main.restart()
+    wait_until(lambda: caught_up(main, "r1"))
+    assert "recovered from a snapshot sent by MAIN" not in r1.log()
+    assert count(r1) == 2
