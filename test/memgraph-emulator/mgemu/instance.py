@@ -1,5 +1,6 @@
 """One emulated Memgraph instance: storage, transactions, queries, replication roles (memgraph.md)."""
 import asyncio
+import bisect
 import datetime
 import json
 import os
@@ -202,7 +203,8 @@ class ReplicaClient:
                 if self.ts < inst.txlog_base_ts:
                     msg = {"type": "snapshot", "main_uuid": inst.main_uuid, "state": inst.state_dump()}
                 else:
-                    txs = [t for t in inst.txlog if t["ts"] > self.ts and t["ts"] <= target]
+                    start = bisect.bisect_right(inst.txlog, self.ts, key=lambda t: t["ts"])
+                    txs = inst.txlog[start:start + 5000]  # batches keep frames bounded
                     msg = {"type": "append", "main_uuid": inst.main_uuid, "epoch": inst.epoch, "txs": txs}
                 try:
                     resp = await self.data_rpc.call(msg, timeout if timeout is not None else self.data_timeout())
@@ -215,10 +217,10 @@ class ReplicaClient:
                 if not resp.get("ok"):
                     self.state = "invalid"
                     return False
-                self.ts = resp["ts"]
-                if self.ts < target:
-                    self.state = "invalid"
+                if resp["ts"] <= self.ts and self.ts < target:
+                    self.state = "invalid"  # no progress
                     return False
+                self.ts = resp["ts"]
             self.state = "ready"
             return True
         finally:
