@@ -501,3 +501,40 @@ def test_resuming_a_watch_after_restart_and_compaction_gets_410(control_plane, n
         assert e.status == 410, e
     else:
         assert events and events[0]["type"] == "ERROR" and events[0]["object"]["code"] == 410, events
+
+
+def test_memgraph_pods_replicate_to_each_other_by_pod_dns_name(control_plane, namespace):
+    """The contract the operator relies on: emulator pods on their own IPs, a MAIN registering a REPLICA by its
+    StatefulSet DNS name (resolved inside the MAIN's pod), data flowing, WAL on the PVC directory."""
+    from neo4j import GraphDatabase
+
+    cp, ns = control_plane, namespace
+    sts = statefulset("mg", replicas=2)
+    tmpl = sts["spec"]["template"]["spec"]
+    del tmpl["initContainers"]
+    tmpl["containers"] = [{
+        "name": "memgraph", "image": "memgraph/memgraph:3.12.0",
+        "args": ["--data-directory=/var/lib/memgraph", "--storage-wal-enabled=true",
+                 "--storage-snapshot-interval-sec=300"],
+        "ports": [{"name": "bolt", "containerPort": 7687}],
+        "readinessProbe": {"tcpSocket": {"port": "bolt"}, "periodSeconds": 1},
+        "volumeMounts": [{"name": "data", "mountPath": "/var/lib/memgraph"}]}]
+    cp.apply(headless_service("mg"), ns)
+    cp.apply(sts, ns)
+    cp.wait_for(lambda: cp.api.get(f"/apis/apps/v1/namespaces/{ns}/statefulsets/mg")
+                .get("status", {}).get("readyReplicas") == 2, timeout=60, message="2 ready memgraph pods")
+    ips = [cp.pod_ip(ns, f"mg-{i}") for i in range(2)]
+
+    def q(ip, cypher):
+        with GraphDatabase.driver(f"bolt://{ip}:7687", auth=None) as d, d.session() as s:
+            return [r.data() for r in s.run(cypher)]
+
+    q(ips[1], "SET REPLICATION ROLE TO REPLICA WITH PORT 10000")
+    q(ips[0], f'REGISTER REPLICA r1 SYNC TO "mg-1.mg.{ns}.svc.cluster.local:10000"')
+    replicas = q(ips[0], "SHOW REPLICAS")
+    assert replicas[0]["socket_address"] == f"mg-1.mg.{ns}.svc.cluster.local:10000"
+    assert replicas[0]["data_info"]["memgraph"]["status"] == "ready"
+    q(ips[0], "CREATE (:Probe {v: 42})")
+    cp.wait_for(lambda: q(ips[1], "MATCH (n:Probe) RETURN n.v AS v") == [{"v": 42}], timeout=20,
+                message="the write replicated to mg-1")
+    assert os.listdir(os.path.join(cp.state_dir, "pv", ns, "data-mg-0", "wal"))
