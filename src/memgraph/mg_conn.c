@@ -1,0 +1,481 @@
+/* The connection wrapper: lazy (re)connects, one retry of read-only queries on a reused connection, rows
+ * collected into a bolt list for the pure parsers, Bolt errors turned into struct mg_error. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mg_int.h"
+#include "mgo_buf.h"
+#include "mgo_err.h"
+
+#define MG_MAX_ROWS 10000 /* rows kept per query; the rest are discarded (no query here returns more) */
+
+struct mg_conn {
+  struct bolt_opts bopts; /* strings point to the copies below */
+  char *host, *user, *password, *ca, *sni, *ua;
+  struct bolt_conn *bolt;
+  unsigned connects;
+  struct mg_version version; /* cached for the current connection */
+};
+
+/* One answered query. */
+struct table {
+  struct bolt_value *fields; /* owned copy of the column names */
+  struct bolt_value *rows;   /* owned list of rows */
+  size_t nrows;              /* rows seen (also those not kept) */
+  bool sync_warning;         /* a SyncReplicationFailure notification ([main]) */
+  char warning[256];
+};
+
+enum run_flags { RUN_READ_ONLY = 1 };
+
+static void table_free(struct table *t)
+{
+  bolt_value_free(t->fields);
+  bolt_value_free(t->rows);
+  memset(t, 0, sizeof(*t));
+}
+
+void mg_conn_opts_default(struct mg_conn_opts *o)
+{
+  memset(o, 0, sizeof(*o));
+  o->port = MGO_BOLT_PORT;
+  o->tls = BOLT_TLS_OFF;
+  o->connect_timeout_ms = 3000;
+  o->query_timeout_ms = 10000;
+  o->user_agent = "memgraph-operator";
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+  *dst = NULL;
+  if (src == NULL)
+    return MGO_OK;
+  *dst = strdup(src);
+  return *dst ? MGO_OK : MGO_ENOMEM;
+}
+
+static int copy_opts(struct mg_conn *c, const struct mg_conn_opts *o)
+{
+  int rc = dup_opt(&c->host, o->host);
+  if (rc == MGO_OK)
+    rc = dup_opt(&c->user, o->user && o->user[0] ? o->user : NULL);
+  if (rc == MGO_OK)
+    rc = dup_opt(&c->password, o->password ? o->password : "");
+  if (rc == MGO_OK)
+    rc = dup_opt(&c->ca, o->tls_ca_file);
+  if (rc == MGO_OK)
+    rc = dup_opt(&c->sni, o->tls_server_name);
+  if (rc == MGO_OK)
+    rc = dup_opt(&c->ua, o->user_agent ? o->user_agent : "memgraph-operator");
+  return rc;
+}
+
+int mg_conn_new(struct mg_conn **out, const struct mg_conn_opts *o)
+{
+  struct mg_conn *c;
+
+  *out = NULL;
+  if (o == NULL || o->host == NULL || o->host[0] == '\0')
+    return MGO_EINVAL;
+  c = calloc(1, sizeof(*c));
+  if (c == NULL)
+    return MGO_ENOMEM;
+  if (copy_opts(c, o) != MGO_OK) {
+    mg_conn_free(c);
+    return MGO_ENOMEM;
+  }
+  bolt_opts_default(&c->bopts);
+  c->bopts.host = c->host;
+  c->bopts.port = o->port ? o->port : MGO_BOLT_PORT;
+  c->bopts.user_agent = c->ua;
+  c->bopts.auth = c->user ? BOLT_AUTH_BASIC : BOLT_AUTH_NONE;
+  c->bopts.user = c->user;
+  c->bopts.password = c->password;
+  c->bopts.tls = o->tls;
+  c->bopts.tls_ca_file = c->ca;
+  c->bopts.tls_server_name = c->sni;
+  c->bopts.connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 3000;
+  c->bopts.query_timeout_ms = o->query_timeout_ms > 0 ? o->query_timeout_ms : 10000;
+  *out = c;
+  return MGO_OK;
+}
+
+void mg_conn_disconnect(struct mg_conn *c)
+{
+  if (c == NULL)
+    return;
+  bolt_close(c->bolt);
+  c->bolt = NULL;
+  memset(&c->version, 0, sizeof(c->version));
+}
+
+void mg_conn_free(struct mg_conn *c)
+{
+  if (c == NULL)
+    return;
+  mg_conn_disconnect(c);
+  free(c->host);
+  free(c->user);
+  free(c->password);
+  free(c->ca);
+  free(c->sni);
+  free(c->ua);
+  free(c);
+}
+
+bool mg_conn_connected(const struct mg_conn *c)
+{
+  enum bolt_state st = c ? bolt_state(c->bolt) : BOLT_STATE_DEFUNCT;
+  return c != NULL && c->bolt != NULL && st != BOLT_STATE_DEFUNCT && st != BOLT_STATE_DISCONNECTED;
+}
+
+unsigned mg_conn_connects(const struct mg_conn *c)
+{
+  return c ? c->connects : 0;
+}
+
+const struct mg_version *mg_conn_version(const struct mg_conn *c)
+{
+  return c ? &c->version : NULL;
+}
+
+static enum mg_err_class class_of_rc(int rc, const struct bolt_error *be)
+{
+  switch (rc) {
+  case MGO_EFAILURE:
+    return mg_classify_error(be ? be->code : "", be ? be->message : "");
+  case MGO_EAUTH:
+    return MG_ERR_AUTH;
+  case MGO_ETIMEDOUT:
+    return MG_ERR_TIMEOUT;
+  case MGO_ENOMEM:
+  case MGO_EINVAL:
+  case MGO_ESTATE:
+    return MG_ERR_OTHER;
+  default:
+    return MG_ERR_CONNECTION;
+  }
+}
+
+/* Fills err from the Bolt connection's last error; returns rc. */
+static int bolt_failed(struct mg_conn *c, int rc, const char *query, struct mg_error *err)
+{
+  const struct bolt_error *be = bolt_error(c->bolt);
+
+  if (err == NULL)
+    return rc;
+  mg__err_clear(err);
+  err->rc = rc;
+  err->cls = class_of_rc(rc, be);
+  if (be != NULL && (rc == MGO_EFAILURE || rc == MGO_EAUTH)) {
+    mgo_strlcpy(err->code, be->code, sizeof(err->code));
+    mgo_strlcpy(err->message, be->message, sizeof(err->message));
+  }
+  mgo_snprintf(err->detail, sizeof(err->detail), "%s: %s%s%s", query, mgo_errname(rc),
+               be && be->detail[0] ? ": " : "", be ? be->detail : "");
+  return rc;
+}
+
+int mg_conn_connect(struct mg_conn *c, struct mg_error *err)
+{
+  int rc;
+
+  mg__err_clear(err);
+  if (c == NULL)
+    return mg__err_local(err, MGO_EINVAL, MG_ERR_INVALID_ARG, "no connection");
+  if (mg_conn_connected(c) && bolt_state(c->bolt) == BOLT_STATE_READY)
+    return MGO_OK;
+  mg_conn_disconnect(c);
+  c->connects++;
+  rc = bolt_connect(&c->bolt, &c->bopts);
+  if (rc != MGO_OK) {
+    bolt_failed(c, rc, "connect", err);
+    mg_conn_disconnect(c);
+  }
+  return rc;
+}
+
+/* Reads the rest of an open result into t (rows beyond MG_MAX_ROWS are counted, not kept). */
+static int collect_rows(struct bolt_result *res, struct table *t)
+{
+  const struct bolt_value *row = NULL;
+  int rc;
+
+  while ((rc = bolt_result_next(res, &row)) == 1) {
+    t->nrows++;
+    if (bolt_value_len(t->rows) >= MG_MAX_ROWS)
+      continue;
+    rc = bolt_list_push(t->rows, bolt_result_take_row(res));
+    if (rc != MGO_OK)
+      return rc;
+  }
+  return rc;
+}
+
+static void scan_notifications(const struct bolt_result *res, struct table *t)
+{
+  const struct bolt_value *notes = bolt_result_notifications(res);
+  size_t n = bolt_value_type(notes) == BOLT_LIST ? bolt_value_len(notes) : 0;
+
+  for (size_t i = 0; i < n; i++) {
+    const struct bolt_value *note = bolt_list_at(notes, i);
+    const char *code = NULL;
+    const char *title = NULL;
+    if (bolt_map_get_string(note, "code", &code) != MGO_OK || strcmp(code, "SyncReplicationFailure") != 0)
+      continue;
+    t->sync_warning = true;
+    if (bolt_map_get_string(note, "title", &title) == MGO_OK)
+      mgo_strlcpy(t->warning, title, sizeof(t->warning));
+  }
+}
+
+/* One attempt on a connected conn. */
+static int run_once(struct mg_conn *c, const char *query, struct table *t)
+{
+  struct bolt_result *res = NULL;
+  int rc = bolt_run(c->bolt, query, NULL, &res);
+
+  if (rc != MGO_OK)
+    return rc;
+  t->fields = bolt_value_clone(bolt_result_fields(res));
+  t->rows = bolt_value_list();
+  if (t->fields == NULL || t->rows == NULL)
+    return MGO_ENOMEM;
+  rc = collect_rows(res, t);
+  if (rc == MGO_OK)
+    scan_notifications(res, t);
+  return rc;
+}
+
+static bool transport_error(int rc)
+{
+  return rc != MGO_OK && rc != MGO_EFAILURE && rc != MGO_EAUTH && rc != MGO_ENOMEM;
+}
+
+/* Makes the connection READY: reconnects when missing or broken; *fresh tells whether it is new. */
+static int ensure_ready(struct mg_conn *c, bool *fresh, struct mg_error *err)
+{
+  *fresh = false;
+  if (mg_conn_connected(c) && bolt_state(c->bolt) != BOLT_STATE_READY && bolt_reset(c->bolt) != MGO_OK)
+    mg_conn_disconnect(c);
+  if (mg_conn_connected(c) && bolt_state(c->bolt) == BOLT_STATE_READY)
+    return MGO_OK;
+  *fresh = true;
+  return mg_conn_connect(c, err);
+}
+
+/* Runs query and fills t (caller frees it with table_free in every case). */
+static int run_query(struct mg_conn *c, const char *query, unsigned flags, struct table *t,
+                     struct mg_error *err)
+{
+  bool fresh = false;
+  int rc = ensure_ready(c, &fresh, err);
+
+  memset(t, 0, sizeof(*t));
+  if (rc != MGO_OK)
+    return rc;
+  rc = run_once(c, query, t);
+  if (transport_error(rc) && !fresh && (flags & RUN_READ_ONLY)) {
+    table_free(t);
+    mg_conn_disconnect(c);
+    rc = mg_conn_connect(c, err);
+    if (rc != MGO_OK)
+      return rc;
+    rc = run_once(c, query, t);
+  }
+  if (rc == MGO_ENOMEM)
+    return mg__err_local(err, rc, MG_ERR_OTHER, "%s: out of memory", query);
+  if (rc != MGO_OK)
+    return bolt_failed(c, rc, query, err);
+  mg__err_clear(err);
+  return MGO_OK;
+}
+
+/* ---- queries ----------------------------------------------------------------------------------------- */
+
+int mg_show_version(struct mg_conn *c, struct mg_version *out, struct mg_error *err)
+{
+  struct table t;
+  int rc = run_query(c, "SHOW VERSION", RUN_READ_ONLY, &t, err);
+
+  memset(out, 0, sizeof(*out));
+  if (rc == MGO_OK)
+    rc = mg_parse_version_result(t.fields, t.rows, out, err);
+  if (rc == MGO_OK)
+    c->version = *out;
+  table_free(&t);
+  return rc;
+}
+
+int mg_show_role(struct mg_conn *c, enum mgo_role *out, struct mg_error *err)
+{
+  struct table t;
+  int rc = run_query(c, "SHOW REPLICATION ROLE", RUN_READ_ONLY, &t, err);
+
+  *out = MGO_ROLE_UNKNOWN;
+  if (rc == MGO_OK)
+    rc = mg_parse_role(t.fields, t.rows, out, err);
+  table_free(&t);
+  return rc;
+}
+
+int mg_show_replicas(struct mg_conn *c, struct mg_replicas *out, struct mg_error *err)
+{
+  struct table t;
+  int rc = run_query(c, "SHOW REPLICAS", RUN_READ_ONLY, &t, err);
+
+  out->n = 0;
+  if (rc == MGO_OK)
+    rc = mg_parse_replicas(t.fields, t.rows, out, err);
+  table_free(&t);
+  return rc;
+}
+
+int mg_show_storage_info(struct mg_conn *c, struct mg_storage_info *out, struct mg_error *err)
+{
+  struct table t;
+  int rc = run_query(c, "SHOW STORAGE INFO", RUN_READ_ONLY, &t, err);
+
+  memset(out, 0, sizeof(*out));
+  if (rc == MGO_OK)
+    rc = mg_parse_storage_info(t.fields, t.rows, out, err);
+  table_free(&t);
+  return rc;
+}
+
+int mg_has_data(struct mg_conn *c, enum mg_data *out, struct mg_error *err)
+{
+  struct mg_storage_info si;
+  int rc = mg_show_storage_info(c, &si, err);
+
+  *out = rc == MGO_OK ? mg_storage_data(&si) : MG_DATA_UNKNOWN;
+  return rc;
+}
+
+/* A query without rows that changes state: never re-sent. */
+static int run_action(struct mg_conn *c, const char *query, struct mg_error *err)
+{
+  struct table t;
+  int rc = run_query(c, query, 0, &t, err);
+
+  table_free(&t);
+  return rc;
+}
+
+int mg_set_role_main(struct mg_conn *c, struct mg_error *err)
+{
+  return run_action(c, "SET REPLICATION ROLE TO MAIN", err);
+}
+
+int mg_set_role_replica(struct mg_conn *c, int port, struct mg_error *err)
+{
+  char q[96];
+
+  if (mg_cypher_set_replica(q, sizeof(q), port) != MGO_OK)
+    return mg__err_local(err, MGO_EINVAL, MG_ERR_INVALID_ARG, "replication port %d is not in 1..65535", port);
+  return run_action(c, q, err);
+}
+
+/* The instance's version, asked when not cached on this connection. */
+static int ensure_version(struct mg_conn *c, struct mg_error *err)
+{
+  struct mg_version v;
+
+  if (mg_conn_connected(c) && mg_version_known(&c->version))
+    return MGO_OK;
+  return mg_show_version(c, &v, err);
+}
+
+int mg_register_replica(struct mg_conn *c, const char *name, enum mgo_repl_mode mode, const char *address,
+                        struct mg_error *err)
+{
+  char q[MGO_NAME_MAX + MGO_ADDR_MAX + 64];
+  int rc;
+
+  if (!mg_name_is_safe(name))
+    return mg__err_local(err, MGO_EINVAL, MG_ERR_INVALID_ARG, "replica name is not [A-Za-z_][A-Za-z0-9_]*");
+  if (mg_address_check(address, NULL, 0, NULL) != MGO_OK)
+    return mg__err_local(err, MGO_EINVAL, MG_ERR_INVALID_ARG, "replica address is not <host>:<port>");
+  rc = mg_cypher_register(q, sizeof(q), name, mode, address);
+  if (rc != MGO_OK)
+    return mg__err_local(err, rc, MG_ERR_INVALID_ARG, "cannot build REGISTER REPLICA: %s", mgo_errname(rc));
+  if (mode == MGO_MODE_STRICT_SYNC) {
+    rc = ensure_version(c, err);
+    if (rc != MGO_OK)
+      return rc;
+    if (!mg_version_at_least(&c->version, 3, 5, 0))
+      return mg__err_local(err, MGO_EUNSUPPORTED, MG_ERR_UNSUPPORTED,
+                           "STRICT_SYNC needs Memgraph 3.5+, not %s", c->version.raw);
+  }
+  return run_action(c, q, err);
+}
+
+int mg_drop_replica(struct mg_conn *c, const char *name, struct mg_error *err)
+{
+  char q[MGO_NAME_MAX + 32];
+
+  if (mg_cypher_drop(q, sizeof(q), name) != MGO_OK)
+    return mg__err_local(err, MGO_EINVAL, MG_ERR_INVALID_ARG,
+                         "replica name is not droppable ([A-Za-z0-9_.-]+)");
+  return run_action(c, q, err);
+}
+
+int mg_create_snapshot(struct mg_conn *c, char *path, size_t pathsz, bool *nothing_new, struct mg_error *err)
+{
+  struct table t;
+  int rc = run_query(c, "CREATE SNAPSHOT", 0, &t, err);
+  long col = mg__column(t.fields, "path");
+
+  if (path && pathsz)
+    path[0] = '\0';
+  if (nothing_new)
+    *nothing_new = false;
+  if (rc == MGO_EFAILURE && err && err->cls == MG_ERR_SNAPSHOT_NOTHING_NEW) {
+    if (nothing_new)
+      *nothing_new = true;
+    rc = MGO_OK;
+    err->rc = MGO_OK;
+  }
+  if (rc == MGO_OK && col >= 0 && path && pathsz)
+    mg__copy_string(bolt_list_at(bolt_list_at(t.rows, 0), (size_t) col), path, pathsz, NULL);
+  table_free(&t);
+  return rc;
+}
+
+int mg_show_snapshots(struct mg_conn *c, struct mg_snapshots *out, struct mg_error *err)
+{
+  struct table t;
+  int rc = ensure_version(c, err);
+
+  memset(out, 0, sizeof(*out));
+  if (rc != MGO_OK)
+    return rc;
+  if (!mg_version_at_least(&c->version, 2, 22, 0))
+    return mg__err_local(err, MGO_EUNSUPPORTED, MG_ERR_UNSUPPORTED,
+                         "SHOW SNAPSHOTS needs Memgraph 2.22+, not %s", c->version.raw);
+  rc = run_query(c, "SHOW SNAPSHOTS", RUN_READ_ONLY, &t, err);
+  if (rc == MGO_OK)
+    rc = mg_parse_snapshots(t.fields, t.rows, out, err);
+  table_free(&t);
+  return rc;
+}
+
+int mg_exec(struct mg_conn *c, const char *query, size_t *rows, struct mg_error *err)
+{
+  struct table t;
+  int rc;
+
+  if (rows)
+    *rows = 0;
+  if (query == NULL)
+    return mg__err_local(err, MGO_EINVAL, MG_ERR_INVALID_ARG, "no query");
+  rc = run_query(c, query, 0, &t, err);
+  if (rc == MGO_OK && rows)
+    *rows = t.nrows;
+  if (rc == MGO_OK && t.sync_warning && err) {
+    err->cls = MG_ERR_SYNC_REPLICA_FAILED;
+    mgo_strlcpy(err->message, t.warning, sizeof(err->message));
+  }
+  table_free(&t);
+  return rc;
+}

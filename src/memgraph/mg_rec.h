@@ -1,0 +1,35 @@
+/* Fills the Memgraph view of a reconcile input (struct rec_instance, src/reconcile/topology.h) from live
+ * queries or from parsed results, so the operator's observe step is one call per instance.
+ *
+ *   struct rec_instance *inst = &obs->inst[i];      // Kubernetes fields filled by the caller
+ *   mg_rec_observe(conn, inst, &err);               // SHOW VERSION (cached), ROLE, STORAGE INFO, REPLICAS
+ *
+ * Ownership: everything is caller-allocated; nothing is kept. Thread-safety: as the connection (one thread
+ * at a time); the pure functions are thread-safe. Library code: nothing is logged. */
+#ifndef MGO_MEMGRAPH_MG_REC_H
+#define MGO_MEMGRAPH_MG_REC_H
+
+#include "mg.h"
+#include "topology.h"
+
+/* data_info status -> topology's replica state (same values; UNKNOWN for anything else). */
+enum rec_replica_state mg_rec_state(enum mg_replica_status s);
+
+/* Copies the rows of SHOW REPLICAS into inst->registrations (n_registrations, replicas_known = true).
+ * Per row: state/ts/behind come from data_info.memgraph (has_data_info false for data_info {} or a missing
+ * "memgraph" entry, then state UNKNOWN and ts/behind 0); a sync_mode this library does not know becomes
+ * ASYNC (so a mode mismatch leads to drop + re-register). Rows whose name did not fit are skipped.
+ * Returns MGO_OK, or MGO_ETOOBIG when more than MGO_MAX_INSTANCES rows (the first ones are kept and
+ * replicas_known is false, so the decision does not act on a partial list). */
+int mg_rec_fill_registrations(const struct mg_replicas *r, struct rec_instance *inst);
+
+/* Observes one instance and fills reachable, role, version_*, data, replicas_known, n_registrations,
+ * registrations and last_error; the Kubernetes fields, registered_* and last_known_ts are left alone.
+ * The version is asked only when the connection has none cached. A transport, timeout or auth failure
+ * makes the instance unreachable (reachable = false, last_error set) and returns that code; a server
+ * FAILURE of one query keeps it reachable with that part unknown (role UNKNOWN, data UNKNOWN or
+ * replicas_known false) and returns the first failure's code. err (may be NULL) describes the first failure.
+ * SHOW REPLICAS is asked only on a MAIN. */
+int mg_rec_observe(struct mg_conn *c, struct rec_instance *inst, struct mg_error *err);
+
+#endif
