@@ -148,7 +148,8 @@ int bolt_rollback(struct bolt_conn *conn);
 /* Sends RESET: closes an open result and aborts a transaction; READY afterwards. */
 int bolt_reset(struct bolt_conn *conn);
 
-/* Introspection. All accept NULL (returning DEFUNCT / an empty error / 0). */
+/* Introspection. All accept NULL: bolt_state(NULL) is DEFUNCT, bolt_error(NULL) describes the missing
+ * connection (bolt_connect() ran out of memory), the others return 0 / NULL. */
 enum bolt_state bolt_state(const struct bolt_conn *conn);
 const char *bolt_state_name(enum bolt_state state);
 const struct bolt_error *bolt_error(const struct bolt_conn *conn);

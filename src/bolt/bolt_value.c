@@ -149,9 +149,10 @@ static int map_append(struct bolt_value *map, const char *key, size_t key_len, s
   struct bolt_map_entry *entries = map->u.map.entries;
   if (k && n == map->u.map.cap) {
     size_t cap = n ? 2 * n : 4;
-    entries = realloc(entries, cap * sizeof(*entries));
-    if (entries) {
-      map->u.map.entries = entries;
+    struct bolt_map_entry *grown = realloc(entries, cap * sizeof(*entries));
+    entries = grown; /* on failure the old array stays owned by map */
+    if (grown) {
+      map->u.map.entries = grown;
       map->u.map.cap = cap;
     }
   }
@@ -316,6 +317,14 @@ int bolt_map_get_int(const struct bolt_value *map, const char *key, int64_t *out
   return bolt_value_as_int(bolt_map_get(map, key), out);
 }
 
+/* Floats compare by bit pattern, so NaN equals the same NaN and -0.0 differs from 0.0. */
+static uint64_t float_bits(double d)
+{
+  uint64_t u;
+  memcpy(&u, &d, sizeof(u));
+  return u;
+}
+
 static bool map_equal(const struct bolt_value *a, const struct bolt_value *b)
 {
   if (a->u.map.len != b->u.map.len)
@@ -352,7 +361,7 @@ bool bolt_value_equal(const struct bolt_value *a, const struct bolt_value *b)
   case BOLT_INT:
     return a->u.integer == b->u.integer;
   case BOLT_FLOAT:
-    return memcmp(&a->u.real, &b->u.real, sizeof(double)) == 0;
+    return float_bits(a->u.real) == float_bits(b->u.real);
   case BOLT_STRING:
   case BOLT_BYTES:
     return a->u.str.len == b->u.str.len && memcmp(a->u.str.data, b->u.str.data, a->u.str.len) == 0;

@@ -619,7 +619,7 @@ static int decode_value(struct reader *r, unsigned depth, struct bolt_value *out
     return rc;
   if (m < 0x80 || m >= 0xF0) {
     out->type = BOLT_INT;
-    out->u.integer = (int8_t) m;
+    out->u.integer = m >= 0xF0 ? (int64_t) m - 256 : (int64_t) m; /* tiny negative -16..-1 */
     return MGO_OK;
   }
   if (is_reserved((uint8_t) m)) {

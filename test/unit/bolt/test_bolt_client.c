@@ -452,6 +452,56 @@ static void test_deadlines(void **state)
   tu_server_join(&srv);
 }
 
+/* One connection per thread, several threads at once: each runs the transcript against its own peer. */
+#define THREAD_STEPS 11
+static void *transcript_thread(void *arg)
+{
+  const struct tu_step *steps = arg;
+  struct tu_server srv;
+  if (tu_server_start(&srv, steps, THREAD_STEPS) != 0)
+    return (void *) 1;
+  struct bolt_opts o;
+  opts_for(&o, &srv);
+  struct bolt_conn *c = NULL;
+  struct bolt_result *r = NULL;
+  const struct bolt_value *row = NULL;
+  int ok = bolt_connect(&c, &o) == MGO_OK && bolt_run(c, "RETURN 1 AS x", NULL, &r) == MGO_OK &&
+           bolt_result_next(r, &row) == 1 && bolt_result_next(r, &row) == 0;
+  bolt_close(c);
+  ok = tu_server_join(&srv) == -1 && ok;
+  return ok ? NULL : (void *) 1;
+}
+
+static void test_connections_on_several_threads(void **state)
+{
+  (void) state;
+  const char *fields = msg("{\"$struct\":{\"tag\":\"0x70\",\"fields\":[{\"fields\":[\"x\"]}]}}");
+  const char *record = msg("{\"$struct\":{\"tag\":\"0x71\",\"fields\":[[1]]}}");
+  const struct tu_step steps[] = {
+      LOGIN_STEPS(SUCCESS_EMPTY),
+      {TU_EXPECT,
+       "0012B3108D52455455524E20312041532078A0A00000"
+       "0006B13FA1816EFF0000",
+       0},
+      {TU_SEND, fields, 0},
+      {TU_SEND, record, 0},
+      {TU_SEND, SUCCESS_EMPTY, 0},
+      {TU_EXPECT, GOODBYE, 0},
+  };
+  assert_int_equal(sizeof(steps) / sizeof(steps[0]), THREAD_STEPS);
+  pthread_t threads[6];
+  size_t started = 0, failures = 0;
+  while (started < 6 && pthread_create(&threads[started], NULL, transcript_thread, (void *) steps) == 0)
+    started++;
+  for (size_t i = 0; i < started; i++) { /* join every thread before any assert can leave this frame */
+    void *failed = NULL;
+    pthread_join(threads[i], &failed);
+    failures += failed != NULL;
+  }
+  assert_int_equal(started, 6);
+  assert_int_equal(failures, 0);
+}
+
 /* A loopback port nobody listens on: bound, then released. */
 static uint16_t unused_port(void)
 {
@@ -502,6 +552,7 @@ int main(void)
       cmocka_unit_test_teardown(test_logon_basic_on_5x, free_owned),
       cmocka_unit_test_teardown(test_deadlines, free_owned),
       cmocka_unit_test_teardown(test_connect_refused_and_bad_options, free_owned),
+      cmocka_unit_test_teardown(test_connections_on_several_threads, free_owned),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
