@@ -407,18 +407,24 @@ class Instance:
         self.durability.close()
 
     # ------------------------------------------------------------------ durability
+    def committed_view(self, own=None):
+        """The graph without the changes of open transactions other than `own` (a copy when there are any)."""
+        others = [t for t in self.active if t is not own]
+        if not others:
+            return self.graph
+        graph = Graph()
+        graph.load(self.graph.dump())
+        for txn in reversed(others):
+            for u in reversed(txn.undo):
+                try:
+                    graph.apply(u)
+                except (KeyError, ValueError):
+                    pass
+        return graph
+
     def state_dump(self):
         """Committed state only: changes of transactions still open are undone on a copy."""
-        graph = self.graph
-        if self.active:
-            graph = Graph()
-            graph.load(self.graph.dump())
-            for txn in reversed(self.active):
-                for u in reversed(txn.undo):
-                    try:
-                        graph.apply(u)
-                    except (KeyError, ValueError):
-                        pass
+        graph = self.committed_view()
         return {"ts": self.last_commit_ts, "epoch": self.epoch, "history": self.history, "graph": graph.dump()}
 
     def create_snapshot(self):

@@ -123,7 +123,9 @@ def prepare(inst, session, text, params):
         t1 = time.perf_counter()
         txn = session.txn if session.txn is not None else inst.begin()
         stats = cypher.Stats()
-        ex = cypher.Executor(inst.graph, txn, params, stats, inst.flags["storage_properties_on_edges"])
+        # read-only queries see committed data plus their own transaction's writes; writers work on the live graph
+        graph = inst.graph if p.write else inst.committed_view(txn)
+        ex = cypher.Executor(graph, txn, params, stats, inst.flags["storage_properties_on_edges"])
         try:
             _, rows = ex.run(clauses)
             rows = [[cypher.materialize(v) for v in r] for r in rows]

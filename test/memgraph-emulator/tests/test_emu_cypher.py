@@ -123,3 +123,16 @@ def test_properties_on_edges_disabled_by_default(emu):
     e.q("CREATE (:A)-[:R]->(:B)")
     assert e.q("MATCH ()-[r]->() RETURN count(r) AS c") == [{"c": 1}]
     assert e.q("MATCH (n) RETURN count(n) AS c") == [{"c": 2}]
+
+
+def test_readers_do_not_see_open_transactions(mg):
+    writer = mg.client()
+    writer.send(0x11, {})
+    writer.recv()
+    writer.run("CREATE (:Pending)")
+    writer.pull()
+    assert writer.query("MATCH (n:Pending) RETURN count(n) AS c")[1] == [[1]]  # its own write
+    assert mg.q("MATCH (n:Pending) RETURN count(n) AS c") == [{"c": 0}]
+    writer.send(0x12)
+    assert writer.recv()[0] == 0x70
+    assert mg.q("MATCH (n:Pending) RETURN count(n) AS c") == [{"c": 1}]
