@@ -1101,6 +1101,62 @@ class Executor:
         if name == "timestamp":
             import time
             return int(time.time() * 1000000)
+        if name == "exists":
+            need(1)
+            return args[0] is not None
+        if name == "toboolean":
+            need(1)
+            a = args[0]
+            if a is None or isinstance(a, bool):
+                return a
+            if isinstance(a, str):
+                return {"true": True, "false": False}.get(a.lower())
+            raise CypherRuntimeError("'toBoolean' argument must be a string or a boolean.")
+        if name == "rand":
+            import random
+            return random.random()
+        if name in ("length", "nodes", "relationships"):
+            need(1)
+            a = args[0]
+            if a is None:
+                return None
+            if name == "length":
+                if isinstance(a, PathVal):
+                    return len(a.rels)
+                if isinstance(a, (str, list)):
+                    return len(a)
+                raise CypherRuntimeError("'length' argument must be a path, a list or a string.")
+            if not isinstance(a, PathVal):
+                raise CypherRuntimeError("'%s' argument must be a path." % name)
+            return list(a.nodes) if name == "nodes" else list(a.rels)
+        if name == "reverse":
+            need(1)
+            return None if args[0] is None else args[0][::-1]
+        if name == "split":
+            need(2)
+            return None if None in args else args[0].split(args[1])
+        if name == "substring":
+            if None in args[:2]:
+                return None
+            st = args[1]
+            return args[0][st:] if len(args) == 2 else args[0][st:st + args[2]]
+        if name in ("trim", "ltrim", "rtrim"):
+            need(1)
+            if args[0] is None:
+                return None
+            return {"trim": str.strip, "ltrim": str.lstrip, "rtrim": str.rstrip}[name](args[0])
+        if name == "replace":
+            need(3)
+            return None if None in args else args[0].replace(args[1], args[2])
+        if name in ("round", "floor", "ceil", "sqrt"):
+            a = args[0] if args else None
+            if a is None:
+                return None
+            if not _num(a):
+                raise CypherRuntimeError("'%s' argument must be a number." % name)
+            if name == "round":
+                return float(math.floor(a + 0.5)) if a >= 0 else -float(math.floor(-a + 0.5))
+            return float({"floor": math.floor, "ceil": math.ceil, "sqrt": math.sqrt}[name](a))
         raise CypherSemanticError("Function '%s' doesn't exist." % name.upper())
 
     # -- aggregation support

@@ -136,3 +136,15 @@ def test_readers_do_not_see_open_transactions(mg):
     writer.send(0x12)
     assert writer.recv()[0] == 0x70
     assert mg.q("MATCH (n:Pending) RETURN count(n) AS c") == [{"c": 1}]
+
+
+def test_more_functions(mg):
+    mg.q("CREATE (:F {s: ' a,b ', n: 2.5})")
+    assert mg.q("MATCH (f:F) RETURN exists(f.s) AS e, exists(f.zz) AS z, split(trim(f.s), ',') AS parts, "
+                "round(f.n) AS r, floor(f.n) AS fl, toBoolean('TRUE') AS b, substring('hello', 1, 3) AS sub, "
+                "replace('aXa', 'X', 'b') AS rep, reverse([1, 2]) AS rev, toUpper('x') AS up") == [
+        {"e": True, "z": False, "parts": ["a", "b"], "r": 3.0, "fl": 2.0, "b": True, "sub": "ell", "rep": "aba",
+         "rev": [2, 1], "up": "X"}]
+    assert mg.q("UNWIND $rows AS row CREATE (w:W) SET w = row RETURN count(w) AS c",
+                {"rows": [{"id": 1}, {"id": 2}]}) == [{"c": 2}]
+    assert mg.q("MATCH (w:W) RETURN max(w.id) AS m, min(w.id) AS lo, avg(w.id) AS a") == [{"m": 2, "lo": 1, "a": 1.5}]
