@@ -240,6 +240,11 @@ static int read_message(struct bolt_conn *c, int64_t deadline, const char *waiti
     *msg = NULL;
     return defunct(c, MGO_EPROTO, "unexpected message 0x%02X answering %s", tag, waiting_for);
   }
+  if (c->pending == 0) { /* every request gets one summary; anything beyond that was never asked for */
+    bolt_value_free(*msg);
+    *msg = NULL;
+    return defunct(c, MGO_EPROTO, "unsolicited message while waiting for %s", waiting_for);
+  }
   return MGO_OK;
 }
 

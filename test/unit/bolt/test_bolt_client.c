@@ -320,8 +320,8 @@ static int connect_with_reply(const char *reply, unsigned versions, int *version
   uint8_t proposals[16];
   bolt__build_proposals(versions, proposals);
   char *hex = tu_hex(proposals, 16);
-  char expect[41] = "6060B017";
-  strcat(expect, hex);
+  char expect[41];
+  snprintf(expect, sizeof(expect), "6060B017%s", hex);
   free(hex);
   steps[0].hex = expect;
   size_t n = reply ? 3 : 1;
@@ -502,6 +502,63 @@ static void test_connections_on_several_threads(void **state)
   assert_int_equal(failures, 0);
 }
 
+/* A malformed or oversized answer makes the connection DEFUNCT with EPROTO / ETOOBIG; it never crashes. */
+static int run_against_answer(const char *answer, size_t max_message)
+{
+  const struct tu_step steps[] = {
+      LOGIN_STEPS(SUCCESS_EMPTY),
+      {TU_EXPECT,
+       "0006B3108152A0A00000"
+       "0006B13FA1816EFF0000",
+       0},
+      {TU_SEND, answer, 0},
+      {TU_SILENT_MS, NULL, 50},
+  };
+  struct tu_server srv;
+  assert_int_equal(tu_server_start(&srv, steps, sizeof(steps) / sizeof(steps[0])), 0);
+  struct bolt_opts o;
+  opts_for(&o, &srv);
+  o.max_message = max_message;
+  struct bolt_conn *c = NULL;
+  assert_int_equal(bolt_connect(&c, &o), MGO_OK);
+  struct bolt_result *r = NULL;
+  int rc = bolt_run(c, "R", NULL, &r);
+  assert_int_equal(bolt_state(c), BOLT_STATE_DEFUNCT);
+  assert_true(strlen(bolt_error(c)->detail) > 0);
+  bolt_close(c);
+  assert_int_equal(tu_server_join(&srv), -1);
+  return rc;
+}
+
+static void test_malformed_answers(void **state)
+{
+  (void) state;
+  assert_int_equal(run_against_answer("0003B170C40000", 1024), MGO_EPROTO); /* reserved marker */
+  assert_int_equal(run_against_answer("0003B17001"
+                                      "0000",
+                                      1024),
+                   MGO_EPROTO);                                           /* SUCCESS without a map */
+  assert_int_equal(run_against_answer("0002B0550000", 1024), MGO_EPROTO); /* unknown message */
+  assert_int_equal(run_against_answer("0004B1719101"
+                                      "0000",
+                                      1024),
+                   MGO_EPROTO); /* RECORD answering RUN */
+  assert_int_equal(run_against_answer("0004B170A081"
+                                      "0000",
+                                      1024),
+                   MGO_EPROTO); /* trailing garbage */
+  /* Bolt 5 value shapes are enforced: a Node with 3 fields inside a SUCCESS. */
+  assert_int_equal(run_against_answer(msg("{\"$struct\":{\"tag\":\"0x70\",\"fields\":[{\"n\":{\"$struct\":"
+                                          "{\"tag\":\"0x4E\",\"fields\":[1,[],{}]}}}]}}"),
+                                      1024),
+                   MGO_EPROTO);
+  char big[4 + 2 * 1100 + 1];
+  memcpy(big, "044C", 4);
+  memset(big + 4, '0', 2 * 1100);
+  big[sizeof(big) - 1] = '\0';
+  assert_int_equal(run_against_answer(big, 1024), MGO_ETOOBIG);
+}
+
 /* A loopback port nobody listens on: bound, then released. */
 static uint16_t unused_port(void)
 {
@@ -553,6 +610,7 @@ int main(void)
       cmocka_unit_test_teardown(test_deadlines, free_owned),
       cmocka_unit_test_teardown(test_connect_refused_and_bad_options, free_owned),
       cmocka_unit_test_teardown(test_connections_on_several_threads, free_owned),
+      cmocka_unit_test_teardown(test_malformed_answers, free_owned),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -65,10 +65,10 @@ static void test_integer_round_trip_all_widths(void **state)
 static void test_depth_limit(void **state)
 {
   (void) state;
-  char hex[2 * 100 + 3] = "";
+  char hex[2 * 100 + 3];
   for (int i = 0; i < 100; i++)
-    strcat(hex, "91");
-  strcat(hex, "C0");
+    memcpy(hex + 2 * i, "91", 2);
+  memcpy(hex + 200, "C0", 3);
   struct bolt_value *v = NULL;
   assert_int_equal(decode_hex(hex, PS_SCHEMA_NONE, NULL, &v), MGO_ETOOBIG);
   assert_null(v);
