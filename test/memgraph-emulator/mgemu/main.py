@@ -264,6 +264,59 @@ def stoi(text):
     return int(m.group(1))
 
 
+# /etc/memgraph/memgraph.conf as installed by the deb/rpm of the official images (memgraph.md section 9, "packaged")
+PACKAGED_CONFIG = [
+    "--data-directory=/var/lib/memgraph", "--data-recovery-on-startup=true", "--storage-wal-enabled=true",
+    "--storage-snapshot-interval-sec=300", "--storage-snapshot-retention-count=3", "--storage-snapshot-on-exit=true",
+    "--storage-properties-on-edges=true", "--log-level=WARNING", "--log-file=/var/log/memgraph/memgraph.log",
+    "--memory-limit=0",
+]
+
+
+def read_flagfile(path):
+    out = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("-"):
+                out.append(line)
+    return out
+
+
+def expand_config(argv):
+    """Memgraph loads /etc/memgraph/memgraph.conf, ~/.memgraph/config, $MEMGRAPH_CONFIG, then the command line."""
+    pre = []
+    if os.environ.get("MGO_EMULATOR_PACKAGED_CONFIG", "").lower() in ("1", "true", "yes"):
+        pre += PACKAGED_CONFIG
+    for path in ("/etc/memgraph/memgraph.conf", os.path.expanduser("~/.memgraph/config"),
+                 os.environ.get("MEMGRAPH_CONFIG")):
+        if path and os.path.isfile(path):
+            try:
+                pre += read_flagfile(path)
+            except OSError:
+                pass
+    out = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        a = args[i]
+        key = a.lstrip("-").split("=", 1)[0].replace("-", "_")
+        if a.startswith("-") and key in ("flagfile", "flag_file"):
+            if "=" in a:
+                path = a.split("=", 1)[1]
+            else:
+                i += 1
+                path = args[i] if i < len(args) else ""
+            try:
+                out += read_flagfile(path)
+            except OSError:
+                raise FlagError("ERROR: can't open flagfile %s" % path)
+        else:
+            out.append(a)
+        i += 1
+    return pre + out
+
+
 COORDINATION_ENV = {"MEMGRAPH_MANAGEMENT_PORT": "management_port", "MEMGRAPH_COORDINATOR_PORT": "coordinator_port",
                     "MEMGRAPH_COORDINATOR_ID": "coordinator_id"}
 
@@ -271,7 +324,7 @@ COORDINATION_ENV = {"MEMGRAPH_MANAGEMENT_PORT": "management_port", "MEMGRAPH_COO
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
-        given = parse_args(argv)
+        given = parse_args(expand_config(argv))
         version = given.get("emulate_version") or os.environ.get("MGO_EMULATE_VERSION") or DEFAULT_VERSION
         try:
             if version != "latest":

@@ -259,3 +259,21 @@ def test_lock_data_directory_pauses_retention(emu):
     assert os.path.exists(first) and os.path.exists(second)
     e.q("UNLOCK DATA DIRECTORY")
     assert not os.path.exists(first) and os.path.exists(second)
+
+
+def test_config_files_and_packaged_defaults(emu, tmp_path):
+    conf = tmp_path / "memgraph.conf"
+    conf.write_text("# comment\n--storage-properties-on-edges=false\n--bolt-server-name-for-init=Neo4j/fromfile\n")
+    e = emu("conf", wal=False, env={"MEMGRAPH_CONFIG": str(conf)})
+    c = RawBolt(e.host, e.port)
+    assert c.hello()["server"] == "Neo4j/fromfile"
+    # the command line wins over the config file (the fixture passes --storage-properties-on-edges=true)
+    e.q("CREATE (:A)-[:R {w: 1}]->(:B)")
+    # the official image's packaged config: WAL on, interval 300, properties on edges, snapshot on exit
+    p = emu("packaged", wal=False, start=False, version="3.5.0", env={"MGO_EMULATOR_PACKAGED_CONFIG": "1"})
+    p.extra = ["--log-file="]
+    p.start()
+    assert "without write-ahead logs" not in p.log()
+    p.q("CREATE (:Exit)")
+    p.stop()
+    assert os.listdir(os.path.join(p.data_dir, "snapshots"))
