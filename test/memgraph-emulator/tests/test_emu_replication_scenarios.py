@@ -317,7 +317,7 @@ def test_main_branch_sync_failure_is_a_warning(emu):
 
 def test_async_replica_marked_behind_while_a_shipment_is_in_flight(emu):
     main = emu("main")
-    r1 = make_replica(emu, "r1", env={"MGO_EMULATOR_REPLICATION_DELAY_MS": "800"})
+    r1 = make_replica(emu, "r1", env={"MGO_EMULATOR_REPLICATION_DELAY_MS": "2000"})
     main.q('REGISTER REPLICA r1 ASYNC TO "%s"' % addr(r1))
     main.q("CREATE (:One)")
     assert data_info(main, "r1")["memgraph"]["status"] == "replicating"
