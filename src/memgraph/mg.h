@@ -22,10 +22,11 @@
  * transport problems give the Bolt client's code (MG_ERR_CONNECTION, MG_ERR_TIMEOUT, MG_ERR_AUTH).
  *
  * Connection handling: a query on a connection that is missing or broken (DEFUNCT after a transport error,
- * a timeout or a protocol violation) first (re)connects. A read-only query (SHOW ...) that fails with a
- * transport error on a reused connection is retried once on a fresh one (the peer may have restarted); a
- * query that changes state is never re-sent. After a FAILURE the Bolt client has already sent RESET, so
- * the connection stays usable. The version learned by SHOW VERSION is cached until the next reconnect.
+ * a timeout or a protocol violation) first (re)connects. A read-only query (SHOW ...) that finds a reused
+ * connection closed or reset by the peer (MGO_ECLOSED, MGO_EIO: it restarted) is retried once on a fresh
+ * one; a timeout is not retried (a frozen peer), and a query that changes state is never re-sent. After a
+ * FAILURE the Bolt client has already sent RESET, so the connection stays usable. The version learned by SHOW
+ * VERSION is cached until the next reconnect.
  *
  * Cypher is never built from unchecked input: registration names must match [A-Za-z_][A-Za-z0-9_]* and
  * are backtick-quoted anyway; DROP also accepts names of [A-Za-z0-9_.-] (registered by hand), quoted;

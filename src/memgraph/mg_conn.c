@@ -247,9 +247,11 @@ static int run_once(struct mg_conn *c, const char *query, struct table *t)
   return rc;
 }
 
-static bool transport_error(int rc)
+/* The peer closed or reset a reused connection (typically: it restarted). A timeout is not retried: a
+ * frozen peer would only double the time until the caller learns about it. */
+static bool peer_went_away(int rc)
 {
-  return rc != MGO_OK && rc != MGO_EFAILURE && rc != MGO_EAUTH && rc != MGO_ENOMEM;
+  return rc == MGO_EIO || rc == MGO_ECLOSED;
 }
 
 /* Makes the connection READY: reconnects when missing or broken; *fresh tells whether it is new. */
@@ -275,7 +277,7 @@ static int run_query(struct mg_conn *c, const char *query, unsigned flags, struc
   if (rc != MGO_OK)
     return rc;
   rc = run_once(c, query, t);
-  if (transport_error(rc) && !fresh && (flags & RUN_READ_ONLY)) {
+  if (peer_went_away(rc) && !fresh && (flags & RUN_READ_ONLY)) {
     table_free(t);
     mg_conn_disconnect(c);
     rc = mg_conn_connect(c, err);

@@ -1,0 +1,100 @@
+"""Helpers for the memgraph-module integration tests: the mg_probe driver (C, built by CMake) and emulator
+processes started with the emulator's own test kit (test/memgraph-emulator/tests/emu_testkit.py)."""
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "test" / "memgraph-emulator" / "tests"))
+
+# The emulator's own test kit: Emu starts an emulator process on a free loopback port (its README).
+from emu_testkit import Emu, wait_until  # noqa: E402,F401
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def probe_binary() -> Path:
+    """$MGO_BUILD_DIR (the test runner sets build/debug), else build/mg (development), else build/debug."""
+    candidates = []
+    if os.environ.get("MGO_BUILD_DIR"):
+        candidates.append(Path(os.environ["MGO_BUILD_DIR"]))
+    candidates += [ROOT / "build" / "mg", ROOT / "build" / "debug"]
+    for build in candidates:
+        path = build / "test" / "unit" / "memgraph" / "mg_probe"
+        if path.is_file():
+            return path
+    raise RuntimeError(f"mg_probe is missing under {[str(c) for c in candidates]}: build the project first")
+
+
+class Probe:
+    """One struct mg_conn in a child process; each command answers one JSON object."""
+
+    def __init__(self, port, *args, host="127.0.0.1", timeout=30.0):
+        cmd = [str(probe_binary()), "--host", host, "--port", str(port), *map(str, args)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, bufsize=1)
+        ready = self._read(timeout)
+        assert ready == {"ready": True}, ready
+
+    def _read(self, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("mg_probe did not answer in time")
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                line = self.proc.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"mg_probe exited (rc={self.proc.wait()}): {self.proc.stderr.read()}")
+                return json.loads(line)
+
+    def cmd(self, *fields, timeout=60.0):
+        self.proc.stdin.write("\t".join(str(f) for f in fields) + "\n")
+        self.proc.stdin.flush()
+        return self._read(timeout)
+
+    def ok(self, *fields, **kw):
+        res = self.cmd(*fields, **kw)
+        assert res["rc"] == "OK", res
+        return res
+
+    def fails(self, cls, *fields, rc="EFAILURE", **kw):
+        res = self.cmd(*fields, **kw)
+        assert (res["rc"], res["cls"]) == (rc, cls), res
+        return res
+
+    def replicas(self):
+        return {r["name"]: r for r in self.ok("replicas")["replicas"]}
+
+    def close(self, check=True):
+        """Ends the driver; a non-zero exit (LeakSanitizer, ASan) is a failure."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        err = self.proc.stderr.read()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        assert not check or self.proc.returncode == 0, f"mg_probe exited with {self.proc.returncode}: {err}"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        self.close(check=exc_type is None)
