@@ -1,6 +1,8 @@
-/* memgraph-operator: subcommand dispatch only. Flags live in options.c, the controller loop in run.c. */
+/* memgraph-operator: subcommand dispatch only. Flags live in options.c, `run` in run.c (which starts the
+ * controller of src/operator), `agent` in agent.c. */
 #include <stdio.h>
 
+#include "agent.h"
 #include "options.h"
 #include "run.h"
 
@@ -23,6 +25,8 @@ int main(int argc, char **argv)
     return 0;
   case MGO_CMD_RUN:
     return mgo_run(&opts, MGO_VERSION);
+  case MGO_CMD_AGENT:
+    return mgo_agent(&opts);
   default:
     mgo_options_usage(stdout);
     return 0;

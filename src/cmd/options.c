@@ -1,5 +1,7 @@
+/* Flags and environment of memgraph-operator, from one table: each flag --x-y also reads MGO_X_Y. */
 #include "options.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,63 +10,79 @@
 #include "mgo_buf.h"
 #include "mgo_err.h"
 
-enum {
-  OPT_KUBECONFIG = 256,
-  OPT_NAMESPACE,
-  OPT_LEADER_ELECT,
-  OPT_LEASE_NAMESPACE,
-  OPT_LEASE_NAME,
-  OPT_IDENTITY,
-  OPT_LEASE_DURATION,
-  OPT_RENEW_DEADLINE,
-  OPT_RETRY_PERIOD,
-  OPT_LOG_LEVEL,
-  OPT_LOG_FORMAT,
-  OPT_ONCE,
-  OPT_HELP
+enum opt_kind { K_STR, K_NS, K_LONG, K_DURATION, K_BOOL, K_IDENTITY, K_LEVEL, K_FORMAT, K_FLAG, K_HELP };
+
+struct opt_def {
+  const char *name; /* flag without "--"; the env name is MGO_ + upper snake */
+  enum opt_kind kind;
+  size_t offset;
+  long min, max; /* K_LONG / K_DURATION bounds (ms for durations) */
+  const char *help;
 };
 
-static const struct option long_opts[] = {{"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
-                                          {"namespace", required_argument, NULL, OPT_NAMESPACE},
-                                          {"leader-elect", optional_argument, NULL, OPT_LEADER_ELECT},
-                                          {"lease-namespace", required_argument, NULL, OPT_LEASE_NAMESPACE},
-                                          {"lease-name", required_argument, NULL, OPT_LEASE_NAME},
-                                          {"identity", required_argument, NULL, OPT_IDENTITY},
-                                          {"lease-duration", required_argument, NULL, OPT_LEASE_DURATION},
-                                          {"renew-deadline", required_argument, NULL, OPT_RENEW_DEADLINE},
-                                          {"retry-period", required_argument, NULL, OPT_RETRY_PERIOD},
-                                          {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-                                          {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-                                          {"once", no_argument, NULL, OPT_ONCE},
-                                          {"help", no_argument, NULL, OPT_HELP},
-                                          {NULL, 0, NULL, 0}};
+#define OFF(field) offsetof(struct mgo_options, field)
+static const struct opt_def defs[] = {
+    {"kubeconfig", K_STR, OFF(kubeconfig), 0, 0,
+     "kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)"},
+    {"namespace", K_NS, OFF(namespace), 0, 0, "watch one namespace (default: all)"},
+    {"workers", K_LONG, OFF(workers), 1, 64, "reconcile workers (default 4)"},
+    {"resync-interval", K_DURATION, OFF(resync_interval_ms), 1000, 86400000, "informer resync (default 30s)"},
+    {"http-addr", K_STR, OFF(http_addr), 0, 0, "HTTP listen address (default 0.0.0.0)"},
+    {"http-port", K_LONG, OFF(http_port), 0, 65535, "HTTP port (default 8080; 0 picks a free one, logged)"},
+    {"leader-elect", K_BOOL, OFF(leader_elect), 0, 0, "take part in leader election (default true)"},
+    {"lease-namespace", K_STR, OFF(lease_namespace), 0, 0,
+     "Lease namespace (default memgraph-operator-system)"},
+    {"lease-name", K_STR, OFF(lease_name), 0, 0, "Lease name (default memgraph-operator)"},
+    {"identity", K_IDENTITY, OFF(identity), 0, 0, "holder identity (default <hostname>-<pid>)"},
+    {"lease-duration", K_DURATION, OFF(lease_duration_ms), 1000, 3600000, "lease duration (default 15s)"},
+    {"renew-deadline", K_DURATION, OFF(renew_deadline_ms), 1000, 3600000, "renew deadline (default 10s)"},
+    {"retry-period", K_DURATION, OFF(retry_period_ms), 100, 3600000, "election retry period (default 2s)"},
+    {"bolt-timeout", K_DURATION, OFF(bolt_timeout_ms), 100, 600000,
+     "Bolt connect/query deadline (default 5s)"},
+    {"operator-image", K_STR, OFF(operator_image), 0, 0, "image of the pods' agent init container"},
+    {"log-level", K_LEVEL, OFF(log_level), 0, 0, "debug|info|warn|error (default info)"},
+    {"log-format", K_FORMAT, OFF(log_format), 0, 0, "logfmt|json (default logfmt)"},
+    {"data-dir", K_STR, OFF(data_dir), 0, 0, "agent: Memgraph data directory"},
+    {"marker-dir", K_STR, OFF(marker_dir), 0, 0, "agent: operator marker directory"},
+    {"once", K_FLAG, OFF(once), 0, 0, "connect, report, exit"},
+    {"help", K_HELP, 0, 0, 0, "this help"},
+};
+#define NDEFS (sizeof(defs) / sizeof(defs[0]))
 
 void mgo_options_usage(FILE *out)
 {
   fputs("usage: memgraph-operator version\n"
         "       memgraph-operator run [options]\n"
-        "  --kubeconfig PATH         kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)\n"
-        "  --namespace NS            watch one namespace (env MGO_NAMESPACE; default all)\n"
-        "  --leader-elect[=BOOL]     take part in leader election (default true)\n"
-        "  --lease-namespace NS      Lease namespace (env MGO_LEASE_NAMESPACE; default "
-        "memgraph-operator-system)\n"
-        "  --lease-name NAME         Lease name (default memgraph-operator)\n"
-        "  --identity ID             holder identity (env MGO_IDENTITY; default <hostname>-<pid>)\n"
-        "  --lease-duration S, --renew-deadline S, --retry-period S   election timing (15, 10, 2)\n"
-        "  --log-level debug|info|warn|error, --log-format logfmt|json (env MGO_LOG_LEVEL, MGO_LOG_FORMAT)\n"
-        "  --once                    connect, report, exit\n",
+        "       memgraph-operator agent --data-dir DIR --marker-dir DIR\n"
+        "options (each also as environment variable MGO_<NAME>, e.g. --http-port = MGO_HTTP_PORT):\n",
         out);
+  for (size_t i = 0; i < NDEFS; i++)
+    fprintf(out, "  --%-18s %s\n", defs[i].name, defs[i].help);
 }
 
-static const char *env_or(const char *name, const char *def)
+long mgo_parse_duration_ms(const char *s)
 {
-  const char *v = getenv(name);
-  return v && v[0] ? v : def;
+  char *end = NULL;
+  double v;
+  double unit = 1000;
+  if (s == NULL || !isdigit((unsigned char) s[0]))
+    return -1;
+  v = strtod(s, &end);
+  if (strcmp(end, "ms") == 0)
+    unit = 1;
+  else if (strcmp(end, "m") == 0)
+    unit = 60000;
+  else if (strcmp(end, "h") == 0)
+    unit = 3600000;
+  else if (strcmp(end, "s") != 0 && end[0] != '\0')
+    return -1;
+  v *= unit;
+  return v >= 1 && v < 1e12 ? (long) v : -1;
 }
 
 static int parse_bool(const char *s, bool *out)
 {
-  if (!s || strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+  if (s == NULL || strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
     *out = true;
   else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
     *out = false;
@@ -73,35 +91,58 @@ static int parse_bool(const char *s, bool *out)
   return 0;
 }
 
-static int parse_seconds(const char *s, long *out)
+static int parse_long(const char *s, long min, long max, long *out)
 {
   char *end = NULL;
-  long v = strtol(s, &end, 10);
-  if (!s[0] || *end || v <= 0 || v > 3600)
+  long v = s != NULL ? strtol(s, &end, 10) : 0;
+  if (s == NULL || s[0] == '\0' || *end != '\0' || v < min || v > max)
     return -1;
   *out = v;
   return 0;
 }
 
-static void set_defaults(struct mgo_options *o)
+static int set_value(struct mgo_options *o, const struct opt_def *d, const char *arg)
 {
-  memset(o, 0, sizeof(*o));
-  o->namespace = env_or("MGO_NAMESPACE", NULL);
-  o->leader_elect = true;
-  o->lease_namespace = env_or("MGO_LEASE_NAMESPACE", "memgraph-operator-system");
-  o->lease_name = "memgraph-operator";
-  o->lease_duration_s = 15;
-  o->renew_deadline_s = 10;
-  o->retry_period_s = 2;
-  o->log_level = MGO_LOG_INFO;
-  o->log_format = MGO_LOG_LOGFMT;
-  const char *id = env_or("MGO_IDENTITY", NULL);
-  char host[200] = "unknown";
-  gethostname(host, sizeof(host) - 1);
-  if (id)
-    mgo_strlcpy(o->identity, id, sizeof(o->identity));
-  else
-    mgo_snprintf(o->identity, sizeof(o->identity), "%s-%ld", host, (long) getpid());
+  char *field = (char *) o + d->offset;
+  long ms;
+  switch (d->kind) {
+  case K_STR:
+    *(const char **) (void *) field = arg;
+    return arg != NULL ? 0 : -1;
+  case K_NS:
+    *(const char **) (void *) field = arg != NULL && arg[0] != '\0' ? arg : NULL;
+    return 0;
+  case K_LONG:
+    return parse_long(arg, d->min, d->max, (long *) (void *) field);
+  case K_DURATION:
+    ms = mgo_parse_duration_ms(arg);
+    if (ms < d->min || ms > d->max)
+      return -1;
+    *(long *) (void *) field = ms;
+    return 0;
+  case K_BOOL:
+    return parse_bool(arg, (bool *) (void *) field);
+  case K_IDENTITY:
+    return arg == NULL || arg[0] == '\0' || mgo_strlcpy(o->identity, arg, sizeof(o->identity)) != MGO_OK ? -1
+                                                                                                         : 0;
+  case K_LEVEL:
+    return mgo_log_parse_level(arg, &o->log_level) == MGO_OK ? 0 : -1;
+  case K_FORMAT:
+    return mgo_log_parse_format(arg, &o->log_format) == MGO_OK ? 0 : -1;
+  case K_FLAG:
+    o->once = true;
+    return 0;
+  default:
+    o->command = MGO_CMD_HELP;
+    return 0;
+  }
+}
+
+static void env_name(const char *flag, char *dst, size_t dstsz)
+{
+  size_t n = mgo_snprintf(dst, dstsz, "MGO_%s", flag) == MGO_OK ? strlen(dst) : 0;
+  for (size_t i = 4; i < n; i++)
+    dst[i] = dst[i] == '-' ? '_' : (char) toupper((unsigned char) dst[i]);
 }
 
 static int bad(char *err, size_t errsz, const char *what, const char *value)
@@ -110,88 +151,94 @@ static int bad(char *err, size_t errsz, const char *what, const char *value)
   return -1;
 }
 
-/* Applies one parsed option. */
-static int apply_option(struct mgo_options *o, int opt, const char *arg, char *err, size_t errsz)
+static void set_defaults(struct mgo_options *o)
 {
-  switch (opt) {
-  case OPT_KUBECONFIG:
-    o->kubeconfig = arg;
-    return 0;
-  case OPT_NAMESPACE:
-    o->namespace = arg[0] ? arg : NULL;
-    return 0;
-  case OPT_LEADER_ELECT:
-    return parse_bool(arg, &o->leader_elect) ? bad(err, errsz, "--leader-elect", arg) : 0;
-  case OPT_LEASE_NAMESPACE:
-    o->lease_namespace = arg;
-    return 0;
-  case OPT_LEASE_NAME:
-    o->lease_name = arg;
-    return 0;
-  case OPT_IDENTITY:
-    return mgo_strlcpy(o->identity, arg, sizeof(o->identity)) || !arg[0] ? bad(err, errsz, "--identity", arg)
-                                                                         : 0;
-  case OPT_LEASE_DURATION:
-    return parse_seconds(arg, &o->lease_duration_s) ? bad(err, errsz, "--lease-duration", arg) : 0;
-  case OPT_RENEW_DEADLINE:
-    return parse_seconds(arg, &o->renew_deadline_s) ? bad(err, errsz, "--renew-deadline", arg) : 0;
-  case OPT_RETRY_PERIOD:
-    return parse_seconds(arg, &o->retry_period_s) ? bad(err, errsz, "--retry-period", arg) : 0;
-  case OPT_LOG_LEVEL:
-    return mgo_log_parse_level(arg, &o->log_level) ? bad(err, errsz, "--log-level", arg) : 0;
-  case OPT_LOG_FORMAT:
-    return mgo_log_parse_format(arg, &o->log_format) ? bad(err, errsz, "--log-format", arg) : 0;
-  case OPT_ONCE:
-    o->once = true;
-    return 0;
-  case OPT_HELP:
-    o->command = MGO_CMD_HELP;
-    return 0;
-  default:
-    return bad(err, errsz, "option", arg);
-  }
+  char host[200] = "unknown";
+  memset(o, 0, sizeof(*o));
+  o->workers = 4;
+  o->resync_interval_ms = 30000;
+  o->http_addr = "0.0.0.0";
+  o->http_port = 8080;
+  o->leader_elect = true;
+  o->lease_namespace = "memgraph-operator-system";
+  o->lease_name = "memgraph-operator";
+  o->lease_duration_ms = 15000;
+  o->renew_deadline_ms = 10000;
+  o->retry_period_ms = 2000;
+  o->bolt_timeout_ms = 5000;
+  o->operator_image = "ghcr.io/memgraph/memgraph-operator:latest";
+  o->log_level = MGO_LOG_INFO;
+  o->log_format = MGO_LOG_LOGFMT;
+  o->data_dir = "/var/lib/memgraph/mg_data";
+  o->marker_dir = "/var/lib/memgraph/operator";
+  (void) gethostname(host, sizeof(host) - 1);
+  (void) mgo_snprintf(o->identity, sizeof(o->identity), "%s-%ld", host, (long) getpid());
 }
 
-static int parse_env_logging(struct mgo_options *o, char *err, size_t errsz)
+static int apply_env(struct mgo_options *o, char *err, size_t errsz)
 {
-  const char *lvl = env_or("MGO_LOG_LEVEL", NULL);
-  const char *fmt = env_or("MGO_LOG_FORMAT", NULL);
-  if (lvl && mgo_log_parse_level(lvl, &o->log_level))
-    return bad(err, errsz, "MGO_LOG_LEVEL", lvl);
-  if (fmt && mgo_log_parse_format(fmt, &o->log_format))
-    return bad(err, errsz, "MGO_LOG_FORMAT", fmt);
+  for (size_t i = 0; i < NDEFS; i++) {
+    char name[64];
+    const char *v;
+    if (defs[i].kind == K_HELP || defs[i].kind == K_FLAG || defs[i].offset == OFF(data_dir) ||
+        defs[i].offset == OFF(marker_dir))
+      continue;
+    env_name(defs[i].name, name, sizeof(name));
+    v = getenv(name);
+    if (v != NULL && v[0] != '\0' && set_value(o, &defs[i], v) != 0)
+      return bad(err, errsz, name, v);
+  }
+  return 0;
+}
+
+static int apply_flags(int argc, char **argv, struct mgo_options *o, char *err, size_t errsz)
+{
+  struct option longs[NDEFS + 1];
+  memset(longs, 0, sizeof(longs));
+  for (size_t i = 0; i < NDEFS; i++) {
+    int has_arg = defs[i].kind == K_BOOL ? optional_argument : required_argument;
+    if (defs[i].kind == K_FLAG || defs[i].kind == K_HELP)
+      has_arg = no_argument;
+    longs[i] = (struct option){defs[i].name, has_arg, NULL, 256 + (int) i};
+  }
+  optind = 2;
+  opterr = 0;
+  for (;;) {
+    int opt = getopt_long(argc, argv, "", longs, NULL);
+    if (opt == -1)
+      break;
+    if (opt < 256 || opt >= 256 + (int) NDEFS)
+      return bad(err, errsz, "option", argv[optind - 1]);
+    if (set_value(o, &defs[opt - 256], optarg) != 0) {
+      char what[64];
+      (void) mgo_snprintf(what, sizeof(what), "--%s", defs[opt - 256].name);
+      return bad(err, errsz, what, optarg);
+    }
+  }
+  if (optind < argc)
+    return bad(err, errsz, "argument", argv[optind]);
   return 0;
 }
 
 int mgo_options_parse(int argc, char **argv, struct mgo_options *o, char *err, size_t errsz)
 {
+  static const struct {
+    const char *word;
+    enum mgo_command cmd;
+  } commands[] = {{"version", MGO_CMD_VERSION}, {"run", MGO_CMD_RUN},     {"agent", MGO_CMD_AGENT},
+                  {"help", MGO_CMD_HELP},       {"--help", MGO_CMD_HELP}, {"-h", MGO_CMD_HELP}};
   set_defaults(o);
   if (argc < 2)
     return bad(err, errsz, "command", NULL);
-  if (strcmp(argv[1], "version") == 0)
-    o->command = MGO_CMD_VERSION;
-  else if (strcmp(argv[1], "run") == 0)
-    o->command = MGO_CMD_RUN;
-  else if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-    o->command = MGO_CMD_HELP;
-  else
-    return bad(err, errsz, "command", argv[1]);
-  if (parse_env_logging(o, err, errsz))
-    return -1;
-  optind = 2;
-  opterr = 0;
-  for (;;) {
-    int opt = getopt_long(argc, argv, "", long_opts, NULL);
-    if (opt == -1)
-      break;
-    if (opt == '?' || opt == ':')
-      return bad(err, errsz, "option", argv[optind - 1]);
-    if (apply_option(o, opt, optarg, err, errsz))
-      return -1;
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+    if (strcmp(argv[1], commands[i].word) == 0)
+      o->command = commands[i].cmd;
   }
-  if (optind < argc)
-    return bad(err, errsz, "argument", argv[optind]);
-  if (o->renew_deadline_s >= o->lease_duration_s)
+  if (o->command == MGO_CMD_NONE)
+    return bad(err, errsz, "command", argv[1]);
+  if (apply_env(o, err, errsz) != 0 || apply_flags(argc, argv, o, err, errsz) != 0)
+    return -1;
+  if (o->renew_deadline_ms >= o->lease_duration_ms)
     return bad(err, errsz, "--renew-deadline (must be shorter than --lease-duration)", "");
   return 0;
 }

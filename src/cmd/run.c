@@ -1,22 +1,16 @@
 #include "run.h"
 
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "k8s_client.h"
 #include "k8s_config.h"
-#include "k8s_lease.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
 #include "mgo_log.h"
-
-struct run_state {
-  const struct mgo_options *opts;
-  atomic_bool lost;
-};
+#include "operator.h"
 
 static void log_api_error(const char *msg, int rc, const struct k8s_status *st)
 {
@@ -24,33 +18,6 @@ static void log_api_error(const char *msg, int rc, const struct k8s_status *st)
   mgo_snprintf(code, sizeof(code), "%ld", st->code);
   mgo_log(MGO_LOG_WARN, msg, "error", mgo_errname(rc), "http", code, "reason", st->reason, "detail",
           st->message, (char *) NULL);
-}
-
-static void on_started_leading(void *arg)
-{
-  struct run_state *s = arg;
-  mgo_log(MGO_LOG_INFO, "leading", "identity", s->opts->identity, "lease_namespace", s->opts->lease_namespace,
-          "lease", s->opts->lease_name, (char *) NULL);
-}
-
-static void on_lost(void *arg)
-{
-  struct run_state *s = arg;
-  mgo_log(MGO_LOG_ERROR, "leadership lost, stopping", "identity", s->opts->identity, (char *) NULL);
-  atomic_store(&s->lost, true);
-}
-
-static void on_new_leader(void *arg, const char *holder)
-{
-  struct run_state *s = arg;
-  mgo_log(MGO_LOG_INFO, "leader observed", "holder", holder[0] ? holder : "(none)", "identity",
-          s->opts->identity, (char *) NULL);
-}
-
-static void on_lease_error(void *arg, int rc, const struct k8s_status *st)
-{
-  (void) arg;
-  log_api_error("lease request failed", rc, st);
 }
 
 /* Counts objects the operator may list: namespaces, or (without that permission) its own Leases. */
@@ -77,6 +44,7 @@ static int count_visible(struct k8s_client *c, const struct mgo_options *o, cons
   return MGO_OK;
 }
 
+/* Checks the credentials before anything starts: the API answers and the Lease namespace is readable. */
 static int connect_and_report(struct k8s_client *c, const struct mgo_options *o)
 {
   struct k8s_status st;
@@ -103,56 +71,32 @@ static int connect_and_report(struct k8s_client *c, const struct mgo_options *o)
   return MGO_OK;
 }
 
-static struct k8s_client *open_client(const struct mgo_options *o)
+static int preflight(const struct mgo_options *o)
 {
   struct k8s_config cfg;
+  struct k8s_client *c = NULL;
+  struct k8s_status st;
   char err[512] = "";
   int rc = k8s_config_load_auto(o->kubeconfig, &cfg, err, sizeof(err));
   if (rc != MGO_OK) {
     mgo_log(MGO_LOG_ERROR, "cannot load the Kubernetes configuration", "error", mgo_errname(rc), "detail",
             err, (char *) NULL);
-    return NULL;
+    return rc;
   }
-  struct k8s_client *c = NULL;
-  struct k8s_status st;
   rc = k8s_client_new(&cfg, NULL, &c, &st);
   k8s_config_free(&cfg);
-  if (rc != MGO_OK)
+  if (rc != MGO_OK) {
     mgo_log(MGO_LOG_ERROR, "cannot create the API client", "error", mgo_errname(rc), "detail", st.message,
             (char *) NULL);
-  return c;
-}
-
-static struct k8s_leader *start_election(struct k8s_client *c, struct run_state *s)
-{
-  const struct mgo_options *o = s->opts;
-  struct k8s_leader_opts lo = {.lease_namespace = o->lease_namespace,
-                               .lease_name = o->lease_name,
-                               .identity = o->identity,
-                               .lease_duration_ms = o->lease_duration_s * 1000,
-                               .renew_deadline_ms = o->renew_deadline_s * 1000,
-                               .retry_period_ms = o->retry_period_s * 1000,
-                               .on_started_leading = on_started_leading,
-                               .on_lost = on_lost,
-                               .on_new_leader = on_new_leader,
-                               .on_error = on_lease_error,
-                               .arg = s};
-  struct k8s_leader *le = NULL;
-  int rc = k8s_leader_new(c, &lo, &le);
-  if (rc == MGO_OK)
-    rc = k8s_leader_start(le);
-  if (rc != MGO_OK) {
-    mgo_log(MGO_LOG_ERROR, "cannot start leader election", "error", mgo_errname(rc), (char *) NULL);
-    k8s_leader_free(le);
-    return NULL;
+    return rc;
   }
-  mgo_log(MGO_LOG_INFO, "waiting for leadership", "identity", o->identity, "lease_namespace",
-          o->lease_namespace, "lease", o->lease_name, (char *) NULL);
-  return le;
+  rc = connect_and_report(c, o);
+  k8s_client_free(c);
+  return rc;
 }
 
 /* Blocks until SIGTERM/SIGINT (returns 0) or until leadership is lost (returns 1). */
-static int wait_for_stop(struct run_state *s, const sigset_t *sigs)
+static int wait_for_stop(struct mgo_operator *op, const sigset_t *sigs)
 {
   struct timespec tick = {.tv_sec = 0, .tv_nsec = 200L * 1000 * 1000};
   for (;;) {
@@ -161,44 +105,52 @@ static int wait_for_stop(struct run_state *s, const sigset_t *sigs)
       mgo_log(MGO_LOG_INFO, "shutting down", "signal", strsignal(sig), (char *) NULL);
       return 0;
     }
-    if (atomic_load(&s->lost))
+    if (mgo_operator_lost(op))
       return 1;
   }
 }
 
+static void to_config(const struct mgo_options *o, const char *version, struct mgo_operator_config *cfg)
+{
+  mgo_operator_config_default(cfg);
+  cfg->kubeconfig = o->kubeconfig;
+  cfg->namespace = o->namespace;
+  cfg->workers = (int) o->workers;
+  cfg->resync_interval_ms = o->resync_interval_ms;
+  cfg->http_addr = o->http_addr;
+  cfg->http_port = (int) o->http_port;
+  cfg->leader_elect = o->leader_elect;
+  cfg->lease_namespace = o->lease_namespace;
+  cfg->lease_name = o->lease_name;
+  cfg->identity = o->identity;
+  cfg->lease_duration_ms = o->lease_duration_ms;
+  cfg->renew_deadline_ms = o->renew_deadline_ms;
+  cfg->retry_period_ms = o->retry_period_ms;
+  cfg->bolt_timeout_ms = o->bolt_timeout_ms;
+  cfg->operator_image = o->operator_image;
+  cfg->version = version;
+}
+
 int mgo_run(const struct mgo_options *opts, const char *version)
 {
+  struct mgo_operator_config cfg;
+  struct mgo_operator *op = NULL;
+  sigset_t sigs;
+  int code;
+
   mgo_log_setup(opts->log_level, opts->log_format, NULL);
   signal(SIGPIPE, SIG_IGN);
-  sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* before any thread starts: only sigtimedwait sees them */
-  mgo_log(MGO_LOG_INFO, "starting", "version", version, "identity", opts->identity, (char *) NULL);
-  if (k8s_global_init() != MGO_OK)
+  if (k8s_global_init() != MGO_OK || preflight(opts) != MGO_OK)
     return 1;
-  struct k8s_client *c = open_client(opts);
-  if (!c)
+  if (opts->once)
+    return 0;
+  to_config(opts, version, &cfg);
+  if (mgo_operator_start(&cfg, &op) != MGO_OK)
     return 1;
-  int exit_code = connect_and_report(c, opts) == MGO_OK ? 0 : 1;
-  struct run_state s = {.opts = opts};
-  struct k8s_leader *le = NULL;
-  if (exit_code == 0 && !opts->once && opts->leader_elect) {
-    le = start_election(c, &s);
-    exit_code = le ? 0 : 1;
-  } else if (exit_code == 0 && !opts->once) {
-    mgo_log(MGO_LOG_INFO, "leader election disabled", "identity", opts->identity, (char *) NULL);
-  }
-  if (exit_code == 0 && !opts->once)
-    exit_code = wait_for_stop(&s, &sigs);
-  if (le) {
-    bool was_leading = k8s_leader_is_leader(le);
-    k8s_leader_free(le); /* stops the loop and releases the Lease if held */
-    if (was_leading)
-      mgo_log(MGO_LOG_INFO, "lease released", "identity", opts->identity, (char *) NULL);
-  }
-  k8s_client_free(c);
-  mgo_log(MGO_LOG_INFO, "stopped", "exit_code", exit_code ? "1" : "0", (char *) NULL);
-  return exit_code;
+  code = wait_for_stop(op, &sigs);
+  return mgo_operator_stop(op) != 0 ? 1 : code;
 }

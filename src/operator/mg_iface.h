@@ -1,0 +1,62 @@
+/* The operator's narrow view of a Memgraph instance: the handful of queries observe and act need.
+ *
+ * The reconcile code talks to Memgraph only through struct mgo_mg_ops, so unit tests plug in fakes and
+ * the backend can change (today: Bolt directly, mg_bolt.c; later the typed layer in src/memgraph)
+ * without touching observe/act. Every query is bounded by the timeouts given at connect time.
+ *
+ * Errors: functions return MGO_OK or a negative MGO_* code; ops->error() describes the last failure of a
+ * connection in one line (server message or transport detail). A connection whose usable() is false must
+ * be closed and reopened.
+ *
+ * Ownership: connect() returns a connection (also on failure, when non-NULL, so error() can be read) that
+ * the caller releases with close(). Strings in struct mgo_mg_target are borrowed for the call only.
+ * Thread-safety: one connection is used by one thread at a time; distinct connections are independent. */
+#ifndef MGO_OPERATOR_MG_IFACE_H
+#define MGO_OPERATOR_MG_IFACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "topology.h"
+
+struct bolt_value;
+
+struct mgo_mg_target {
+  const char *host; /* pod IP */
+  uint16_t port;    /* 7687 */
+  const char *user; /* NULL: no authentication */
+  const char *password;
+  int connect_timeout_ms;
+  int query_timeout_ms;
+};
+
+struct mgo_mg_ops {
+  int (*connect)(const struct mgo_mg_target *t, void **conn);
+  void (*close)(void *conn);
+  bool (*usable)(const void *conn);
+  const char *(*error)(const void *conn);
+  /* SHOW REPLICATION ROLE. */
+  int (*show_role)(void *conn, enum mgo_role *role);
+  /* SHOW VERSION into dst ("3.2.1", as the server prints it). */
+  int (*show_version)(void *conn, char *dst, size_t dstsz);
+  /* SHOW REPLICAS (MAIN only): up to max rows into regs, *n receives how many. */
+  int (*show_replicas)(void *conn, struct rec_registration *regs, size_t max, size_t *n);
+  /* SHOW STORAGE INFO: REC_DATA_PRESENT when any vertex or edge exists. */
+  int (*has_data)(void *conn, enum rec_data *data);
+  /* A replication command (SET ROLE, REGISTER, DROP) built by rec_action_cypher(); rows are discarded. */
+  int (*execute)(void *conn, const char *cypher);
+};
+
+/* The Bolt backend (mg_bolt.c). */
+extern const struct mgo_mg_ops mgo_mg_bolt_ops;
+
+/* Pure parsers of the Bolt backend, exposed for tests. fields is the result's column list, row one row.
+ * MGO_EPARSE when a column is missing or has the wrong type. */
+int mgo_mg_parse_role(const struct bolt_value *fields, const struct bolt_value *row, enum mgo_role *role);
+int mgo_mg_parse_replica_row(const struct bolt_value *fields, const struct bolt_value *row,
+                             struct rec_registration *out);
+/* One SHOW STORAGE INFO row: *count receives vertex_count/edge_count values (others leave it alone). */
+int mgo_mg_parse_storage_row(const struct bolt_value *fields, const struct bolt_value *row, int64_t *count);
+
+#endif

@@ -1,0 +1,161 @@
+/* Executes a plan following the contract at the top of topology.h: in order; RECORD_MAIN is written
+ * before any PROMOTE; the first failed Bolt action ends the pass (requeue with backoff; the next
+ * observation decides, never the outcome); a role change ends with REQUEUE 0 (re-observe at once). */
+#include "op_internal.h"
+
+#include <string.h>
+
+#include "k8s_client.h"
+#include "mgo_buf.h"
+#include "mgo_err.h"
+#include "mgo_log.h"
+
+static struct rec_instance *instance_of(struct op_ctx *ctx, const char *pod)
+{
+  for (size_t i = 0; i < ctx->obs->n; i++) {
+    if (strcmp(ctx->obs->inst[i].pod, pod) == 0)
+      return &ctx->obs->inst[i];
+  }
+  return NULL;
+}
+
+/* After a registration is made or confirmed, the status records which pod incarnation it was for. */
+static void record_registration(struct op_ctx *ctx, const struct rec_action *a)
+{
+  struct rec_instance *in = instance_of(ctx, a->replica_pod);
+  if (in == NULL)
+    return;
+  (void) mgo_strlcpy(in->registered_pod_uid, a->replica_pod_uid, sizeof(in->registered_pod_uid));
+  in->registered_restart_count = a->replica_restart_count;
+}
+
+static const char *success_reason(enum rec_action_type t)
+{
+  switch (t) {
+  case REC_ACT_PROMOTE:
+    return "Promoted";
+  case REC_ACT_DEMOTE:
+    return "Demoted";
+  case REC_ACT_REGISTER:
+    return "ReplicaRegistered";
+  default:
+    return "ReplicaDropped";
+  }
+}
+
+static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
+{
+  char cypher[1024], note[512];
+  void *conn = op_conn_of(ctx->cs, a->pod);
+  struct rec_instance *in = instance_of(ctx, a->pod);
+  int rc = rec_action_cypher(a, cypher, sizeof(cypher));
+
+  if (rc == MGO_OK && conn == NULL)
+    rc = MGO_ECONNECT;
+  if (rc == MGO_OK) {
+    op_count_bolt(ctx, a->pod, 1);
+    rc = ctx->mg->execute(conn, cypher);
+  }
+  if (rc != MGO_OK) {
+    (void) mgo_snprintf(note, sizeof(note), "%s on %s failed: %s", rec_action_type_name(a->type), a->pod,
+                        conn != NULL ? ctx->mg->error(conn) : mgo_strerror(rc));
+    mgo_log(MGO_LOG_WARN, "replication command failed", "cluster", ctx->key, "pod", a->pod, "action",
+            rec_action_type_name(a->type), "replica", a->replica, "error", note, (char *) NULL);
+    if (in != NULL)
+      (void) mgo_strlcpy(in->last_error, note, sizeof(in->last_error));
+    op_ctx_fail(ctx, "%s", note);
+    op_event(ctx, "Warning", "ReplicationCommandFailed", rec_action_type_name(a->type), note);
+    return rc;
+  }
+  mgo_log(MGO_LOG_INFO, "replication command done", "cluster", ctx->key, "pod", a->pod, "action",
+          rec_action_type_name(a->type), "replica", a->replica, "reason", a->reason, "query", cypher,
+          (char *) NULL);
+  op_event(ctx, "Normal", success_reason(a->type), rec_action_type_name(a->type), a->message);
+  if (a->type == REC_ACT_REGISTER)
+    record_registration(ctx, a);
+  return MGO_OK;
+}
+
+static int label_pod(struct op_ctx *ctx, const struct rec_action *a)
+{
+  char path[K8S_PATH_MAX];
+  struct k8s_status st;
+  json_t *patch = json_pack("{s:{s:o}}", "metadata", "labels", mgo_pod_role_labels(a->role, a->readable));
+  int rc = patch == NULL ? MGO_ENOMEM : k8s_path(path, sizeof(path), &K8S_RES_PODS, ctx->ns, a->pod, NULL);
+
+  k8s_status_clear(&st);
+  if (rc == MGO_OK)
+    rc = k8s_merge_patch(ctx->op->client, path, patch, NULL, &st);
+  json_decref(patch);
+  if (rc == MGO_ENOTFOUND)
+    return MGO_OK; /* the pod went away; the next observation sees it */
+  if (rc != MGO_OK) {
+    op_ctx_fail(ctx, "label %s: %s (%ld %s)", a->pod, mgo_errname(rc), st.code, st.message);
+    return rc;
+  }
+  mgo_log(MGO_LOG_INFO, "pod labelled", "cluster", ctx->key, "pod", a->pod, "role", mgo_role_name(a->role),
+          "readable", a->readable ? "true" : "false", "reason", a->reason, (char *) NULL);
+  return MGO_OK;
+}
+
+static int record_main(struct op_ctx *ctx, const struct rec_action *a)
+{
+  int rc = op_write_current_main(ctx, a->pod);
+  if (rc != MGO_OK)
+    return rc;
+  (void) mgo_strlcpy(ctx->c.recorded_main, a->pod, sizeof(ctx->c.recorded_main));
+  mgo_log(MGO_LOG_INFO, "MAIN recorded", "cluster", ctx->key, "pod", a->pod, "reason", a->reason, "detail",
+          a->message, (char *) NULL);
+  op_event(ctx, "Normal", a->reason, "RecordMain", a->message);
+  return MGO_OK;
+}
+
+/* One action; MGO_OK to go on with the next. */
+static int run_action(struct op_ctx *ctx, const struct rec_action *a)
+{
+  switch (a->type) {
+  case REC_ACT_STOP:
+    mgo_log(MGO_LOG_WARN, "unsafe situation, acting no further", "cluster", ctx->key, "reason", a->reason,
+            "detail", a->message, (char *) NULL);
+    return MGO_OK;
+  case REC_ACT_EVENT:
+    op_event(ctx, "Warning", a->reason, "Decide", a->message);
+    return MGO_OK;
+  case REC_ACT_RECORD_MAIN:
+    return record_main(ctx, a);
+  case REC_ACT_PROMOTE:
+  case REC_ACT_DEMOTE:
+  case REC_ACT_REGISTER:
+  case REC_ACT_DROP:
+    return bolt_action(ctx, a);
+  case REC_ACT_RECORD_REGISTRATION:
+    record_registration(ctx, a);
+    return MGO_OK;
+  case REC_ACT_RESEED:
+    mgo_log(MGO_LOG_WARN, "replica diverged; automatic re-seed is not implemented yet", "cluster", ctx->key,
+            "pod", a->replica_pod, (char *) NULL);
+    return MGO_OK;
+  case REC_ACT_LABEL:
+    return label_pod(ctx, a);
+  case REC_ACT_REQUEUE:
+    ctx->after_ms = (long) a->after_sec * 1000;
+    return MGO_OK;
+  default:
+    return MGO_OK; /* CONDITION, PHASE: the status step writes them */
+  }
+}
+
+enum op_step_result op_step_act(struct op_ctx *ctx)
+{
+  for (size_t i = 0; i < ctx->plan->n; i++) {
+    if (!op_may_act(ctx->op)) {
+      op_ctx_fail(ctx, "not acting: leadership lost or shutting down");
+      return OP_STOP;
+    }
+    if (run_action(ctx, &ctx->plan->a[i]) != MGO_OK) {
+      ctx->after_ms = -1;
+      return OP_REQUEUE;
+    }
+  }
+  return OP_CONTINUE;
+}

@@ -1,0 +1,50 @@
+/* The operator's Prometheus metric families. */
+#include "op_internal.h"
+
+#include "metrics.h"
+#include "mgo_err.h"
+
+const char *const op_metric_names[] = {"mgo_reconcile_total",
+                                       "mgo_reconcile_errors_total",
+                                       "mgo_reconcile_duration_seconds",
+                                       "mgo_cluster_phase",
+                                       "mgo_cluster_instances_ready",
+                                       "mgo_cluster_replicas_registered",
+                                       "mgo_replica_lag_behind",
+                                       "mgo_kube_requests_total",
+                                       "mgo_bolt_queries_total",
+                                       NULL};
+
+static const double duration_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+int op_metrics_init(struct op_metrics *m, struct mgo_metrics *reg)
+{
+  m->reg = reg;
+  m->reconcile_total = mgo_metrics_family(reg, op_metric_names[0],
+                                          "Reconcile passes by cluster and result "
+                                          "(success, requeue, error, stopped).",
+                                          MGO_METRIC_COUNTER, NULL, 0);
+  m->reconcile_errors = mgo_metrics_family(
+      reg, op_metric_names[1], "Reconcile passes that ended in an error.", MGO_METRIC_COUNTER, NULL, 0);
+  m->reconcile_duration =
+      mgo_metrics_family(reg, op_metric_names[2], "Duration of one reconcile pass.", MGO_METRIC_HISTOGRAM,
+                         duration_buckets, sizeof(duration_buckets) / sizeof(duration_buckets[0]));
+  m->cluster_phase = mgo_metrics_family(
+      reg, op_metric_names[3], "1 for the cluster's current phase, 0 otherwise.", MGO_METRIC_GAUGE, NULL, 0);
+  m->instances_ready =
+      mgo_metrics_family(reg, op_metric_names[4], "Ready instance pods.", MGO_METRIC_GAUGE, NULL, 0);
+  m->replicas_registered = mgo_metrics_family(reg, op_metric_names[5], "Replicas registered on the MAIN.",
+                                              MGO_METRIC_GAUGE, NULL, 0);
+  m->replica_lag = mgo_metrics_family(
+      reg, op_metric_names[6], "How far a replica is behind the MAIN (transactions, from SHOW REPLICAS).",
+      MGO_METRIC_GAUGE, NULL, 0);
+  m->kube_requests = mgo_metrics_family(reg, op_metric_names[7], "Kubernetes API requests sent, by verb.",
+                                        MGO_METRIC_COUNTER, NULL, 0);
+  m->bolt_queries = mgo_metrics_family(reg, op_metric_names[8], "Bolt queries sent to Memgraph instances.",
+                                       MGO_METRIC_COUNTER, NULL, 0);
+  if (!m->reconcile_total || !m->reconcile_errors || !m->reconcile_duration || !m->cluster_phase ||
+      !m->instances_ready || !m->replicas_registered || !m->replica_lag || !m->kube_requests ||
+      !m->bolt_queries)
+    return MGO_ENOMEM;
+  return MGO_OK;
+}

@@ -1,0 +1,375 @@
+/* Observation: the Kubernetes half from the pod cache (pure), the Memgraph half over Bolt through
+ * struct mgo_mg_ops, with one connection per pod reused across reconciles. */
+#include "op_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "k8s_informer.h"
+#include "mgo_buf.h"
+#include "mgo_err.h"
+#include "mgo_log.h"
+
+/* ---- Kubernetes half (pure) ------------------------------------------------------------------------ */
+
+static const json_t *find_pod_json(const json_t *pods, const char *name)
+{
+  size_t i;
+  const json_t *pod;
+  json_array_foreach(pods, i, pod)
+  {
+    const char *n = json_string_value(json_object_get(json_object_get(pod, "metadata"), "name"));
+    if (n != NULL && strcmp(n, name) == 0)
+      return pod;
+  }
+  return NULL;
+}
+
+const char *op_pod_ip(const json_t *pods, const char *pod)
+{
+  const char *ip =
+      json_string_value(json_object_get(json_object_get(find_pod_json(pods, pod), "status"), "podIP"));
+  return ip != NULL && ip[0] != '\0' ? ip : NULL;
+}
+
+static bool pod_is_ready(const json_t *pod)
+{
+  size_t i;
+  const json_t *cond;
+  json_array_foreach(json_object_get(json_object_get(pod, "status"), "conditions"), i, cond)
+  {
+    const char *type = json_string_value(json_object_get(cond, "type"));
+    const char *status = json_string_value(json_object_get(cond, "status"));
+    if (type != NULL && status != NULL && strcmp(type, "Ready") == 0)
+      return strcmp(status, "True") == 0;
+  }
+  return false;
+}
+
+static int32_t memgraph_restarts(const json_t *pod)
+{
+  size_t i;
+  const json_t *cs;
+  json_array_foreach(json_object_get(json_object_get(pod, "status"), "containerStatuses"), i, cs)
+  {
+    const char *name = json_string_value(json_object_get(cs, "name"));
+    if (name != NULL && strcmp(name, "memgraph") == 0)
+      return (int32_t) json_integer_value(json_object_get(cs, "restartCount"));
+  }
+  return 0;
+}
+
+static void fill_from_pod(struct rec_instance *in, const json_t *pod)
+{
+  const json_t *meta = json_object_get(pod, "metadata");
+  const json_t *labels = json_object_get(meta, "labels");
+  const char *uid = json_string_value(json_object_get(meta, "uid"));
+  const char *role = json_string_value(json_object_get(labels, MGO_LABEL_ROLE));
+  const char *readable = json_string_value(json_object_get(labels, MGO_LABEL_READABLE));
+
+  in->pod_exists = true;
+  in->pod_ready = pod_is_ready(pod);
+  in->pod_terminating = json_object_get(meta, "deletionTimestamp") != NULL;
+  (void) mgo_strlcpy(in->pod_uid, uid != NULL ? uid : "", sizeof(in->pod_uid));
+  in->restart_count = memgraph_restarts(pod);
+  in->label_role = MGO_ROLE_UNKNOWN;
+  if (role != NULL && strcmp(role, "main") == 0)
+    in->label_role = MGO_ROLE_MAIN;
+  else if (role != NULL && strcmp(role, "replica") == 0)
+    in->label_role = MGO_ROLE_REPLICA;
+  in->label_readable = readable != NULL && strcmp(readable, "true") == 0;
+}
+
+static void fill_from_status(struct rec_instance *in, const json_t *old_status)
+{
+  size_t i;
+  const json_t *entry;
+  in->registered_restart_count = -1;
+  json_array_foreach(json_object_get(old_status, "instanceStatuses"), i, entry)
+  {
+    const char *pod = json_string_value(json_object_get(entry, "pod"));
+    const char *uid = json_string_value(json_object_get(entry, "podUID"));
+    if (pod == NULL || strcmp(pod, in->pod) != 0 || uid == NULL)
+      continue;
+    (void) mgo_strlcpy(in->registered_pod_uid, uid, sizeof(in->registered_pod_uid));
+    in->registered_restart_count = (int32_t) json_integer_value(json_object_get(entry, "restartCount"));
+  }
+}
+
+/* The pod of this cluster with the given ordinal, or NULL. */
+static const json_t *pod_with_ordinal(const struct mgo_cluster *c, const json_t *pods, int ordinal)
+{
+  size_t i;
+  const json_t *pod;
+  json_array_foreach(pods, i, pod)
+  {
+    const json_t *meta = json_object_get(pod, "metadata");
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    const char *inst =
+        json_string_value(json_object_get(json_object_get(meta, "labels"), MGO_LABEL_INSTANCE));
+    if (name != NULL && inst != NULL && strcmp(inst, c->name) == 0 && mgo_pod_ordinal(c, name) == ordinal)
+      return pod;
+  }
+  return NULL;
+}
+
+static int max_pod_ordinal(const struct mgo_cluster *c, const json_t *pods)
+{
+  size_t i;
+  const json_t *pod;
+  int max = -1;
+  json_array_foreach(pods, i, pod)
+  {
+    const char *name = json_string_value(json_object_get(json_object_get(pod, "metadata"), "name"));
+    int ord = name != NULL ? mgo_pod_ordinal(c, name) : -1;
+    if (ord > max && pod_with_ordinal(c, pods, ord) != NULL)
+      max = ord;
+  }
+  return max;
+}
+
+void op_observe_pods(const struct mgo_cluster *c, const json_t *pods, const json_t *old_status,
+                     struct rec_observed *obs)
+{
+  int last = max_pod_ordinal(c, pods);
+  if (last < c->spec.instances - 1)
+    last = c->spec.instances - 1;
+  memset(obs, 0, sizeof(*obs));
+  for (int ord = 0; ord <= last && obs->n < REC_MAX_OBSERVED; ord++) {
+    const json_t *pod = pod_with_ordinal(c, pods, ord);
+    struct rec_instance *in;
+    if (pod == NULL && ord >= c->spec.instances)
+      continue;
+    in = &obs->inst[obs->n++];
+    in->ordinal = ord;
+    (void) mgo_name_pod(c, ord, in->pod, sizeof(in->pod));
+    in->last_known_ts = -1;
+    if (pod != NULL)
+      fill_from_pod(in, pod);
+    fill_from_status(in, old_status);
+  }
+}
+
+/* ---- connections ----------------------------------------------------------------------------------- */
+
+static struct op_conn *conn_slot(struct op_cluster *cs, const char *pod)
+{
+  for (size_t i = 0; i < cs->nconns; i++) {
+    if (strcmp(cs->conns[i].pod, pod) == 0)
+      return &cs->conns[i];
+  }
+  if (cs->nconns >= REC_MAX_OBSERVED)
+    return NULL;
+  struct op_conn *s = &cs->conns[cs->nconns++];
+  memset(s, 0, sizeof(*s));
+  (void) mgo_strlcpy(s->pod, pod, sizeof(s->pod));
+  s->last_ts = -1;
+  return s;
+}
+
+static void drop_conn(struct op_conn *s, const struct mgo_mg_ops *mg)
+{
+  if (s->conn != NULL)
+    mg->close(s->conn);
+  s->conn = NULL;
+  s->version[0] = '\0';
+}
+
+void *op_conn_of(struct op_cluster *cs, const char *pod)
+{
+  for (size_t i = 0; i < cs->nconns; i++) {
+    if (strcmp(cs->conns[i].pod, pod) == 0)
+      return cs->conns[i].conn;
+  }
+  return NULL;
+}
+
+void op_cluster_close(struct op_cluster *cs, const struct mgo_mg_ops *mg)
+{
+  for (size_t i = 0; i < cs->nconns; i++)
+    drop_conn(&cs->conns[i], mg);
+}
+
+/* A usable connection to in at ip, reusing the previous one when the pod is the same incarnation. */
+static struct op_conn *ensure_conn(struct op_cluster *cs, const struct rec_instance *in, const char *ip,
+                                   struct op_live *live)
+{
+  struct op_conn *s = conn_slot(cs, in->pod);
+  struct mgo_mg_target t = {.host = ip,
+                            .port = MGO_BOLT_PORT,
+                            .user = live->user,
+                            .password = live->password,
+                            .connect_timeout_ms = live->connect_timeout_ms,
+                            .query_timeout_ms = live->query_timeout_ms};
+  if (s == NULL)
+    return NULL;
+  if (s->conn != NULL &&
+      (strcmp(s->uid, in->pod_uid) != 0 || strcmp(s->ip, ip) != 0 || !live->mg->usable(s->conn)))
+    drop_conn(s, live->mg);
+  if (strcmp(s->uid, in->pod_uid) != 0)
+    s->last_ts = -1; /* a new incarnation: what we knew about its data is void */
+  (void) mgo_strlcpy(s->uid, in->pod_uid, sizeof(s->uid));
+  (void) mgo_strlcpy(s->ip, ip, sizeof(s->ip));
+  if (s->conn == NULL && live->mg->connect(&t, &s->conn) != MGO_OK)
+    return s; /* s->conn holds the failed connection: the caller reads its error and drops it */
+  return s;
+}
+
+/* ---- Memgraph half --------------------------------------------------------------------------------- */
+
+static void note_error(struct rec_instance *in, const struct op_live *live, struct op_conn *s,
+                       const char *what)
+{
+  (void) mgo_snprintf(in->last_error, sizeof(in->last_error), "%s: %s", what,
+                      s != NULL && s->conn != NULL ? live->mg->error(s->conn) : "no connection slot");
+  if (s != NULL && (s->conn == NULL || !live->mg->usable(s->conn)))
+    drop_conn(s, live->mg);
+}
+
+static void count_query(struct op_live *live, const struct rec_instance *in)
+{
+  ptrdiff_t i = in - live->base;
+  live->queries++;
+  if (live->base != NULL && i >= 0 && i < REC_MAX_OBSERVED)
+    live->per_pod[i]++;
+}
+
+/* Role, version (once per connection) and, on a MAIN, SHOW REPLICAS. */
+static void query_instance(struct op_cluster *cs, struct rec_instance *in, struct op_live *live)
+{
+  const char *ip = op_pod_ip(live->pods, in->pod);
+  struct op_conn *s;
+
+  if (ip == NULL) {
+    (void) mgo_strlcpy(in->last_error, "the pod has no IP yet", sizeof(in->last_error));
+    return;
+  }
+  s = ensure_conn(cs, in, ip, live);
+  if (s == NULL || s->conn == NULL || !live->mg->usable(s->conn)) {
+    note_error(in, live, s, "connect");
+    return;
+  }
+  count_query(live, in);
+  if (live->mg->show_role(s->conn, &in->role) != MGO_OK) {
+    note_error(in, live, s, "SHOW REPLICATION ROLE");
+    in->role = MGO_ROLE_UNKNOWN;
+    return;
+  }
+  in->reachable = true;
+  if (s->version[0] == '\0') {
+    count_query(live, in);
+    if (live->mg->show_version(s->conn, s->version, sizeof(s->version)) != MGO_OK)
+      s->version[0] = '\0';
+  }
+  if (s->version[0] != '\0')
+    (void) rec_parse_version(s->version, &in->version_major, &in->version_minor, &in->version_patch);
+  if (in->role != MGO_ROLE_MAIN)
+    return;
+  count_query(live, in);
+  in->replicas_known =
+      live->mg->show_replicas(s->conn, in->registrations, MGO_MAX_INSTANCES, &in->n_registrations) == MGO_OK;
+  if (!in->replicas_known) {
+    in->n_registrations = 0;
+    note_error(in, live, s, "SHOW REPLICAS");
+  }
+}
+
+static void query_data(struct op_cluster *cs, struct rec_instance *in, struct op_live *live)
+{
+  void *conn = op_conn_of(cs, in->pod);
+  if (!in->reachable || in->data != REC_DATA_UNKNOWN || conn == NULL)
+    return;
+  count_query(live, in);
+  if (live->mg->has_data(conn, &in->data) != MGO_OK)
+    in->data = REC_DATA_UNKNOWN;
+}
+
+/* Data presence matters for choosing or checking the MAIN only (topology.h): on MAINs always, on every
+ * pod while the recorded MAIN is missing, not a MAIN, or empty. */
+static void query_data_where_needed(struct op_cluster *cs, const struct mgo_cluster *c, struct op_live *live,
+                                    struct rec_observed *obs)
+{
+  bool all = c->recorded_main[0] == '\0';
+  bool recorded_ok = false;
+  for (size_t i = 0; i < obs->n; i++) {
+    struct rec_instance *in = &obs->inst[i];
+    if (in->reachable && in->role == MGO_ROLE_MAIN)
+      query_data(cs, in, live);
+    if (strcmp(in->pod, c->recorded_main) == 0)
+      recorded_ok = in->reachable && in->role == MGO_ROLE_MAIN && in->data != REC_DATA_EMPTY;
+  }
+  if (!all && recorded_ok)
+    return;
+  for (size_t i = 0; i < obs->n; i++)
+    query_data(cs, &obs->inst[i], live);
+}
+
+/* Remembers the newest ts the MAINs report for each replica, and hands it to the observation. */
+static void remember_timestamps(struct op_cluster *cs, struct rec_observed *obs)
+{
+  for (size_t i = 0; i < obs->n; i++) {
+    const struct rec_instance *m = &obs->inst[i];
+    for (size_t r = 0; m->replicas_known && r < m->n_registrations; r++) {
+      const struct rec_registration *reg = &m->registrations[r];
+      for (size_t j = 0; j < obs->n && reg->has_data_info; j++) {
+        char name[MGO_NAME_MAX];
+        struct op_conn *s;
+        if (mgo_replica_name(obs->inst[j].pod, name, sizeof(name)) != MGO_OK || strcmp(name, reg->name) != 0)
+          continue;
+        s = conn_slot(cs, obs->inst[j].pod);
+        if (s != NULL && reg->ts > s->last_ts)
+          s->last_ts = reg->ts;
+      }
+    }
+  }
+  for (size_t i = 0; i < obs->n; i++) {
+    const struct op_conn *s = conn_slot(cs, obs->inst[i].pod);
+    obs->inst[i].last_known_ts = s != NULL ? s->last_ts : -1;
+  }
+}
+
+void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct op_live *live,
+                     struct rec_observed *obs)
+{
+  live->base = obs->inst;
+  for (size_t i = 0; i < cs->nconns; i++) {
+    const json_t *pod = find_pod_json(live->pods, cs->conns[i].pod);
+    if (pod == NULL && cs->conns[i].conn != NULL)
+      drop_conn(&cs->conns[i], live->mg); /* the pod is gone */
+  }
+  for (size_t i = 0; i < obs->n; i++) {
+    struct rec_instance *in = &obs->inst[i];
+    if (in->pod_exists && in->pod_ready && !in->pod_terminating)
+      query_instance(cs, in, live);
+    else if (in->pod_exists)
+      (void) mgo_strlcpy(in->last_error,
+                         in->pod_terminating ? "the pod is terminating" : "the pod is not ready",
+                         sizeof(in->last_error));
+  }
+  query_data_where_needed(cs, c, live, obs);
+  remember_timestamps(cs, obs);
+}
+
+enum op_step_result op_step_observe(struct op_ctx *ctx)
+{
+  json_t *pods = k8s_informer_list(ctx->op->inf[OP_INF_PODS], ctx->ns);
+  struct op_live live = {.mg = ctx->mg,
+                         .connect_timeout_ms = (int) ctx->op->cfg.bolt_timeout_ms,
+                         .query_timeout_ms = (int) ctx->op->cfg.bolt_timeout_ms,
+                         .pods = pods};
+
+  ctx->obs = calloc(1, sizeof(*ctx->obs));
+  if (ctx->obs == NULL || pods == NULL) {
+    json_decref(pods);
+    op_ctx_fail(ctx, "out of memory");
+    ctx->after_ms = -1;
+    return OP_REQUEUE;
+  }
+  op_observe_pods(&ctx->c, pods, json_object_get(ctx->obj, "status"), ctx->obs);
+  op_observe_live(ctx->cs, &ctx->c, &live, ctx->obs);
+  ctx->bolt_queries += live.queries;
+  for (size_t i = 0; i < ctx->obs->n; i++)
+    op_count_bolt(ctx, ctx->obs->inst[i].pod, live.per_pod[i]);
+  json_decref(pods);
+  return OP_CONTINUE;
+}

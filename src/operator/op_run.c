@@ -1,0 +1,369 @@
+/* Start, workers, leadership and graceful stop of the controller (operator.h). */
+#include "op_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "k8s_client.h"
+#include "k8s_config.h"
+#include "k8s_events.h"
+#include "k8s_informer.h"
+#include "k8s_lease.h"
+#include "k8s_queue.h"
+#include "metrics.h"
+#include "mgo_buf.h"
+#include "mgo_err.h"
+#include "mgo_log.h"
+#include "server.h"
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static const char *result_name(const struct op_ctx *ctx, enum op_step_result r)
+{
+  if (ctx->failed)
+    return "error";
+  if (r == OP_STOP)
+    return "stopped";
+  return r == OP_REQUEUE ? "requeue" : "success";
+}
+
+static void count_pass(struct mgo_operator *op, const struct op_ctx *ctx, enum op_step_result r, double secs)
+{
+  char labels[MGO_METRIC_LABELS_MAX];
+  (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, "result", result_name(ctx, r),
+                           (char *) NULL);
+  (void) mgo_metric_add(op->metrics.reconcile_total, labels, 1);
+  (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
+  if (ctx->failed)
+    (void) mgo_metric_add(op->metrics.reconcile_errors, labels, 1);
+  (void) mgo_metric_observe(op->metrics.reconcile_duration, "", secs);
+}
+
+static void publish_snapshot(struct mgo_operator *op, struct op_ctx *ctx)
+{
+  char now[40];
+  json_t *snap;
+  if (ctx->cs == NULL || ctx->obj == NULL)
+    return;
+  op_now(now, sizeof(now));
+  snap = op_snapshot(ctx, now);
+  pthread_mutex_lock(&op->lock);
+  json_decref(ctx->cs->snapshot);
+  ctx->cs->snapshot = snap;
+  pthread_mutex_unlock(&op->lock);
+}
+
+/* The next pass: at once or after the delay the steps asked for, with backoff after an error, and at
+ * the latest after the cluster's health-check interval (the periodic health resync). */
+static void schedule(struct mgo_operator *op, const struct op_ctx *ctx, enum op_step_result r)
+{
+  long health = ctx->parsed ? (long) ctx->c.spec.replication.health_check_interval_sec * 1000
+                            : op->cfg.resync_interval_ms;
+  if (r == OP_STOP) {
+    k8s_queue_forget(op->queue, ctx->key);
+    return;
+  }
+  if (ctx->after_ms < 0) {
+    (void) k8s_queue_add_rate_limited(op->queue, ctx->key);
+    return;
+  }
+  k8s_queue_forget(op->queue, ctx->key);
+  (void) k8s_queue_add_after(op->queue, ctx->key, ctx->after_ms < health ? ctx->after_ms : health);
+}
+
+static void reconcile_key(struct mgo_operator *op, const char *key)
+{
+  struct op_ctx ctx;
+  const char *slash = strchr(key, '/');
+  double t0 = now_s();
+  enum op_step_result r;
+
+  memset(&ctx, 0, sizeof(ctx));
+  ctx.op = op;
+  ctx.mg = op->mg;
+  ctx.after_ms = OP_AFTER_NONE;
+  (void) mgo_strlcpy(ctx.key, key, sizeof(ctx.key));
+  if (slash == NULL || (size_t) (slash - key) >= sizeof(ctx.ns))
+    return;
+  memcpy(ctx.ns, key, (size_t) (slash - key));
+  (void) mgo_strlcpy(ctx.name, slash + 1, sizeof(ctx.name));
+  ctx.cs = op_cluster_get(op, key);
+  if (ctx.cs == NULL)
+    return;
+  r = op_run_steps(op_reconcile_steps, op_reconcile_nsteps, &ctx);
+  count_pass(op, &ctx, r, now_s() - t0);
+  publish_snapshot(op, &ctx);
+  if (ctx.failed)
+    mgo_log(MGO_LOG_WARN, "reconcile failed", "cluster", key, "step", ctx.stopped_at, "error", ctx.error,
+            (char *) NULL);
+  else
+    mgo_log(MGO_LOG_DEBUG, "reconciled", "cluster", key, "result", result_name(&ctx, r), (char *) NULL);
+  schedule(op, &ctx, r);
+  op_ctx_release(&ctx);
+  op_update_kube_metrics(op);
+}
+
+static void sleep_ms(long ms)
+{
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+static void *worker_main(void *arg)
+{
+  struct mgo_operator *op = arg;
+  while (!op_informers_synced(op, NULL) && !atomic_load(&op->stopping))
+    sleep_ms(100); /* never act on half-filled caches: a missing object would be re-created */
+  for (;;) {
+    char *key = NULL;
+    if (k8s_queue_get(op->queue, &key) != MGO_OK)
+      break;
+    if (op_may_act(op))
+      reconcile_key(op, key);
+    k8s_queue_done(op->queue, key);
+    free(key);
+  }
+  return NULL;
+}
+
+/* ---- leadership ------------------------------------------------------------------------------------ */
+
+static void on_started_leading(void *arg)
+{
+  struct mgo_operator *op = arg;
+  mgo_log(MGO_LOG_INFO, "leading", "identity", op->cfg.identity, "lease", op->cfg.lease_name, (char *) NULL);
+  json_t *list = k8s_informer_list(op->inf[OP_INF_CLUSTERS], NULL);
+  size_t i;
+  json_t *obj;
+  json_array_foreach(list, i, obj)
+  {
+    char key[OP_KEY_MAX];
+    if (k8s_object_key(obj, key, sizeof(key)) == MGO_OK)
+      (void) k8s_queue_add(op->queue, key);
+  }
+  json_decref(list);
+}
+
+static void on_lost(void *arg)
+{
+  struct mgo_operator *op = arg;
+  atomic_store(&op->lost, true);
+  mgo_log(MGO_LOG_ERROR, "leadership lost: acting stops now", "identity", op->cfg.identity, (char *) NULL);
+}
+
+static void on_new_leader(void *arg, const char *holder)
+{
+  struct mgo_operator *op = arg;
+  mgo_log(MGO_LOG_INFO, "leader observed", "holder", holder[0] ? holder : "(none)", "identity",
+          op->cfg.identity, (char *) NULL);
+}
+
+static void on_lease_error(void *arg, int rc, const struct k8s_status *st)
+{
+  char code[16];
+  (void) arg;
+  (void) mgo_snprintf(code, sizeof(code), "%ld", st->code);
+  mgo_log(MGO_LOG_WARN, "lease request failed", "error", mgo_errname(rc), "http", code, "detail", st->message,
+          (char *) NULL);
+}
+
+static int start_election(struct mgo_operator *op)
+{
+  struct k8s_leader_opts lo = {.lease_namespace = op->cfg.lease_namespace,
+                               .lease_name = op->cfg.lease_name,
+                               .identity = op->cfg.identity,
+                               .lease_duration_ms = op->cfg.lease_duration_ms,
+                               .renew_deadline_ms = op->cfg.renew_deadline_ms,
+                               .retry_period_ms = op->cfg.retry_period_ms,
+                               .on_started_leading = on_started_leading,
+                               .on_lost = on_lost,
+                               .on_new_leader = on_new_leader,
+                               .on_error = on_lease_error,
+                               .arg = op};
+  int rc = k8s_leader_new(op->client, &lo, &op->leader);
+  if (rc == MGO_OK)
+    rc = k8s_leader_start(op->leader);
+  if (rc != MGO_OK)
+    mgo_log(MGO_LOG_ERROR, "cannot start leader election", "error", mgo_errname(rc), (char *) NULL);
+  else
+    mgo_log(MGO_LOG_INFO, "waiting for leadership", "identity", op->cfg.identity, "lease_namespace",
+            op->cfg.lease_namespace, "lease", op->cfg.lease_name, (char *) NULL);
+  return rc;
+}
+
+/* ---- start and stop -------------------------------------------------------------------------------- */
+
+static void log_config(const struct mgo_operator_config *c)
+{
+  char workers[16], resync[32], port[16], bolt[32];
+  (void) mgo_snprintf(workers, sizeof(workers), "%d", c->workers);
+  (void) mgo_snprintf(resync, sizeof(resync), "%ldms", c->resync_interval_ms);
+  (void) mgo_snprintf(port, sizeof(port), "%d", c->http_port);
+  (void) mgo_snprintf(bolt, sizeof(bolt), "%ldms", c->bolt_timeout_ms);
+  mgo_log(MGO_LOG_INFO, "starting", "version", c->version, "kubeconfig",
+          c->kubeconfig ? c->kubeconfig : "(KUBECONFIG or in-cluster)", "namespace",
+          c->namespace ? c->namespace : "(all)", "workers", workers, "resync_interval", resync, "http_addr",
+          c->http_addr, "http_port", port, "leader_elect", c->leader_elect ? "true" : "false",
+          "lease_namespace", c->lease_namespace, "lease_name", c->lease_name, "identity", c->identity,
+          "bolt_timeout", bolt, "operator_image", c->operator_image, (char *) NULL);
+}
+
+static int open_client(struct mgo_operator *op)
+{
+  struct k8s_config cfg;
+  struct k8s_status st;
+  char err[512] = "";
+  int rc = k8s_global_init();
+  if (rc == MGO_OK)
+    rc = k8s_config_load_auto(op->cfg.kubeconfig, &cfg, err, sizeof(err));
+  if (rc != MGO_OK) {
+    mgo_log(MGO_LOG_ERROR, "cannot load the Kubernetes configuration", "error", mgo_errname(rc), "detail",
+            err, (char *) NULL);
+    return rc;
+  }
+  k8s_status_clear(&st);
+  rc = k8s_client_new(&cfg, NULL, &op->client, &st);
+  k8s_config_free(&cfg);
+  if (rc != MGO_OK)
+    mgo_log(MGO_LOG_ERROR, "cannot create the API client", "error", mgo_errname(rc), "detail", st.message,
+            (char *) NULL);
+  return rc;
+}
+
+static int open_parts(struct mgo_operator *op)
+{
+  struct k8s_event_recorder_opts eo = {.reporting_controller = "memgraph.io/memgraph-operator",
+                                       .reporting_instance = op->cfg.identity};
+  struct k8s_status st;
+  int rc = open_client(op);
+  if (rc != MGO_OK)
+    return rc;
+  op->metrics_reg = mgo_metrics_new();
+  op->queue = k8s_queue_new(NULL);
+  if (op->metrics_reg == NULL || op->queue == NULL ||
+      op_metrics_init(&op->metrics, op->metrics_reg) != MGO_OK)
+    return MGO_ENOMEM;
+  k8s_status_clear(&st);
+  rc = k8s_event_recorder_new(op->client, &eo, &op->events);
+  if (rc != MGO_OK)
+    return rc;
+  rc = op_start_informers(op);
+  if (rc == MGO_OK)
+    rc = op_http_start(op);
+  if (rc == MGO_OK && op->cfg.leader_elect)
+    rc = start_election(op);
+  return rc;
+}
+
+static int start_workers(struct mgo_operator *op)
+{
+  op->workers = calloc((size_t) op->cfg.workers, sizeof(*op->workers));
+  if (op->workers == NULL)
+    return MGO_ENOMEM;
+  for (int i = 0; i < op->cfg.workers; i++) {
+    if (pthread_create(&op->workers[i], NULL, worker_main, op) != 0)
+      return MGO_ESYS;
+    op->nworkers++;
+  }
+  return MGO_OK;
+}
+
+static void teardown(struct mgo_operator *op)
+{
+  atomic_store(&op->stopping, true);
+  if (op->queue != NULL)
+    k8s_queue_shutdown(op->queue);
+  for (int i = 0; i < op->nworkers; i++)
+    pthread_join(op->workers[i], NULL); /* in-flight passes end at their next step or Bolt action */
+  free(op->workers);
+  for (int i = 0; i < OP_INF_COUNT; i++) {
+    k8s_informer_stop(op->inf[i]);
+    k8s_informer_free(op->inf[i]);
+  }
+  for (size_t i = 0; i < op->nclusters; i++) {
+    op_cluster_close(op->clusters[i], op->mg);
+    json_decref(op->clusters[i]->snapshot);
+    json_decref(op->clusters[i]->last_written);
+    free(op->clusters[i]);
+  }
+  free(op->clusters);
+  bool was_leading = op->leader != NULL && k8s_leader_is_leader(op->leader);
+  k8s_leader_free(op->leader); /* stops the loop and releases the Lease if held */
+  if (was_leading)
+    mgo_log(MGO_LOG_INFO, "lease released", "identity", op->cfg.identity, (char *) NULL);
+  mgo_http_stop(op->http);
+  k8s_event_recorder_free(op->events);
+  k8s_queue_free(op->queue);
+  mgo_metrics_free(op->metrics_reg);
+  k8s_client_free(op->client);
+  pthread_mutex_destroy(&op->lock);
+  pthread_mutex_destroy(&op->kube_lock);
+  free(op);
+}
+
+int mgo_operator_start(const struct mgo_operator_config *cfg, struct mgo_operator **out)
+{
+  struct mgo_operator *op = calloc(1, sizeof(*op));
+  int rc;
+
+  *out = NULL;
+  if (op == NULL)
+    return MGO_ENOMEM;
+  op->cfg = *cfg;
+  op->mg = &mgo_mg_bolt_ops;
+  atomic_init(&op->stopping, false);
+  atomic_init(&op->lost, false);
+  pthread_mutex_init(&op->lock, NULL);
+  pthread_mutex_init(&op->kube_lock, NULL);
+  log_config(cfg);
+  rc = open_parts(op);
+  if (rc == MGO_OK)
+    rc = start_workers(op);
+  if (rc != MGO_OK) {
+    mgo_log(MGO_LOG_ERROR, "start failed", "error", mgo_errname(rc), (char *) NULL);
+    teardown(op);
+    return rc;
+  }
+  if (!cfg->leader_elect)
+    mgo_log(MGO_LOG_INFO, "leader election disabled: acting now", "identity", cfg->identity, (char *) NULL);
+  *out = op;
+  return MGO_OK;
+}
+
+bool mgo_operator_lost(struct mgo_operator *op)
+{
+  return atomic_load(&op->lost) ||
+         (op->leader != NULL && k8s_leader_done(op->leader) && !atomic_load(&op->stopping));
+}
+
+void op_update_kube_metrics(struct mgo_operator *op)
+{
+  unsigned long *seen = op->kube_seen;
+  if (op->client == NULL)
+    return;
+  pthread_mutex_lock(&op->kube_lock);
+  for (int v = 0; v < K8S_VERB_COUNT; v++) {
+    unsigned long n = k8s_client_request_count(op->client, (enum k8s_verb) v);
+    char labels[MGO_METRIC_LABELS_MAX];
+    (void) mgo_metric_labels(labels, sizeof(labels), "verb", k8s_verb_name((enum k8s_verb) v), (char *) NULL);
+    (void) mgo_metric_add(op->metrics.kube_requests, labels, (double) (n - seen[v]));
+    seen[v] = n;
+  }
+  pthread_mutex_unlock(&op->kube_lock);
+}
+
+int mgo_operator_stop(struct mgo_operator *op)
+{
+  int code = atomic_load(&op->lost) ? 1 : 0;
+  mgo_log(MGO_LOG_INFO, "stopping: no new work, finishing in-flight steps", "identity", op->cfg.identity,
+          (char *) NULL);
+  teardown(op);
+  mgo_log(MGO_LOG_INFO, "stopped", "exit_code", code ? "1" : "0", (char *) NULL);
+  return code;
+}
