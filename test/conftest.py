@@ -17,7 +17,10 @@ Interface (other test trees rely on it; keep it stable):
                     apply(yaml_text_or_dict, namespace=None) -> CompletedProcess      (kubectl apply -f -)
                     wait_for(predicate, timeout=30, interval=0.2, message="condition") -> the predicate's truthy
                         value; exceptions inside the predicate count as "not yet"; AssertionError on timeout
-                    stop_apiserver(), start_apiserver(), restart_apiserver()   (same flags and port)
+                    stop_apiserver(), start_apiserver(), restart_apiserver()   (same flags and port; start
+                        returns when /readyz is 200. The controller manager's informers then reconnect with
+                        client-go backoff: immediate after one restart, up to ~30 s after several in a row, so
+                        wait for controller-made objects with generous timeouts)
                     compact_etcd() -> compacted revision (etcd v3 JSON gateway). A watch or list started (or
                         resumed) afterwards from an older resourceVersion gets 410 Gone (the apiserver watch cache
                         is off, see README); an established, caught-up watch keeps streaming (etcd semantics). To
@@ -271,7 +274,7 @@ def namespace(control_plane, request):
     control_plane.kubectl("create", "namespace", name)
     control_plane.wait_for(
         lambda: control_plane.api.request("GET", f"/api/v1/namespaces/{name}/serviceaccounts/default")[0] == 200,
-        timeout=30, message=f"ServiceAccount {name}/default")
+        timeout=90, message=f"ServiceAccount {name}/default")
     yield name
     control_plane.kubectl("delete", "namespace", name, "--wait=false", check=False)
 

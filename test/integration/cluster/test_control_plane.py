@@ -66,7 +66,7 @@ def echo_sts(control_plane):
     ns = f"t-sts-{secrets.token_hex(3)}"
     cp.kubectl("create", "namespace", ns)
     cp.wait_for(lambda: cp.api.request("GET", f"/api/v1/namespaces/{ns}/serviceaccounts/default")[0] == 200,
-                timeout=30, message="default ServiceAccount")
+                timeout=90, message="default ServiceAccount")
     cp.apply(headless_service("echo"), ns)
     cp.apply(statefulset("echo"), ns)
     cp.wait_for(lambda: cp.api.get(f"/apis/apps/v1/namespaces/{ns}/statefulsets/echo")
@@ -336,30 +336,6 @@ def test_pvc_directory_outlives_pod_and_goes_with_pvc(control_plane, namespace):
     cp.wait_for(lambda: not os.path.exists(path), timeout=20, message="PVC directory removed")
 
 
-def test_kubelet_survives_apiserver_restart(control_plane, namespace):
-    cp, ns = control_plane, namespace
-    cp.restart_apiserver()
-    cp.apply(pod("after-restart", [echo_container()]), ns)
-    p = wait_pod_ready(cp, ns, "after-restart", timeout=60)
-    assert echo(p["status"]["podIP"], "PING") == "PONG"
-
-
-def test_kubelet_recovers_when_its_resource_versions_were_compacted(control_plane, namespace):
-    """apiserver down, etcd compacted past every resourceVersion the kubelet holds, apiserver back: the kubelet
-    must not resume from a stale resourceVersion forever (410 Gone) but relist and keep running new pods."""
-    cp, ns = control_plane, namespace
-    for i in range(3):  # make history to compact away
-        cp.kubectl("create", "configmap", f"churn{i}", "-n", ns)
-    cp.stop_apiserver()
-    try:
-        cp.compact_etcd()
-    finally:
-        cp.start_apiserver()
-    cp.apply(pod("after-compaction", [echo_container()]), ns)
-    p = wait_pod_ready(cp, ns, "after-compaction", timeout=60)
-    assert echo(p["status"]["podIP"], "PING") == "PONG"
-
-
 def test_memgraph_image_runs_the_emulator_on_the_pod_ip(control_plane, namespace):
     cp, ns = control_plane, namespace
     c = {"name": "memgraph", "image": "memgraph/memgraph:3.12.0",
@@ -398,39 +374,6 @@ def test_liveness_failure_restarts_and_exec_readiness_gates_ready(control_plane,
         return cs["restartCount"] >= 1
 
     cp.wait_for(restarted, timeout=30, message="liveness restart")
-
-
-def test_up_and_down_scripts_start_and_stop_everything(tmp_path):
-    """A second, private control plane: up.sh writes its files; down.sh stops every process, pods included."""
-    state = tmp_path / "cp"
-    r = subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "up.sh"), str(state)], capture_output=True,
-                       text=True, timeout=300, check=False)
-    try:
-        assert r.returncode == 0, r.stderr
-        assert r.stdout.strip().splitlines()[-1] == str(state)
-        timings = json.loads((state / "timings.json").read_text())
-        assert 0 < timings["api_ready_s"] <= timings["total_s"]
-        env = dict(line[len("export "):].split("=", 1) for line in (state / "env").read_text().splitlines())
-        assert set(env) == {"KUBECONFIG", "MGO_OPERATOR_KUBECONFIG", "MGO_API_SERVER", "MGO_CONTROL_PLANE_DIR",
-                            "MGO_ETCD_URL"}
-        kubectl = os.path.join(os.path.expanduser(os.environ.get("MGO_CACHE", "~/.cache/memgraph-operator")),
-                               "k8s-v1.33.13", "kubectl")
-        p = pod("lonely", [echo_container()])
-        subprocess.run([kubectl, f"--kubeconfig={env['KUBECONFIG']}", "apply", "-n", "default", "-f", "-"],
-                       input=json.dumps(p), text=True, check=True, capture_output=True)
-        pidfile = state / "pods" / "default_lonely" / "echo.pid"
-        deadline = time.monotonic() + 60
-        while not pidfile.exists():
-            assert time.monotonic() < deadline, "pod process never started"
-            time.sleep(0.1)
-        pids = [int((state / f).read_text()) for f in
-                ("etcd.pid", "apiserver.pid", "kube-controller-manager.pid", "kubelet.pid")]
-        pids.append(int(pidfile.read_text()))
-    finally:
-        subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "down.sh"), str(state)], check=False,
-                       timeout=120)
-    for pid in pids:
-        assert not os.path.exists(f"/proc/{pid}") or proc_state(pid) == "Z", f"pid {pid} survived down.sh"
 
 
 def test_pods_get_working_in_cluster_credentials(control_plane, namespace):
@@ -476,6 +419,101 @@ def test_pod_waits_for_missing_secret_and_pvc_then_starts(control_plane, namespa
     assert echo(p["status"]["podIP"], "ENV TOKEN") == "s3cret"
 
 
+def test_memgraph_pods_replicate_to_each_other_by_pod_dns_name(control_plane, namespace):
+    """The contract the operator relies on: emulator pods on their own IPs, a MAIN registering a REPLICA by its
+    StatefulSet DNS name (resolved inside the MAIN's pod), data flowing, WAL on the PVC directory."""
+    from neo4j import GraphDatabase
+
+    cp, ns = control_plane, namespace
+    sts = statefulset("mg", replicas=2)
+    tmpl = sts["spec"]["template"]["spec"]
+    del tmpl["initContainers"]
+    tmpl["containers"] = [{
+        "name": "memgraph", "image": "memgraph/memgraph:3.12.0",
+        "args": ["--data-directory=/var/lib/memgraph", "--storage-wal-enabled=true",
+                 "--storage-snapshot-interval-sec=300"],
+        "ports": [{"name": "bolt", "containerPort": 7687}],
+        "readinessProbe": {"tcpSocket": {"port": "bolt"}, "periodSeconds": 1},
+        "volumeMounts": [{"name": "data", "mountPath": "/var/lib/memgraph"}]}]
+    cp.apply(headless_service("mg"), ns)
+    cp.apply(sts, ns)
+    cp.wait_for(lambda: cp.api.get(f"/apis/apps/v1/namespaces/{ns}/statefulsets/mg")
+                .get("status", {}).get("readyReplicas") == 2, timeout=90, message="2 ready memgraph pods")
+    ips = [cp.pod_ip(ns, f"mg-{i}") for i in range(2)]
+
+    def q(ip, cypher):
+        with GraphDatabase.driver(f"bolt://{ip}:7687", auth=None) as d, d.session() as s:
+            return [r.data() for r in s.run(cypher)]
+
+    q(ips[1], "SET REPLICATION ROLE TO REPLICA WITH PORT 10000")
+    q(ips[0], f'REGISTER REPLICA r1 SYNC TO "mg-1.mg.{ns}.svc.cluster.local:10000"')
+    replicas = q(ips[0], "SHOW REPLICAS")
+    assert replicas[0]["socket_address"] == f"mg-1.mg.{ns}.svc.cluster.local:10000"
+    assert replicas[0]["data_info"]["memgraph"]["status"] == "ready"
+    q(ips[0], "CREATE (:Probe {v: 42})")
+    cp.wait_for(lambda: q(ips[1], "MATCH (n:Probe) RETURN n.v AS v") == [{"v": 42}], timeout=20,
+                message="the write replicated to mg-1")
+    assert os.listdir(os.path.join(cp.state_dir, "pv", ns, "data-mg-0", "wal"))
+
+
+# ---------------------------------------------------------------------- disruptive: apiserver restarts, last
+def test_kubelet_survives_apiserver_restart(control_plane, namespace):
+    cp, ns = control_plane, namespace
+    cp.restart_apiserver()
+    cp.apply(pod("after-restart", [echo_container()]), ns)
+    p = wait_pod_ready(cp, ns, "after-restart", timeout=60)
+    assert echo(p["status"]["podIP"], "PING") == "PONG"
+
+
+def test_kubelet_recovers_when_its_resource_versions_were_compacted(control_plane, namespace):
+    """apiserver down, etcd compacted past every resourceVersion the kubelet holds, apiserver back: the kubelet
+    must not resume from a stale resourceVersion forever (410 Gone) but relist and keep running new pods."""
+    cp, ns = control_plane, namespace
+    for i in range(3):  # make history to compact away
+        cp.kubectl("create", "configmap", f"churn{i}", "-n", ns)
+    cp.stop_apiserver()
+    try:
+        cp.compact_etcd()
+    finally:
+        cp.start_apiserver()
+    cp.apply(pod("after-compaction", [echo_container()]), ns)
+    p = wait_pod_ready(cp, ns, "after-compaction", timeout=60)
+    assert echo(p["status"]["podIP"], "PING") == "PONG"
+
+
+def test_up_and_down_scripts_start_and_stop_everything(tmp_path):
+    """A second, private control plane: up.sh writes its files; down.sh stops every process, pods included."""
+    state = tmp_path / "cp"
+    r = subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "up.sh"), str(state)], capture_output=True,
+                       text=True, timeout=300, check=False)
+    try:
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip().splitlines()[-1] == str(state)
+        timings = json.loads((state / "timings.json").read_text())
+        assert 0 < timings["api_ready_s"] <= timings["total_s"]
+        env = dict(line[len("export "):].split("=", 1) for line in (state / "env").read_text().splitlines())
+        assert set(env) == {"KUBECONFIG", "MGO_OPERATOR_KUBECONFIG", "MGO_API_SERVER", "MGO_CONTROL_PLANE_DIR",
+                            "MGO_ETCD_URL"}
+        kubectl = os.path.join(os.path.expanduser(os.environ.get("MGO_CACHE", "~/.cache/memgraph-operator")),
+                               "k8s-v1.33.13", "kubectl")
+        p = pod("lonely", [echo_container()])
+        subprocess.run([kubectl, f"--kubeconfig={env['KUBECONFIG']}", "apply", "-n", "default", "-f", "-"],
+                       input=json.dumps(p), text=True, check=True, capture_output=True)
+        pidfile = state / "pods" / "default_lonely" / "echo.pid"
+        deadline = time.monotonic() + 60
+        while not pidfile.exists():
+            assert time.monotonic() < deadline, "pod process never started"
+            time.sleep(0.1)
+        pids = [int((state / f).read_text()) for f in
+                ("etcd.pid", "apiserver.pid", "kube-controller-manager.pid", "kubelet.pid")]
+        pids.append(int(pidfile.read_text()))
+    finally:
+        subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "down.sh"), str(state)], check=False,
+                       timeout=120)
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}") or proc_state(pid) == "Z", f"pid {pid} survived down.sh"
+
+
 def test_resuming_a_watch_after_restart_and_compaction_gets_410(control_plane, namespace):
     """The documented recipe to push a watcher through 410 Gone really does it."""
     cp, ns = control_plane, namespace
@@ -501,40 +539,3 @@ def test_resuming_a_watch_after_restart_and_compaction_gets_410(control_plane, n
         assert e.status == 410, e
     else:
         assert events and events[0]["type"] == "ERROR" and events[0]["object"]["code"] == 410, events
-
-
-def test_memgraph_pods_replicate_to_each_other_by_pod_dns_name(control_plane, namespace):
-    """The contract the operator relies on: emulator pods on their own IPs, a MAIN registering a REPLICA by its
-    StatefulSet DNS name (resolved inside the MAIN's pod), data flowing, WAL on the PVC directory."""
-    from neo4j import GraphDatabase
-
-    cp, ns = control_plane, namespace
-    sts = statefulset("mg", replicas=2)
-    tmpl = sts["spec"]["template"]["spec"]
-    del tmpl["initContainers"]
-    tmpl["containers"] = [{
-        "name": "memgraph", "image": "memgraph/memgraph:3.12.0",
-        "args": ["--data-directory=/var/lib/memgraph", "--storage-wal-enabled=true",
-                 "--storage-snapshot-interval-sec=300"],
-        "ports": [{"name": "bolt", "containerPort": 7687}],
-        "readinessProbe": {"tcpSocket": {"port": "bolt"}, "periodSeconds": 1},
-        "volumeMounts": [{"name": "data", "mountPath": "/var/lib/memgraph"}]}]
-    cp.apply(headless_service("mg"), ns)
-    cp.apply(sts, ns)
-    cp.wait_for(lambda: cp.api.get(f"/apis/apps/v1/namespaces/{ns}/statefulsets/mg")
-                .get("status", {}).get("readyReplicas") == 2, timeout=60, message="2 ready memgraph pods")
-    ips = [cp.pod_ip(ns, f"mg-{i}") for i in range(2)]
-
-    def q(ip, cypher):
-        with GraphDatabase.driver(f"bolt://{ip}:7687", auth=None) as d, d.session() as s:
-            return [r.data() for r in s.run(cypher)]
-
-    q(ips[1], "SET REPLICATION ROLE TO REPLICA WITH PORT 10000")
-    q(ips[0], f'REGISTER REPLICA r1 SYNC TO "mg-1.mg.{ns}.svc.cluster.local:10000"')
-    replicas = q(ips[0], "SHOW REPLICAS")
-    assert replicas[0]["socket_address"] == f"mg-1.mg.{ns}.svc.cluster.local:10000"
-    assert replicas[0]["data_info"]["memgraph"]["status"] == "ready"
-    q(ips[0], "CREATE (:Probe {v: 42})")
-    cp.wait_for(lambda: q(ips[1], "MATCH (n:Probe) RETURN n.v AS v") == [{"v": 42}], timeout=20,
-                message="the write replicated to mg-1")
-    assert os.listdir(os.path.join(cp.state_dir, "pv", ns, "data-mg-0", "wal"))
