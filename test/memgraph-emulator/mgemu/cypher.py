@@ -607,10 +607,6 @@ def is_write(clauses):
     return any(c[0] in ("create", "merge", "set", "remove", "delete") for c in clauses)
 
 
-def count_hops(clauses):
-    return 0
-
-
 # ---------------------------------------------------------------- values
 
 class NodeVal:

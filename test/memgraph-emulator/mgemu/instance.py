@@ -1,18 +1,14 @@
 """One emulated Memgraph instance: storage, transactions, queries, replication roles (memgraph.md)."""
 import asyncio
 import bisect
-import datetime
 import json
 import os
-import re
 import time
 import uuid
 
-from . import cypher
-from .cypher import Tok, tokenize, CypherSyntaxError, CypherSemanticError, CypherRuntimeError
 from .replication import RpcClient, RpcError, RpcTimeout, ReplicationServer, parse_endpoint
-from .storage import Graph, Durability, readable_size
-from .texts import CLIENT_ERROR, TRANSIENT_ERROR, DATABASE_ERROR
+from .storage import Graph, Durability
+from .texts import CLIENT_ERROR
 
 DIVERGED_LOG = ("You cannot register Replica {n} to this Main because at one point Replica {n} acted as the Main "
                 "instance. Both the Main and Replica {n} now hold unique data. Please resolve data conflicts and "

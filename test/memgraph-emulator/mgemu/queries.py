@@ -8,7 +8,7 @@ from . import cypher
 from .cypher import CypherSyntaxError, CypherSemanticError, CypherRuntimeError, tokenize
 from .instance import QueryError, Prepared, notification
 from .storage import readable_size
-from .texts import CLIENT_ERROR, TRANSIENT_ERROR
+from .texts import TRANSIENT_ERROR
 
 
 def syntax_error_at(text, tok):

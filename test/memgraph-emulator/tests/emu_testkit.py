@@ -7,8 +7,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMU_DIR = os.path.dirname(HERE)
 EXECUTABLE = os.path.join(EMU_DIR, "memgraph-emulator")

@@ -1,5 +1,4 @@
 """Two- and three-instance replication over real TCP between emulator processes (memgraph.md 4-8)."""
-import signal
 import time
 
 import pytest
