@@ -376,6 +376,24 @@ def test_liveness_failure_restarts_and_exec_readiness_gates_ready(control_plane,
     cp.wait_for(restarted, timeout=30, message="liveness restart")
 
 
+def test_readiness_honours_initial_delay_and_success_threshold(control_plane, namespace):
+    import datetime
+
+    cp, ns = control_plane, namespace
+    c = echo_container(readinessProbe={"tcpSocket": {"port": 8080}, "initialDelaySeconds": 2, "periodSeconds": 1,
+                                       "successThreshold": 2})
+    cp.apply(pod("slow", [c]), ns)
+    p = wait_pod_ready(cp, ns, "slow", timeout=60)
+
+    def ts(text):
+        return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+
+    started = ts(p["status"]["containerStatuses"][0]["state"]["running"]["startedAt"])
+    ready_at = ts(next(c for c in p["status"]["conditions"] if c["type"] == "Ready")["lastTransitionTime"])
+    # first probe at +2 s, second success at +3 s; timestamps have 1 s resolution
+    assert (ready_at - started).total_seconds() >= 2
+
+
 def test_pods_get_working_in_cluster_credentials(control_plane, namespace):
     """ServiceAccount token, CA and namespace are mounted where in-cluster clients look for them, and
     KUBERNETES_SERVICE_HOST/PORT point at the apiserver, whose certificate is valid for kubernetes.default.svc."""
