@@ -249,6 +249,7 @@ class Instance:
         self.repl_server = None
         self.pending = None
         self.active = []
+        self.indexes = set()  # accepted for compatibility; not used for planning, not persisted or replicated
         self.commit_lock = asyncio.Lock()
         self.snapshot_lock = asyncio.Lock()
         self.changed_since_snapshot = False

@@ -284,6 +284,45 @@ def _system(inst, session, ts, text, in_tx):
             inst.drop_replica(name)
             return []
         return _action([], drop, notes)
+    if ts.words("CREATE", "INDEX", "ON") or ts.words("DROP", "INDEX", "ON"):
+        creating = ts.toks[0].upper == "CREATE"
+        if not (ts.t.kind == "op" and ts.t.value == ":"):
+            raise syntax_error_at(text, ts.t)
+        ts.i += 1
+        label = ts.name()
+        props = []
+        if ts.t.kind == "op" and ts.t.value == "(":
+            ts.i += 1
+            while True:
+                props.append(ts.name())
+                if ts.t.kind == "op" and ts.t.value == ",":
+                    ts.i += 1
+                    continue
+                break
+            if not (ts.t.kind == "op" and ts.t.value == ")"):
+                raise syntax_error_at(text, ts.t)
+            ts.i += 1
+        ts.end()
+        if in_tx:
+            raise QueryError("Index manipulation not allowed in multicommand transactions.")
+        if inst.role == "replica":
+            raise QueryError("Query forbidden on the replica!")
+        key = (label, tuple(props))
+        exists = key in inst.indexes
+        if creating:
+            note = notification("IndexAlreadyExists", "Index already exists.") if exists else \
+                notification("CreateIndex", "Created index on label %s on properties %s." % (label, ", ".join(props)))
+        else:
+            note = notification("DropIndex", "Dropped index on label %s on properties %s." % (label, ", ".join(props))) \
+                if exists else notification("IndexDoesNotExist", "Index doesn't exist.")
+
+        async def index():
+            if creating:
+                inst.indexes.add(key)
+            else:
+                inst.indexes.discard(key)
+            return []
+        return _action([], index, [note])
     if ts.words("CREATE", "SNAPSHOT"):
         ts.end()
         if in_tx:

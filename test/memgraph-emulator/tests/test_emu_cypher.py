@@ -61,7 +61,7 @@ def test_set_remove_delete_detach_merge(mg):
 
 
 def test_syntax_and_semantic_errors_on_run(mg):
-    for q in ["FOO BAR", "MATCH (n RETURN n", "CREATE INDEX ON :L(p)", "CALL mg.procedures() YIELD *",
+    for q in ["FOO BAR", "MATCH (n RETURN n", "CREATE CONSTRAINT ON (n:L) ASSERT n.p IS UNIQUE", "CALL mg.procedures() YIELD *",
               "RETURN", "SHOW NONSENSE"]:
         with pytest.raises(BoltFailure) as ei:
             mg.q(q)
@@ -148,3 +148,21 @@ def test_more_functions(mg):
     assert mg.q("UNWIND $rows AS row CREATE (w:W) SET w = row RETURN count(w) AS c",
                 {"rows": [{"id": 1}, {"id": 2}]}) == [{"c": 2}]
     assert mg.q("MATCH (w:W) RETURN max(w.id) AS m, min(w.id) AS lo, avg(w.id) AS a") == [{"m": 2, "lo": 1, "a": 1.5}]
+
+
+def test_index_queries_notifications_and_replica_refusal(emu):
+    from emu_testkit import free_port
+    e = emu(wal=False)
+    c = e.client()
+    assert c.query("CREATE INDEX ON :Person(id)")[2]["notifications"] == [
+        {"code": "CreateIndex", "description": "", "severity": "INFO",
+         "title": "Created index on label Person on properties id."}]
+    assert c.query("CREATE INDEX ON :Person(id)")[2]["notifications"][0]["title"] == "Index already exists."
+    assert c.query("CREATE INDEX ON :Person")[2]["notifications"][0]["title"] == \
+        "Created index on label Person on properties ."
+    assert c.query("DROP INDEX ON :Person(id)")[2]["notifications"][0]["code"] == "DropIndex"
+    assert c.query("DROP INDEX ON :Person(id)")[2]["notifications"][0]["title"] == "Index doesn't exist."
+    e.q("SET REPLICATION ROLE TO REPLICA WITH PORT %d" % free_port())
+    with pytest.raises(BoltFailure) as ei:
+        e.q("CREATE INDEX ON :Person(id)")
+    assert (ei.value.where, ei.value.message) == ("RUN", "Query forbidden on the replica!")
