@@ -340,3 +340,33 @@ def test_main_restart_does_not_resend_everything(emu):
     wait_until(lambda: caught_up(main, "r1"))
     assert "recovered from a snapshot sent by MAIN" not in r1.log()
     assert count(r1) == 2
+
+
+def test_sync_replica_in_recovery_fails_commits_until_ready(emu):
+    main = emu("main", version="3.12.0")
+    for i in range(3):
+        main.q("CREATE (:Old {i: $i})", {"i": i})
+    r1 = make_replica(emu, "r1", env={"MGO_EMULATOR_REPLICATION_DELAY_MS": "2000"})
+    main.q('REGISTER REPLICA r1 SYNC TO "%s"' % addr(r1))  # returns before catch-up
+    assert data_info(main, "r1")["memgraph"]["status"] == "recovery"
+    t0 = time.monotonic()
+    with pytest.raises(BoltFailure) as ei:
+        main.q("CREATE (:During)")
+    assert time.monotonic() - t0 < 1.5  # immediate, no network wait
+    assert ei.value.message.startswith("Replication Exception: Failed to replicate to SYNC replica 'r1': replica is "
+                                       "not reachable or not in sync with the main.")
+    assert count(main) == 4  # committed on MAIN anyway
+    wait_until(lambda: caught_up(main, "r1"), timeout=15)
+    main.q("CREATE (:After)")
+    assert count(r1) == 5
+
+
+def test_demotion_deletes_the_replica_list(emu):
+    main = emu("main")
+    r1 = make_replica(emu, "r1")
+    main.q('REGISTER REPLICA r1 ASYNC TO "%s"' % addr(r1))
+    main.q("SET REPLICATION ROLE TO REPLICA WITH PORT %d" % free_port())
+    main.q("SET REPLICATION ROLE TO MAIN")
+    assert main.q("SHOW REPLICAS") == []
+    main.restart()
+    assert main.q("SHOW REPLICAS") == []
