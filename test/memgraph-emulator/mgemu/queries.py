@@ -184,6 +184,9 @@ def _system(inst, session, ts, text, in_tx):
                     ts.name()
             ts.end()
             return _fixed(["storage info", "value"], lambda: storage_info(inst))
+        if ts.words("SHOW", "CONFIG"):
+            ts.end()
+            return _fixed(["name", "default_value", "current_value", "description"], lambda: show_config(inst))
         if ts.words("SHOW", "REPLICATION", "ROLE"):
             ts.end()
             return _fixed(["replication role"], lambda: [[inst.role]])
@@ -421,4 +424,24 @@ def show_snapshots(inst):
     rows = [[p, ts, fmt_time(mtime), readable_size(size)] for p, ts, mtime, size in inst.durability.list_snapshots()]
     if not inst.texts.show_next_snapshot and inst.next_snapshot_at is not None:
         rows.append([inst.durability.snap_dir, 0, fmt_time(inst.next_snapshot_at), readable_size(0)])
+    return rows
+
+
+def _flag_text(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return ("%f" % v).rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+    return str(v)
+
+
+def show_config(inst):
+    from .main import FLAGS
+    rows = []
+    for name in sorted(FLAGS):
+        if name.startswith("emula"):
+            continue
+        default = FLAGS[name][1]
+        default = default(inst.texts) if callable(default) else default
+        rows.append([name, _flag_text(default), _flag_text(inst.flags[name]), ""])
     return rows

@@ -166,3 +166,13 @@ def test_index_queries_notifications_and_replica_refusal(emu):
     with pytest.raises(BoltFailure) as ei:
         e.q("CREATE INDEX ON :Person(id)")
     assert (ei.value.where, ei.value.message) == ("RUN", "Query forbidden on the replica!")
+
+
+def test_show_config_reports_current_flags(emu):
+    e = emu(wal=True, version="3.5.0")
+    rows = {r["name"]: r for r in e.q("SHOW CONFIG")}
+    assert rows["storage_wal_enabled"]["current_value"] == "true"
+    assert rows["storage_wal_enabled"]["default_value"] == "false"
+    assert rows["storage_snapshot_interval_sec"]["default_value"] == "0"
+    assert rows["storage_snapshot_interval_sec"]["current_value"] == "300"
+    assert "emulate_version" not in rows
