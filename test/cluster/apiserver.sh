@@ -2,7 +2,8 @@
 # Stop or (re)start the kube-apiserver of a control plane made by up.sh, with the same flags and port.
 #   test/cluster/apiserver.sh stop|start|restart STATE_DIR
 # stop: SIGTERM, then SIGKILL after MGO_APISERVER_STOP_GRACE seconds (default 3: v1.33 can linger ~20 s in
-# graceful shutdown with open watches, and tests only need it gone). start returns once GET /readyz answers 200 (TLS verified with the state dir's CA).
+# graceful shutdown with open watches, and tests only need it gone).
+# start returns once GET /readyz answers 200 (TLS verified with the state dir's CA).
 # Env: MGO_WATCH_CACHE=true re-enables the apiserver watch cache (off by default; see README.md).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's kubectl (same version as the control plane, from the k8s cache dir).
 #   test/cluster/kubectl.sh [--state-dir DIR] ARGS...
-# Kubeconfig: DIR/admin.kubeconfig if --state-dir is given, else $KUBECONFIG, else $MGO_CONTROL_PLANE_DIR/admin.kubeconfig.
+# Kubeconfig: DIR/admin.kubeconfig if --state-dir is given, else $KUBECONFIG,
+# else $MGO_CONTROL_PLANE_DIR/admin.kubeconfig.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 if [ "${1:-}" = --state-dir ]; then

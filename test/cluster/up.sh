@@ -95,8 +95,11 @@ write_kubeconfig "$D/admin.kubeconfig" mgo-admin "$ADMIN_TOKEN"
 K() { "$KUBECTL" --kubeconfig="$D/admin.kubeconfig" "$@"; }
 
 # ---- kube-controller-manager (explicit controllers; no node-lifecycle, no pod-garbage-collector)
+KCM_CONTROLLERS=statefulset-controller,garbage-collector-controller,serviceaccount-controller,namespace-controller
+KCM_CONTROLLERS+=,persistentvolumeclaim-protection-controller,disruption-controller,endpoints-controller
+KCM_CONTROLLERS+=,endpointslice-controller,root-ca-certificate-publisher-controller
 setsid "$K8S_BIN_DIR/kube-controller-manager" --kubeconfig="$D/admin.kubeconfig" \
-  --controllers=statefulset-controller,garbage-collector-controller,serviceaccount-controller,namespace-controller,persistentvolumeclaim-protection-controller,disruption-controller,endpoints-controller,endpointslice-controller,root-ca-certificate-publisher-controller \
+  --controllers="$KCM_CONTROLLERS" \
   --root-ca-file="$D/pki/ca.crt" \
   --leader-elect=false --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$D/pki/kcm" \
   --v="${MGO_KCM_V:-1}" \
