@@ -9,7 +9,8 @@ Interface (other test trees rely on it; keep it stable):
                     state_dir, admin_kubeconfig, operator_kubeconfig, server (https://127.0.0.1:PORT), etcd_url,
                     ca_file (PEM of the cluster CA), env (dict of STATE_DIR/env: KUBECONFIG, MGO_OPERATOR_KUBECONFIG,
                     MGO_API_SERVER, MGO_CONTROL_PLANE_DIR, MGO_ETCD_URL; os.environ is NOT modified),
-                    api (test/cluster/kubeapi.py KubeApi with the admin token)
+                    api (test/cluster/kubeapi.py KubeApi with the admin token),
+                    timings (dict of STATE_DIR/timings.json: api_ready_s, total_s, ...)
                   Methods:
                     kubectl(*args, input=None, check=True, kubeconfig=None, timeout=60) -> CompletedProcess (text;
                         the kubectl of the k8s cache dir; admin kubeconfig unless given; check=True raises
@@ -100,6 +101,8 @@ class ControlPlane:
         cache, k8s = _versions()
         self.kubectl_bin = os.environ.get("MGO_KUBECTL") or os.path.join(cache, f"k8s-{k8s}", "kubectl")
         self.api = KubeApi.from_kubeconfig(self.admin_kubeconfig, timeout=15)
+        with open(os.path.join(state_dir, "timings.json"), encoding="utf-8") as f:
+            self.timings = json.load(f)
 
     # -- kubectl
     def kubectl(self, *args, input=None, check=True, kubeconfig=None, timeout=60):
