@@ -45,7 +45,8 @@ def test_port_checks(emu):
 
 
 def test_port_7687_warning_notification(emu):
-    e = emu(wal=False, host="127.0.0.2")
+    import random
+    e = emu(wal=False, host="127.%d.%d.%d" % (random.randint(64, 250), random.randint(1, 250), random.randint(1, 250)))
     c = e.client()
     _, _, summary = c.query("SET REPLICATION ROLE TO REPLICA WITH PORT 7687")
     assert summary["notifications"][1] == {
