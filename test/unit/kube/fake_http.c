@@ -72,18 +72,26 @@ static void copy_header(const char *head, const char *name, char *dst, size_t ds
   snprintf(dst, dstsz, "%.*s", (int) n, h);
 }
 
-static bool discard_body(int fd, const char *head, size_t have)
+/* Reads a Content-Length body (after the have bytes already received past the head, which start at rest). */
+static bool read_body(struct fake_http *f, int fd, const char *head, const char *rest, size_t have)
 {
   const char *cl = strstr(head, "Content-Length: ");
   size_t body = cl ? (size_t) strtoul(cl + 16, NULL, 10) : 0;
-  char buf[4096];
+  size_t keep = sizeof(f->last_body) - 1;
+  size_t stored = have < keep ? have : keep;
+  memcpy(f->last_body, rest, stored);
   while (have < body) {
+    char buf[4096];
     size_t want = body - have < sizeof(buf) ? body - have : sizeof(buf);
     ssize_t n = recv(fd, buf, want, 0);
     if (n <= 0)
       return false;
+    size_t take = stored + (size_t) n <= keep ? (size_t) n : keep - stored;
+    memcpy(f->last_body + stored, buf, take);
+    stored += take;
     have += (size_t) n;
   }
+  f->last_body[stored] = '\0';
   return true;
 }
 
@@ -104,7 +112,7 @@ static bool read_request(struct fake_http *f, int fd)
     size_t line = strcspn(buf, "\r");
     snprintf(f->last_request, sizeof(f->last_request), "%.*s", (int) line, buf);
     copy_header(buf, "Authorization: ", f->last_auth, sizeof(f->last_auth));
-    return discard_body(fd, buf, len - (size_t) (end + 4 - buf));
+    return read_body(f, fd, buf, end + 4, len - (size_t) (end + 4 - buf));
   }
   return false;
 }
@@ -117,11 +125,13 @@ static void *fake_main(void *arg)
     if (fd < 0)
       break;
     atomic_fetch_add(&f->connections, 1);
-    while (read_request(f, fd)) {
+    atomic_store(&f->conn_fd, fd);
+    while (!atomic_load(&f->stop) && read_request(f, fd)) {
       atomic_fetch_add(&f->requests, 1);
       if (!f->serve(f->arg, fd, f->last_request))
         break;
     }
+    atomic_store(&f->conn_fd, -1);
     close(fd);
   }
   return NULL;
@@ -146,6 +156,7 @@ void fake_http_start(struct fake_http *f, fake_http_serve_fn *serve, void *arg)
   memset(f, 0, sizeof(*f));
   f->serve = serve;
   f->arg = arg;
+  atomic_store(&f->conn_fd, -1);
   f->listen_fd = fake_http_listen(&f->port);
   pthread_create(&f->thread, NULL, fake_main, f);
 }
@@ -154,6 +165,9 @@ void fake_http_stop(struct fake_http *f)
 {
   atomic_store(&f->stop, true);
   shutdown(f->listen_fd, SHUT_RDWR);
+  int conn = atomic_load(&f->conn_fd);
+  if (conn >= 0)
+    shutdown(conn, SHUT_RDWR); /* a client that failed its test may still hold a keep-alive connection */
   pthread_join(f->thread, NULL);
   close(f->listen_fd);
 }

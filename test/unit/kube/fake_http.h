@@ -21,9 +21,11 @@ struct fake_http {
   atomic_int connections;
   atomic_int requests;
   atomic_bool stop;
+  atomic_int conn_fd; /* the connection being served, -1 when none (stop() shuts it down) */
   pthread_t thread;
   char last_request[1024]; /* "GET /path?query HTTP/1.1" */
   char last_auth[256];     /* the Authorization header's value */
+  char last_body[65536];   /* the request body (truncated to fit), NUL-terminated */
   fake_http_serve_fn *serve;
   void *arg;
 };
