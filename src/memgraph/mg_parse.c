@@ -20,13 +20,14 @@ int mg__err_local(struct mg_error *err, int rc, enum mg_err_class cls, const cha
 {
   va_list ap;
 
-  if (err == NULL)
-    return rc;
-  mg__err_clear(err);
-  err->rc = rc;
-  err->cls = cls;
   va_start(ap, fmt);
-  vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+  if (err != NULL) {
+    mg__err_clear(err);
+    err->rc = rc;
+    err->cls = cls;
+    /* clang-tidy 14 reports this va_list as uninitialized only when it checks several files in one run */
+    vsnprintf(err->detail, sizeof(err->detail), fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
+  }
   va_end(ap);
   return rc;
 }
@@ -156,8 +157,8 @@ int mg_parse_role(const struct bolt_value *fields, const struct bolt_value *rows
   int rc = first_string(fields, rows, "replication role", &s, err);
 
   *out = MGO_ROLE_UNKNOWN;
-  if (rc != MGO_OK)
-    return rc;
+  if (rc != MGO_OK || s == NULL)
+    return rc != MGO_OK ? rc : mg__err_local(err, MGO_EPARSE, MG_ERR_BAD_RESULT, "no replication role");
   if (strcasecmp(s, "main") == 0)
     *out = MGO_ROLE_MAIN;
   else if (strcasecmp(s, "replica") == 0)

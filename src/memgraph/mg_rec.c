@@ -51,6 +51,68 @@ int mg_rec_fill_registrations(const struct mg_replicas *r, struct rec_instance *
   return MGO_OK;
 }
 
+static enum rec_data data_of(const struct mg_storage_info *si);
+
+int mg_rec_show_replicas(struct mg_conn *c, struct rec_registration *regs, size_t max, size_t *n,
+                         struct mg_error *err)
+{
+  struct mg_replicas *reps = malloc(sizeof(*reps));
+  int rc;
+
+  *n = 0;
+  if (reps == NULL)
+    return MGO_ENOMEM;
+  rc = mg_show_replicas(c, reps, err);
+  for (size_t i = 0; rc == MGO_OK && i < reps->n; i++) {
+    if (reps->r[i].truncated)
+      continue;
+    if (*n == max) {
+      rc = MGO_ETOOBIG;
+      if (err) {
+        err->rc = rc;
+        err->cls = MG_ERR_BAD_RESULT;
+        mgo_snprintf(err->detail, sizeof(err->detail), "SHOW REPLICAS: %zu rows, room for %zu", reps->n, max);
+      }
+      break;
+    }
+    fill_one(&reps->r[i], &regs[(*n)++]);
+  }
+  free(reps);
+  return rc;
+}
+
+int mg_rec_has_data(struct mg_conn *c, enum rec_data *data, struct mg_error *err)
+{
+  struct mg_storage_info si;
+  int rc = mg_show_storage_info(c, &si, err);
+
+  *data = rc == MGO_OK ? data_of(&si) : REC_DATA_UNKNOWN;
+  return rc;
+}
+
+int mg_rec_execute(struct mg_conn *c, const struct rec_action *a, struct mg_error *err)
+{
+  switch (a->type) {
+  case REC_ACT_PROMOTE:
+    return mg_set_role_main(c, err);
+  case REC_ACT_DEMOTE:
+    return mg_set_role_replica(c, a->port, err);
+  case REC_ACT_REGISTER:
+    return mg_register_replica(c, a->replica, a->mode, a->address, err);
+  case REC_ACT_DROP:
+    return mg_drop_replica(c, a->replica, err);
+  default:
+    break;
+  }
+  if (err) {
+    memset(err, 0, sizeof(*err));
+    err->rc = MGO_EINVAL;
+    err->cls = MG_ERR_INVALID_ARG;
+    mgo_snprintf(err->detail, sizeof(err->detail), "%s is not a Bolt action", rec_action_type_name(a->type));
+  }
+  return MGO_EINVAL;
+}
+
 static bool unreachable(int rc)
 {
   return rc != MGO_OK && rc != MGO_EFAILURE && rc != MGO_EPARSE && rc != MGO_ETOOBIG &&

@@ -23,6 +23,19 @@ enum rec_replica_state mg_rec_state(enum mg_replica_status s);
  * replicas_known is false, so the decision does not act on a partial list). */
 int mg_rec_fill_registrations(const struct mg_replicas *r, struct rec_instance *inst);
 
+/* SHOW REPLICAS into a caller array (the shape src/operator/mg_iface.h uses): up to max rows, *n set;
+ * MGO_ETOOBIG when there were more (the first max are filled). */
+int mg_rec_show_replicas(struct mg_conn *c, struct rec_registration *regs, size_t max, size_t *n,
+                         struct mg_error *err);
+/* SHOW STORAGE INFO as the decision's data presence. */
+int mg_rec_has_data(struct mg_conn *c, enum rec_data *data, struct mg_error *err);
+
+/* Runs a Bolt action of a plan with the typed queries: PROMOTE (mg_set_role_main), DEMOTE
+ * (mg_set_role_replica with a->port), REGISTER (mg_register_replica with a->replica, a->mode, a->address:
+ * STRICT_SYNC refused below 3.5), DROP (mg_drop_replica with a->replica). Any other action type:
+ * MGO_EINVAL (MG_ERR_INVALID_ARG), nothing sent. Errors and classes as for those functions. */
+int mg_rec_execute(struct mg_conn *c, const struct rec_action *a, struct mg_error *err);
+
 /* Observes one instance and fills reachable, role, version_*, data, replicas_known, n_registrations,
  * registrations and last_error; the Kubernetes fields, registered_* and last_known_ts are left alone.
  * The version is asked only when the connection has none cached. A transport, timeout or auth failure

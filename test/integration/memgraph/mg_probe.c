@@ -6,7 +6,9 @@
  * answers each with one JSON line holding "rc" (MGO_* name), "cls", "code", "message", "detail" and the
  * command's result:
  *   version | role | replicas | storage | has_data | promote | demote <port> | register <name> <MODE> <addr>
- *   drop <name> | snapshot | snapshots | exec <query> | observe | disconnect | connects */
+ *   drop <name> | snapshot | snapshots | exec <query> | observe | disconnect | connects
+ *   act <promote|demote|register|drop|label> [port | name MODE addr | name]   (mg_rec_execute)
+ *   rec_replicas <max> | rec_has_data                                           (mg_rec.h shapes) */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +163,13 @@ static json_t *cmd_observe(struct mg_conn *c)
   return out;
 }
 
+static int to_int(const char *s)
+{
+  char *end = NULL;
+  long v = strtol(s, &end, 10);
+  return end != s && *end == '\0' && v >= -1000000 && v <= 1000000 ? (int) v : -1;
+}
+
 static bool parse_mode(const char *s, enum mgo_repl_mode *m)
 {
   if (strcmp(s, "SYNC") == 0)
@@ -184,7 +193,7 @@ static json_t *cmd_action(struct mg_conn *c, char **f, int n)
   if (strcmp(f[0], "promote") == 0)
     rc = mg_set_role_main(c, &e);
   else if (strcmp(f[0], "demote") == 0 && n == 2)
-    rc = mg_set_role_replica(c, atoi(f[1]), &e);
+    rc = mg_set_role_replica(c, to_int(f[1]), &e);
   else if (strcmp(f[0], "register") == 0 && n == 4 && parse_mode(f[2], &mode))
     rc = mg_register_replica(c, f[1], mode, f[3], &e);
   else if (strcmp(f[0], "drop") == 0 && n == 2)
@@ -195,6 +204,54 @@ static json_t *cmd_action(struct mg_conn *c, char **f, int n)
     snprintf(e.detail, sizeof(e.detail), "unknown command or arguments: %s", f[0]);
   json_t *out = answer(rc, &e);
   json_object_set_new(out, "rows", json_integer((json_int_t) rows));
+  return out;
+}
+
+static json_t *cmd_act(struct mg_conn *c, char **f, int n)
+{
+  struct rec_action a;
+  struct mg_error e = {.rc = MGO_OK};
+  memset(&a, 0, sizeof(a));
+  a.type = REC_ACT_LABEL;
+  if (n >= 2 && strcmp(f[1], "promote") == 0)
+    a.type = REC_ACT_PROMOTE;
+  if (n == 3 && strcmp(f[1], "demote") == 0) {
+    a.type = REC_ACT_DEMOTE;
+    a.port = to_int(f[2]);
+  }
+  if (n >= 3 && (strcmp(f[1], "drop") == 0 || strcmp(f[1], "register") == 0)) {
+    a.type = strcmp(f[1], "drop") == 0 ? REC_ACT_DROP : REC_ACT_REGISTER;
+    snprintf(a.replica, sizeof(a.replica), "%s", f[2]);
+  }
+  if (n == 5 && a.type == REC_ACT_REGISTER) {
+    parse_mode(f[3], &a.mode);
+    snprintf(a.address, sizeof(a.address), "%s", f[4]);
+  }
+  return answer(mg_rec_execute(c, &a, &e), &e);
+}
+
+static json_t *cmd_rec_replicas(struct mg_conn *c, char **f, int n)
+{
+  struct rec_registration regs[8];
+  size_t got = 0;
+  struct mg_error e = {.rc = MGO_OK};
+  size_t max = n == 2 && to_int(f[1]) >= 0 && to_int(f[1]) <= 8 ? (size_t) to_int(f[1]) : 8;
+  json_t *out = answer(mg_rec_show_replicas(c, regs, max, &got, &e), &e);
+  json_t *list = json_array();
+  for (size_t i = 0; i < got; i++)
+    json_array_append_new(list,
+                          json_pack("{s:s,s:s,s:s,s:i}", "name", regs[i].name, "address", regs[i].address,
+                                    "mode", mgo_repl_mode_name(regs[i].mode), "state", (int) regs[i].state));
+  json_object_set_new(out, "registrations", list);
+  return out;
+}
+
+static json_t *cmd_rec_has_data(struct mg_conn *c)
+{
+  enum rec_data d;
+  struct mg_error e = {.rc = MGO_OK};
+  json_t *out = answer(mg_rec_has_data(c, &d, &e), &e);
+  json_object_set_new(out, "data", json_string(data_names[d]));
   return out;
 }
 
@@ -210,6 +267,12 @@ static json_t *dispatch(struct mg_conn *c, char **f, int n)
     if (strcmp(f[0], simple[i].name) == 0)
       return simple[i].fn(c);
   }
+  if (strcmp(f[0], "act") == 0)
+    return cmd_act(c, f, n);
+  if (strcmp(f[0], "rec_replicas") == 0)
+    return cmd_rec_replicas(c, f, n);
+  if (strcmp(f[0], "rec_has_data") == 0)
+    return cmd_rec_has_data(c);
   if (strcmp(f[0], "disconnect") == 0) {
     mg_conn_disconnect(c);
     return json_pack("{s:s}", "rc", "OK");
@@ -254,15 +317,15 @@ int main(int argc, char **argv)
     if (strcmp(argv[i], "--host") == 0)
       o.host = argv[i + 1];
     else if (strcmp(argv[i], "--port") == 0)
-      o.port = (uint16_t) atoi(argv[i + 1]);
+      o.port = (uint16_t) to_int(argv[i + 1]);
     else if (strcmp(argv[i], "--user") == 0)
       o.user = argv[i + 1];
     else if (strcmp(argv[i], "--password") == 0)
       o.password = argv[i + 1];
     else if (strcmp(argv[i], "--connect-timeout-ms") == 0)
-      o.connect_timeout_ms = atoi(argv[i + 1]);
+      o.connect_timeout_ms = to_int(argv[i + 1]);
     else if (strcmp(argv[i], "--query-timeout-ms") == 0)
-      o.query_timeout_ms = atoi(argv[i + 1]);
+      o.query_timeout_ms = to_int(argv[i + 1]);
   }
   if (mg_conn_new(&c, &o) != MGO_OK) {
     fprintf(stderr, "mg_probe: bad options\n");

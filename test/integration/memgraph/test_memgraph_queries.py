@@ -290,3 +290,33 @@ def test_authentication(emu, probe):
     assert res["message"] == "Authentication failure"
     good = probe(m, "--user", "operator", "--password", "s3cret")
     assert good.ok("role")["role"] == "main"
+
+
+@pytest.mark.parametrize("version", [OLD, NEW])
+def test_plan_actions_through_mg_rec_execute(emu, probe, version):
+    """The executor's path: a plan's PROMOTE/DEMOTE/REGISTER/DROP run with the typed queries (mg_rec.h)."""
+    m = emu("m", version=version)
+    p = probe(m)
+    r = emu("r", version=version)
+    pr = probe(r)
+    rport = free_port()
+    pr.ok("act", "demote", rport)
+    assert pr.ok("role")["role"] == "replica"
+    pr.fails("ALREADY_REPLICA", "act", "demote", rport)
+    p.fails("ALREADY_MAIN", "act", "promote")
+    p.ok("act", "register", "mg_1", "SYNC", f"127.0.0.1:{rport}")
+    p.fails("INVALID_ARG", "act", "register", "mg-1", "SYNC", f"127.0.0.1:{rport}", rc="EINVAL")
+    expect = ("UNSUPPORTED", "EUNSUPPORTED") if version == OLD else ("NAME_EXISTS", "EFAILURE")
+    p.fails(expect[0], "act", "register", "mg_1", "STRICT_SYNC", f"127.0.0.1:{rport}", rc=expect[1])
+    p.fails("INVALID_ARG", "act", "label", rc="EINVAL")
+    regs = p.ok("rec_replicas", 8)["registrations"]
+    assert [(g["name"], g["address"], g["mode"]) for g in regs] == [("mg_1", f"127.0.0.1:{rport}", "SYNC")]
+    res = p.fails("BAD_RESULT", "rec_replicas", 0, rc="ETOOBIG")
+    assert res["registrations"] == []
+    assert p.ok("rec_has_data")["data"] == "empty"
+    p.ok("exec", "CREATE (:D)")
+    assert p.ok("rec_has_data")["data"] == "present"
+    p.ok("act", "drop", "mg_1")
+    assert p.ok("rec_replicas", 8)["registrations"] == []
+    pr.ok("act", "promote")
+    assert pr.ok("role")["role"] == "main"

@@ -89,11 +89,51 @@ static void test_fill_limits_and_states(void **state)
   free(inst);
 }
 
+/* Plan actions refused before anything is sent: no connection is ever opened. */
+static void test_execute_refusals(void **state)
+{
+  (void) state;
+  struct mg_conn_opts o;
+  struct mg_conn *c = NULL;
+  struct mg_error e;
+  struct rec_action a;
+  mg_conn_opts_default(&o);
+  o.host = "127.0.0.1";
+  o.port = 1;
+  assert_int_equal(mg_conn_new(&c, &o), MGO_OK);
+  static const enum rec_action_type not_bolt[] = {REC_ACT_STOP,  REC_ACT_EVENT,     REC_ACT_RECORD_MAIN,
+                                                  REC_ACT_LABEL, REC_ACT_CONDITION, REC_ACT_REQUEUE,
+                                                  REC_ACT_RESEED};
+  for (size_t i = 0; i < sizeof(not_bolt) / sizeof(not_bolt[0]); i++) {
+    memset(&a, 0, sizeof(a));
+    a.type = not_bolt[i];
+    assert_int_equal(mg_rec_execute(c, &a, &e), MGO_EINVAL);
+    assert_int_equal(e.cls, MG_ERR_INVALID_ARG);
+    assert_true(strstr(e.detail, "not a Bolt action") != NULL);
+  }
+  memset(&a, 0, sizeof(a));
+  a.type = REC_ACT_DEMOTE;
+  assert_int_equal(mg_rec_execute(c, &a, &e), MGO_EINVAL);
+  a.type = REC_ACT_REGISTER;
+  snprintf(a.replica, sizeof(a.replica), "x`y");
+  snprintf(a.address, sizeof(a.address), "h:1");
+  assert_int_equal(mg_rec_execute(c, &a, &e), MGO_EINVAL);
+  snprintf(a.replica, sizeof(a.replica), "ok");
+  snprintf(a.address, sizeof(a.address), "h:1\" DROP");
+  assert_int_equal(mg_rec_execute(c, &a, &e), MGO_EINVAL);
+  a.type = REC_ACT_DROP;
+  snprintf(a.replica, sizeof(a.replica), "a b");
+  assert_int_equal(mg_rec_execute(c, &a, &e), MGO_EINVAL);
+  assert_int_equal(mg_conn_connects(c), 0);
+  mg_conn_free(c);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fill_registrations),
       cmocka_unit_test(test_fill_limits_and_states),
+      cmocka_unit_test(test_execute_refusals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
