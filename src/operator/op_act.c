@@ -147,6 +147,7 @@ static int run_action(struct op_ctx *ctx, const struct rec_action *a)
 
 enum op_step_result op_step_act(struct op_ctx *ctx)
 {
+  bool dropped = false;
   for (size_t i = 0; i < ctx->plan->n; i++) {
     if (!op_may_act(ctx->op)) {
       op_ctx_fail(ctx, "not acting: leadership lost or shutting down");
@@ -156,6 +157,9 @@ enum op_step_result op_step_act(struct op_ctx *ctx)
       ctx->after_ms = -1;
       return OP_REQUEUE;
     }
+    dropped = dropped || ctx->plan->a[i].type == REC_ACT_DROP;
   }
+  if (dropped && ctx->plan->allowed_pods > ctx->c.spec.instances)
+    ctx->after_ms = 0; /* scale-down waits for drops: re-observe now so the StatefulSet shrinks */
   return OP_CONTINUE;
 }

@@ -251,6 +251,9 @@ int op_write_status(struct op_ctx *ctx, const json_t *new_status);
 /* Merge-patches status.currentMain (RECORD_MAIN, before a PROMOTE). */
 int op_write_current_main(struct op_ctx *ctx, const char *pod);
 
+/* mgo_cluster_phase{cluster,phase}: 1 for phase, 0 for the others. */
+void op_set_phase_metric(struct op_ctx *ctx, const char *phase);
+
 /* The per-cluster JSON served by the HTTP API, from the last observation and plan. New reference. */
 json_t *op_snapshot(const struct op_ctx *ctx, const char *now);
 

@@ -25,6 +25,8 @@ int op_object_hash(const json_t *obj, char out[17])
   if (copy == NULL)
     return MGO_ENOMEM;
   json_object_del(ann, OP_HASH_ANNOTATION);
+  if (json_is_object(ann) && json_object_size(ann) == 0)
+    json_object_del(json_object_get(copy, "metadata"), "annotations"); /* stamping added it */
   text = json_dumps(copy, JSON_SORT_KEYS | JSON_COMPACT);
   json_decref(copy);
   if (text == NULL)

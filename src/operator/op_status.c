@@ -151,18 +151,26 @@ static const struct rec_instance *plan_main(const struct op_ctx *ctx)
   return NULL;
 }
 
-static void set_gauges(struct op_ctx *ctx, const json_t *status)
+void op_set_phase_metric(struct op_ctx *ctx, const char *phase)
 {
   static const char *const phases[] = {"Pending", "Initializing", "Running", "Degraded", "Failed"};
+  char labels[MGO_METRIC_LABELS_MAX];
+  if (ctx->op == NULL)
+    return;
+  for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
+    (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, "phase", phases[i], (char *) NULL);
+    (void) mgo_metric_set(ctx->op->metrics.cluster_phase, labels,
+                          phase != NULL && strcmp(phase, phases[i]) == 0);
+  }
+}
+
+static void set_gauges(struct op_ctx *ctx, const json_t *status)
+{
   const struct op_metrics *m = &ctx->op->metrics;
-  const char *phase = json_string_value(json_object_get(status, "phase"));
   const struct rec_instance *main = plan_main(ctx);
   char labels[MGO_METRIC_LABELS_MAX];
 
-  for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
-    (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, "phase", phases[i], (char *) NULL);
-    (void) mgo_metric_set(m->cluster_phase, labels, phase != NULL && strcmp(phase, phases[i]) == 0);
-  }
+  op_set_phase_metric(ctx, json_string_value(json_object_get(status, "phase")));
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
   (void) mgo_metric_set(m->instances_ready, labels,
                         (double) json_integer_value(json_object_get(status, "readyInstances")));

@@ -99,7 +99,7 @@ static enum op_step_result invalid_spec(struct op_ctx *ctx, const struct mgo_clu
   json_t *status;
 
   describe_errors(errs, detail, sizeof(detail));
-  (void) mgo_snprintf(msg, sizeof(msg), "invalid spec: %s (fix the MemgraphCluster and apply it again)",
+  (void) mgo_snprintf(msg, sizeof(msg), "invalid spec: %s Fix the MemgraphCluster and apply it again.",
                       detail);
   mgo_log(MGO_LOG_WARN, "invalid spec", "cluster", ctx->key, "detail", detail, (char *) NULL);
   op_now(now, sizeof(now));
@@ -107,6 +107,8 @@ static enum op_step_result invalid_spec(struct op_ctx *ctx, const struct mgo_clu
                              json_integer_value(json_object_get(meta, "generation")), msg, now);
   if (op_write_status(ctx, status) != MGO_OK)
     ctx->after_ms = -1;
+  else
+    op_set_phase_metric(ctx, "Failed");
   json_decref(status);
   return ctx->after_ms < 0 ? OP_REQUEUE : OP_STOP;
 }

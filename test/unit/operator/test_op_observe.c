@@ -1,0 +1,406 @@
+/* Observation: the Kubernetes half from pod JSON, the Memgraph half from fake query results (a fake
+ * struct mgo_mg_ops), connection reuse, and the Bolt backend's row parsers. */
+#include "bolt_value.h"
+#include "mgo_buf.h"
+#include "mgo_err.h"
+#include "op_internal.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* ---- fixtures --------------------------------------------------------------------------------------- */
+
+static json_t *parse(const char *text)
+{
+  json_error_t e;
+  json_t *v = json_loads(text, 0, &e);
+  if (v == NULL)
+    fail_msg("bad JSON in test: %s", e.text);
+  return v;
+}
+
+static void cluster(struct mgo_cluster *c, int instances, const char *recorded)
+{
+  char text[512];
+  json_t *obj;
+  snprintf(
+      text, sizeof(text),
+      "{\"apiVersion\":\"memgraph.io/v1alpha1\",\"kind\":\"MemgraphCluster\",\"metadata\":{\"name\":\"mg\","
+      "\"namespace\":\"db\",\"uid\":\"u1\",\"generation\":1},\"spec\":{\"instances\":%d},"
+      "\"status\":{\"currentMain\":\"%s\"}}",
+      instances, recorded);
+  obj = parse(text);
+  assert_int_equal(mgo_cluster_parse(obj, c, NULL), MGO_OK);
+  json_decref(obj);
+}
+
+/* A pod JSON: name, uid, ip ("" = none), ready, role label ("" = none), restarts, terminating. */
+static json_t *pod(const char *name, const char *uid, const char *ip, bool ready, const char *role,
+                   int restarts, bool terminating)
+{
+  json_t *p = json_pack("{s:{s:s, s:s, s:s, s:{s:s, s:s}}, s:{s:s, s:[{s:s, s:s}], s:[{s:s, s:i}]}}",
+                        "metadata", "name", name, "namespace", "db", "uid", uid, "labels",
+                        "app.kubernetes.io/name", "memgraph", "app.kubernetes.io/instance", "mg", "status",
+                        "podIP", ip, "conditions", "type", "Ready", "status", ready ? "True" : "False",
+                        "containerStatuses", "name", "memgraph", "restartCount", restarts);
+  assert_non_null(p);
+  if (role[0] != '\0')
+    json_object_set_new(json_object_get(json_object_get(p, "metadata"), "labels"), MGO_LABEL_ROLE,
+                        json_string(role));
+  if (terminating)
+    json_object_set_new(json_object_get(p, "metadata"), "deletionTimestamp",
+                        json_string("2026-01-01T00:00:00Z"));
+  return p;
+}
+
+/* ---- the Kubernetes half ---------------------------------------------------------------------------- */
+
+static void pods_fill_every_desired_ordinal_sorted(void **state)
+{
+  struct mgo_cluster c;
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  json_t *pods = json_array();
+  json_t *old = parse("{\"instanceStatuses\":[{\"pod\":\"mg-1\",\"podUID\":\"u-1\",\"restartCount\":2}]}");
+  json_t *foreign = pod("other-0", "x", "127.1.0.9", true, "", 0, false);
+  (void) state;
+  cluster(&c, 3, "");
+  json_object_set_new(json_object_get(json_object_get(foreign, "metadata"), "labels"),
+                      "app.kubernetes.io/instance", json_string("other"));
+  json_array_append_new(pods, pod("mg-4", "u-4", "127.1.0.5", false, "", 0, true));
+  json_array_append_new(pods, pod("mg-1", "u-1", "127.1.0.2", true, "replica", 3, false));
+  json_array_append_new(pods, foreign);
+  json_array_append_new(pods, pod("mg-0", "u-0", "127.1.0.1", true, "main", 0, false));
+
+  op_observe_pods(&c, pods, old, obs);
+  assert_int_equal(obs->n, 4); /* 0, 1, 2 (missing pod), 4 (beyond spec, still exists) */
+  assert_string_equal(obs->inst[0].pod, "mg-0");
+  assert_true(obs->inst[0].pod_ready);
+  assert_int_equal(obs->inst[0].label_role, MGO_ROLE_MAIN);
+  assert_string_equal(obs->inst[1].pod_uid, "u-1");
+  assert_int_equal(obs->inst[1].restart_count, 3);
+  assert_string_equal(obs->inst[1].registered_pod_uid, "u-1");
+  assert_int_equal(obs->inst[1].registered_restart_count, 2);
+  assert_int_equal(obs->inst[1].label_role, MGO_ROLE_REPLICA);
+  assert_string_equal(obs->inst[2].pod, "mg-2");
+  assert_false(obs->inst[2].pod_exists);
+  assert_int_equal(obs->inst[2].registered_restart_count, -1);
+  assert_int_equal(obs->inst[3].ordinal, 4);
+  assert_true(obs->inst[3].pod_terminating);
+  assert_false(obs->inst[3].pod_ready);
+  assert_string_equal(op_pod_ip(pods, "mg-1"), "127.1.0.2");
+  assert_null(op_pod_ip(pods, "mg-2"));
+  json_decref(pods);
+  json_decref(old);
+  mgo_cluster_free(&c);
+  free(obs);
+}
+
+/* ---- a fake Memgraph -------------------------------------------------------------------------------- */
+
+struct fake_instance {
+  const char *ip;
+  enum mgo_role role;
+  bool down;       /* connect fails */
+  bool role_fails; /* SHOW REPLICATION ROLE fails and breaks the connection */
+  enum rec_data data;
+  size_t nregs;
+  struct rec_registration regs[4];
+  int connects, role_queries, version_queries, replicas_queries, data_queries;
+};
+
+static struct fake_instance fakes[4];
+static size_t nfakes;
+
+struct fake_conn {
+  struct fake_instance *f;
+  bool broken;
+};
+
+static int f_connect(const struct mgo_mg_target *t, void **conn)
+{
+  struct fake_conn *fc = calloc(1, sizeof(*fc));
+  *conn = fc;
+  for (size_t i = 0; i < nfakes; i++) {
+    if (strcmp(fakes[i].ip, t->host) == 0)
+      fc->f = &fakes[i];
+  }
+  assert_non_null(fc->f);
+  fc->f->connects++;
+  fc->broken = fc->f->down;
+  return fc->broken ? MGO_ECONNECT : MGO_OK;
+}
+
+static void f_close(void *conn)
+{
+  free(conn);
+}
+
+static bool f_usable(const void *conn)
+{
+  return !((const struct fake_conn *) conn)->broken;
+}
+
+static const char *f_error(const void *conn)
+{
+  return ((const struct fake_conn *) conn)->broken ? "ECONNECT: refused" : "-";
+}
+
+static int f_role(void *conn, enum mgo_role *role)
+{
+  struct fake_conn *fc = conn;
+  fc->f->role_queries++;
+  if (fc->f->role_fails) {
+    fc->broken = true;
+    return MGO_ETIMEDOUT;
+  }
+  *role = fc->f->role;
+  return MGO_OK;
+}
+
+static int f_version(void *conn, char *dst, size_t dstsz)
+{
+  struct fake_conn *fc = conn;
+  fc->f->version_queries++;
+  return mgo_strlcpy(dst, "3.5.1-open-source", dstsz);
+}
+
+static int f_replicas(void *conn, struct rec_registration *regs, size_t max, size_t *n)
+{
+  struct fake_conn *fc = conn;
+  fc->f->replicas_queries++;
+  assert_true(fc->f->nregs <= max);
+  memcpy(regs, fc->f->regs, fc->f->nregs * sizeof(*regs));
+  *n = fc->f->nregs;
+  return MGO_OK;
+}
+
+static int f_data(void *conn, enum rec_data *data)
+{
+  struct fake_conn *fc = conn;
+  fc->f->data_queries++;
+  *data = fc->f->data;
+  return MGO_OK;
+}
+
+static int f_execute(void *conn, const char *cypher)
+{
+  (void) conn;
+  (void) cypher;
+  return MGO_OK;
+}
+
+static const struct mgo_mg_ops fake_ops = {f_connect, f_close,    f_usable, f_error,  f_role,
+                                           f_version, f_replicas, f_data,   f_execute};
+
+static struct rec_registration reg(const char *name, int64_t ts, int64_t behind)
+{
+  struct rec_registration r;
+  memset(&r, 0, sizeof(r));
+  (void) mgo_strlcpy(r.name, name, sizeof(r.name));
+  r.has_data_info = true;
+  r.state = REC_RS_READY;
+  r.ts = ts;
+  r.behind = behind;
+  return r;
+}
+
+static void observe(struct op_cluster *cs, const struct mgo_cluster *c, const json_t *pods,
+                    struct rec_observed *obs, unsigned long *queries)
+{
+  struct op_live live = {.mg = &fake_ops, .connect_timeout_ms = 100, .query_timeout_ms = 100, .pods = pods};
+  op_observe_pods(c, pods, NULL, obs);
+  op_observe_live(cs, c, &live, obs);
+  *queries = live.queries;
+}
+
+static void live_fills_roles_replicas_and_reuses_connections(void **state)
+{
+  struct mgo_cluster c;
+  struct op_cluster *cs = calloc(1, sizeof(*cs));
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  json_t *pods = json_array();
+  unsigned long q = 0;
+  (void) state;
+  memset(fakes, 0, sizeof(fakes));
+  nfakes = 3;
+  fakes[0] =
+      (struct fake_instance){.ip = "127.1.0.1", .role = MGO_ROLE_MAIN, .data = REC_DATA_PRESENT, .nregs = 2};
+  fakes[0].regs[0] = reg("mg_1", 40, 0);
+  fakes[0].regs[1] = reg("mg_2", 30, -10);
+  fakes[1] = (struct fake_instance){.ip = "127.1.0.2", .role = MGO_ROLE_REPLICA};
+  fakes[2] = (struct fake_instance){.ip = "127.1.0.3", .role = MGO_ROLE_REPLICA, .down = true};
+  cluster(&c, 3, "mg-0");
+  json_array_append_new(pods, pod("mg-0", "u-0", "127.1.0.1", true, "", 0, false));
+  json_array_append_new(pods, pod("mg-1", "u-1", "127.1.0.2", true, "", 0, false));
+  json_array_append_new(pods, pod("mg-2", "u-2", "127.1.0.3", true, "", 0, false));
+
+  observe(cs, &c, pods, obs, &q);
+  assert_true(obs->inst[0].reachable);
+  assert_int_equal(obs->inst[0].role, MGO_ROLE_MAIN);
+  assert_true(obs->inst[0].replicas_known);
+  assert_int_equal(obs->inst[0].n_registrations, 2);
+  assert_int_equal(obs->inst[0].data, REC_DATA_PRESENT);
+  assert_int_equal(obs->inst[0].version_major, 3);
+  assert_int_equal(obs->inst[0].version_minor, 5);
+  assert_int_equal(obs->inst[1].role, MGO_ROLE_REPLICA);
+  assert_int_equal(obs->inst[1].data, REC_DATA_UNKNOWN); /* a MAIN with data is recorded: not needed */
+  assert_int_equal(obs->inst[1].last_known_ts, 40);      /* from the MAIN's SHOW REPLICAS */
+  assert_int_equal(obs->inst[2].last_known_ts, 30);
+  assert_false(obs->inst[2].reachable);
+  assert_non_null(strstr(obs->inst[2].last_error, "connect"));
+  assert_int_equal(q, 2 + 2 + 1 + 1); /* roles and versions of the 2 reachable, SHOW REPLICAS, MAIN's data */
+
+  /* second pass: same connections, no SHOW VERSION again, the down pod retried */
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(fakes[0].connects, 1);
+  assert_int_equal(fakes[1].connects, 1);
+  assert_int_equal(fakes[2].connects, 2);
+  assert_int_equal(fakes[0].version_queries, 1);
+  assert_int_equal(q, 2 + 1 + 1);
+  assert_int_equal(obs->inst[0].version_minor, 5); /* remembered per connection */
+
+  /* a new incarnation of mg-1 (new uid): reconnect, forget what was known about its data */
+  json_array_set_new(pods, 1, pod("mg-1", "u-1b", "127.1.0.2", true, "", 0, false));
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(fakes[1].connects, 2);
+  assert_int_equal(obs->inst[1].last_known_ts, 40); /* learned again from the MAIN in this pass */
+  op_cluster_close(cs, &fake_ops);
+  json_decref(pods);
+  mgo_cluster_free(&c);
+  free(obs);
+  free(cs);
+}
+
+static void bootstrap_asks_every_pod_for_data_and_skips_unready(void **state)
+{
+  struct mgo_cluster c;
+  struct op_cluster *cs = calloc(1, sizeof(*cs));
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  json_t *pods = json_array();
+  unsigned long q = 0;
+  (void) state;
+  memset(fakes, 0, sizeof(fakes));
+  nfakes = 3;
+  fakes[0] = (struct fake_instance){.ip = "127.1.0.1", .role = MGO_ROLE_MAIN, .data = REC_DATA_EMPTY};
+  fakes[1] = (struct fake_instance){.ip = "127.1.0.2", .role = MGO_ROLE_MAIN, .data = REC_DATA_PRESENT};
+  fakes[2] = (struct fake_instance){.ip = "127.1.0.3", .role = MGO_ROLE_MAIN, .role_fails = true};
+  cluster(&c, 3, "");
+  json_array_append_new(pods, pod("mg-0", "u-0", "127.1.0.1", true, "", 0, false));
+  json_array_append_new(pods, pod("mg-1", "u-1", "127.1.0.2", true, "", 0, false));
+  json_array_append_new(pods, pod("mg-2", "u-2", "127.1.0.3", false, "", 0, false)); /* not ready */
+
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(obs->inst[0].data, REC_DATA_EMPTY);
+  assert_int_equal(obs->inst[1].data, REC_DATA_PRESENT);
+  assert_false(obs->inst[2].reachable);
+  assert_string_equal(obs->inst[2].last_error, "the pod is not ready");
+  assert_int_equal(fakes[2].connects, 0);
+
+  /* ready but the role query times out: unreachable, the broken connection is dropped */
+  json_array_set_new(pods, 2, pod("mg-2", "u-2", "127.1.0.3", true, "", 0, false));
+  observe(cs, &c, pods, obs, &q);
+  assert_false(obs->inst[2].reachable);
+  assert_non_null(strstr(obs->inst[2].last_error, "SHOW REPLICATION ROLE"));
+  assert_null(op_conn_of(cs, "mg-2"));
+  op_cluster_close(cs, &fake_ops);
+  json_decref(pods);
+  mgo_cluster_free(&c);
+  free(obs);
+  free(cs);
+}
+
+/* ---- the Bolt backend's parsers --------------------------------------------------------------------- */
+
+static struct bolt_value *strings(const char *const *items, size_t n)
+{
+  struct bolt_value *list = bolt_value_list();
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(bolt_list_push(list, bolt_value_string(items[i])), MGO_OK);
+  return list;
+}
+
+static void replica_row_parses_by_column_name(void **state)
+{
+  static const char *const cols[] = {"data_info", "name", "socket_address", "sync_mode", "system_info"};
+  struct bolt_value *fields = strings(cols, 5);
+  struct bolt_value *row = bolt_value_list();
+  struct bolt_value *info = bolt_value_map();
+  struct bolt_value *db = bolt_value_map();
+  struct rec_registration r;
+  (void) state;
+  bolt_map_put(db, "behind", bolt_value_int(-3));
+  bolt_map_put(db, "status", bolt_value_string("recovery"));
+  bolt_map_put(db, "ts", bolt_value_int(6));
+  bolt_map_put(info, "memgraph", db);
+  bolt_list_push(row, info);
+  bolt_list_push(row, bolt_value_string("mg_1"));
+  bolt_list_push(row, bolt_value_string("mg-1.mg-hl.db.svc:10000"));
+  bolt_list_push(row, bolt_value_string("strict_sync"));
+  bolt_list_push(row, bolt_value_null());
+  assert_int_equal(mgo_mg_parse_replica_row(fields, row, &r), MGO_OK);
+  assert_string_equal(r.name, "mg_1");
+  assert_string_equal(r.address, "mg-1.mg-hl.db.svc:10000");
+  assert_int_equal(r.mode, MGO_MODE_STRICT_SYNC);
+  assert_true(r.has_data_info);
+  assert_int_equal(r.state, REC_RS_RECOVERY);
+  assert_int_equal(r.ts, 6);
+  assert_int_equal(r.behind, -3);
+
+  bolt_value_free(row);
+
+  /* data_info {} : listed without clients (a failed REGISTER) */
+  row = bolt_value_list();
+  bolt_list_push(row, bolt_value_map());
+  bolt_list_push(row, bolt_value_string("mg_2"));
+  bolt_list_push(row, bolt_value_string("mg-2.mg-hl.db.svc:10000"));
+  bolt_list_push(row, bolt_value_string("sync"));
+  bolt_list_push(row, bolt_value_null());
+  assert_int_equal(mgo_mg_parse_replica_row(fields, row, &r), MGO_OK);
+  assert_false(r.has_data_info);
+  assert_int_equal(r.mode, MGO_MODE_SYNC);
+  bolt_value_free(fields);
+  bolt_value_free(row);
+}
+
+static void role_and_storage_rows(void **state)
+{
+  static const char *const role_col[] = {"replication role"};
+  static const char *const storage_cols[] = {"storage info", "value"};
+  struct bolt_value *fields = strings(role_col, 1);
+  struct bolt_value *row = bolt_value_list();
+  struct bolt_value *sfields = strings(storage_cols, 2);
+  struct bolt_value *srow = bolt_value_list();
+  enum mgo_role role = MGO_ROLE_UNKNOWN;
+  int64_t count = 0;
+  (void) state;
+  bolt_list_push(row, bolt_value_string("replica"));
+  assert_int_equal(mgo_mg_parse_role(fields, row, &role), MGO_OK);
+  assert_int_equal(role, MGO_ROLE_REPLICA);
+  bolt_list_push(srow, bolt_value_string("vertex_count"));
+  bolt_list_push(srow, bolt_value_int(7));
+  assert_int_equal(mgo_mg_parse_storage_row(sfields, srow, &count), MGO_OK);
+  assert_int_equal(count, 7);
+  assert_int_equal(mgo_mg_parse_role(sfields, srow, &role), MGO_EPARSE); /* wrong columns */
+  bolt_value_free(fields);
+  bolt_value_free(row);
+  bolt_value_free(sfields);
+  bolt_value_free(srow);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(pods_fill_every_desired_ordinal_sorted),
+      cmocka_unit_test(live_fills_roles_replicas_and_reuses_connections),
+      cmocka_unit_test(bootstrap_asks_every_pod_for_data_and_skips_unready),
+      cmocka_unit_test(replica_row_parses_by_column_name),
+      cmocka_unit_test(role_and_storage_rows),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
