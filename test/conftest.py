@@ -37,6 +37,8 @@ Interface (other test trees rely on it; keep it stable):
                         /etc/hosts, its hostname) with the container's environment; a stand-in for kubectl exec
                     with_cluster_dns(argv) -> argv list that runs argv on the host with the pods' /etc/hosts
                         (test/cluster/with-cluster-dns.sh; same PID), e.g. for an operator resolving pod DNS names
+                  Env read when it starts one: MGO_KUBELET_MAX_PROBE_PERIOD (cap probe periods, see README),
+                  MGO_WATCH_CACHE, MEMGRAPH_BIN, MGO_OPERATOR_BIN (image table, see test/cluster/images.json).
   namespace       function fixture: a fresh namespace (its `default` ServiceAccount exists, so pods are admitted);
                   deleted at teardown with --wait=false.
 On a failing test that used the control plane, the tails of its logs are attached to the report.

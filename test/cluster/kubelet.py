@@ -40,6 +40,9 @@ REPO = os.environ.get("MGO_REPO") or os.path.dirname(os.path.dirname(HERE))
 ENV_PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "PYENV_ROOT", "PYENV_VERSION",
                    "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "MEMGRAPH_BIN", "MGO_OPERATOR_BIN")
 IPBLOCK_DIR = "/tmp/mgo-kubelet-ipblocks"
+# Optional speed-up for slow probe specs (e.g. a startup probe with periodSeconds 10): cap every probe period and
+# initial delay at this many seconds. Unset (default) = the pod spec's values, like a real kubelet.
+MAX_PROBE_PERIOD = float(os.environ.get("MGO_KUBELET_MAX_PROBE_PERIOD") or "inf")
 TICK = 0.1
 
 
@@ -555,11 +558,11 @@ class PodWorker(threading.Thread):
                 c.ready = ok
 
     def probe_due(self, c, kind, probe, now):
-        st = c.probe.setdefault(kind, {"successes": 0, "failures": 0,
-                                       "next": c.started_mono + probe.get("initialDelaySeconds", 0)})
+        delay = min(probe.get("initialDelaySeconds", 0), MAX_PROBE_PERIOD)
+        st = c.probe.setdefault(kind, {"successes": 0, "failures": 0, "next": c.started_mono + delay})
         if now < st["next"]:
             return False
-        st["next"] = now + max(1, probe.get("periodSeconds", 10))
+        st["next"] = now + min(max(1, probe.get("periodSeconds", 10)), max(1.0, MAX_PROBE_PERIOD))
         return True
 
     def probe_step(self, c, kind, probe, pod):

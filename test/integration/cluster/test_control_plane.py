@@ -500,10 +500,11 @@ def test_kubelet_recovers_when_its_resource_versions_were_compacted(control_plan
 
 
 def test_up_and_down_scripts_start_and_stop_everything(tmp_path):
-    """A second, private control plane: up.sh writes its files; down.sh stops every process, pods included."""
+    """A second, private control plane: up.sh writes its files; down.sh stops every process, pods included.
+    It runs with MGO_KUBELET_MAX_PROBE_PERIOD=1, so a 20 s initial probe delay costs ~1 s."""
     state = tmp_path / "cp"
     r = subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "up.sh"), str(state)], capture_output=True,
-                       text=True, timeout=300, check=False)
+                       text=True, timeout=300, check=False, env={**os.environ, "MGO_KUBELET_MAX_PROBE_PERIOD": "1"})
     try:
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip().splitlines()[-1] == str(state)
@@ -514,14 +515,13 @@ def test_up_and_down_scripts_start_and_stop_everything(tmp_path):
                             "MGO_ETCD_URL"}
         kubectl = os.path.join(os.path.expanduser(os.environ.get("MGO_CACHE", "~/.cache/memgraph-operator")),
                                "k8s-v1.33.13", "kubectl")
-        p = pod("lonely", [echo_container()])
-        subprocess.run([kubectl, f"--kubeconfig={env['KUBECONFIG']}", "apply", "-n", "default", "-f", "-"],
-                       input=json.dumps(p), text=True, check=True, capture_output=True)
+        slow_probe = {"tcpSocket": {"port": 8080}, "initialDelaySeconds": 20, "periodSeconds": 10}
+        p = pod("lonely", [echo_container(readinessProbe=slow_probe)])
+        k = [kubectl, f"--kubeconfig={env['KUBECONFIG']}", "-n", "default"]
+        subprocess.run(k + ["apply", "-f", "-"], input=json.dumps(p), text=True, check=True, capture_output=True)
+        subprocess.run(k + ["wait", "--for=condition=Ready", "pod/lonely", "--timeout=12s"], check=True,
+                       capture_output=True, timeout=30)
         pidfile = state / "pods" / "default_lonely" / "echo.pid"
-        deadline = time.monotonic() + 60
-        while not pidfile.exists():
-            assert time.monotonic() < deadline, "pod process never started"
-            time.sleep(0.1)
         pids = [int((state / f).read_text()) for f in
                 ("etcd.pid", "apiserver.pid", "kube-controller-manager.pid", "kubelet.pid")]
         pids.append(int(pidfile.read_text()))
