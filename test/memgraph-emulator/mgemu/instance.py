@@ -29,8 +29,28 @@ def notification(code, title, severity="INFO"):
     return {"severity": severity, "code": code, "title": title, "description": ""}
 
 
+SERIALIZATION_ERROR = ("Cannot resolve conflicting transactions. You can retry this transaction when the conflicting "
+                       "transaction is finished")
+
+
+class ConflictError(Exception):
+    pass
+
+
+def touched(op):
+    kind = op[0]
+    if kind in ("cv", "dv", "sv", "al", "rl"):
+        return [("v", op[1])]
+    if kind == "ce":
+        return [("e", op[1]), ("v", op[2]), ("v", op[3])]
+    if kind in ("de", "se"):
+        return [("e", op[1])]
+    return []
+
+
 class Txn:
-    """Writes go straight to the graph; the undo log reverts them on abort (read-uncommitted; see README)."""
+    """Writes go straight to the graph; the undo log reverts them on abort. An object written by an open
+    transaction cannot be written by another one (Memgraph's serialization error)."""
 
     def __init__(self, inst, start_ts):
         self.inst = inst
@@ -40,17 +60,35 @@ class Txn:
         self.undo = []
         self.done = False
         self.warnings = []
+        self.keys = set()
 
     def do(self, op):
+        owners = self.inst.owners
+        keys = touched(op)
+        if op[0] == "de" and op[1] in self.g.edges:
+            e = self.g.edges[op[1]]
+            keys += [("v", e.src), ("v", e.dst)]
+        for k in keys:
+            owner = owners.get(k)
+            if owner is not None and owner is not self and not owner.done:
+                raise ConflictError(SERIALIZATION_ERROR)
         if not self.redo:
             self.inst.active.append(self)
         self.undo.append(self.g.apply(op))
         self.redo.append(op)
+        for k in keys:
+            owners[k] = self
+        self.keys.update(keys)
 
     def finish(self):
         self.done = True
         if self in self.inst.active:
             self.inst.active.remove(self)
+        owners = self.inst.owners
+        for k in self.keys:
+            if owners.get(k) is self:
+                del owners[k]
+        self.keys = set()
 
     def rollback(self):
         if self.done:
@@ -249,6 +287,7 @@ class Instance:
         self.repl_server = None
         self.pending = None
         self.active = []
+        self.owners = {}
         self.indexes = set()  # accepted for compatibility; not used for planning, not persisted or replicated
         self.commit_lock = asyncio.Lock()
         self.snapshot_lock = asyncio.Lock()

@@ -6,7 +6,7 @@ import time
 
 from . import cypher
 from .cypher import CypherSyntaxError, CypherSemanticError, CypherRuntimeError, tokenize
-from .instance import QueryError, Prepared, notification
+from .instance import QueryError, Prepared, notification, ConflictError
 from .storage import readable_size
 from .texts import TRANSIENT_ERROR
 
@@ -129,10 +129,12 @@ def prepare(inst, session, text, params):
         try:
             _, rows = ex.run(clauses)
             rows = [[cypher.materialize(v) for v in r] for r in rows]
-        except (CypherRuntimeError, CypherSemanticError, KeyError, TypeError, ValueError, IndexError,
-                RecursionError) as e:
+        except (CypherRuntimeError, CypherSemanticError, ConflictError, KeyError, TypeError, ValueError,
+                IndexError, RecursionError) as e:
             if session.txn is None:
                 txn.rollback()
+            if isinstance(e, ConflictError):
+                raise QueryError(str(e), TRANSIENT_ERROR)
             if isinstance(e, (CypherRuntimeError, CypherSemanticError)):
                 raise QueryError(str(e))
             raise QueryError("Query failed: %s" % e)

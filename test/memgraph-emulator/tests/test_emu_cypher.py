@@ -176,3 +176,22 @@ def test_show_config_reports_current_flags(emu):
     assert rows["storage_snapshot_interval_sec"]["default_value"] == "0"
     assert rows["storage_snapshot_interval_sec"]["current_value"] == "300"
     assert "emulate_version" not in rows
+
+
+def test_write_write_conflict_is_a_transient_serialization_error(mg):
+    from emu_testkit import TRANSIENT_ERROR
+    mg.q("CREATE (:Counter {v: 0})")
+    a = mg.client()
+    a.send(0x11, {})
+    a.recv()
+    a.run("MATCH (c:Counter) SET c.v = 1")
+    a.pull()
+    with pytest.raises(BoltFailure) as ei:
+        mg.q("MATCH (c:Counter) SET c.v = 2")
+    assert ei.value.code == TRANSIENT_ERROR and ei.value.where == "PULL"
+    assert ei.value.message == ("Cannot resolve conflicting transactions. You can retry this transaction when the "
+                                "conflicting transaction is finished")
+    a.send(0x13)  # ROLLBACK
+    assert a.recv()[0] == 0x70
+    mg.q("MATCH (c:Counter) SET c.v = 3")
+    assert mg.q("MATCH (c:Counter) RETURN c.v AS v") == [{"v": 3}]
