@@ -174,7 +174,8 @@ def test_malformed_kubeconfig(tmp_path, name, text, rc, message):
 def test_operator_reports_bad_config_and_unreachable_server(tmp_path, operator_bin):
     bad = tmp_path / "bad"
     bad.write_text("current-context: nope\n")
-    r = subprocess.run([operator_bin, "run", "--kubeconfig", str(bad), "--once", "--log-format", "json"],
+    r = subprocess.run([operator_bin, "run", "--kubeconfig", str(bad), "--once", "--log-format", "json",
+                        "--http-addr", "127.0.0.1", "--http-port", "0"],
                        capture_output=True, text=True, timeout=30, check=False)
     assert r.returncode == 1
     err = [json.loads(line) for line in r.stderr.splitlines()]
@@ -186,7 +187,8 @@ def test_operator_reports_bad_config_and_unreachable_server(tmp_path, operator_b
     port = s.getsockname()[1]
     s.close()
     path = kubeconfig(tmp_path, f"https://127.0.0.1:{port}", {"insecure-skip-tls-verify": "true"})
-    r = subprocess.run([operator_bin, "run", "--kubeconfig", path, "--once", "--log-format", "json"],
+    r = subprocess.run([operator_bin, "run", "--kubeconfig", path, "--once", "--log-format", "json",
+                        "--http-addr", "127.0.0.1", "--http-port", "0"],
                        capture_output=True, text=True, timeout=30, check=False)
     assert r.returncode == 1
     err = [json.loads(line) for line in r.stderr.splitlines()]

@@ -13,6 +13,7 @@ import pytest
 pytestmark = pytest.mark.controlplane
 
 LEASE_NS = "memgraph-operator-system"
+LOOPBACK_HTTP = ["--http-addr", "127.0.0.1", "--http-port", "0"]  # tests never listen beyond loopback
 
 
 class Operator:
@@ -21,7 +22,7 @@ class Operator:
     def __init__(self, binary, kubeconfig, identity, lease, *extra):
         cmd = [binary, "run", "--kubeconfig", kubeconfig, "--identity", identity, "--lease-name", lease,
                "--lease-duration", "4", "--renew-deadline", "3", "--retry-period", "1", "--log-format", "json",
-               *extra]
+               *LOOPBACK_HTTP, *extra]
         self.identity = identity
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines = []
@@ -79,7 +80,7 @@ def lease_holder(control_plane, name):
 
 def test_once_connects_and_reports(control_plane, operator_bin):
     r = subprocess.run([operator_bin, "run", "--kubeconfig", control_plane.operator_kubeconfig, "--once",
-                        "--log-format", "json"], capture_output=True, text=True, timeout=60, check=False)
+                        "--log-format", "json", *LOOPBACK_HTTP], capture_output=True, text=True, timeout=60, check=False)
     assert r.returncode == 0, r.stderr
     lines = [json.loads(line) for line in r.stderr.splitlines()]
     connected = [entry for entry in lines if entry["msg"] == "connected"]
@@ -133,7 +134,7 @@ def test_leader_expiry_after_crash(control_plane, operators):
 def test_lease_namespace_forbidden_fails_fast(control_plane, operator_bin):
     # the operator's Role covers Leases only in its own namespace: elsewhere it must fail clearly, not hang
     r = subprocess.run([operator_bin, "run", "--kubeconfig", control_plane.operator_kubeconfig, "--identity",
-                        "op-forbidden", "--lease-namespace", "default", "--log-format", "json"],
+                        "op-forbidden", "--lease-namespace", "default", "--log-format", "json", *LOOPBACK_HTTP],
                        capture_output=True, text=True, timeout=30, check=False)
     assert r.returncode == 1, r.stderr
     lines = [json.loads(line) for line in r.stderr.splitlines()]
