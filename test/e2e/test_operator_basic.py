@@ -119,52 +119,44 @@ def test_write_through_write_service_is_read_through_read_service(control_plane,
 
 def test_status_api_and_metrics_show_the_cluster(cluster, clusters, module_operator):
     ns = cluster
-    all_status = module_operator.json("/api/v1/status")
-    assert f"{ns}/{NAME}" in json.dumps(all_status) or any(
-        c.get("namespace") == ns and c.get("name") == NAME for c in _cluster_list(all_status)), all_status
-    one = module_operator.json(f"/api/v1/clusters/{ns}/{NAME}")
-    text = json.dumps(one)
+    key = f"{ns}/{NAME}"
     main = clusters.main_pod(ns, NAME)
-    assert "Running" in text and main in text, one
-    for p in (f"{NAME}-0", f"{NAME}-1", f"{NAME}-2"):
-        assert p in text, (p, one)
+    doc = module_operator.json("/api/v1/status")
+    assert doc["leadership"] == "leading" and doc["identity"] == module_operator.identity, doc
+    entries = [c for c in doc["clusters"] if c["namespace"] == ns and c["name"] == NAME]
+    assert len(entries) == 1, doc
+    one = module_operator.json(f"/api/v1/clusters/{ns}/{NAME}")
+    for entry in (entries[0], one):
+        assert entry["phase"] == "Running" and entry["currentMain"] == main, entry
+        pods = {i["pod"]: i for i in entry["instances"]}
+        assert sorted(pods) == [f"{NAME}-0", f"{NAME}-1", f"{NAME}-2"]
+        assert all(i["ready"] and i["reachable"] and i["lastError"] is None for i in pods.values()), pods
+        assert pods[main]["role"] == "main"
+        replicas = {r["name"]: r for r in pods[main]["replicas"]}
+        others = [p for p in pods if p != main]
+        assert sorted(replicas) == sorted(registration_name(p) for p in others)
+        for p in others:
+            assert pods[p]["role"] == "replica"
+            r = replicas[registration_name(p)]
+            assert r["mode"] == "ASYNC" and r["state"] == "ready" and r["behind"] == 0, r
     assert module_operator.http(f"/api/v1/clusters/{ns}/does-not-exist")[0] == 404
 
-    samples = module_operator.metrics()
-    labels = [ls for _, ls, _ in samples]
-    assert any(f"{ns}/{NAME}" in ls.values() or (ls.get("namespace") == ns and ls.get("name") == NAME)
-               for ls in labels), "no metric series names the cluster"
-    by_name = {}
-    for n, ls, v in samples:
-        if f"{ns}/{NAME}" in ls.values() or ls.get("namespace") == ns:
-            by_name.setdefault(n, []).append((ls, v))
-    ready = [v for n, series in by_name.items() if "ready" in n and "instance" in n for _, v in series]
-    registered = [v for n, series in by_name.items() if "registered" in n for _, v in series]
-    lag = [n for n in by_name if "lag" in n]
-    assert 3 in ready, f"no instances-ready metric with value 3 for the cluster: {sorted(by_name)}"
-    assert 2 in registered, f"no replicas-registered metric with value 2 for the cluster: {sorted(by_name)}"
-    assert lag, f"no replication lag metric for the cluster: {sorted(by_name)}"
-    assert metric_sum(samples, "mgo_kube_requests_total") is not None
-    assert metric_sum(samples, "mgo_bolt_queries_total") is not None
-
-
-def _cluster_list(doc):
-    if isinstance(doc, list):
-        return doc
-    for key in ("clusters", "items"):
-        if isinstance(doc.get(key), list):
-            return doc[key]
-    return []
+    m = module_operator.metrics()
+    assert metric_sum(m, "mgo_cluster_phase", cluster=key, phase="Running") == 1
+    assert metric_sum(m, "mgo_cluster_phase", cluster=key) == 1  # exactly one phase is set
+    assert metric_sum(m, "mgo_cluster_instances_ready", cluster=key) == 3
+    assert metric_sum(m, "mgo_cluster_replicas_registered", cluster=key) == 2
+    lags = {ls["replica"]: v for n, ls, v in m if n == "mgo_replica_lag_behind" and ls.get("cluster") == key}
+    assert lags == {registration_name(p): 0 for p in clusters.pod_roles(ns, NAME) if p != main}, lags
+    assert metric_sum(m, "mgo_reconcile_total", cluster=key) > 0
+    assert metric_sum(m, "mgo_kube_requests_total") > 0
+    for p in (f"{NAME}-0", f"{NAME}-1", f"{NAME}-2"):
+        assert metric_sum(m, "mgo_bolt_queries_total", cluster=key, pod=p) > 0, p
 
 
 def reconcile_count(op, ns, name):
-    """Sum of the reconcile counters for one cluster (series of mgo_reconcile*_total naming it)."""
-    total = None
-    for n, ls, v in op.metrics():
-        if n.startswith("mgo_reconcile") and n.endswith("_total") and "error" not in n and (
-                f"{ns}/{name}" in ls.values() or (ls.get("namespace") == ns and ls.get("name") == name)):
-            total = (total or 0) + v
-    return total
+    """mgo_reconcile_total of one cluster, every result (None before the first reconcile)."""
+    return metric_sum(op.metrics(), "mgo_reconcile_total", cluster=f"{ns}/{name}")
 
 
 def test_status_not_rewritten_at_steady_state(control_plane, cluster, clusters, module_operator):

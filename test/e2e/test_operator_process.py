@@ -4,7 +4,7 @@
 import json
 
 import pytest
-from harness import write_through
+from harness import metric_sum, write_through
 
 pytestmark = pytest.mark.controlplane
 
@@ -13,8 +13,7 @@ NAME = "mg"
 
 def _reconciles(op):
     """Every reconcile counted by this process (all clusters); 0 when it has none."""
-    return sum(v for n, _, v in op.metrics()
-               if n.startswith("mgo_reconcile") and n.endswith("_total") and "error" not in n)
+    return metric_sum(op.metrics(), "mgo_reconcile_total") or 0
 
 
 def _sts_exists(cp, ns):
@@ -55,23 +54,32 @@ def test_two_operators_exactly_one_acts(control_plane, namespace, clusters, oper
     holder = control_plane.wait_for(lambda: clusters.lease_holder() in ("op-a", "op-b") and clusters.lease_holder(),
                                     timeout=60, message="one of the two operators to hold the Lease")
     leader, standby = (a, b) if holder == "op-a" else (b, a)
-    control_plane.wait_for(lambda: leader.http("/readyz")[0] == 200, timeout=30, message="leader /readyz 200")
-    status, body = standby.http("/readyz")
-    assert status == 503, (status, body)
-    assert any(w in body.lower() for w in ("leader", "standby", "lease")), body
+    # Both are ready once their caches synced (a standby must not be restarted by its readiness probe); the
+    # leadership state is in /api/v1/status.
+    for op in (leader, standby):
+        control_plane.wait_for(lambda op=op: op.http("/readyz")[0] == 200, timeout=30,
+                               message=f"{op.identity} /readyz 200")
+    control_plane.wait_for(lambda: leader.json("/api/v1/status")["leadership"] == "leading", timeout=30,
+                           message="the Lease holder to report leading")
+    assert standby.json("/api/v1/status")["leadership"] == "standby"
 
     clusters.make_cluster(ns, NAME, 3, replication={"healthCheckIntervalSec": 2})
     clusters.wait_ready(ns, NAME, timeout=180)
     clusters.wait_replication(ns, NAME, expected_replicas=2)
     assert _reconciles(leader) > 0
     assert _reconciles(standby) == 0
+    assert standby.json("/api/v1/status")["clusters"] == []
+    writes = {v for n, ls, v in standby.metrics() if n == "mgo_kube_requests_total"
+              and ls.get("verb") in ("create", "update", "patch", "apply", "delete")}
+    assert writes <= {0}, f"the standby wrote to the API: {standby.metrics()}"
     assert clusters.lease_holder() == leader.identity
 
     # The leader dies without releasing the Lease: the standby takes over once it expires, and acts.
     leader.kill()
     control_plane.wait_for(lambda: clusters.lease_holder() == standby.identity, timeout=90,
                            message=f"{standby.identity} to take the Lease over")
-    control_plane.wait_for(lambda: standby.http("/readyz")[0] == 200, timeout=30, message="new leader /readyz 200")
+    control_plane.wait_for(lambda: standby.json("/api/v1/status")["leadership"] == "leading", timeout=30,
+                           message="the new leader to report leading")
     control_plane.wait_for(lambda: _reconciles(standby) > 0, timeout=60, message="the new leader to reconcile")
     clusters.wait_ready(ns, NAME)
 

@@ -36,8 +36,11 @@ def test_scale_3_to_5_to_2(control_plane, namespace, clusters, operator):
     rows = clusters.wait_replication(ns, NAME, expected_replicas=1, timeout=120)
     other = f"{NAME}-{1 - main_ordinal}"
     assert set(rows) == {registration_name(other)}
+    # The status follows once the removed pods are gone.
+    control_plane.wait_for(lambda: clusters.cluster_status(ns, NAME).get("instances") == 2, timeout=60,
+                           message="status.instances == 2")
     status = clusters.wait_ready(ns, NAME)
-    assert status["currentMain"] == main and status["registeredReplicas"] == 1 and status["instances"] == 2
+    assert status["currentMain"] == main and status["registeredReplicas"] == 1 and status["readyInstances"] == 2
     main_ip = control_plane.pod_ip(ns, main)
     assert set(show_replicas(main_ip)) == {registration_name(other)}
     write_through(clusters, ns, NAME, "Scale", 2)
