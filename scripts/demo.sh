@@ -23,16 +23,21 @@ if [ "${MGO_SKIP_BOOTSTRAP:-0}" != 1 ] || [ ! -x "$KUBECTL" ]; then
   bash scripts/bootstrap.sh
 fi
 
-BUILD=${MGO_DEMO_BUILD:-release}
-case "$BUILD" in
-release) BDIR=build/release CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Release -DMGO_TESTS=OFF) ;;
-debug) BDIR=build/debug CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Debug -DMGO_SANITIZE=ON) ;;
-*) echo "MGO_DEMO_BUILD must be release or debug" >&2; exit 2 ;;
-esac
-say "building memgraph-operator ($BUILD)"
-[ -f "$BDIR/CMakeCache.txt" ] || cmake -S . -B "$BDIR" "${CMAKE_ARGS[@]}" >/dev/null
-cmake --build "$BDIR" -j 2 --target memgraph-operator >/dev/null
-OPERATOR=$ROOT/$BDIR/src/cmd/memgraph-operator
+if [ -n "${MGO_OPERATOR_BIN:-}" ]; then
+  OPERATOR=$(cd "$(dirname "$MGO_OPERATOR_BIN")" && pwd)/$(basename "$MGO_OPERATOR_BIN")
+  say "using memgraph-operator $OPERATOR (MGO_OPERATOR_BIN; not building)"
+else
+  BUILD=${MGO_DEMO_BUILD:-release}
+  case "$BUILD" in
+  release) BDIR=build/release CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Release -DMGO_TESTS=OFF) ;;
+  debug) BDIR=build/debug CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Debug -DMGO_SANITIZE=ON) ;;
+  *) echo "MGO_DEMO_BUILD must be release or debug" >&2; exit 2 ;;
+  esac
+  say "building memgraph-operator ($BUILD)"
+  [ -f "$BDIR/CMakeCache.txt" ] || cmake -S . -B "$BDIR" "${CMAKE_ARGS[@]}" >/dev/null
+  cmake --build "$BDIR" -j 2 --target memgraph-operator >/dev/null
+  OPERATOR=$ROOT/$BDIR/src/cmd/memgraph-operator
+fi
 export MGO_OPERATOR_BIN=$OPERATOR # the test kubelet runs the pods' operator-agent init step with it
 "$OPERATOR" version
 
