@@ -149,7 +149,13 @@ static void complete_item(json_t *item, const char *api_version, const char *lis
     json_object_set_new(item, "kind", json_stringn(list_kind, n - 4));
 }
 
-static json_t *cache_from_list(json_t *list)
+static void strip_managed_fields(const struct k8s_informer *inf, json_t *obj)
+{
+  if (!inf->opts.keep_managed_fields)
+    json_object_del(json_object_get(obj, "metadata"), "managedFields");
+}
+
+static json_t *cache_from_list(const struct k8s_informer *inf, json_t *list)
 {
   json_t *cache = json_object();
   const char *api_version = json_string_value(json_object_get(list, "apiVersion"));
@@ -162,6 +168,7 @@ static json_t *cache_from_list(json_t *list)
     if (k8s_object_key(item, key, sizeof(key)) != MGO_OK)
       continue;
     complete_item(item, api_version, kind);
+    strip_managed_fields(inf, item);
     json_object_set(cache, key, item);
   }
   return cache;
@@ -205,7 +212,7 @@ static int do_list(struct k8s_informer *inf)
     report_error(inf, "list", rc, &st);
     return rc;
   }
-  json_t *fresh = cache_from_list(list);
+  json_t *fresh = cache_from_list(inf, list);
   const char *rv = json_string_value(json_object_get(json_object_get(list, "metadata"), "resourceVersion"));
   pthread_mutex_lock(&inf->lock);
   json_t *old = inf->cache;
@@ -259,7 +266,8 @@ static int on_watch_event(void *arg, const struct k8s_watch_event *ev)
     return MGO_OK;
   }
   if (ev->type > K8S_WATCH_DELETED || k8s_object_key(ev->object, key, sizeof(key)) != MGO_OK)
-    return MGO_OK; /* errors end the stream with their own code */
+    return MGO_OK;                       /* errors end the stream with their own code */
+  strip_managed_fields(inf, ev->object); /* the event's object is ours alone until we share it */
   if (ev->type == K8S_WATCH_DELETED)
     apply_delete(inf, key, ev->object);
   else

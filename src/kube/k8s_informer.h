@@ -7,7 +7,8 @@
  * Gone or a malformed stream, relist. Every resync_ms the update handler is called for every cached object
  * (old == new), so level-triggered consumers recheck state even when nothing changed.
  *
- * Cache: keyed "namespace/name" ("name" for cluster-scoped objects). It holds json_t objects shared by
+ * Cache: keyed "namespace/name" ("name" for cluster-scoped objects), without metadata.managedFields unless
+ * keep_managed_fields is set. It holds json_t objects shared by
  * reference count (jansson's refcounts are atomic): objects in the cache are IMMUTABLE. Getters return a new
  * reference the caller json_decref()s; never modify it (json_deep_copy() first). Handlers receive borrowed
  * objects valid during the call (json_incref() to keep one).
@@ -42,11 +43,13 @@ struct k8s_informer_opts {
   const char *namespace; /* NULL = all namespaces */
   const char *label_selector;
   const char *field_selector;
-  long resync_ms;       /* 0 = no resync */
-  long page_size;       /* list limit, default 500 */
-  long watch_timeout_s; /* server-side watch lifetime, default 300 (jittered up to +50%) */
-  long backoff_base_ms; /* default 200 */
-  long backoff_max_ms;  /* default 30000 */
+  long resync_ms;           /* 0 = no resync */
+  long page_size;           /* list limit, default 500 */
+  long watch_timeout_s;     /* server-side watch lifetime, default 300 (jittered up to +50%) */
+  long backoff_base_ms;     /* default 200 */
+  long backoff_max_ms;      /* default 30000 */
+  bool keep_managed_fields; /* default false: metadata.managedFields is dropped before caching (saves memory)
+                             */
 };
 
 struct k8s_informer_stats {

@@ -201,6 +201,8 @@ int k8s_watch(struct k8s_client *c, const char *path, const struct k8s_watch_opt
   struct k8s_request req = {.method = "GET", .verb = K8S_VERB_WATCH, .path = path, .query = mgo_buf_str(&q)};
   long server_timeout = o->timeout_seconds > 0 ? o->timeout_seconds : 300;
   rc = k8s__stream(c, &req, (server_timeout + 30) * 1000, on_data, on_tick, &w, st);
+  if (rc == MGO_OK && k8s_watch_decoder_pending(&w.dec) > 0) /* the stream ended inside a line */
+    rc = on_event(&w, &(struct k8s_watch_event){.type = K8S_WATCH_DECODE_ERROR, .rc = MGO_EPARSE});
   k8s_watch_decoder_free(&w.dec);
   mgo_buf_free(&q);
   return rc;

@@ -76,7 +76,8 @@ struct k8s_watch_opts {
  * updated with every event's resourceVersion. Returns:
  *   MGO_OK         the server closed the stream normally (resume from last_rv),
  *   MGO_EGONE      the resourceVersion is too old (HTTP 410 or an ERROR event with code 410): relist,
- *   MGO_EPARSE     a malformed or oversized line arrived (delivered to cb first): relist, events may be lost,
+ *   MGO_EPARSE     a malformed or oversized line arrived, or the stream ended inside a line (delivered to cb
+ *                  first as K8S_WATCH_DECODE_ERROR): relist, events may be lost,
  *   MGO_ECANCELED  tick asked to stop, or any other MGO_* from the request or from cb. */
 int k8s_watch(struct k8s_client *c, const char *path, const struct k8s_watch_opts *opts,
               k8s_watch_event_fn *cb, void *arg, char *last_rv, size_t rvsz, struct k8s_status *st);

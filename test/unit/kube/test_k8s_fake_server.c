@@ -33,7 +33,8 @@ enum mode {
   M_HTML_502,
   M_ECHO_AUTH,
   M_WATCH_GONE,
-  M_WATCH_GARBAGE
+  M_WATCH_GARBAGE,
+  M_WATCH_PARTIAL
 };
 
 struct fake {
@@ -45,6 +46,14 @@ static const char watch_events[] =
     "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\",\"resourceVersion\":\"5\"}"
     "}}\n"
     "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"resourceVersion\":\"9\"}}}\n";
+
+static void serve_watch_partial(int fd)
+{
+  fake_http_chunked_head(fd);
+  fake_http_chunk(fd, watch_events);
+  fake_http_chunk(fd, "{\"type\":\"MODIFIED\",\"obj"); /* the server ends the stream inside a line */
+  fake_http_end_chunks(fd);
+}
 
 static void serve_watch(int fd, bool garbage)
 {
@@ -110,6 +119,9 @@ static bool serve(void *arg, int fd, const char *request_line)
     fake_http_respond(fd, 200, body, (size_t) n);
     return true;
   }
+  case M_WATCH_PARTIAL:
+    serve_watch_partial(fd);
+    return false;
   default:
     serve_watch(fd, atomic_load(&f->mode) == M_WATCH_GARBAGE);
     return false;
@@ -311,6 +323,23 @@ static void test_watch_malformed_line(void **state)
   k8s_client_free(c);
 }
 
+static void test_watch_ends_inside_a_line(void **state)
+{
+  struct fake *f = *state;
+  struct k8s_client *c = client_for(f, NULL, 2000, 0);
+  atomic_store(&f->mode, M_WATCH_PARTIAL);
+  struct watch_seen s = {0};
+  char rv[K8S_RV_MAX] = "";
+  struct k8s_status st;
+  int rc = k8s_watch(c, "/api/v1/pods", NULL, count_events, &s, rv, sizeof(rv), &st);
+  assert_int_equal(rc, MGO_EPARSE); /* not a clean end: the caller must relist */
+  assert_int_equal(s.added, 1);
+  assert_int_equal(s.bookmarks, 1);
+  assert_int_equal(s.decode_errors, 1);
+  assert_string_equal(rv, "9");
+  k8s_client_free(c);
+}
+
 static int stop_now(void *arg)
 {
   (void) arg;
@@ -342,6 +371,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_token_file_rotation, fake_start, fake_stop),
       cmocka_unit_test_setup_teardown(test_watch_gone, fake_start, fake_stop),
       cmocka_unit_test_setup_teardown(test_watch_malformed_line, fake_start, fake_stop),
+      cmocka_unit_test_setup_teardown(test_watch_ends_inside_a_line, fake_start, fake_stop),
       cmocka_unit_test_setup_teardown(test_watch_stopped_by_tick, fake_start, fake_stop),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,8 @@ static const char list2[] =
     "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"20\"},"
     "\"items\":[{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"12\"}},"
     "{\"metadata\":{\"name\":\"b\",\"namespace\":\"ns\",\"resourceVersion\":\"11\"}},"
-    "{\"metadata\":{\"name\":\"c\",\"namespace\":\"ns\",\"resourceVersion\":\"19\"}}]}";
+    "{\"metadata\":{\"name\":\"c\",\"namespace\":\"ns\",\"resourceVersion\":\"19\","
+    "\"managedFields\":[{\"manager\":\"kubectl\"}]}}]}";
 
 #define EV(type, name, rv)                                                                                   \
   "{\"type\":\"" type "\",\"object\":{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"" name                 \
@@ -51,7 +52,10 @@ static bool serve_watch(struct script *s, int fd, const char *line)
     snprintf(s->watch_lines[n], sizeof(s->watch_lines[n]), "%s", line);
   fake_http_chunked_head(fd);
   if (n == 0) {
-    fake_http_chunk(fd, EV("ADDED", "b", "11") EV("MODIFIED", "a", "12"));
+    fake_http_chunk(fd, EV("ADDED", "b", "11"));
+    fake_http_chunk(
+        fd, "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\","
+            "\"namespace\":\"ns\",\"resourceVersion\":\"12\",\"managedFields\":[{\"manager\":\"x\"}]}}}\n");
     fake_http_chunk(
         fd, "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"reason\":\"Expired\",\"code\":410}}\n");
     fake_http_end_chunks(fd);
