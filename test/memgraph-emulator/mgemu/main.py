@@ -355,6 +355,9 @@ def main(argv=None):
     except FlagError as e:
         sys.stderr.write(str(e) + "\n")
         return 1
+    if flags["log_level"].upper() not in LEVELS:
+        sys.stderr.write("ERROR: failed validation of new value '%s' for flag 'log_level'\n" % flags["log_level"])
+        return 1
     log = Log(flags["log_level"], flags["also_log_to_stderr"], flags["log_file"])
     if flags["storage_snapshot_interval"] and "storage_snapshot_interval_sec" in given:
         if not texts.at_least(3, 6):

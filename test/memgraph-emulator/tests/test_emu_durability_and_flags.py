@@ -277,3 +277,12 @@ def test_config_files_and_packaged_defaults(emu, tmp_path):
     p.q("CREATE (:Exit)")
     p.stop()
     assert os.listdir(os.path.join(p.data_dir, "snapshots"))
+
+
+def test_invalid_flag_values_exit(tmp_path):
+    r = run_cli(["--data-directory=%s" % tmp_path, "--log-level=LOUD"])
+    assert r.returncode == 1 and "failed validation of new value 'LOUD' for flag 'log_level'" in r.stderr
+    r = run_cli(["--data-directory=%s" % tmp_path, "--storage-wal-enabled=maybe"])
+    assert r.returncode == 1 and "illegal value 'maybe' specified for bool flag" in r.stderr
+    r = run_cli(["--data-directory=%s" % tmp_path, "--bolt-port=abc"])
+    assert r.returncode == 1 and "illegal value 'abc' specified for int32 flag" in r.stderr
