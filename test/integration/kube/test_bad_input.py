@@ -32,6 +32,9 @@ def pki(tmp_path_factory):
     (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
     openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out",
             "srv.crt", "-days", "1", "-extfile", "san.ext", cwd=d)
+    openssl("req", *ec, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=operator/O=mgo", cwd=d)
+    openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+            "client.crt", "-days", "1", cwd=d)
     return d
 
 
@@ -67,13 +70,21 @@ class Handler(BaseHTTPRequestHandler):
             self.send(404, b"404 page not found")
 
 
-@pytest.fixture(scope="module")
-def server(pki):
+def serve_tls(pki, require_client_cert):
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(pki / "srv.crt", pki / "srv.key")
+    if require_client_cert:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(pki / "ca.crt")
     httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    return httpd
+
+
+@pytest.fixture(scope="module")
+def server(pki):
+    httpd = serve_tls(pki, require_client_cert=False)
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
     yield f"https://127.0.0.1:{httpd.server_address[1]}"
@@ -81,10 +92,21 @@ def server(pki):
     httpd.server_close()
 
 
-def kubeconfig(tmp_path, server, cluster_extra):
+@pytest.fixture(scope="module")
+def mtls_server(pki):
+    httpd = serve_tls(pki, require_client_cert=True)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    yield f"https://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def kubeconfig(tmp_path, server, cluster_extra, user=None):
     cluster = {"server": server, **cluster_extra}
     cfg = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
-           "clusters": [{"name": "c", "cluster": cluster}], "users": [{"name": "u", "user": {"token": "t0k"}}],
+           "clusters": [{"name": "c", "cluster": cluster}],
+           "users": [{"name": "u", "user": user if user is not None else {"token": "t0k"}}],
            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
     path = tmp_path / "kubeconfig"
     path.write_text(json.dumps(cfg))  # JSON is YAML
@@ -97,6 +119,22 @@ def test_right_ca_as_file_and_as_data(tmp_path, pki, server):
     data = base64.b64encode((pki / "ca.crt").read_bytes()).decode()
     kube = Kube(kubeconfig(tmp_path, server, {"certificate-authority-data": data}))
     assert kube.ok("get", "/ok")["metadata"]["name"] == "ok"
+
+
+def test_client_certificate_as_files_and_as_data(tmp_path, pki, mtls_server):
+    ca = {"certificate-authority": str(pki / "ca.crt")}
+    files = {"client-certificate": str(pki / "client.crt"), "client-key": str(pki / "client.key")}
+    assert Kube(kubeconfig(tmp_path, mtls_server, ca, files)).ok("get", "/ok")["metadata"]["name"] == "ok"
+    data = {"client-certificate-data": base64.b64encode((pki / "client.crt").read_bytes()).decode(),
+            "client-key-data": base64.b64encode((pki / "client.key").read_bytes()).decode()}
+    assert Kube(kubeconfig(tmp_path, mtls_server, ca, data)).ok("get", "/ok")["metadata"]["name"] == "ok"
+    # without a client certificate the handshake is refused: a TLS error (or a reset), never a crash
+    res = Kube(kubeconfig(tmp_path, mtls_server, ca, {}))("get", "/ok")
+    assert res["rc"] in ("ETLS", "EIO") and res["code"] == 0, res
+    # a certificate with the wrong key
+    wrong = dict(files, **{"client-key": str(pki / "srv.key")})
+    res = Kube(kubeconfig(tmp_path, mtls_server, ca, wrong))("get", "/ok")
+    assert res["rc"] == "ETLS", res
 
 
 def test_wrong_ca_is_a_tls_error(tmp_path, pki, server):
