@@ -13,13 +13,15 @@
  *     mg_conn_free(c);
  *   }
  *
- * Results and errors: every query returns MGO_OK or a negative MGO_* code and fills *err (always, also on
- * success: err->cls is then MG_ERR_NONE, or a warning class, see mg_exec). A server FAILURE gives
- * MGO_EFAILURE with the server's code and message kept verbatim in err and err->cls classified from the
- * message texts of memgraph.md (mg_classify_error); a refusal before anything is sent gives MGO_EINVAL
- * (unsafe name, address or port: MG_ERR_INVALID_ARG) or MGO_EUNSUPPORTED (the instance's version lacks the
- * feature: MG_ERR_UNSUPPORTED); an answer of an unexpected shape gives MGO_EPARSE (MG_ERR_BAD_RESULT);
- * transport problems give the Bolt client's code (MG_ERR_CONNECTION, MG_ERR_TIMEOUT, MG_ERR_AUTH).
+ * Results and errors: every query returns MGO_OK or a negative MGO_* code and fills *err when err is not
+ * NULL (always, also on success: err->cls is then MG_ERR_NONE, or a note such as mg_exec's warning); the
+ * same outcome stays readable with mg_conn_last_error() until the next call on the connection. A server
+ * FAILURE gives MGO_EFAILURE with the server's code and message kept verbatim in err and err->cls classified
+ * from the message texts of memgraph.md (mg_classify_error); a refusal before anything is sent gives
+ * MGO_EINVAL (unsafe name, address or port: MG_ERR_INVALID_ARG) or MGO_EUNSUPPORTED (the instance's version
+ * lacks the feature: MG_ERR_UNSUPPORTED); an answer of an unexpected shape gives MGO_EPARSE
+ * (MG_ERR_BAD_RESULT); transport problems give the Bolt client's code (MG_ERR_CONNECTION, MG_ERR_TIMEOUT,
+ * MG_ERR_AUTH).
  *
  * Connection handling: a query on a connection that is missing or broken (DEFUNCT after a transport error,
  * a timeout or a protocol violation) first (re)connects. A read-only query (SHOW ...) that finds a reused
@@ -251,7 +253,7 @@ void mg_conn_opts_default(struct mg_conn_opts *o);
 int mg_conn_new(struct mg_conn **out, const struct mg_conn_opts *o);
 /* Closes the connection (if any) and frees everything; NULL is fine. */
 void mg_conn_free(struct mg_conn *c);
-/* Connects now when not connected (queries do it themselves). */
+/* Connects now when not connected (queries do it themselves). c must not be NULL in any query below. */
 int mg_conn_connect(struct mg_conn *c, struct mg_error *err);
 /* Drops the Bolt connection (the next query reconnects); keeps the options. */
 void mg_conn_disconnect(struct mg_conn *c);
@@ -260,6 +262,9 @@ bool mg_conn_connected(const struct mg_conn *c);
 unsigned mg_conn_connects(const struct mg_conn *c);
 /* The cached version (0.0.0 until SHOW VERSION answered on the current connection). */
 const struct mg_version *mg_conn_version(const struct mg_conn *c);
+/* The outcome of the last call on c (what that call copied to its err); borrowed, valid until the next
+ * call on c or mg_conn_free(). */
+const struct mg_error *mg_conn_last_error(const struct mg_conn *c);
 
 /* ---- queries ----------------------------------------------------------------------------------------- */
 

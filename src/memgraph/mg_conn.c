@@ -1,5 +1,6 @@
-/* The connection wrapper: lazy (re)connects, one retry of read-only queries on a reused connection, rows
- * collected into a bolt list for the pure parsers, Bolt errors turned into struct mg_error. */
+/* The connection wrapper: lazy (re)connects, one retry of read-only queries on a reused connection that
+ * the peer closed, rows collected into a bolt list for the pure parsers, Bolt errors turned into
+ * struct mg_error (kept in the connection as the outcome of the last call). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,26 +10,7 @@
 
 #define MG_MAX_ROWS 10000 /* rows kept per query; the rest are discarded (no query here returns more) */
 
-struct mg_conn {
-  struct bolt_opts bopts; /* strings point to the copies below */
-  char *host, *user, *password, *ca, *sni, *ua;
-  struct bolt_conn *bolt;
-  unsigned connects;
-  struct mg_version version; /* cached for the current connection */
-};
-
-/* One answered query. */
-struct table {
-  struct bolt_value *fields; /* owned copy of the column names */
-  struct bolt_value *rows;   /* owned list of rows */
-  size_t nrows;              /* rows seen (also those not kept) */
-  bool sync_warning;         /* a SyncReplicationFailure notification ([main]) */
-  char warning[256];
-};
-
-enum run_flags { RUN_READ_ONLY = 1 };
-
-static void table_free(struct table *t)
+void mg__table_free(struct mg__table *t)
 {
   bolt_value_free(t->fields);
   bolt_value_free(t->rows);
@@ -158,12 +140,12 @@ static enum mg_err_class class_of_rc(int rc, const struct bolt_error *be)
 }
 
 /* Fills err from the Bolt connection's last error; returns rc. */
-static int bolt_failed(struct mg_conn *c, int rc, const char *query, struct mg_error *err)
+/* Fills c->last from the Bolt connection's last error; returns rc. */
+static int bolt_failed(struct mg_conn *c, int rc, const char *query)
 {
   const struct bolt_error *be = bolt_error(c->bolt);
+  struct mg_error *err = &c->last;
 
-  if (err == NULL)
-    return rc;
   mg__err_clear(err);
   err->rc = rc;
   err->cls = class_of_rc(rc, be);
@@ -176,27 +158,45 @@ static int bolt_failed(struct mg_conn *c, int rc, const char *query, struct mg_e
   return rc;
 }
 
-int mg_conn_connect(struct mg_conn *c, struct mg_error *err)
+int mg__done(struct mg_conn *c, int rc, struct mg_error *err)
+{
+  c->last.rc = rc;
+  if (err != NULL)
+    *err = c->last;
+  return rc;
+}
+
+const struct mg_error *mg_conn_last_error(const struct mg_conn *c)
+{
+  return c ? &c->last : NULL;
+}
+
+static int connect_now(struct mg_conn *c)
 {
   int rc;
 
-  mg__err_clear(err);
-  if (c == NULL)
-    return mg__err_local(err, MGO_EINVAL, MG_ERR_INVALID_ARG, "no connection");
+  mg__err_clear(&c->last);
   if (mg_conn_connected(c) && bolt_state(c->bolt) == BOLT_STATE_READY)
     return MGO_OK;
   mg_conn_disconnect(c);
   c->connects++;
   rc = bolt_connect(&c->bolt, &c->bopts);
   if (rc != MGO_OK) {
-    bolt_failed(c, rc, "connect", err);
+    bolt_failed(c, rc, "connect");
     mg_conn_disconnect(c);
   }
   return rc;
 }
 
+int mg_conn_connect(struct mg_conn *c, struct mg_error *err)
+{
+  if (c == NULL)
+    return mg__err_local(err, MGO_EINVAL, MG_ERR_INVALID_ARG, "no connection");
+  return mg__done(c, connect_now(c), err);
+}
+
 /* Reads the rest of an open result into t (rows beyond MG_MAX_ROWS are counted, not kept). */
-static int collect_rows(struct bolt_result *res, struct table *t)
+static int collect_rows(struct bolt_result *res, struct mg__table *t)
 {
   const struct bolt_value *row = NULL;
   int rc;
@@ -212,7 +212,7 @@ static int collect_rows(struct bolt_result *res, struct table *t)
   return rc;
 }
 
-static void scan_notifications(const struct bolt_result *res, struct table *t)
+static void scan_notifications(const struct bolt_result *res, struct mg__table *t)
 {
   const struct bolt_value *notes = bolt_result_notifications(res);
   size_t n = bolt_value_type(notes) == BOLT_LIST ? bolt_value_len(notes) : 0;
@@ -230,7 +230,7 @@ static void scan_notifications(const struct bolt_result *res, struct table *t)
 }
 
 /* One attempt on a connected conn. */
-static int run_once(struct mg_conn *c, const char *query, struct table *t)
+static int run_once(struct mg_conn *c, const char *query, struct mg__table *t)
 {
   struct bolt_result *res = NULL;
   int rc = bolt_run(c->bolt, query, NULL, &res);
@@ -255,7 +255,7 @@ static bool peer_went_away(int rc)
 }
 
 /* Makes the connection READY: reconnects when missing or broken; *fresh tells whether it is new. */
-static int ensure_ready(struct mg_conn *c, bool *fresh, struct mg_error *err)
+static int ensure_ready(struct mg_conn *c, bool *fresh)
 {
   *fresh = false;
   if (mg_conn_connected(c) && bolt_state(c->bolt) != BOLT_STATE_READY && bolt_reset(c->bolt) != MGO_OK)
@@ -263,221 +263,30 @@ static int ensure_ready(struct mg_conn *c, bool *fresh, struct mg_error *err)
   if (mg_conn_connected(c) && bolt_state(c->bolt) == BOLT_STATE_READY)
     return MGO_OK;
   *fresh = true;
-  return mg_conn_connect(c, err);
+  return connect_now(c);
 }
 
-/* Runs query and fills t (caller frees it with table_free in every case). */
-static int run_query(struct mg_conn *c, const char *query, unsigned flags, struct table *t,
-                     struct mg_error *err)
+int mg__run_query(struct mg_conn *c, const char *query, unsigned flags, struct mg__table *t)
 {
   bool fresh = false;
-  int rc = ensure_ready(c, &fresh, err);
+  int rc = ensure_ready(c, &fresh);
 
   memset(t, 0, sizeof(*t));
   if (rc != MGO_OK)
     return rc;
   rc = run_once(c, query, t);
-  if (peer_went_away(rc) && !fresh && (flags & RUN_READ_ONLY)) {
-    table_free(t);
+  if (peer_went_away(rc) && !fresh && (flags & MG__READ_ONLY)) {
+    mg__table_free(t);
     mg_conn_disconnect(c);
-    rc = mg_conn_connect(c, err);
+    rc = connect_now(c);
     if (rc != MGO_OK)
       return rc;
     rc = run_once(c, query, t);
   }
   if (rc == MGO_ENOMEM)
-    return mg__err_local(err, rc, MG_ERR_OTHER, "%s: out of memory", query);
+    return mg__err_local(&c->last, rc, MG_ERR_OTHER, "%s: out of memory", query);
   if (rc != MGO_OK)
-    return bolt_failed(c, rc, query, err);
-  mg__err_clear(err);
+    return bolt_failed(c, rc, query);
+  mg__err_clear(&c->last);
   return MGO_OK;
-}
-
-/* ---- queries ----------------------------------------------------------------------------------------- */
-
-int mg_show_version(struct mg_conn *c, struct mg_version *out, struct mg_error *err)
-{
-  struct table t;
-  int rc = run_query(c, "SHOW VERSION", RUN_READ_ONLY, &t, err);
-
-  memset(out, 0, sizeof(*out));
-  if (rc == MGO_OK)
-    rc = mg_parse_version_result(t.fields, t.rows, out, err);
-  if (rc == MGO_OK)
-    c->version = *out;
-  table_free(&t);
-  return rc;
-}
-
-int mg_show_role(struct mg_conn *c, enum mgo_role *out, struct mg_error *err)
-{
-  struct table t;
-  int rc = run_query(c, "SHOW REPLICATION ROLE", RUN_READ_ONLY, &t, err);
-
-  *out = MGO_ROLE_UNKNOWN;
-  if (rc == MGO_OK)
-    rc = mg_parse_role(t.fields, t.rows, out, err);
-  table_free(&t);
-  return rc;
-}
-
-int mg_show_replicas(struct mg_conn *c, struct mg_replicas *out, struct mg_error *err)
-{
-  struct table t;
-  int rc = run_query(c, "SHOW REPLICAS", RUN_READ_ONLY, &t, err);
-
-  out->n = 0;
-  if (rc == MGO_OK)
-    rc = mg_parse_replicas(t.fields, t.rows, out, err);
-  table_free(&t);
-  return rc;
-}
-
-int mg_show_storage_info(struct mg_conn *c, struct mg_storage_info *out, struct mg_error *err)
-{
-  struct table t;
-  int rc = run_query(c, "SHOW STORAGE INFO", RUN_READ_ONLY, &t, err);
-
-  memset(out, 0, sizeof(*out));
-  if (rc == MGO_OK)
-    rc = mg_parse_storage_info(t.fields, t.rows, out, err);
-  table_free(&t);
-  return rc;
-}
-
-int mg_has_data(struct mg_conn *c, enum mg_data *out, struct mg_error *err)
-{
-  struct mg_storage_info si;
-  int rc = mg_show_storage_info(c, &si, err);
-
-  *out = rc == MGO_OK ? mg_storage_data(&si) : MG_DATA_UNKNOWN;
-  return rc;
-}
-
-/* A query without rows that changes state: never re-sent. */
-static int run_action(struct mg_conn *c, const char *query, struct mg_error *err)
-{
-  struct table t;
-  int rc = run_query(c, query, 0, &t, err);
-
-  table_free(&t);
-  return rc;
-}
-
-int mg_set_role_main(struct mg_conn *c, struct mg_error *err)
-{
-  return run_action(c, "SET REPLICATION ROLE TO MAIN", err);
-}
-
-int mg_set_role_replica(struct mg_conn *c, int port, struct mg_error *err)
-{
-  char q[96];
-
-  if (mg_cypher_set_replica(q, sizeof(q), port) != MGO_OK)
-    return mg__err_local(err, MGO_EINVAL, MG_ERR_INVALID_ARG, "replication port %d is not in 1..65535", port);
-  return run_action(c, q, err);
-}
-
-/* The instance's version, asked when not cached on this connection. */
-static int ensure_version(struct mg_conn *c, struct mg_error *err)
-{
-  struct mg_version v;
-
-  if (mg_conn_connected(c) && mg_version_known(&c->version))
-    return MGO_OK;
-  return mg_show_version(c, &v, err);
-}
-
-int mg_register_replica(struct mg_conn *c, const char *name, enum mgo_repl_mode mode, const char *address,
-                        struct mg_error *err)
-{
-  char q[MGO_NAME_MAX + MGO_ADDR_MAX + 64];
-  int rc;
-
-  if (!mg_name_is_safe(name))
-    return mg__err_local(err, MGO_EINVAL, MG_ERR_INVALID_ARG, "replica name is not [A-Za-z_][A-Za-z0-9_]*");
-  if (mg_address_check(address, NULL, 0, NULL) != MGO_OK)
-    return mg__err_local(err, MGO_EINVAL, MG_ERR_INVALID_ARG, "replica address is not <host>:<port>");
-  rc = mg_cypher_register(q, sizeof(q), name, mode, address);
-  if (rc != MGO_OK)
-    return mg__err_local(err, rc, MG_ERR_INVALID_ARG, "cannot build REGISTER REPLICA: %s", mgo_errname(rc));
-  if (mode == MGO_MODE_STRICT_SYNC) {
-    rc = ensure_version(c, err);
-    if (rc != MGO_OK)
-      return rc;
-    if (!mg_version_at_least(&c->version, 3, 5, 0))
-      return mg__err_local(err, MGO_EUNSUPPORTED, MG_ERR_UNSUPPORTED,
-                           "STRICT_SYNC needs Memgraph 3.5+, not %s", c->version.raw);
-  }
-  return run_action(c, q, err);
-}
-
-int mg_drop_replica(struct mg_conn *c, const char *name, struct mg_error *err)
-{
-  char q[MGO_NAME_MAX + 32];
-
-  if (mg_cypher_drop(q, sizeof(q), name) != MGO_OK)
-    return mg__err_local(err, MGO_EINVAL, MG_ERR_INVALID_ARG,
-                         "replica name is not droppable ([A-Za-z0-9_.-]+)");
-  return run_action(c, q, err);
-}
-
-int mg_create_snapshot(struct mg_conn *c, char *path, size_t pathsz, bool *nothing_new, struct mg_error *err)
-{
-  struct table t;
-  int rc = run_query(c, "CREATE SNAPSHOT", 0, &t, err);
-  long col = mg__column(t.fields, "path");
-
-  if (path && pathsz)
-    path[0] = '\0';
-  if (nothing_new)
-    *nothing_new = false;
-  if (rc == MGO_EFAILURE && err && err->cls == MG_ERR_SNAPSHOT_NOTHING_NEW) {
-    if (nothing_new)
-      *nothing_new = true;
-    rc = MGO_OK;
-    err->rc = MGO_OK;
-  }
-  if (rc == MGO_OK && col >= 0 && path && pathsz)
-    mg__copy_string(bolt_list_at(bolt_list_at(t.rows, 0), (size_t) col), path, pathsz, NULL);
-  table_free(&t);
-  return rc;
-}
-
-int mg_show_snapshots(struct mg_conn *c, struct mg_snapshots *out, struct mg_error *err)
-{
-  struct table t;
-  int rc = ensure_version(c, err);
-
-  memset(out, 0, sizeof(*out));
-  if (rc != MGO_OK)
-    return rc;
-  if (!mg_version_at_least(&c->version, 2, 22, 0))
-    return mg__err_local(err, MGO_EUNSUPPORTED, MG_ERR_UNSUPPORTED,
-                         "SHOW SNAPSHOTS needs Memgraph 2.22+, not %s", c->version.raw);
-  rc = run_query(c, "SHOW SNAPSHOTS", RUN_READ_ONLY, &t, err);
-  if (rc == MGO_OK)
-    rc = mg_parse_snapshots(t.fields, t.rows, out, err);
-  table_free(&t);
-  return rc;
-}
-
-int mg_exec(struct mg_conn *c, const char *query, size_t *rows, struct mg_error *err)
-{
-  struct table t;
-  int rc;
-
-  if (rows)
-    *rows = 0;
-  if (query == NULL)
-    return mg__err_local(err, MGO_EINVAL, MG_ERR_INVALID_ARG, "no query");
-  rc = run_query(c, query, 0, &t, err);
-  if (rc == MGO_OK && rows)
-    *rows = t.nrows;
-  if (rc == MGO_OK && t.sync_warning && err) {
-    err->cls = MG_ERR_SYNC_REPLICA_FAILED;
-    mgo_strlcpy(err->message, t.warning, sizeof(err->message));
-  }
-  table_free(&t);
-  return rc;
 }

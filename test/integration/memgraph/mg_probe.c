@@ -1,6 +1,7 @@
 /* mg_probe: drives the memgraph module (mg.h, mg_rec.h) for the pytest integration tests.
  *
  *   mg_probe --host H --port P [--user U --password W] [--connect-timeout-ms N] [--query-timeout-ms N]
+ *            [--tls verify|insecure] [--ca FILE] [--server-name NAME]
  *
  * Prints {"ready": true}, then reads commands from stdin, one per line, fields separated by TABs, and
  * answers each with one JSON line holding "rc" (MGO_* name), "cls", "code", "message", "detail" and the
@@ -326,6 +327,12 @@ int main(int argc, char **argv)
       o.connect_timeout_ms = to_int(argv[i + 1]);
     else if (strcmp(argv[i], "--query-timeout-ms") == 0)
       o.query_timeout_ms = to_int(argv[i + 1]);
+    else if (strcmp(argv[i], "--tls") == 0)
+      o.tls = strcmp(argv[i + 1], "verify") == 0 ? BOLT_TLS_VERIFY : BOLT_TLS_INSECURE_NO_VERIFY_TESTS_ONLY;
+    else if (strcmp(argv[i], "--ca") == 0)
+      o.tls_ca_file = argv[i + 1];
+    else if (strcmp(argv[i], "--server-name") == 0)
+      o.tls_server_name = argv[i + 1];
   }
   if (mg_conn_new(&c, &o) != MGO_OK) {
     fprintf(stderr, "mg_probe: bad options\n");

@@ -98,3 +98,20 @@ class Probe:
 
     def __exit__(self, exc_type, *exc):
         self.close(check=exc_type is None)
+
+
+def make_pki(d: Path):
+    """A CA and a server certificate for localhost / 127.0.0.1: returns (ca.pem, server.crt, server.key)."""
+    d.mkdir(parents=True, exist_ok=True)
+
+    def ossl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d, timeout=60)
+
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+         "-subj", "/CN=mg-test-ca")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+         "-subj", "/CN=localhost")
+    (d / "ext.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+         "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf")
+    return d / "ca.pem", d / "server.crt", d / "server.key"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from mgq_helpers import free_port, wait_until
+from mgq_helpers import free_port, make_pki, wait_until
 
 OLD, MID, NEW = "2.21.0", "3.7.0", "3.12.0"
 VERSIONS = [OLD, MID, NEW]
@@ -320,3 +320,18 @@ def test_plan_actions_through_mg_rec_execute(emu, probe, version):
     assert p.ok("rec_replicas", 8)["registrations"] == []
     pr.ok("act", "promote")
     assert pr.ok("role")["role"] == "main"
+
+
+def test_tls_options(emu, probe, tmp_path):
+    """TLS settings reach the Bolt client: verified against the test CA, refused without it."""
+    ca, crt, key = make_pki(tmp_path / "pki")
+    m = emu("m", version=NEW, extra=[f"--bolt-cert-file={crt}", f"--bolt-key-file={key}"])
+    good = probe(m, "--tls", "verify", "--ca", ca, "--server-name", "localhost")
+    assert good.ok("role")["role"] == "main"
+    assert good.ok("version")["version"]["raw"] == NEW
+    other_ca, _, _ = make_pki(tmp_path / "other")
+    bad = probe(m, "--tls", "verify", "--ca", other_ca, "--server-name", "localhost")
+    res = bad.fails("CONNECTION", "role", rc="ETLS")
+    assert res["detail"].startswith("connect")
+    plain = probe(m)
+    assert plain.cmd("role")["cls"] == "CONNECTION"

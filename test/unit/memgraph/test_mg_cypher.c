@@ -209,6 +209,14 @@ static void test_conn_local_refusals(void **state)
   assert_int_equal(mg_register_replica(c, "ok", MGO_MODE_STRICT_SYNC, "h:1", &e), MGO_ECONNECT);
   assert_int_equal(e.cls, MG_ERR_CONNECTION);
   assert_false(mg_version_known(mg_conn_version(c)));
+  /* err may be NULL: the outcome stays on the connection */
+  assert_int_equal(mg_show_role(c, &role, NULL), MGO_ECONNECT);
+  assert_int_equal(mg_conn_last_error(c)->rc, MGO_ECONNECT);
+  assert_int_equal(mg_conn_last_error(c)->cls, MG_ERR_CONNECTION);
+  assert_int_equal(mg_drop_replica(c, "a`b", NULL), MGO_EINVAL);
+  assert_int_equal(mg_conn_last_error(c)->cls, MG_ERR_INVALID_ARG);
+  assert_true(strstr(mg_conn_last_error(c)->detail, "droppable") != NULL);
+  assert_null(mg_conn_last_error(NULL));
   mg_conn_disconnect(c);
   mg_conn_free(c);
   mg_conn_free(NULL);
