@@ -508,7 +508,9 @@ int k8s_list_all(struct k8s_client *c, const char *path, const struct k8s_list_o
   int rc = k8s_list(c, path, &o, &page, st);
   while (rc == MGO_OK) {
     if (!all) {
-      all = json_deep_copy(page);
+      /* shallow: the first page's items are moved below, not copied; metadata gets its own copy */
+      all = json_copy(page);
+      json_object_set_new(all, "metadata", json_deep_copy(json_object_get(page, "metadata")));
       json_object_set_new(all, "items", json_array());
       json_object_del(json_object_get(all, "metadata"), "continue");
     }
