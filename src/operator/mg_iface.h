@@ -1,8 +1,8 @@
 /* The operator's narrow view of a Memgraph instance: the handful of queries observe and act need.
  *
  * The reconcile code talks to Memgraph only through struct mgo_mg_ops, so unit tests plug in fakes and
- * the backend can change (today: Bolt directly, mg_bolt.c; later the typed layer in src/memgraph)
- * without touching observe/act. Every query is bounded by the timeouts given at connect time.
+ * the backend can change without touching observe/act (today: the typed layer of src/memgraph,
+ * mg_memgraph.c). Every query is bounded by the timeouts given at connect time.
  *
  * Errors: functions return MGO_OK or a negative MGO_* code; ops->error() describes the last failure of a
  * connection in one line (server message or transport detail). A connection whose usable() is false must
@@ -19,8 +19,6 @@
 #include <stdint.h>
 
 #include "topology.h"
-
-struct bolt_value;
 
 struct mgo_mg_target {
   const char *host; /* pod IP */
@@ -44,19 +42,11 @@ struct mgo_mg_ops {
   int (*show_replicas)(void *conn, struct rec_registration *regs, size_t max, size_t *n);
   /* SHOW STORAGE INFO: REC_DATA_PRESENT when any vertex or edge exists. */
   int (*has_data)(void *conn, enum rec_data *data);
-  /* A replication command (SET ROLE, REGISTER, DROP) built by rec_action_cypher(); rows are discarded. */
-  int (*execute)(void *conn, const char *cypher);
+  /* A Bolt action of a plan (PROMOTE, DEMOTE, REGISTER, DROP), with names and addresses checked. */
+  int (*execute)(void *conn, const struct rec_action *a);
 };
 
-/* The Bolt backend (mg_bolt.c). */
-extern const struct mgo_mg_ops mgo_mg_bolt_ops;
-
-/* Pure parsers of the Bolt backend, exposed for tests. fields is the result's column list, row one row.
- * MGO_EPARSE when a column is missing or has the wrong type. */
-int mgo_mg_parse_role(const struct bolt_value *fields, const struct bolt_value *row, enum mgo_role *role);
-int mgo_mg_parse_replica_row(const struct bolt_value *fields, const struct bolt_value *row,
-                             struct rec_registration *out);
-/* One SHOW STORAGE INFO row: *count receives vertex_count/edge_count values (others leave it alone). */
-int mgo_mg_parse_storage_row(const struct bolt_value *fields, const struct bolt_value *row, int64_t *count);
+/* The backend over src/memgraph (mg_memgraph.c). */
+extern const struct mgo_mg_ops mgo_mg_memgraph_ops;
 
 #endif

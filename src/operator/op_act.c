@@ -43,6 +43,20 @@ static const char *success_reason(enum rec_action_type t)
   }
 }
 
+static const char *action_name(enum rec_action_type t)
+{
+  switch (t) {
+  case REC_ACT_PROMOTE:
+    return "Promote";
+  case REC_ACT_DEMOTE:
+    return "Demote";
+  case REC_ACT_REGISTER:
+    return "Register";
+  default:
+    return "Drop";
+  }
+}
+
 static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
 {
   char cypher[1024], note[512];
@@ -54,7 +68,7 @@ static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
     rc = MGO_ECONNECT;
   if (rc == MGO_OK) {
     op_count_bolt(ctx, a->pod, 1);
-    rc = ctx->mg->execute(conn, cypher);
+    rc = ctx->mg->execute(conn, a);
   }
   if (rc != MGO_OK) {
     (void) mgo_snprintf(note, sizeof(note), "%s on %s failed: %s", rec_action_type_name(a->type), a->pod,
@@ -64,13 +78,13 @@ static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
     if (in != NULL)
       (void) mgo_strlcpy(in->last_error, note, sizeof(in->last_error));
     op_ctx_fail(ctx, "%s", note);
-    op_event(ctx, "Warning", "ReplicationCommandFailed", rec_action_type_name(a->type), note);
+    op_event(ctx, "Warning", "ReplicationCommandFailed", action_name(a->type), note);
     return rc;
   }
   mgo_log(MGO_LOG_INFO, "replication command done", "cluster", ctx->key, "pod", a->pod, "action",
           rec_action_type_name(a->type), "replica", a->replica, "reason", a->reason, "query", cypher,
           (char *) NULL);
-  op_event(ctx, "Normal", success_reason(a->type), rec_action_type_name(a->type), a->message);
+  op_event(ctx, "Normal", success_reason(a->type), action_name(a->type), a->message);
   if (a->type == REC_ACT_REGISTER)
     record_registration(ctx, a);
   return MGO_OK;

@@ -62,8 +62,8 @@ struct op_cluster {
   json_t *snapshot;     /* what /api/v1/clusters/{ns}/{name} serves; guarded by the registry lock */
   json_t *last_written; /* the cluster object as our last status write returned it (newer than the
                            cache until the watch delivers it) */
-  bool known;           /* reconciled at least once since start */
-  char phase[16];       /* the phase last reported in metrics */
+  size_t nlag;          /* replicas with a mgo_replica_lag_behind series (removed when they go) */
+  char lag_names[MGO_MAX_INSTANCES][MGO_NAME_MAX];
 };
 
 /* ---- metrics families ------------------------------------------------------------------------------ */

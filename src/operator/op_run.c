@@ -316,7 +316,7 @@ int mgo_operator_start(const struct mgo_operator_config *cfg, struct mgo_operato
   if (op == NULL)
     return MGO_ENOMEM;
   op->cfg = *cfg;
-  op->mg = &mgo_mg_bolt_ops;
+  op->mg = &mgo_mg_memgraph_ops;
   atomic_init(&op->stopping, false);
   atomic_init(&op->lost, false);
   pthread_mutex_init(&op->lock, NULL);

@@ -176,10 +176,23 @@ static void set_gauges(struct op_ctx *ctx, const json_t *status)
                         (double) json_integer_value(json_object_get(status, "readyInstances")));
   (void) mgo_metric_set(m->replicas_registered, labels,
                         (double) json_integer_value(json_object_get(status, "registeredReplicas")));
-  for (size_t i = 0; main != NULL && i < main->n_registrations; i++) {
+  if (main == NULL)
+    return; /* without SHOW REPLICAS the last known lags stay */
+  for (size_t i = 0; i < ctx->cs->nlag; i++) {
+    bool still = false;
+    for (size_t j = 0; j < main->n_registrations && !still; j++)
+      still = strcmp(main->registrations[j].name, ctx->cs->lag_names[i]) == 0;
+    (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, "replica", ctx->cs->lag_names[i],
+                             (char *) NULL);
+    if (!still)
+      mgo_metric_remove(m->replica_lag, labels);
+  }
+  ctx->cs->nlag = 0;
+  for (size_t i = 0; i < main->n_registrations && i < MGO_MAX_INSTANCES; i++) {
     const struct rec_registration *r = &main->registrations[i];
     (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, "replica", r->name, (char *) NULL);
     (void) mgo_metric_set(m->replica_lag, labels, (double) (r->behind < 0 ? -r->behind : 0));
+    (void) mgo_strlcpy(ctx->cs->lag_names[ctx->cs->nlag++], r->name, MGO_NAME_MAX);
   }
 }
 

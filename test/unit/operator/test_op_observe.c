@@ -1,6 +1,5 @@
 /* Observation: the Kubernetes half from pod JSON, the Memgraph half from fake query results (a fake
- * struct mgo_mg_ops), connection reuse, and the Bolt backend's row parsers. */
-#include "bolt_value.h"
+ * struct mgo_mg_ops) and connection reuse. */
 #include "mgo_buf.h"
 #include "mgo_err.h"
 #include "op_internal.h"
@@ -188,10 +187,10 @@ static int f_data(void *conn, enum rec_data *data)
   return MGO_OK;
 }
 
-static int f_execute(void *conn, const char *cypher)
+static int f_execute(void *conn, const struct rec_action *a)
 {
   (void) conn;
-  (void) cypher;
+  (void) a;
   return MGO_OK;
 }
 
@@ -315,92 +314,12 @@ static void bootstrap_asks_every_pod_for_data_and_skips_unready(void **state)
   free(cs);
 }
 
-/* ---- the Bolt backend's parsers --------------------------------------------------------------------- */
-
-static struct bolt_value *strings(const char *const *items, size_t n)
-{
-  struct bolt_value *list = bolt_value_list();
-  for (size_t i = 0; i < n; i++)
-    assert_int_equal(bolt_list_push(list, bolt_value_string(items[i])), MGO_OK);
-  return list;
-}
-
-static void replica_row_parses_by_column_name(void **state)
-{
-  static const char *const cols[] = {"data_info", "name", "socket_address", "sync_mode", "system_info"};
-  struct bolt_value *fields = strings(cols, 5);
-  struct bolt_value *row = bolt_value_list();
-  struct bolt_value *info = bolt_value_map();
-  struct bolt_value *db = bolt_value_map();
-  struct rec_registration r;
-  (void) state;
-  bolt_map_put(db, "behind", bolt_value_int(-3));
-  bolt_map_put(db, "status", bolt_value_string("recovery"));
-  bolt_map_put(db, "ts", bolt_value_int(6));
-  bolt_map_put(info, "memgraph", db);
-  bolt_list_push(row, info);
-  bolt_list_push(row, bolt_value_string("mg_1"));
-  bolt_list_push(row, bolt_value_string("mg-1.mg-hl.db.svc:10000"));
-  bolt_list_push(row, bolt_value_string("strict_sync"));
-  bolt_list_push(row, bolt_value_null());
-  assert_int_equal(mgo_mg_parse_replica_row(fields, row, &r), MGO_OK);
-  assert_string_equal(r.name, "mg_1");
-  assert_string_equal(r.address, "mg-1.mg-hl.db.svc:10000");
-  assert_int_equal(r.mode, MGO_MODE_STRICT_SYNC);
-  assert_true(r.has_data_info);
-  assert_int_equal(r.state, REC_RS_RECOVERY);
-  assert_int_equal(r.ts, 6);
-  assert_int_equal(r.behind, -3);
-
-  bolt_value_free(row);
-
-  /* data_info {} : listed without clients (a failed REGISTER) */
-  row = bolt_value_list();
-  bolt_list_push(row, bolt_value_map());
-  bolt_list_push(row, bolt_value_string("mg_2"));
-  bolt_list_push(row, bolt_value_string("mg-2.mg-hl.db.svc:10000"));
-  bolt_list_push(row, bolt_value_string("sync"));
-  bolt_list_push(row, bolt_value_null());
-  assert_int_equal(mgo_mg_parse_replica_row(fields, row, &r), MGO_OK);
-  assert_false(r.has_data_info);
-  assert_int_equal(r.mode, MGO_MODE_SYNC);
-  bolt_value_free(fields);
-  bolt_value_free(row);
-}
-
-static void role_and_storage_rows(void **state)
-{
-  static const char *const role_col[] = {"replication role"};
-  static const char *const storage_cols[] = {"storage info", "value"};
-  struct bolt_value *fields = strings(role_col, 1);
-  struct bolt_value *row = bolt_value_list();
-  struct bolt_value *sfields = strings(storage_cols, 2);
-  struct bolt_value *srow = bolt_value_list();
-  enum mgo_role role = MGO_ROLE_UNKNOWN;
-  int64_t count = 0;
-  (void) state;
-  bolt_list_push(row, bolt_value_string("replica"));
-  assert_int_equal(mgo_mg_parse_role(fields, row, &role), MGO_OK);
-  assert_int_equal(role, MGO_ROLE_REPLICA);
-  bolt_list_push(srow, bolt_value_string("vertex_count"));
-  bolt_list_push(srow, bolt_value_int(7));
-  assert_int_equal(mgo_mg_parse_storage_row(sfields, srow, &count), MGO_OK);
-  assert_int_equal(count, 7);
-  assert_int_equal(mgo_mg_parse_role(sfields, srow, &role), MGO_EPARSE); /* wrong columns */
-  bolt_value_free(fields);
-  bolt_value_free(row);
-  bolt_value_free(sfields);
-  bolt_value_free(srow);
-}
-
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pods_fill_every_desired_ordinal_sorted),
       cmocka_unit_test(live_fills_roles_replicas_and_reuses_connections),
       cmocka_unit_test(bootstrap_asks_every_pod_for_data_and_skips_unready),
-      cmocka_unit_test(replica_row_parses_by_column_name),
-      cmocka_unit_test(role_and_storage_rows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,128 @@
+/* struct mgo_mg_ops over the typed Memgraph layer (src/memgraph): one struct mg_conn per pod, whose
+ * version cache, error classes and checked Cypher the operator reuses. */
+#include "mg_iface.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mg.h"
+#include "mg_rec.h"
+#include "mgo_buf.h"
+#include "mgo_err.h"
+
+struct mg_wrap {
+  struct mg_conn *c;
+  char err[400];
+};
+
+static void remember(struct mg_wrap *w, const struct mg_error *e)
+{
+  const char *text = e->message[0] != '\0' ? e->message : e->detail;
+  (void) mgo_snprintf(w->err, sizeof(w->err), "%s %s: %s", mgo_errname(e->rc), mg_err_class_name(e->cls),
+                      text[0] != '\0' ? text : "-");
+}
+
+static int finish(struct mg_wrap *w, int rc, const struct mg_error *e)
+{
+  if (rc != MGO_OK)
+    remember(w, e);
+  return rc;
+}
+
+static int mgm_connect(const struct mgo_mg_target *t, void **conn)
+{
+  struct mg_conn_opts o;
+  struct mg_error e;
+  struct mg_wrap *w = calloc(1, sizeof(*w));
+  int rc;
+
+  *conn = w;
+  if (w == NULL)
+    return MGO_ENOMEM;
+  mg_conn_opts_default(&o);
+  o.host = t->host;
+  o.port = t->port;
+  o.user = t->user;
+  o.password = t->password;
+  o.connect_timeout_ms = t->connect_timeout_ms;
+  o.query_timeout_ms = t->query_timeout_ms;
+  rc = mg_conn_new(&w->c, &o);
+  if (rc != MGO_OK) {
+    (void) mgo_snprintf(w->err, sizeof(w->err), "%s: cannot create the connection", mgo_errname(rc));
+    return rc;
+  }
+  memset(&e, 0, sizeof(e));
+  return finish(w, mg_conn_connect(w->c, &e), &e);
+}
+
+static void mgm_close(void *conn)
+{
+  struct mg_wrap *w = conn;
+  if (w == NULL)
+    return;
+  mg_conn_free(w->c);
+  free(w);
+}
+
+static bool mgm_usable(const void *conn)
+{
+  const struct mg_wrap *w = conn;
+  return w != NULL && w->c != NULL && mg_conn_connected(w->c);
+}
+
+static const char *mgm_error(const void *conn)
+{
+  const struct mg_wrap *w = conn;
+  return w != NULL ? w->err : "out of memory";
+}
+
+static int mgm_show_role(void *conn, enum mgo_role *role)
+{
+  struct mg_wrap *w = conn;
+  struct mg_error e;
+  return finish(w, mg_show_role(w->c, role, &e), &e);
+}
+
+static int mgm_show_version(void *conn, char *dst, size_t dstsz)
+{
+  struct mg_wrap *w = conn;
+  struct mg_version v;
+  struct mg_error e;
+  int rc = mg_show_version(w->c, &v, &e);
+  if (rc == MGO_OK)
+    (void) mgo_strlcpy(dst, v.raw, dstsz);
+  return finish(w, rc, &e);
+}
+
+static int mgm_show_replicas(void *conn, struct rec_registration *regs, size_t max, size_t *n)
+{
+  struct mg_wrap *w = conn;
+  struct mg_error e;
+  return finish(w, mg_rec_show_replicas(w->c, regs, max, n, &e), &e);
+}
+
+static int mgm_has_data(void *conn, enum rec_data *data)
+{
+  struct mg_wrap *w = conn;
+  struct mg_error e;
+  return finish(w, mg_rec_has_data(w->c, data, &e), &e);
+}
+
+static int mgm_execute(void *conn, const struct rec_action *a)
+{
+  struct mg_wrap *w = conn;
+  struct mg_error e;
+  return finish(w, mg_rec_execute(w->c, a, &e), &e);
+}
+
+const struct mgo_mg_ops mgo_mg_memgraph_ops = {
+    .connect = mgm_connect,
+    .close = mgm_close,
+    .usable = mgm_usable,
+    .error = mgm_error,
+    .show_role = mgm_show_role,
+    .show_version = mgm_show_version,
+    .show_replicas = mgm_show_replicas,
+    .has_data = mgm_has_data,
+    .execute = mgm_execute,
+};
