@@ -335,3 +335,24 @@ def test_tls_options(emu, probe, tmp_path):
     assert res["detail"].startswith("connect")
     plain = probe(m)
     assert plain.cmd("role")["cls"] == "CONNECTION"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_lagging_async_replica_shows_negative_behind(emu, probe, version):
+    """A replica that applies shipments slowly: SHOW REPLICAS reports it behind (< 0), then caught up."""
+    m = emu("m", version=version)
+    p = probe(m)
+    r = emu("r", version=version, env={"MGO_EMULATOR_REPLICATION_DELAY_MS": "1500"})
+    pr = probe(r)
+    rport = free_port()
+    pr.ok("demote", rport)
+    p.ok("register", "slow", "ASYNC", f"127.0.0.1:{rport}")
+    wait_in_sync(p, ["slow"])
+    for i in range(3):
+        p.ok("exec", f"CREATE (:Lag {{i: {i}}})")
+    lagging = wait_until(lambda: (lambda d: d if d["behind"] < 0 else None)(p.replicas()["slow"]["memgraph"]),
+                         timeout=10, interval=0.05, what="a negative behind")
+    assert lagging["status"] in ("replicating", "recovery", "invalid", "ready"), lagging
+    reps = wait_in_sync(p, ["slow"], timeout=30)
+    assert reps["slow"]["memgraph"]["ts"] > lagging["ts"]
+    wait_until(lambda: pr.ok("storage")["storage"]["vertex_count"] == 3, timeout=20, what="replica data")
