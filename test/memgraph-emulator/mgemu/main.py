@@ -95,17 +95,11 @@ FLAGS = {
     "query_plan_cache_max_size": (INT, 1000),
     "query_max_plans": (INT, 1000),
     "query_vertex_count_to_expand_existing": (INT, 10),
-    "query_callable_mappings_path": (STR, ""),
     "password_encryption_algorithm": (STR, "bcrypt"),
     "auth_module_create_missing_user": (BOOL, True),
     "auth_module_create_missing_role": (BOOL, True),
     "auth_module_manage_roles": (BOOL, True),
     "auth_module_timeout_ms": (INT, 10000),
-    "delta_chain_cache_threshold": (INT, 128),
-    "file_download_conn_timeout_sec": (INT, 10),
-    "license_key": (STR, ""),
-    "organization_name": (STR, ""),
-    "replication_rpc_timeout_sec": (INT, 0),
     "deltas_batch_progress_size": (INT, 100000),
     "cluster_cert_file": (STR, ""),
     "cluster_key_file": (STR, ""),
@@ -370,6 +364,10 @@ def main(argv=None):
             name = "instance_down_timeout_sec" if "instance_down_timeout_sec" in given else \
                 "instance_health_check_frequency_sec"
             raise FlagError("ERROR: unknown command line flag '%s'" % name.replace("_", "-"))
+        if not texts.at_least(3, 11):
+            for key in ("cluster_cert_file", "cluster_key_file", "cluster_ca_file"):
+                if key in given:
+                    raise FlagError("ERROR: unknown command line flag '%s'" % key.replace("_", "-"))
         if not texts.show_snapshots and "storage_snapshot_interval" in given:
             raise FlagError("ERROR: unknown command line flag 'storage-snapshot-interval'")
         if "emulator_replication_delay_ms" not in given and os.environ.get("MGO_EMULATOR_REPLICATION_DELAY_MS"):
