@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from bolt_probe import Probe
-from conftest import free_port
+from conftest import free_port, make_pki
 
 EMULATOR = Path(__file__).resolve().parents[2] / "memgraph-emulator" / "memgraph-emulator"
 CLIENT_ERROR = "Memgraph.ClientError.MemgraphError.MemgraphError"
 
 
 class Emulator:
-    def __init__(self, tmp_path: Path, version: str, user=None, password=None):
+    def __init__(self, tmp_path: Path, version: str, user=None, password=None, tls_dir=None):
         self.port = free_port()
         env = dict(os.environ, MGO_EMULATE_VERSION=version)
         if user:
@@ -25,7 +25,9 @@ class Emulator:
         self.proc = subprocess.Popen(
             [str(EMULATOR), "--bolt-address=127.0.0.1", f"--bolt-port={self.port}",
              f"--data-directory={tmp_path / f'data-{self.port}'}", "--storage-wal-enabled=true",
-             "--storage-snapshot-interval-sec=300", "--also-log-to-stderr", "--log-level=WARNING"],
+             "--storage-snapshot-interval-sec=300", "--also-log-to-stderr", "--log-level=WARNING",
+             *([f"--bolt-cert-file={tls_dir / 'public.crt'}", f"--bolt-key-file={tls_dir / 'private.key'}"]
+               if tls_dir else [])],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -161,3 +163,15 @@ def test_deadline_against_a_frozen_emulator(emulator):
             assert res["rc"] == "ETIMEDOUT" and 750 <= res["elapsed_ms"] <= 2500, res
         finally:
             os.killpg(e.proc.pid, signal.SIGCONT)
+
+
+def test_tls_with_ca_verification(emulator, tmp_path):
+    ca = make_pki(tmp_path / "pki")
+    e = emulator("3.12.0", tls_dir=tmp_path / "pki")
+    with Probe(e.port, "--tls", "verify", "--ca", ca, "--server-name", "localhost") as p:
+        ok(p.connected)
+        assert ok(p.run("SHOW REPLICATION ROLE"))["rows"] == [["main"]]
+    with Probe(e.port, "--tls", "verify", "--ca", ca, "--server-name", "mg-0.example") as p:
+        assert p.connected["rc"] == "ETLS", p.connected
+    with Probe(e.port, "--connect-timeout-ms", 2000) as p:  # plain Bolt to a TLS port fails cleanly
+        assert p.connected["rc"] in ("ECLOSED", "ENOVERSION", "EPROTO", "ETIMEDOUT"), p.connected
