@@ -321,6 +321,8 @@ static int setup_request(struct k8s_client *c, CURL *h, const struct k8s_request
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 30L); /* notice a dead peer under a quiet watch within ~2 min */
+  curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 10L);
   if (req->body) {
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->body_len);
