@@ -432,6 +432,8 @@ static int handshake(struct bolt_conn *c, int64_t deadline)
     return rc;
   if (memcmp(reply, "HTTP", 4) == 0)
     return defunct(c, MGO_ENOVERSION, "the peer is an HTTP server, not a Bolt server");
+  if (reply[0] == 0x15 && reply[1] == 0x03) /* a TLS alert record */
+    return defunct(c, MGO_ENOVERSION, "the peer answered with a TLS alert: it expects TLS");
   for (size_t i = 0; i < sizeof(known_versions) / sizeof(known_versions[0]); i++) {
     if (reply[0] == 0 && reply[1] == 0 && reply[2] == known_versions[i].minor &&
         reply[3] == known_versions[i].major && (c->opts.versions & known_versions[i].flag)) {

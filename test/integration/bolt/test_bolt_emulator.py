@@ -174,4 +174,4 @@ def test_tls_with_ca_verification(emulator, tmp_path):
     with Probe(e.port, "--tls", "verify", "--ca", ca, "--server-name", "mg-0.example") as p:
         assert p.connected["rc"] == "ETLS", p.connected
     with Probe(e.port, "--connect-timeout-ms", 2000) as p:  # plain Bolt to a TLS port fails cleanly
-        assert p.connected["rc"] in ("ECLOSED", "ENOVERSION", "EPROTO", "ETIMEDOUT"), p.connected
+        assert p.connected["rc"] == "ENOVERSION", p.connected

@@ -346,6 +346,7 @@ static void test_handshake_outcomes(void **state)
   int v = 0;
   assert_int_equal(connect_with_reply("00000000", BOLT_V_ALL, &v), MGO_ENOVERSION);
   assert_int_equal(connect_with_reply("48545450", BOLT_V_ALL, &v), MGO_ENOVERSION);
+  assert_int_equal(connect_with_reply("15030300", BOLT_V_ALL, &v), MGO_ENOVERSION); /* a TLS alert */
   assert_int_equal(connect_with_reply("00000105", BOLT_V_ALL, &v), MGO_ENOVERSION); /* 5.1: not offered */
   assert_int_equal(connect_with_reply("00000404", BOLT_V5_2, &v), MGO_ENOVERSION);  /* 4.4: not offered */
   assert_int_equal(connect_with_reply(NULL, BOLT_V_ALL, &v), MGO_ENOVERSION); /* Memgraph: silent close */
