@@ -141,3 +141,23 @@ def test_lease_namespace_forbidden_fails_fast(control_plane, operator_bin):
     failed = [e for e in lines if e.get("error") == "EFORBIDDEN"]
     assert failed and failed[0]["http"] == "403" and "forbidden" in failed[0]["detail"], lines
     assert not any(e["msg"] in ("connected", "leading") for e in lines)
+
+
+def test_leader_steps_down_when_the_api_is_unreachable(control_plane, operators):
+    lease = f"itest-{secrets.token_hex(4)}"
+    a = operators("op-isolated", lease)
+    a.wait_logged("leading")
+    control_plane.stop_apiserver()
+    stopped_at = time.monotonic()
+    try:
+        # renewals fail from now on: after the 3 s renew deadline the leader must stop acting and exit (the
+        # Deployment restarts it), before the 4 s lease could be taken over by another replica
+        rc = a.proc.wait(timeout=30)
+        took = time.monotonic() - stopped_at
+    finally:
+        control_plane.start_apiserver()
+    a._reader.join(timeout=5)
+    assert rc == 1, a.lines
+    lost = [e for e in a.lines if e.get("msg", "").startswith("leadership lost")]
+    assert lost and lost[0]["level"] == "error", a.lines
+    assert took < 10, f"the leader kept going for {took:.1f}s without its Lease"
