@@ -62,7 +62,10 @@ struct op_cluster {
   json_t *snapshot;     /* what /api/v1/clusters/{ns}/{name} serves; guarded by the registry lock */
   json_t *last_written; /* the cluster object as our last status write returned it (newer than the
                            cache until the watch delivers it) */
-  size_t nlag;          /* replicas with a mgo_replica_lag_behind series (removed when they go) */
+  bool auth_loaded;     /* spec.auth credentials read from their Secret (re-read after an auth failure) */
+  char auth_user[128];
+  char auth_password[256];
+  size_t nlag; /* replicas with a mgo_replica_lag_behind series (removed when they go) */
   char lag_names[MGO_MAX_INSTANCES][MGO_NAME_MAX];
 };
 
@@ -219,6 +222,7 @@ struct op_live {
   int connect_timeout_ms, query_timeout_ms;
   const char *user, *password;             /* NULL: no auth */
   const json_t *pods;                      /* for pod IPs */
+  bool auth_failed;                        /* out: a connection was refused for its credentials */
   unsigned long queries;                   /* out: Bolt queries sent */
   unsigned long per_pod[REC_MAX_OBSERVED]; /* out: per obs->inst index */
   const struct rec_instance *base;         /* internal */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "k8s_config.h"
 #include "k8s_informer.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
@@ -210,8 +211,8 @@ static struct op_conn *ensure_conn(struct op_cluster *cs, const struct rec_insta
     s->last_ts = -1; /* a new incarnation: what we knew about its data is void */
   (void) mgo_strlcpy(s->uid, in->pod_uid, sizeof(s->uid));
   (void) mgo_strlcpy(s->ip, ip, sizeof(s->ip));
-  if (s->conn == NULL && live->mg->connect(&t, &s->conn) != MGO_OK)
-    return s; /* s->conn holds the failed connection: the caller reads its error and drops it */
+  if (s->conn == NULL && live->mg->connect(&t, &s->conn) == MGO_EAUTH)
+    live->auth_failed = true; /* s->conn holds the failed connection: the caller reads its error */
   return s;
 }
 
@@ -350,6 +351,47 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
   remember_timestamps(cs, obs);
 }
 
+/* One key of a Secret's data, base64-decoded into dst. */
+static int secret_value(const json_t *secret, const char *key, char *dst, size_t dstsz)
+{
+  const char *b64 = json_string_value(json_object_get(json_object_get(secret, "data"), key));
+  unsigned char *raw = NULL;
+  size_t len = 0;
+  int rc = b64 != NULL ? k8s_base64_decode(b64, &raw, &len) : MGO_ENOTFOUND;
+  if (rc == MGO_OK)
+    rc = len < dstsz ? mgo_strlcpy(dst, (const char *) raw, dstsz) : MGO_ETOOBIG;
+  free(raw);
+  return rc;
+}
+
+/* spec.auth: user and password from the Secret, read once and again after a refused login. */
+static void load_auth(struct op_ctx *ctx)
+{
+  const struct mgo_cluster_spec *s = &ctx->c.spec;
+  char path[K8S_PATH_MAX];
+  struct k8s_status st;
+  json_t *secret = NULL;
+  int rc;
+
+  if (s->auth.secret_name[0] == '\0' || ctx->cs->auth_loaded)
+    return;
+  k8s_status_clear(&st);
+  rc = k8s_path(path, sizeof(path), &K8S_RES_SECRETS, ctx->ns, s->auth.secret_name, NULL);
+  if (rc == MGO_OK)
+    rc = k8s_get(ctx->op->client, path, &secret, &st);
+  if (rc == MGO_OK)
+    rc = secret_value(secret, s->auth.user_key, ctx->cs->auth_user, sizeof(ctx->cs->auth_user));
+  if (rc == MGO_OK)
+    rc = secret_value(secret, s->auth.password_key, ctx->cs->auth_password, sizeof(ctx->cs->auth_password));
+  json_decref(secret);
+  ctx->cs->auth_loaded = rc == MGO_OK;
+  if (rc != MGO_OK) {
+    op_ctx_fail(ctx, "auth Secret %s: %s (%s)", s->auth.secret_name, mgo_errname(rc), st.message);
+    mgo_log(MGO_LOG_WARN, "cannot read the auth Secret", "cluster", ctx->key, "secret", s->auth.secret_name,
+            "error", mgo_errname(rc), "detail", st.message, (char *) NULL);
+  }
+}
+
 enum op_step_result op_step_observe(struct op_ctx *ctx)
 {
   json_t *pods = k8s_informer_list(ctx->op->inf[OP_INF_PODS], ctx->ns);
@@ -366,7 +408,16 @@ enum op_step_result op_step_observe(struct op_ctx *ctx)
     return OP_REQUEUE;
   }
   op_observe_pods(&ctx->c, pods, json_object_get(ctx->obj, "status"), ctx->obs);
+  load_auth(ctx);
+  if (ctx->cs->auth_loaded) {
+    live.user = ctx->cs->auth_user;
+    live.password = ctx->cs->auth_password;
+  }
   op_observe_live(ctx->cs, &ctx->c, &live, ctx->obs);
+  if (live.auth_failed && ctx->cs->auth_loaded) {
+    ctx->cs->auth_loaded = false; /* the Secret may have changed: read it again next pass */
+    op_cluster_close(ctx->cs, ctx->mg);
+  }
   ctx->bolt_queries += live.queries;
   for (size_t i = 0; i < ctx->obs->n; i++)
     op_count_bolt(ctx, ctx->obs->inst[i].pod, live.per_pod[i]);

@@ -274,6 +274,28 @@ static int start_workers(struct mgo_operator *op)
   return MGO_OK;
 }
 
+static void *stop_one(void *inf)
+{
+  k8s_informer_stop(inf);
+  return NULL;
+}
+
+/* Each stop waits up to about a second for its watch to notice: stop them all at once. */
+static void stop_informers(struct mgo_operator *op)
+{
+  pthread_t t[OP_INF_COUNT];
+  bool started[OP_INF_COUNT] = {false};
+  for (int i = 0; i < OP_INF_COUNT; i++)
+    started[i] = op->inf[i] != NULL && pthread_create(&t[i], NULL, stop_one, op->inf[i]) == 0;
+  for (int i = 0; i < OP_INF_COUNT; i++) {
+    if (started[i])
+      pthread_join(t[i], NULL);
+    else if (op->inf[i] != NULL)
+      k8s_informer_stop(op->inf[i]);
+    k8s_informer_free(op->inf[i]);
+  }
+}
+
 static void teardown(struct mgo_operator *op)
 {
   atomic_store(&op->stopping, true);
@@ -282,10 +304,12 @@ static void teardown(struct mgo_operator *op)
   for (int i = 0; i < op->nworkers; i++)
     pthread_join(op->workers[i], NULL); /* in-flight passes end at their next step or Bolt action */
   free(op->workers);
-  for (int i = 0; i < OP_INF_COUNT; i++) {
-    k8s_informer_stop(op->inf[i]);
-    k8s_informer_free(op->inf[i]);
-  }
+  /* Nothing acts any more: hand the Lease over before the slower teardown of the watches. */
+  bool was_leading = op->leader != NULL && k8s_leader_is_leader(op->leader);
+  k8s_leader_free(op->leader); /* stops the loop and releases the Lease if held */
+  if (was_leading)
+    mgo_log(MGO_LOG_INFO, "lease released", "identity", op->cfg.identity, (char *) NULL);
+  stop_informers(op);
   for (size_t i = 0; i < op->nclusters; i++) {
     op_cluster_close(op->clusters[i], op->mg);
     json_decref(op->clusters[i]->snapshot);
@@ -293,10 +317,6 @@ static void teardown(struct mgo_operator *op)
     free(op->clusters[i]);
   }
   free(op->clusters);
-  bool was_leading = op->leader != NULL && k8s_leader_is_leader(op->leader);
-  k8s_leader_free(op->leader); /* stops the loop and releases the Lease if held */
-  if (was_leading)
-    mgo_log(MGO_LOG_INFO, "lease released", "identity", op->cfg.identity, (char *) NULL);
   mgo_http_stop(op->http);
   k8s_event_recorder_free(op->events);
   k8s_queue_free(op->queue);
