@@ -268,11 +268,13 @@ class Durability:
         self.wal_path = None
 
     def read_wal_records(self):
+        """All records in file order; WAL files left `_current` by an earlier run are finalized (renamed)."""
         records = []
         if not os.path.isdir(self.wal_dir):
             return records
         for name in sorted(os.listdir(self.wal_dir)):
             p = os.path.join(self.wal_dir, name)
+            mine = []
             try:
                 with open(p) as f:
                     for line in f:
@@ -280,11 +282,21 @@ class Durability:
                         if not line:
                             continue
                         try:
-                            records.append(json.loads(line))
+                            mine.append(json.loads(line))
                         except ValueError:
                             break  # torn tail after a kill
             except OSError:
                 continue
+            records += mine
+            if name.endswith("_current") and p != self.wal_path:
+                tss = [r["ts"] for r in mine if "ts" in r]
+                at = [r.get("at", 0) for r in mine if "epoch_change" in r]
+                lo = min(tss) if tss else (min(at) if at else 0)
+                hi = max(tss) if tss else (max(at) if at else 0)
+                try:
+                    os.rename(p, os.path.join(self.wal_dir, "%s_from_%d_to_%d" % (name[:-len("_current")], lo, hi)))
+                except OSError:
+                    pass
         return records
 
     def load_newest_snapshot(self):

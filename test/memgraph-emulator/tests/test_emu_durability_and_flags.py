@@ -286,3 +286,19 @@ def test_invalid_flag_values_exit(tmp_path):
     assert r.returncode == 1 and "illegal value 'maybe' specified for bool flag" in r.stderr
     r = run_cli(["--data-directory=%s" % tmp_path, "--bolt-port=abc"])
     assert r.returncode == 1 and "illegal value 'abc' specified for int32 flag" in r.stderr
+
+
+def test_wal_files_of_killed_runs_are_finalized_and_retained(emu):
+    e = emu(extra=["--storage-snapshot-retention-count=1"])
+    for round_ in range(3):
+        e.q("CREATE (:R {r: $r})", {"r": round_})
+        e.kill()
+        e.start()
+    wal = os.path.join(e.data_dir, "wal")
+    assert not any(n.endswith("_current") for n in os.listdir(wal))
+    assert count(e) == 3
+    e.q("CREATE SNAPSHOT")
+    assert os.listdir(wal) == []  # every WAL file is older than the only retained snapshot
+    e.kill()
+    e.start()
+    assert count(e) == 3
