@@ -287,10 +287,13 @@ int mg_register_replica(struct mg_conn *c, const char *name, enum mgo_repl_mode 
                         struct mg_error *err);
 /* DROP REPLICA name. Unknown name: MG_ERR_REPLICA_NOT_FOUND. */
 int mg_drop_replica(struct mg_conn *c, const char *name, struct mg_error *err);
-/* CREATE SNAPSHOT. "Nothing has been written since the last snapshot" is success with *nothing_new set.
- * path receives the new file on 3.5+ ("" otherwise); path and nothing_new may be NULL. */
+/* CREATE SNAPSHOT. "Nothing has been written since the last snapshot" (3.3-3.4, with or without period) is
+ * success with *nothing_new set (err->cls then stays MG_ERR_SNAPSHOT_NOTHING_NEW as a note). path receives
+ * the new file on 3.5+ ("" otherwise); path and nothing_new may be NULL. On a REPLICA before 3.7.2:
+ * MG_ERR_SNAPSHOT_ON_REPLICA. */
 int mg_create_snapshot(struct mg_conn *c, char *path, size_t pathsz, bool *nothing_new, struct mg_error *err);
-/* SHOW SNAPSHOTS (2.22+; older: MGO_EUNSUPPORTED when the version is known to be older). */
+/* SHOW SNAPSHOTS, 2.22+ (the version is asked first when not cached; older: MGO_EUNSUPPORTED, nothing
+ * sent). On 2.22-3.4 the extra row for the next periodic snapshot is kept, flagged next_scheduled. */
 int mg_show_snapshots(struct mg_conn *c, struct mg_snapshots *out, struct mg_error *err);
 /* Runs a fixed query text the caller wrote (NEVER text built from input) and discards its rows; *rows
  * (may be NULL) receives their number. Write failures are classified (WRITE_ON_REPLICA, SYNC_REPLICA_FAILED,

@@ -23,11 +23,11 @@ def free_port(host="127.0.0.1"):
 
 
 def probe_binary() -> Path:
-    """$MGO_BUILD_DIR (the test runner sets build/debug), else build/mg (development), else build/debug."""
-    candidates = []
+    """$MGO_BUILD_DIR (the test runner sets build/debug); without it build/mg (development), then build/debug."""
     if os.environ.get("MGO_BUILD_DIR"):
-        candidates.append(Path(os.environ["MGO_BUILD_DIR"]))
-    candidates += [ROOT / "build" / "mg", ROOT / "build" / "debug"]
+        candidates = [Path(os.environ["MGO_BUILD_DIR"])]
+    else:
+        candidates = [ROOT / "build" / "mg", ROOT / "build" / "debug"]
     for build in candidates:
         path = build / "test" / "unit" / "memgraph" / "mg_probe"
         if path.is_file():
