@@ -4,7 +4,7 @@ the registrations of the removed pods and never removes the MAIN."""
 import json
 
 import pytest
-from harness import registration_name, show_replicas, write_through
+from harness import bolt_query, registration_name, show_replicas, write_through
 
 pytestmark = pytest.mark.controlplane
 
@@ -45,3 +45,51 @@ def test_scale_3_to_5_to_2(control_plane, namespace, clusters, operator):
     assert set(show_replicas(main_ip)) == {registration_name(other)}
     write_through(clusters, ns, NAME, "Scale", 2)
     clusters.wait_value_on(control_plane.pod_ip(ns, other), "Scale", 2)
+
+
+def test_scale_down_across_the_main_is_blocked(control_plane, namespace, clusters, operator):
+    """The MAIN at the highest ordinal (moved there by hand while the operator was stopped, as a switchover
+    would): scaling below it is refused with ReplicasReady=False/ScaleDownBlocked and the MAIN's pod stays."""
+    ns = namespace
+    clusters.make_cluster(ns, NAME, 3, replication={"healthCheckIntervalSec": 2})
+    clusters.wait_ready(ns, NAME, timeout=180)
+    clusters.wait_replication(ns, NAME, expected_replicas=2)
+    assert clusters.main_pod(ns, NAME) == f"{NAME}-0"
+    write_through(clusters, ns, NAME, "Blocked", 1)
+    ips = {i: control_plane.pod_ip(ns, f"{NAME}-{i}") for i in range(3)}
+    for i in (1, 2):
+        clusters.wait_value_on(ips[i], "Blocked", 1)
+
+    # Switch over by hand: mg-0 steps down, mg-2 (caught up) becomes MAIN with mg-0 and mg-1 as its replicas.
+    operator.stop()
+    bolt_query(ips[0], "DROP REPLICA mg_1")
+    bolt_query(ips[0], "DROP REPLICA mg_2")
+    bolt_query(ips[0], "SET REPLICATION ROLE TO REPLICA WITH PORT 10000")
+    bolt_query(ips[2], "SET REPLICATION ROLE TO MAIN")
+    for i in (0, 1):
+        bolt_query(ips[2], f'REGISTER REPLICA mg_{i} ASYNC TO "{NAME}-{i}.{NAME}-hl.{ns}.svc:10000"')
+    control_plane.kubectl("patch", "mgc", NAME, "-n", ns, "--subresource=status", "--type=merge",
+                          "-p", json.dumps({"status": {"currentMain": f"{NAME}-2"}}))
+    operator.start()
+    clusters.wait_replication(ns, NAME, expected_replicas=2)
+    assert clusters.main_pod(ns, NAME) == f"{NAME}-2"
+    assert clusters.wait_ready(ns, NAME)["currentMain"] == f"{NAME}-2"
+
+    control_plane.kubectl("scale", "mgc", NAME, "-n", ns, "--replicas=2")
+
+    def blocked():
+        cond = clusters.condition(clusters.cluster_status(ns, NAME), "ReplicasReady")
+        return cond if cond and cond["status"] == "False" and cond["reason"] == "ScaleDownBlocked" else None
+    cond = control_plane.wait_for(blocked, timeout=60, message="ReplicasReady=False/ScaleDownBlocked")
+    assert f"{NAME}-2" in cond["message"], cond
+    st = clusters.cluster_status(ns, NAME)
+    assert st["phase"] != "Running" and clusters.condition(st, "Ready")["status"] == "False", st
+    # Nothing was removed: the StatefulSet keeps 3 pods and the MAIN keeps taking writes with both replicas.
+    sts = json.loads(control_plane.kubectl("get", "statefulset", NAME, "-n", ns, "-o", "json").stdout)
+    assert sts["spec"]["replicas"] == 3
+    assert clusters.replication_ok(ns, NAME, expected_replicas=2)
+    assert write_through(clusters, ns, NAME, "Blocked", 2) == ips[2]
+
+    # Scaling back to 3 clears the condition.
+    control_plane.kubectl("scale", "mgc", NAME, "-n", ns, "--replicas=3")
+    assert clusters.wait_ready(ns, NAME)["currentMain"] == f"{NAME}-2"
