@@ -376,12 +376,17 @@ int k8s_informer_start(struct k8s_informer *inf)
   return MGO_OK;
 }
 
-void k8s_informer_stop(struct k8s_informer *inf)
+void k8s_informer_request_stop(struct k8s_informer *inf)
 {
   pthread_mutex_lock(&inf->lock);
   atomic_store(&inf->stopping, true);
   pthread_cond_broadcast(&inf->cond);
   pthread_mutex_unlock(&inf->lock);
+}
+
+void k8s_informer_stop(struct k8s_informer *inf)
+{
+  k8s_informer_request_stop(inf);
   if (inf->started) {
     pthread_join(inf->thread, NULL);
     inf->started = false;

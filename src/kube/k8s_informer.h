@@ -66,8 +66,12 @@ int k8s_informer_new(struct k8s_client *c, const struct k8s_informer_opts *opts,
                      const struct k8s_informer_handlers *handlers, struct k8s_informer **out);
 /* Starts the thread. */
 int k8s_informer_start(struct k8s_informer *inf);
-/* Signals the thread and joins it (idempotent). */
+/* Signals the thread and joins it (idempotent). A watch notices within about a second; to stop many informers
+ * in about a second overall, call k8s_informer_request_stop() on all of them first, then k8s_informer_stop().
+ */
 void k8s_informer_stop(struct k8s_informer *inf);
+/* Only signals the thread to stop (returns at once; thread-safe). */
+void k8s_informer_request_stop(struct k8s_informer *inf);
 void k8s_informer_free(struct k8s_informer *inf);
 
 /* True once the first list has been applied. */

@@ -192,6 +192,8 @@ static void test_list_watch_gone_relist(void **state)
   assert_int_equal(st.watches, 2);
 
   long long t0 = now_ms();
+  k8s_informer_request_stop(inf); /* returns at once; idempotent */
+  k8s_informer_request_stop(inf);
   k8s_informer_stop(inf); /* the second watch is silent: stop must interrupt it */
   assert_true(now_ms() - t0 < 3000);
   k8s_informer_free(inf);
