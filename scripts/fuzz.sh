@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 SECONDS_PER_TARGET=${1:-20}
 JOBS=${JOBS:-2}
-TARGETS=(fuzz_packstream fuzz_bolt_reader)
+TARGETS=(fuzz_packstream fuzz_bolt_reader fuzz_bolt_client)
 
 CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DMGO_FUZZ=ON -DMGO_TESTS=OFF >/dev/null
 cmake --build build/fuzz -j "$JOBS" --target "${TARGETS[@]}" >/dev/null

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bolt_chunk.h"
 #include "bolt_int.h"
@@ -604,34 +605,35 @@ static int open_transport(struct bolt_conn *c, int64_t deadline)
   return MGO_OK;
 }
 
-int bolt_connect(struct bolt_conn **conn, const struct bolt_opts *opts)
+/* Allocates the connection and validates/copies the options; the transport is opened by the caller. */
+static int conn_new(struct bolt_conn **conn, const struct bolt_opts *opts)
 {
   struct bolt_conn *c = calloc(1, sizeof(*c));
   *conn = c;
   if (!c)
     return MGO_ENOMEM;
   bolt__io_init(&c->io);
-  c->state = BOLT_STATE_DISCONNECTED;
+  c->state = BOLT_STATE_DEFUNCT;
   c->result.conn = c;
   ps_limits_default(&c->limits);
-  if (!opts) {
-    c->state = BOLT_STATE_DEFUNCT;
+  if (!opts)
     return local_error(c, MGO_EINVAL, "no options");
-  }
   int rc = check_opts(c, opts);
   if (rc == MGO_OK)
     rc = copy_opts(c, opts);
-  if (rc != MGO_OK) {
-    c->state = BOLT_STATE_DEFUNCT;
+  if (rc != MGO_OK)
     return rc;
-  }
   bolt_dechunker_init(&c->dechunker, c->opts.max_message);
   mgo_buf_init(&c->out, MAX_REQUEST);
   mgo_buf_init(&c->scratch, MAX_REQUEST);
-  int64_t deadline = bolt__now_ms() + c->opts.connect_timeout_ms;
-  rc = open_transport(c, deadline);
-  if (rc == MGO_OK)
-    rc = handshake(c, deadline);
+  c->state = BOLT_STATE_DISCONNECTED;
+  return MGO_OK;
+}
+
+/* Handshake and login on an open transport. */
+static int conn_start(struct bolt_conn *c, int64_t deadline)
+{
+  int rc = handshake(c, deadline);
   if (rc == MGO_OK)
     rc = login(c, deadline);
   if (rc == MGO_ETIMEDOUT)
@@ -642,6 +644,27 @@ int bolt_connect(struct bolt_conn **conn, const struct bolt_opts *opts)
     memset(&c->err, 0, sizeof(c->err));
   }
   return rc;
+}
+
+int bolt_connect(struct bolt_conn **conn, const struct bolt_opts *opts)
+{
+  int rc = conn_new(conn, opts);
+  if (rc != MGO_OK)
+    return rc;
+  int64_t deadline = bolt__now_ms() + (*conn)->opts.connect_timeout_ms;
+  rc = open_transport(*conn, deadline);
+  return rc == MGO_OK ? conn_start(*conn, deadline) : rc;
+}
+
+int bolt__connect_fd(struct bolt_conn **conn, const struct bolt_opts *opts, int fd)
+{
+  int rc = conn_new(conn, opts);
+  if (rc != MGO_OK) {
+    close(fd);
+    return rc;
+  }
+  (*conn)->io.fd = fd;
+  return conn_start(*conn, bolt__now_ms() + (*conn)->opts.connect_timeout_ms);
 }
 
 static void result_clear(struct bolt_result *r)

@@ -29,6 +29,10 @@ int bolt__io_recv(struct bolt_io *io, void *p, size_t cap, size_t *got, int64_t 
                   size_t errsz);
 void bolt__io_close(struct bolt_io *io);
 
+/* bolt_connect() over an already connected stream socket (plain, non-blocking), for tests and fuzzing;
+ * takes ownership of fd. opts->host is only used in messages. */
+int bolt__connect_fd(struct bolt_conn **conn, const struct bolt_opts *opts, int fd);
+
 /* The 16 proposal bytes of the handshake for a set of BOLT_V_* flags (exposed for tests). */
 void bolt__build_proposals(unsigned versions, uint8_t out[16]);
 
