@@ -26,6 +26,9 @@ Interface (other test trees rely on it; keep it stable):
                         resumed) afterwards from an older resourceVersion gets 410 Gone (the apiserver watch cache
                         is off, see README); an established, caught-up watch keeps streaming (etcd semantics). To
                         force a watcher through 410: stop_apiserver(), compact_etcd(), start_apiserver().
+                    create_namespace(name) -> name: creates it and makes sure its `default` ServiceAccount exists
+                        (waits up to 5 s for the serviceaccount controller, which may be in client-go backoff after
+                        apiserver restarts, then creates the ServiceAccount itself), so pods are admitted at once
                     get_pod(ns, name) -> dict or None
                     pod_ip(ns, name), pod_pid(ns, name, container=None)   (container: default the first one)
                     kill_pod(ns, name, container=None)  SIGKILL     -> pid
@@ -53,6 +56,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -158,8 +162,27 @@ class ControlPlane:
 
     def compact_etcd(self):
         rev = int(self._etcd("/v3/kv/range", {"key": base64.b64encode(b"/").decode()})["header"]["revision"])
-        self._etcd("/v3/kv/compaction", {"revision": str(rev), "physical": True})
+        try:
+            self._etcd("/v3/kv/compaction", {"revision": str(rev), "physical": True})
+        except urllib.error.HTTPError as e:
+            body = e.read().decode(errors="replace")
+            if "compacted" not in body:  # already compacted up to rev (e.g. by the apiserver): same outcome
+                raise AssertionError(f"etcd compaction at {rev} failed: HTTP {e.code} {body}") from e
         return rev
+
+    # -- namespaces
+    def create_namespace(self, name):
+        self.kubectl("create", "namespace", name)
+        sa_path = f"/api/v1/namespaces/{name}/serviceaccounts"
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if self.api.request("GET", f"{sa_path}/default")[0] == 200:
+                return name
+            time.sleep(0.1)
+        sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}
+        status, body = self.api.request("POST", sa_path, sa)
+        assert status in (201, 409), f"creating ServiceAccount {name}/default: HTTP {status} {body}"
+        return name
 
     # -- pods
     def get_pod(self, ns, name):
@@ -276,10 +299,7 @@ def control_plane(request):
 def namespace(control_plane, request):
     base = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
     name = f"t-{base}-{secrets.token_hex(3)}"
-    control_plane.kubectl("create", "namespace", name)
-    control_plane.wait_for(
-        lambda: control_plane.api.request("GET", f"/api/v1/namespaces/{name}/serviceaccounts/default")[0] == 200,
-        timeout=90, message=f"ServiceAccount {name}/default")
+    control_plane.create_namespace(name)
     yield name
     control_plane.kubectl("delete", "namespace", name, "--wait=false", check=False)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stop or (re)start the kube-apiserver of a control plane made by up.sh, with the same flags and port.
 #   test/cluster/apiserver.sh stop|start|restart STATE_DIR
-# stop: SIGTERM, then SIGKILL after MGO_APISERVER_STOP_GRACE seconds (default 3: v1.33 can linger ~20 s in
+# stop: SIGTERM, then SIGKILL after MGO_APISERVER_STOP_GRACE seconds (default 1: v1.33 can linger ~20 s in
 # graceful shutdown with open watches, and tests only need it gone).
 # start returns once GET /readyz answers 200 (TLS verified with the state dir's CA).
 # Env: MGO_WATCH_CACHE=true re-enables the apiserver watch cache (off by default; see README.md).
@@ -41,8 +41,8 @@ start() {
 }
 
 case $action in
-  stop) stop_pidfile "$D/apiserver.pid" "${MGO_APISERVER_STOP_GRACE:-3}" ;;
+  stop) stop_pidfile "$D/apiserver.pid" "${MGO_APISERVER_STOP_GRACE:-1}" ;;
   start) start ;;
-  restart) stop_pidfile "$D/apiserver.pid" "${MGO_APISERVER_STOP_GRACE:-3}"; start ;;
+  restart) stop_pidfile "$D/apiserver.pid" "${MGO_APISERVER_STOP_GRACE:-1}"; start ;;
   *) echo "unknown action $action" >&2; exit 2 ;;
 esac
