@@ -24,6 +24,7 @@
 
 enum mode {
   M_JSON,
+  M_JSON_CLOSE,
   M_GARBAGE,
   M_TRUNCATED_JSON,
   M_SHORT_BODY,
@@ -94,6 +95,9 @@ static bool serve(void *arg, int fd, const char *request_line)
   case M_JSON:
     fake_http_respond(fd, 200, ok, sizeof(ok) - 1);
     return true;
+  case M_JSON_CLOSE: /* one request per connection: the single-threaded server can serve many clients */
+    fake_http_respond(fd, 200, ok, sizeof(ok) - 1);
+    return false;
   case M_GARBAGE:
     fake_http_respond(fd, 200, "}{ not json \x01", 13);
     return true;
@@ -183,6 +187,47 @@ static void test_good_answer_and_connection_reuse(void **state)
   assert_int_equal(k8s_client_request_count(c, K8S_VERB_GET), 5);
   assert_int_equal(k8s_client_request_count(c, K8S_VERB_LIST), 0);
   assert_string_equal(f->http.last_auth, "Bearer static-token");
+  k8s_client_free(c);
+}
+
+#define THREADS 8
+#define CALLS_PER_THREAD 25
+
+struct hammer {
+  struct k8s_client *c;
+  int failures;
+};
+
+static void *hammer_main(void *arg)
+{
+  struct hammer *h = arg;
+  for (int i = 0; i < CALLS_PER_THREAD; i++) {
+    struct k8s_status st;
+    json_t *out = NULL;
+    if (k8s_get(h->c, "/api/v1/namespaces/x/configmaps/x", &out, &st) != MGO_OK || !json_is_object(out))
+      h->failures++;
+    json_decref(out);
+  }
+  return NULL;
+}
+
+static void test_many_threads_share_one_client(void **state)
+{
+  struct fake *f = *state;
+  struct k8s_client *c = client_for(f, NULL, 5000, 0);
+  atomic_store(&f->mode, M_JSON_CLOSE);
+  pthread_t t[THREADS];
+  struct hammer h[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    h[i] = (struct hammer){.c = c};
+    pthread_create(&t[i], NULL, hammer_main, &h[i]);
+  }
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(t[i], NULL);
+    assert_int_equal(h[i].failures, 0);
+  }
+  assert_int_equal(k8s_client_request_count(c, K8S_VERB_GET), THREADS * CALLS_PER_THREAD);
+  assert_int_equal(atomic_load(&f->http.requests), THREADS * CALLS_PER_THREAD);
   k8s_client_free(c);
 }
 
@@ -363,6 +408,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_good_answer_and_connection_reuse, fake_start, fake_stop),
+      cmocka_unit_test_setup_teardown(test_many_threads_share_one_client, fake_start, fake_stop),
       cmocka_unit_test_setup_teardown(test_garbage_and_truncated_json, fake_start, fake_stop),
       cmocka_unit_test_setup_teardown(test_oversized_body, fake_start, fake_stop),
       cmocka_unit_test_setup_teardown(test_server_never_answers, fake_start, fake_stop),
