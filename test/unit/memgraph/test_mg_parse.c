@@ -482,6 +482,80 @@ static void test_snapshots(void **state)
   bolt_value_free(f);
 }
 
+/* ---- random shapes: every parser must answer (MGO_OK or an error), never crash or leak ---- */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static unsigned rnd(unsigned n)
+{
+  rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+  return (unsigned) (rng_state >> 33) % n;
+}
+
+static const char *const words[] = {
+    "name",       "socket_address", "sync_mode", "system_info",      "data_info", "memgraph",  "ts",
+    "behind",     "status",         "ready",     "invalid",          "sync",      "async",     "strict_sync",
+    "main",       "replica",        "version",   "3.12.0",           "path",      "timestamp", "vertex_count",
+    "edge_count", "storage info",   "value",     "replication role", ""};
+
+static struct bolt_value *random_value(int depth)
+{
+  unsigned kind = rnd(depth > 3 ? 5 : 8);
+  struct bolt_value *v = NULL;
+  switch (kind) {
+  case 0:
+    return bolt_value_null();
+  case 1:
+    return bolt_value_int((int64_t) rnd(7) - 3);
+  case 2:
+    return bolt_value_string(words[rnd(sizeof(words) / sizeof(words[0]))]);
+  case 3:
+    return bolt_value_float(0.5);
+  case 4:
+    return bolt_value_bool(rnd(2) == 1);
+  case 5:
+  case 6:
+    v = bolt_value_list();
+    for (unsigned i = rnd(6); i > 0; i--)
+      bolt_list_push(v, random_value(depth + 1));
+    return v;
+  default:
+    v = bolt_value_map();
+    for (unsigned i = rnd(5); i > 0; i--)
+      bolt_map_put(v, words[rnd(sizeof(words) / sizeof(words[0]))], random_value(depth + 1));
+    return v;
+  }
+}
+
+static void test_random_shapes(void **state)
+{
+  struct mg_replicas *reps = *state;
+  struct mg_error e;
+  struct mg_version v;
+  struct mg_storage_info si;
+  struct mg_snapshots *snaps = calloc(1, sizeof(*snaps));
+  enum mgo_role role;
+  assert_non_null(snaps);
+  for (int i = 0; i < 3000; i++) {
+    struct bolt_value *fields = i % 3 == 0 ? mt_value(REPLICAS_HEADER) : random_value(0);
+    struct bolt_value *rows = random_value(0);
+    int rc = mg_parse_replicas(fields, rows, reps, &e);
+    assert_true(rc == MGO_OK || rc == MGO_EPARSE || rc == MGO_ETOOBIG);
+    assert_int_equal(e.rc, rc);
+    rc = mg_parse_storage_info(fields, rows, &si, &e);
+    assert_true(rc == MGO_OK || rc == MGO_EPARSE);
+    rc = mg_parse_snapshots(fields, rows, snaps, &e);
+    assert_true(rc == MGO_OK || rc == MGO_EPARSE);
+    rc = mg_parse_role(fields, rows, &role, &e);
+    assert_true(rc == MGO_OK || rc == MGO_EPARSE);
+    rc = mg_parse_version_result(fields, rows, &v, NULL);
+    assert_true(rc == MGO_OK || rc == MGO_EPARSE);
+    bolt_value_free(fields);
+    bolt_value_free(rows);
+  }
+  free(snaps);
+}
+
 static int alloc_replicas(void **state)
 {
   *state = calloc(1, sizeof(struct mg_replicas));
@@ -509,6 +583,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_replicas_shuffled_columns, alloc_replicas, free_replicas),
       cmocka_unit_test_setup_teardown(test_replicas_wrong_types, alloc_replicas, free_replicas),
       cmocka_unit_test_setup_teardown(test_replicas_limits, alloc_replicas, free_replicas),
+      cmocka_unit_test_setup_teardown(test_random_shapes, alloc_replicas, free_replicas),
       cmocka_unit_test(test_storage_info),
       cmocka_unit_test(test_snapshots),
   };
