@@ -383,6 +383,8 @@ class BoltServer:
         self.sessions.add(task)
         try:
             await s.serve()
+        except asyncio.CancelledError:
+            pass  # shutdown: end quietly (a cancelled connection task makes asyncio print a traceback)
         finally:
             self.sessions.discard(task)
 

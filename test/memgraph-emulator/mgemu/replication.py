@@ -140,7 +140,7 @@ class ReplicationServer:
                     break
                 writer.write(encode_frame(resp))
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError, RpcError, OSError):
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError, RpcError, OSError, asyncio.CancelledError):
             pass
         finally:
             self.conns.discard(writer)

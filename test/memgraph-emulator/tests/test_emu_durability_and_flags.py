@@ -302,3 +302,13 @@ def test_wal_files_of_killed_runs_are_finalized_and_retained(emu):
     e.kill()
     e.start()
     assert count(e) == 3
+
+
+def test_sigterm_with_open_sessions_exits_cleanly(emu):
+    e = emu(wal=False)
+    c = e.client()
+    c.query("RETURN 1 AS x")
+    proc = e.proc
+    e.send_signal(signal.SIGTERM)
+    assert proc.wait(5) == 0
+    assert "Traceback" not in e.log()
