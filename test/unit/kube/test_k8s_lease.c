@@ -63,7 +63,7 @@ static void handle_put(struct store *s, int fd, json_t *body)
     answer_status(fd, 409, "Conflict");
     return;
   }
-  if (!s->lease || !rv || atoi(rv) != s->rv) {
+  if (!s->lease || !rv || strtol(rv, NULL, 10) != s->rv) {
     json_decref(body);
     answer_status(fd, 409, "Conflict");
     return;
