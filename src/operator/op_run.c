@@ -274,25 +274,19 @@ static int start_workers(struct mgo_operator *op)
   return MGO_OK;
 }
 
-static void *stop_one(void *inf)
-{
-  k8s_informer_stop(inf);
-  return NULL;
-}
-
-/* Each stop waits up to about a second for its watch to notice: stop them all at once. */
+/* Each stop waits up to about a second for its watch to notice: signal them all first. */
 static void stop_informers(struct mgo_operator *op)
 {
-  pthread_t t[OP_INF_COUNT];
-  bool started[OP_INF_COUNT] = {false};
-  for (int i = 0; i < OP_INF_COUNT; i++)
-    started[i] = op->inf[i] != NULL && pthread_create(&t[i], NULL, stop_one, op->inf[i]) == 0;
   for (int i = 0; i < OP_INF_COUNT; i++) {
-    if (started[i])
-      pthread_join(t[i], NULL);
-    else if (op->inf[i] != NULL)
-      k8s_informer_stop(op->inf[i]);
+    if (op->inf[i] != NULL)
+      k8s_informer_request_stop(op->inf[i]);
+  }
+  for (int i = 0; i < OP_INF_COUNT; i++) {
+    if (op->inf[i] == NULL)
+      continue;
+    k8s_informer_stop(op->inf[i]);
     k8s_informer_free(op->inf[i]);
+    op->inf[i] = NULL;
   }
 }
 
