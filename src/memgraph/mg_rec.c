@@ -203,29 +203,42 @@ static int observe_state(struct mg_conn *c, struct rec_instance *inst, int *firs
   return unreachable(rc) ? rc : MGO_OK;
 }
 
-int mg_rec_observe(struct mg_conn *c, struct rec_instance *inst, struct mg_error *err)
+/* SHOW VERSION unless this connection already knows it; the first failure is kept. */
+static int observe_version(struct mg_conn *c, struct rec_instance *inst, int *first, struct mg_error *err)
 {
   struct mg_error e;
   struct mg_version v = *mg_conn_version(c);
-  int first = MGO_OK;
   int rc = MGO_OK;
+
+  if (!mg_version_known(&v) || !mg_conn_connected(c))
+    rc = mg_show_version(c, &v, &e);
+  if (rc != MGO_OK)
+    note_failure(inst, &e, rc, first, err);
+  inst->version_major = v.major;
+  inst->version_minor = v.minor;
+  inst->version_patch = v.patch;
+  return rc;
+}
+
+int mg_rec_observe(struct mg_conn *c, struct rec_instance *inst, struct mg_error *err)
+{
+  int first = MGO_OK;
+  unsigned connects;
 
   reset_view(inst);
   if (err)
     memset(err, 0, sizeof(*err));
-  if (!mg_version_known(&v) || !mg_conn_connected(c))
-    rc = mg_show_version(c, &v, &e);
-  if (rc != MGO_OK)
-    note_failure(inst, &e, rc, &first, err);
-  if (unreachable(rc))
-    return rc;
+  if (unreachable(observe_version(c, inst, &first, err)))
+    return first;
   inst->reachable = true;
-  inst->version_major = v.major;
-  inst->version_minor = v.minor;
-  inst->version_patch = v.patch;
+  connects = mg_conn_connects(c);
   if (unreachable(observe_state(c, inst, &first, err))) {
     inst->reachable = false;
     inst->replicas_known = false;
+    return first;
   }
+  /* a reconnect during the queries (the instance restarted): its version may have changed too */
+  if (mg_conn_connects(c) != connects && unreachable(observe_version(c, inst, &first, err)))
+    inst->reachable = false;
   return first;
 }

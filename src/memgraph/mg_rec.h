@@ -38,9 +38,10 @@ int mg_rec_execute(struct mg_conn *c, const struct rec_action *a, struct mg_erro
 
 /* Observes one instance and fills reachable, role, version_*, data, replicas_known, n_registrations,
  * registrations and last_error; the Kubernetes fields, registered_* and last_known_ts are left alone.
- * The version is asked only when the connection has none cached. A transport, timeout or auth failure
- * makes the instance unreachable (reachable = false, last_error set) and returns that code; a server
- * FAILURE of one query keeps it reachable with that part unknown (role UNKNOWN, data UNKNOWN or
+ * The version is asked only when the connection has none cached, and again when the connection had to
+ * be reopened during the observation (the instance restarted, maybe with another image). A transport, timeout
+ * or auth failure makes the instance unreachable (reachable = false, last_error set) and returns that code; a
+ * server FAILURE of one query keeps it reachable with that part unknown (role UNKNOWN, data UNKNOWN or
  * replicas_known false) and returns the first failure's code. err (may be NULL) describes the first failure.
  * SHOW REPLICAS is asked only on a MAIN. */
 int mg_rec_observe(struct mg_conn *c, struct rec_instance *inst, struct mg_error *err);

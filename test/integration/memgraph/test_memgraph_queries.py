@@ -356,3 +356,19 @@ def test_lagging_async_replica_shows_negative_behind(emu, probe, version):
     reps = wait_in_sync(p, ["slow"], timeout=30)
     assert reps["slow"]["memgraph"]["ts"] > lagging["ts"]
     wait_until(lambda: pr.ok("storage")["storage"]["vertex_count"] == 3, timeout=20, what="replica data")
+
+
+def test_observe_after_an_upgrade_restart(emu, probe):
+    """mg_rec_observe on a reused connection to an instance restarted with a new version: reconnects once and
+    reports the new version (no stale cache), with role and data from the same pass."""
+    m = emu("m", version=MID)
+    p = probe(m)
+    p.ok("exec", "CREATE (:Kept)")
+    assert p.ok("observe")["observed"]["version"] == [3, 7, 0]
+    m.version = NEW
+    m.restart()
+    obs = p.ok("observe")["observed"]
+    assert (obs["version"], obs["role"], obs["data"], obs["reachable"]) == ([3, 12, 0], "main", "present", True)
+    assert p.ok("connects")["connects"] == 2
+    assert p.ok("observe")["observed"]["version"] == [3, 12, 0]
+    assert p.ok("connects")["connects"] == 2
