@@ -27,6 +27,8 @@ struct mgo_mg_target {
   const char *password;
   int connect_timeout_ms;
   int query_timeout_ms;
+  const char *tls_ca_file;     /* non-NULL: Bolt over TLS, verified against this CA bundle */
+  const char *tls_server_name; /* name checked in the certificate (the pod's DNS name) */
 };
 
 struct mgo_mg_ops {

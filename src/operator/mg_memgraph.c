@@ -46,6 +46,11 @@ static int mgm_connect(const struct mgo_mg_target *t, void **conn)
   o.password = t->password;
   o.connect_timeout_ms = t->connect_timeout_ms;
   o.query_timeout_ms = t->query_timeout_ms;
+  if (t->tls_ca_file != NULL) {
+    o.tls = BOLT_TLS_VERIFY;
+    o.tls_ca_file = t->tls_ca_file;
+    o.tls_server_name = t->tls_server_name;
+  }
   rc = mg_conn_new(&w->c, &o);
   if (rc != MGO_OK) {
     (void) mgo_snprintf(w->err, sizeof(w->err), "%s: cannot create the connection", mgo_errname(rc));

@@ -65,6 +65,8 @@ struct op_cluster {
   bool auth_loaded;     /* spec.auth credentials read from their Secret (re-read after an auth failure) */
   char auth_user[128];
   char auth_password[256];
+  bool tls_loaded; /* spec.tls: the CA of the Secret written to tls_ca_file */
+  char tls_ca_file[256];
   size_t nlag; /* replicas with a mgo_replica_lag_behind series (removed when they go) */
   char lag_names[MGO_MAX_INSTANCES][MGO_NAME_MAX];
 };
@@ -223,6 +225,8 @@ struct op_live {
   const char *user, *password;             /* NULL: no auth */
   const json_t *pods;                      /* for pod IPs */
   bool auth_failed;                        /* out: a connection was refused for its credentials */
+  const char *tls_ca_file;                 /* NULL: plain Bolt */
+  const struct mgo_cluster *c;             /* for the pods' DNS names (TLS server names) */
   unsigned long queries;                   /* out: Bolt queries sent */
   unsigned long per_pod[REC_MAX_OBSERVED]; /* out: per obs->inst index */
   const struct rec_instance *base;         /* internal */

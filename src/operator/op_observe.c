@@ -2,8 +2,11 @@
  * struct mgo_mg_ops, with one connection per pod reused across reconciles. */
 #include "op_internal.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "k8s_config.h"
 #include "k8s_informer.h"
@@ -196,7 +199,10 @@ static struct op_conn *ensure_conn(struct op_cluster *cs, const struct rec_insta
                                    struct op_live *live)
 {
   struct op_conn *s = conn_slot(cs, in->pod);
+  char dns[MGO_DNS_NAME_MAX];
   struct mgo_mg_target t = {.host = ip,
+                            .tls_ca_file = live->tls_ca_file,
+                            .tls_server_name = dns,
                             .port = MGO_BOLT_PORT,
                             .user = live->user,
                             .password = live->password,
@@ -204,6 +210,8 @@ static struct op_conn *ensure_conn(struct op_cluster *cs, const struct rec_insta
                             .query_timeout_ms = live->query_timeout_ms};
   if (s == NULL)
     return NULL;
+  if (live->c == NULL || mgo_name_pod_dns(live->c, in->ordinal, dns, sizeof(dns)) != MGO_OK)
+    (void) mgo_strlcpy(dns, ip, sizeof(dns));
   if (s->conn != NULL &&
       (strcmp(s->uid, in->pod_uid) != 0 || strcmp(s->ip, ip) != 0 || !live->mg->usable(s->conn)))
     drop_conn(s, live->mg);
@@ -392,6 +400,54 @@ static void load_auth(struct op_ctx *ctx)
   }
 }
 
+/* Creates or truncates path for writing, owner-only, never through a symbolic link. */
+static FILE *open_private(const char *path)
+{
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  if (fd >= 0 && f == NULL)
+    close(fd);
+  return f;
+}
+
+/* spec.tls: the CA that signed the pods' certificates (ca.crt, else the self-signed tls.crt), written to
+ * a private file the TLS library reads. */
+static void load_tls(struct op_ctx *ctx)
+{
+  const char *name = ctx->c.spec.tls_secret_name;
+  char path[K8S_PATH_MAX], pem[16384];
+  struct k8s_status st;
+  json_t *secret = NULL;
+  FILE *f;
+  int rc;
+
+  if (name[0] == '\0' || ctx->cs->tls_loaded)
+    return;
+  k8s_status_clear(&st);
+  rc = k8s_path(path, sizeof(path), &K8S_RES_SECRETS, ctx->ns, name, NULL);
+  if (rc == MGO_OK)
+    rc = k8s_get(ctx->op->client, path, &secret, &st);
+  if (rc == MGO_OK && secret_value(secret, "ca.crt", pem, sizeof(pem)) != MGO_OK)
+    rc = secret_value(secret, "tls.crt", pem, sizeof(pem));
+  json_decref(secret);
+  if (rc == MGO_OK)
+    rc = mgo_snprintf(ctx->cs->tls_ca_file, sizeof(ctx->cs->tls_ca_file), "%s/mgo-ca-%s.pem",
+                      getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp", ctx->c.uid);
+  f = rc == MGO_OK ? open_private(ctx->cs->tls_ca_file) : NULL;
+  if (f != NULL) {
+    rc = fputs(pem, f) >= 0 ? MGO_OK : MGO_ESYS;
+    rc = fclose(f) == 0 ? rc : MGO_ESYS;
+  } else if (rc == MGO_OK) {
+    rc = MGO_ESYS;
+  }
+  ctx->cs->tls_loaded = rc == MGO_OK;
+  if (rc != MGO_OK) {
+    op_ctx_fail(ctx, "tls Secret %s: %s (%s)", name, mgo_errname(rc), st.message);
+    mgo_log(MGO_LOG_WARN, "cannot use the TLS Secret", "cluster", ctx->key, "secret", name, "error",
+            mgo_errname(rc), "detail", st.message, (char *) NULL);
+  }
+}
+
 enum op_step_result op_step_observe(struct op_ctx *ctx)
 {
   json_t *pods = k8s_informer_list(ctx->op->inf[OP_INF_PODS], ctx->ns);
@@ -409,6 +465,10 @@ enum op_step_result op_step_observe(struct op_ctx *ctx)
   }
   op_observe_pods(&ctx->c, pods, json_object_get(ctx->obj, "status"), ctx->obs);
   load_auth(ctx);
+  load_tls(ctx);
+  live.c = &ctx->c;
+  if (ctx->c.spec.tls_secret_name[0] != '\0')
+    live.tls_ca_file = ctx->cs->tls_loaded ? ctx->cs->tls_ca_file : "/nonexistent/ca.pem"; /* never plain */
   if (ctx->cs->auth_loaded) {
     live.user = ctx->cs->auth_user;
     live.password = ctx->cs->auth_password;
