@@ -64,15 +64,18 @@ static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
   struct rec_instance *in = instance_of(ctx, a->pod);
   int rc = rec_action_cypher(a, cypher, sizeof(cypher));
 
+  bool sent = false;
+
   if (rc == MGO_OK && conn == NULL)
     rc = MGO_ECONNECT;
   if (rc == MGO_OK) {
     op_count_bolt(ctx, a->pod, 1);
+    sent = true;
     rc = ctx->mg->execute(conn, a);
   }
   if (rc != MGO_OK) {
     (void) mgo_snprintf(note, sizeof(note), "%s on %s failed: %s", rec_action_type_name(a->type), a->pod,
-                        conn != NULL ? ctx->mg->error(conn) : mgo_strerror(rc));
+                        sent ? ctx->mg->error(conn) : mgo_strerror(rc));
     mgo_log(MGO_LOG_WARN, "replication command failed", "cluster", ctx->key, "pod", a->pod, "action",
             rec_action_type_name(a->type), "replica", a->replica, "error", note, (char *) NULL);
     if (in != NULL)

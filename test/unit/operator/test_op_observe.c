@@ -1,5 +1,5 @@
 /* Observation: the Kubernetes half from pod JSON, the Memgraph half from fake query results (a fake
- * struct mgo_mg_ops) and connection reuse. */
+ * struct mgo_mg_ops) and connection reuse; then the act step's Bolt actions against the same fake. */
 #include "mgo_buf.h"
 #include "mgo_err.h"
 #include "op_internal.h"
@@ -110,7 +110,8 @@ struct fake_instance {
   enum rec_data data;
   size_t nregs;
   struct rec_registration regs[4];
-  int connects, role_queries, version_queries, replicas_queries, data_queries;
+  const char *fail_replica; /* execute() fails for actions on this registration name */
+  int connects, role_queries, version_queries, replicas_queries, data_queries, executes;
 };
 
 static struct fake_instance fakes[4];
@@ -189,8 +190,10 @@ static int f_data(void *conn, enum rec_data *data)
 
 static int f_execute(void *conn, const struct rec_action *a)
 {
-  (void) conn;
-  (void) a;
+  struct fake_conn *fc = conn;
+  fc->f->executes++;
+  if (fc->f->fail_replica != NULL && strcmp(fc->f->fail_replica, a->replica) == 0)
+    return MGO_EFAILURE;
   return MGO_OK;
 }
 
@@ -314,12 +317,125 @@ static void bootstrap_asks_every_pod_for_data_and_skips_unready(void **state)
   free(cs);
 }
 
+/* ---- act: the plan's Bolt actions against the same fake ----------------------------------------------- */
+
+static struct rec_action *add(struct rec_plan *plan, enum rec_action_type type, const char *pod,
+                              const char *replica)
+{
+  struct rec_action *a = &plan->a[plan->n++];
+  memset(a, 0, sizeof(*a));
+  a->type = type;
+  (void) mgo_strlcpy(a->pod, pod, sizeof(a->pod));
+  (void) mgo_strlcpy(a->replica, replica, sizeof(a->replica));
+  (void) mgo_strlcpy(a->reason, "Test", sizeof(a->reason));
+  (void) mgo_snprintf(a->address, sizeof(a->address), "%s.mg-hl.db.svc:10000", pod);
+  return a;
+}
+
+struct act_fixture {
+  struct op_ctx ctx;
+  json_t *pods;
+};
+
+static void act_setup(struct act_fixture *fx, int instances)
+{
+  unsigned long q = 0;
+  memset(fx, 0, sizeof(*fx));
+  memset(fakes, 0, sizeof(fakes));
+  nfakes = 2;
+  fakes[0] = (struct fake_instance){.ip = "127.1.0.1", .role = MGO_ROLE_MAIN, .data = REC_DATA_PRESENT};
+  fakes[1] = (struct fake_instance){.ip = "127.1.0.2", .role = MGO_ROLE_REPLICA};
+  cluster(&fx->ctx.c, instances, "mg-0");
+  fx->ctx.parsed = true;
+  fx->ctx.mg = &fake_ops;
+  fx->ctx.after_ms = OP_AFTER_NONE;
+  fx->ctx.cs = calloc(1, sizeof(*fx->ctx.cs));
+  fx->ctx.obs = calloc(1, sizeof(*fx->ctx.obs));
+  fx->ctx.plan = calloc(1, sizeof(*fx->ctx.plan));
+  fx->pods = json_array();
+  json_array_append_new(fx->pods, pod("mg-0", "u-0", "127.1.0.1", true, "", 0, false));
+  json_array_append_new(fx->pods, pod("mg-1", "u-1", "127.1.0.2", true, "", 0, false));
+  observe(fx->ctx.cs, &fx->ctx.c, fx->pods, fx->ctx.obs, &q);
+}
+
+static void act_teardown(struct act_fixture *fx)
+{
+  op_cluster_close(fx->ctx.cs, &fake_ops);
+  free(fx->ctx.cs);
+  json_decref(fx->pods);
+  op_ctx_release(&fx->ctx);
+}
+
+static void act_stops_at_the_first_failed_bolt_action(void **state)
+{
+  struct act_fixture fx;
+  struct rec_action *a;
+  (void) state;
+  act_setup(&fx, 3);
+  fakes[0].fail_replica = "mg_2";
+  a = add(fx.ctx.plan, REC_ACT_REGISTER, "mg-0", "mg_1");
+  (void) mgo_strlcpy(a->replica_pod, "mg-1", sizeof(a->replica_pod));
+  (void) mgo_strlcpy(a->replica_pod_uid, "u-1", sizeof(a->replica_pod_uid));
+  a->replica_restart_count = 4;
+  add(fx.ctx.plan, REC_ACT_REGISTER, "mg-0", "mg_2");
+  add(fx.ctx.plan, REC_ACT_DROP, "mg-0", "mg_3");
+  add(fx.ctx.plan, REC_ACT_REQUEUE, "", "")->after_sec = 5;
+
+  assert_int_equal(op_step_act(&fx.ctx), OP_REQUEUE);
+  assert_int_equal(fakes[0].executes, 2); /* the DROP after the failure is not sent */
+  assert_true(fx.ctx.failed);
+  assert_true(fx.ctx.after_ms < 0); /* backoff */
+  assert_non_null(strstr(fx.ctx.error, "mg-0"));
+  assert_non_null(strstr(fx.ctx.obs->inst[0].last_error, "failed"));
+  /* the successful REGISTER is recorded for the status: which incarnation was registered */
+  assert_string_equal(fx.ctx.obs->inst[1].registered_pod_uid, "u-1");
+  assert_int_equal(fx.ctx.obs->inst[1].registered_restart_count, 4);
+  act_teardown(&fx);
+}
+
+static void act_takes_the_plans_requeue_and_hurries_scale_down(void **state)
+{
+  struct act_fixture fx;
+  (void) state;
+  act_setup(&fx, 2);
+  add(fx.ctx.plan, REC_ACT_CONDITION, "", "");
+  add(fx.ctx.plan, REC_ACT_REQUEUE, "", "")->after_sec = 7;
+  assert_int_equal(op_step_act(&fx.ctx), OP_CONTINUE);
+  assert_int_equal(fx.ctx.after_ms, 7000);
+  assert_int_equal(fakes[0].executes, 0);
+
+  /* a DROP while the StatefulSet still keeps a leaving pod: re-observe at once so it can shrink */
+  fx.ctx.plan->n = 0;
+  fx.ctx.plan->allowed_pods = 3;
+  add(fx.ctx.plan, REC_ACT_DROP, "mg-0", "mg_2");
+  add(fx.ctx.plan, REC_ACT_REQUEUE, "", "")->after_sec = 5;
+  assert_int_equal(op_step_act(&fx.ctx), OP_CONTINUE);
+  assert_int_equal(fx.ctx.after_ms, 0);
+  assert_int_equal(fakes[0].executes, 1);
+  assert_false(fx.ctx.failed);
+  act_teardown(&fx);
+}
+
+static void act_without_a_connection_fails_cleanly(void **state)
+{
+  struct act_fixture fx;
+  (void) state;
+  act_setup(&fx, 3);
+  add(fx.ctx.plan, REC_ACT_PROMOTE, "mg-2", ""); /* no pod, no connection */
+  assert_int_equal(op_step_act(&fx.ctx), OP_REQUEUE);
+  assert_non_null(strstr(fx.ctx.error, "mg-2"));
+  act_teardown(&fx);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pods_fill_every_desired_ordinal_sorted),
       cmocka_unit_test(live_fills_roles_replicas_and_reuses_connections),
       cmocka_unit_test(bootstrap_asks_every_pod_for_data_and_skips_unready),
+      cmocka_unit_test(act_stops_at_the_first_failed_bolt_action),
+      cmocka_unit_test(act_takes_the_plans_requeue_and_hurries_scale_down),
+      cmocka_unit_test(act_without_a_connection_fails_cleanly),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
