@@ -20,6 +20,14 @@ struct cond {
   char message[256];
 };
 
+struct wanted;
+
+/* A REGISTER held back until every DROP of the pass is planned (see flush_registers). */
+struct deferred_register {
+  const struct wanted *w;
+  const char *reason;
+};
+
 struct decide {
   const struct mgo_cluster *c;
   const struct rec_observed *obs;
@@ -30,6 +38,8 @@ struct decide {
   bool role_changed; /* a PROMOTE or DEMOTE is planned */
   bool overflow;
   bool strict_sync_reported; /* one StrictSyncUnsupported event per pass */
+  struct deferred_register registers[MGO_MAX_INSTANCES];
+  size_t n_registers;
   struct cond main_available, replicas_ready, replication_healthy;
 };
 
@@ -424,7 +434,18 @@ static void plan_drop(struct decide *d, const char *name, const char *pod, const
   set_message(a, "drop replica %s on %s: %s", name, d->main->pod, why);
 }
 
+/* Registrations are planned after all drops: a mode change (SYNC -> STRICT_SYNC, or the sync slot
+ * moving) then never has SYNC and STRICT_SYNC replicas registered at the same moment. */
 static void plan_register(struct decide *d, const struct wanted *w, const char *reason)
+{
+  if (d->n_registers < MGO_MAX_INSTANCES) {
+    d->registers[d->n_registers].w = w;
+    d->registers[d->n_registers].reason = reason;
+    d->n_registers++;
+  }
+}
+
+static void emit_register(struct decide *d, const struct wanted *w, const char *reason)
 {
   struct rec_action *a = add_action(d, REC_ACT_REGISTER, d->main->pod, reason);
   if (a == NULL)
@@ -756,6 +777,8 @@ static void plan_replication(struct decide *d)
   plan_unwanted_drops(d, w, n);
   for (size_t i = 0; i < n; i++)
     plan_one_replica(d, &w[i]);
+  for (size_t i = 0; i < d->n_registers; i++)
+    emit_register(d, d->registers[i].w, d->registers[i].reason);
   summarize_replicas(d, w, n);
   if (d->main->ordinal >= d->desired)
     set_cond(

@@ -125,9 +125,13 @@ static const struct topo_case cases[] = {
      "", "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5", "", 3},
     {"SYNC moves to a healthy replica", 3, 1, 'S', 'A', "mg-0",
      "0 M reg=1:S:invalid reg=2:A:ready | 1 R notready | 2 R",
-     "drop mg-0 mg_1 WrongMode; register mg-0 mg_1 ASYNC mg-1 WrongMode; drop mg-0 mg_2 WrongMode; register "
-     "mg-0 "
-     "mg_2 SYNC mg-2 WrongMode",
+     "drop mg-0 mg_1 WrongMode; drop mg-0 mg_2 WrongMode; register mg-0 mg_1 ASYNC mg-1 WrongMode; "
+     "register mg-0 mg_2 SYNC mg-2 WrongMode",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, 3},
+    {"syncMode changed to STRICT_SYNC: every drop before any register", 3, 2, 'X', 'A', "mg-0",
+     "0 M reg=1:S:ready reg=2:S:ready | 1 R | 2 R",
+     "drop mg-0 mg_1 WrongMode; drop mg-0 mg_2 WrongMode; register mg-0 mg_1 STRICT_SYNC mg-1 WrongMode; "
+     "register mg-0 mg_2 STRICT_SYNC mg-2 WrongMode",
      "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=5", NULL, 3},
     {"SYNC not moved to an unreachable replica", 3, 1, 'S', 'A', "mg-0",
      "0 M reg=1:S:ready reg=2:A:invalid | 1 R | 2 ?", "",
@@ -330,6 +334,60 @@ static void render(const struct rec_plan *plan, char *actions, char *status, cha
 
 /* ---- invariants that hold for every plan ------------------------------------------------------ */
 
+/* Replays the plan's DROP/REGISTER actions on the MAIN's registrations and fails if SYNC and STRICT_SYNC
+ * replicas are ever registered together (unless they already were before the plan). */
+static bool mixed(const enum mgo_repl_mode *modes, const bool *present, size_t n)
+{
+  bool sync = false, strict = false;
+  for (size_t i = 0; i < n; i++) {
+    sync = sync || (present[i] && modes[i] == MGO_MODE_SYNC);
+    strict = strict || (present[i] && modes[i] == MGO_MODE_STRICT_SYNC);
+  }
+  return sync && strict;
+}
+
+static size_t slot_of(char names[][MGO_NAME_MAX], size_t *n, const char *name)
+{
+  for (size_t i = 0; i < *n; i++) {
+    if (strcmp(names[i], name) == 0)
+      return i;
+  }
+  mgo_strlcpy(names[*n], name, MGO_NAME_MAX);
+  return (*n)++;
+}
+
+static void check_never_mixed(const struct topo_case *tc, const struct rec_observed *obs,
+                              const struct rec_plan *plan)
+{
+  char names[2 * MGO_MAX_INSTANCES][MGO_NAME_MAX];
+  enum mgo_repl_mode modes[2 * MGO_MAX_INSTANCES];
+  bool present[2 * MGO_MAX_INSTANCES] = {false};
+  size_t n = 0;
+  const struct rec_instance *main = NULL;
+  for (size_t i = 0; i < obs->n; i++) {
+    if (strcmp(obs->inst[i].pod, plan->main_pod) == 0)
+      main = &obs->inst[i];
+  }
+  for (size_t i = 0; main != NULL && i < main->n_registrations; i++) {
+    size_t k = slot_of(names, &n, main->registrations[i].name);
+    modes[k] = main->registrations[i].mode;
+    present[k] = true;
+  }
+  if (mixed(modes, present, n))
+    return;
+  for (size_t i = 0; i < plan->n; i++) {
+    const struct rec_action *a = &plan->a[i];
+    size_t k;
+    if (a->type != REC_ACT_DROP && a->type != REC_ACT_REGISTER)
+      continue;
+    k = slot_of(names, &n, a->replica);
+    present[k] = a->type == REC_ACT_REGISTER;
+    modes[k] = a->mode;
+    if (mixed(modes, present, n))
+      fail_msg("%s: SYNC and STRICT_SYNC registered together after action %zu", tc->name, i);
+  }
+}
+
 static void check_invariants(const struct topo_case *tc, const struct mgo_cluster *c,
                              const struct rec_plan *plan)
 {
@@ -380,6 +438,7 @@ static void test_topology_table(void **state)
     if (tc->allowed >= 0 && plan->allowed_pods != tc->allowed)
       fail_msg("case \"%s\": allowed pods %d, want %d", tc->name, (int) plan->allowed_pods, tc->allowed);
     check_invariants(tc, &c, plan);
+    check_never_mixed(tc, obs, plan);
   }
   free(obs);
   free(plan);
