@@ -9,6 +9,7 @@
  * - Execute actions in order. RECORD_MAIN comes before PROMOTE so the intent survives a crash.
  * - PROMOTE/DEMOTE/REGISTER/DROP are Bolt queries on action.pod. After a PROMOTE or DEMOTE the plan holds
  *   no registration or label actions: re-observe (the plan ends with REQUEUE 0).
+ * - Every DROP comes before every REGISTER of a pass (no moment with SYNC and STRICT_SYNC together).
  * - Stop executing Bolt actions at the first failure and requeue; a failed REGISTER may still have
  *   registered the replica (memgraph.md 4.2): the next observation decides, never the outcome.
  * - STOP first in the list means the situation is unsafe: the plan then holds only events, label changes
