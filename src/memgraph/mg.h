@@ -242,7 +242,7 @@ struct mg_conn_opts {
   const char *tls_ca_file;
   const char *tls_server_name;
   int connect_timeout_ms; /* default 3000 */
-  int query_timeout_ms;   /* default 10000; bounds each wait for an answer */
+  int query_timeout_ms;   /* default 10000; per query: RUN answer and every row (then the conn is reopened) */
   const char *user_agent; /* default "memgraph-operator" */
 };
 

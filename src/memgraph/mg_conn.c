@@ -1,8 +1,10 @@
 /* The connection wrapper: lazy (re)connects, one retry of read-only queries on a reused connection that
  * the peer closed, rows collected into a bolt list for the pure parsers, Bolt errors turned into
  * struct mg_error (kept in the connection as the outcome of the last call). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mg_int.h"
 #include "mgo_buf.h"
@@ -195,13 +197,25 @@ int mg_conn_connect(struct mg_conn *c, struct mg_error *err)
   return mg__done(c, connect_now(c), err);
 }
 
-/* Reads the rest of an open result into t (rows beyond MG_MAX_ROWS are counted, not kept). */
-static int collect_rows(struct bolt_result *res, struct mg__table *t)
+static int64_t now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads the rest of an open result into t (rows beyond MG_MAX_ROWS are counted, not kept). The Bolt
+ * client bounds each wait; deadline bounds the whole query (a peer dripping rows). */
+static int collect_rows(struct bolt_result *res, struct mg__table *t, int64_t deadline)
 {
   const struct bolt_value *row = NULL;
   int rc;
 
   while ((rc = bolt_result_next(res, &row)) == 1) {
+    if (now_ms() > deadline) {
+      t->deadline_hit = true;
+      return MGO_ETIMEDOUT;
+    }
     t->nrows++;
     if (bolt_value_len(t->rows) >= MG_MAX_ROWS)
       continue;
@@ -233,6 +247,7 @@ static void scan_notifications(const struct bolt_result *res, struct mg__table *
 static int run_once(struct mg_conn *c, const char *query, struct mg__table *t)
 {
   struct bolt_result *res = NULL;
+  int64_t deadline = now_ms() + c->bopts.query_timeout_ms;
   int rc = bolt_run(c->bolt, query, NULL, &res);
 
   if (rc != MGO_OK)
@@ -241,7 +256,7 @@ static int run_once(struct mg_conn *c, const char *query, struct mg__table *t)
   t->rows = bolt_value_list();
   if (t->fields == NULL || t->rows == NULL)
     return MGO_ENOMEM;
-  rc = collect_rows(res, t);
+  rc = collect_rows(res, t, deadline);
   if (rc == MGO_OK)
     scan_notifications(res, t);
   return rc;
@@ -282,6 +297,11 @@ int mg__run_query(struct mg_conn *c, const char *query, unsigned flags, struct m
     if (rc != MGO_OK)
       return rc;
     rc = run_once(c, query, t);
+  }
+  if (t->deadline_hit) {
+    mg_conn_disconnect(c); /* rows still in flight: the stream position is lost */
+    return mg__err_local(&c->last, MGO_ETIMEDOUT, MG_ERR_TIMEOUT, "%s: deadline of %d ms exceeded", query,
+                         c->bopts.query_timeout_ms);
   }
   if (rc == MGO_ENOMEM)
     return mg__err_local(&c->last, rc, MG_ERR_OTHER, "%s: out of memory", query);

@@ -19,6 +19,7 @@ struct mg__table {
   struct bolt_value *rows;   /* owned list of rows */
   size_t nrows;              /* rows seen (also those not kept) */
   bool sync_warning;         /* a SyncReplicationFailure notification ([main]) */
+  bool deadline_hit;         /* the whole query took longer than query_timeout_ms */
   char warning[256];
 };
 

@@ -1,6 +1,7 @@
 """Helpers for the memgraph-module integration tests: the mg_probe driver (C, built by CMake) and emulator
 processes started with the emulator's own test kit (test/memgraph-emulator/tests/emu_testkit.py)."""
 import json
+import struct
 import os
 import select
 import socket
@@ -115,3 +116,94 @@ def make_pki(d: Path):
     ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
          "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf")
     return d / "ca.pem", d / "server.crt", d / "server.key"
+
+
+class FakeBolt:
+    """A scripted Bolt 5.2 peer on loopback whose answers the test chooses: answers maps a query text to
+    (fields, rows, delay_s before each row) or to ("FAILURE", code, message). Any client bytes are accepted,
+    so the test does not depend on how the C client encodes its requests."""
+
+    def __init__(self, answers):
+        import threading
+
+        from mgemu import packstream
+        from mgemu.packstream import Structure
+        self.ps, self.Structure = packstream, Structure
+        self.answers = answers
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        self.sock.settimeout(0.1)  # so stop() is noticed
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            conn.settimeout(None)
+            try:
+                self._session(conn)
+            except (OSError, ConnectionError):
+                pass
+            finally:
+                conn.close()
+
+    def _recv_exact(self, conn, n):
+        buf = b""
+        while len(buf) < n:
+            part = conn.recv(n - len(buf))
+            if not part:
+                raise ConnectionError("closed")
+            buf += part
+        return buf
+
+    def _recv_msg(self, conn):
+        buf = b""
+        while True:
+            (n,) = struct.unpack(">H", self._recv_exact(conn, 2))
+            if n == 0 and buf:
+                return self.ps.decode_message(buf)
+            buf += self._recv_exact(conn, n)
+
+    def _send(self, conn, tag, *fields):
+        conn.sendall(self.ps.chunk(self.ps.encode(self.Structure(tag, list(fields)))))
+
+    def _session(self, conn):
+        self._recv_exact(conn, 20)
+        conn.sendall(b"\x00\x00\x02\x05")
+        pending = None
+        while True:
+            msg = self._recv_msg(conn)
+            if msg.tag in (0x01, 0x6A, 0x0F):  # HELLO, LOGON, RESET
+                self._send(conn, 0x70, {"server": "Neo4j/v5.11.0 compatible graph database server - Memgraph",
+                                        "connection_id": "fake"} if msg.tag == 0x01 else {})
+            elif msg.tag == 0x02:  # GOODBYE
+                return
+            elif msg.tag == 0x10:  # RUN
+                pending = self.answers.get(msg.fields[0], ("FAILURE", "Memgraph.ClientError.MemgraphError."
+                                                           "MemgraphError", "unknown query"))
+                if pending[0] == "FAILURE":
+                    self._send(conn, 0x7F, {"code": pending[1], "message": pending[2]})
+                    self._recv_msg(conn)  # the pipelined PULL
+                    self._send(conn, 0x7E)
+                    continue
+                self._send(conn, 0x70, {"fields": pending[0], "t_first": 0})
+            elif msg.tag in (0x3F, 0x2F):  # PULL, DISCARD
+                fields, rows, delay = pending
+                for row in rows if msg.tag == 0x3F else []:
+                    time.sleep(delay)
+                    self._send(conn, 0x71, row)
+                self._send(conn, 0x70, {"type": "r", "t_last": 0, "has_more": False})
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(timeout=5)
+        self.sock.close()

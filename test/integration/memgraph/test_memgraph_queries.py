@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from mgq_helpers import free_port, make_pki, wait_until
+from mgq_helpers import FakeBolt, free_port, make_pki, wait_until
 
 OLD, MID, NEW = "2.21.0", "3.7.0", "3.12.0"
 VERSIONS = [OLD, MID, NEW]
@@ -372,3 +372,61 @@ def test_observe_after_an_upgrade_restart(emu, probe):
     assert p.ok("connects")["connects"] == 2
     assert p.ok("observe")["observed"]["version"] == [3, 12, 0]
     assert p.ok("connects")["connects"] == 2
+
+
+@pytest.fixture
+def fake_bolt():
+    made = []
+
+    def make(answers):
+        f = FakeBolt(answers)
+        made.append(f)
+        return f
+
+    yield make
+    for f in made:
+        f.stop()
+
+
+def test_whole_query_deadline_with_a_dripping_peer(fake_bolt, probe):
+    """Each row comes within the per-wait bound, the query as a whole does not: MG_ERR_TIMEOUT and a fresh
+    connection for the next query."""
+    header = ["name", "socket_address", "sync_mode", "system_info", "data_info"]
+    row = ["r", "h:1", "sync", None, {"memgraph": {"behind": 0, "status": "ready", "ts": 1}}]
+    f = fake_bolt({"SHOW REPLICAS": (header, [row] * 6, 0.2),
+                   "SHOW REPLICATION ROLE": (["replication role"], [["main"]], 0.0)})
+    p = probe(f.port, "--query-timeout-ms", 500)
+    t0 = time.monotonic()
+    res = p.fails("TIMEOUT", "replicas", rc="ETIMEDOUT")
+    assert time.monotonic() - t0 < 1.2 and "deadline of 500 ms" in res["detail"], res
+    assert p.ok("connects")["connected"] is False
+    assert p.ok("role")["role"] == "main"
+    assert p.ok("connects")["connects"] == 2
+
+
+def test_odd_answers_end_to_end(fake_bolt, probe):
+    """Answers no emulator gives: shuffled columns, odd value types, an unknown role, a licensed system_info."""
+    f = fake_bolt({
+        "SHOW REPLICAS": (["data_info", "extra", "sync_mode", "socket_address", "system_info", "name"], [
+            [{"memgraph": {"behind": -4, "status": "recovery", "ts": 9}, "tenant": {"status": 3}}, 1, "strict_sync",
+             "10.0.0.5:10000", {"ts": 3, "behind": None, "status": "ready"}, "a"],
+            [{}, None, "future", "10.0.0.6:10000", "odd", "b"],
+            [{"memgraph": "ready"}, None, "async", "10.0.0.7:10000", None, "c"]], 0.0),
+        "SHOW REPLICATION ROLE": (["replication role"], [["coordinator"]], 0.0),
+        "SHOW VERSION": (["version"], [["3.9.1+17~deadbeef-open-source"]], 0.0),
+        "SHOW STORAGE INFO": (["value", "storage info"], [[5, "vertex_count"], ["x", "edge_count"]], 0.0),
+    })
+    p = probe(f.port)
+    reps = p.replicas()
+    assert (reps["a"]["mode"], reps["a"]["memgraph"]["behind"], reps["a"]["memgraph"]["status"]) == \
+        ("STRICT_SYNC", -4, "recovery")
+    assert reps["a"]["has_system_info"] and [d["db"] for d in reps["a"]["dbs"]] == ["memgraph", "tenant"]
+    assert (reps["b"]["mode_known"], reps["b"]["mode"], reps["b"]["has_data_info"]) == (False, "future", False)
+    assert (reps["c"]["has_data_info"], reps["c"]["memgraph"]) == (False, None)
+    p.fails("BAD_RESULT", "role", rc="EPARSE")
+    assert p.ok("version")["version"] == {"major": 3, "minor": 9, "patch": 1, "raw": "3.9.1+17~deadbeef-open-source"}
+    res = p.fails("BAD_RESULT", "has_data", rc="EPARSE")
+    assert res["data"] == "unknown"
+    res = p.fails("OTHER", "exec", "MATCH (n) RETURN n")
+    assert res["message"] == "unknown query"
+    assert p.ok("connects")["connects"] == 1
