@@ -23,6 +23,11 @@
  * (MG_ERR_BAD_RESULT); transport problems give the Bolt client's code (MG_ERR_CONNECTION, MG_ERR_TIMEOUT,
  * MG_ERR_AUTH).
  *
+ * Deadlines: connect_timeout_ms bounds connecting (TCP, TLS, handshake, login). query_timeout_ms bounds
+ * every wait for an answer (a frozen peer: MGO_ETIMEDOUT) and the query as a whole: a peer that drips rows
+ * is cut at the first row past the deadline (MGO_ETIMEDOUT, connection reopened by the next query), so a
+ * query never takes much longer than twice query_timeout_ms.
+ *
  * Connection handling: a query on a connection that is missing or broken (DEFUNCT after a transport error,
  * a timeout or a protocol violation) first (re)connects. A read-only query (SHOW ...) that finds a reused
  * connection closed or reset by the peer (MGO_ECLOSED, MGO_EIO: it restarted) is retried once on a fresh
