@@ -30,6 +30,7 @@ start() {
     --service-account-key-file="$D/pki/sa.key" --service-account-signing-key-file="$D/pki/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 --endpoint-reconciler-type=none \
     --allow-privileged=true --profiling=false \
+    --kubelet-preferred-address-types=InternalIP --kubelet-certificate-authority="$D/pki/ca.crt" \
     --watch-cache="${MGO_WATCH_CACHE:-false}" \
     --v="${MGO_APISERVER_V:-1}" \
     </dev/null >>"$D/log/apiserver.log" 2>&1 &

@@ -19,6 +19,7 @@ import datetime
 import fcntl
 import fnmatch
 import http.client
+import http.server
 import json
 import os
 import random
@@ -27,10 +28,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import ssl
 import sys
 import threading
 import time
 import traceback
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kubeapi import ApiError, KubeApi  # noqa: E402
@@ -378,7 +381,6 @@ class PodWorker(threading.Thread):
             if pod["spec"].get("restartPolicy", "Always") == "Never":
                 self.phase = "Failed"
                 return
-            c.restart_count += 1
             c.next_start = time.monotonic() + self.backoff(c)
             c.waiting_reason = "CrashLoopBackOff"
         elif time.monotonic() >= c.next_start:
@@ -392,7 +394,6 @@ class PodWorker(threading.Thread):
                 if rc is not None:
                     self.on_exit(c, rc)
                     if policy == "Always" or (policy == "OnFailure" and rc != 0):
-                        c.restart_count += 1
                         c.next_start = time.monotonic() + self.backoff(c)
                         c.waiting_reason = "CrashLoopBackOff"
             elif c.terminated is None or (policy == "Always" or (policy == "OnFailure" and
@@ -409,10 +410,11 @@ class PodWorker(threading.Thread):
             self.phase = "Running"
 
     def backoff(self, c):
+        """Delay before restarting c, which just exited (restart_count = restarts so far)."""
         ran = time.monotonic() - c.started_mono
         if ran > 10:
             return 0.5
-        return min(0.5 * 2 ** max(0, c.restart_count - 1), 5.0)
+        return min(0.5 * 2 ** c.restart_count, 5.0)
 
     # -- processes
     def start_container(self, c, pod):
@@ -427,6 +429,8 @@ class PodWorker(threading.Thread):
             self.volume_error = f"container {c.name}: {e}"
             return
         self.volume_error = ""
+        if c.terminated is not None:  # like the real kubelet: restartCount counts restarts that happened
+            c.restart_count += 1
         c.started_at = now_rfc3339()
         c.started_mono = time.monotonic()
         c.env = plan["env"] if plan else {}
@@ -592,7 +596,6 @@ class PodWorker(threading.Thread):
             c.proc.wait()
         self.on_exit(c, c.proc.returncode)
         if pod["spec"].get("restartPolicy", "Always") != "Never":
-            c.restart_count += 1
             c.next_start = time.monotonic() + self.backoff(c)
 
     # -- status
@@ -608,7 +611,7 @@ class PodWorker(threading.Thread):
             st["containerID"] = c.terminated["containerID"]
         else:
             st["state"] = {"waiting": {"reason": c.waiting_reason}}
-        if c.last_terminated is not None and c.restart_count > 0:
+        if c.last_terminated is not None and (c.restart_count > 0 or "waiting" in st["state"]):
             st["lastState"] = {"terminated": c.last_terminated}
         return st
 
@@ -686,6 +689,105 @@ class _DoneProcess:
         pass
 
 
+# ------------------------------------------------------------------------------------ log endpoint (HTTPS)
+RUN_HEADER = re.compile(rb"^==== \S+ start #\d+: .*$", re.M)
+
+
+def split_runs(data):
+    """Split a container log file into the output of each run (the kubelet writes a header line per start)."""
+    starts = [m.end() + 1 for m in RUN_HEADER.finditer(data)]
+    ends = [m.start() for m in RUN_HEADER.finditer(data)][1:] + [len(data)]
+    return [data[a:b] for a, b in zip(starts, ends)]
+
+
+def select_log(data, previous=False, tail_lines=None, limit_bytes=None):
+    runs = split_runs(data)
+    want = -2 if previous else -1
+    if len(runs) < -want:
+        return None
+    out = runs[want]
+    if tail_lines is not None:
+        lines = out.splitlines(keepends=True)
+        out = b"".join(lines[-tail_lines:]) if tail_lines > 0 else b""
+    if limit_bytes is not None:
+        out = out[:limit_bytes]
+    return out
+
+
+class LogServer(http.server.ThreadingHTTPServer):
+    """The part of the kubelet API the apiserver proxies for `kubectl logs`: GET /containerLogs/<ns>/<pod>/<c>
+    (previous, tailLines, limitBytes, follow) and /healthz. TLS with pki/kubelet.crt (verified by the apiserver)."""
+
+    daemon_threads = True
+
+    def __init__(self, state_dir):
+        super().__init__(("127.0.0.1", 0), LogHandler)
+        self.state_dir = state_dir
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        pki = os.path.join(state_dir, "pki")
+        ctx.load_cert_chain(os.path.join(pki, "kubelet.crt"), os.path.join(pki, "kubelet.key"))
+        self.socket = ctx.wrap_socket(self.socket, server_side=True)
+
+
+class LogHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, fmt, *args):
+        pass
+
+    def reply(self, code, body, ctype="text/plain"):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(url.query))
+        parts = [urllib.parse.unquote(x) for x in url.path.split("/") if x]
+        if parts == ["healthz"]:
+            return self.reply(200, b"ok")
+        if len(parts) != 4 or parts[0] != "containerLogs" or any("/" in x or x.startswith(".") for x in parts[1:]):
+            return self.reply(404, b"not found")
+        path = os.path.join(self.server.state_dir, "pods", f"{parts[1]}_{parts[2]}", f"{parts[3]}.log")
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return self.reply(404, f"no log for container {parts[3]} of pod {parts[1]}/{parts[2]}".encode())
+        tail = int(q["tailLines"]) if q.get("tailLines", "").isdigit() else None
+        limit = int(q["limitBytes"]) if q.get("limitBytes", "").isdigit() else None
+        out = select_log(data, q.get("previous") == "true", tail, limit)
+        if out is None:
+            return self.reply(400, b"previous terminated container not found")
+        if q.get("follow") != "true":
+            return self.reply(200, out)
+        self.follow(path, out, len(data))
+
+    def follow(self, path, first, offset):
+        """Stream the current run until a new run starts, the file goes away or the client disconnects."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        try:
+            self.wfile.write(first)
+            self.wfile.flush()
+            while True:
+                time.sleep(0.2)
+                with open(path, "rb") as f:
+                    f.seek(offset)
+                    more = f.read()
+                if not more:
+                    continue
+                m = RUN_HEADER.search(more)
+                self.wfile.write(more[: m.start()] if m else more)
+                self.wfile.flush()
+                if m:
+                    return
+                offset += len(more)
+        except (OSError, ValueError):
+            return
+
+
 # --------------------------------------------------------------------------------------------- the kubelet
 class Kubelet:
     def __init__(self, api, state_dir, node_name):
@@ -732,11 +834,19 @@ class Kubelet:
                          "architecture": "amd64", "containerRuntimeVersion": "mgo-process://1",
                          "kernelVersion": os.uname().release, "osImage": "local processes", "machineID": "",
                          "systemUUID": "", "bootID": ""},
-            "daemonEndpoints": {"kubeletEndpoint": {"Port": 0}}}})
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": self.log_port}}}})
 
     # -- main loop
     def run(self):
         self.node_started = now_rfc3339()
+        self.log_port = 0
+        try:
+            srv = LogServer(self.state_dir)
+            self.log_port = srv.server_address[1]
+            threading.Thread(target=srv.serve_forever, name="log server", daemon=True).start()
+            log(f"kubelet: log endpoint https://127.0.0.1:{self.log_port}/containerLogs/...")
+        except (OSError, ssl.SSLError) as e:  # e.g. a state dir made before the kubelet cert existed
+            log(f"kubelet: no log endpoint ({e}); kubectl logs will not work")
         for inf in (self.pods, self.pvcs, self.services):
             inf.start()
         while not self.stop.is_set():

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Generate the control plane's PKI into DIR: ca.{crt,key} (our own CA), apiserver.{crt,key} (serving cert signed
-# by the CA, SANs 127.0.0.1, localhost and the in-cluster names), sa.key (service-account token signing key, ES256).
+# by the CA, SANs 127.0.0.1, localhost and the in-cluster names), kubelet.{crt,key} (the test kubelet's log
+# endpoint), sa.key (service-account token signing key, ES256).
 set -euo pipefail
 P=${1:?usage: pki.sh DIR}
 mkdir -p "$P"
@@ -18,5 +19,15 @@ subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,
 EXT
 openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 3650 \
   -extfile apiserver.ext
+# The test kubelet's serving cert (kubectl logs goes apiserver -> kubelet over TLS verified with this CA).
+openssl req "${EC[@]}" -nodes -keyout kubelet.key -out kubelet.csr -subj "/CN=mgo-node"
+cat >kubelet.ext <<EXT
+basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth
+subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:mgo-node
+EXT
+openssl x509 -req -in kubelet.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out kubelet.crt -days 3650 \
+  -extfile kubelet.ext
 openssl ecparam -name prime256v1 -genkey -noout -out sa.key
 chmod 600 ./*.key

@@ -392,6 +392,29 @@ def test_readiness_honours_initial_delay_and_success_threshold(control_plane, na
     assert (ready_at - started).total_seconds() >= 2
 
 
+def test_kubectl_logs_current_previous_and_tail(control_plane, namespace):
+    """kubectl logs goes apiserver -> the kubelet's TLS log endpoint (verified with the cluster CA)."""
+    cp, ns = control_plane, namespace
+    script = "echo run-$(cat /proc/self/stat | cut -d' ' -f1); echo second; echo third; sleep 3600"
+    cp.apply(pod("talk", [{"name": "main", "image": "debian:12", "command": ["sh", "-c", script]}]), ns)
+    wait_pod_ready(cp, ns, "talk")
+    cp.wait_for(lambda: cp.kubectl("logs", "talk", "-n", ns).stdout.endswith("third\n"), timeout=20,
+                message="three lines logged")
+    first = cp.kubectl("logs", "talk", "-n", ns).stdout.splitlines()
+    assert first[0].startswith("run-") and first[1:] == ["second", "third"]  # no kubelet header lines
+    assert cp.kubectl("logs", "talk", "-n", ns, "--tail=1").stdout == "third\n"
+    r = cp.kubectl("logs", "talk", "-n", ns, "--previous", check=False)
+    assert r.returncode != 0  # no previous run yet
+    cp.kill_pod(ns, "talk")
+    cp.wait_for(lambda: cp.get_pod(ns, "talk")["status"]["containerStatuses"][0]["restartCount"] == 1,
+                timeout=30, message="restart")
+    cp.wait_for(lambda: cp.kubectl("logs", "talk", "-n", ns).stdout.endswith("third\n"), timeout=20,
+                message="second run logged")
+    second = cp.kubectl("logs", "talk", "-n", ns).stdout.splitlines()
+    assert cp.kubectl("logs", "talk", "-n", ns, "--previous").stdout.splitlines() == first
+    assert second[0] != first[0]  # another process
+
+
 def test_pods_get_working_in_cluster_credentials(control_plane, namespace):
     """ServiceAccount token, CA and namespace are mounted where in-cluster clients look for them, and
     KUBERNETES_SERVICE_HOST/PORT point at the apiserver, whose certificate is valid for kubernetes.default.svc."""
