@@ -415,6 +415,19 @@ def test_kubectl_logs_current_previous_and_tail(control_plane, namespace):
     assert second[0] != first[0]  # another process
 
 
+def test_frozen_container_with_liveness_probe_is_restarted(control_plane, namespace):
+    cp, ns = control_plane, namespace
+    c = echo_container(livenessProbe={"tcpSocket": {"port": 8080}, "periodSeconds": 1, "failureThreshold": 2})
+    cp.apply(pod("hung", [c]), ns)
+    wait_pod_ready(cp, ns, "hung")
+    pid = cp.freeze_pod(ns, "hung")
+    cp.wait_for(lambda: cp.get_pod(ns, "hung")["status"]["containerStatuses"][0]["restartCount"] == 1,
+                timeout=30, message="liveness restart of the frozen container")
+    assert not os.path.exists(f"/proc/{pid}") or proc_state(pid) == "Z"
+    p = wait_pod_ready(cp, ns, "hung")
+    assert echo(p["status"]["podIP"], "PING") == "PONG"
+
+
 def test_pods_get_working_in_cluster_credentials(control_plane, namespace):
     """ServiceAccount token, CA and namespace are mounted where in-cluster clients look for them, and
     KUBERNETES_SERVICE_HOST/PORT point at the apiserver, whose certificate is valid for kubernetes.default.svc."""
