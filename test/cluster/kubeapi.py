@@ -21,12 +21,34 @@ class ApiError(Exception):
         super().__init__(f"{method} {path}: HTTP {status} {self.reason}: {self.body.get('message', '')}")
 
 
+def _load_flat(text):
+    """Fallback without PyYAML: the single-cluster, single-user files that up.sh writes."""
+    import re
+
+    def field(name):
+        m = re.search(rf"^\s*{name}:\s*(\S+)\s*$", text, re.M)
+        return m.group(1) if m else None
+
+    cluster = {"server": field("server")}
+    if field("certificate-authority-data"):
+        cluster["certificate-authority-data"] = field("certificate-authority-data")
+    else:
+        cluster["certificate-authority"] = field("certificate-authority")
+    return {"current-context": "c", "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+            "clusters": [{"name": "k", "cluster": cluster}],
+            "users": [{"name": "u", "user": {"token": field("token")}}]}
+
+
 def load_kubeconfig(path):
     """Return (server, token, ca_pem_bytes) of the current context of a token-based kubeconfig."""
-    import yaml
-
     with open(path, encoding="utf-8") as f:
-        cfg = yaml.safe_load(f)
+        text = f.read()
+    try:
+        import yaml
+    except ImportError:
+        cfg = _load_flat(text)
+    else:
+        cfg = yaml.safe_load(text)
     ctx_name = cfg["current-context"]
     ctx = next(c["context"] for c in cfg["contexts"] if c["name"] == ctx_name)
     cluster = next(c["cluster"] for c in cfg["clusters"] if c["name"] == ctx["cluster"])
