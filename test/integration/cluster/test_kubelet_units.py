@@ -73,3 +73,27 @@ def test_image_tags_and_quantities():
     assert kubelet.parse_quantity("512Mi") == 512 * 2**20
     assert kubelet.parse_quantity("2G") == 2 * 10**9
     assert kubelet.parse_quantity("250m") == 0.25
+
+
+def test_log_runs_are_split_on_the_kubelet_header_lines():
+    data = (b"==== 2026-01-01T00:00:00Z start #0: ['a']\none\ntwo\n"
+            b"==== 2026-01-01T00:00:05Z start #1: ['a']\nthree\n==== not a header\n")
+    assert kubelet.select_log(data) == b"three\n==== not a header\n"
+    assert kubelet.select_log(data, previous=True) == b"one\ntwo\n"
+    assert kubelet.select_log(data, previous=True, tail_lines=1) == b"two\n"
+    assert kubelet.select_log(data, limit_bytes=3) == b"thr"
+    assert kubelet.select_log(data[:data.index(b"==== 2026-01-01T00:00:05Z")], previous=True) is None
+
+
+def test_kubeconfig_fallback_parser_reads_up_sh_files(tmp_path):
+    import kubeapi
+
+    kc = tmp_path / "k"
+    kc.write_text("apiVersion: v1\nkind: Config\nclusters:\n- name: mgo-local\n  cluster:\n"
+                  "    server: https://127.0.0.1:6443\n    certificate-authority-data: QUJD\nusers:\n"
+                  "- name: x\n  user:\n    token: t0k\ncontexts:\n- name: mgo-local\n  context:\n"
+                  "    cluster: mgo-local\n    user: x\ncurrent-context: mgo-local\n")
+    cfg = kubeapi._load_flat(kc.read_text())
+    assert cfg["clusters"][0]["cluster"] == {"server": "https://127.0.0.1:6443", "certificate-authority-data": "QUJD"}
+    assert cfg["users"][0]["user"]["token"] == "t0k"
+    assert kubeapi.load_kubeconfig(str(kc)) == ("https://127.0.0.1:6443", "t0k", b"ABC")
