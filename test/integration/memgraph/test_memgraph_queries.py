@@ -7,11 +7,59 @@ import time
 
 import pytest
 
-from mgq_helpers import FakeBolt, free_port, make_pki, wait_until
+from mgq_helpers import Emu, FakeBolt, Probe, free_port, make_pki, wait_until
 
 OLD, MID, NEW = "2.21.0", "3.7.0", "3.12.0"
 VERSIONS = [OLD, MID, NEW]
 CLIENT_ERROR = "Memgraph.ClientError.MemgraphError.MemgraphError"
+
+
+# Fixtures live here rather than in a conftest.py: a conftest in this directory would shadow the
+# `from conftest import ...` of other test directories when pytest is given several paths.
+@pytest.fixture
+def emu(tmp_path):
+    """Factory: emu(name, version=..., extra=[...], env={...}) -> started Emu; all SIGKILLed at teardown."""
+    made = []
+
+    def make(name="mg", start=True, **kw):
+        e = Emu(str(tmp_path), name, **kw)
+        made.append(e)
+        if start:
+            e.start()
+        return e
+
+    yield make
+    for e in made:
+        e.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def probe():
+    """Factory: probe(emu_or_port, *args) -> Probe; each must exit 0 (sanitizers clean) at teardown."""
+    made = []
+
+    def make(target, *args):
+        p = Probe(target if isinstance(target, int) else target.port, *args)
+        made.append(p)
+        return p
+
+    yield make
+    for p in made:
+        p.close()
+
+
+@pytest.fixture
+def fake_bolt():
+    made = []
+
+    def make(answers):
+        f = FakeBolt(answers)
+        made.append(f)
+        return f
+
+    yield make
+    for f in made:
+        f.stop()
 
 
 def at_least_35(version):
@@ -372,20 +420,6 @@ def test_observe_after_an_upgrade_restart(emu, probe):
     assert p.ok("connects")["connects"] == 2
     assert p.ok("observe")["observed"]["version"] == [3, 12, 0]
     assert p.ok("connects")["connects"] == 2
-
-
-@pytest.fixture
-def fake_bolt():
-    made = []
-
-    def make(answers):
-        f = FakeBolt(answers)
-        made.append(f)
-        return f
-
-    yield make
-    for f in made:
-        f.stop()
 
 
 def test_whole_query_deadline_with_a_dripping_peer(fake_bolt, probe):
