@@ -1,4 +1,5 @@
-/* Internal helpers shared by the files of the memgraph module (not part of the public API). */
+/* Internal helpers shared by the files of the memgraph module (not part of the public API). Ownership and
+ * thread-safety as in mg.h: a struct mg_conn and its tables belong to one thread at a time. */
 #ifndef MGO_MEMGRAPH_MG_INT_H
 #define MGO_MEMGRAPH_MG_INT_H
 

@@ -432,7 +432,7 @@ def test_whole_query_deadline_with_a_dripping_peer(fake_bolt, probe):
     p = probe(f.port, "--query-timeout-ms", 500)
     t0 = time.monotonic()
     res = p.fails("TIMEOUT", "replicas", rc="ETIMEDOUT")
-    assert time.monotonic() - t0 < 1.2 and "deadline of 500 ms" in res["detail"], res
+    assert time.monotonic() - t0 < 3.0 and "deadline of 500 ms" in res["detail"], res
     assert p.ok("connects")["connected"] is False
     assert p.ok("role")["role"] == "main"
     assert p.ok("connects")["connects"] == 2
