@@ -141,8 +141,12 @@ static int set_value(struct mgo_options *o, const struct opt_def *d, const char 
 static void env_name(const char *flag, char *dst, size_t dstsz)
 {
   size_t n = mgo_snprintf(dst, dstsz, "MGO_%s", flag) == MGO_OK ? strlen(dst) : 0;
-  for (size_t i = 4; i < n; i++)
-    dst[i] = dst[i] == '-' ? '_' : (char) toupper((unsigned char) dst[i]);
+  for (size_t i = 4; i < n; i++) {
+    if (dst[i] == '-')
+      dst[i] = '_';
+    else
+      dst[i] = (char) toupper((unsigned char) dst[i]);
+  }
 }
 
 static int bad(char *err, size_t errsz, const char *what, const char *value)

@@ -68,7 +68,7 @@ struct op_cluster *op_cluster_get(struct mgo_operator *op, const char *key)
   cs = find_locked(op, key, NULL);
   if (cs == NULL && op->nclusters == op->cap) {
     size_t cap = op->cap ? op->cap * 2 : 16;
-    struct op_cluster **grown = realloc(op->clusters, cap * sizeof(*grown));
+    struct op_cluster **grown = realloc(op->clusters, cap * sizeof(struct op_cluster *));
     if (grown != NULL) {
       op->clusters = grown;
       op->cap = cap;

@@ -59,11 +59,10 @@ enum op_step_result op_run_steps(const struct op_step *steps, size_t n, struct o
 void op_ctx_fail(struct op_ctx *ctx, const char *fmt, ...)
 {
   va_list ap;
-  if (!ctx->failed) {
-    va_start(ap, fmt);
+  va_start(ap, fmt);
+  if (!ctx->failed)
     (void) vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
-    va_end(ap);
-  }
+  va_end(ap);
   ctx->failed = true;
 }
 

@@ -131,6 +131,8 @@ static int f_connect(const struct mgo_mg_target *t, void **conn)
       fc->f = &fakes[i];
   }
   assert_non_null(fc->f);
+  if (fc->f == NULL)
+    return MGO_ECONNECT;
   fc->f->connects++;
   fc->broken = fc->f->down;
   return fc->broken ? MGO_ECONNECT : MGO_OK;
