@@ -464,3 +464,23 @@ def test_odd_answers_end_to_end(fake_bolt, probe):
     res = p.fails("OTHER", "exec", "MATCH (n) RETURN n")
     assert res["message"] == "unknown query"
     assert p.ok("connects")["connects"] == 1
+
+
+def test_show_replicas_on_2_21_with_a_frozen_replica_is_bounded(emu, probe):
+    """v2.21 asks every replica live, without an RPC timeout: a frozen replica blocks SHOW REPLICAS. The query
+    deadline turns that into MG_ERR_TIMEOUT; once the replica thaws, the next call reconnects and answers."""
+    m = emu("m", version=OLD)
+    p = probe(m, "--query-timeout-ms", 1000)
+    r, _, addr = make_replica(emu, probe, "r1", OLD)
+    p.ok("register", "r1", "ASYNC", addr)
+    wait_in_sync(p, ["r1"])
+    r.send_signal(signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        p.fails("TIMEOUT", "replicas", rc="ETIMEDOUT")
+        assert time.monotonic() - t0 < 5.0
+    finally:
+        r.send_signal(signal.SIGCONT)
+    res = wait_until(lambda: (lambda r: r if r["rc"] == "OK" else None)(p.cmd("replicas")), timeout=20,
+                     what="SHOW REPLICAS answering again")
+    assert [x["name"] for x in res["replicas"]] == ["r1"]
