@@ -227,9 +227,15 @@ def resolve_program(images, image, command, args, pod_ip):
         msg = f"mgo test kubelet: no local program for image {image} (see test/cluster/images.json)"
         argv = ["sh", "-c", 'echo "$0" >&2; exit 127', msg]
     if entry.get("memgraph"):
+        # A pod's wildcard address means "my own network namespace": here that is the pod's loopback IP.
+        argv = [f"--bolt-address={pod_ip}" if a in ("--bolt-address=0.0.0.0", "--bolt-address=::") else a
+                for a in argv]
         if not any(a.startswith("--bolt-address") for a in argv):
             argv.append(f"--bolt-address={pod_ip}")
         extra_env["MGO_EMULATE_VERSION"] = image_tag(image)
+        # The official image starts memgraph with its packaged /etc/memgraph/memgraph.conf (memgraph.md §9);
+        # the emulator reproduces that file only when asked.
+        extra_env["MGO_EMULATOR_PACKAGED_CONFIG"] = "1"
     return argv, extra_env
 
 

@@ -29,14 +29,19 @@ def test_memgraph_images_run_the_emulator_on_the_pod_ip(image):
     argv, env = resolve(image, ["/usr/lib/memgraph/memgraph"], ["--data-directory=/var/lib/memgraph"])
     assert argv == [os.path.join(ROOT, "test/memgraph-emulator/memgraph-emulator"),
                     "--data-directory=/var/lib/memgraph", "--bolt-address=127.1.9.7"]
-    assert env == {"MGO_EMULATE_VERSION": "3.12.0"}
+    assert env == {"MGO_EMULATE_VERSION": "3.12.0", "MGO_EMULATOR_PACKAGED_CONFIG": "1"}
 
 
-def test_memgraph_bolt_address_given_is_kept_and_memgraph_bin_overrides(monkeypatch):
+def test_memgraph_wildcard_bolt_address_becomes_the_pod_ip_and_memgraph_bin_overrides(monkeypatch):
     monkeypatch.setenv("MEMGRAPH_BIN", "/opt/real/memgraph")
-    argv, env = resolve("memgraph/memgraph:2.21.1", args=["--bolt-address=0.0.0.0"])
-    assert argv == ["/opt/real/memgraph", "--bolt-address=0.0.0.0"]
+    argv, env = resolve("memgraph/memgraph:2.21.1", args=["--bolt-address=0.0.0.0", "--log-level=INFO"])
+    assert argv == ["/opt/real/memgraph", "--bolt-address=127.1.9.7", "--log-level=INFO"]
     assert env["MGO_EMULATE_VERSION"] == "2.21.1"
+
+
+def test_memgraph_explicit_bolt_address_is_kept():
+    argv, _ = resolve("memgraph/memgraph:3.12.0", args=["--bolt-address=127.1.9.8"])
+    assert argv[1:] == ["--bolt-address=127.1.9.8"]
 
 
 def test_operator_image_maps_to_the_built_binary_before_the_memgraph_glob(monkeypatch):
