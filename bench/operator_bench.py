@@ -7,6 +7,7 @@
   steady  with one Ready 3-instance cluster: Kubernetes API requests per minute (mgo_kube_requests_total, split
           by its labels; writes must be 0) and Bolt queries per instance per minute (mgo_bolt_queries_total) over a
           window (default 120 s), after a settle time.
+  steady-noelect   the same with --leader-elect=false (the Lease renewals are the only writes otherwise)
   rss     operator VmRSS (/proc/<pid>/status) idle with 1 cluster and with M clusters (default 50 × 1 instance).
 
 Usage (a control plane is started unless MGO_CONTROL_PLANE_DIR names a running one):
@@ -28,10 +29,21 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, "test"))
 sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
 
-from conftest import ControlPlane, _running  # noqa: E402  (test/conftest.py: the control plane wrapper)
+
+def _load_root_conftest():
+    """test/conftest.py (the ControlPlane wrapper) under its own module name: test/e2e has a conftest too."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("mgo_root_conftest", os.path.join(ROOT, "test", "conftest.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_root = _load_root_conftest()
+ControlPlane, _running = _root.ControlPlane, _root._running
+
 from harness import Clusters, OperatorProcess, operator_binary  # noqa: E402
 
 WRITE_VERBS = {"post", "put", "patch", "delete", "create", "update", "apply", "deletecollection"}
@@ -167,7 +179,20 @@ def machine():
     return f"nproc {os.cpu_count()}, memory {mem_kib / 1048576:.1f} GiB, {cpu}, {platform.platform()}"
 
 
-def report(args, binary, ready, steady, rss):
+def steady_section(title, steady):
+    out = [title, "",
+           f"- Kubernetes API requests: **{steady['kube_total_per_min']:.1f} / min**, of which writes "
+           f"**{steady['kube_writes_per_min']:.1f} / min**; MemgraphCluster rewritten: "
+           f"{'yes' if steady['mgc_rewritten'] else 'no'}",
+           f"- Bolt queries: **{steady['bolt_per_instance_per_min']:.1f} / instance / min** "
+           f"({steady['bolt_total_per_min']:.1f} / min in all)", "", "mgo_kube_requests_total rates (per min):", ""]
+    out += [f"- `{k}`: {v:.1f}" for k, v in sorted(steady["kube_per_min"].items())] or ["- (none)"]
+    out += ["", "mgo_bolt_queries_total rates (per min):", ""]
+    out += [f"- `{k}`: {v:.1f}" for k, v in sorted(steady["bolt_per_min"].items())] or ["- (none)"]
+    return out + [""]
+
+
+def report(args, binary, ready, steady, rss, noelect=None):
     out = ["# memgraph-operator benchmarks (issue 4)", "",
            f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
            f"- machine: {machine()}",
@@ -186,17 +211,11 @@ def report(args, binary, ready, steady, rss):
         out += ["", f"overhead: median {statistics.median(ov):.2f} s, min {min(ov):.2f} s, max {max(ov):.2f} s "
                 f"(N={len(ov)})", ""]
     if steady:
-        out += [f"## Steady state (one Ready 3-instance cluster, default health interval, "
-                f"{steady['window_s']:.0f} s window)", "",
-                f"- Kubernetes API requests: **{steady['kube_total_per_min']:.1f} / min**, of which writes "
-                f"**{steady['kube_writes_per_min']:.1f} / min**; MemgraphCluster rewritten: "
-                f"{'yes' if steady['mgc_rewritten'] else 'no'}",
-                f"- Bolt queries: **{steady['bolt_per_instance_per_min']:.1f} / instance / min** "
-                f"({steady['bolt_total_per_min']:.1f} / min in all)", "", "mgo_kube_requests_total rates (per min):", ""]
-        out += [f"- `{k}`: {v:.1f}" for k, v in sorted(steady["kube_per_min"].items())] or ["- (none)"]
-        out += ["", "mgo_bolt_queries_total rates (per min):", ""]
-        out += [f"- `{k}`: {v:.1f}" for k, v in sorted(steady["bolt_per_min"].items())] or ["- (none)"]
-        out += [""]
+        out += steady_section(f"## Steady state (one Ready 3-instance cluster, default health interval 5 s, "
+                              f"{steady['window_s']:.0f} s window)", steady)
+    if noelect:
+        out += steady_section(f"## Steady state without leader election (`--leader-elect=false`, "
+                              f"{noelect['window_s']:.0f} s window)", noelect)
     if rss:
         out += ["## Operator RSS, idle", "", "| clusters | VmRSS |", "|---|---|",
                 f"| 1 × 1 instance | {rss['rss_1_kib'] / 1024:.1f} MiB |",
@@ -216,7 +235,8 @@ def version(binary):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="*", default=["ready", "steady", "rss"])
+    ap.add_argument("what", nargs="*", default=["ready", "steady", "rss", "steady-noelect"],
+                    help="ready, steady, rss, steady-noelect (default: all)")
     ap.add_argument("--trials", type=int, default=5)
     ap.add_argument("--window", type=int, default=120)
     ap.add_argument("--settle", type=int, default=15)
@@ -247,7 +267,16 @@ def main():
         ready = bench_ready(cp, c, args.trials) if "ready" in args.what else None
         steady = bench_steady(cp, c, op, args.window, args.settle) if "steady" in args.what else None
         rss = bench_rss(cp, c, op, args.many, args.settle) if "rss" in args.what else None
-        report(args, binary, ready, steady, rss)
+        noelect = None
+        if "steady-noelect" in args.what:
+            # The same steady state without leader election: separates the Lease renewals from the rest.
+            op.stop()
+            op = OperatorProcess(cp, os.path.join(logdir, "operator-noelect.log"), f"bench-ne-{os.getpid()}",
+                                 binary=binary, leader_elect=False)
+            op.start()
+            cp.wait_for(lambda: op.http("/readyz")[0] == 200, timeout=60, message="operator ready (/readyz)")
+            noelect = bench_steady(cp, c, op, args.window, args.settle)
+        report(args, binary, ready, steady, rss, noelect)
     except BaseException:
         print(f"operator log: {op.log_path}\n{op.tail(40)}", file=sys.stderr)
         raise
