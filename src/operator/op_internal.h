@@ -264,5 +264,7 @@ void op_set_phase_metric(struct op_ctx *ctx, const char *phase);
 
 /* The per-cluster JSON served by the HTTP API, from the last observation and plan. New reference. */
 json_t *op_snapshot(const struct op_ctx *ctx, const char *now);
+/* Instances of next that were not reachable keep the lastSeen prev had for them (prev may be NULL). */
+void op_snapshot_carry_last_seen(const json_t *prev, json_t *next);
 
 #endif

@@ -54,6 +54,7 @@ static void publish_snapshot(struct mgo_operator *op, struct op_ctx *ctx)
   op_now(now, sizeof(now));
   snap = op_snapshot(ctx, now);
   pthread_mutex_lock(&op->lock);
+  op_snapshot_carry_last_seen(ctx->cs->snapshot, snap);
   json_decref(ctx->cs->snapshot);
   ctx->cs->snapshot = snap;
   pthread_mutex_unlock(&op->lock);

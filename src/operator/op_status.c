@@ -300,3 +300,21 @@ json_t *op_snapshot(const struct op_ctx *ctx, const char *now)
   json_object_set_new(o, "currentMain", json_copy(json_object_get(status, "currentMain")));
   return o;
 }
+
+void op_snapshot_carry_last_seen(const json_t *prev, json_t *next)
+{
+  size_t i, j;
+  json_t *inst;
+  const json_t *old;
+  json_array_foreach(json_object_get(next, "instances"), i, inst)
+  {
+    if (!json_is_null(json_object_get(inst, "lastSeen")))
+      continue;
+    json_array_foreach(json_object_get(prev, "instances"), j, old)
+    {
+      if (json_equal(json_object_get(old, "pod"), json_object_get(inst, "pod")) &&
+          json_is_string(json_object_get(old, "lastSeen")))
+        json_object_set_new(inst, "lastSeen", json_copy(json_object_get(old, "lastSeen")));
+    }
+  }
+}

@@ -173,6 +173,23 @@ static void metric_names_are_registered_and_rendered(void **state)
   mgo_metrics_free(reg);
 }
 
+static void snapshot_keeps_when_a_silent_pod_was_last_seen(void **state)
+{
+  json_t *prev = parse("{\"instances\":[{\"pod\":\"mg-0\",\"lastSeen\":\"T1\"},"
+                       "{\"pod\":\"mg-1\",\"lastSeen\":\"T1\"}]}");
+  json_t *next = parse("{\"instances\":[{\"pod\":\"mg-0\",\"lastSeen\":\"T2\"},"
+                       "{\"pod\":\"mg-1\",\"lastSeen\":null},{\"pod\":\"mg-2\",\"lastSeen\":null}]}");
+  json_t *inst = json_object_get(next, "instances");
+  (void) state;
+  op_snapshot_carry_last_seen(prev, next);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(inst, 0), "lastSeen")), "T2");
+  assert_string_equal(json_string_value(json_object_get(json_array_get(inst, 1), "lastSeen")), "T1");
+  assert_true(json_is_null(json_object_get(json_array_get(inst, 2), "lastSeen"))); /* never seen */
+  op_snapshot_carry_last_seen(NULL, next);
+  json_decref(prev);
+  json_decref(next);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -183,6 +200,7 @@ int main(void)
       cmocka_unit_test(invalid_spec_status_keeps_transition_time),
       cmocka_unit_test(hash_ignores_key_order_and_its_own_annotation),
       cmocka_unit_test(metric_names_are_registered_and_rendered),
+      cmocka_unit_test(snapshot_keeps_when_a_silent_pod_was_last_seen),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
