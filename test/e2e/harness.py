@@ -418,3 +418,71 @@ def write_through(clusters, ns, name, label, value):
     ip = clusters.service_endpoint(ns, f"{name}-write")
     bolt_query(ip, f"CREATE (:{label} {{v: $v}})", v=value)
     return ip
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# load during faults (reused by the chaos suite)
+
+
+class Writer:
+    """A background writer through the write Service, as a client would: each write resolves the Service again,
+    opens a connection, `CREATE (:<label> {id: n})` and records n only when the MAIN acknowledged it.
+
+    acked:   [(n, monotonic time, ip that acknowledged)]
+    failed:  [(n, monotonic time, error text)]   (not acknowledged: may or may not be there)
+    Use as a context manager, or start()/stop(). Thread-safe enough for one writer thread and readers of lists.
+    """
+
+    def __init__(self, clusters, ns, name, label="W", interval=0.05):
+        import threading
+
+        self.clusters, self.ns, self.name, self.label, self.interval = clusters, ns, name, label, interval
+        self.acked, self.failed = [], []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"writer-{ns}-{name}", daemon=True)
+        self._next = 1
+
+    def _run(self):
+        import time as _time
+
+        while not self._stop.is_set():
+            n = self._next
+            self._next += 1
+            try:
+                ip = self.clusters.service_endpoint(self.ns, f"{self.name}-write")
+                with bolt_session(ip, timeout=3) as s:
+                    s.run(f"CREATE (:{self.label} {{id: $n}})", n=n).consume()
+                self.acked.append((n, _time.monotonic(), ip))
+            except Exception as e:  # noqa: BLE001 - every failure is recorded, never fatal
+                self.failed.append((n, _time.monotonic(), repr(e)[:200]))
+            self._stop.wait(self.interval)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=30)
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def acked_ids(self):
+        return {n for n, _, _ in self.acked}
+
+    def wait_acked(self, count, timeout=60):
+        """Waits until at least `count` more writes were acknowledged than now (progress under load)."""
+        target = len(self.acked) + count
+        return self.clusters.cp.wait_for(lambda: len(self.acked) >= target, timeout=timeout,
+                                         message=f"{count} more acknowledged writes")
+
+
+def missing_writes(ip, label, ids):
+    """The acknowledged ids that are not on the instance at ip."""
+    present = {r["id"] for r in bolt_query(ip, f"MATCH (n:{label}) RETURN n.id AS id")}
+    return sorted(set(ids) - present)

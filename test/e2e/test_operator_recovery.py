@@ -4,7 +4,7 @@ the fault is on every instance.
 """
 
 import pytest
-from harness import bolt_query, replication_role, show_replicas, write_through
+from harness import Writer, bolt_query, missing_writes, replication_role, show_replicas, write_through
 
 pytestmark = pytest.mark.controlplane
 
@@ -35,10 +35,22 @@ def test_replica_pod_deleted_is_reregistered(control_plane, namespace, clusters,
     write_through(clusters, ns, NAME, "Rec", 1)
     victim = next(p for p, r in clusters.pod_roles(ns, NAME).items() if r == "replica")
     old_uid = _pod_uid(control_plane, ns, victim)
-    control_plane.kubectl("delete", "pod", victim, "-n", ns, "--wait=false")
-    control_plane.wait_for(lambda: _pod_uid(control_plane, ns, victim) not in (None, old_uid), timeout=60,
-                           message=f"{victim} recreated")
-    rows = clusters.wait_replication(ns, NAME, expected_replicas=2)
+    # Writes go on through the write Service while the replica is away: the MAIN is not affected by an ASYNC
+    # replica, so every write is acknowledged, and all of them reach the returning replica.
+    with Writer(clusters, ns, NAME, label="Load") as writer:
+        writer.wait_acked(5)
+        control_plane.kubectl("delete", "pod", victim, "-n", ns, "--wait=false")
+        control_plane.wait_for(lambda: _pod_uid(control_plane, ns, victim) not in (None, old_uid), timeout=60,
+                               message=f"{victim} recreated")
+        rows = clusters.wait_replication(ns, NAME, expected_replicas=2)
+        writer.wait_acked(5)
+    assert writer.failed == [], writer.failed[:5]
+    acked = writer.acked_ids()
+    assert {ip for _, _, ip in writer.acked} == {control_plane.pod_ip(ns, main)}
+    for pod in clusters.pod_roles(ns, NAME):
+        ip = control_plane.pod_ip(ns, pod)
+        control_plane.wait_for(lambda ip=ip: not missing_writes(ip, "Load", acked), timeout=30,
+                               message=f"every acknowledged write on {pod}")
     assert clusters.main_pod(ns, NAME) == main
     assert all(r["sync_mode"] == "async" for r in rows.values()), rows
     # Data from before the deletion is on the new pod (its volume survived), and new writes reach it: the
