@@ -293,22 +293,52 @@ static void query_data(struct op_cluster *cs, struct rec_instance *in, struct op
     in->data = REC_DATA_UNKNOWN;
 }
 
+/* An empty recorded MAIN whose SHOW REPLICAS shows every other existing pod registered, in sync and at
+ * ts 0: those replicas hold nothing either (a replica with data cannot be in sync with an empty MAIN: it
+ * would be diverged), so their data need not be asked. */
+static bool replicas_empty_by_main(const struct rec_instance *main, struct rec_observed *obs)
+{
+  if (main->data != REC_DATA_EMPTY || !main->replicas_known)
+    return false;
+  for (size_t i = 0; i < obs->n; i++) {
+    const struct rec_instance *in = &obs->inst[i];
+    const struct rec_registration *r = NULL;
+    char name[MGO_NAME_MAX];
+    if (in == main || !in->pod_exists)
+      continue;
+    if (mgo_replica_name(in->pod, name, sizeof(name)) != MGO_OK)
+      return false;
+    for (size_t j = 0; j < main->n_registrations && r == NULL; j++)
+      r = strcmp(main->registrations[j].name, name) == 0 ? &main->registrations[j] : NULL;
+    if (r == NULL || !r->has_data_info || r->ts != 0 || r->behind != 0 ||
+        (r->state != REC_RS_READY && r->state != REC_RS_REPLICATING))
+      return false;
+  }
+  return true;
+}
+
 /* Data presence matters for choosing or checking the MAIN only (topology.h): on MAINs always, on every
- * pod while the recorded MAIN is missing, not a MAIN, or empty. */
+ * pod while the recorded MAIN is missing, not a MAIN, or empty (unless its replicas are provably empty). */
 static void query_data_where_needed(struct op_cluster *cs, const struct mgo_cluster *c, struct op_live *live,
                                     struct rec_observed *obs)
 {
-  bool all = c->recorded_main[0] == '\0';
-  bool recorded_ok = false;
+  const struct rec_instance *recorded = NULL;
   for (size_t i = 0; i < obs->n; i++) {
     struct rec_instance *in = &obs->inst[i];
     if (in->reachable && in->role == MGO_ROLE_MAIN)
       query_data(cs, in, live);
-    if (strcmp(in->pod, c->recorded_main) == 0)
-      recorded_ok = in->reachable && in->role == MGO_ROLE_MAIN && in->data != REC_DATA_EMPTY;
+    if (strcmp(in->pod, c->recorded_main) == 0 && in->reachable && in->role == MGO_ROLE_MAIN)
+      recorded = in;
   }
-  if (!all && recorded_ok)
+  if (recorded != NULL && recorded->data == REC_DATA_PRESENT)
     return;
+  if (recorded != NULL && replicas_empty_by_main(recorded, obs)) {
+    for (size_t i = 0; i < obs->n; i++) {
+      if (&obs->inst[i] != recorded && obs->inst[i].reachable)
+        obs->inst[i].data = REC_DATA_EMPTY;
+    }
+    return;
+  }
   for (size_t i = 0; i < obs->n; i++)
     query_data(cs, &obs->inst[i], live);
 }

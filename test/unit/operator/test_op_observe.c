@@ -319,6 +319,44 @@ static void bootstrap_asks_every_pod_for_data_and_skips_unready(void **state)
   free(cs);
 }
 
+static void an_empty_main_with_empty_replicas_in_sync_spares_their_data_queries(void **state)
+{
+  struct mgo_cluster c;
+  struct op_cluster *cs = calloc(1, sizeof(*cs));
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  json_t *pods = json_array();
+  unsigned long q = 0;
+  (void) state;
+  memset(fakes, 0, sizeof(fakes));
+  nfakes = 3;
+  fakes[0] =
+      (struct fake_instance){.ip = "127.1.0.1", .role = MGO_ROLE_MAIN, .data = REC_DATA_EMPTY, .nregs = 2};
+  fakes[0].regs[0] = reg("mg_1", 0, 0);
+  fakes[0].regs[1] = reg("mg_2", 0, 0);
+  fakes[1] = (struct fake_instance){.ip = "127.1.0.2", .role = MGO_ROLE_REPLICA, .data = REC_DATA_EMPTY};
+  fakes[2] = (struct fake_instance){.ip = "127.1.0.3", .role = MGO_ROLE_REPLICA, .data = REC_DATA_PRESENT};
+  cluster(&c, 3, "mg-0");
+  json_array_append_new(pods, pod("mg-0", "u-0", "127.1.0.1", true, "", 0, false));
+  json_array_append_new(pods, pod("mg-1", "u-1", "127.1.0.2", true, "", 0, false));
+  json_array_append_new(pods, pod("mg-2", "u-2", "127.1.0.3", true, "", 0, false));
+
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(fakes[1].data_queries + fakes[2].data_queries, 0);
+  assert_int_equal(obs->inst[1].data, REC_DATA_EMPTY);
+
+  /* mg_2 not in sync at ts 0 (it has data the empty MAIN lacks): every pod is asked */
+  fakes[0].regs[1] = reg("mg_2", 5, 0);
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(fakes[1].data_queries, 1);
+  assert_int_equal(fakes[2].data_queries, 1);
+  assert_int_equal(obs->inst[2].data, REC_DATA_PRESENT);
+  op_cluster_close(cs, &fake_ops);
+  json_decref(pods);
+  mgo_cluster_free(&c);
+  free(obs);
+  free(cs);
+}
+
 /* ---- act: the plan's Bolt actions against the same fake ----------------------------------------------- */
 
 static struct rec_action *add(struct rec_plan *plan, enum rec_action_type type, const char *pod,
@@ -435,6 +473,7 @@ int main(void)
       cmocka_unit_test(pods_fill_every_desired_ordinal_sorted),
       cmocka_unit_test(live_fills_roles_replicas_and_reuses_connections),
       cmocka_unit_test(bootstrap_asks_every_pod_for_data_and_skips_unready),
+      cmocka_unit_test(an_empty_main_with_empty_replicas_in_sync_spares_their_data_queries),
       cmocka_unit_test(act_stops_at_the_first_failed_bolt_action),
       cmocka_unit_test(act_takes_the_plans_requeue_and_hurries_scale_down),
       cmocka_unit_test(act_without_a_connection_fails_cleanly),
