@@ -39,7 +39,7 @@
   X(EUNSUPPORTED, -27, "not supported")                                                                      \
   X(ESYS, -28, "system call failed")
 
-#define MGO_ERR_ENUM_ENTRY(name, val, msg) MGO_##name = val,
+#define MGO_ERR_ENUM_ENTRY(name, val, msg) MGO_##name = (val),
 enum mgo_err { MGO_OK = 0, MGO_ERRORS(MGO_ERR_ENUM_ENTRY) MGO_ERR_LAST = -29 };
 #undef MGO_ERR_ENUM_ENTRY
 

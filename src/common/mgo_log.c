@@ -8,7 +8,7 @@
 #include "mgo_buf.h"
 #include "mgo_err.h"
 
-#define LOG_LINE_MAX (64u * 1024)
+#define LOG_LINE_MAX ((size_t) 64 * 1024)
 
 static enum mgo_log_level log_min = MGO_LOG_INFO;
 static enum mgo_log_format log_fmt = MGO_LOG_LOGFMT;
@@ -101,6 +101,19 @@ static void add_field(struct mgo_buf *b, const char *k, const char *v, int first
     mgo_buf_addstr(b, v);
 }
 
+/* Appends the key/value pairs of a NULL-terminated argument list. */
+static void add_fields(struct mgo_buf *b, va_list ap)
+{
+  for (;;) {
+    /* clang-analyzer cannot see that the caller started ap with va_start. */
+    const char *k = va_arg(ap, const char *); /* NOLINT(clang-analyzer-valist.Uninitialized) */
+    if (!k)
+      break;
+    const char *v = va_arg(ap, const char *);
+    add_field(b, k, v ? v : "", 0);
+  }
+}
+
 void mgo_log(enum mgo_log_level lvl, const char *msg, ...)
 {
   if (!mgo_log_enabled(lvl))
@@ -121,13 +134,7 @@ void mgo_log(enum mgo_log_level lvl, const char *msg, ...)
   add_field(&b, "msg", msg, 0);
   va_list ap;
   va_start(ap, msg);
-  for (;;) {
-    const char *k = va_arg(ap, const char *);
-    if (!k)
-      break;
-    const char *v = va_arg(ap, const char *);
-    add_field(&b, k, v ? v : "", 0);
-  }
+  add_fields(&b, ap);
   va_end(ap);
   if (log_fmt == MGO_LOG_JSON)
     mgo_buf_add(&b, "}", 1);
