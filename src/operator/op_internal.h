@@ -254,8 +254,9 @@ json_t *op_invalid_status(const json_t *old_status, int64_t generation, const ch
 void op_now(char *dst, size_t dstsz);
 
 /* Writes new_status through the status subresource when op_status_patch() says it differs; updates
- * ctx->obj's view. MGO_OK (also when nothing was written) or the API error (logged). */
-int op_write_status(struct op_ctx *ctx, const json_t *new_status);
+ * ctx->obj's view; *written (may be NULL) tells whether a write happened. MGO_OK (also when nothing was
+ * written) or the API error (logged). */
+int op_write_status(struct op_ctx *ctx, const json_t *new_status, bool *written);
 /* Merge-patches status.currentMain (RECORD_MAIN, before a PROMOTE). */
 int op_write_current_main(struct op_ctx *ctx, const char *pod);
 

@@ -98,7 +98,8 @@ static void reconcile_key(struct mgo_operator *op, const char *key)
   if (ctx.cs == NULL)
     return;
   r = op_run_steps(op_reconcile_steps, op_reconcile_nsteps, &ctx);
-  count_pass(op, &ctx, r, now_s() - t0);
+  if (ctx.cs != NULL) /* NULL: the cluster is gone and so are its series */
+    count_pass(op, &ctx, r, now_s() - t0);
   publish_snapshot(op, &ctx);
   if (ctx.failed)
     mgo_log(MGO_LOG_WARN, "reconcile failed", "cluster", key, "step", ctx.stopped_at, "error", ctx.error,

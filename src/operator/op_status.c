@@ -111,10 +111,12 @@ static int patch_status(struct op_ctx *ctx, const json_t *patch)
   return MGO_OK;
 }
 
-int op_write_status(struct op_ctx *ctx, const json_t *new_status)
+int op_write_status(struct op_ctx *ctx, const json_t *new_status, bool *written)
 {
   json_t *patch;
   int rc;
+  if (written != NULL)
+    *written = false;
   if (new_status == NULL) {
     op_ctx_fail(ctx, "out of memory building the status");
     return MGO_ENOMEM;
@@ -123,6 +125,8 @@ int op_write_status(struct op_ctx *ctx, const json_t *new_status)
   if (patch == NULL)
     return MGO_OK;
   rc = patch_status(ctx, patch);
+  if (written != NULL)
+    *written = rc == MGO_OK;
   if (rc == MGO_OK)
     mgo_log(MGO_LOG_INFO, "status written", "cluster", ctx->key, "phase",
             json_string_value(json_object_get(new_status, "phase")), "message",
@@ -211,7 +215,7 @@ enum op_step_result op_step_status(struct op_ctx *ctx)
                                  .old_status = json_object_get(ctx->obj, "status"),
                                  .now = now};
   status = rec_build_status(&in);
-  if (op_write_status(ctx, status) != MGO_OK) {
+  if (op_write_status(ctx, status, NULL) != MGO_OK) {
     json_decref(status);
     ctx->after_ms = -1;
     return OP_REQUEUE;

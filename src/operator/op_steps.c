@@ -97,17 +97,22 @@ static enum op_step_result invalid_spec(struct op_ctx *ctx, const struct mgo_clu
   const json_t *meta = json_object_get(ctx->obj, "metadata");
   json_t *status;
 
+  bool written = false;
+
   describe_errors(errs, detail, sizeof(detail));
   (void) mgo_snprintf(msg, sizeof(msg), "invalid spec: %s Fix the MemgraphCluster and apply it again.",
                       detail);
-  mgo_log(MGO_LOG_WARN, "invalid spec", "cluster", ctx->key, "detail", detail, (char *) NULL);
   op_now(now, sizeof(now));
   status = op_invalid_status(json_object_get(ctx->obj, "status"),
                              json_integer_value(json_object_get(meta, "generation")), msg, now);
-  if (op_write_status(ctx, status) != MGO_OK)
+  if (op_write_status(ctx, status, &written) != MGO_OK)
     ctx->after_ms = -1;
   else
     op_set_phase_metric(ctx, "Failed");
+  if (written) { /* once per change, not on every resync */
+    mgo_log(MGO_LOG_WARN, "invalid spec", "cluster", ctx->key, "detail", detail, (char *) NULL);
+    op_event(ctx, "Warning", "InvalidSpec", "Validate", msg);
+  }
   json_decref(status);
   return ctx->after_ms < 0 ? OP_REQUEUE : OP_STOP;
 }
