@@ -160,12 +160,23 @@ static void on_cluster_add(void *arg, const json_t *obj)
 
 /* Our own status writes change only .status: the generation stays, so they cause no new pass. A
  * resync (old == new) and every spec or metadata.generation change do. */
-static void on_cluster_update(void *arg, const json_t *old_obj, const json_t *new_obj)
+/* json_equal() with "both absent" counting as equal (jansson says NULL equals nothing). */
+static bool same(const json_t *a, const json_t *b)
+{
+  return (a == NULL && b == NULL) || json_equal(a, b);
+}
+
+bool op_cluster_update_matters(const json_t *old_obj, const json_t *new_obj)
 {
   const json_t *og = json_object_get(json_object_get(old_obj, "metadata"), "generation");
   const json_t *ng = json_object_get(json_object_get(new_obj, "metadata"), "generation");
   const json_t *ndel = json_object_get(json_object_get(new_obj, "metadata"), "deletionTimestamp");
-  if (old_obj == new_obj || !json_equal(og, ng) || ndel != NULL)
+  return old_obj == new_obj || !same(og, ng) || ndel != NULL;
+}
+
+static void on_cluster_update(void *arg, const json_t *old_obj, const json_t *new_obj)
+{
+  if (op_cluster_update_matters(old_obj, new_obj))
     enqueue_cluster(arg, new_obj);
 }
 
@@ -179,30 +190,34 @@ static void on_owned_add(void *arg, const json_t *obj)
   enqueue_owner(arg, obj);
 }
 
-/* What of a pod matters to a pass; label-only changes (our own role labels) do not. */
-static bool pod_changed(const json_t *a, const json_t *b)
+bool op_pod_changed(const json_t *a, const json_t *b)
 {
   static const char *const status_keys[] = {"phase", "podIP", "conditions", "containerStatuses"};
   const json_t *sa = json_object_get(a, "status"), *sb = json_object_get(b, "status");
   const json_t *ma = json_object_get(a, "metadata"), *mb = json_object_get(b, "metadata");
-  if (!json_equal(json_object_get(ma, "uid"), json_object_get(mb, "uid")) ||
-      !json_equal(json_object_get(ma, "deletionTimestamp"), json_object_get(mb, "deletionTimestamp")))
+  if (!same(json_object_get(ma, "uid"), json_object_get(mb, "uid")) ||
+      !same(json_object_get(ma, "deletionTimestamp"), json_object_get(mb, "deletionTimestamp")))
     return true;
   for (size_t i = 0; i < sizeof(status_keys) / sizeof(status_keys[0]); i++) {
-    if (!json_equal(json_object_get(sa, status_keys[i]), json_object_get(sb, status_keys[i])))
+    if (!same(json_object_get(sa, status_keys[i]), json_object_get(sb, status_keys[i])))
       return true;
   }
   return false;
 }
 
-static void on_owned_update(void *arg, const json_t *old_obj, const json_t *new_obj)
+bool op_owned_update_matters(const json_t *old_obj, const json_t *new_obj)
 {
   const char *kind = json_string_value(json_object_get(new_obj, "kind"));
   bool is_pod = json_object_get(json_object_get(new_obj, "spec"), "containers") != NULL ||
                 (kind != NULL && strcmp(kind, "Pod") == 0);
   if (old_obj == new_obj)
-    return; /* resync: the cluster's own resync and the health interval already schedule passes */
-  if (!is_pod || pod_changed(old_obj, new_obj))
+    return false; /* resync: the cluster's own resync and the health interval already schedule passes */
+  return !is_pod || op_pod_changed(old_obj, new_obj);
+}
+
+static void on_owned_update(void *arg, const json_t *old_obj, const json_t *new_obj)
+{
+  if (op_owned_update_matters(old_obj, new_obj))
     enqueue_owner(arg, new_obj);
 }
 

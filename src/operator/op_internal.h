@@ -130,6 +130,13 @@ bool op_may_act(struct mgo_operator *op);
 struct op_cluster *op_cluster_get(struct mgo_operator *op, const char *key);
 /* Forgets a deleted cluster: closes its connections, drops its snapshot and metric series. */
 void op_cluster_forget(struct mgo_operator *op, const char *key);
+/* Event filters of the informer handlers (pure). A MemgraphCluster update matters on resync (old == new),
+ * a generation change or deletion, never for a status-only change (our own writes). An owned object's
+ * update matters unless it is a resync or a pod change that leaves what a pass reads alone
+ * (op_pod_changed: uid, deletion, phase, IP, conditions, container statuses; not labels). */
+bool op_cluster_update_matters(const json_t *old_obj, const json_t *new_obj);
+bool op_owned_update_matters(const json_t *old_obj, const json_t *new_obj);
+bool op_pod_changed(const json_t *a, const json_t *b);
 /* True once every informer has listed; *missing names the first that has not. */
 bool op_informers_synced(struct mgo_operator *op, const char **missing);
 /* The newer of the cached object and cs->last_written (same uid, higher resourceVersion). New reference. */

@@ -190,6 +190,72 @@ static void snapshot_keeps_when_a_silent_pod_was_last_seen(void **state)
   json_decref(next);
 }
 
+static void own_status_writes_cause_no_pass(void **state)
+{
+  json_t *a = parse("{\"metadata\":{\"name\":\"mg\",\"generation\":3,\"resourceVersion\":\"10\"},"
+                    "\"spec\":{\"instances\":3}}");
+  json_t *b = json_deep_copy(a);
+  (void) state;
+  json_object_set_new(b, "status", json_pack("{s:s}", "phase", "Running"));
+  json_object_set_new(json_object_get(b, "metadata"), "resourceVersion", json_string("11"));
+  assert_false(op_cluster_update_matters(a, b)); /* status only */
+  assert_true(op_cluster_update_matters(a, a));  /* resync */
+  json_object_set_new(json_object_get(b, "metadata"), "generation", json_integer(4));
+  assert_true(op_cluster_update_matters(a, b)); /* spec changed */
+  json_object_set_new(json_object_get(b, "metadata"), "generation", json_integer(3));
+  json_object_set_new(json_object_get(b, "metadata"), "deletionTimestamp", json_string("now"));
+  assert_true(op_cluster_update_matters(a, b));
+  json_decref(a);
+  json_decref(b);
+}
+
+static void our_pod_labels_cause_no_pass(void **state)
+{
+  json_t *a = parse("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"mg-0\",\"uid\":\"u\",\"labels\":{}},"
+                    "\"spec\":{\"containers\":[]},\"status\":{\"podIP\":\"1.2.3.4\",\"conditions\":[]}}");
+  json_t *b = json_deep_copy(a);
+  json_t *sts = parse("{\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"mg\"},\"spec\":{}}");
+  json_t *sts2 = json_deep_copy(sts);
+  (void) state;
+  json_object_set_new(json_object_get(json_object_get(b, "metadata"), "labels"), "memgraph.io/role",
+                      json_string("main"));
+  assert_false(op_pod_changed(a, b));
+  assert_false(op_owned_update_matters(a, b));
+  assert_false(op_owned_update_matters(a, a)); /* resync of an owned object */
+  json_object_set_new(json_object_get(b, "status"), "conditions",
+                      json_pack("[{s:s, s:s}]", "type", "Ready", "status", "True"));
+  assert_true(op_owned_update_matters(a, b));      /* readiness matters */
+  assert_true(op_owned_update_matters(sts, sts2)); /* any change of a non-pod object */
+  json_decref(a);
+  json_decref(b);
+  json_decref(sts);
+  json_decref(sts2);
+}
+
+static void the_newer_of_cache_and_own_write_wins(void **state)
+{
+  json_t *cached = parse("{\"metadata\":{\"uid\":\"u\",\"resourceVersion\":\"100\"}}");
+  json_t *written = parse("{\"metadata\":{\"uid\":\"u\",\"resourceVersion\":\"101\"}}");
+  json_t *other = parse("{\"metadata\":{\"uid\":\"v\",\"resourceVersion\":\"999\"}}");
+  json_t *r;
+  (void) state;
+  r = op_fresher(cached, written);
+  assert_ptr_equal(r, written); /* the watch has not delivered our write yet */
+  json_decref(r);
+  r = op_fresher(written, cached);
+  assert_ptr_equal(r, written); /* the cache caught up (or moved past it) */
+  json_decref(r);
+  r = op_fresher(cached, other);
+  assert_ptr_equal(r, cached); /* another incarnation of the name: never */
+  json_decref(r);
+  r = op_fresher(cached, NULL);
+  assert_ptr_equal(r, cached);
+  json_decref(r);
+  json_decref(cached);
+  json_decref(written);
+  json_decref(other);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -201,6 +267,9 @@ int main(void)
       cmocka_unit_test(hash_ignores_key_order_and_its_own_annotation),
       cmocka_unit_test(metric_names_are_registered_and_rendered),
       cmocka_unit_test(snapshot_keeps_when_a_silent_pod_was_last_seen),
+      cmocka_unit_test(own_status_writes_cause_no_pass),
+      cmocka_unit_test(our_pod_labels_cause_no_pass),
+      cmocka_unit_test(the_newer_of_cache_and_own_write_wins),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
