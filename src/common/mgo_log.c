@@ -105,8 +105,7 @@ static void add_field(struct mgo_buf *b, const char *k, const char *v, int first
 static void add_fields(struct mgo_buf *b, va_list ap)
 {
   for (;;) {
-    /* clang-analyzer cannot see that the caller started ap with va_start. */
-    const char *k = va_arg(ap, const char *); /* NOLINT(clang-analyzer-valist.Uninitialized) */
+    const char *k = va_arg(ap, const char *);
     if (!k)
       break;
     const char *v = va_arg(ap, const char *);

@@ -263,12 +263,13 @@ int mgo_metric_get(struct mgo_metric_family *f, const char *labels, double *out)
   return s ? MGO_OK : MGO_ENOTFOUND;
 }
 
-static void remove_where(struct mgo_metric_family *f, const char *labels, const char *fragment)
+/* Removes the series whose labels equal pattern (exact) or contain it (!exact). */
+static void remove_where(struct mgo_metric_family *f, const char *pattern, int exact)
 {
   struct series **pp = &f->series;
   while (*pp) {
     struct series *s = *pp;
-    int match = labels ? strcmp(s->labels, labels) == 0 : strstr(s->labels, fragment) != NULL;
+    int match = exact ? strcmp(s->labels, pattern) == 0 : strstr(s->labels, pattern) != NULL;
     if (match) {
       *pp = s->next;
       series_free(s);
@@ -281,7 +282,7 @@ static void remove_where(struct mgo_metric_family *f, const char *labels, const 
 void mgo_metric_remove(struct mgo_metric_family *f, const char *labels)
 {
   pthread_mutex_lock(f->lock);
-  remove_where(f, labels, NULL);
+  remove_where(f, labels, 1);
   pthread_mutex_unlock(f->lock);
 }
 
@@ -289,7 +290,7 @@ void mgo_metric_remove_matching(struct mgo_metrics *m, const char *fragment)
 {
   pthread_mutex_lock(&m->lock);
   for (struct mgo_metric_family *f = m->head; f; f = f->next)
-    remove_where(f, NULL, fragment);
+    remove_where(f, fragment, 0);
   pthread_mutex_unlock(&m->lock);
 }
 

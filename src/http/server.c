@@ -8,7 +8,7 @@
 
 #include "mgo_err.h"
 
-#define HTTP_BODY_MAX (64u * 1024 * 1024)
+#define HTTP_BODY_MAX ((size_t) 64 * 1024 * 1024)
 #define CLUSTER_PREFIX "/api/v1/clusters/"
 
 struct mgo_http_server {
