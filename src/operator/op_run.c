@@ -72,6 +72,8 @@ static void schedule(struct mgo_operator *op, const struct op_ctx *ctx, enum op_
   }
   if (ctx->after_ms < 0) {
     (void) k8s_queue_add_rate_limited(op->queue, ctx->key);
+    (void) k8s_queue_add_after(op->queue, ctx->key, health); /* the earlier one wins: backoff never
+                                                                 exceeds the health interval */
     return;
   }
   k8s_queue_forget(op->queue, ctx->key);
@@ -242,12 +244,14 @@ static int open_parts(struct mgo_operator *op)
 {
   struct k8s_event_recorder_opts eo = {.reporting_controller = "memgraph.io/memgraph-operator",
                                        .reporting_instance = op->cfg.identity};
+  /* A failed pass is retried after 0.2 s, 0.4 s, ... and never later than its health interval. */
+  struct k8s_queue_opts qo = {.base_delay_ms = 200, .max_delay_ms = 60000, .qps = 10, .burst = 100};
   struct k8s_status st;
   int rc = open_client(op);
   if (rc != MGO_OK)
     return rc;
   op->metrics_reg = mgo_metrics_new();
-  op->queue = k8s_queue_new(NULL);
+  op->queue = k8s_queue_new(&qo);
   if (op->metrics_reg == NULL || op->queue == NULL ||
       op_metrics_init(&op->metrics, op->metrics_reg) != MGO_OK)
     return MGO_ENOMEM;
