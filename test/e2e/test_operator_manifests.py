@@ -2,6 +2,7 @@
 (`--dry-run=server`); the operator's Deployment is wired to the least-privilege ServiceAccount and the HTTP
 endpoints the binary serves."""
 
+import json
 import os
 import re
 
@@ -75,3 +76,34 @@ def test_rbac_has_no_exec_and_no_cluster_wide_writes_beyond_need(rendered):
     assert not resources & {"pods/exec", "pods/attach", "nodes", "clusterroles", "clusterrolebindings", "*"}
     secret_verbs = {v for rule in role["rules"] if "secrets" in rule["resources"] for v in rule["verbs"]}
     assert secret_verbs <= {"get", "list", "watch"}
+
+
+def test_manager_pod_template_runs_the_operator_in_cluster(control_plane, crd_installed, rendered, namespace,
+                                                           clusters):
+    """The Deployment's pod template, run as a pod (the control plane has no Deployment controller): the operator
+    starts with in-cluster configuration and the least-privilege ServiceAccount token, passes its probes, takes
+    its Lease under the pod's name and brings a cluster to Ready. Scoped to the test namespace and its own Lease."""
+    _, docs = rendered
+    dep = next(d for d in docs if d["kind"] == "Deployment")
+    pod_name = f"memgraph-operator-{namespace[-6:]}"
+    lease = f"mgo-incluster-{namespace[-6:]}"
+    tmpl = dep["spec"]["template"]
+    spec = json.loads(json.dumps(tmpl["spec"]))
+    spec["containers"][0]["args"] += [f"--namespace={namespace}", f"--lease-name={lease}"]
+    pod = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": pod_name, "namespace": dep["metadata"]["namespace"],
+                        "labels": tmpl["metadata"]["labels"]},
+           "spec": spec}
+    control_plane.apply(pod)
+    try:
+        control_plane.wait_for(lambda: clusters.pod_ready(control_plane.get_pod(dep["metadata"]["namespace"],
+                                                                                pod_name)),
+                               timeout=90, message="the operator pod Ready (/readyz probe)")
+        control_plane.wait_for(lambda: clusters.lease_holder(lease=lease) == pod_name, timeout=60,
+                               message=f"Lease {lease} held by {pod_name}")
+        clusters.make_cluster(namespace, "mg", 2)
+        status = clusters.wait_ready(namespace, "mg", timeout=180)
+        assert status["currentMain"] and status["registeredReplicas"] == 1
+    finally:
+        control_plane.kubectl("delete", "pod", pod_name, "-n", dep["metadata"]["namespace"], "--wait=true",
+                              "--timeout=60s", check=False, timeout=90)
