@@ -486,3 +486,58 @@ def missing_writes(ip, label, ids):
     """The acknowledged ids that are not on the instance at ip."""
     present = {r["id"] for r in bolt_query(ip, f"MATCH (n:{label}) RETURN n.id AS id")}
     return sorted(set(ids) - present)
+
+
+class RoleSampler:
+    """Samples SHOW REPLICATION ROLE on every pod of a cluster in the background (one short connection per pod per
+    round). samples: [(monotonic time, {pod: "main" | "replica" | None (no answer)})].
+    max_mains() is the largest number of instances that answered MAIN in one round (a two-MAIN check)."""
+
+    def __init__(self, clusters, ns, name, interval=0.2):
+        import threading
+
+        self.clusters, self.ns, self.name, self.interval = clusters, ns, name, interval
+        self.samples = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"roles-{ns}-{name}", daemon=True)
+
+    def _role(self, ip):
+        try:
+            with bolt_session(ip, timeout=1) as s:
+                return s.run("SHOW REPLICATION ROLE").single()["replication role"]
+        except Exception:  # noqa: BLE001 - an instance that does not answer has no role this round
+            return None
+
+    def _run(self):
+        import time as _time
+
+        while not self._stop.is_set():
+            try:
+                ips = {p["metadata"]["name"]: p.get("status", {}).get("podIP")
+                       for p in self.clusters.pods(self.ns, self.name)}
+            except Exception:  # noqa: BLE001 - API hiccup: skip the round
+                ips = {}
+            if ips:
+                self.samples.append((_time.monotonic(), {p: self._role(ip) if ip else None for p, ip in ips.items()}))
+            self._stop.wait(self.interval)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=30)
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def max_mains(self):
+        return max((sum(1 for r in roles.values() if r == "main") for _, roles in self.samples), default=0)
+
+    def mains_seen(self):
+        return {p for _, roles in self.samples for p, r in roles.items() if r == "main"}

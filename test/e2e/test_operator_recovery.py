@@ -4,7 +4,7 @@ the fault is on every instance.
 """
 
 import pytest
-from harness import Writer, bolt_query, missing_writes, replication_role, show_replicas, write_through
+from harness import RoleSampler, Writer, bolt_query, missing_writes, replication_role, show_replicas, write_through
 
 pytestmark = pytest.mark.controlplane
 
@@ -75,10 +75,14 @@ def test_main_process_killed_same_main_comes_back(control_plane, namespace, clus
     write_through(clusters, ns, NAME, "Kill", 1)
     _all_have(control_plane, clusters, ns, "Kill", [1])
     restarts = _restart_count(control_plane, ns, main)
-    control_plane.kill_pod(ns, main, container="memgraph")
-    control_plane.wait_for(lambda: _restart_count(control_plane, ns, main) > restarts, timeout=60,
-                           message=f"{main} container restarted")
-    rows = clusters.wait_replication(ns, NAME, expected_replicas=2, timeout=120)
+    with RoleSampler(clusters, ns, NAME) as roles:
+        control_plane.kill_pod(ns, main, container="memgraph")
+        control_plane.wait_for(lambda: _restart_count(control_plane, ns, main) > restarts, timeout=60,
+                               message=f"{main} container restarted")
+        rows = clusters.wait_replication(ns, NAME, expected_replicas=2, timeout=120)
+    # No failover in this release: no other instance was ever MAIN while it was away.
+    assert len(roles.samples) > 3 and roles.mains_seen() == {main} and roles.max_mains() == 1, roles.samples[-3:]
+    assert any(r[main] is None for _, r in roles.samples), "the sampler never saw the MAIN down"
     assert clusters.main_pod(ns, NAME) == main
     assert len(rows) == 2
     status = clusters.wait_ready(ns, NAME)
