@@ -28,8 +28,8 @@ static const char *result_name(const struct op_ctx *ctx, enum op_step_result r)
 {
   if (ctx->failed)
     return "error";
-  if (r == OP_STOP)
-    return "stopped";
+  if (r == OP_STOP || (ctx->plan != NULL && ctx->plan->stopped))
+    return "stopped"; /* deleted, invalid, or an unsafe situation the decision refuses to act on */
   return r == OP_REQUEUE ? "requeue" : "success";
 }
 
@@ -60,8 +60,8 @@ static void publish_snapshot(struct mgo_operator *op, struct op_ctx *ctx)
   pthread_mutex_unlock(&op->lock);
 }
 
-/* The next pass: at once or after the delay the steps asked for, with backoff after an error, and at
- * the latest after the cluster's health-check interval (the periodic health resync). */
+/* The next pass: after the delay the steps asked for (the plan's requeue), with backoff after an error
+ * (never beyond the health-check interval), else after the health-check interval (periodic resync). */
 static void schedule(struct mgo_operator *op, const struct op_ctx *ctx, enum op_step_result r)
 {
   long health = ctx->parsed ? (long) ctx->c.spec.replication.health_check_interval_sec * 1000
@@ -77,7 +77,9 @@ static void schedule(struct mgo_operator *op, const struct op_ctx *ctx, enum op_
     return;
   }
   k8s_queue_forget(op->queue, ctx->key);
-  (void) k8s_queue_add_after(op->queue, ctx->key, ctx->after_ms < health ? ctx->after_ms : health);
+  /* The plan's own requeue wins (the health interval normally; longer after an unsafe stop, so a stuck
+   * cluster is not re-examined, logged and announced every few seconds). */
+  (void) k8s_queue_add_after(op->queue, ctx->key, ctx->after_ms == OP_AFTER_NONE ? health : ctx->after_ms);
 }
 
 static void reconcile_key(struct mgo_operator *op, const char *key)
