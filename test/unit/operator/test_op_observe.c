@@ -467,6 +467,49 @@ static void act_without_a_connection_fails_cleanly(void **state)
   act_teardown(&fx);
 }
 
+/* ---- the HTTP snapshot of a pass (the /api/v1/clusters/{ns}/{name} contract) ------------------------- */
+
+static void snapshot_has_the_documented_shape(void **state)
+{
+  struct act_fixture fx;
+  json_t *snap, *inst, *main_entry, *rep;
+  (void) state;
+  act_setup(&fx, 2);
+  fakes[0].nregs = 1;
+  fakes[0].regs[0] = reg("mg_1", 9, -2);
+  fakes[0].regs[0].mode = MGO_MODE_SYNC;
+  {
+    unsigned long q = 0;
+    observe(fx.ctx.cs, &fx.ctx.c, fx.pods, fx.ctx.obs, &q);
+  }
+  (void) mgo_strlcpy(fx.ctx.ns, "db", sizeof(fx.ctx.ns));
+  (void) mgo_strlcpy(fx.ctx.name, "mg", sizeof(fx.ctx.name));
+  fx.ctx.obj = parse("{\"status\":{\"phase\":\"Running\",\"currentMain\":\"mg-0\"}}");
+  add(fx.ctx.plan, REC_ACT_REQUEUE, "", "")->after_sec = 5;
+  snap = op_snapshot(&fx.ctx, "2026-01-01T00:00:00Z");
+  assert_non_null(snap);
+  assert_string_equal(json_string_value(json_object_get(snap, "namespace")), "db");
+  assert_string_equal(json_string_value(json_object_get(snap, "phase")), "Running");
+  assert_string_equal(json_string_value(json_object_get(snap, "currentMain")), "mg-0");
+  assert_true(json_is_null(json_object_get(snap, "lastError")));
+  assert_int_equal(json_array_size(json_object_get(snap, "plan")), 1);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(snap, "syncReplicas"), 0)), "mg_1");
+  inst = json_object_get(snap, "instances");
+  assert_int_equal(json_array_size(inst), 2);
+  main_entry = json_array_get(inst, 0);
+  assert_string_equal(json_string_value(json_object_get(main_entry, "role")), "main");
+  assert_true(json_is_true(json_object_get(main_entry, "reachable")));
+  assert_string_equal(json_string_value(json_object_get(main_entry, "version")), "3.5.1");
+  assert_string_equal(json_string_value(json_object_get(main_entry, "lastSeen")), "2026-01-01T00:00:00Z");
+  rep = json_array_get(json_object_get(main_entry, "replicas"), 0);
+  assert_string_equal(json_string_value(json_object_get(rep, "mode")), "SYNC");
+  assert_string_equal(json_string_value(json_object_get(rep, "state")), "ready");
+  assert_int_equal(json_integer_value(json_object_get(rep, "behind")), 2); /* positive: transactions behind */
+  assert_null(json_object_get(json_array_get(inst, 1), "replicas"));       /* only MAINs list replicas */
+  json_decref(snap);
+  act_teardown(&fx);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -477,6 +520,7 @@ int main(void)
       cmocka_unit_test(act_stops_at_the_first_failed_bolt_action),
       cmocka_unit_test(act_takes_the_plans_requeue_and_hurries_scale_down),
       cmocka_unit_test(act_without_a_connection_fails_cleanly),
+      cmocka_unit_test(snapshot_has_the_documented_shape),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
