@@ -343,23 +343,28 @@ static void query_data_where_needed(struct op_cluster *cs, const struct mgo_clus
     query_data(cs, &obs->inst[i], live);
 }
 
+/* Raises the remembered ts of the pod behind one registration of a MAIN's SHOW REPLICAS. */
+static void remember_ts(struct op_cluster *cs, const struct rec_observed *obs,
+                        const struct rec_registration *reg)
+{
+  for (size_t j = 0; j < obs->n && reg->has_data_info; j++) {
+    char name[MGO_NAME_MAX];
+    struct op_conn *s;
+    if (mgo_replica_name(obs->inst[j].pod, name, sizeof(name)) != MGO_OK || strcmp(name, reg->name) != 0)
+      continue;
+    s = conn_slot(cs, obs->inst[j].pod);
+    if (s != NULL && reg->ts > s->last_ts)
+      s->last_ts = reg->ts;
+  }
+}
+
 /* Remembers the newest ts the MAINs report for each replica, and hands it to the observation. */
 static void remember_timestamps(struct op_cluster *cs, struct rec_observed *obs)
 {
   for (size_t i = 0; i < obs->n; i++) {
     const struct rec_instance *m = &obs->inst[i];
-    for (size_t r = 0; m->replicas_known && r < m->n_registrations; r++) {
-      const struct rec_registration *reg = &m->registrations[r];
-      for (size_t j = 0; j < obs->n && reg->has_data_info; j++) {
-        char name[MGO_NAME_MAX];
-        struct op_conn *s;
-        if (mgo_replica_name(obs->inst[j].pod, name, sizeof(name)) != MGO_OK || strcmp(name, reg->name) != 0)
-          continue;
-        s = conn_slot(cs, obs->inst[j].pod);
-        if (s != NULL && reg->ts > s->last_ts)
-          s->last_ts = reg->ts;
-      }
-    }
+    for (size_t r = 0; m->replicas_known && r < m->n_registrations; r++)
+      remember_ts(cs, obs, &m->registrations[r]);
   }
   for (size_t i = 0; i < obs->n; i++) {
     const struct op_conn *s = conn_slot(cs, obs->inst[i].pod);

@@ -305,20 +305,26 @@ json_t *op_snapshot(const struct op_ctx *ctx, const char *now)
   return o;
 }
 
+static const json_t *last_seen_in(const json_t *snapshot, const json_t *pod)
+{
+  size_t j;
+  const json_t *old;
+  json_array_foreach(json_object_get(snapshot, "instances"), j, old)
+  {
+    if (json_equal(json_object_get(old, "pod"), pod) && json_is_string(json_object_get(old, "lastSeen")))
+      return json_object_get(old, "lastSeen");
+  }
+  return NULL;
+}
+
 void op_snapshot_carry_last_seen(const json_t *prev, json_t *next)
 {
-  size_t i, j;
+  size_t i;
   json_t *inst;
-  const json_t *old;
   json_array_foreach(json_object_get(next, "instances"), i, inst)
   {
-    if (!json_is_null(json_object_get(inst, "lastSeen")))
-      continue;
-    json_array_foreach(json_object_get(prev, "instances"), j, old)
-    {
-      if (json_equal(json_object_get(old, "pod"), json_object_get(inst, "pod")) &&
-          json_is_string(json_object_get(old, "lastSeen")))
-        json_object_set_new(inst, "lastSeen", json_copy(json_object_get(old, "lastSeen")));
-    }
+    const json_t *seen = last_seen_in(prev, json_object_get(inst, "pod"));
+    if (json_is_null(json_object_get(inst, "lastSeen")) && seen != NULL)
+      json_object_set_new(inst, "lastSeen", json_copy((json_t *) seen));
   }
 }
