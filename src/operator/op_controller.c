@@ -100,6 +100,7 @@ void op_cluster_forget(struct mgo_operator *op, const char *key)
     return;
   op_cluster_close(cs, op->mg);
   json_decref(cs->snapshot);
+  json_decref(cs->last_written);
   free(cs);
   (void) mgo_snprintf(fragment, sizeof(fragment), "cluster=\"%s\"", key);
   mgo_metric_remove_matching(op->metrics_reg, fragment);
