@@ -1,5 +1,6 @@
 /* Observation: the Kubernetes half from pod JSON, the Memgraph half from fake query results (a fake
  * struct mgo_mg_ops) and connection reuse; then the act step's Bolt actions against the same fake. */
+#include "metrics.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
 #include "op_internal.h"
@@ -510,6 +511,39 @@ static void snapshot_has_the_documented_shape(void **state)
   act_teardown(&fx);
 }
 
+/* ---- the cluster registry -------------------------------------------------------------------------- */
+
+static void forgetting_a_cluster_frees_its_state_and_series(void **state)
+{
+  struct mgo_operator *op = calloc(1, sizeof(*op));
+  struct op_cluster *a, *b;
+  double v = 0;
+  (void) state;
+  pthread_mutex_init(&op->lock, NULL);
+  op->mg = &fake_ops;
+  op->metrics_reg = mgo_metrics_new();
+  assert_int_equal(op_metrics_init(&op->metrics, op->metrics_reg), MGO_OK);
+  a = op_cluster_get(op, "db/a");
+  b = op_cluster_get(op, "db/b");
+  assert_non_null(a);
+  assert_ptr_equal(op_cluster_get(op, "db/a"), a); /* one entry per key */
+  a->snapshot = json_object();
+  a->last_written = json_object(); /* LeakSanitizer checks these are released */
+  assert_int_equal(mgo_metric_set(op->metrics.instances_ready, "cluster=\"db/a\"", 3), MGO_OK);
+  assert_int_equal(mgo_metric_set(op->metrics.instances_ready, "cluster=\"db/b\"", 2), MGO_OK);
+  op_cluster_forget(op, "db/a");
+  assert_int_equal(op->nclusters, 1);
+  assert_ptr_equal(op->clusters[0], b);
+  assert_int_equal(mgo_metric_get(op->metrics.instances_ready, "cluster=\"db/a\"", &v), MGO_ENOTFOUND);
+  assert_int_equal(mgo_metric_get(op->metrics.instances_ready, "cluster=\"db/b\"", &v), MGO_OK);
+  op_cluster_forget(op, "db/b");
+  op_cluster_forget(op, "db/unknown"); /* harmless */
+  free(op->clusters);
+  mgo_metrics_free(op->metrics_reg);
+  pthread_mutex_destroy(&op->lock);
+  free(op);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -521,6 +555,7 @@ int main(void)
       cmocka_unit_test(act_takes_the_plans_requeue_and_hurries_scale_down),
       cmocka_unit_test(act_without_a_connection_fails_cleanly),
       cmocka_unit_test(snapshot_has_the_documented_shape),
+      cmocka_unit_test(forgetting_a_cluster_frees_its_state_and_series),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
