@@ -108,9 +108,11 @@ static enum MHD_Result serve_probe(struct mgo_http_server *s, struct MHD_Connect
     ok = s->h.ready(s->h.ctx, reason, sizeof reason);
   else if (!readiness && s->h.healthy)
     ok = s->h.healthy(s->h.ctx);
-  if (ok)
-    return respond_text(conn, MHD_HTTP_OK, "ok");
   char msg[300];
+  if (ok) {
+    mgo_snprintf(msg, sizeof msg, "ok%s%s", reason[0] ? ": " : "", reason);
+    return respond_text(conn, MHD_HTTP_OK, msg);
+  }
   mgo_snprintf(msg, sizeof msg, "not %s%s%s", readiness ? "ready" : "healthy", reason[0] ? ": " : "", reason);
   return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
 }

@@ -22,8 +22,9 @@ struct mgo_http_handlers {
   int (*status_all)(void *ctx, struct mgo_buf *out);
   /* JSON for one cluster; MGO_ENOTFOUND → 404. */
   int (*status_cluster)(void *ctx, const char *ns, const char *name, struct mgo_buf *out);
-  /* Non-zero when healthy / ready; a NULL callback counts as healthy / ready. When not ready, reason
-   * (may be NULL) receives a short explanation shown in the 503 body. */
+  /* Non-zero when healthy / ready; a NULL callback counts as healthy / ready. The ready callback may put a
+   * short explanation in reason: shown after "ok: " on 200 (e.g. "leading") and after "not ready: " on 503.
+   */
   int (*healthy)(void *ctx);
   int (*ready)(void *ctx, char *reason, size_t reasonsz);
   struct mgo_metrics *metrics; /* NULL: /metrics answers 404 */

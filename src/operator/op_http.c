@@ -70,7 +70,8 @@ static int healthy(void *arg)
 }
 
 /* Ready once every informer has synced; leading and standing by are both ready (a standby must not be
- * restarted), a lost lease is not. The leadership state is in /api/v1/status ("leadership"). */
+ * restarted), a lost lease is not. The body says which ("ok: leading", "ok: standby"); /api/v1/status
+ * carries the same state as "leadership". */
 static int ready(void *arg, char *reason, size_t reasonsz)
 {
   struct mgo_operator *op = arg;
@@ -84,6 +85,7 @@ static int ready(void *arg, char *reason, size_t reasonsz)
     (void) mgo_strlcpy(reason, "leadership lost", reasonsz);
     return 0;
   }
+  (void) mgo_strlcpy(reason, op->cfg.leader_elect ? leadership(op) : "leader election disabled", reasonsz);
   return 1;
 }
 

@@ -35,8 +35,7 @@ static int fake_one(void *ctx, const char *ns, const char *name, struct mgo_buf 
 static int fake_ready(void *ctx, char *reason, size_t reasonsz)
 {
   struct fake *f = ctx;
-  if (!f->ready)
-    mgo_strlcpy(reason, "informers not synced", reasonsz);
+  mgo_strlcpy(reason, f->ready ? "standby" : "informers not synced", reasonsz);
   return f->ready;
 }
 
@@ -85,6 +84,7 @@ static void test_endpoints(void **state)
   f.ready = 1;
   mgo_buf_reset(&b);
   assert_int_equal(get(port, "GET", "/readyz", &b), 200);
+  assert_string_equal(mgo_buf_str(&b), "ok: standby\n");
   mgo_buf_reset(&b);
   assert_int_equal(get(port, "GET", "/metrics", &b), 200);
   assert_non_null(strstr(mgo_buf_str(&b), "\nmgo_up 1\n"));
