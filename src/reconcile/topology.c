@@ -649,20 +649,22 @@ static void plan_labels(struct decide *d)
   }
 }
 
-/* After a stop, the only label change is taking role=main away from every MAIN but the chosen one, so
- * the write Service never reaches two MAINs. */
+/* After a stop, the only label change is taking every MAIN but the chosen one out of the Services: off
+ * the write Service (never two MAINs behind it) and off the read Service too, because a MAIN still labelled
+ * as a readable replica would take writes from clients that believe they talk to a replica. */
 static void plan_fence_labels(struct decide *d)
 {
   for (size_t i = 0; i < d->obs->n; i++) {
     const struct rec_instance *in = &d->obs->inst[i];
     struct rec_action *a;
-    if (in == d->main || !is_main(in) || in->label_role != MGO_ROLE_MAIN)
+    if (in == d->main || !is_main(in) || (in->label_role != MGO_ROLE_MAIN && !in->label_readable))
       continue;
     a = add_action(d, REC_ACT_LABEL, in->pod, "NotTheChosenMain");
     if (a == NULL)
       return;
     a->role = MGO_ROLE_UNKNOWN;
-    set_message(a, "%s is MAIN but not the chosen one: removed from the write Service", in->pod);
+    a->readable = false;
+    set_message(a, "%s is MAIN but not the chosen one: removed from the write and read Services", in->pod);
   }
 }
 
