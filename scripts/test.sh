@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's whole test run (what `make test` and CI execute):
 #   1. bootstrap (installs/builds what is missing; seconds when warm)
-#   2. debug build with AddressSanitizer + UndefinedBehaviorSanitizer, and the format check
+#   2. debug build with AddressSanitizer + UndefinedBehaviorSanitizer, release build, and the format check
 #   3. C unit tests (ctest), then bounded fuzzing of the decoders
 #   4. pytest: emulator conformance, C clients against real peers, the real control plane, end to end
 set -euo pipefail
@@ -16,6 +16,10 @@ bash scripts/bootstrap.sh
 step "debug build (ASan+UBSan)"
 cmake -S . -B build/debug -DCMAKE_BUILD_TYPE=Debug -DMGO_SANITIZE=ON >/dev/null
 cmake --build build/debug -j "$JOBS"
+
+step "release build (-O2: some warnings only appear with optimization)"
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DMGO_TESTS=OFF >/dev/null
+cmake --build build/release -j "$JOBS"
 
 step "format check"
 bash scripts/format.sh --check
