@@ -7,7 +7,7 @@
 # stop the operator gracefully and tear everything down (also on failure or Ctrl-C).
 #
 # Environment: MGO_SKIP_BOOTSTRAP=1 skips scripts/bootstrap.sh (already bootstrapped machines; it is run anyway
-# when the control plane binaries are missing); MGO_DEMO_BUILD=debug|release picks the build (default debug: the ASan+UBSan build `make test` also uses);
+# when the control plane binaries are missing); MGO_DEMO_BUILD=release|debug picks the build (default release);
 # MGO_DEMO_HOLD=SECONDS keeps everything running that long after printing the status (default 0);
 # MGO_DEMO_TIMEOUT=SECONDS how long to wait for Ready (default 180).
 set -euo pipefail
@@ -27,7 +27,7 @@ if [ -n "${MGO_OPERATOR_BIN:-}" ]; then
   OPERATOR=$(cd "$(dirname "$MGO_OPERATOR_BIN")" && pwd)/$(basename "$MGO_OPERATOR_BIN")
   say "using memgraph-operator $OPERATOR (MGO_OPERATOR_BIN; not building)"
 else
-  BUILD=${MGO_DEMO_BUILD:-debug}
+  BUILD=${MGO_DEMO_BUILD:-release}
   case "$BUILD" in
   release) BDIR=build/release CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Release -DMGO_TESTS=OFF) ;;
   debug) BDIR=build/debug CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Debug -DMGO_SANITIZE=ON) ;;
