@@ -26,7 +26,7 @@ Interface (other test trees rely on it; keep it stable):
                         resumed) afterwards from an older resourceVersion gets 410 Gone (the apiserver watch cache
                         is off, see README); an established, caught-up watch keeps streaming (etcd semantics). To
                         force a watcher through 410: stop_apiserver(), compact_etcd(), start_apiserver().
-                    create_namespace(name) -> name: creates it and makes sure its `default` ServiceAccount exists
+                    create_namespace(name) -> name: creates it and makes sure its `default` ServiceAccount and `kube-root-ca.crt` exist
                         (waits up to 5 s for the serviceaccount controller, which may be in client-go backoff after
                         apiserver restarts, then creates the ServiceAccount itself), so pods are admitted at once
                     get_pod(ns, name) -> dict or None
@@ -42,7 +42,7 @@ Interface (other test trees rely on it; keep it stable):
                         (test/cluster/with-cluster-dns.sh; same PID), e.g. for an operator resolving pod DNS names
                   Env read when it starts one: MGO_KUBELET_MAX_PROBE_PERIOD (cap probe periods, see README),
                   MGO_WATCH_CACHE, MEMGRAPH_BIN, MGO_OPERATOR_BIN (image table, see test/cluster/images.json).
-  namespace       function fixture: a fresh namespace (its `default` ServiceAccount exists, so pods are admitted);
+  namespace       function fixture: a fresh namespace (its `default` ServiceAccount and `kube-root-ca.crt` exist, so pods are admitted and the contents are known);
                   deleted at teardown with --wait=false.
 On a failing test that used the control plane, the tails of its logs are attached to the report.
 """
@@ -172,17 +172,29 @@ class ControlPlane:
 
     # -- namespaces
     def create_namespace(self, name):
+        """Creates a namespace and returns it settled as a real cluster settles it: with its `default`
+        ServiceAccount and its `kube-root-ca.crt` ConfigMap. The controller manager makes both; after
+        apiserver restarts it can lag by ~30 s, so after 5 s we create the missing one ourselves with the
+        same content (a 409 means the controller won the race)."""
         self.kubectl("create", "namespace", name)
-        sa_path = f"/api/v1/namespaces/{name}/serviceaccounts"
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            if self.api.request("GET", f"{sa_path}/default")[0] == 200:
-                return name
-            time.sleep(0.1)
-        sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}
-        status, body = self.api.request("POST", sa_path, sa)
-        assert status in (201, 409), f"creating ServiceAccount {name}/default: HTTP {status} {body}"
+        with open(self.ca_file, encoding="ascii") as f:
+            ca = f.read()
+        self._ensure_object(f"/api/v1/namespaces/{name}/serviceaccounts", {
+            "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}})
+        self._ensure_object(f"/api/v1/namespaces/{name}/configmaps", {
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt"},
+            "data": {"ca.crt": ca}})
         return name
+
+    def _ensure_object(self, collection, obj, wait=5):
+        path = f"{collection}/{obj['metadata']['name']}"
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if self.api.request("GET", path)[0] == 200:
+                return
+            time.sleep(0.1)
+        status, body = self.api.request("POST", collection, obj)
+        assert status in (201, 409), f"creating {path}: HTTP {status} {body}"
 
     # -- pods
     def get_pod(self, ns, name):
