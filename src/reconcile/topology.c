@@ -13,6 +13,9 @@
 #include <string.h>
 
 #define STOP_REQUEUE_SEC 30
+/* After REGISTER/DROP: look again soon, so a replica that caught up is reported (and routed to) within a
+ * second instead of a whole health interval. */
+#define REGISTRATION_REQUEUE_SEC 1
 
 struct cond {
   enum rec_cond_status status;
@@ -691,6 +694,15 @@ static const char *phase_of(const struct decide *d, bool ready)
   return "Degraded";
 }
 
+static bool plans_registration_change(const struct rec_plan *plan)
+{
+  for (size_t i = 0; i < plan->n; i++) {
+    if (plan->a[i].type == REC_ACT_REGISTER || plan->a[i].type == REC_ACT_DROP)
+      return true;
+  }
+  return false;
+}
+
 static void finish_status(struct decide *d)
 {
   const struct cond *conds[] = {&d->main_available, &d->replicas_ready, &d->replication_healthy};
@@ -710,11 +722,17 @@ static void finish_status(struct decide *d)
   if (a != NULL)
     (void) mgo_strlcpy(a->phase, phase_of(d, ready.status == REC_COND_TRUE), sizeof(a->phase));
   set_message(a, "%s", ready.message);
-  if (d->role_changed)
+  const char *why = "Periodic";
+  if (d->role_changed) {
     after = 0;
-  else if (d->plan->stopped)
+    why = "ReobserveAfterRoleChange";
+  } else if (d->plan->stopped) {
     after = STOP_REQUEUE_SEC;
-  a = add_action(d, REC_ACT_REQUEUE, NULL, d->role_changed ? "ReobserveAfterRoleChange" : "Periodic");
+  } else if (plans_registration_change(d->plan) && after > REGISTRATION_REQUEUE_SEC) {
+    after = REGISTRATION_REQUEUE_SEC;
+    why = "ReobserveAfterRegistration";
+  }
+  a = add_action(d, REC_ACT_REQUEUE, NULL, why);
   if (a != NULL)
     a->after_sec = after;
   set_message(a, "next observation");
