@@ -103,10 +103,22 @@ static const struct managed SVC = {"Service", &K8S_RES_SERVICES, OP_INF_SVCS};
 static const struct managed PDB = {"PodDisruptionBudget", &K8S_RES_PDBS, OP_INF_PDBS};
 static const struct managed STS = {"StatefulSet", &K8S_RES_STATEFULSETS, OP_INF_STS};
 
+/* The API server refuses new objects in a namespace being deleted (403, "… because it is being
+ * terminated"); the MemgraphCluster goes with it, so there is nothing to repair and nothing to warn about. */
+static bool namespace_terminating(const struct op_ctx *ctx, int rc)
+{
+  return rc == MGO_EFORBIDDEN && strstr(ctx->error, "because it is being terminated") != NULL;
+}
+
 static enum op_step_result after_apply(struct op_ctx *ctx, int rc)
 {
   if (rc == MGO_OK)
     return OP_CONTINUE;
+  if (namespace_terminating(ctx, rc)) {
+    mgo_log(MGO_LOG_INFO, "namespace is being deleted: not re-creating objects", "cluster", ctx->key,
+            (char *) NULL);
+    return OP_STOP;
+  }
   mgo_log(MGO_LOG_WARN, "apply failed", "cluster", ctx->key, "error", ctx->error, (char *) NULL);
   ctx->after_ms = rc == MGO_ECONFLICT ? 1000 : -1; /* a conflict is not an error: read again, retry */
   if (rc != MGO_ECONFLICT)

@@ -2,6 +2,7 @@
 (the Lease holder) acts; invalid specs never reach it (the API server refuses them, kubectl shows why)."""
 
 import json
+import time
 
 import pytest
 from harness import metric_sum, write_through
@@ -62,6 +63,8 @@ def test_two_operators_exactly_one_acts(control_plane, namespace, clusters, oper
     control_plane.wait_for(lambda: leader.json("/api/v1/status")["leadership"] == "leading", timeout=30,
                            message="the Lease holder to report leading")
     assert standby.json("/api/v1/status")["leadership"] == "standby"
+    assert leader.http("/readyz") == (200, "ok: leading\n")
+    assert standby.http("/readyz") == (200, "ok: standby\n")
 
     clusters.make_cluster(ns, NAME, 3, replication={"healthCheckIntervalSec": 2})
     clusters.wait_ready(ns, NAME, timeout=180)
@@ -110,3 +113,17 @@ def test_scale_to_zero_refused(control_plane, namespace, clusters, operator):
     assert clusters.get_cluster(namespace, NAME)["spec"]["instances"] == 1
     status = clusters.wait_ready(namespace, NAME, timeout=120)
     assert status["currentMain"] == f"{NAME}-0" and status.get("registeredReplicas", 0) == 0
+
+
+def test_namespace_deletion_is_not_fought(control_plane, clusters, operator):
+    """Deleting the namespace deletes the cluster with it: the operator must not try to re-create the objects
+    the namespace controller removes (the API server refuses them with 403 "being terminated")."""
+    ns = control_plane.create_namespace(f"t-nsdel-{int(time.time() * 1000) % 100000}")
+    clusters.make_cluster(ns, NAME, 3, replication={"healthCheckIntervalSec": 1})
+    clusters.wait_ready(ns, NAME, timeout=180)
+    control_plane.kubectl("delete", "namespace", ns, "--wait=false")
+    control_plane.wait_for(lambda: control_plane.api.request("GET", f"/api/v1/namespaces/{ns}")[0] == 404,
+                           timeout=120, message=f"namespace {ns} gone")
+    refused = [line for line in operator.logs().splitlines()
+               if f"cluster={ns}/{NAME}" in line and "apply failed" in line]
+    assert refused == [], "the operator fought the namespace deletion:\n" + "\n".join(refused[:5])
