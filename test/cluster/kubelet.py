@@ -219,7 +219,8 @@ def resolve_program(images, image, command, args, pod_ip):
         return None
     extra_env = {}
     if entry.get("program"):
-        extra = {"MGO_REPO": REPO, "PYTHON": sys.executable}
+        extra = {"MGO_REPO": REPO, "PYTHON": sys.executable,
+                 "MGO_BUILD": os.environ.get("MGO_BUILD_DIR") or os.path.join(REPO, "build", "debug")}
         argv = [expand_vars(p, extra) for p in entry["program"]] + command[1:] + args
     else:
         argv = command + args

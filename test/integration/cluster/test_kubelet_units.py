@@ -45,9 +45,12 @@ def test_memgraph_explicit_bolt_address_is_kept():
 
 
 def test_operator_image_maps_to_the_built_binary_before_the_memgraph_glob(monkeypatch):
+    monkeypatch.delenv("MGO_BUILD_DIR", raising=False)
     argv, env = resolve("ghcr.io/example/memgraph-operator:dev", ["/memgraph-operator", "agent"], ["--fence"])
     assert argv == [os.path.join(ROOT, "build/debug/src/cmd/memgraph-operator"), "agent", "--fence"]
     assert env == {}
+    monkeypatch.setenv("MGO_BUILD_DIR", "/b")
+    assert resolve("memgraph-operator:1", args=["agent"])[0] == ["/b/src/cmd/memgraph-operator", "agent"]
     monkeypatch.setenv("MGO_OPERATOR_BIN", "/tmp/op")
     assert resolve("memgraph-operator:1", args=["run"])[0] == ["/tmp/op", "run"]
 
