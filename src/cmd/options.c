@@ -9,6 +9,7 @@
 
 #include "mgo_buf.h"
 #include "mgo_err.h"
+#include "operator.h"
 
 enum opt_kind { K_STR, K_NS, K_LONG, K_DURATION, K_BOOL, K_IDENTITY, K_LEVEL, K_FORMAT, K_FLAG, K_HELP };
 
@@ -155,22 +156,25 @@ static int bad(char *err, size_t errsz, const char *what, const char *value)
   return -1;
 }
 
+/* The operator's own defaults (src/operator) are the only source of default values. */
 static void set_defaults(struct mgo_options *o)
 {
   char host[200] = "unknown";
+  struct mgo_operator_config d;
+  mgo_operator_config_default(&d);
   memset(o, 0, sizeof(*o));
-  o->workers = 4;
-  o->resync_interval_ms = 30000;
-  o->http_addr = "0.0.0.0";
-  o->http_port = 8080;
-  o->leader_elect = true;
-  o->lease_namespace = "memgraph-operator-system";
-  o->lease_name = "memgraph-operator";
-  o->lease_duration_ms = 15000;
-  o->renew_deadline_ms = 10000;
-  o->retry_period_ms = 2000;
-  o->bolt_timeout_ms = 5000;
-  o->operator_image = "ghcr.io/memgraph/memgraph-operator:latest";
+  o->workers = d.workers;
+  o->resync_interval_ms = d.resync_interval_ms;
+  o->http_addr = d.http_addr;
+  o->http_port = d.http_port;
+  o->leader_elect = d.leader_elect;
+  o->lease_namespace = d.lease_namespace;
+  o->lease_name = d.lease_name;
+  o->lease_duration_ms = d.lease_duration_ms;
+  o->renew_deadline_ms = d.renew_deadline_ms;
+  o->retry_period_ms = d.retry_period_ms;
+  o->bolt_timeout_ms = d.bolt_timeout_ms;
+  o->operator_image = d.operator_image;
   o->log_level = MGO_LOG_INFO;
   o->log_format = MGO_LOG_LOGFMT;
   o->data_dir = "/var/lib/memgraph/mg_data";
