@@ -166,6 +166,15 @@ def test_delete_preconditions_and_propagation(kube, namespace):
     assert (stale_rv["rc"], stale_rv["code"]) == ("ECONFLICT", 409)
     assert kube("get", f"{cms(namespace)}/pre")["rc"] == "OK"  # still there
     kube.ok("delete", f"{cms(namespace)}/pre", f"uid={uid}", "propagation=Foreground")
-    assert kube("get", f"{cms(namespace)}/pre")["rc"] == "ENOTFOUND"
+    # Foreground: the API server keeps the object, marked for deletion with the foregroundDeletion finalizer,
+    # until the garbage collector (controller manager) has handled its dependents; then it is gone.
+    marked = kube("get", f"{cms(namespace)}/pre")
+    if marked["rc"] == "OK":
+        meta = marked["body"]["metadata"]
+        assert meta.get("deletionTimestamp") and "foregroundDeletion" in meta.get("finalizers", []), meta
+    deadline = time.monotonic() + 90
+    while kube("get", f"{cms(namespace)}/pre")["rc"] != "ENOTFOUND":
+        assert time.monotonic() < deadline, "the Foreground delete never completed (garbage collector)"
+        time.sleep(0.2)
     bad_policy = kube("delete", f"{cms(namespace)}/missing", "propagation=Sideways")
     assert bad_policy["rc"] in ("EINVALIDOBJ", "ENOTFOUND")
