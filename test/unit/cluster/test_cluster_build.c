@@ -3,6 +3,7 @@
  * keys, indent 2). MGO_UPDATE_GOLDEN=1 rewrites the files; review the change with git diff. */
 #include "cluster.h"
 #include "cluster_build.h"
+#include "golden.h"
 #include "mgo_err.h"
 #include "yaml_json.h"
 
@@ -28,38 +29,15 @@ static json_t *build_all(const struct mgo_cluster *c)
                    mgo_build_service_account(c));
 }
 
-static char *read_file(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  char *buf;
-  long n;
-  if (f == NULL)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  buf = calloc(1, (size_t) n + 1);
-  if (buf != NULL && fread(buf, 1, (size_t) n, f) != (size_t) n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  return buf;
-}
-
 static void check_golden(const char *sample)
 {
-  const char *root = getenv("MGO_SOURCE_DIR");
-  const char *update = getenv("MGO_UPDATE_GOLDEN");
-  char rel[256], golden_path[1024];
+  char rel[256], golden_rel[256];
   json_t *obj, *all;
   struct mgo_cluster c;
   struct mgo_cluster_errs errs;
-  char *got, *want;
 
   snprintf(rel, sizeof(rel), "config/samples/memgraphcluster-%s.yaml", sample);
-  snprintf(golden_path, sizeof(golden_path), "%s/test/unit/cluster/golden/%s.json", root ? root : ".",
-           sample);
+  snprintf(golden_rel, sizeof(golden_rel), "test/unit/cluster/golden/%s.json", sample);
   obj = test_yaml_source_file(rel);
   assert_non_null(obj);
   /* What the API server adds to a created object. */
@@ -70,25 +48,7 @@ static void check_golden(const char *sample)
   assert_int_equal(mgo_cluster_validate(&c, &errs), MGO_OK);
   all = build_all(&c);
   assert_non_null(all);
-  got = json_dumps(all, JSON_SORT_KEYS | JSON_INDENT(2));
-  assert_non_null(got);
-  if (update != NULL && strcmp(update, "1") == 0) {
-    FILE *f = fopen(golden_path, "wb");
-    assert_non_null(f);
-    fprintf(f, "%s\n", got);
-    fclose(f);
-  }
-  want = read_file(golden_path);
-  if (want == NULL)
-    fail_msg("missing golden file %s (run with MGO_UPDATE_GOLDEN=1)", golden_path);
-  want[strcspn(want, "\0")] = '\0';
-  if (strlen(want) > 0 && want[strlen(want) - 1] == '\n')
-    want[strlen(want) - 1] = '\0';
-  if (strcmp(got, want) != 0)
-    fail_msg("%s differs from the builders' output; regenerate with MGO_UPDATE_GOLDEN=1 and review the diff",
-             golden_path);
-  free(got);
-  free(want);
+  mgo_test_golden_json(golden_rel, all);
   json_decref(all);
   json_decref(obj);
   mgo_cluster_free(&c);

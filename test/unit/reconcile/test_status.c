@@ -3,6 +3,7 @@
 #include "cluster.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
+#include "golden.h"
 #include "notation.h"
 #include "topology.h"
 
@@ -48,56 +49,17 @@ static void done(struct scenario *s)
   free(s->plan);
 }
 
-static char *read_file(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  char *buf;
-  long n;
-  if (f == NULL)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  buf = calloc(1, (size_t) n + 1);
-  if (buf != NULL && fread(buf, 1, (size_t) n, f) != (size_t) n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  return buf;
-}
-
 static void test_status_golden(void **state)
 {
   struct scenario s;
-  const char *root = getenv("MGO_SOURCE_DIR");
-  const char *update = getenv("MGO_UPDATE_GOLDEN");
-  char path[1024];
   json_t *status;
-  char *got, *want;
   (void) state;
 
   decide(&s, "mg-0", "0 M reg=1:S:ready reg=2:A:recovery:-12 | 1 R v=3.11.0 | 2 R restarts=1 | 3 ?");
   s.obs->inst[3].pod_exists = true;
   mgo_strlcpy(s.obs->inst[3].last_error, "connect: connection refused", sizeof(s.obs->inst[3].last_error));
   status = build(&s, NULL, "2026-11-22T04:00:00Z");
-  got = json_dumps(status, JSON_SORT_KEYS | JSON_INDENT(2));
-  snprintf(path, sizeof(path), "%s/test/unit/reconcile/golden/status_degraded.json", root ? root : ".");
-  if (update != NULL && strcmp(update, "1") == 0) {
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fprintf(f, "%s\n", got);
-    fclose(f);
-  }
-  want = read_file(path);
-  if (want == NULL)
-    fail_msg("missing %s (run with MGO_UPDATE_GOLDEN=1)", path);
-  if (strlen(want) > 0 && want[strlen(want) - 1] == '\n')
-    want[strlen(want) - 1] = '\0';
-  if (strcmp(got, want) != 0)
-    fail_msg("%s differs:\n%s", path, got);
-  free(got);
-  free(want);
+  mgo_test_golden_json("test/unit/reconcile/golden/status_degraded.json", status);
   json_decref(status);
   done(&s);
 }
