@@ -189,6 +189,8 @@ int mgo_name_read_svc(const struct mgo_cluster *c, char *dst, size_t dstsz);    
 int mgo_name_pdb(const struct mgo_cluster *c, char *dst, size_t dstsz);              /* <name> */
 int mgo_name_service_account(const struct mgo_cluster *c, char *dst, size_t dstsz);  /* <name> */
 int mgo_name_pod(const struct mgo_cluster *c, int ordinal, char *dst, size_t dstsz); /* <name>-<i> */
+/* ConfigMap of instructions for the pods' operator-agent init step (docs/agent.md): <name>-agent. */
+int mgo_name_agent_configmap(const struct mgo_cluster *c, char *dst, size_t dstsz);
 /* Stable DNS name of a pod through the headless Service: <pod>.<name>-hl.<ns>.svc (cluster-domain
  * independent: resolves through the pod's search path). */
 int mgo_name_pod_dns(const struct mgo_cluster *c, int ordinal, char *dst, size_t dstsz);

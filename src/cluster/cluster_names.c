@@ -37,6 +37,11 @@ int mgo_name_service_account(const struct mgo_cluster *c, char *dst, size_t dsts
   return mgo_strlcpy(dst, c->name, dstsz);
 }
 
+int mgo_name_agent_configmap(const struct mgo_cluster *c, char *dst, size_t dstsz)
+{
+  return mgo_snprintf(dst, dstsz, "%s-agent", c->name);
+}
+
 int mgo_name_pod(const struct mgo_cluster *c, int ordinal, char *dst, size_t dstsz)
 {
   if (ordinal < 0)

@@ -356,6 +356,9 @@ static void test_names_and_ordinals(void **state)
   assert_string_equal(buf, "mg-write");
   assert_int_equal(mgo_name_read_svc(&c, buf, sizeof(buf)), MGO_OK);
   assert_string_equal(buf, "mg-read");
+  assert_int_equal(mgo_name_agent_configmap(&c, buf, sizeof(buf)), MGO_OK);
+  assert_string_equal(buf, "mg-agent");
+  assert_int_equal(mgo_name_agent_configmap(&c, buf, 8), MGO_ETOOBIG);
   assert_int_equal(mgo_name_pod(&c, 2, buf, sizeof(buf)), MGO_OK);
   assert_string_equal(buf, "mg-2");
   assert_int_equal(mgo_name_replica_address(&c, 2, buf, sizeof(buf)), MGO_OK);
