@@ -127,14 +127,20 @@ static json_t *memgraph_container(const struct mgo_cluster *c)
                    tcp_probe(10, 5, 6));
 }
 
+/* The agent reads its instructions (a re-seed request) from the optional ConfigMap <name>-agent, mounted
+ * read-only, under the key of its own pod name; see docs/agent.md. */
 static json_t *agent_container(const struct mgo_build_opts *opts)
 {
-  return json_pack("{s:s, s:s, s:s, s:[s, s, s, s], s:o, s:[{s:s, s:s}], s:{s:{s:s, s:s}, s:{s:s}}}", "name",
-                   "operator-agent", "image", opts->operator_image, "imagePullPolicy", "IfNotPresent",
+  return json_pack("{s:s, s:s, s:s, s:[s, s, s, s, s, s], s:[{s:s, s:{s:{s:s}}}], s:o, "
+                   "s:[{s:s, s:s}, {s:s, s:s, s:b}], s:{s:{s:s, s:s}, s:{s:s}}}",
+                   "name", "operator-agent", "image", opts->operator_image, "imagePullPolicy", "IfNotPresent",
                    "command", "memgraph-operator", "agent", "--data-dir=" MGO_DATA_DIR,
-                   "--marker-dir=" MGO_MARKER_DIR, "securityContext", container_security(), "volumeMounts",
-                   "name", "data", "mountPath", MGO_DATA_MOUNT, "resources", "requests", "cpu", "10m",
-                   "memory", "16Mi", "limits", "memory", "64Mi");
+                   "--marker-dir=" MGO_MARKER_DIR, "--instructions-dir=" MGO_AGENT_INSTRUCTIONS_DIR,
+                   "--pod-name=$(POD_NAME)", "env", "name", "POD_NAME", "valueFrom", "fieldRef", "fieldPath",
+                   "metadata.name", "securityContext", container_security(), "volumeMounts", "name", "data",
+                   "mountPath", MGO_DATA_MOUNT, "name", MGO_AGENT_INSTRUCTIONS_VOLUME, "mountPath",
+                   MGO_AGENT_INSTRUCTIONS_DIR, "readOnly", 1, "resources", "requests", "cpu", "10m", "memory",
+                   "16Mi", "limits", "memory", "64Mi");
 }
 
 static json_t *sysctl_container(const struct mgo_cluster_spec *s)
@@ -182,10 +188,22 @@ static void add_scheduling(json_t *pod, const struct mgo_cluster *c)
     json_object_set_new(pod, "affinity", default_anti_affinity(c));
   if (s->scheduling.priority_class[0] != '\0')
     json_object_set_new(pod, "priorityClassName", json_string(s->scheduling.priority_class));
-  if (s->tls_secret_name[0] != '\0')
-    json_object_set_new(pod, "volumes",
-                        json_pack("[{s:s, s:{s:s, s:i}}]", "name", "tls", "secret", "secretName",
-                                  s->tls_secret_name, "defaultMode", 0440));
+}
+
+/* optional: the ConfigMap exists only once a re-seed was requested; without it the mount is empty. */
+static json_t *pod_volumes(const struct mgo_cluster *c)
+{
+  char cm[MGO_NAME_MAX + 8];
+  json_t *vols;
+
+  if (mgo_name_agent_configmap(c, cm, sizeof(cm)) != MGO_OK)
+    return NULL;
+  vols = json_pack("[{s:s, s:{s:s, s:b}}]", "name", MGO_AGENT_INSTRUCTIONS_VOLUME, "configMap", "name", cm,
+                   "optional", 1);
+  if (vols != NULL && c->spec.tls_secret_name[0] != '\0')
+    json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:i}}", "name", "tls", "secret", "secretName",
+                                          c->spec.tls_secret_name, "defaultMode", 0440));
+  return vols;
 }
 
 static json_t *pod_spec(const struct mgo_cluster *c, const struct mgo_build_opts *opts)
@@ -202,6 +220,10 @@ static json_t *pod_spec(const struct mgo_cluster *c, const struct mgo_build_opts
                   "initContainers", init_containers(c, opts), "containers", memgraph_container(c));
   if (pod != NULL)
     add_scheduling(pod, c);
+  if (pod != NULL && json_object_set_new(pod, "volumes", pod_volumes(c)) != 0) {
+    json_decref(pod);
+    return NULL;
+  }
   return pod;
 }
 

@@ -12,6 +12,11 @@
 
 #include <jansson.h>
 
+/* The pod volume and read-only mount of the ConfigMap <name>-agent (mgo_name_agent_configmap) from which the
+ * operator-agent init container reads its instructions (docs/agent.md). */
+#define MGO_AGENT_INSTRUCTIONS_VOLUME "agent-instructions"
+#define MGO_AGENT_INSTRUCTIONS_DIR "/etc/memgraph-operator/agent"
+
 struct mgo_build_opts {
   /* Image of the operator itself, run as the pod's "agent" init container that honours fence and
    * re-seed markers before Memgraph starts. */
