@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cluster_build.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
 #include "operator.h"
@@ -45,6 +46,9 @@ static const struct opt_def defs[] = {
     {"log-format", K_FORMAT, OFF(log_format), 0, 0, "logfmt|json (default logfmt)"},
     {"data-dir", K_STR, OFF(data_dir), 0, 0, "agent: Memgraph data directory"},
     {"marker-dir", K_STR, OFF(marker_dir), 0, 0, "agent: operator marker directory"},
+    {"instructions-dir", K_STR, OFF(instructions_dir), 0, 0,
+     "agent: the operator's instructions (default " MGO_AGENT_INSTRUCTIONS_DIR ")"},
+    {"pod-name", K_STR, OFF(pod_name), 0, 0, "agent: this pod's name (default $POD_NAME)"},
     {"once", K_FLAG, OFF(once), 0, 0, "connect, report, exit"},
     {"help", K_HELP, 0, 0, 0, "this help"},
 };
@@ -55,6 +59,7 @@ void mgo_options_usage(FILE *out)
   fputs("usage: memgraph-operator version\n"
         "       memgraph-operator run [options]\n"
         "       memgraph-operator agent --data-dir DIR --marker-dir DIR\n"
+        "                               [--instructions-dir DIR] [--pod-name NAME]\n"
         "options (each also as environment variable MGO_<NAME>, e.g. --http-port = MGO_HTTP_PORT):\n",
         out);
   for (size_t i = 0; i < NDEFS; i++)
@@ -179,6 +184,8 @@ static void set_defaults(struct mgo_options *o)
   o->log_format = MGO_LOG_LOGFMT;
   o->data_dir = "/var/lib/memgraph/mg_data";
   o->marker_dir = "/var/lib/memgraph/operator";
+  o->instructions_dir = MGO_AGENT_INSTRUCTIONS_DIR;
+  o->pod_name = getenv("POD_NAME") != NULL ? getenv("POD_NAME") : "";
   (void) gethostname(host, sizeof(host) - 1);
   (void) mgo_snprintf(o->identity, sizeof(o->identity), "%s-%ld", host, (long) getpid());
 }
@@ -189,7 +196,8 @@ static int apply_env(struct mgo_options *o, char *err, size_t errsz)
     char name[64];
     const char *v;
     if (defs[i].kind == K_HELP || defs[i].kind == K_FLAG || defs[i].offset == OFF(data_dir) ||
-        defs[i].offset == OFF(marker_dir))
+        defs[i].offset == OFF(marker_dir) || defs[i].offset == OFF(instructions_dir) ||
+        defs[i].offset == OFF(pod_name))
       continue;
     env_name(defs[i].name, name, sizeof(name));
     v = getenv(name);

@@ -37,6 +37,8 @@ struct mgo_options {
   /* agent subcommand */
   const char *data_dir;
   const char *marker_dir;
+  const char *instructions_dir; /* default /etc/memgraph-operator/agent (the ConfigMap <cluster>-agent) */
+  const char *pod_name;         /* default $POD_NAME, else "" */
 };
 
 /* Fills o from argv and the environment. Returns 0, or -1 after writing a message naming the bad option

@@ -119,6 +119,29 @@ static void agent_command(void **state)
   assert_int_equal(o.command, MGO_CMD_AGENT);
   assert_string_equal(o.data_dir, "/d");
   assert_string_equal(o.marker_dir, "/m");
+  assert_string_equal(o.instructions_dir, "/etc/memgraph-operator/agent");
+  assert_string_equal(o.pod_name, "mg-1");
+}
+
+static void agent_instructions_flags(void **state)
+{
+  char *argv[] = {"memgraph-operator", "agent", "--instructions-dir=/i", "--pod-name=mg-2"};
+  struct mgo_options o;
+  char err[256] = "";
+  (void) state;
+  assert_int_equal(parse(&o, err, sizeof(err), 4, argv), 0);
+  assert_string_equal(o.instructions_dir, "/i");
+  assert_string_equal(o.pod_name, "mg-2"); /* the flag wins over $POD_NAME */
+  unsetenv("POD_NAME");
+  assert_int_equal(parse(&o, err, sizeof(err), 2, argv), 0);
+  assert_string_equal(o.pod_name, "");
+}
+
+static int pod_name_env(void **state)
+{
+  clear_env(state);
+  setenv("POD_NAME", "mg-1", 1);
+  return 0;
 }
 
 int main(void)
@@ -128,7 +151,8 @@ int main(void)
       cmocka_unit_test_setup(env_then_flags, clear_env),
       cmocka_unit_test_setup(bad_values_name_the_option, clear_env),
       cmocka_unit_test(durations),
-      cmocka_unit_test_setup(agent_command, clear_env),
+      cmocka_unit_test_setup(agent_command, pod_name_env),
+      cmocka_unit_test_setup(agent_instructions_flags, pod_name_env),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
