@@ -178,6 +178,8 @@ json_t *rec_build_status(const struct rec_status_input *in)
   add_plan_fields(status, in);
   if (last_failover != NULL)
     json_object_set_new(status, "lastFailover", json_deep_copy(last_failover));
+  if (json_is_string(json_object_get(in->old_status, "fencedMain")))
+    json_object_set_new(status, "fencedMain", json_deep_copy(json_object_get(in->old_status, "fencedMain")));
   return status;
 }
 

@@ -24,6 +24,8 @@ struct cond {
 };
 
 struct wanted;
+struct rec_plan;
+static bool plans_registration_change(const struct rec_plan *plan);
 
 /* A REGISTER held back until every DROP of the pass is planned (see flush_registers). */
 struct deferred_register {
@@ -41,6 +43,11 @@ struct decide {
   bool role_changed; /* a PROMOTE or DEMOTE is planned */
   bool overflow;
   bool strict_sync_reported; /* one StrictSyncUnsupported event per pass */
+  bool changing_main;        /* a failover or switchover is planned */
+  bool watch_main;           /* the MAIN is down and the failover delay runs: look again soon */
+  bool rollout_blocked;      /* Supervised: the MAIN's update waits for approval */
+  const struct rec_instance *switch_target; /* switchover wanted to this replica */
+  const char *switch_reason;
   struct deferred_register registers[MGO_MAX_INSTANCES];
   size_t n_registers;
   struct cond main_available, replicas_ready, replication_healthy;
@@ -210,6 +217,16 @@ static const struct rec_instance *first_silent_pod(const struct decide *d)
   return NULL;
 }
 
+static const struct rec_instance *first_silent_unfenced(const struct decide *d)
+{
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    if (in->pod_exists && !in->pod_terminating && !in->reachable && strcmp(in->pod, d->obs->fenced_main) != 0)
+      return in;
+  }
+  return NULL;
+}
+
 static void record_main(struct decide *d, const struct rec_instance *main, const char *reason,
                         const char *why)
 {
@@ -273,11 +290,12 @@ static void recorded_main_is_replica(struct decide *d, const struct rec_instance
          "the recorded MAIN is an empty REPLICA while other instances hold data; refusing to promote it");
     return;
   }
-  if (first_silent_pod(d) != NULL) {
-    /* A silent pod might be a MAIN promoted by an interrupted failover: promoting back could make two. */
+  if (first_silent_unfenced(d) != NULL) {
+    /* A silent pod might be a MAIN promoted by someone else: promoting back could make two. The MAIN a
+     * failover of ours fenced is exempt: it is off the Services and demoted on sight. */
     set_cond(&d->main_available, REC_COND_FALSE, "WaitingForInstances",
-             "the recorded MAIN %s is a REPLICA; waiting for %s to answer before promoting it back", rec->pod,
-             first_silent_pod(d)->pod);
+             "the recorded MAIN %s is a REPLICA; waiting for %s to answer before promoting it", rec->pod,
+             first_silent_unfenced(d)->pod);
     return;
   }
   d->main = rec;
@@ -291,18 +309,154 @@ static bool main_lost_its_data(const struct decide *d, const struct rec_instance
   return rec->data == REC_DATA_EMPTY && newest != NULL && newest != rec;
 }
 
+/* ---- failover ------------------------------------------------------------------------------------ */
+
+/* Fit to take over: answering as a REPLICA on a ready pod of the desired set, and seen registered on the
+ * lost MAIN (so its recency is known). */
+static bool failover_eligible(const struct decide *d, const struct rec_instance *in)
+{
+  return in->pod_exists && in->pod_ready && !in->pod_terminating && in->reachable &&
+         in->role == MGO_ROLE_REPLICA && in->ordinal < d->desired && in->last_registered;
+}
+
+/* True when a is a better failover candidate than b: newest known ts, then least behind, then ordinal. */
+static bool more_recent(const struct rec_instance *a, const struct rec_instance *b)
+{
+  if (a->last_known_ts != b->last_known_ts)
+    return a->last_known_ts > b->last_known_ts;
+  if (a->last_behind != b->last_behind)
+    return a->last_behind < b->last_behind;
+  return a->ordinal < b->ordinal;
+}
+
+/* SYNC/STRICT_SYNC replicas that were in sync first (they hold every acknowledged write); else, where the
+ * policy allows it, the most recent ASYNC (or lagging) replica within failover.maxAsyncLag. */
+static const struct rec_instance *failover_candidate(const struct decide *d, const struct rec_instance *lost)
+{
+  const struct rec_instance *sync = NULL, *other = NULL;
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    if (in == lost || !failover_eligible(d, in))
+      continue;
+    if (in->last_mode != MGO_MODE_ASYNC && in->last_in_sync) {
+      if (sync == NULL || more_recent(in, sync))
+        sync = in;
+    } else if (d->c->spec.failover.allow_async_promotion &&
+               in->last_behind <= d->c->spec.failover.max_async_lag) {
+      if (other == NULL || more_recent(in, other))
+        other = in;
+    }
+  }
+  return sync != NULL ? sync : other;
+}
+
+/* Takes in off the write Service (role label removed) and, unless keep_readable, off the read Service. */
+static void fence_label(struct decide *d, const struct rec_instance *in, bool keep_readable,
+                        const char *reason)
+{
+  struct rec_action *a;
+  if (in == NULL || !in->pod_exists)
+    return;
+  if (in->label_role != MGO_ROLE_MAIN && (!in->label_readable || keep_readable))
+    return;
+  a = add_action(d, REC_ACT_LABEL, in->pod, reason);
+  if (a == NULL)
+    return;
+  a->role = MGO_ROLE_UNKNOWN;
+  a->readable = keep_readable && in->label_readable;
+  set_message(a, "%s is taken out of the write Service before the MAIN changes", in->pod);
+}
+
+/* RECORD_MAIN (with what a failover or switchover needs for status) then PROMOTE; roles change. */
+static void plan_main_change(struct decide *d, const struct rec_instance *to, const char *from,
+                             const char *kind, const char *reason, const char *why)
+{
+  struct rec_action *a = add_action(d, REC_ACT_RECORD_MAIN, to->pod, reason);
+  if (a != NULL) {
+    (void) mgo_strlcpy(a->from, from, sizeof(a->from));
+    (void) mgo_strlcpy(a->kind, kind, sizeof(a->kind));
+    if (strcmp(kind, "failover") == 0)
+      (void) mgo_strlcpy(a->fenced, from, sizeof(a->fenced));
+    a->mode = to->last_mode;
+    a->behind = to->last_behind;
+  }
+  set_message(a, "%s becomes the recorded MAIN: %s", to->pod, why);
+  a = add_action(d, REC_ACT_PROMOTE, to->pod, reason);
+  set_message(a, "promote %s to MAIN (%s from %s)", to->pod, kind, from);
+  a = add_action(d, REC_ACT_LABEL, to->pod, "PromotedMain"); /* runs only if the PROMOTE succeeded */
+  if (a != NULL) {
+    a->role = MGO_ROLE_MAIN;
+    a->readable = true;
+  }
+  set_message(a, "%s is the new MAIN: it joins the write Service", to->pod);
+  d->main = to;
+  d->role_changed = true;
+  d->changing_main = true;
+  set_cond(&d->main_available, REC_COND_FALSE,
+           strcmp(kind, "failover") == 0 ? "FailoverInProgress" : "SwitchoverInProgress",
+           "%s: %s replaces %s", kind, to->pod, from);
+}
+
+static void plan_failover(struct decide *d, const struct rec_instance *lost, const char *reason)
+{
+  const struct rec_instance *to = failover_candidate(d, lost);
+  char msg[256];
+
+  if (to == NULL) {
+    (void) mgo_snprintf(
+        msg, sizeof(msg),
+        "the MAIN %s is unavailable and no replica may take over: no SYNC/STRICT_SYNC replica "
+        "was in sync%s",
+        d->c->recorded_main,
+        d->c->spec.failover.allow_async_promotion ? " and no ASYNC replica is within failover.maxAsyncLag"
+                                                  : " (failover.allowAsyncPromotion is false)");
+    warn_event(d, "FailoverBlocked", msg);
+    set_cond(&d->main_available, REC_COND_FALSE, "FailoverBlocked", "%s", msg);
+    return;
+  }
+  fence_label(d, lost, false, "FencedForFailover");
+  (void) mgo_snprintf(msg, sizeof(msg),
+                      "the MAIN %s is unavailable (%s) for %lld ms; promoting %s (%s, %s, %lld behind)",
+                      d->c->recorded_main, reason, (long long) d->obs->main_unavailable_ms, to->pod,
+                      mgo_repl_mode_name(to->last_mode), to->last_in_sync ? "in sync" : "lagging",
+                      (long long) to->last_behind);
+  warn_event(d, "FailoverStarted", msg);
+  plan_main_change(d, to, d->c->recorded_main, "failover", reason, msg);
+}
+
+/* The recorded MAIN does not answer: wait failover.failoverDelaySec, then fail over (when enabled). */
+static void main_unavailable(struct decide *d, const struct rec_instance *rec, const char *reason,
+                             const char *what)
+{
+  const struct mgo_cluster_spec *s = &d->c->spec;
+  int64_t delay_ms = (int64_t) s->failover.failover_delay_sec * 1000;
+
+  if (!s->failover.enabled) {
+    set_cond(&d->main_available, REC_COND_FALSE, reason, "the MAIN %s %s (automatic failover is disabled)",
+             d->c->recorded_main, what);
+    return;
+  }
+  if (d->obs->main_unavailable_ms < delay_ms) {
+    set_cond(&d->main_available, REC_COND_FALSE, reason,
+             "the MAIN %s %s; failover in %lld ms unless it recovers", d->c->recorded_main, what,
+             (long long) (delay_ms - d->obs->main_unavailable_ms));
+    d->watch_main = true;
+    return;
+  }
+  plan_failover(d, rec, reason);
+}
+
 static void choose_recorded_main(struct decide *d)
 {
   const struct rec_instance *rec = find_pod(d->obs, d->c->recorded_main);
 
   if (rec == NULL || !rec->pod_exists) {
-    set_cond(&d->main_available, REC_COND_FALSE, "MainPodMissing", "the MAIN %s has no pod",
-             d->c->recorded_main);
+    main_unavailable(d, rec, "MainPodMissing", "has no pod");
     return;
   }
   if (!rec->reachable) {
-    set_cond(&d->main_available, REC_COND_FALSE, "MainUnreachable",
-             "the MAIN %s does not answer over Bolt (failover is not enabled in this version)", rec->pod);
+    main_unavailable(d, rec, "MainUnreachable",
+                     rec->pod_ready ? "does not answer over Bolt" : "is not ready");
     return;
   }
   if (rec->role == MGO_ROLE_REPLICA) {
@@ -321,13 +475,49 @@ static void choose_recorded_main(struct decide *d)
 
 /* ---- role changes ----------------------------------------------------------------------------- */
 
+/* Another MAIN besides the chosen one. Empty: demote. With data: if it is the MAIN our failover fenced, it
+ * is expected back and demoted; otherwise it is reported (condition, event, metric) and fenced the same
+ * way: the chosen MAIN is the one the replicas follow, so it keeps the role. */
+static void demote_other_main(struct decide *d, const struct rec_instance *in)
+{
+  bool fenced = strcmp(in->pod, d->obs->fenced_main) == 0;
+  const char *reason = !may_hold_data(in) ? "EmptyMainDemoted"
+                       : fenced           ? "FencedMainDemoted"
+                                          : "SecondMainDemoted";
+  struct rec_action *a;
+
+  if (may_hold_data(in) && !fenced) {
+    char msg[256];
+    (void) mgo_snprintf(
+        msg, sizeof(msg),
+        "%s is MAIN besides the recorded MAIN %s and may hold data; it is taken off the Services "
+        "and demoted (its own writes make it diverged: re-seed per failover.reseedPolicy)",
+        in->pod, d->main->pod);
+    d->plan->multiple_mains = true;
+    warn_event(d, "MultipleMainsObserved", msg);
+    degrade(&d->replication_healthy, "MultipleMainsObserved", msg);
+  }
+  if (may_hold_data(in))
+    fence_label(d, in, false, fenced ? "FencedMainReturned" : "MultipleMainsObserved");
+  a = add_action(d, REC_ACT_DEMOTE, in->pod, reason);
+  if (a != NULL)
+    a->port = d->c->spec.replication.port;
+  set_message(a, "%s is %s MAIN; it becomes a REPLICA of %s", in->pod,
+              !may_hold_data(in) ? "an empty"
+              : fenced           ? "the fenced old"
+                                 : "a second",
+              d->main->pod);
+  d->role_changed = true;
+}
+
 static void plan_role_changes(struct decide *d)
 {
   const struct rec_instance *main = d->main;
   const struct rec_instance *other = NULL;
   struct rec_action *a;
+  bool main_sure = main->role == MGO_ROLE_MAIN && main->data == REC_DATA_PRESENT;
 
-  if (count_mains_with_data(d, main, &other) > 0) {
+  if (count_mains_with_data(d, main, &other) > 0 && !main_sure) {
     char msg[256];
     (void) mgo_snprintf(msg, sizeof(msg),
                         "%s is MAIN besides %s and may hold data; demoting it could lose writes", other->pod,
@@ -342,13 +532,8 @@ static void plan_role_changes(struct decide *d)
   }
   for (size_t i = 0; i < d->obs->n; i++) {
     const struct rec_instance *in = &d->obs->inst[i];
-    if (in == main || !is_main(in))
-      continue;
-    a = add_action(d, REC_ACT_DEMOTE, in->pod, "EmptyMainDemoted");
-    if (a != NULL)
-      a->port = d->c->spec.replication.port;
-    set_message(a, "%s is an empty MAIN; it becomes a REPLICA of %s", in->pod, main->pod);
-    d->role_changed = true;
+    if (in != main && is_main(in))
+      demote_other_main(d, in);
   }
 }
 
@@ -423,6 +608,10 @@ static size_t wanted_replicas(struct decide *d, struct wanted *w)
     n++;
   }
   assign_modes(d, w, n);
+  for (size_t i = 0; i < n; i++) {
+    if (w[i].in == d->switch_target)
+      w[i].mode = d->c->spec.replication.sync_mode; /* every write reaches it before it takes over */
+  }
   return n;
 }
 
@@ -483,6 +672,12 @@ static bool restarted_since_registration(const struct rec_instance *in)
   return strcmp(in->registered_pod_uid, in->pod_uid) != 0 || in->restart_count > in->registered_restart_count;
 }
 
+/* A new pod incarnation (UID) since the registration: a re-seeded replica, whatever the MAIN still says. */
+static bool replaced_since_registration(const struct rec_instance *in)
+{
+  return in->registered_pod_uid[0] != '\0' && strcmp(in->registered_pod_uid, in->pod_uid) != 0;
+}
+
 static void plan_reregister(struct decide *d, const struct wanted *w, const char *reason, const char *why)
 {
   plan_drop(d, w->name, w->in->pod, reason, why);
@@ -500,18 +695,24 @@ static void record_registration(struct decide *d, const struct wanted *w, const 
   set_message(a, "%s is registered and healthy; remember its pod UID and restart count", w->in->pod);
 }
 
+/* A diverged replica holds writes the MAIN does not have: no registration change helps. Automatic policy:
+ * re-seed it (never the MAIN, only while the MAIN surely holds data); Manual: report and leave it. */
 static void plan_diverged(struct decide *d, const struct wanted *w)
 {
-  struct rec_action *a = add_action(d, REC_ACT_RESEED, d->main->pod, "ReplicaDiverged");
+  bool automatic =
+      d->c->spec.failover.reseed_policy == MGO_RESEED_AUTOMATIC && d->main->data == REC_DATA_PRESENT;
+  struct rec_action *a = automatic ? add_action(d, REC_ACT_RESEED, w->in->pod, "ReplicaDiverged") : NULL;
   char msg[256];
   if (a != NULL) {
     (void) mgo_strlcpy(a->replica, w->name, sizeof(a->replica));
     (void) mgo_strlcpy(a->replica_pod, w->in->pod, sizeof(a->replica_pod));
+    (void) mgo_strlcpy(a->replica_pod_uid, w->in->pod_uid, sizeof(a->replica_pod_uid));
   }
-  (void) mgo_snprintf(msg, sizeof(msg),
-                      "%s has diverged from the MAIN %s (it holds writes the MAIN does not have); it must be "
-                      "re-seeded",
-                      w->in->pod, d->main->pod);
+  (void) mgo_snprintf(
+      msg, sizeof(msg), "%s has diverged from the MAIN %s (it holds writes the MAIN does not have); %s",
+      w->in->pod, d->main->pod,
+      automatic ? "re-seeding it: its data is wiped and it is registered again"
+                : "failover.reseedPolicy is Manual: inspect it, then delete its data to re-seed");
   set_message(a, "%s", msg);
   warn_event(d, "ReplicaDiverged", msg);
   degrade(&d->replication_healthy, "ReplicaDiverged", msg);
@@ -553,8 +754,12 @@ static void plan_one_replica(struct decide *d, const struct wanted *w)
   const struct rec_registration *r = find_registration(d->main, w->name);
   bool usable = w->in->pod_exists && w->in->reachable && w->in->role == MGO_ROLE_REPLICA;
 
-  if (usable && r != NULL && r->state == REC_RS_DIVERGED) {
-    plan_diverged(d, w); /* no registration change helps: it needs a re-seed */
+  if (usable && r != NULL && r->state == REC_RS_DIVERGED && replaced_since_registration(w->in)) {
+    plan_reregister(d, w, "PodReplaced", "the diverged replica's pod was replaced (re-seeded)");
+    return;
+  }
+  if (usable && ((r != NULL && r->state == REC_RS_DIVERGED) || (r == NULL && w->in->register_diverged))) {
+    plan_diverged(d, w);
     return;
   }
   if (!strict_sync_supported(d, w)) {
@@ -728,6 +933,9 @@ static void finish_status(struct decide *d)
     why = "ReobserveAfterRoleChange";
   } else if (d->plan->stopped) {
     after = STOP_REQUEUE_SEC;
+  } else if (d->watch_main) {
+    after = 1;
+    why = "WatchUnavailableMain";
   } else if (plans_registration_change(d->plan) && after > REGISTRATION_REQUEUE_SEC) {
     after = REGISTRATION_REQUEUE_SEC;
     why = "ReobserveAfterRegistration";
@@ -800,12 +1008,145 @@ static void plan_replication(struct decide *d)
   for (size_t i = 0; i < d->n_registers; i++)
     emit_register(d, d->registers[i].w, d->registers[i].reason);
   summarize_replicas(d, w, n);
-  if (d->main->ordinal >= d->desired)
-    set_cond(
-        &d->replicas_ready, REC_COND_FALSE, "ScaleDownBlocked",
-        "spec.instances=%d would remove %s, which is MAIN; switchover is not available yet: set instances "
-        "to at least %d",
-        d->desired, d->main->pod, d->main->ordinal + 1);
+}
+
+/* ---- switchover and rolling updates ---------------------------------------------------------------- */
+
+/* Fit to become MAIN by a switchover: a ready REPLICA of the desired set on the current pod template. */
+static bool switch_candidate(const struct decide *d, const struct rec_instance *in)
+{
+  return in != d->main && in->pod_exists && in->pod_ready && !in->pod_terminating && in->reachable &&
+         in->role == MGO_ROLE_REPLICA && in->ordinal < d->desired && !in->outdated;
+}
+
+/* The best replica to hand the MAIN to: one already in sync in a synchronous mode, else the lowest ordinal.
+ */
+static const struct rec_instance *best_switch_candidate(const struct decide *d)
+{
+  const struct rec_instance *best = NULL;
+  bool best_sync = false;
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    char name[MGO_NAME_MAX];
+    const struct rec_registration *r;
+    bool sync;
+    if (!switch_candidate(d, in))
+      continue;
+    (void) mgo_replica_name(in->pod, name, sizeof(name));
+    r = find_registration(d->main, name);
+    sync = r != NULL && r->mode != MGO_MODE_ASYNC && in_sync(r);
+    if (best == NULL || (sync && !best_sync)) {
+      best = in;
+      best_sync = sync;
+    }
+  }
+  return best;
+}
+
+static bool rollout_pending(const struct decide *d, bool *main_only)
+{
+  bool replicas = false, main = d->main->outdated;
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    if (in != d->main && in->pod_exists && in->ordinal < d->desired && in->outdated)
+      replicas = true;
+  }
+  *main_only = main && !replicas;
+  return main || replicas;
+}
+
+/* Why the MAIN should move, and where to: scale-down below its ordinal, a rolling update that reached
+ * the MAIN (Supervised: once approved), or spec.switchover.targetOrdinal. */
+static void choose_switch_target(struct decide *d)
+{
+  const struct mgo_cluster_spec *s = &d->c->spec;
+  bool main_only = false;
+  if (d->main->role != MGO_ROLE_MAIN || d->main->data == REC_DATA_UNKNOWN || !d->main->replicas_known)
+    return;
+  if (d->main->ordinal >= d->desired) {
+    d->switch_target = best_switch_candidate(d);
+    d->switch_reason = "ScaleDown";
+  } else if (rollout_pending(d, &main_only) && main_only) {
+    if (s->update_strategy == MGO_UPDATE_SUPERVISED && !d->obs->main_update_approved) {
+      d->rollout_blocked = true; /* reported after the replicas are summarized */
+      return;
+    }
+    d->switch_target = best_switch_candidate(d);
+    d->switch_reason = "RollingUpdate";
+  } else if (s->switchover_target_ordinal >= 0 && s->switchover_target_ordinal < d->desired &&
+             s->switchover_target_ordinal != d->main->ordinal) {
+    for (size_t i = 0; i < d->obs->n; i++) {
+      if (d->obs->inst[i].ordinal == s->switchover_target_ordinal)
+        d->switch_target = &d->obs->inst[i];
+    }
+    d->switch_reason = "Requested";
+  }
+}
+
+/* Remove the MAIN from the write Service, demote it, record and promote the target (caught up in a
+ * synchronous mode, so every acknowledged write is on it), re-observe. */
+static void plan_switchover(struct decide *d)
+{
+  const struct rec_instance *old = d->main, *to = d->switch_target;
+  char name[MGO_NAME_MAX], why[256];
+  const struct rec_registration *r;
+  struct rec_action *a;
+
+  if (to == NULL || !switch_candidate(d, to)) {
+    set_cond(&d->replicas_ready, REC_COND_FALSE, "SwitchoverPending",
+             "a switchover (%s) waits for a ready replica on the current pod template", d->switch_reason);
+    return;
+  }
+  (void) mgo_replica_name(to->pod, name, sizeof(name));
+  r = find_registration(old, name);
+  if (plans_registration_change(d->plan) || r == NULL || r->mode != d->c->spec.replication.sync_mode ||
+      !in_sync(r)) {
+    set_cond(&d->replicas_ready, REC_COND_FALSE, "SwitchoverPending",
+             "switchover (%s) to %s waits until it is registered %s and caught up", d->switch_reason, to->pod,
+             mgo_repl_mode_name(d->c->spec.replication.sync_mode));
+    return;
+  }
+  fence_label(d, old, true, "SwitchoverFence");
+  a = add_action(d, REC_ACT_DEMOTE, old->pod, "Switchover");
+  if (a != NULL)
+    a->port = d->c->spec.replication.port;
+  set_message(a, "%s hands the MAIN role to %s (%s)", old->pod, to->pod, d->switch_reason);
+  (void) mgo_snprintf(why, sizeof(why), "switchover (%s) from %s, caught up in %s mode", d->switch_reason,
+                      old->pod, mgo_repl_mode_name(r->mode));
+  plan_main_change(d, to, old->pod, "switchover", d->switch_reason, why);
+}
+
+/* Replicas first, one at a time, only while everything else is healthy; the MAIN goes by switchover. */
+static void plan_rollout(struct decide *d)
+{
+  const struct rec_instance *victim = NULL;
+  bool main_only = false;
+  struct rec_action *a;
+
+  if (d->rollout_blocked || !rollout_pending(d, &main_only) || main_only)
+    return;
+  if (plans_registration_change(d->plan) || d->plan->ready_replicas < d->desired - 1 || !d->main->pod_ready) {
+    set_cond(&d->replicas_ready,
+             d->replicas_ready.status == REC_COND_TRUE ? REC_COND_FALSE : d->replicas_ready.status,
+             d->replicas_ready.status == REC_COND_TRUE ? "RollingUpdate" : d->replicas_ready.reason, "%s",
+             d->replicas_ready.status == REC_COND_TRUE
+                 ? "a rolling update waits for every replica to be in sync"
+                 : d->replicas_ready.message);
+    return;
+  }
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    if (in != d->main && in->pod_exists && !in->pod_terminating && in->ordinal < d->desired && in->outdated)
+      victim = in; /* the highest ordinal first, as a StatefulSet would */
+  }
+  if (victim == NULL)
+    return;
+  a = add_action(d, REC_ACT_DELETE_POD, victim->pod, "RollingUpdate");
+  if (a != NULL)
+    (void) mgo_strlcpy(a->replica_pod_uid, victim->pod_uid, sizeof(a->replica_pod_uid));
+  set_message(a, "%s restarts on the new pod template (replicas first, one at a time)", victim->pod);
+  set_cond(&d->replicas_ready, REC_COND_FALSE, "RollingUpdate",
+           "rolling update: %s restarts on the new pod template", victim->pod);
 }
 
 static void decide_with_main(struct decide *d)
@@ -821,7 +1162,19 @@ static void decide_with_main(struct decide *d)
   if (!d->main->pod_ready)
     set_cond(&d->main_available, REC_COND_FALSE, "MainNotReady",
              "the MAIN %s answers but its pod is not ready", d->main->pod);
+  choose_switch_target(d);
   plan_replication(d);
+  if (!d->main->replicas_known)
+    return;
+  if (d->rollout_blocked)
+    set_cond(&d->replicas_ready, REC_COND_FALSE, "AwaitingMainUpdateApproval",
+             "every replica runs the new pod template; the MAIN %s waits for approval (annotate the "
+             "MemgraphCluster with " MGO_APPROVE_MAIN_UPDATE_ANNOTATION "=<status.updateRevision>)",
+             d->main->pod);
+  if (d->switch_reason != NULL)
+    plan_switchover(d);
+  else
+    plan_rollout(d);
 }
 
 int rec_decide_topology(const struct mgo_cluster *c, const struct rec_observed *obs, struct rec_plan *plan)
@@ -840,8 +1193,10 @@ int rec_decide_topology(const struct mgo_cluster *c, const struct rec_observed *
     choose_bootstrap_main(&d);
   else
     choose_recorded_main(&d);
-  if (d.main != NULL && !plan->stopped)
+  if (d.main != NULL && !plan->stopped && !d.changing_main)
     decide_with_main(&d);
+  else if (d.main != NULL)
+    (void) mgo_strlcpy(plan->main_pod, d.main->pod, sizeof(plan->main_pod));
   compute_allowed_pods(&d);
   if (plan->stopped)
     plan_fence_labels(&d);

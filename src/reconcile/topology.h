@@ -8,7 +8,7 @@
  * Contract for the executor (src/reconcile, the operator process):
  * - Execute actions in order. RECORD_MAIN comes before PROMOTE so the intent survives a crash.
  * - PROMOTE/DEMOTE/REGISTER/DROP are Bolt queries on action.pod. After a PROMOTE or DEMOTE the plan holds
- *   no registration or label actions: re-observe (the plan ends with REQUEUE 0).
+ *   no registration actions and only the labels of a MAIN change: re-observe (the plan ends with REQUEUE 0).
  * - Every DROP comes before every REGISTER of a pass (no moment with SYNC and STRICT_SYNC together).
  * - Stop executing Bolt actions at the first failure and requeue; a failed REGISTER may still have
  *   registered the replica (memgraph.md 4.2): the next observation decides, never the outcome.
@@ -17,8 +17,12 @@
  *   Service), conditions, phase and requeue.
  * - REGISTER and RECORD_REGISTRATION carry the replica pod's UID and restart count: store them in
  *   status.instanceStatuses[pod].podUID/restartCount on success (restart detection uses them).
- * - RESEED is a hook for issue 5 (automatic re-seed of a diverged replica per failover.reseedPolicy);
- *   until then the executor only logs it.
+ * - RESEED (only planned with failover.reseedPolicy Automatic): record the re-seed instruction for the
+ *   pod's agent init step and delete that pod incarnation (replica_pod_uid); it comes back empty.
+ * - DELETE_POD (rolling update): delete that pod incarnation; the StatefulSet recreates it.
+ * - Failover and switchover plans are: fence labels of the old MAIN, (switchover: DEMOTE old), RECORD_MAIN
+ *   with kind/from/fenced, PROMOTE, LABEL of the new MAIN (runs only after the PROMOTE succeeded), REQUEUE 0.
+ * On a successful PROMOTE with a kind, record status.lastFailover and the failover metrics.
  * - Emit a Normal Event for each successful PROMOTE, DEMOTE, REGISTER and DROP; EVENT actions are the
  *   Warnings the decision itself raises.
  * - status.currentMain is what RECORD_MAIN says; plan.allowed_pods caps the StatefulSet's replicas
@@ -38,6 +42,9 @@
 #include <stdint.h>
 
 #define REC_MAX_ACTIONS 192
+/* updateStrategy Supervised: the MemgraphCluster annotation that approves replacing the MAIN; its value is
+ * the StatefulSet update revision being approved. */
+#define MGO_APPROVE_MAIN_UPDATE_ANNOTATION "memgraph.io/approve-main-update"
 #define REC_MAX_OBSERVED (MGO_MAX_INSTANCES + 8) /* pods beyond spec.instances while scaling down */
 
 enum rec_data { REC_DATA_UNKNOWN, REC_DATA_EMPTY, REC_DATA_PRESENT };
@@ -98,24 +105,43 @@ struct rec_instance {
   int64_t last_known_ts;
   /* Last error talking to the instance this pass ("" when none); shown in status only. */
   char last_error[192];
+  /* How the recorded MAIN last listed it in SHOW REPLICAS (operator memory, else status.instanceStatuses):
+   * the failover candidate's data recency. last_registered false = never seen registered. */
+  bool last_registered;
+  enum mgo_repl_mode last_mode;
+  bool last_in_sync;   /* state ready/replicating and behind 0 */
+  int64_t last_behind; /* >= 0: transactions it was behind */
+  /* The last REGISTER of this pod (this incarnation) failed because it diverged (Error: 3). */
+  bool register_diverged;
+  /* The pod runs an older pod template than the StatefulSet's update revision (rolling update). */
+  bool outdated;
 };
 
 /* Instances sorted by ordinal (strictly increasing), including pods beyond spec.instances. */
 struct rec_observed {
   size_t n;
   struct rec_instance inst[REC_MAX_OBSERVED];
+  /* How long (ms) the recorded MAIN has been unavailable without a break (pod missing, not ready, or
+   * Bolt failing or timing out), as the operator measured it; 0 when available or first seen down now. */
+  int64_t main_unavailable_ms;
+  /* status.fencedMain: the MAIN a failover replaced. It is never labelled or promoted again unless a
+   * later pass records it; a silent fenced pod does not hold back promoting the recorded MAIN. */
+  char fenced_main[MGO_NAME_MAX];
+  /* Rolling update: the user approved replacing the MAIN (updateStrategy Supervised). */
+  bool main_update_approved;
 };
 
 enum rec_action_type {
   REC_ACT_STOP,                /* unsafe: nothing but status follows */
   REC_ACT_EVENT,               /* Warning Event on the cluster */
-  REC_ACT_RECORD_MAIN,         /* status.currentMain = pod */
+  REC_ACT_RECORD_MAIN,         /* status.currentMain = pod (status.fencedMain = fenced when set) */
   REC_ACT_PROMOTE,             /* SET REPLICATION ROLE TO MAIN on pod */
   REC_ACT_DEMOTE,              /* SET REPLICATION ROLE TO REPLICA WITH PORT port on pod */
   REC_ACT_DROP,                /* DROP REPLICA replica on pod (the MAIN) */
   REC_ACT_REGISTER,            /* REGISTER REPLICA replica mode TO "address" on pod (the MAIN) */
   REC_ACT_RECORD_REGISTRATION, /* store replica_pod's UID/restart count without re-registering */
-  REC_ACT_RESEED,              /* replica_pod diverged: re-seed hook (issue 5) */
+  REC_ACT_RESEED,              /* replica_pod diverged: wipe it through the agent and recreate the pod */
+  REC_ACT_DELETE_POD,          /* delete pod (uid replica_pod_uid) so it restarts on the new template */
   REC_ACT_LABEL,               /* set role labels of pod (mgo_pod_role_labels(role, readable)) */
   REC_ACT_CONDITION,           /* status condition cond_type = cond_status */
   REC_ACT_PHASE,               /* status.phase = phase, status.message = message */
@@ -140,6 +166,12 @@ struct rec_action {
   enum rec_cond_status cond_status;
   char phase[16];
   int32_t after_sec;
+  /* RECORD_MAIN of a failover or switchover: the MAIN replaced, its kind and the promoted replica's
+   * recency (mode and how far behind it was last seen). */
+  char fenced[MGO_NAME_MAX];
+  char from[MGO_NAME_MAX];
+  char kind[16]; /* "failover" | "switchover" | "" */
+  int64_t behind;
   char reason[64];   /* CamelCase, for conditions, events and metrics */
   char message[256]; /* why, for humans */
 };
@@ -151,6 +183,7 @@ struct rec_plan {
   int32_t allowed_pods;        /* StatefulSet replicas the reconciler may set */
   int32_t ready_replicas;      /* registered, reachable and in sync */
   bool stopped;
+  bool multiple_mains; /* a second MAIN was observed that no failover of ours explains */
 };
 
 /* Fills plan. Returns 0, MGO_EINVAL for inconsistent input (too many instances or registrations), or

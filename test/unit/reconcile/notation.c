@@ -84,6 +84,15 @@ static void parse_label(const char *v, struct rec_instance *in)
   }
 }
 
+/* last=<A|S|X>[:<behind>]: how the lost MAIN last listed it (in sync when behind is 0). */
+static void parse_last(const char *v, struct rec_instance *in)
+{
+  in->last_registered = true;
+  in->last_mode = notation_mode(v[0]);
+  in->last_behind = v[1] == ':' ? atoll(v + 2) : 0;
+  in->last_in_sync = in->last_behind == 0;
+}
+
 static void parse_flag(const struct mgo_cluster *c, char *tok, struct rec_instance *in, bool *reg_uid_set,
                        bool *reg_restarts_set)
 {
@@ -116,6 +125,12 @@ static void parse_flag(const struct mgo_cluster *c, char *tok, struct rec_instan
     parse_label(tok + 4, in);
   else if (strncmp(tok, "reg=", 4) == 0)
     parse_registration(c, tok + 4, in);
+  else if (strncmp(tok, "last=", 5) == 0)
+    parse_last(tok + 5, in);
+  else if (strcmp(tok, "regdiv") == 0)
+    in->register_diverged = true;
+  else if (strcmp(tok, "old") == 0)
+    in->outdated = true;
   else
     fail_msg("unknown flag %s", tok);
 }
@@ -150,14 +165,85 @@ static void parse_instance(const struct mgo_cluster *c, char *text, struct rec_i
     in->registered_restart_count = in->restart_count;
 }
 
+/* "@ down=<ms> fenced=<pod> approved" (observation) and "noauto delay=<s> async[=<lag>] manual switch=<n>
+ * supervised" (spec): the observation half when obs is set, the spec half when c is set. */
+static bool parse_obs_flag(const char *tok, struct rec_observed *obs)
+{
+  if (strncmp(tok, "down=", 5) == 0)
+    obs->main_unavailable_ms = atoll(tok + 5);
+  else if (strncmp(tok, "fenced=", 7) == 0)
+    mgo_strlcpy(obs->fenced_main, tok + 7, sizeof(obs->fenced_main));
+  else if (strcmp(tok, "approved") == 0)
+    obs->main_update_approved = true;
+  else
+    return false;
+  return true;
+}
+
+static bool parse_spec_flag(const char *tok, struct mgo_cluster *c)
+{
+  if (strcmp(tok, "noauto") == 0)
+    c->spec.failover.enabled = false;
+  else if (strncmp(tok, "delay=", 6) == 0)
+    c->spec.failover.failover_delay_sec = atoi(tok + 6);
+  else if (strncmp(tok, "async", 5) == 0) {
+    c->spec.failover.allow_async_promotion = true;
+    c->spec.failover.max_async_lag = tok[5] == '=' ? atoll(tok + 6) : 0;
+  } else if (strcmp(tok, "manual") == 0)
+    c->spec.failover.reseed_policy = MGO_RESEED_MANUAL;
+  else if (strncmp(tok, "switch=", 7) == 0)
+    c->spec.switchover_target_ordinal = atoi(tok + 7);
+  else if (strcmp(tok, "supervised") == 0)
+    c->spec.update_strategy = MGO_UPDATE_SUPERVISED;
+  else
+    return false;
+  return true;
+}
+
+/* "@ down=<ms> fenced=<pod> approved" (observation) and "noauto delay=<s> async[=<lag>] manual switch=<n>
+ * supervised" (spec). Exactly one of obs and c is set: that half is applied, the other only checked. */
+static void parse_global(char *text, struct rec_observed *obs, struct mgo_cluster *c)
+{
+  struct rec_observed scratch_obs;
+  struct mgo_cluster scratch_c;
+  char *save = NULL;
+  memset(&scratch_obs, 0, sizeof(scratch_obs));
+  memset(&scratch_c, 0, sizeof(scratch_c));
+  for (char *tok = strtok_r(text, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save)) {
+    bool known = parse_obs_flag(tok, obs != NULL ? obs : &scratch_obs) ||
+                 parse_spec_flag(tok, c != NULL ? c : &scratch_c);
+    if (!known)
+      fail_msg("unknown global flag %s", tok);
+  }
+}
+
 void notation_observed(const struct mgo_cluster *c, const char *text, struct rec_observed *obs)
 {
   char buf[1024];
   char *save = NULL;
   mgo_strlcpy(buf, text, sizeof(buf));
-  obs->n = 0;
-  for (char *part = strtok_r(buf, "|", &save); part != NULL; part = strtok_r(NULL, "|", &save))
-    parse_instance(c, part, &obs->inst[obs->n++]);
+  memset(obs, 0, sizeof(*obs));
+  for (char *part = strtok_r(buf, "|", &save); part != NULL; part = strtok_r(NULL, "|", &save)) {
+    while (*part == ' ')
+      part++;
+    if (part[0] == '@')
+      parse_global(part + 1, obs, NULL);
+    else
+      parse_instance(c, part, &obs->inst[obs->n++]);
+  }
+}
+
+void notation_spec(struct mgo_cluster *c, const char *text)
+{
+  char buf[1024];
+  char *save = NULL;
+  mgo_strlcpy(buf, text, sizeof(buf));
+  for (char *part = strtok_r(buf, "|", &save); part != NULL; part = strtok_r(NULL, "|", &save)) {
+    while (*part == ' ')
+      part++;
+    if (part[0] == '@')
+      parse_global(part + 1, NULL, c);
+  }
 }
 
 void notation_cluster(struct mgo_cluster *c, int instances, int sync, char sync_mode, char mode,
