@@ -1,0 +1,556 @@
+"""The chaos checker: what must hold around any fault, failover, switchover or rolling update (issue 5).
+
+A `Chaos` run puts a cluster under load and watches it while a scenario injects faults, then proves:
+
+  (a) no acknowledged write is lost: with SYNC or STRICT_SYNC every id a client saw acknowledged is on the final
+      MAIN and on every replica after catch-up; with ASYNC the ids missing on the final MAIN are counted and must
+      not exceed what the operator itself estimated (the sum of status.lastFailover.behind over the run's failovers,
+      or the delta of mgo_failover_estimated_lost_transactions_total, whichever is larger)
+  (b) never two MAINs taking writes through the write Service: no API sample ever shows two (not terminating) pods
+      labelled memgraph.io/role=main, and the sequence of pods that acknowledged writes never goes back to an
+      earlier MAIN (A..A B..B, never A B A) unless a failover or switchover to that pod was recorded (the
+      status.lastFailover values sampled during the run)
+  (c) the cluster is Ready again (phase Running, Ready=True, observedGeneration current) within a deadline
+  (d) no replica left unregistered or diverged: SHOW REPLICAS on the final MAIN lists every other pod, each ready
+      with behind 0, and every replica holds every acknowledged write that the MAIN holds
+
+Load and observation, all in background threads:
+  ChaosWriter   harness.Writer with a client-side deadline per write (a frozen MAIN gives an error, not a hang)
+  Reader        count(n) through the `<name>-read` Service in a loop (successes and errors)
+  RoleSampler   (harness) SHOW REPLICATION ROLE on every pod: reported, not asserted (a fenced old MAIN may answer
+                MAIN for a moment before the operator demotes it; the label decides where writes go)
+  LabelSampler  pods (role label, readiness, IP, revision) and the cluster status, every ~0.1 s through the API
+
+Faults: KeepDown (SIGKILL a container every time it restarts: a crash-looping process), and the control plane's
+kill_pod / freeze_pod / thaw_pod. Helpers: wait_new_main, patch_cluster, pods_at_update_revision.
+
+Client deadline: the neo4j driver sets no receive timeout after connecting, so a client of a frozen (SIGSTOPped)
+MAIN would wait forever. Importing this module sets socket.setdefaulttimeout(CLIENT_TIMEOUT_S) for this test
+process (kube clients here pass their own timeouts), which every driver socket inherits: a write or read that gets
+no answer within that time fails, as it would for an application with a deadline.
+"""
+
+import json
+import socket
+import threading
+import time
+
+from harness import RoleSampler, Writer, bolt_query, bolt_session
+
+CLIENT_TIMEOUT_S = 2.0
+socket.setdefaulttimeout(CLIENT_TIMEOUT_S)
+
+ROLE_LABEL = "memgraph.io/role"
+REVISION_LABEL = "controller-revision-hash"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# load
+
+
+class ChaosWriter(Writer):
+    """harness.Writer whose connection attempt is bounded by `timeout` seconds (the answer is bounded by the
+    module's default socket timeout). Same records: acked [(n, t, ip)], failed [(n, t, error)]."""
+
+    def __init__(self, clusters, ns, name, label="W", interval=0.05, timeout=CLIENT_TIMEOUT_S):
+        super().__init__(clusters, ns, name, label=label, interval=interval)
+        self.timeout = timeout
+
+    def _run(self):
+        while not self._stop.is_set():
+            n = self._next
+            self._next += 1
+            try:
+                ip = self.clusters.service_endpoint(self.ns, f"{self.name}-write")
+                with bolt_session(ip, timeout=self.timeout) as s:
+                    s.run(f"CREATE (:{self.label} {{id: $n}})", n=n).consume()
+                self.acked.append((n, time.monotonic(), ip))
+            except Exception as e:  # noqa: BLE001 - every failure is recorded, never fatal
+                self.failed.append((n, time.monotonic(), repr(e)[:200]))
+            self._stop.wait(self.interval)
+
+
+class _Loop:
+    """A background loop calling self.round() every `interval` seconds until stop()."""
+
+    interval = 0.1
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.round()
+            self._stop.wait(self.interval)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=30)
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Reader(_Loop):
+    """Reads count(n:label) through the `<name>-read` Service (round robin over its ready endpoints).
+    ok: [(t, ip, count)]; errors: [(t, error)] (including "no endpoint")."""
+
+    def __init__(self, clusters, ns, name, label="W", interval=0.1):
+        super().__init__()
+        self.clusters, self.ns, self.name, self.label, self.interval = clusters, ns, name, label, interval
+        self.ok, self.errors = [], []
+        self._i = 0
+
+    def round(self):
+        try:
+            ips = self.clusters.service_endpoints(self.ns, f"{self.name}-read")
+            if not ips:
+                raise RuntimeError("read Service has no ready endpoint")
+            self._i += 1
+            ip = ips[self._i % len(ips)]
+            with bolt_session(ip, timeout=CLIENT_TIMEOUT_S) as s:
+                c = s.run(f"MATCH (n:{self.label}) RETURN count(n) AS c").single()["c"]
+            self.ok.append((time.monotonic(), ip, c))
+        except Exception as e:  # noqa: BLE001 - recorded
+            self.errors.append((time.monotonic(), repr(e)[:200]))
+
+
+class LabelSampler(_Loop):
+    """Samples the cluster's pods and the MemgraphCluster status through the API.
+
+    pods:     [(t, {pod: {"role", "ready", "ip", "deleting", "uid", "rev"}})]   one LIST per sample
+    statuses: [(t, status)]                                                 only when it changed
+    ip_pod:   {ip: pod} for every IP ever seen (ack IPs map back to pods even after a pod was replaced)
+    failovers(): the distinct status.lastFailover values seen, oldest first
+    """
+
+    def __init__(self, clusters, ns, name, interval=0.1):
+        super().__init__()
+        self.clusters, self.ns, self.name, self.interval = clusters, ns, name, interval
+        self.pods, self.statuses, self.ip_pod = [], [], {}
+        self.errors = 0
+
+    def round(self):
+        try:
+            pods = self.clusters.pods(self.ns, self.name)
+            status = self.clusters.cluster_status(self.ns, self.name)
+        except Exception:  # noqa: BLE001 - API hiccup: count it, skip the round
+            self.errors += 1
+            return
+        now = time.monotonic()
+        snap = {}
+        for p in pods:
+            meta, st = p["metadata"], p.get("status") or {}
+            ip = st.get("podIP")
+            snap[meta["name"]] = {"role": (meta.get("labels") or {}).get(ROLE_LABEL),
+                                  "ready": self.clusters.pod_ready(p), "ip": ip,
+                                  "deleting": bool(meta.get("deletionTimestamp")), "uid": meta.get("uid"),
+                                  "rev": (meta.get("labels") or {}).get(REVISION_LABEL)}
+            if ip:
+                self.ip_pod[ip] = meta["name"]
+        self.pods.append((now, snap))
+        if not self.statuses or self.statuses[-1][1] != status:
+            self.statuses.append((now, status))
+
+    @staticmethod
+    def labelled_mains(snap, include_deleting=False):
+        return sorted(p for p, s in snap.items() if s["role"] == "main" and (include_deleting or not s["deleting"]))
+
+    def max_labelled_mains(self, include_deleting=False):
+        return max((len(self.labelled_mains(s, include_deleting)) for _, s in self.pods), default=0)
+
+    def double_main_samples(self):
+        return [(t, self.labelled_mains(s)) for t, s in self.pods if len(self.labelled_mains(s)) > 1]
+
+    def failovers(self):
+        seen, out = set(), []
+        for _, st in self.statuses:
+            lf = st.get("lastFailover")
+            if lf:
+                key = json.dumps(lf, sort_keys=True)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(lf)
+        return out
+
+    def latest(self):
+        return self.pods[-1][1] if self.pods else {}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# faults and waits
+
+
+class KeepDown(_Loop):
+    """Keeps a container down: SIGKILLs it every time the kubelet restarts it (a crash loop), until stop().
+    The kubelet's restart backoff (0.5 s doubling to 5 s) keeps running, so after stop() the container comes
+    back within at most ~5 s."""
+
+    def __init__(self, cp, ns, pod, container="memgraph", interval=0.02):
+        super().__init__()
+        self.cp, self.ns, self.pod, self.container, self.interval = cp, ns, pod, container, interval
+        self.kills = []
+
+    def round(self):
+        try:
+            pid = self.cp.pod_pid(self.ns, self.pod, self.container)
+            if pid:
+                self.cp.kill_pod(self.ns, self.pod, self.container)
+                self.kills.append(time.monotonic())
+        except (AssertionError, ProcessLookupError, OSError):
+            pass  # exited between the read of the pid file and the signal
+
+    def start(self):
+        pid = self.cp.kill_pod(self.ns, self.pod, self.container)  # the first kill happens now, synchronously
+        self.kills.append(time.monotonic())
+        assert pid
+        return super().start()
+
+
+def wait_new_main(cp, clusters, ns, name, old_main, timeout=60):
+    """Waits until status.currentMain is a pod other than old_main and exactly that pod carries role=main;
+    returns it."""
+    def moved():
+        st = clusters.cluster_status(ns, name)
+        cur = st.get("currentMain")
+        if not cur or cur == old_main:
+            return None
+        mains = [p for p, r in clusters.pod_roles(ns, name).items() if r == "main"]
+        return cur if mains == [cur] else None
+    return cp.wait_for(moved, timeout=timeout, interval=0.1, message=f"{ns}/{name}: a MAIN other than {old_main}")
+
+
+def patch_cluster(cp, ns, name, patch):
+    cp.kubectl("patch", "mgc", name, "-n", ns, "--type=merge", "-p", json.dumps(patch))
+
+
+def statefulset(cp, ns, name):
+    status, obj = cp.api.request("GET", f"/apis/apps/v1/namespaces/{ns}/statefulsets/{name}")
+    assert status == 200, f"GET sts {ns}/{name}: HTTP {status} {obj}"
+    return obj
+
+
+def pods_at_update_revision(cp, clusters, ns, name, instances):
+    """True when the StatefulSet's status.updateRevision belongs to its current template (observedGeneration) and
+    all `instances` pods exist, are Ready and carry it."""
+    sts = statefulset(cp, ns, name)
+    st = sts.get("status") or {}
+    rev = st.get("updateRevision")
+    if not rev or st.get("observedGeneration") != sts["metadata"]["generation"]:
+        return False
+    pods = [p for p in clusters.pods(ns, name) if not p["metadata"].get("deletionTimestamp")]
+    return (len(pods) == instances and all(clusters.pod_ready(p) for p in pods)
+            and all((p["metadata"].get("labels") or {}).get(REVISION_LABEL) == rev for p in pods))
+
+
+def event_counts(cp, ns, name):
+    """{reason: count} of the Events on the MemgraphCluster (aggregated Events counted `count` times)."""
+    out = {}
+    for reason, _ in cluster_events(cp, ns, name):
+        out[reason] = out.get(reason, 0) + 1
+    return out
+
+
+def cluster_events(cp, ns, name):
+    """Events on the MemgraphCluster: [(reason, message)], oldest first."""
+    status, obj = cp.api.request("GET", f"/api/v1/namespaces/{ns}/events")
+    if status != 200:
+        return []
+    items = [e for e in obj.get("items") or [] if (e.get("involvedObject") or {}).get("kind") == "MemgraphCluster"
+             and (e.get("involvedObject") or {}).get("name") == name]
+    items.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+    return [(e.get("reason"), e.get("message") or "") for e in items for _ in range(max(1, e.get("count") or 1))]
+
+
+def cluster_metric(samples, metric, ns, name, **labels):
+    """Sum of `metric` samples for this cluster (label cluster = name or ns/name; namespace, if present, = ns)."""
+    total = 0.0
+    for n, ls, v in samples:
+        if n != metric or ls.get("cluster") not in (name, f"{ns}/{name}"):
+            continue
+        if "namespace" in ls and ls["namespace"] != ns:
+            continue
+        if all(ls.get(k) == str(w) for k, w in labels.items()):
+            total += v
+    return total
+
+
+def percentile(values, p):
+    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
+    vals = sorted(values)
+    k = max(0, min(len(vals) - 1, int(round(p / 100.0 * len(vals) + 0.5)) - 1))
+    return vals[k]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the run
+
+
+class ChaosFailure(AssertionError):
+    pass
+
+
+class Chaos:
+    """One observed run. Use as a context manager around the fault injection:
+
+        with Chaos(control_plane, clusters, ns, NAME, operator) as run:
+            ... inject faults, run.mark("fault") at each one, wait with polled conditions ...
+        report = run.check(mode="SYNC")      # waits for Ready and catch-up, asserts (a)-(d), returns the report
+
+    `operator` (an OperatorProcess, optional) is used for metric deltas when it ran for the whole run."""
+
+    def __init__(self, cp, clusters, ns, name, operator=None, label="W", write_interval=0.05, read=True):
+        self.cp, self.clusters, self.ns, self.name, self.operator, self.label = cp, clusters, ns, name, operator, label
+        self.writer = ChaosWriter(clusters, ns, name, label=label, interval=write_interval)
+        self.reader = Reader(clusters, ns, name, label=label) if read else None
+        self.roles = RoleSampler(clusters, ns, name, interval=0.25)
+        self.labels = LabelSampler(clusters, ns, name)
+        self.marks = []
+        self.t0 = self.t_end = None
+        self.metrics_before = None
+        self.operator_starts = None
+        self.report = None
+
+    # -- life cycle
+    def _metrics(self):
+        if self.operator is None or not self.operator.running():
+            return None
+        try:
+            return self.operator.metrics()
+        except AssertionError:
+            return None
+
+    def start(self):
+        self.metrics_before = self._metrics()
+        self.operator_starts = self.operator.starts if self.operator else None
+        self.events_before = event_counts(self.cp, self.ns, self.name)
+        self.status_before = self.clusters.cluster_status(self.ns, self.name)
+        self.t0 = time.monotonic()
+        self.labels.start()
+        self.roles.start()
+        if self.reader:
+            self.reader.start()
+        self.writer.start()
+        self.wait_acked(3)
+        return self
+
+    def stop_load(self):
+        if self.t_end is None:
+            self.t_end = time.monotonic()
+            self.writer.stop()
+            if self.reader:
+                self.reader.stop()
+
+    def stop(self):
+        self.stop_load()
+        self.roles.stop()
+        self.labels.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        # Load keeps running until check(): recovery happens under load. On an exception, stop everything.
+        if exc[0] is not None:
+            self.stop()
+
+    # -- during the run
+    def mark(self, what):
+        self.marks.append((what, time.monotonic()))
+
+    def wait_acked(self, count, timeout=60):
+        target = len(self.writer.acked) + count
+        return self.cp.wait_for(lambda: len(self.writer.acked) >= target, timeout=timeout, interval=0.05,
+                                message=f"{count} more acknowledged writes through {self.name}-write "
+                                        f"(failures so far: {self.writer.failed[-3:]})")
+
+    def wait_acked_by(self, pod, count=3, timeout=60):
+        """Waits until `count` writes were acknowledged by `pod` after now."""
+        start = len(self.writer.acked)
+
+        def done():
+            ip_pod = dict(self.labels.ip_pod)
+            ip_pod.setdefault(self.cp.pod_ip(self.ns, pod), pod)
+            return sum(1 for _, _, ip in self.writer.acked[start:] if ip_pod.get(ip) == pod) >= count
+        return self.cp.wait_for(done, timeout=timeout, interval=0.05,
+                                message=f"{count} writes acknowledged by {pod} (failures: {self.writer.failed[-3:]})")
+
+    # -- the end
+    def _final_state(self, ready_timeout, catchup_timeout):
+        """(c) and (d): Ready, then (load stopped) one labelled MAIN with every other pod registered, ready, behind 0,
+        and every acknowledged write on the MAIN also on every replica. Returns (main, rows, t_ready)."""
+        t = time.monotonic()
+        self.clusters.wait_ready(self.ns, self.name, timeout=ready_timeout)
+        t_ready = time.monotonic() - t
+        self.stop()
+        last = {}
+
+        def settled():
+            rows = self.clusters.replication_ok(self.ns, self.name)
+            last["rows"] = rows
+            if not rows:
+                return None
+            info = {n: ((r.get("data_info") or {}).get("memgraph") or {}) for n, r in rows.items()}
+            last["info"] = info
+            if any(i.get("behind") != 0 or i.get("status") != "ready" for i in info.values()):
+                return None
+            return rows
+        try:
+            rows = self.cp.wait_for(settled, timeout=catchup_timeout, interval=0.5,
+                                    message="SHOW REPLICAS: every other pod registered, ready, behind 0")
+        except AssertionError as e:
+            raise ChaosFailure(f"(d) replication not settled: {e}\nlast: {last}\nroles: "
+                               f"{self.clusters.pod_roles(self.ns, self.name)}") from None
+        main = self.clusters.main_pod(self.ns, self.name)
+        return main, rows, t_ready
+
+    def _ids_on(self, pod):
+        ip = self.cp.pod_ip(self.ns, pod)
+        return {r["id"] for r in bolt_query(ip, f"MATCH (n:{self.label}) RETURN n.id AS id")}
+
+    def _ack_runs(self):
+        """[(pod, first t, last t, count)] of consecutive acknowledgements by the same pod."""
+        runs = []
+        for _, t, ip in self.writer.acked:
+            pod = self.labels.ip_pod.get(ip, ip)
+            if runs and runs[-1][0] == pod:
+                p, t1, _, c = runs[-1]
+                runs[-1] = (p, t1, t, c + 1)
+            else:
+                runs.append((pod, t, t, 1))
+        return runs
+
+    def build_report(self, final_main, rows, t_ready, mode):
+        acked = self.writer.acked
+        acked_ids = {n for n, _, _ in acked}
+        on_main = self._ids_on(final_main)
+        lost = sorted(acked_ids - on_main)
+        replicas = sorted(p for p in self.clusters.pod_roles(self.ns, self.name) if p != final_main)
+        missing_on_replica = {}
+        for pod in replicas:  # replication is asynchronous for ASYNC replicas: poll until caught up
+            want = acked_ids & on_main
+            try:
+                self.cp.wait_for(lambda pod=pod: not (want - self._ids_on(pod)), timeout=30, interval=0.5,
+                                 message=f"acknowledged writes on {pod}")
+            except AssertionError:
+                missing_on_replica[pod] = sorted(want - self._ids_on(pod))[:20]
+        # failovers: sampled status history, plus Events and metrics
+        failovers = self.labels.failovers()
+        before = self.status_before.get("lastFailover")
+        failovers = [f for f in failovers if f != before]
+        reasons = {r: c - self.events_before.get(r, 0) for r, c in event_counts(self.cp, self.ns, self.name).items()
+                   if c > self.events_before.get(r, 0)}
+        metrics_after = self._metrics()
+        metric_delta = {}
+        if self.metrics_before is not None and metrics_after is not None and self.operator.starts == self.operator_starts:
+            for key, metric, labels in (("failovers", "mgo_failovers_total", {"kind": "failover"}),
+                                        ("switchovers", "mgo_failovers_total", {"kind": "switchover"}),
+                                        ("estimated_lost", "mgo_failover_estimated_lost_transactions_total", {}),
+                                        ("multiple_mains", "mgo_multiple_mains_observed_total", {})):
+                metric_delta[key] = (cluster_metric(metrics_after, metric, self.ns, self.name, **labels)
+                                     - cluster_metric(self.metrics_before, metric, self.ns, self.name, **labels))
+        # (b) the pods that acknowledged writes, in order; returns need a recorded failover to that pod
+        runs = self._ack_runs()
+        to_counts = {}
+        for f in failovers:
+            to_counts[f.get("to")] = to_counts.get(f.get("to"), 0) + 1
+        returns, seen, violations = {}, [], []
+        for pod, t1, _, _ in runs:
+            if pod in seen and seen[-1] != pod:
+                returns[pod] = returns.get(pod, 0) + 1
+                allowed = to_counts.get(pod, 0)
+                if returns[pod] > allowed:
+                    violations.append(f"writes acknowledged by {pod} again at +{t1 - self.t0:.2f}s after "
+                                      f"{seen[-1]} acknowledged (recorded failovers to it: {allowed})")
+            seen.append(pod)
+        # unavailability: the longest gap between acknowledgements, and from each mark to the next ack
+        times = [self.t0] + [t for _, t, _ in acked] + [self.t_end]
+        max_gap = max((b - a for a, b in zip(times, times[1:])), default=0.0)
+        after_marks = {}
+        for what, tm in self.marks:
+            nxt = next((t for _, t, _ in acked if t >= tm), None)
+            after_marks[what] = None if nxt is None else round(nxt - tm, 3)
+        behind_sum = sum(abs(int(f.get("behind") or 0)) for f in failovers)
+        lost_bound = max(behind_sum, int(metric_delta.get("estimated_lost") or 0))
+        read_ok = len(self.reader.ok) if self.reader else None
+        read_err = len(self.reader.errors) if self.reader else None
+        self.report = {
+            "mode": mode, "duration_s": round(self.t_end - self.t0, 2),
+            "acked": len(acked), "failed": len(self.writer.failed), "lost": len(lost), "lost_ids": lost[:50],
+            "lost_bound": lost_bound, "missing_on_replicas": missing_on_replica,
+            "max_write_gap_s": round(max_gap, 3), "first_ack_after": after_marks,
+            "reads_ok": read_ok, "reads_failed": read_err,
+            "ack_runs": [(p, c) for p, _, _, c in runs], "ack_return_violations": violations,
+            "max_labelled_mains": self.labels.max_labelled_mains(),
+            "double_main_samples": self.labels.double_main_samples()[:5],
+            "label_samples": len(self.labels.pods),
+            "max_mains_answering": self.roles.max_mains(), "mains_answering": sorted(self.roles.mains_seen()),
+            "failovers": failovers, "events": reasons, "metric_delta": metric_delta,
+            "final_main": final_main, "replicas": {n: ((r.get("data_info") or {}).get("memgraph") or {})
+                                                   for n, r in rows.items()},
+            "ready_after_s": round(t_ready, 2),
+        }
+        return self.report
+
+    def check(self, mode, ready_timeout=120, catchup_timeout=60):
+        """Waits for (c) and (d), builds the report, asserts (a)-(d). Returns the report (also printed)."""
+        self.stop_load()
+        try:
+            final_main, rows, t_ready = self._final_state(ready_timeout, catchup_timeout)
+        except AssertionError as e:
+            self.stop()
+            raise ChaosFailure(f"(c)/(d) {e}\n{self.summary(partial=True)}") from None
+        rep = self.build_report(final_main, rows, t_ready, mode)
+        print("\n" + self.summary())
+        problems = []
+        if mode in ("SYNC", "STRICT_SYNC") and rep["lost"]:
+            problems.append(f"(a) {rep['lost']} acknowledged writes lost in {mode}: {rep['lost_ids'][:20]}")
+        if mode == "ASYNC" and rep["lost"] > rep["lost_bound"]:
+            problems.append(f"(a) ASYNC lost {rep['lost']} acknowledged writes, more than the operator estimated "
+                            f"({rep['lost_bound']})")
+        if rep["missing_on_replicas"]:
+            problems.append(f"(d) replicas miss writes the MAIN has: {rep['missing_on_replicas']}")
+        if rep["max_labelled_mains"] > 1:
+            problems.append(f"(b) two pods labelled role=main at once: {rep['double_main_samples']}")
+        if rep["ack_return_violations"]:
+            problems.append(f"(b) {rep['ack_return_violations']}")
+        if problems:
+            raise ChaosFailure("\n".join(problems) + "\n" + self.summary())
+        return rep
+
+    def summary(self, partial=False):
+        if partial or self.report is None:
+            return (f"chaos (partial): acked={len(self.writer.acked)} failed={len(self.writer.failed)} "
+                    f"last failures={self.writer.failed[-3:]} ack runs={[(p, c) for p, _, _, c in self._ack_runs()]} "
+                    f"max labelled mains={self.labels.max_labelled_mains()} failovers={self.labels.failovers()} "
+                    f"roles now={self.clusters.pod_roles(self.ns, self.name)}")
+        r = self.report
+        lines = [f"chaos report [{r['mode']}] {r['duration_s']} s: acked={r['acked']} failed={r['failed']} "
+                 f"lost={r['lost']} (bound {r['lost_bound']}) max write gap={r['max_write_gap_s']} s "
+                 f"first ack after={r['first_ack_after']}",
+                 f"  reads ok={r['reads_ok']} failed={r['reads_failed']}; ack runs={r['ack_runs']}; "
+                 f"labelled mains max={r['max_labelled_mains']} over {r['label_samples']} samples; "
+                 f"answering MAIN max={r['max_mains_answering']} {r['mains_answering']}",
+                 f"  failovers={r['failovers']}", f"  events={r['events']} metrics delta={r['metric_delta']}",
+                 f"  final main={r['final_main']} replicas={r['replicas']} ready after {r['ready_after_s']} s"]
+        return "\n".join(lines)
+
+
+def versions(cp, clusters, ns, name):
+    """{pod: SHOW VERSION} of every pod."""
+    out = {}
+    for pod in clusters.pod_roles(ns, name):
+        rows = bolt_query(cp.pod_ip(ns, pod), "SHOW VERSION")
+        out[pod] = next(iter(rows[0].values())) if rows else None
+    return out
+
+

@@ -1,0 +1,254 @@
+"""Chaos scenarios (issue 5): faults under write and read load, each checked by test/e2e/chaos.py's checker —
+(a) no acknowledged write lost (SYNC, STRICT_SYNC; ASYNC within the operator's own estimate), (b) never two MAINs
+behind the write Service, (c) Ready again within a deadline, (d) every replica registered, ready, behind 0.
+
+Each scenario also asserts what it is about (the failover happened, from whom to whom; the replica fault caused
+none; the rolling update restarted every pod, replicas first, MAIN last after a switchover; ...). Counts are small
+so the file stays a few minutes on 2 cores; scripts/soak.sh repeats them (SOAK_TRIALS). Clusters use
+failoverDelaySec 1 and healthCheckIntervalSec 1.
+"""
+
+import os
+
+import pytest
+from chaos import (Chaos, KeepDown, cluster_events, patch_cluster, pods_at_update_revision, statefulset, versions,
+                   wait_new_main)
+from harness import replication_role, show_replicas
+
+pytestmark = pytest.mark.controlplane
+
+NAME = "mg"
+ROLLING_RESTARTS = int(os.environ.get("CHAOS_ROLLING_RESTARTS", "2"))
+IMAGE_FROM, IMAGE_TO = "memgraph/memgraph:3.12.0", "memgraph/memgraph:3.11.0"
+
+
+def _replication(mode):
+    if mode == "ASYNC":
+        return {"mode": "ASYNC", "syncReplicas": 0, "healthCheckIntervalSec": 1}
+    return {"mode": "ASYNC", "syncReplicas": 1, "syncMode": mode, "healthCheckIntervalSec": 1}
+
+
+def _ready_cluster(clusters, ns, mode, instances=3, **spec):
+    failover = {"enabled": True, "failoverDelaySec": 1}
+    if mode == "ASYNC":
+        failover.update(allowAsyncPromotion=True, maxAsyncLag=1000000)
+    clusters.make_cluster(ns, NAME, instances, image=IMAGE_FROM, replication=_replication(mode), failover=failover,
+                          **spec)
+    status = clusters.wait_ready(ns, NAME, timeout=180)
+    clusters.wait_replication(ns, NAME, expected_replicas=instances - 1)
+    return status["currentMain"]
+
+
+def _uids(clusters, ns):
+    return {p["metadata"]["name"]: p["metadata"]["uid"] for p in clusters.pods(ns, NAME)
+            if not p["metadata"].get("deletionTimestamp")}
+
+
+def _assert_failover(rep, old, new):
+    assert rep["final_main"] == new != old, rep
+    last = rep["failovers"][-1] if rep["failovers"] else {}
+    assert last.get("from") == old and last.get("to") == new, f"status.lastFailover: {rep['failovers']}"
+    assert last.get("reason") and last.get("reason") != "Switchover", last
+    assert rep["events"].get("FailoverCompleted", 0) >= 1, rep["events"]
+    if "failovers" in rep["metric_delta"]:
+        assert rep["metric_delta"]["failovers"] >= 1, rep["metric_delta"]
+    # the old MAIN is back as a registered replica (check() saw it ready with behind 0)
+    assert old in {n.replace("_", "-") for n in rep["replicas"]}, rep["replicas"]
+
+
+@pytest.mark.parametrize("mode", ["SYNC", "STRICT_SYNC"])
+def test_main_killed_fails_over(control_plane, namespace, clusters, operator, mode):
+    """The MAIN's process is SIGKILLed and kept down (killed again at every restart) until the operator promoted
+    the SYNC replica; then it comes back and must be demoted and registered (re-seeded if it diverged)."""
+    ns = namespace
+    old = _ready_cluster(clusters, ns, mode)
+    with Chaos(control_plane, clusters, ns, NAME, operator) as run:
+        with KeepDown(control_plane, ns, old):
+            run.mark("fault")
+            new = wait_new_main(control_plane, clusters, ns, NAME, old, timeout=60)
+            run.wait_acked_by(new, 5)
+    rep = run.check(mode)
+    _assert_failover(rep, old, new)
+    assert replication_role(control_plane.pod_ip(ns, old)) == "replica"
+
+
+@pytest.mark.parametrize("mode", ["SYNC", "STRICT_SYNC", "ASYNC"])
+def test_main_frozen_fails_over(control_plane, namespace, clusters, operator, mode):
+    """The MAIN is frozen (SIGSTOP: alive, connections accepted, nothing answered); the operator must fail over
+    on Bolt timeouts; after the thaw the old MAIN (which still believes it is MAIN) is fenced and registered."""
+    ns = namespace
+    old = _ready_cluster(clusters, ns, mode)
+    with Chaos(control_plane, clusters, ns, NAME, operator) as run:
+        control_plane.freeze_pod(ns, old, container="memgraph")
+        run.mark("fault")
+        try:
+            new = wait_new_main(control_plane, clusters, ns, NAME, old, timeout=60)
+            run.wait_acked_by(new, 5)
+        finally:
+            control_plane.thaw_pod(ns, old, container="memgraph")
+        run.mark("thaw")
+    rep = run.check(mode)
+    _assert_failover(rep, old, new)
+    if mode == "ASYNC":
+        print(f"ASYNC failover: {rep['lost']} acknowledged writes lost, operator estimate {rep['lost_bound']}")
+
+
+def test_replica_killed_no_failover(control_plane, namespace, clusters, operator):
+    """The SYNC replica's process is killed once: the MAIN stays MAIN (no failover), the replica comes back
+    registered, and no acknowledged write is lost."""
+    ns = namespace
+    main = _ready_cluster(clusters, ns, "SYNC")
+    rows = show_replicas(control_plane.pod_ip(ns, main))
+    victim = next(n for n, r in rows.items() if r["sync_mode"] == "sync").replace("_", "-")
+    before = clusters.cluster_status(ns, NAME).get("lastFailover")
+    with Chaos(control_plane, clusters, ns, NAME, operator) as run:
+        control_plane.kill_pod(ns, victim, container="memgraph")
+        run.mark("fault")
+        control_plane.wait_for(lambda: clusters.replication_ok(ns, NAME, expected_replicas=2), timeout=60,
+                               message="replica back and registered")
+        run.wait_acked(5)
+    rep = run.check("SYNC")
+    assert rep["final_main"] == main
+    assert [p for p, _ in rep["ack_runs"]] == [main], rep["ack_runs"]
+    assert rep["failovers"] == [] and clusters.cluster_status(ns, NAME).get("lastFailover") == before
+    assert rep["metric_delta"].get("failovers", 0) == 0, rep["metric_delta"]
+
+
+def test_operator_killed_mid_failover(control_plane, namespace, clusters, operator):
+    """The operator is SIGKILLed as soon as a failover has begun (the frozen MAIN lost its role=main label or
+    FailoverStarted was emitted) and restarted: the restarted operator finishes the failover, and still exactly one
+    MAIN ever carries the label."""
+    ns = namespace
+    old = _ready_cluster(clusters, ns, "SYNC")
+
+    def begun():
+        pod = control_plane.get_pod(ns, old) or {}
+        if (pod.get("metadata", {}).get("labels") or {}).get("memgraph.io/role") != "main":
+            return "label removed"
+        if any(r == "FailoverStarted" for r, _ in cluster_events(control_plane, ns, NAME)):
+            return "FailoverStarted"
+        return None
+
+    with Chaos(control_plane, clusters, ns, NAME, operator) as run:
+        control_plane.freeze_pod(ns, old, container="memgraph")
+        run.mark("fault")
+        try:
+            how = control_plane.wait_for(begun, timeout=60, interval=0.02, message="failover begun")
+            operator.kill()
+            run.mark("operator killed")
+            at_kill = clusters.cluster_status(ns, NAME).get("currentMain")
+            operator.start()
+            new = wait_new_main(control_plane, clusters, ns, NAME, old, timeout=90)
+            run.wait_acked_by(new, 5)
+        finally:
+            control_plane.thaw_pod(ns, old, container="memgraph")
+    rep = run.check("SYNC")
+    print(f"operator killed after: {how}; status.currentMain at the kill: {at_kill}")
+    assert rep["final_main"] == new != old
+    assert any(f.get("from") == old and f.get("to") == new for f in rep["failovers"]), rep["failovers"]
+
+
+def test_two_faults_in_a_row(control_plane, namespace, clusters, operator):
+    """MAIN A frozen → failover to B; then B killed and kept down → failover to C (the only one left); then A
+    thawed and B let up: both end as registered replicas of C, nothing acknowledged lost (SYNC)."""
+    ns = namespace
+    a = _ready_cluster(clusters, ns, "SYNC")
+    with Chaos(control_plane, clusters, ns, NAME, operator) as run:
+        control_plane.freeze_pod(ns, a, container="memgraph")
+        run.mark("fault 1: freeze")
+        try:
+            b = wait_new_main(control_plane, clusters, ns, NAME, a, timeout=60)
+            run.wait_acked_by(b, 5)
+            with KeepDown(control_plane, ns, b):
+                run.mark("fault 2: kill")
+                c = wait_new_main(control_plane, clusters, ns, NAME, b, timeout=60)
+                run.wait_acked_by(c, 5)
+        finally:
+            control_plane.thaw_pod(ns, a, container="memgraph")
+    rep = run.check("SYNC")
+    assert len({a, b, c}) == 3 and rep["final_main"] == c
+    pairs = [(f.get("from"), f.get("to")) for f in rep["failovers"]]
+    assert pairs[-2:] == [(a, b), (b, c)], pairs
+
+
+def _rollout(control_plane, clusters, ns, patch, before_rev, timeout=240):
+    patch_cluster(control_plane, ns, NAME, patch)
+
+    def done():
+        rev = statefulset(control_plane, ns, NAME).get("status", {}).get("updateRevision")
+        return rev != before_rev and pods_at_update_revision(control_plane, clusters, ns, NAME, 3) and rev
+    rev = control_plane.wait_for(done, timeout=timeout, interval=0.5, message="every pod at the new revision")
+    clusters.wait_ready(ns, NAME, timeout=120)
+    return rev
+
+
+def _restart_order(run, uids_before):
+    """{pod: monotonic time its pod UID first changed} from the label samples."""
+    out = {}
+    for t, snap in run.labels.pods:
+        for pod, s in snap.items():
+            if pod not in out and s["uid"] and s["uid"] != uids_before.get(pod):
+                out[pod] = t
+    return out
+
+
+def test_rolling_update_under_load(control_plane, namespace, clusters, operator):
+    """The image tag changes 3.12.0 → 3.11.0 under load (SYNC): replicas restart one at a time, then a switchover,
+    then the old MAIN; every pod ends at the new revision running 3.11.0, nothing acknowledged lost."""
+    ns = namespace
+    old = _ready_cluster(clusters, ns, "SYNC")
+    rev0 = statefulset(control_plane, ns, NAME)["status"]["updateRevision"]
+    uids0 = _uids(clusters, ns)
+    with Chaos(control_plane, clusters, ns, NAME, operator) as run:
+        run.mark("patch image")
+        _rollout(control_plane, clusters, ns, {"spec": {"image": IMAGE_TO}}, rev0)
+        run.wait_acked(5)
+    rep = run.check("SYNC")
+    uids1 = _uids(clusters, ns)
+    assert all(uids1[p] != uids0[p] for p in uids0), "every pod was replaced"
+    assert set(versions(control_plane, clusters, ns, NAME).values()) == {"3.11.0"}
+    order = _restart_order(run, uids0)
+    assert max(order, key=order.get) == old, f"the old MAIN is restarted last: {order}"
+    sw = [f for f in rep["failovers"] if f.get("reason") == "Switchover"]
+    assert sw and sw[-1].get("from") == old and rep["final_main"] != old, rep["failovers"]
+    # one pod at a time: never two pods of the cluster unavailable in the same sample
+    worst = max(sum(1 for s in snap.values() if s["deleting"] or not s["ready"]) + (3 - len(snap))
+                for _, snap in run.labels.pods)
+    assert worst <= 1, f"{worst} pods unavailable at once during the rolling update"
+
+
+def test_rolling_restarts_in_a_row(control_plane, namespace, clusters, operator):
+    """ROLLING_RESTARTS pod-template changes in a row (spec.memgraph.logLevel toggled), under load (STRICT_SYNC):
+    each one replaces every pod and moves the MAIN by switchover; no acknowledged write lost over all of them."""
+    ns = namespace
+    _ready_cluster(clusters, ns, "STRICT_SYNC")
+    with Chaos(control_plane, clusters, ns, NAME, operator) as run:
+        for i in range(ROLLING_RESTARTS):
+            rev = statefulset(control_plane, ns, NAME)["status"]["updateRevision"]
+            uids = _uids(clusters, ns)
+            run.mark(f"restart {i + 1}")
+            _rollout(control_plane, clusters, ns, {"spec": {"memgraph": {"logLevel": "DEBUG" if i % 2 == 0 else "INFO"}}},
+                     rev)
+            now = _uids(clusters, ns)
+            assert all(now[p] != uids[p] for p in uids), f"restart {i + 1}: not every pod replaced"
+            run.wait_acked(3)
+    rep = run.check("STRICT_SYNC")
+    switchovers = [f for f in rep["failovers"] if f.get("reason") == "Switchover"]
+    assert len(switchovers) >= ROLLING_RESTARTS, rep["failovers"]
+
+
+def test_switchover_under_load_async_loses_nothing(control_plane, namespace, clusters, operator):
+    """spec.switchover.targetOrdinal moves the MAIN to that pod with no loss even in ASYNC."""
+    ns = namespace
+    old = _ready_cluster(clusters, ns, "ASYNC")
+    target = next(p for p in sorted(clusters.pod_roles(ns, NAME)) if p != old)
+    with Chaos(control_plane, clusters, ns, NAME, operator) as run:
+        patch_cluster(control_plane, ns, NAME, {"spec": {"switchover": {"targetOrdinal": int(target.rsplit("-", 1)[1])}}})
+        run.mark("switchover")
+        wait_new_main(control_plane, clusters, ns, NAME, old, timeout=60)
+        run.wait_acked_by(target, 5)
+    rep = run.check("ASYNC")
+    assert rep["lost"] == 0, rep["lost_ids"]
+    assert rep["final_main"] == target
+    last = rep["failovers"][-1]
+    assert (last.get("from"), last.get("to"), last.get("reason")) == (old, target, "Switchover"), last
