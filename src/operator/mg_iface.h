@@ -46,6 +46,9 @@ struct mgo_mg_ops {
   int (*has_data)(void *conn, enum rec_data *data);
   /* A Bolt action of a plan (PROMOTE, DEMOTE, REGISTER, DROP), with names and addresses checked. */
   int (*execute)(void *conn, const struct rec_action *a);
+  /* True when the last failure on conn was a REGISTER refused because the replica diverged (Memgraph
+   * 3.5+: "Error: 3"). May be NULL (never). */
+  bool (*failed_diverged)(const void *conn);
 };
 
 /* The backend over src/memgraph (mg_memgraph.c). */

@@ -13,6 +13,7 @@
 struct mg_wrap {
   struct mg_conn *c;
   char err[400];
+  enum mg_err_class cls; /* of the last failure */
 };
 
 static void remember(struct mg_wrap *w, const struct mg_error *e)
@@ -24,9 +25,17 @@ static void remember(struct mg_wrap *w, const struct mg_error *e)
 
 static int finish(struct mg_wrap *w, int rc, const struct mg_error *e)
 {
-  if (rc != MGO_OK)
+  if (rc != MGO_OK) {
     remember(w, e);
+    w->cls = e->cls;
+  }
   return rc;
+}
+
+static bool mgm_failed_diverged(const void *conn)
+{
+  const struct mg_wrap *w = conn;
+  return w != NULL && w->cls == MG_ERR_DIVERGED;
 }
 
 static int mgm_connect(const struct mgo_mg_target *t, void **conn)
@@ -130,4 +139,5 @@ const struct mgo_mg_ops mgo_mg_memgraph_ops = {
     .show_replicas = mgm_show_replicas,
     .has_data = mgm_has_data,
     .execute = mgm_execute,
+    .failed_diverged = mgm_failed_diverged,
 };

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "k8s_client.h"
+#include "metrics.h"
+#include "op_reseed.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
 #include "mgo_log.h"
@@ -57,6 +59,8 @@ static const char *action_name(enum rec_action_type t)
   }
 }
 
+static void finish_main_change(struct op_ctx *ctx, const struct rec_action *a);
+
 static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
 {
   char cypher[1024], note[512];
@@ -80,6 +84,9 @@ static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
             rec_action_type_name(a->type), "replica", a->replica, "error", note, (char *) NULL);
     if (in != NULL)
       (void) mgo_strlcpy(in->last_error, note, sizeof(in->last_error));
+    if (sent && a->type == REC_ACT_REGISTER && ctx->mg->failed_diverged != NULL &&
+        ctx->mg->failed_diverged(conn))
+      op_note_register_diverged(ctx->cs, a->replica_pod);
     op_ctx_fail(ctx, "%s", note);
     op_event(ctx, "Warning", "ReplicationCommandFailed", action_name(a->type), note);
     return rc;
@@ -90,6 +97,8 @@ static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
   op_event(ctx, "Normal", success_reason(a->type), action_name(a->type), a->message);
   if (a->type == REC_ACT_REGISTER)
     record_registration(ctx, a);
+  if (a->type == REC_ACT_PROMOTE)
+    finish_main_change(ctx, a);
   return MGO_OK;
 }
 
@@ -110,20 +119,126 @@ static int label_pod(struct op_ctx *ctx, const struct rec_action *a)
     op_ctx_fail(ctx, "label %s: %s (%ld %s)", a->pod, mgo_errname(rc), st.code, st.message);
     return rc;
   }
+  if (strcmp(a->reason, "SwitchoverFence") == 0)
+    ctx->cs->fenced_at_ms = op_now_ms(); /* writes stop being routed to the MAIN from here */
   mgo_log(MGO_LOG_INFO, "pod labelled", "cluster", ctx->key, "pod", a->pod, "role", mgo_role_name(a->role),
           "readable", a->readable ? "true" : "false", "reason", a->reason, (char *) NULL);
   return MGO_OK;
 }
 
+/* Remembers a failover or switchover until its PROMOTE succeeds. */
+static void begin_main_change(struct op_ctx *ctx, const struct rec_action *a)
+{
+  struct op_main_change *ch = &ctx->cs->change;
+  bool same = ch->pending && strcmp(ch->to, a->pod) == 0;
+  if (a->kind[0] == '\0')
+    return;
+  ch->pending = true;
+  (void) mgo_strlcpy(ch->kind, a->kind, sizeof(ch->kind));
+  (void) mgo_strlcpy(ch->from, a->from, sizeof(ch->from));
+  (void) mgo_strlcpy(ch->to, a->pod, sizeof(ch->to));
+  (void) mgo_strlcpy(ch->reason, a->reason, sizeof(ch->reason));
+  ch->mode = a->mode;
+  ch->behind = a->behind;
+  if (same)
+    return; /* a retried PROMOTE: writes have been unavailable since the first attempt */
+  if (strcmp(a->kind, "failover") == 0 && ctx->cs->main_down_since_ms != 0)
+    ch->unavailable_since_ms = ctx->cs->main_down_since_ms;
+  else if (strcmp(a->kind, "failover") != 0 && ctx->cs->fenced_at_ms != 0)
+    ch->unavailable_since_ms = ctx->cs->fenced_at_ms;
+  else
+    ch->unavailable_since_ms = op_now_ms();
+}
+
+static void finish_main_change(struct op_ctx *ctx, const struct rec_action *a)
+{
+  struct op_main_change *ch = &ctx->cs->change;
+  char labels[MGO_METRIC_LABELS_MAX], msg[512];
+  int64_t unavailable;
+  if (!ch->pending || strcmp(ch->to, a->pod) != 0)
+    return;
+  ch->pending = false;
+  ctx->cs->fenced_at_ms = 0;
+  unavailable = op_now_ms() - ch->unavailable_since_ms;
+  if (op_write_last_failover(ctx, ch, unavailable) != MGO_OK)
+    mgo_log(MGO_LOG_WARN, "cannot record lastFailover", "cluster", ctx->key, (char *) NULL);
+  (void) mgo_snprintf(msg, sizeof(msg),
+                      "%s completed: %s is MAIN instead of %s (%s); writes unavailable for %lld ms; the "
+                      "promoted %s replica was %lld behind",
+                      ch->kind, ch->to, ch->from, ch->reason, (long long) unavailable,
+                      mgo_repl_mode_name(ch->mode), (long long) ch->behind);
+  mgo_log(MGO_LOG_INFO, "MAIN changed", "cluster", ctx->key, "kind", ch->kind, "from", ch->from, "to", ch->to,
+          "detail", msg, (char *) NULL);
+  op_event(ctx, "Normal", strcmp(ch->kind, "failover") == 0 ? "FailoverCompleted" : "SwitchoverCompleted",
+           "Promote", msg);
+  if (ctx->op == NULL)
+    return;
+  (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, "kind", ch->kind, (char *) NULL);
+  (void) mgo_metric_add(ctx->op->metrics.failovers, labels, 1);
+  (void) mgo_metric_observe(ctx->op->metrics.failover_duration, labels, (double) unavailable / 1000.0);
+  (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
+  (void) mgo_metric_add(ctx->op->metrics.failover_lost, labels, (double) ch->behind);
+}
+
 static int record_main(struct op_ctx *ctx, const struct rec_action *a)
 {
-  int rc = op_write_current_main(ctx, a->pod);
+  int rc = op_write_current_main(ctx, a->pod, a->fenced);
   if (rc != MGO_OK)
     return rc;
+  begin_main_change(ctx, a);
   (void) mgo_strlcpy(ctx->c.recorded_main, a->pod, sizeof(ctx->c.recorded_main));
   mgo_log(MGO_LOG_INFO, "MAIN recorded", "cluster", ctx->key, "pod", a->pod, "reason", a->reason, "detail",
           a->message, (char *) NULL);
   op_event(ctx, "Normal", a->reason, "RecordMain", a->message);
+  return MGO_OK;
+}
+
+/* A diverged replica: the agent of its next pod wipes the data (op_reseed.h); the pod is deleted now. */
+static int reseed(struct op_ctx *ctx, const struct rec_action *a)
+{
+  struct k8s_status st;
+  bool deleted = false;
+  char labels[MGO_METRIC_LABELS_MAX];
+  int rc;
+  k8s_status_clear(&st);
+  rc = op_reseed_request(ctx->op->client, &ctx->c, a->replica_pod, a->replica_pod_uid, &deleted, &st);
+  if (rc != MGO_OK) {
+    op_ctx_fail(ctx, "re-seed %s: %s (%ld %s)", a->replica_pod, mgo_errname(rc), st.code, st.message);
+    return rc;
+  }
+  if (!deleted)
+    return MGO_OK; /* that incarnation is already gone: the next observation sees the new one */
+  mgo_log(MGO_LOG_WARN, "re-seeding a diverged replica", "cluster", ctx->key, "pod", a->replica_pod, "uid",
+          a->replica_pod_uid, (char *) NULL);
+  op_event(ctx, "Warning", "ReplicaReseeded", "Reseed", a->message);
+  (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
+  (void) mgo_metric_add(ctx->op->metrics.reseeds, labels, 1);
+  return MGO_OK;
+}
+
+/* Rolling update: one pod incarnation deleted (UID precondition) so the StatefulSet recreates it. */
+static int delete_pod(struct op_ctx *ctx, const struct rec_action *a)
+{
+  char path[K8S_PATH_MAX];
+  struct k8s_status st;
+  struct k8s_delete_opts opts = {.precondition_uid = a->replica_pod_uid};
+  int rc = k8s_path(path, sizeof(path), &K8S_RES_PODS, ctx->ns, a->pod, NULL);
+  char labels[MGO_METRIC_LABELS_MAX];
+
+  k8s_status_clear(&st);
+  if (rc == MGO_OK)
+    rc = k8s_delete(ctx->op->client, path, &opts, NULL, &st);
+  if (rc == MGO_ENOTFOUND || rc == MGO_ECONFLICT)
+    return MGO_OK; /* that incarnation is already gone */
+  if (rc != MGO_OK) {
+    op_ctx_fail(ctx, "delete pod %s: %s (%ld %s)", a->pod, mgo_errname(rc), st.code, st.message);
+    return rc;
+  }
+  mgo_log(MGO_LOG_INFO, "pod deleted for the rolling update", "cluster", ctx->key, "pod", a->pod, "reason",
+          a->reason, (char *) NULL);
+  op_event(ctx, "Normal", "PodUpdated", "RollingUpdate", a->message);
+  (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
+  (void) mgo_metric_add(ctx->op->metrics.pod_restarts, labels, 1);
   return MGO_OK;
 }
 
@@ -149,9 +264,9 @@ static int run_action(struct op_ctx *ctx, const struct rec_action *a)
     record_registration(ctx, a);
     return MGO_OK;
   case REC_ACT_RESEED:
-    mgo_log(MGO_LOG_WARN, "replica diverged; automatic re-seed is not implemented yet", "cluster", ctx->key,
-            "pod", a->replica_pod, (char *) NULL);
-    return MGO_OK;
+    return reseed(ctx, a);
+  case REC_ACT_DELETE_POD:
+    return delete_pod(ctx, a);
   case REC_ACT_LABEL:
     return label_pod(ctx, a);
   case REC_ACT_REQUEUE:
@@ -165,6 +280,11 @@ static int run_action(struct op_ctx *ctx, const struct rec_action *a)
 enum op_step_result op_step_act(struct op_ctx *ctx)
 {
   bool dropped = false;
+  if (ctx->plan->multiple_mains && ctx->op != NULL) {
+    char labels[MGO_METRIC_LABELS_MAX];
+    (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
+    (void) mgo_metric_add(ctx->op->metrics.multiple_mains, labels, 1);
+  }
   for (size_t i = 0; i < ctx->plan->n; i++) {
     if (!op_may_act(ctx->op)) {
       op_ctx_fail(ctx, "not acting: leadership lost or shutting down");

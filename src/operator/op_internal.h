@@ -53,6 +53,25 @@ struct op_conn {
   void *conn; /* NULL when not connected */
   char version[32];
   int64_t last_ts; /* newest data_info ts seen for this pod in a MAIN's SHOW REPLICAS; -1 unknown */
+  /* How the recorded MAIN last listed this pod (failover candidates); valid when last_known. */
+  bool last_known;
+  bool last_registered;
+  enum mgo_repl_mode last_mode;
+  bool last_in_sync;
+  int64_t last_behind;
+  bool register_diverged; /* a REGISTER of this incarnation failed with "diverged" */
+};
+
+/* A failover or switchover whose PROMOTE is planned: kept until the PROMOTE succeeds (lastFailover). */
+struct op_main_change {
+  bool pending;
+  char kind[16];
+  char from[MGO_NAME_MAX];
+  char to[MGO_NAME_MAX];
+  char reason[64];
+  enum mgo_repl_mode mode;
+  int64_t behind;
+  int64_t unavailable_since_ms; /* monotonic: when writes stopped being served (MAIN lost / fenced) */
 };
 
 struct op_cluster {
@@ -67,7 +86,11 @@ struct op_cluster {
   char auth_password[256];
   bool tls_loaded; /* spec.tls: the CA of the Secret written to tls_ca_file */
   char tls_ca_file[256];
-  size_t nlag; /* replicas with a mgo_replica_lag_behind series (removed when they go) */
+  int64_t main_down_since_ms; /* monotonic ms when the recorded MAIN was first seen unavailable; 0 = up */
+  char main_down_pod[MGO_NAME_MAX];
+  struct op_main_change change;
+  int64_t fenced_at_ms; /* monotonic ms when a switchover took the MAIN off the write Service; 0 = none */
+  size_t nlag;          /* replicas with a mgo_replica_lag_behind series (removed when they go) */
   char lag_names[MGO_MAX_INSTANCES][MGO_NAME_MAX];
 };
 
@@ -76,7 +99,8 @@ struct op_cluster {
 struct op_metrics {
   struct mgo_metrics *reg;
   struct mgo_metric_family *reconcile_total, *reconcile_errors, *reconcile_duration, *cluster_phase,
-      *instances_ready, *replicas_registered, *replica_lag, *kube_requests, *bolt_queries;
+      *instances_ready, *replicas_registered, *replica_lag, *kube_requests, *bolt_queries, *failovers,
+      *failover_duration, *failover_lost, *multiple_mains, *reseeds, *pod_restarts;
 };
 
 /* Creates every family in reg. MGO_ENOMEM when one cannot be created. */
@@ -216,12 +240,13 @@ bool op_hash_matches(const json_t *observed, const char *hash);
 
 /* ---- observation (op_observe.c) -------------------------------------------------------------------- */
 
-/* Fills the Kubernetes half of obs from the cluster's pods (a JSON array of Pod objects, any order, any
+/* Fills the Kubernetes half of obs from the cluster's pods (pods whose controller-revision-hash differs from
+ * update_revision, when not NULL or "", are outdated) (a JSON array of Pod objects, any order, any
  * cluster: foreign pods are skipped) and the per-pod records of old_status (registered podUID and
  * restartCount). Ordinals 0..spec.instances-1 are always present (pod_exists false when missing), plus
  * existing pods beyond. Pure. */
 void op_observe_pods(const struct mgo_cluster *c, const json_t *pods, const json_t *old_status,
-                     struct rec_observed *obs);
+                     const char *update_revision, struct rec_observed *obs);
 /* IP of a pod from the same list (status.podIP), or NULL. Borrowed from pods. */
 const char *op_pod_ip(const json_t *pods, const char *pod);
 
@@ -245,6 +270,8 @@ struct op_live {
  * last_error. Remembers the newest ts of each replica in cs. */
 void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct op_live *live,
                      struct rec_observed *obs);
+/* Remembers that a REGISTER of pod (its current incarnation) failed because it diverged. */
+void op_note_register_diverged(struct op_cluster *cs, const char *pod);
 /* The open connection of pod, or NULL. */
 void *op_conn_of(struct op_cluster *cs, const char *pod);
 /* Closes every connection of cs. */
@@ -259,13 +286,18 @@ json_t *op_status_patch(const json_t *old_status, const json_t *new_status);
 json_t *op_invalid_status(const json_t *old_status, int64_t generation, const char *message, const char *now);
 /* RFC 3339 UTC now into dst. */
 void op_now(char *dst, size_t dstsz);
+/* Monotonic clock in milliseconds (durations only). */
+int64_t op_now_ms(void);
+/* Merge-patches status.lastFailover with the record of a completed failover or switchover. */
+int op_write_last_failover(struct op_ctx *ctx, const struct op_main_change *ch, int64_t unavailable_ms);
 
 /* Writes new_status through the status subresource when op_status_patch() says it differs; updates
  * ctx->obj's view; *written (may be NULL) tells whether a write happened. MGO_OK (also when nothing was
  * written) or the API error (logged). */
 int op_write_status(struct op_ctx *ctx, const json_t *new_status, bool *written);
-/* Merge-patches status.currentMain (RECORD_MAIN, before a PROMOTE). */
-int op_write_current_main(struct op_ctx *ctx, const char *pod);
+/* Merge-patches status.currentMain (RECORD_MAIN, before a PROMOTE) and, when fenced is not empty,
+ * status.fencedMain (the MAIN a failover replaced). */
+int op_write_current_main(struct op_ctx *ctx, const char *pod, const char *fenced);
 
 /* mgo_cluster_phase{cluster,phase}: 1 for phase, 0 for the others. */
 void op_set_phase_metric(struct op_ctx *ctx, const char *phase);

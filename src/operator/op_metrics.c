@@ -13,9 +13,45 @@ const char *const op_metric_names[] = {"mgo_reconcile_total",
                                        "mgo_replica_lag_behind",
                                        "mgo_kube_requests_total",
                                        "mgo_bolt_queries_total",
+                                       "mgo_failovers_total",
+                                       "mgo_failover_duration_seconds",
+                                       "mgo_failover_estimated_lost_transactions_total",
+                                       "mgo_multiple_mains_observed_total",
+                                       "mgo_replica_reseeds_total",
+                                       "mgo_pod_updates_total",
                                        NULL};
 
 static const double duration_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+static const double failover_buckets[] = {0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300};
+
+/* The failover and rolling-update families (issue 5). */
+static int init_failover_metrics(struct op_metrics *m, struct mgo_metrics *reg)
+{
+  m->failovers =
+      mgo_metrics_family(reg, op_metric_names[9], "Completed MAIN changes by kind (failover, switchover).",
+                         MGO_METRIC_COUNTER, NULL, 0);
+  m->failover_duration = mgo_metrics_family(
+      reg, op_metric_names[10],
+      "Write-unavailable time of a MAIN change: from the MAIN lost (failover) or fenced (switchover) to the "
+      "promotion of the new MAIN.",
+      MGO_METRIC_HISTOGRAM, failover_buckets, sizeof(failover_buckets) / sizeof(failover_buckets[0]));
+  m->failover_lost = mgo_metrics_family(
+      reg, op_metric_names[11],
+      "Transactions the promoted replica was behind when it was promoted (commits that may be lost).",
+      MGO_METRIC_COUNTER, NULL, 0);
+  m->multiple_mains = mgo_metrics_family(
+      reg, op_metric_names[12], "Passes that observed a second MAIN with data that no failover explains.",
+      MGO_METRIC_COUNTER, NULL, 0);
+  m->reseeds =
+      mgo_metrics_family(reg, op_metric_names[13], "Diverged replicas re-seeded (wiped, registered again).",
+                         MGO_METRIC_COUNTER, NULL, 0);
+  m->pod_restarts = mgo_metrics_family(reg, op_metric_names[14], "Pods deleted by rolling updates.",
+                                       MGO_METRIC_COUNTER, NULL, 0);
+  if (!m->failovers || !m->failover_duration || !m->failover_lost || !m->multiple_mains || !m->reseeds ||
+      !m->pod_restarts)
+    return MGO_ENOMEM;
+  return MGO_OK;
+}
 
 int op_metrics_init(struct op_metrics *m, struct mgo_metrics *reg)
 {
@@ -46,5 +82,5 @@ int op_metrics_init(struct op_metrics *m, struct mgo_metrics *reg)
       !m->instances_ready || !m->replicas_registered || !m->replica_lag || !m->kube_requests ||
       !m->bolt_queries)
     return MGO_ENOMEM;
-  return MGO_OK;
+  return init_failover_metrics(m, reg);
 }

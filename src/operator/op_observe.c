@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "k8s_config.h"
@@ -63,8 +64,10 @@ static int32_t memgraph_restarts(const json_t *pod)
   return 0;
 }
 
-static void fill_from_pod(struct rec_instance *in, const json_t *pod)
+static void fill_from_pod(struct rec_instance *in, const json_t *pod, const char *update_revision)
 {
+  const char *revision = json_string_value(json_object_get(
+      json_object_get(json_object_get(pod, "metadata"), "labels"), "controller-revision-hash"));
   const json_t *meta = json_object_get(pod, "metadata");
   const json_t *labels = json_object_get(meta, "labels");
   const char *uid = json_string_value(json_object_get(meta, "uid"));
@@ -82,6 +85,26 @@ static void fill_from_pod(struct rec_instance *in, const json_t *pod)
   else if (role != NULL && strcmp(role, "replica") == 0)
     in->label_role = MGO_ROLE_REPLICA;
   in->label_readable = readable != NULL && strcmp(readable, "true") == 0;
+  in->outdated = update_revision != NULL && update_revision[0] != '\0' && revision != NULL &&
+                 strcmp(revision, update_revision) != 0;
+}
+
+/* What the last status said about the pod's registration: the failover candidate's recency when the
+ * operator has no memory of it (it restarted). */
+static void fill_last_from_status(struct rec_instance *in, const json_t *entry)
+{
+  const char *mode = json_string_value(json_object_get(entry, "replicationMode"));
+  const char *state = json_string_value(json_object_get(entry, "replicaState"));
+  json_int_t behind = json_integer_value(json_object_get(entry, "behind"));
+  if (mode == NULL || state == NULL)
+    return;
+  in->last_registered = true;
+  in->last_mode = strcmp(mode, "STRICT_SYNC") == 0 ? MGO_MODE_STRICT_SYNC
+                  : strcmp(mode, "SYNC") == 0      ? MGO_MODE_SYNC
+                                                   : MGO_MODE_ASYNC;
+  in->last_behind = behind > 0 ? behind : 0;
+  in->last_in_sync =
+      in->last_behind == 0 && (strcmp(state, "ready") == 0 || strcmp(state, "replicating") == 0);
 }
 
 static void fill_from_status(struct rec_instance *in, const json_t *old_status)
@@ -93,7 +116,10 @@ static void fill_from_status(struct rec_instance *in, const json_t *old_status)
   {
     const char *pod = json_string_value(json_object_get(entry, "pod"));
     const char *uid = json_string_value(json_object_get(entry, "podUID"));
-    if (pod == NULL || strcmp(pod, in->pod) != 0 || uid == NULL)
+    if (pod == NULL || strcmp(pod, in->pod) != 0)
+      continue;
+    fill_last_from_status(in, entry);
+    if (uid == NULL)
       continue;
     (void) mgo_strlcpy(in->registered_pod_uid, uid, sizeof(in->registered_pod_uid));
     in->registered_restart_count = (int32_t) json_integer_value(json_object_get(entry, "restartCount"));
@@ -133,7 +159,7 @@ static int max_pod_ordinal(const struct mgo_cluster *c, const json_t *pods)
 }
 
 void op_observe_pods(const struct mgo_cluster *c, const json_t *pods, const json_t *old_status,
-                     struct rec_observed *obs)
+                     const char *update_revision, struct rec_observed *obs)
 {
   int last = max_pod_ordinal(c, pods);
   if (last < c->spec.instances - 1)
@@ -149,9 +175,14 @@ void op_observe_pods(const struct mgo_cluster *c, const json_t *pods, const json
     (void) mgo_name_pod(c, ord, in->pod, sizeof(in->pod));
     in->last_known_ts = -1;
     if (pod != NULL)
-      fill_from_pod(in, pod);
+      fill_from_pod(in, pod, update_revision);
     fill_from_status(in, old_status);
   }
+  (void) mgo_strlcpy(obs->fenced_main,
+                     json_string_value(json_object_get(old_status, "fencedMain")) != NULL
+                         ? json_string_value(json_object_get(old_status, "fencedMain"))
+                         : "",
+                     sizeof(obs->fenced_main));
 }
 
 /* ---- connections ----------------------------------------------------------------------------------- */
@@ -177,6 +208,13 @@ static void drop_conn(struct op_conn *s, const struct mgo_mg_ops *mg)
     mg->close(s->conn);
   s->conn = NULL;
   s->version[0] = '\0';
+}
+
+void op_note_register_diverged(struct op_cluster *cs, const char *pod)
+{
+  struct op_conn *s = conn_slot(cs, pod);
+  if (s != NULL)
+    s->register_diverged = true;
 }
 
 void *op_conn_of(struct op_cluster *cs, const char *pod)
@@ -215,8 +253,11 @@ static struct op_conn *ensure_conn(struct op_cluster *cs, const struct rec_insta
   if (s->conn != NULL &&
       (strcmp(s->uid, in->pod_uid) != 0 || strcmp(s->ip, ip) != 0 || !live->mg->usable(s->conn)))
     drop_conn(s, live->mg);
-  if (strcmp(s->uid, in->pod_uid) != 0)
-    s->last_ts = -1; /* a new incarnation: what we knew about its data is void */
+  if (strcmp(s->uid, in->pod_uid) != 0) { /* a new incarnation: what we knew about its data is void */
+    s->last_ts = -1;
+    s->last_known = false;
+    s->register_diverged = false;
+  }
   (void) mgo_strlcpy(s->uid, in->pod_uid, sizeof(s->uid));
   (void) mgo_strlcpy(s->ip, ip, sizeof(s->ip));
   if (s->conn == NULL && live->mg->connect(&t, &s->conn) == MGO_EAUTH)
@@ -358,18 +399,90 @@ static void remember_ts(struct op_cluster *cs, const struct rec_observed *obs,
   }
 }
 
-/* Remembers the newest ts the MAINs report for each replica, and hands it to the observation. */
-static void remember_timestamps(struct op_cluster *cs, struct rec_observed *obs)
+/* The recorded MAIN's SHOW REPLICAS is what a failover trusts: remember how it listed every pod (listed
+ * or not) while it answers. */
+static void remember_listing(struct op_cluster *cs, const struct mgo_cluster *c,
+                             const struct rec_observed *obs)
+{
+  const struct rec_instance *m = NULL;
+  for (size_t i = 0; i < obs->n; i++) {
+    if (strcmp(obs->inst[i].pod, c->recorded_main) == 0 && obs->inst[i].reachable &&
+        obs->inst[i].role == MGO_ROLE_MAIN && obs->inst[i].replicas_known)
+      m = &obs->inst[i];
+  }
+  for (size_t i = 0; m != NULL && i < obs->n; i++) {
+    const struct rec_instance *in = &obs->inst[i];
+    struct op_conn *s = in != m && in->pod_exists ? conn_slot(cs, in->pod) : NULL;
+    char name[MGO_NAME_MAX];
+    if (s == NULL || mgo_replica_name(in->pod, name, sizeof(name)) != MGO_OK)
+      continue;
+    s->last_known = true;
+    s->last_registered = false;
+    for (size_t r = 0; r < m->n_registrations; r++) {
+      const struct rec_registration *reg = &m->registrations[r];
+      if (strcmp(reg->name, name) != 0 || !reg->has_data_info)
+        continue;
+      s->last_registered = true;
+      s->last_mode = reg->mode;
+      s->last_behind = reg->behind < 0 ? -reg->behind : 0;
+      s->last_in_sync = reg->behind == 0 && (reg->state == REC_RS_READY || reg->state == REC_RS_REPLICATING);
+    }
+  }
+}
+
+/* Remembers the newest ts the MAINs report for each replica, and hands memory to the observation. */
+static void remember_timestamps(struct op_cluster *cs, const struct mgo_cluster *c, struct rec_observed *obs)
 {
   for (size_t i = 0; i < obs->n; i++) {
     const struct rec_instance *m = &obs->inst[i];
     for (size_t r = 0; m->replicas_known && r < m->n_registrations; r++)
       remember_ts(cs, obs, &m->registrations[r]);
   }
+  remember_listing(cs, c, obs);
   for (size_t i = 0; i < obs->n; i++) {
-    const struct op_conn *s = conn_slot(cs, obs->inst[i].pod);
-    obs->inst[i].last_known_ts = s != NULL ? s->last_ts : -1;
+    struct rec_instance *in = &obs->inst[i];
+    const struct op_conn *s = conn_slot(cs, in->pod);
+    in->last_known_ts = s != NULL ? s->last_ts : -1;
+    if (s == NULL || strcmp(s->uid, in->pod_uid) != 0)
+      continue; /* memory of another incarnation (or none): the status-derived values stay */
+    in->register_diverged = s->register_diverged;
+    if (s->last_known) {
+      in->last_registered = s->last_registered;
+      in->last_mode = s->last_mode;
+      in->last_in_sync = s->last_in_sync;
+      in->last_behind = s->last_behind;
+    }
   }
+}
+
+int64_t op_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long the recorded MAIN has been unavailable (pod missing, not ready, Bolt failing), measured from
+ * the first pass that saw it so. */
+static void track_main_availability(struct op_cluster *cs, const struct mgo_cluster *c,
+                                    struct rec_observed *obs)
+{
+  const struct rec_instance *rec = NULL;
+  int64_t now = op_now_ms();
+  for (size_t i = 0; i < obs->n; i++) {
+    if (strcmp(obs->inst[i].pod, c->recorded_main) == 0)
+      rec = &obs->inst[i];
+  }
+  obs->main_unavailable_ms = 0;
+  if (c->recorded_main[0] == '\0' || (rec != NULL && rec->pod_exists && rec->reachable)) {
+    cs->main_down_since_ms = 0;
+    return;
+  }
+  if (cs->main_down_since_ms == 0 || strcmp(cs->main_down_pod, c->recorded_main) != 0) {
+    cs->main_down_since_ms = now;
+    (void) mgo_strlcpy(cs->main_down_pod, c->recorded_main, sizeof(cs->main_down_pod));
+  }
+  obs->main_unavailable_ms = now - cs->main_down_since_ms;
 }
 
 void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct op_live *live,
@@ -391,7 +504,8 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
                          sizeof(in->last_error));
   }
   query_data_where_needed(cs, c, live, obs);
-  remember_timestamps(cs, obs);
+  remember_timestamps(cs, c, obs);
+  track_main_availability(cs, c, obs);
 }
 
 /* One key of a Secret's data, base64-decoded into dst. */
@@ -483,8 +597,26 @@ static void load_tls(struct op_ctx *ctx)
   }
 }
 
+/* The StatefulSet's update revision (pods on another one run an older template), "" when unknown. */
+static void observe_rollout(struct op_ctx *ctx, char *revision, size_t revsz)
+{
+  json_t *sts = k8s_informer_get(ctx->op->inf[OP_INF_STS], ctx->ns, ctx->name);
+  const char *rev = json_string_value(json_object_get(json_object_get(sts, "status"), "updateRevision"));
+  (void) mgo_strlcpy(revision, rev != NULL ? rev : "", revsz);
+  json_decref(sts);
+}
+
+static bool approved_revision(const json_t *cluster, const char *revision)
+{
+  const char *v =
+      json_string_value(json_object_get(json_object_get(json_object_get(cluster, "metadata"), "annotations"),
+                                        MGO_APPROVE_MAIN_UPDATE_ANNOTATION));
+  return v != NULL && revision[0] != '\0' && strcmp(v, revision) == 0;
+}
+
 enum op_step_result op_step_observe(struct op_ctx *ctx)
 {
+  char revision[MGO_NAME_MAX];
   json_t *pods = k8s_informer_list(ctx->op->inf[OP_INF_PODS], ctx->ns);
   struct op_live live = {.mg = ctx->mg,
                          .connect_timeout_ms = (int) ctx->op->cfg.bolt_timeout_ms,
@@ -498,7 +630,10 @@ enum op_step_result op_step_observe(struct op_ctx *ctx)
     ctx->after_ms = -1;
     return OP_REQUEUE;
   }
-  op_observe_pods(&ctx->c, pods, json_object_get(ctx->obj, "status"), ctx->obs);
+  observe_rollout(ctx, revision, sizeof(revision));
+  op_observe_pods(&ctx->c, pods, json_object_get(ctx->obj, "status"), revision, ctx->obs);
+  (void) mgo_strlcpy(ctx->obs->update_revision, revision, sizeof(ctx->obs->update_revision));
+  ctx->obs->main_update_approved = approved_revision(ctx->obj, revision);
   load_auth(ctx);
   load_tls(ctx);
   live.c = &ctx->c;

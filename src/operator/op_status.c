@@ -135,10 +135,28 @@ int op_write_status(struct op_ctx *ctx, const json_t *new_status, bool *written)
   return rc;
 }
 
-int op_write_current_main(struct op_ctx *ctx, const char *pod)
+int op_write_current_main(struct op_ctx *ctx, const char *pod, const char *fenced)
 {
   json_t *patch = json_pack("{s:{s:s}}", "status", "currentMain", pod);
-  int rc = patch != NULL ? patch_status(ctx, patch) : MGO_ENOMEM;
+  int rc;
+  if (patch != NULL && fenced != NULL && fenced[0] != '\0')
+    json_object_set_new(json_object_get(patch, "status"), "fencedMain", json_string(fenced));
+  rc = patch != NULL ? patch_status(ctx, patch) : MGO_ENOMEM;
+  json_decref(patch);
+  return rc;
+}
+
+int op_write_last_failover(struct op_ctx *ctx, const struct op_main_change *ch, int64_t unavailable_ms)
+{
+  char now[40];
+  json_t *patch;
+  int rc;
+  op_now(now, sizeof(now));
+  patch = json_pack("{s:{s:{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}}}", "status", "lastFailover", "time", now,
+                    "kind", ch->kind, "from", ch->from, "to", ch->to, "reason", ch->reason,
+                    "writeUnavailableMs", (json_int_t) unavailable_ms, "behind", (json_int_t) ch->behind,
+                    "mode", mgo_repl_mode_name(ch->mode));
+  rc = patch != NULL ? patch_status(ctx, patch) : MGO_ENOMEM;
   json_decref(patch);
   return rc;
 }

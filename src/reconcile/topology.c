@@ -1168,9 +1168,9 @@ static void decide_with_main(struct decide *d)
     return;
   if (d->rollout_blocked)
     set_cond(&d->replicas_ready, REC_COND_FALSE, "AwaitingMainUpdateApproval",
-             "every replica runs the new pod template; the MAIN %s waits for approval (annotate the "
-             "MemgraphCluster with " MGO_APPROVE_MAIN_UPDATE_ANNOTATION "=<status.updateRevision>)",
-             d->main->pod);
+             "every replica runs the new pod template; the MAIN %s waits for approval: annotate the "
+             "MemgraphCluster with " MGO_APPROVE_MAIN_UPDATE_ANNOTATION "=%s",
+             d->main->pod, d->obs->update_revision);
   if (d->switch_reason != NULL)
     plan_switchover(d);
   else

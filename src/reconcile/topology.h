@@ -127,7 +127,10 @@ struct rec_observed {
   /* status.fencedMain: the MAIN a failover replaced. It is never labelled or promoted again unless a
    * later pass records it; a silent fenced pod does not hold back promoting the recorded MAIN. */
   char fenced_main[MGO_NAME_MAX];
-  /* Rolling update: the user approved replacing the MAIN (updateStrategy Supervised). */
+  /* Rolling update: the StatefulSet's update revision, and whether the user approved replacing the MAIN
+   * at it (updateStrategy Supervised: the cluster annotation MGO_APPROVE_MAIN_UPDATE_ANNOTATION equals it).
+   */
+  char update_revision[MGO_NAME_MAX];
   bool main_update_approved;
 };
 

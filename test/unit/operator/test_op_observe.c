@@ -77,7 +77,7 @@ static void pods_fill_every_desired_ordinal_sorted(void **state)
   json_array_append_new(pods, foreign);
   json_array_append_new(pods, pod("mg-0", "u-0", "127.1.0.1", true, "main", 0, false));
 
-  op_observe_pods(&c, pods, old, obs);
+  op_observe_pods(&c, pods, old, NULL, obs);
   assert_int_equal(obs->n, 4); /* 0, 1, 2 (missing pod), 4 (beyond spec, still exists) */
   assert_string_equal(obs->inst[0].pod, "mg-0");
   assert_true(obs->inst[0].pod_ready);
@@ -200,8 +200,8 @@ static int f_execute(void *conn, const struct rec_action *a)
   return MGO_OK;
 }
 
-static const struct mgo_mg_ops fake_ops = {f_connect, f_close,    f_usable, f_error,  f_role,
-                                           f_version, f_replicas, f_data,   f_execute};
+static const struct mgo_mg_ops fake_ops = {f_connect, f_close,    f_usable, f_error,   f_role,
+                                           f_version, f_replicas, f_data,   f_execute, NULL};
 
 static struct rec_registration reg(const char *name, int64_t ts, int64_t behind)
 {
@@ -219,7 +219,7 @@ static void observe(struct op_cluster *cs, const struct mgo_cluster *c, const js
                     struct rec_observed *obs, unsigned long *queries)
 {
   struct op_live live = {.mg = &fake_ops, .connect_timeout_ms = 100, .query_timeout_ms = 100, .pods = pods};
-  op_observe_pods(c, pods, NULL, obs);
+  op_observe_pods(c, pods, NULL, NULL, obs);
   op_observe_live(cs, c, &live, obs);
   *queries = live.queries;
 }

@@ -164,11 +164,13 @@ static void metric_names_are_registered_and_rendered(void **state)
     snprintf(help, sizeof(help), "# TYPE %s ", *name);
     assert_non_null(strstr(mgo_buf_str(&out), help));
   }
-  assert_int_equal(n, 9);
+  assert_int_equal(n, 15);
   assert_non_null(strstr(mgo_buf_str(&out), "mgo_reconcile_total{cluster=\"ns/a\",result=\"success\"} 1"));
   assert_non_null(strstr(mgo_buf_str(&out), "mgo_reconcile_duration_seconds_bucket{le=\"+Inf\"} 1"));
   assert_non_null(strstr(mgo_buf_str(&out), "# TYPE mgo_reconcile_total counter"));
   assert_non_null(strstr(mgo_buf_str(&out), "# TYPE mgo_replica_lag_behind gauge"));
+  assert_non_null(strstr(mgo_buf_str(&out), "# TYPE mgo_failover_duration_seconds histogram"));
+  assert_non_null(strstr(mgo_buf_str(&out), "# TYPE mgo_failover_estimated_lost_transactions_total counter"));
   mgo_buf_free(&out);
   mgo_metrics_free(reg);
 }
