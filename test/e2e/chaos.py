@@ -31,6 +31,7 @@ no answer within that time fails, as it would for an application with a deadline
 """
 
 import json
+import os
 import socket
 import threading
 import time
@@ -284,6 +285,24 @@ def cluster_metric(samples, metric, ns, name, **labels):
     return total
 
 
+def ack_return_violations(runs, failovers, t0=0.0):
+    """(b) on the acknowledgement sequence: runs [(pod, first t, last t, count)] in time order; a run by a pod that
+    acknowledged before, after another pod did, is a return and needs a recorded failover/switchover to that pod
+    (failovers: lastFailover dicts with "to"). Returns the violations as text."""
+    to_counts = {}
+    for f in failovers:
+        to_counts[f.get("to")] = to_counts.get(f.get("to"), 0) + 1
+    returns, seen, violations = {}, [], []
+    for pod, t1, _, _ in runs:
+        if pod in seen and seen[-1] != pod:
+            returns[pod] = returns.get(pod, 0) + 1
+            if returns[pod] > to_counts.get(pod, 0):
+                violations.append(f"writes acknowledged by {pod} again at +{t1 - t0:.2f}s after {seen[-1]} "
+                                  f"acknowledged (recorded failovers to it: {to_counts.get(pod, 0)})")
+        seen.append(pod)
+    return violations
+
+
 def percentile(values, p):
     """Nearest-rank percentile (p in 0..100) of a non-empty list."""
     vals = sorted(values)
@@ -460,18 +479,7 @@ class Chaos:
                                      - cluster_metric(self.metrics_before, metric, self.ns, self.name, **labels))
         # (b) the pods that acknowledged writes, in order; returns need a recorded failover to that pod
         runs = self._ack_runs()
-        to_counts = {}
-        for f in failovers:
-            to_counts[f.get("to")] = to_counts.get(f.get("to"), 0) + 1
-        returns, seen, violations = {}, [], []
-        for pod, t1, _, _ in runs:
-            if pod in seen and seen[-1] != pod:
-                returns[pod] = returns.get(pod, 0) + 1
-                allowed = to_counts.get(pod, 0)
-                if returns[pod] > allowed:
-                    violations.append(f"writes acknowledged by {pod} again at +{t1 - self.t0:.2f}s after "
-                                      f"{seen[-1]} acknowledged (recorded failovers to it: {allowed})")
-            seen.append(pod)
+        violations = ack_return_violations(runs, failovers, self.t0)
         # unavailability: the longest gap between acknowledgements, and from each mark to the next ack
         times = [self.t0] + [t for _, t, _ in acked] + [self.t_end]
         max_gap = max((b - a for a, b in zip(times, times[1:])), default=0.0)
@@ -511,6 +519,7 @@ class Chaos:
             raise ChaosFailure(f"(c)/(d) {e}\n{self.summary(partial=True)}") from None
         rep = self.build_report(final_main, rows, t_ready, mode)
         print("\n" + self.summary())
+        self._append_report_file(rep)
         problems = []
         if mode in ("SYNC", "STRICT_SYNC") and rep["lost"]:
             problems.append(f"(a) {rep['lost']} acknowledged writes lost in {mode}: {rep['lost_ids'][:20]}")
@@ -526,6 +535,15 @@ class Chaos:
         if problems:
             raise ChaosFailure("\n".join(problems) + "\n" + self.summary())
         return rep
+
+    @staticmethod
+    def _append_report_file(rep):
+        """Env CHAOS_REPORT_FILE: one JSON line per checked run (scripts/soak.sh aggregates them)."""
+        path = os.environ.get("CHAOS_REPORT_FILE")
+        if path:
+            line = dict(rep, test=os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0])
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(line, default=str) + "\n")
 
     def summary(self, partial=False):
         if partial or self.report is None:

@@ -11,15 +11,37 @@ failoverDelaySec 1 and healthCheckIntervalSec 1.
 import os
 
 import pytest
-from chaos import (Chaos, KeepDown, cluster_events, patch_cluster, pods_at_update_revision, statefulset, versions,
-                   wait_new_main)
+from chaos import (Chaos, KeepDown, LabelSampler, ack_return_violations, cluster_events, patch_cluster,
+                   pods_at_update_revision, statefulset, versions, wait_new_main)
 from harness import replication_role, show_replicas
-
-pytestmark = pytest.mark.controlplane
 
 NAME = "mg"
 ROLLING_RESTARTS = int(os.environ.get("CHAOS_ROLLING_RESTARTS", "2"))
 IMAGE_FROM, IMAGE_TO = "memgraph/memgraph:3.12.0", "memgraph/memgraph:3.11.0"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the checker itself (no control plane): it must flag what it exists to catch
+
+
+def test_checker_flags_writes_returning_to_an_old_main():
+    runs = [("mg-0", 0, 1, 5), ("mg-1", 2, 3, 5), ("mg-0", 4, 5, 2)]
+    assert ack_return_violations(runs, [{"from": "mg-0", "to": "mg-1"}])  # A B A with only A→B recorded
+    assert not ack_return_violations(runs, [{"from": "mg-0", "to": "mg-1"}, {"from": "mg-1", "to": "mg-0"}])
+    assert not ack_return_violations([("mg-0", 0, 1, 5), ("mg-1", 2, 3, 5)], [])  # A..A B..B itself is not a return
+
+
+def test_checker_counts_two_labelled_mains():
+    s = LabelSampler.__new__(LabelSampler)
+    pod = {"ready": True, "ip": "x", "deleting": False, "uid": "u", "rev": "r"}
+    s.pods = [(0.0, {"mg-0": dict(pod, role="main"), "mg-1": dict(pod, role="replica")}),
+              (0.1, {"mg-0": dict(pod, role="main"), "mg-1": dict(pod, role="main")}),
+              (0.2, {"mg-0": dict(pod, role="main", deleting=True), "mg-1": dict(pod, role="main")})]
+    assert s.max_labelled_mains() == 2 and [m for _, m in s.double_main_samples()] == [["mg-0", "mg-1"]]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# scenarios on the control plane
 
 
 def _replication(mode):
