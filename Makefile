@@ -37,3 +37,9 @@ fuzz-long:
 
 clean:
 	rm -rf build
+
+# Soak (not part of `make test`): the chaos scenarios SOAK_TRIALS times (default 100) and
+# SOAK_ROLLING_RESTARTS rolling restarts in a row; writes bench/results/soak.md.
+.PHONY: soak
+soak:
+	bash scripts/soak.sh
