@@ -47,9 +47,10 @@ def test_scale_3_to_5_to_2(control_plane, namespace, clusters, operator):
     clusters.wait_value_on(control_plane.pod_ip(ns, other), "Scale", 2)
 
 
-def test_scale_down_across_the_main_is_blocked(control_plane, namespace, clusters, operator):
-    """The MAIN at the highest ordinal (moved there by hand while the operator was stopped, as a switchover
-    would): scaling below it is refused with ReplicasReady=False/ScaleDownBlocked and the MAIN's pod stays."""
+def test_scale_down_across_the_main_switches_over_first(control_plane, namespace, clusters, operator):
+    """The MAIN at the highest ordinal (moved there by hand while the operator was stopped; the operator adopts
+    it): scaling below it first switches the MAIN over to a remaining, caught-up pod (lastFailover reason
+    ScaleDown), then the StatefulSet shrinks; the data is all there."""
     ns = namespace
     clusters.make_cluster(ns, NAME, 3, replication={"healthCheckIntervalSec": 2})
     clusters.wait_ready(ns, NAME, timeout=180)
@@ -76,20 +77,18 @@ def test_scale_down_across_the_main_is_blocked(control_plane, namespace, cluster
     assert clusters.wait_ready(ns, NAME)["currentMain"] == f"{NAME}-2"
 
     control_plane.kubectl("scale", "mgc", NAME, "-n", ns, "--replicas=2")
+    control_plane.wait_for(lambda: clusters.cluster_status(ns, NAME).get("currentMain") in (f"{NAME}-0", f"{NAME}-1"),
+                           timeout=120, message="the MAIN moved off mg-2")
 
-    def blocked():
-        cond = clusters.condition(clusters.cluster_status(ns, NAME), "ReplicasReady")
-        return cond if cond and cond["status"] == "False" and cond["reason"] == "ScaleDownBlocked" else None
-    cond = control_plane.wait_for(blocked, timeout=60, message="ReplicasReady=False/ScaleDownBlocked")
-    assert f"{NAME}-2" in cond["message"], cond
-    st = clusters.cluster_status(ns, NAME)
-    assert st["phase"] != "Running" and clusters.condition(st, "Ready")["status"] == "False", st
-    # Nothing was removed: the StatefulSet keeps 3 pods and the MAIN keeps taking writes with both replicas.
-    sts = json.loads(control_plane.kubectl("get", "statefulset", NAME, "-n", ns, "-o", "json").stdout)
-    assert sts["spec"]["replicas"] == 3
-    assert clusters.replication_ok(ns, NAME, expected_replicas=2)
-    assert write_through(clusters, ns, NAME, "Blocked", 2) == ips[2]
-
-    # Scaling back to 3 clears the condition.
-    control_plane.kubectl("scale", "mgc", NAME, "-n", ns, "--replicas=3")
-    assert clusters.wait_ready(ns, NAME)["currentMain"] == f"{NAME}-2"
+    def shrunk():
+        sts = json.loads(control_plane.kubectl("get", "statefulset", NAME, "-n", ns, "-o", "json").stdout)
+        return sts["spec"]["replicas"] == 2 and set(clusters.pod_roles(ns, NAME)) == {f"{NAME}-0", f"{NAME}-1"}
+    control_plane.wait_for(shrunk, timeout=120, message="StatefulSet shrunk to 2 pods")
+    st = clusters.wait_ready(ns, NAME, timeout=120)
+    assert st["lastFailover"]["kind"] == "switchover" and st["lastFailover"]["reason"] == "ScaleDown", st
+    assert st["lastFailover"]["from"] == f"{NAME}-2" and st["registeredReplicas"] == 1
+    main_ip = write_through(clusters, ns, NAME, "Blocked", 2)
+    assert main_ip == control_plane.pod_ip(ns, st["currentMain"])
+    for pod in clusters.pod_roles(ns, NAME):
+        for v in (1, 2):
+            clusters.wait_value_on(control_plane.pod_ip(ns, pod), "Blocked", v)

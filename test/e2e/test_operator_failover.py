@@ -1,0 +1,241 @@
+"""Failover, fencing, re-seeding, switchover, scale-down across the MAIN and rolling updates on the real control
+plane (emulator pods), each under a writer that records every acknowledged write through the write Service.
+
+What each test proves is in its docstring; the chaos suite (test_chaos.py) repeats faults at random moments.
+"""
+
+import json
+
+import pytest
+from harness import RoleSampler, Writer, bolt_query, metric_sum, missing_writes, replication_role, show_replicas, write_through
+
+pytestmark = pytest.mark.controlplane
+
+NAME = "mg"
+SYNC = {"healthCheckIntervalSec": 1, "syncReplicas": 1, "syncMode": "SYNC"}
+
+
+@pytest.fixture
+def fast_operator(operator_factory):
+    """An operator whose Bolt deadline is 1 s, so a frozen MAIN is noticed within about a second."""
+    return operator_factory(identity="op-failover", extra_args=("--bolt-timeout=1s",))
+
+
+def _cluster(clusters, ns, replication=None, failover=None, **spec):
+    clusters.make_cluster(ns, NAME, 3, replication=replication or SYNC,
+                          failover=failover or {"failoverDelaySec": 1}, **spec)
+    status = clusters.wait_ready(ns, NAME, timeout=180)
+    clusters.wait_replication(ns, NAME, expected_replicas=2)
+    return status["currentMain"]
+
+
+def _patch(control_plane, ns, body):
+    control_plane.kubectl("patch", "memgraphcluster", NAME, "-n", ns, "--type=merge", "-p", json.dumps(body))
+
+
+def _main_changed(clusters, ns, old):
+    st = clusters.cluster_status(ns, NAME)
+    lf = st.get("lastFailover") or {}
+    return st.get("currentMain") not in (None, old) and lf.get("from") == old and lf.get("to") == st["currentMain"]
+
+
+def _wait_ready_everywhere(control_plane, clusters, ns, writer, timeout=180):
+    """Ready again, every pod registered and in sync, every acknowledged write on every pod."""
+    status = clusters.wait_ready(ns, NAME, timeout=timeout)
+    clusters.wait_replication(ns, NAME, expected_replicas=2, timeout=timeout)
+    acked = writer.acked_ids()
+    for pod in clusters.pod_roles(ns, NAME):
+        ip = control_plane.pod_ip(ns, pod)
+        control_plane.wait_for(lambda ip=ip: not missing_writes(ip, writer.label, acked), timeout=60,
+                               message=f"every acknowledged write on {pod}")
+    return status
+
+
+def _acking_ips_in_order(writer):
+    """The MAINs that acknowledged writes, in the order they first did (each at most once if no MAIN came back)."""
+    seq = []
+    for _, _, ip in sorted(writer.acked, key=lambda a: a[1]):
+        if not seq or seq[-1] != ip:
+            seq.append(ip)
+    return seq
+
+
+def test_frozen_main_fails_over_without_losing_acknowledged_writes(control_plane, namespace, clusters,
+                                                                  fast_operator):
+    """A frozen MAIN (SIGSTOP: TCP still accepts, Bolt never answers) is replaced by the SYNC replica after
+    failoverDelaySec; no acknowledged write is lost; when thawed it is demoted (it is the fencedMain), registered
+    again and catches up; the cluster is Ready and lastFailover tells the story."""
+    ns = namespace
+    old = _cluster(clusters, ns)
+    old_ip = control_plane.pod_ip(ns, old)
+    with RoleSampler(clusters, ns, NAME) as roles, Writer(clusters, ns, NAME, label="F") as writer:
+        writer.wait_acked(10)
+        control_plane.freeze_pod(ns, old, container="memgraph")
+        try:
+            control_plane.wait_for(lambda: _main_changed(clusters, ns, old), timeout=60,
+                                   message="failover recorded")
+            writer.wait_acked(10, timeout=60)  # writes flow again, through the new MAIN
+        finally:
+            control_plane.thaw_pod(ns, old, container="memgraph")
+        control_plane.wait_for(lambda: replication_role(old_ip) == "replica", timeout=60,
+                               message=f"the old MAIN {old} demoted")
+        status = _wait_ready_everywhere(control_plane, clusters, ns, writer)
+    new = status["currentMain"]
+    lf = status["lastFailover"]
+    assert new != old and lf["kind"] == "failover" and lf["from"] == old and lf["to"] == new
+    assert lf["reason"] == "MainUnreachable" and lf["mode"] == "SYNC" and lf["behind"] == 0
+    assert 1000 <= lf["writeUnavailableMs"] < 60000, lf
+    assert status.get("fencedMain") == old
+    # The thawed old MAIN answers MAIN until the operator demotes it, but it is off the write Service: the
+    # writes were acknowledged by the old MAIN, then only by the new one, never by the old one again.
+    assert roles.mains_seen() <= {old, new}
+    seq = _acking_ips_in_order(writer)
+    assert seq == [old_ip, control_plane.pod_ip(ns, new)], seq
+    metrics = fast_operator.metrics()
+    assert metric_sum(metrics, "mgo_failovers_total", kind="failover") == 1
+    assert metric_sum(metrics, "mgo_failover_duration_seconds_count", kind="failover") == 1
+    assert metric_sum(metrics, "mgo_failover_estimated_lost_transactions_total") == 0
+
+
+def test_main_pod_deleted_fails_over_and_the_old_main_rejoins(control_plane, namespace, clusters, fast_operator):
+    """The MAIN's pod deleted: a failover happens before the pod is back (failoverDelaySec 1 < pod start); the
+    returning pod comes up as MAIN with its data (restore-state), is demoted without a multiple-MAIN alarm and
+    registered; every acknowledged write survives."""
+    ns = namespace
+    old = _cluster(clusters, ns)
+    with Writer(clusters, ns, NAME, label="D") as writer:
+        writer.wait_acked(10)
+        control_plane.kubectl("delete", "pod", old, "-n", ns, "--wait=false")
+        control_plane.wait_for(lambda: _main_changed(clusters, ns, old), timeout=60, message="failover recorded")
+        writer.wait_acked(10, timeout=60)
+        status = _wait_ready_everywhere(control_plane, clusters, ns, writer)
+    assert status["lastFailover"]["reason"] in ("MainPodMissing", "MainUnreachable")
+    assert replication_role(control_plane.pod_ip(ns, old)) == "replica"
+    cond = {c["type"]: c for c in status["conditions"]}
+    assert cond["ReplicationHealthy"]["status"] == "True", cond
+    assert not metric_sum(fast_operator.metrics(), "mgo_multiple_mains_observed_total")
+
+
+def test_failover_blocked_without_an_in_sync_sync_replica(control_plane, namespace, clusters, fast_operator):
+    """All-ASYNC replicas and allowAsyncPromotion false: the MAIN's loss is reported (FailoverBlocked), no replica
+    is promoted; when the MAIN comes back it is still MAIN."""
+    ns = namespace
+    old = _cluster(clusters, ns, replication={"healthCheckIntervalSec": 1, "syncReplicas": 0})
+    control_plane.freeze_pod(ns, old, container="memgraph")
+    try:
+        def blocked():
+            c = clusters.condition(clusters.cluster_status(ns, NAME), "MainAvailable") or {}
+            return c.get("reason") == "FailoverBlocked"
+        control_plane.wait_for(blocked, timeout=60, message="MainAvailable=False/FailoverBlocked")
+        assert clusters.cluster_status(ns, NAME)["currentMain"] == old
+        for pod, role in clusters.pod_roles(ns, NAME).items():
+            if pod != old:
+                assert replication_role(control_plane.pod_ip(ns, pod)) == "replica"
+    finally:
+        control_plane.thaw_pod(ns, old, container="memgraph")
+    status = clusters.wait_ready(ns, NAME, timeout=120)
+    assert status["currentMain"] == old and "lastFailover" not in status
+
+
+def test_diverged_old_main_is_reseeded(control_plane, namespace, clusters, fast_operator):
+    """The old MAIN gets a write the new MAIN never receives (written on it directly while it is fenced off the
+    write Service and the operator is down), so it diverges; the operator demotes it, its registration is refused
+    as diverged, and it is re-seeded through the agent (pod deleted, data wiped once, registered as a fresh
+    replica), with an Event."""
+    ns = namespace
+    old = _cluster(clusters, ns, replication={"healthCheckIntervalSec": 1, "syncReplicas": 0},
+                   failover={"failoverDelaySec": 1, "allowAsyncPromotion": True, "maxAsyncLag": 1000})
+    write_through(clusters, ns, NAME, "Base", 1)
+    for pod in clusters.pod_roles(ns, NAME):
+        clusters.wait_value_on(control_plane.pod_ip(ns, pod), "Base", 1)
+    old_uid = control_plane.get_pod(ns, old)["metadata"]["uid"]
+    control_plane.freeze_pod(ns, old, container="memgraph")
+    try:
+        control_plane.wait_for(lambda: _main_changed(clusters, ns, old), timeout=60, message="failover recorded")
+        new = clusters.cluster_status(ns, NAME)["currentMain"]
+        third = next(p for p in clusters.pod_roles(ns, NAME) if p not in (old, new))
+        control_plane.wait_for(lambda: third.replace("-", "_") in show_replicas(control_plane.pod_ip(ns, new)),
+                               timeout=60, message=f"{third} registered on the new MAIN {new}")
+        write_through(clusters, ns, NAME, "After", 1)  # through the write Service: lands on the new MAIN
+        # The operator is stopped while the old MAIN comes back, so a stale client can write to it directly
+        # (it is off the write Service, but still MAIN until the operator sees it): those writes are unique to it.
+        fast_operator.kill()
+    finally:
+        control_plane.thaw_pod(ns, old, container="memgraph")
+    bolt_query(control_plane.pod_ip(ns, old), "CREATE (:Stale {v: 1})")
+    fast_operator.start()
+    control_plane.wait_for(lambda: (control_plane.get_pod(ns, old) or {}).get("metadata", {}).get("uid")
+                           not in (None, old_uid), timeout=120, message=f"{old} re-created for the re-seed")
+    status = clusters.wait_ready(ns, NAME, timeout=180)
+    clusters.wait_replication(ns, NAME, expected_replicas=2)
+    ip = control_plane.pod_ip(ns, old)
+    clusters.wait_value_on(ip, "After", 1)
+    assert bolt_query(ip, "MATCH (n:Stale) RETURN count(n) AS c")[0]["c"] == 0
+    assert status["currentMain"] == new
+    events = json.loads(control_plane.kubectl("get", "events.events.k8s.io", "-n", ns, "-o", "json").stdout)["items"]
+    assert any(e.get("reason") == "ReplicaReseeded" and old in (e.get("note") or "") for e in events), \
+        [e.get("reason") for e in events]
+
+
+def test_switchover_moves_the_main_without_losing_writes(control_plane, namespace, clusters, fast_operator):
+    """spec.switchover.targetOrdinal to an ASYNC replica: it is registered SYNC, catches up, the MAIN is demoted
+    and the target promoted; every acknowledged write is on the new MAIN; writes were unavailable only briefly."""
+    ns = namespace
+    old = _cluster(clusters, ns)
+    rows = show_replicas(control_plane.pod_ip(ns, old))
+    async_pod = next(p for p in clusters.pod_roles(ns, NAME)
+                     if p != old and rows[p.replace("-", "_")]["sync_mode"] == "async")
+    target = int(async_pod.rsplit("-", 1)[1])
+    with RoleSampler(clusters, ns, NAME) as roles, Writer(clusters, ns, NAME, label="S") as writer:
+        writer.wait_acked(10)
+        _patch(control_plane, ns, {"spec": {"switchover": {"targetOrdinal": target}}})
+        control_plane.wait_for(lambda: _main_changed(clusters, ns, old), timeout=90,
+                               message="switchover recorded")
+        writer.wait_acked(10, timeout=60)
+        status = _wait_ready_everywhere(control_plane, clusters, ns, writer)
+    assert status["currentMain"] == async_pod
+    lf = status["lastFailover"]
+    assert lf["kind"] == "switchover" and lf["reason"] == "Requested" and lf["behind"] == 0
+    assert lf["writeUnavailableMs"] < 10000, lf
+    assert roles.max_mains() == 1
+    assert _acking_ips_in_order(writer) == [control_plane.pod_ip(ns, old), control_plane.pod_ip(ns, async_pod)]
+
+
+def _revisions(control_plane, ns):
+    sts = json.loads(control_plane.kubectl("get", "statefulset", NAME, "-n", ns, "-o", "json").stdout)
+    pods = json.loads(control_plane.kubectl("get", "pods", "-n", ns, "-l", f"app.kubernetes.io/instance={NAME}",
+                                            "-o", "json").stdout)["items"]
+    return sts["status"].get("updateRevision"), {p["metadata"]["name"]: p["metadata"]["labels"].get(
+        "controller-revision-hash") for p in pods}
+
+
+@pytest.mark.parametrize("strategy", ["ReplicasFirst", "Supervised"])
+def test_rolling_update_replicas_first_then_switchover(control_plane, namespace, clusters, fast_operator,
+                                                       strategy):
+    """A pod-template change (log level): replicas restart one at a time, then the MAIN moves by switchover, then
+    the old MAIN restarts; Supervised waits for the approval annotation before the switchover. No acknowledged
+    write is lost and the cluster ends Ready with every pod on the new revision."""
+    ns = namespace
+    old = _cluster(clusters, ns, updateStrategy={"type": strategy})
+    with Writer(clusters, ns, NAME, label="RU") as writer:
+        writer.wait_acked(10)
+        _patch(control_plane, ns, {"spec": {"memgraph": {"logLevel": "DEBUG"}}})
+        if strategy == "Supervised":
+            def awaiting():
+                c = clusters.condition(clusters.cluster_status(ns, NAME), "ReplicasReady") or {}
+                return c.get("reason") == "AwaitingMainUpdateApproval"
+            control_plane.wait_for(awaiting, timeout=180, message="waiting for approval")
+            rev, pods = _revisions(control_plane, ns)
+            assert pods[old] != rev and all(r == rev for p, r in pods.items() if p != old), pods
+            assert clusters.cluster_status(ns, NAME)["currentMain"] == old
+            control_plane.kubectl("annotate", "memgraphcluster", NAME, "-n", ns,
+                                  f"memgraph.io/approve-main-update={rev}")
+
+        def all_updated():
+            rev, pods = _revisions(control_plane, ns)
+            return rev is not None and len(pods) == 3 and all(r == rev for r in pods.values())
+        control_plane.wait_for(all_updated, timeout=240, message="every pod on the update revision")
+        status = _wait_ready_everywhere(control_plane, clusters, ns, writer, timeout=240)
+    assert status["currentMain"] != old
+    assert status["lastFailover"]["kind"] == "switchover" and status["lastFailover"]["reason"] == "RollingUpdate"
+    assert len(_acking_ips_in_order(writer)) == 2
