@@ -101,6 +101,46 @@ static void pods_fill_every_desired_ordinal_sorted(void **state)
   free(obs);
 }
 
+/* After an operator restart the failover candidate's recency comes from the last status; fencedMain and the
+ * pods' template revision are read too. */
+static void pods_take_failover_facts_from_status_and_revisions(void **state)
+{
+  struct mgo_cluster c;
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  json_t *pods = json_array();
+  json_t *old =
+      parse("{\"fencedMain\":\"mg-0\",\"instanceStatuses\":["
+            "{\"pod\":\"mg-1\",\"replicationMode\":\"SYNC\",\"replicaState\":\"ready\",\"behind\":0},"
+            "{\"pod\":\"mg-2\",\"replicationMode\":\"ASYNC\",\"replicaState\":\"recovery\",\"behind\":7}]}");
+  json_t *p1 = pod("mg-1", "u-1", "127.1.0.2", true, "replica", 0, false);
+  json_t *p2 = pod("mg-2", "u-2", "127.1.0.3", true, "replica", 0, false);
+  (void) state;
+  cluster(&c, 3, "mg-0");
+  json_object_set_new(json_object_get(json_object_get(p1, "metadata"), "labels"), "controller-revision-hash",
+                      json_string("mg-new"));
+  json_object_set_new(json_object_get(json_object_get(p2, "metadata"), "labels"), "controller-revision-hash",
+                      json_string("mg-old"));
+  json_array_append_new(pods, p1);
+  json_array_append_new(pods, p2);
+  op_observe_pods(&c, pods, old, "mg-new", obs);
+  assert_string_equal(obs->fenced_main, "mg-0");
+  assert_false(obs->inst[0].last_registered);
+  assert_true(obs->inst[1].last_registered);
+  assert_int_equal(obs->inst[1].last_mode, MGO_MODE_SYNC);
+  assert_true(obs->inst[1].last_in_sync);
+  assert_false(obs->inst[1].outdated);
+  assert_int_equal(obs->inst[2].last_mode, MGO_MODE_ASYNC);
+  assert_false(obs->inst[2].last_in_sync);
+  assert_int_equal(obs->inst[2].last_behind, 7);
+  assert_true(obs->inst[2].outdated);
+  op_observe_pods(&c, pods, old, NULL, obs); /* no update revision known: nothing is outdated */
+  assert_false(obs->inst[2].outdated);
+  json_decref(pods);
+  json_decref(old);
+  mgo_cluster_free(&c);
+  free(obs);
+}
+
 /* ---- a fake Memgraph -------------------------------------------------------------------------------- */
 
 struct fake_instance {
@@ -548,6 +588,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pods_fill_every_desired_ordinal_sorted),
+      cmocka_unit_test(pods_take_failover_facts_from_status_and_revisions),
       cmocka_unit_test(live_fills_roles_replicas_and_reuses_connections),
       cmocka_unit_test(bootstrap_asks_every_pod_for_data_and_skips_unready),
       cmocka_unit_test(an_empty_main_with_empty_replicas_in_sync_spares_their_data_queries),
