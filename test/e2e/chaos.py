@@ -187,6 +187,45 @@ class LabelSampler(_Loop):
         return self.pods[-1][1] if self.pods else {}
 
 
+class SyncSampler(_Loop):
+    """SHOW REPLICAS on the pod labelled main (per the LabelSampler's latest sample), every ~0.1 s.
+    samples: [(t, pod, number of SYNC/STRICT_SYNC replicas listed in state ready)].
+    acks_without_sync(): acknowledged writes for which the acknowledging MAIN listed no SYNC/STRICT_SYNC replica in
+    state ready both in the sample just before and in the one just after the acknowledgement: writes that existed
+    on one instance only (reported; with SYNC/STRICT_SYNC they are the ones a second fault would lose)."""
+
+    def __init__(self, labels, interval=0.1):
+        super().__init__()
+        self.labels, self.interval = labels, interval
+        self.samples = []
+
+    def round(self):
+        snap = self.labels.latest()
+        mains = LabelSampler.labelled_mains(snap)
+        if len(mains) != 1 or not snap[mains[0]]["ip"]:
+            return
+        pod = mains[0]
+        try:
+            with bolt_session(snap[pod]["ip"], timeout=1) as s:
+                rows = [r.data() for r in s.run("SHOW REPLICAS")]
+        except Exception:  # noqa: BLE001 - a MAIN that does not answer tells nothing here
+            return
+        n = sum(1 for r in rows if r.get("sync_mode") in ("sync", "strict_sync")
+                and ((r.get("data_info") or {}).get("memgraph") or {}).get("status") == "ready")
+        self.samples.append((time.monotonic(), pod, n))
+
+    def acks_without_sync(self, acked, ip_pod):
+        out = []
+        for n, t, ip in acked:
+            pod = ip_pod.get(ip, ip)
+            mine = [(ts, k) for ts, p, k in self.samples if p == pod]
+            before = [k for ts, k in mine if ts <= t]
+            after = [k for ts, k in mine if ts > t]
+            if before and after and before[-1] == 0 and after[0] == 0:
+                out.append(n)
+        return out
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # faults and waits
 
@@ -333,6 +372,7 @@ class Chaos:
         self.reader = Reader(clusters, ns, name, label=label) if read else None
         self.roles = RoleSampler(clusters, ns, name, interval=0.25)
         self.labels = LabelSampler(clusters, ns, name)
+        self.sync = SyncSampler(self.labels)
         self.marks = []
         self.t0 = self.t_end = None
         self.metrics_before = None
@@ -355,6 +395,7 @@ class Chaos:
         self.status_before = self.clusters.cluster_status(self.ns, self.name)
         self.t0 = time.monotonic()
         self.labels.start()
+        self.sync.start()
         self.roles.start()
         if self.reader:
             self.reader.start()
@@ -372,6 +413,7 @@ class Chaos:
     def stop(self):
         self.stop_load()
         self.roles.stop()
+        self.sync.stop()
         self.labels.stop()
 
     def __enter__(self):
@@ -506,6 +548,8 @@ class Chaos:
             "final_main": final_main, "replicas": {n: ((r.get("data_info") or {}).get("memgraph") or {})
                                                    for n, r in rows.items()},
             "ready_after_s": round(t_ready, 2),
+            "acks_without_sync_replica": (len(self.sync.acks_without_sync(acked, self.labels.ip_pod))
+                                          if mode in ("SYNC", "STRICT_SYNC") else None),
         }
         return self.report
 
@@ -559,6 +603,7 @@ class Chaos:
                  f"labelled mains max={r['max_labelled_mains']} over {r['label_samples']} samples; "
                  f"answering MAIN max={r['max_mains_answering']} {r['mains_answering']}",
                  f"  failovers={r['failovers']}", f"  events={r['events']} metrics delta={r['metric_delta']}",
+                 f"  acks while the MAIN listed no SYNC/STRICT_SYNC replica ready: {r['acks_without_sync_replica']}",
                  f"  final main={r['final_main']} replicas={r['replicas']} ready after {r['ready_after_s']} s"]
         return "\n".join(lines)
 

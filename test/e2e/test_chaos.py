@@ -70,7 +70,7 @@ def _assert_failover(rep, old, new):
     assert rep["final_main"] == new != old, rep
     last = rep["failovers"][-1] if rep["failovers"] else {}
     assert last.get("from") == old and last.get("to") == new, f"status.lastFailover: {rep['failovers']}"
-    assert last.get("reason") and last.get("reason") != "Switchover", last
+    assert last.get("kind") == "failover" and last.get("reason"), last
     assert rep["events"].get("FailoverCompleted", 0) >= 1, rep["events"]
     if "failovers" in rep["metric_delta"]:
         assert rep["metric_delta"]["failovers"] >= 1, rep["metric_delta"]
@@ -181,6 +181,10 @@ def test_two_faults_in_a_row(control_plane, namespace, clusters, operator):
         try:
             b = wait_new_main(control_plane, clusters, ns, NAME, a, timeout=60)
             run.wait_acked_by(b, 5)
+            # The second fault comes once B has a SYNC replica in sync (C; A is still frozen): before that, C
+            # may lack writes B acknowledged, and the operator rightly refuses to promote it (FailoverBlocked).
+            control_plane.wait_for(lambda: _sync_ready_replicas(control_plane, ns, b), timeout=60,
+                                   message=f"{b} has a SYNC replica in sync")
             with KeepDown(control_plane, ns, b):
                 run.mark("fault 2: kill")
                 c = wait_new_main(control_plane, clusters, ns, NAME, b, timeout=60)
@@ -191,6 +195,13 @@ def test_two_faults_in_a_row(control_plane, namespace, clusters, operator):
     assert len({a, b, c}) == 3 and rep["final_main"] == c
     pairs = [(f.get("from"), f.get("to")) for f in rep["failovers"]]
     assert pairs[-2:] == [(a, b), (b, c)], pairs
+
+
+def _sync_ready_replicas(cp, ns, main):
+    rows = show_replicas(cp.pod_ip(ns, main))
+    return [n for n, r in rows.items() if r["sync_mode"] in ("sync", "strict_sync")
+            and ((r.get("data_info") or {}).get("memgraph") or {}).get("status") == "ready"
+            and ((r.get("data_info") or {}).get("memgraph") or {}).get("behind") == 0]
 
 
 def _rollout(control_plane, clusters, ns, patch, before_rev, timeout=240):
@@ -231,7 +242,7 @@ def test_rolling_update_under_load(control_plane, namespace, clusters, operator)
     assert set(versions(control_plane, clusters, ns, NAME).values()) == {"3.11.0"}
     order = _restart_order(run, uids0)
     assert max(order, key=order.get) == old, f"the old MAIN is restarted last: {order}"
-    sw = [f for f in rep["failovers"] if f.get("reason") == "Switchover"]
+    sw = [f for f in rep["failovers"] if f.get("kind") == "switchover"]
     assert sw and sw[-1].get("from") == old and rep["final_main"] != old, rep["failovers"]
     # one pod at a time: never two pods of the cluster unavailable in the same sample
     worst = max(sum(1 for s in snap.values() if s["deleting"] or not s["ready"]) + (3 - len(snap))
@@ -255,7 +266,7 @@ def test_rolling_restarts_in_a_row(control_plane, namespace, clusters, operator)
             assert all(now[p] != uids[p] for p in uids), f"restart {i + 1}: not every pod replaced"
             run.wait_acked(3)
     rep = run.check("STRICT_SYNC")
-    switchovers = [f for f in rep["failovers"] if f.get("reason") == "Switchover"]
+    switchovers = [f for f in rep["failovers"] if f.get("kind") == "switchover"]
     assert len(switchovers) >= ROLLING_RESTARTS, rep["failovers"]
 
 
@@ -273,4 +284,5 @@ def test_switchover_under_load_async_loses_nothing(control_plane, namespace, clu
     assert rep["lost"] == 0, rep["lost_ids"]
     assert rep["final_main"] == target
     last = rep["failovers"][-1]
-    assert (last.get("from"), last.get("to"), last.get("reason")) == (old, target, "Switchover"), last
+    assert (last.get("from"), last.get("to"), last.get("kind"), last.get("reason")) == (old, target, "switchover",
+                                                                                   "Requested"), last
