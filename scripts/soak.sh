@@ -95,15 +95,21 @@ def pct(vals, p):
 def fmt(vals):
     return f"{pct(vals, 50):.2f} / {pct(vals, 99):.2f} (N={len(vals)})" if vals else "–"
 
-fault_to_ack, op_ms, lost, acked = [], [], 0, 0
+fault_to_ack, op_ms, lost, acked, by_test = [], [], 0, 0, {}
 for r in reports:
     acked += r.get("acked", 0)
     lost += r.get("lost", 0)
-    if r.get("failovers") and "fault" in (r.get("first_ack_after") or {}) and r["first_ack_after"]["fault"] is not None:
-        if any(f.get("reason") != "Switchover" for f in r["failovers"]):
-            fault_to_ack.append(r["first_ack_after"]["fault"])
-            op_ms += [f["writeUnavailableMs"] / 1000 for f in r["failovers"]
-                      if f.get("reason") != "Switchover" and f.get("writeUnavailableMs") is not None]
+    fos = [f for f in r.get("failovers") or [] if f.get("kind", "failover") != "switchover"]
+    first = (r.get("first_ack_after") or {})
+    key = next((k for k in first if k.startswith("fault")), None)
+    if fos and key and first[key] is not None:
+        name = r.get("test", "").rsplit("::", 1)[-1]
+        fault_to_ack.append(first[key])
+        ms = [f["writeUnavailableMs"] / 1000 for f in fos if f.get("writeUnavailableMs") is not None]
+        op_ms += ms
+        t = by_test.setdefault(name, ([], []))
+        t[0].append(first[key])
+        t[1].extend(ms)
 mem = next((int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:")), 0)
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")
 total = sum(s["trials"] for s in per.values())
@@ -120,7 +126,11 @@ lines = ["# Soak: the chaos scenarios repeated (issue 5)", "",
 lines += [f"| `{n}` | {s['trials']} | {s['passed']} | {s['failed']} |" for n, s in sorted(per.items())]
 lines += ["", "Failover (scenarios where a failover happened; seconds, p50 / p99):", "",
           f"- fault → first write acknowledged by the new MAIN through the write Service: {fmt(fault_to_ack)}",
-          f"- the operator's status.lastFailover.writeUnavailableMs: {fmt(op_ms)}", ""]
+          f"- the operator's status.lastFailover.writeUnavailableMs: {fmt(op_ms)}", "",
+          "| scenario | fault → first ack by the new MAIN (s), p50 / p99 | operator writeUnavailableMs (s), p50 / p99 |",
+          "|---|---|---|"]
+lines += [f"| `{n}` | {fmt(a)} | {fmt(b)} |" for n, (a, b) in sorted(by_test.items())]
+lines += [""]
 fails = [(n, e) for n, s in sorted(per.items()) for e in s["errors"]]
 if fails:
     lines += ["Failures (first lines):", ""] + [f"- `{n}` {e}" for n, e in fails] + [""]
