@@ -182,10 +182,14 @@ static void finish_main_change(struct op_ctx *ctx, const struct rec_action *a)
 
 static int record_main(struct op_ctx *ctx, const struct rec_action *a)
 {
-  int rc = op_write_current_main(ctx, a->pod, a->fenced);
-  if (rc != MGO_OK)
-    return rc;
+  struct op_main_change previous = ctx->cs->change;
+  int rc;
   begin_main_change(ctx, a);
+  rc = op_write_current_main(ctx, a->pod, a->fenced, a->kind[0] != '\0' ? &ctx->cs->change : NULL);
+  if (rc != MGO_OK) {
+    ctx->cs->change = previous; /* not recorded: the next pass decides again */
+    return rc;
+  }
   (void) mgo_strlcpy(ctx->c.recorded_main, a->pod, sizeof(ctx->c.recorded_main));
   mgo_log(MGO_LOG_INFO, "MAIN recorded", "cluster", ctx->key, "pod", a->pod, "reason", a->reason, "detail",
           a->message, (char *) NULL);

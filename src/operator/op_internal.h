@@ -296,8 +296,10 @@ int op_write_last_failover(struct op_ctx *ctx, const struct op_main_change *ch, 
  * written) or the API error (logged). */
 int op_write_status(struct op_ctx *ctx, const json_t *new_status, bool *written);
 /* Merge-patches status.currentMain (RECORD_MAIN, before a PROMOTE) and, when fenced is not empty,
- * status.fencedMain (the MAIN a failover replaced). */
-int op_write_current_main(struct op_ctx *ctx, const char *pod, const char *fenced);
+ * status.fencedMain (the MAIN a failover replaced); with change (not NULL) also status.lastFailover without
+ * writeUnavailableMs (op_write_last_failover completes it after the PROMOTE). */
+int op_write_current_main(struct op_ctx *ctx, const char *pod, const char *fenced,
+                          const struct op_main_change *change);
 
 /* mgo_cluster_phase{cluster,phase}: 1 for phase, 0 for the others. */
 void op_set_phase_metric(struct op_ctx *ctx, const char *phase);

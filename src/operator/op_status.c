@@ -135,12 +135,31 @@ int op_write_status(struct op_ctx *ctx, const json_t *new_status, bool *written)
   return rc;
 }
 
-int op_write_current_main(struct op_ctx *ctx, const char *pod, const char *fenced)
+static json_t *last_failover_json(const struct op_main_change *ch, const char *now)
+{
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "time", now, "kind", ch->kind, "from", ch->from,
+                   "to", ch->to, "reason", ch->reason, "behind", (json_int_t) ch->behind, "mode",
+                   mgo_repl_mode_name(ch->mode));
+}
+
+int op_write_current_main(struct op_ctx *ctx, const char *pod, const char *fenced,
+                          const struct op_main_change *ch)
 {
   json_t *patch = json_pack("{s:{s:s}}", "status", "currentMain", pod);
   int rc;
   if (patch != NULL && fenced != NULL && fenced[0] != '\0')
     json_object_set_new(json_object_get(patch, "status"), "fencedMain", json_string(fenced));
+  if (patch != NULL && ch != NULL) {
+    /* Recorded with the decision, so a crash before the promotion completes still leaves the record; the
+     * unavailable time is only known once the promotion succeeded (null until then). */
+    char now[40];
+    json_t *lf;
+    op_now(now, sizeof(now));
+    lf = last_failover_json(ch, now);
+    if (lf != NULL)
+      json_object_set_new(lf, "writeUnavailableMs", json_null());
+    json_object_set_new(json_object_get(patch, "status"), "lastFailover", lf);
+  }
   rc = patch != NULL ? patch_status(ctx, patch) : MGO_ENOMEM;
   json_decref(patch);
   return rc;
