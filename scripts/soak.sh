@@ -41,14 +41,14 @@ cleanup() { [ -n "$OWNED" ] && bash test/cluster/down.sh "$MGO_CONTROL_PLANE_DIR
 trap cleanup EXIT
 START=$(date +%s)
 
-per_round=$("$PY" -m pytest -p no:cacheprovider --collect-only -q test/e2e/test_chaos.py -k "not rolling_restarts" \
+per_round=$("$PY" -m pytest -p no:cacheprovider --collect-only -q test/e2e/test_chaos.py -k "not rolling_restarts and not checker" \
   2>/dev/null | grep -c '::')
 [ "$per_round" -gt 0 ] || { echo "soak: no scenario collected" >&2; exit 2; }
 rounds=$(( (TRIALS + per_round - 1) / per_round ))
 echo "soak: $per_round scenarios per round, $rounds rounds (SOAK_TRIALS=$TRIALS), raw files in $RAW" >&2
 for r in $(seq 1 "$rounds"); do
   echo "soak: round $r/$rounds ($(( $(date +%s) - START )) s so far)" >&2
-  "$PY" -m pytest -p no:cacheprovider -q -s test/e2e/test_chaos.py -k "not rolling_restarts" \
+  "$PY" -m pytest -p no:cacheprovider -q -s test/e2e/test_chaos.py -k "not rolling_restarts and not checker" \
     --junitxml="$RAW/round-$r.xml" >"$RAW/round-$r.log" 2>&1
   tail -1 "$RAW/round-$r.log" >&2
 done
