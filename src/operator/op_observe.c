@@ -416,14 +416,23 @@ static void remember_listing(struct op_cluster *cs, const struct mgo_cluster *c,
     char name[MGO_NAME_MAX];
     if (s == NULL || mgo_replica_name(in->pod, name, sizeof(name)) != MGO_OK)
       continue;
+    bool prev_registered = s->last_known && s->last_registered;
+    enum mgo_repl_mode prev_mode = s->last_mode;
     s->last_known = true;
     s->last_registered = false;
     for (size_t r = 0; r < m->n_registrations; r++) {
       const struct rec_registration *reg = &m->registrations[r];
       if (strcmp(reg->name, name) != 0 || !reg->has_data_info)
         continue;
+      bool measured = reg->state == REC_RS_READY || reg->state == REC_RS_REPLICATING ||
+                      reg->state == REC_RS_RECOVERY || reg->state == REC_RS_DIVERGED;
+      bool was_known = prev_registered && prev_mode == reg->mode;
       s->last_registered = true;
       s->last_mode = reg->mode;
+      /* "invalid" (e.g. just after the MAIN restarted, before its clients reconnect) measures nothing: the
+       * replica still holds what it held, so the last measurement stands. */
+      if (!measured && was_known)
+        continue;
       s->last_behind = reg->behind < 0 ? -reg->behind : 0;
       s->last_in_sync = reg->behind == 0 && (reg->state == REC_RS_READY || reg->state == REC_RS_REPLICATING);
     }

@@ -46,6 +46,7 @@ struct decide {
   bool changing_main;        /* a failover or switchover is planned */
   bool watch_main;           /* the MAIN is down and the failover delay runs: look again soon */
   bool rollout_blocked;      /* Supervised: the MAIN's update waits for approval */
+  bool catching_up;          /* a registered, reachable replica is behind: observe again soon */
   const struct rec_instance *switch_target; /* switchover wanted to this replica */
   const char *switch_reason;
   struct deferred_register registers[MGO_MAX_INSTANCES];
@@ -797,10 +798,15 @@ static void summarize_replicas(struct decide *d, const struct wanted *w, size_t 
   int ready = 0;
   const struct wanted *first_bad = NULL;
   for (size_t i = 0; i < n; i++) {
+    const struct rec_registration *r = find_registration(d->main, w[i].name);
     if (replica_ready(d, &w[i]))
       ready++;
     else if (first_bad == NULL)
       first_bad = &w[i];
+    /* A reachable replica catching up: watch it closely, so the recency a failover relies on is fresh. */
+    if (r != NULL && w[i].in->reachable && r->has_data_info && !in_sync(r) &&
+        (r->state == REC_RS_RECOVERY || r->state == REC_RS_READY || r->state == REC_RS_REPLICATING))
+      d->catching_up = true;
   }
   d->plan->ready_replicas = ready;
   if (first_bad == NULL && ready == d->desired - 1)
@@ -936,6 +942,9 @@ static void finish_status(struct decide *d)
   } else if (d->watch_main) {
     after = 1;
     why = "WatchUnavailableMain";
+  } else if (d->catching_up && after > 1) {
+    after = 1;
+    why = "WatchCatchUp";
   } else if (plans_registration_change(d->plan) && after > REGISTRATION_REQUEUE_SEC) {
     after = REGISTRATION_REQUEUE_SEC;
     why = "ReobserveAfterRegistration";
