@@ -31,6 +31,7 @@ The operator binary: MGO_OPERATOR_BIN, else $MGO_BUILD_DIR/src/cmd/memgraph-oper
 import argparse
 import datetime
 import json
+import logging
 import os
 import socket
 import statistics
@@ -51,6 +52,7 @@ from harness import Clusters, OperatorProcess, operator_binary  # noqa: E402
 
 CLIENT_DEADLINE_S = 0.5
 socket.setdefaulttimeout(CLIENT_DEADLINE_S)  # chaos.py set 2 s; a shorter deadline sharpens the measurement
+logging.getLogger("neo4j").setLevel(logging.CRITICAL)  # failed writes are counted, not logged
 NAME = "mg"
 
 
