@@ -172,13 +172,15 @@ def trial(cp, c, ns, kind, i):
     return row
 
 
-def run_kind(cp, c, kind, trials):
+def run_kind(cp, c, kind, trials, results, save):
+    """Runs the trials of one kind into results[kind]; save() after each trial (a killed run keeps its numbers)."""
     ns = f"bench-fo-{kind}-{os.getpid()}"
     make_cluster(cp, c, ns)
-    rows = []
+    rows = results.setdefault(kind, [])
     try:
         for i in range(trials):
             rows.append(trial(cp, c, ns, kind, i))
+            save()
     finally:
         delete_namespace(cp, ns)
     return rows
@@ -196,7 +198,7 @@ TITLES = {"kill": "MAIN killed (SIGKILL, kept down until failover)", "freeze": "
           "switchover": "Switchover (spec.switchover.targetOrdinal)"}
 
 
-def report(args, binary, results):
+def report(args, binary, results, quiet=False):
     out = ["# Failover and switchover benchmarks (issue 5)", "",
            f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
            f"- machine: {machine()}",
@@ -227,7 +229,8 @@ def report(args, binary, results):
         f.write(text)
     with open(args.out + ".json", "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)
-    print(text)
+    if not quiet:
+        print(text)
 
 
 def main():
@@ -259,7 +262,7 @@ def main():
         op.start()
         cp.wait_for(lambda: op.http("/readyz")[0] == 200, timeout=60, message="operator leading (/readyz)")
         for kind in args.what:
-            results[kind] = run_kind(cp, c, kind, args.trials)
+            run_kind(cp, c, kind, args.trials, results, lambda: report(args, binary, results, quiet=True))
         report(args, binary, results)
     except BaseException:
         print(f"operator log: {op.log_path}\n{op.tail(60)}", file=sys.stderr)

@@ -246,8 +246,8 @@ class KeepDown(_Loop):
             if pid:
                 self.cp.kill_pod(self.ns, self.pod, self.container)
                 self.kills.append(time.monotonic())
-        except (AssertionError, ProcessLookupError, OSError):
-            pass  # exited between the read of the pid file and the signal
+        except (AssertionError, ProcessLookupError, OSError, ValueError):
+            pass  # exited between the read of the pid file and the signal, or the pid file is being written
 
     def start(self):
         pid = self.cp.kill_pod(self.ns, self.pod, self.container)  # the first kill happens now, synchronously
