@@ -188,10 +188,12 @@ def test_two_faults_in_a_row(control_plane, namespace, clusters, operator):
         try:
             b = wait_new_main(control_plane, clusters, ns, NAME, a, timeout=60)
             run.wait_acked_by(b, 5)
-            # The second fault comes once B has a SYNC replica in sync (C; A is still frozen): before that, C
-            # may lack writes B acknowledged, and the operator rightly refuses to promote it (FailoverBlocked).
-            control_plane.wait_for(lambda: _sync_ready_replicas(control_plane, ns, b), timeout=60,
-                                   message=f"{b} has a SYNC replica in sync")
+            # The second fault comes once B has a SYNC replica in sync (C; A is still frozen) and the operator has
+            # seen it so (status): before that C may lack writes B acknowledged, and refusing to promote it
+            # (FailoverBlocked) is the correct outcome.
+            control_plane.wait_for(lambda: _sync_ready_replicas(control_plane, ns, b)
+                                   and _status_in_sync(clusters, ns, _sync_ready_replicas(control_plane, ns, b)),
+                                   timeout=60, message=f"{b} has a SYNC replica in sync, in status too")
             with KeepDown(control_plane, ns, b):
                 run.mark("fault 2: kill")
                 c = wait_new_main(control_plane, clusters, ns, NAME, b, timeout=60)
@@ -209,6 +211,14 @@ def _sync_ready_replicas(cp, ns, main):
     return [n for n, r in rows.items() if r["sync_mode"] in ("sync", "strict_sync")
             and ((r.get("data_info") or {}).get("memgraph") or {}).get("status") == "ready"
             and ((r.get("data_info") or {}).get("memgraph") or {}).get("behind") == 0]
+
+
+def _status_in_sync(clusters, ns, registration_names):
+    """Every named replica is reported by the operator's status as ready with behind 0."""
+    pods = {n.replace("_", "-") for n in registration_names}
+    st = {i.get("pod"): i for i in clusters.cluster_status(ns, NAME).get("instanceStatuses") or []}
+    return all(st.get(p, {}).get("replicaState") == "ready" and st.get(p, {}).get("behind") in (0, None)
+               for p in pods)
 
 
 def _rollout(control_plane, clusters, ns, patch, before_rev, timeout=240):
