@@ -177,6 +177,35 @@ def test_operator_killed_mid_failover(control_plane, namespace, clusters, operat
     assert any(f.get("from") == old and f.get("to") == new for f in rep["failovers"]), rep["failovers"]
 
 
+def test_operator_restarted_while_main_down(control_plane, namespace, clusters, operator):
+    """The operator is SIGKILLed once it has noticed the frozen MAIN but before any failover step (status says the
+    MAIN does not answer, the MAIN still carries role=main) and restarted: the new process must fail over from what
+    the status recorded (its memory of which replica was in sync is gone)."""
+    ns = namespace
+    old = _ready_cluster(clusters, ns, "SYNC")
+
+    def noticed():
+        st = clusters.cluster_status(ns, NAME)
+        cond = clusters.condition(st, "MainAvailable") or {}
+        return cond.get("status") == "False" and clusters.pod_roles(ns, NAME).get(old) == "main"
+
+    with Chaos(control_plane, clusters, ns, NAME, operator) as run:
+        control_plane.freeze_pod(ns, old, container="memgraph")
+        run.mark("fault")
+        try:
+            control_plane.wait_for(noticed, timeout=60, interval=0.05, message="the operator noticed the MAIN")
+            operator.kill()
+            run.mark("operator killed")
+            operator.start()
+            new = wait_new_main(control_plane, clusters, ns, NAME, old, timeout=60)
+            run.wait_acked_by(new, 5)
+        finally:
+            control_plane.thaw_pod(ns, old, container="memgraph")
+    rep = run.check("SYNC")
+    assert rep["final_main"] == new != old
+    assert any(f.get("from") == old and f.get("to") == new for f in rep["failovers"]), rep["failovers"]
+
+
 def test_two_faults_in_a_row(control_plane, namespace, clusters, operator):
     """MAIN A frozen → failover to B; then B killed and kept down → failover to C (the only one left); then A
     thawed and B let up: both end as registered replicas of C, nothing acknowledged lost (SYNC)."""
