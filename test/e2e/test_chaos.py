@@ -175,6 +175,9 @@ def test_operator_killed_mid_failover(control_plane, namespace, clusters, operat
     print(f"operator killed after: {how}; status.currentMain at the kill: {at_kill}")
     assert rep["final_main"] == new != old
     assert any(f.get("from") == old and f.get("to") == new for f in rep["failovers"]), rep["failovers"]
+    # the failover finished by the restarted operator is reported like any other
+    assert rep["events"].get("FailoverCompleted", 0) >= 1, rep["events"]
+    assert rep["failovers"][-1].get("writeUnavailableMs") is not None, rep["failovers"]
 
 
 def test_operator_restarted_while_main_down(control_plane, namespace, clusters, operator):
