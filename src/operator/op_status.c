@@ -168,13 +168,14 @@ int op_write_current_main(struct op_ctx *ctx, const char *pod, const char *fence
 int op_write_last_failover(struct op_ctx *ctx, const struct op_main_change *ch, int64_t unavailable_ms)
 {
   char now[40];
-  json_t *patch;
+  json_t *lf, *patch = NULL;
   int rc;
   op_now(now, sizeof(now));
-  patch = json_pack("{s:{s:{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}}}", "status", "lastFailover", "time", now,
-                    "kind", ch->kind, "from", ch->from, "to", ch->to, "reason", ch->reason,
-                    "writeUnavailableMs", (json_int_t) unavailable_ms, "behind", (json_int_t) ch->behind,
-                    "mode", mgo_repl_mode_name(ch->mode));
+  lf = last_failover_json(ch, now);
+  if (lf != NULL) {
+    json_object_set_new(lf, "writeUnavailableMs", json_integer((json_int_t) unavailable_ms));
+    patch = json_pack("{s:{s:o}}", "status", "lastFailover", lf);
+  }
   rc = patch != NULL ? patch_status(ctx, patch) : MGO_ENOMEM;
   json_decref(patch);
   return rc;
