@@ -67,6 +67,36 @@ static void add_registration_fields(json_t *entry, const struct rec_registration
   json_object_set_new(entry, "behind", json_integer(r->behind < 0 ? -r->behind : 0));
 }
 
+/* The MAIN the new status names: the one the plan records, else the one already recorded. */
+static const char *status_main(const struct rec_status_input *in)
+{
+  for (size_t i = 0; i < in->plan->n; i++) {
+    if (in->plan->a[i].type == REC_ACT_RECORD_MAIN)
+      return in->plan->a[i].pod;
+  }
+  return in->c->recorded_main;
+}
+
+/* While the MAIN's SHOW REPLICAS is unknown (it does not answer), a replica keeps how that same MAIN last
+ * listed it: a restarted operator chooses a failover candidate from it. */
+static bool carries_registrations(const struct rec_status_input *in, const struct rec_instance *inst)
+{
+  const char *main = status_main(in);
+  const char *old_main = json_string_value(json_object_get(in->old_status, "currentMain"));
+  return usable_main(in) == NULL && main[0] != '\0' && strcmp(inst->pod, main) != 0 && old_main != NULL &&
+         strcmp(old_main, main) == 0;
+}
+
+static void carry_registration_fields(json_t *entry, const json_t *old)
+{
+  static const char *const keys[] = {"replicationMode", "replicaState", "behind"};
+  for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+    json_t *v = json_object_get(old, keys[i]);
+    if (v != NULL)
+      json_object_set_new(entry, keys[i], json_deep_copy(v));
+  }
+}
+
 static json_t *instance_entry(const struct rec_status_input *in, const struct rec_instance *inst,
                               const struct rec_instance *main)
 {
@@ -83,8 +113,10 @@ static json_t *instance_entry(const struct rec_status_input *in, const struct re
     json_object_set_new(entry, "podUID", json_string(inst->registered_pod_uid));
     json_object_set_new(entry, "restartCount", json_integer(inst->registered_restart_count));
   }
-  if (inst != main)
+  if (inst != main && main != NULL)
     add_registration_fields(entry, registration_of(main, inst->pod));
+  else if (carries_registrations(in, inst))
+    carry_registration_fields(entry, old);
   if (inst->reachable)
     json_object_set_new(entry, "lastSeen", json_string(in->now));
   else if (json_is_string(old_seen))

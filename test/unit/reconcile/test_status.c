@@ -180,6 +180,38 @@ static void test_recorded_main_from_plan(void **state)
   done(&s);
 }
 
+/* While the MAIN does not answer, the replicas keep how it last listed them (a restarted operator's failover
+ * candidates); once another MAIN is recorded they do not. */
+static void test_registrations_carried_while_main_silent(void **state)
+{
+  struct scenario s;
+  json_error_t jerr;
+  json_t *old = json_loads("{\"currentMain\":\"mg-0\",\"instanceStatuses\":[{\"pod\":\"mg-1\","
+                           "\"replicationMode\":\"SYNC\",\"replicaState\":\"ready\",\"behind\":0}]}",
+                           0, &jerr);
+  json_t *status, *entry;
+  (void) state;
+  assert_non_null(old);
+  decide(&s, "mg-0", "0 ? | 1 R | 2 R");
+  status = build(&s, old, "2026-11-22T04:00:00Z");
+  entry = json_array_get(json_object_get(status, "instanceStatuses"), 1);
+  assert_string_equal(json_string_value(json_object_get(entry, "pod")), "mg-1");
+  assert_string_equal(json_string_value(json_object_get(entry, "replicationMode")), "SYNC");
+  assert_string_equal(json_string_value(json_object_get(entry, "replicaState")), "ready");
+  assert_int_equal(json_integer_value(json_object_get(entry, "behind")), 0);
+  json_decref(status);
+  done(&s);
+
+  json_object_set_new(old, "currentMain", json_string("mg-2"));
+  decide(&s, "mg-0", "0 ? | 1 R | 2 R");
+  status = build(&s, old, "2026-11-22T04:00:00Z");
+  entry = json_array_get(json_object_get(status, "instanceStatuses"), 1);
+  assert_null(json_object_get(entry, "replicationMode"));
+  json_decref(status);
+  json_decref(old);
+  done(&s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -188,6 +220,7 @@ int main(void)
       cmocka_unit_test(test_differs_table),
       cmocka_unit_test(test_carried_over_fields),
       cmocka_unit_test(test_recorded_main_from_plan),
+      cmocka_unit_test(test_registrations_carried_while_main_silent),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
