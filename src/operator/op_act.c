@@ -59,7 +59,7 @@ static const char *action_name(enum rec_action_type t)
   }
 }
 
-static void finish_main_change(struct op_ctx *ctx, const struct rec_action *a);
+static void finish_main_change(struct op_ctx *ctx, const char *pod);
 
 static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
 {
@@ -97,8 +97,6 @@ static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
   op_event(ctx, "Normal", success_reason(a->type), action_name(a->type), a->message);
   if (a->type == REC_ACT_REGISTER)
     record_registration(ctx, a);
-  if (a->type == REC_ACT_PROMOTE)
-    finish_main_change(ctx, a);
   return MGO_OK;
 }
 
@@ -123,6 +121,8 @@ static int label_pod(struct op_ctx *ctx, const struct rec_action *a)
     ctx->cs->fenced_at_ms = op_now_ms(); /* writes stop being routed to the MAIN from here */
   mgo_log(MGO_LOG_INFO, "pod labelled", "cluster", ctx->key, "pod", a->pod, "role", mgo_role_name(a->role),
           "readable", a->readable ? "true" : "false", "reason", a->reason, (char *) NULL);
+  if (a->role == MGO_ROLE_MAIN)
+    finish_main_change(ctx, a->pod); /* writes are served again from here */
   return MGO_OK;
 }
 
@@ -150,12 +150,52 @@ static void begin_main_change(struct op_ctx *ctx, const struct rec_action *a)
     ch->unavailable_since_ms = op_now_ms();
 }
 
-static void finish_main_change(struct op_ctx *ctx, const struct rec_action *a)
+static enum mgo_repl_mode mode_named(const char *name)
+{
+  if (name != NULL && strcmp(name, "STRICT_SYNC") == 0)
+    return MGO_MODE_STRICT_SYNC;
+  return name != NULL && strcmp(name, "SYNC") == 0 ? MGO_MODE_SYNC : MGO_MODE_ASYNC;
+}
+
+/* A change an earlier operator process recorded (status.lastFailover without writeUnavailableMs) and did not
+ * see through: taken up again so the promotion that completes it is reported like any other. */
+static void resume_main_change(struct op_ctx *ctx, const char *promoted)
+{
+  struct op_main_change *ch = &ctx->cs->change;
+  const json_t *lf = json_object_get(json_object_get(ctx->obj, "status"), "lastFailover");
+  const char *to = json_string_value(json_object_get(lf, "to"));
+  const char *kind = json_string_value(json_object_get(lf, "kind"));
+  const char *from = json_string_value(json_object_get(lf, "from"));
+  const char *reason = json_string_value(json_object_get(lf, "reason"));
+  /* ch->to set: this process already saw a change through (a stale cache may still show it unfinished) */
+  if (ch->pending || ch->to[0] != '\0' || to == NULL || strcmp(to, promoted) != 0 || kind == NULL ||
+      json_is_integer(json_object_get(lf, "writeUnavailableMs")))
+    return;
+  memset(ch, 0, sizeof(*ch));
+  ch->pending = true;
+  (void) mgo_strlcpy(ch->kind, kind, sizeof(ch->kind));
+  (void) mgo_strlcpy(ch->from, from != NULL ? from : "", sizeof(ch->from));
+  (void) mgo_strlcpy(ch->to, to, sizeof(ch->to));
+  (void) mgo_strlcpy(ch->reason, reason != NULL ? reason : "", sizeof(ch->reason));
+  ch->mode = mode_named(json_string_value(json_object_get(lf, "mode")));
+  ch->behind = json_integer_value(json_object_get(lf, "behind"));
+  if (op_mono_from_rfc3339(json_string_value(json_object_get(lf, "writesUnavailableSince")),
+                           &ch->unavailable_since_ms) != MGO_OK &&
+      op_mono_from_rfc3339(json_string_value(json_object_get(lf, "time")), &ch->unavailable_since_ms) !=
+          MGO_OK)
+    ch->unavailable_since_ms = op_now_ms();
+  mgo_log(MGO_LOG_INFO, "resuming a recorded MAIN change", "cluster", ctx->key, "kind", ch->kind, "from",
+          ch->from, "to", ch->to, (char *) NULL);
+}
+
+/* The new MAIN is labelled into the write Service: the change is complete and reported. */
+static void finish_main_change(struct op_ctx *ctx, const char *pod)
 {
   struct op_main_change *ch = &ctx->cs->change;
   char labels[MGO_METRIC_LABELS_MAX], msg[512];
   int64_t unavailable;
-  if (!ch->pending || strcmp(ch->to, a->pod) != 0)
+  resume_main_change(ctx, pod);
+  if (!ch->pending || strcmp(ch->to, pod) != 0)
     return;
   ch->pending = false;
   ctx->cs->fenced_at_ms = 0;
@@ -281,6 +321,14 @@ static int run_action(struct op_ctx *ctx, const struct rec_action *a)
   }
 }
 
+/* An earlier process promoted and labelled the recorded MAIN but died before reporting it: report it now. */
+static void complete_recorded_change(struct op_ctx *ctx)
+{
+  const struct rec_instance *m = instance_of(ctx, ctx->c.recorded_main);
+  if (m != NULL && m->reachable && m->role == MGO_ROLE_MAIN && m->label_role == MGO_ROLE_MAIN)
+    finish_main_change(ctx, m->pod);
+}
+
 enum op_step_result op_step_act(struct op_ctx *ctx)
 {
   bool dropped = false;
@@ -300,6 +348,7 @@ enum op_step_result op_step_act(struct op_ctx *ctx)
     }
     dropped = dropped || ctx->plan->a[i].type == REC_ACT_DROP;
   }
+  complete_recorded_change(ctx);
   if (dropped && ctx->plan->allowed_pods > ctx->c.spec.instances)
     ctx->after_ms = 0; /* scale-down waits for drops: re-observe now so the StatefulSet shrinks */
   return OP_CONTINUE;

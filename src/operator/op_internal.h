@@ -59,7 +59,8 @@ struct op_conn {
   enum mgo_repl_mode last_mode;
   bool last_in_sync;
   int64_t last_behind;
-  bool register_diverged; /* a REGISTER of this incarnation failed with "diverged" */
+  bool register_diverged;  /* a REGISTER of this incarnation failed with "diverged" */
+  int64_t silent_until_ms; /* monotonic: its last probe used the whole Bolt deadline; not probed before */
 };
 
 /* A failover or switchover whose PROMOTE is planned: kept until the PROMOTE succeeds (lastFailover). */
@@ -286,6 +287,9 @@ json_t *op_status_patch(const json_t *old_status, const json_t *new_status);
 json_t *op_invalid_status(const json_t *old_status, int64_t generation, const char *message, const char *now);
 /* RFC 3339 UTC now into dst. */
 void op_now(char *dst, size_t dstsz);
+/* The monotonic instant (op_now_ms clock) of an RFC 3339 UTC time ("...:05Z" or "...:05.123Z"), as
+ * written in status by this or an earlier operator process. MGO_EINVAL when text is not one. */
+int op_mono_from_rfc3339(const char *text, int64_t *mono_ms);
 /* Monotonic clock in milliseconds (durations only). */
 int64_t op_now_ms(void);
 /* Merge-patches status.lastFailover with the record of a completed failover or switchover. */

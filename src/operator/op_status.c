@@ -135,11 +135,57 @@ int op_write_status(struct op_ctx *ctx, const json_t *new_status, bool *written)
   return rc;
 }
 
+static int64_t wall_now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A monotonic instant (op_now_ms) as RFC 3339 UTC with milliseconds. */
+static void format_mono_ms(int64_t mono_ms, char *dst, size_t dstsz)
+{
+  int64_t wall = wall_now_ms() - (op_now_ms() - mono_ms);
+  time_t t = (time_t) (wall / 1000);
+  struct tm tm;
+  char secs[32];
+  gmtime_r(&t, &tm);
+  if (strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+    secs[0] = '\0';
+  (void) mgo_snprintf(dst, dstsz, "%s.%03dZ", secs, (int) (wall % 1000));
+}
+
+int op_mono_from_rfc3339(const char *text, int64_t *mono_ms)
+{
+  struct tm tm;
+  const char *rest;
+  int64_t wall, frac = 0, scale = 1000;
+  memset(&tm, 0, sizeof(tm));
+  rest = text != NULL ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+  if (rest == NULL)
+    return MGO_EINVAL;
+  if (*rest == '.') {
+    for (rest++; *rest >= '0' && *rest <= '9'; rest++) {
+      if (scale > 1) {
+        scale /= 10;
+        frac += (*rest - '0') * scale;
+      }
+    }
+  }
+  if (strcmp(rest, "Z") != 0)
+    return MGO_EINVAL;
+  wall = (int64_t) timegm(&tm) * 1000 + frac;
+  *mono_ms = op_now_ms() - (wall_now_ms() - wall);
+  return MGO_OK;
+}
+
 static json_t *last_failover_json(const struct op_main_change *ch, const char *now)
 {
-  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "time", now, "kind", ch->kind, "from", ch->from,
-                   "to", ch->to, "reason", ch->reason, "behind", (json_int_t) ch->behind, "mode",
-                   mgo_repl_mode_name(ch->mode));
+  char since[48];
+  format_mono_ms(ch->unavailable_since_ms, since, sizeof(since));
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "time", now, "kind", ch->kind, "from",
+                   ch->from, "to", ch->to, "reason", ch->reason, "behind", (json_int_t) ch->behind, "mode",
+                   mgo_repl_mode_name(ch->mode), "writesUnavailableSince", since);
 }
 
 int op_write_current_main(struct op_ctx *ctx, const char *pod, const char *fenced,

@@ -384,12 +384,7 @@ static void plan_main_change(struct decide *d, const struct rec_instance *to, co
   set_message(a, "%s becomes the recorded MAIN: %s", to->pod, why);
   a = add_action(d, REC_ACT_PROMOTE, to->pod, reason);
   set_message(a, "promote %s to MAIN (%s from %s)", to->pod, kind, from);
-  a = add_action(d, REC_ACT_LABEL, to->pod, "PromotedMain"); /* runs only if the PROMOTE succeeded */
-  if (a != NULL) {
-    a->role = MGO_ROLE_MAIN;
-    a->readable = true;
-  }
-  set_message(a, "%s is the new MAIN: it joins the write Service", to->pod);
+  /* Not labelled here: it joins the write Service once its sync replicas are registered (plan_labels). */
   d->main = to;
   d->role_changed = true;
   d->changing_main = true;
@@ -837,6 +832,40 @@ static void readable_of(const struct decide *d, const struct rec_instance *in, b
   *readable = r != NULL && r->has_data_info && (r->state == REC_RS_READY || r->state == REC_RS_REPLICATING);
 }
 
+static bool register_planned(const struct decide *d, const char *pod)
+{
+  for (size_t i = 0; i < d->plan->n; i++) {
+    const struct rec_action *a = &d->plan->a[i];
+    if (a->type == REC_ACT_REGISTER && strcmp(a->replica_pod, pod) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* A MAIN joins the write Service only when every usable replica that should be SYNC/STRICT_SYNC is
+ * registered so (or is registered by this plan, whose LABEL runs only after its REGISTERs succeeded):
+ * otherwise it would acknowledge writes that exist on it alone (e.g. right after a failover). Replicas
+ * that do not answer, or that diverged, do not hold it back. */
+static bool sync_replicas_in_place(struct decide *d)
+{
+  struct wanted w[MGO_MAX_INSTANCES];
+  size_t n;
+  if (!d->main->replicas_known)
+    return false;
+  n = wanted_replicas(d, w);
+  for (size_t i = 0; i < n; i++) {
+    const struct rec_instance *in = w[i].in;
+    const struct rec_registration *r = find_registration(d->main, w[i].name);
+    bool usable = in->pod_exists && in->reachable && in->pod_ready && in->role == MGO_ROLE_REPLICA;
+    bool diverged = in->register_diverged || (r != NULL && r->state == REC_RS_DIVERGED);
+    if (w[i].mode == MGO_MODE_ASYNC || !usable || diverged || !strict_sync_supported(d, &w[i]))
+      continue;
+    if (r == NULL && !register_planned(d, in->pod))
+      return false;
+  }
+  return true;
+}
+
 /* Labels follow observed roles; pods that do not answer keep theirs. */
 static void plan_labels(struct decide *d)
 {
@@ -850,6 +879,8 @@ static void plan_labels(struct decide *d)
     /* Only the chosen MAIN may carry role=main: the write Service must never reach another one. */
     if (role == MGO_ROLE_MAIN && in != d->main)
       role = MGO_ROLE_UNKNOWN;
+    if (role == MGO_ROLE_MAIN && in->label_role != MGO_ROLE_MAIN && !sync_replicas_in_place(d))
+      continue; /* labelled once its sync replicas are registered */
     if (role != MGO_ROLE_UNKNOWN)
       readable_of(d, in, &readable);
     if (in->label_role == role && in->label_readable == readable)

@@ -258,6 +258,24 @@ static void the_newer_of_cache_and_own_write_wins(void **state)
   json_decref(other);
 }
 
+/* lastFailover.writesUnavailableSince as a restarted operator reads it back onto its monotonic clock. */
+static void rfc3339_times_map_onto_the_monotonic_clock(void **state)
+{
+  char now[40], with_ms[48];
+  int64_t mono = 0, earlier = 0;
+  (void) state;
+  op_now(now, sizeof(now));
+  assert_int_equal(op_mono_from_rfc3339(now, &mono), MGO_OK);
+  assert_true(mono <= op_now_ms() && mono > op_now_ms() - 2000);
+  now[strlen(now) - 1] = '\0';
+  (void) mgo_snprintf(with_ms, sizeof(with_ms), "%s.250Z", now);
+  assert_int_equal(op_mono_from_rfc3339(with_ms, &earlier), MGO_OK);
+  assert_true(earlier - mono >= 249 && earlier - mono <= 251); /* two readings of each clock: ±1 ms */
+  assert_int_equal(op_mono_from_rfc3339("2026-11-22T04:00:00+01:00", &mono), MGO_EINVAL);
+  assert_int_equal(op_mono_from_rfc3339("yesterday", &mono), MGO_EINVAL);
+  assert_int_equal(op_mono_from_rfc3339(NULL, &mono), MGO_EINVAL);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -272,6 +290,7 @@ int main(void)
       cmocka_unit_test(own_status_writes_cause_no_pass),
       cmocka_unit_test(our_pod_labels_cause_no_pass),
       cmocka_unit_test(the_newer_of_cache_and_own_write_wins),
+      cmocka_unit_test(rfc3339_times_map_onto_the_monotonic_clock),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
