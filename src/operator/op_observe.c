@@ -472,15 +472,18 @@ int64_t op_now_ms(void)
 }
 
 /* How long the recorded MAIN has been unavailable (pod missing, not ready, Bolt failing), measured from
- * the first pass that saw it so. */
+ * the start of the first probe that failed (probe_started[i], monotonic ms, for obs->inst[i]): a MAIN that
+ * let a whole Bolt deadline pass without answering has been unavailable at least that long. */
 static void track_main_availability(struct op_cluster *cs, const struct mgo_cluster *c,
-                                    struct rec_observed *obs)
+                                    struct rec_observed *obs, const int64_t *probe_started)
 {
   const struct rec_instance *rec = NULL;
-  int64_t now = op_now_ms();
+  int64_t now = op_now_ms(), started = now;
   for (size_t i = 0; i < obs->n; i++) {
-    if (strcmp(obs->inst[i].pod, c->recorded_main) == 0)
+    if (strcmp(obs->inst[i].pod, c->recorded_main) == 0) {
       rec = &obs->inst[i];
+      started = probe_started[i] != 0 ? probe_started[i] : now;
+    }
   }
   obs->main_unavailable_ms = 0;
   if (c->recorded_main[0] == '\0' || (rec != NULL && rec->pod_exists && rec->reachable)) {
@@ -488,15 +491,35 @@ static void track_main_availability(struct op_cluster *cs, const struct mgo_clus
     return;
   }
   if (cs->main_down_since_ms == 0 || strcmp(cs->main_down_pod, c->recorded_main) != 0) {
-    cs->main_down_since_ms = now;
+    cs->main_down_since_ms = started;
     (void) mgo_strlcpy(cs->main_down_pod, c->recorded_main, sizeof(cs->main_down_pod));
   }
   obs->main_unavailable_ms = now - cs->main_down_since_ms;
 }
 
+/* A pod whose last probe used the whole Bolt deadline (a frozen process accepts connections and answers
+ * nothing) is not probed again for one more deadline: the passes that follow a role change, which re-observe
+ * at once, then do not each wait for it. It counts as not answering meanwhile. */
+static bool held_silent(struct op_cluster *cs, const struct rec_instance *in)
+{
+  const struct op_conn *s = conn_slot(cs, in->pod);
+  return s != NULL && strcmp(s->uid, in->pod_uid) == 0 && op_now_ms() < s->silent_until_ms;
+}
+
+static void note_silence(struct op_cluster *cs, const struct rec_instance *in, const struct op_live *live,
+                         int64_t started)
+{
+  struct op_conn *s = conn_slot(cs, in->pod);
+  int64_t now = op_now_ms(), deadline = live->query_timeout_ms;
+  if (s == NULL)
+    return;
+  s->silent_until_ms = !in->reachable && now - started >= deadline * 9 / 10 ? now + deadline : 0;
+}
+
 void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct op_live *live,
                      struct rec_observed *obs)
 {
+  int64_t probe_started[REC_MAX_OBSERVED] = {0};
   live->base = obs->inst;
   for (size_t i = 0; i < cs->nconns; i++) {
     const json_t *pod = find_pod_json(live->pods, cs->conns[i].pod);
@@ -505,16 +528,22 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
   }
   for (size_t i = 0; i < obs->n; i++) {
     struct rec_instance *in = &obs->inst[i];
-    if (in->pod_exists && in->pod_ready && !in->pod_terminating)
+    if (in->pod_exists && in->pod_ready && !in->pod_terminating && held_silent(cs, in)) {
+      (void) mgo_strlcpy(in->last_error, "did not answer within the Bolt deadline (probed again shortly)",
+                         sizeof(in->last_error));
+    } else if (in->pod_exists && in->pod_ready && !in->pod_terminating) {
+      probe_started[i] = op_now_ms();
       query_instance(cs, in, live);
-    else if (in->pod_exists)
+      note_silence(cs, in, live, probe_started[i]);
+    } else if (in->pod_exists) {
       (void) mgo_strlcpy(in->last_error,
                          in->pod_terminating ? "the pod is terminating" : "the pod is not ready",
                          sizeof(in->last_error));
+    }
   }
   query_data_where_needed(cs, c, live, obs);
   remember_timestamps(cs, c, obs);
-  track_main_availability(cs, c, obs);
+  track_main_availability(cs, c, obs, probe_started);
 }
 
 /* One key of a Secret's data, base64-decoded into dst. */

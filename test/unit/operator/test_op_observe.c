@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -148,6 +149,7 @@ struct fake_instance {
   enum mgo_role role;
   bool down;       /* connect fails */
   bool role_fails; /* SHOW REPLICATION ROLE fails and breaks the connection */
+  bool frozen;     /* SHOW REPLICATION ROLE takes the whole deadline (100 ms), then fails */
   enum rec_data data;
   size_t nregs;
   struct rec_registration regs[4];
@@ -198,7 +200,11 @@ static int f_role(void *conn, enum mgo_role *role)
 {
   struct fake_conn *fc = conn;
   fc->f->role_queries++;
-  if (fc->f->role_fails) {
+  if (fc->f->frozen) {
+    struct timespec pause = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  if (fc->f->role_fails || fc->f->frozen) {
     fc->broken = true;
     return MGO_ETIMEDOUT;
   }
@@ -315,6 +321,46 @@ static void live_fills_roles_replicas_and_reuses_connections(void **state)
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(fakes[1].connects, 2);
   assert_int_equal(obs->inst[1].last_known_ts, 40); /* learned again from the MAIN in this pass */
+  op_cluster_close(cs, &fake_ops);
+  json_decref(pods);
+  mgo_cluster_free(&c);
+  free(obs);
+  free(cs);
+}
+
+/* A pod that let the whole deadline pass is not probed again within the next deadline (passes right after a
+ * role change do not wait for it again), then is. */
+static void a_silent_pod_is_held_for_one_deadline(void **state)
+{
+  struct mgo_cluster c;
+  struct op_cluster *cs = calloc(1, sizeof(*cs));
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  json_t *pods = json_array();
+  unsigned long q = 0;
+  struct timespec deadline = {.tv_sec = 0, .tv_nsec = 110 * 1000 * 1000};
+  (void) state;
+  memset(fakes, 0, sizeof(fakes));
+  nfakes = 2;
+  fakes[0] = (struct fake_instance){.ip = "127.1.0.1", .role = MGO_ROLE_MAIN, .frozen = true};
+  fakes[1] = (struct fake_instance){.ip = "127.1.0.2", .role = MGO_ROLE_REPLICA};
+  cluster(&c, 2, "mg-0");
+  json_array_append_new(pods, pod("mg-0", "u-0", "127.1.0.1", true, "", 0, false));
+  json_array_append_new(pods, pod("mg-1", "u-1", "127.1.0.2", true, "", 0, false));
+
+  observe(cs, &c, pods, obs, &q);
+  assert_false(obs->inst[0].reachable);
+  assert_true(obs->main_unavailable_ms >= 90); /* counted from the start of the probe that failed */
+  assert_int_equal(fakes[0].role_queries, 1);
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(fakes[0].role_queries, 1); /* held */
+  assert_false(obs->inst[0].reachable);
+  assert_non_null(strstr(obs->inst[0].last_error, "deadline"));
+  assert_true(obs->inst[1].reachable);
+  nanosleep(&deadline, NULL);
+  fakes[0].frozen = false;
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(fakes[0].role_queries, 2); /* probed again, and answers */
+  assert_true(obs->inst[0].reachable);
   op_cluster_close(cs, &fake_ops);
   json_decref(pods);
   mgo_cluster_free(&c);
@@ -590,6 +636,7 @@ int main(void)
       cmocka_unit_test(pods_fill_every_desired_ordinal_sorted),
       cmocka_unit_test(pods_take_failover_facts_from_status_and_revisions),
       cmocka_unit_test(live_fills_roles_replicas_and_reuses_connections),
+      cmocka_unit_test(a_silent_pod_is_held_for_one_deadline),
       cmocka_unit_test(bootstrap_asks_every_pod_for_data_and_skips_unready),
       cmocka_unit_test(an_empty_main_with_empty_replicas_in_sync_spares_their_data_queries),
       cmocka_unit_test(act_stops_at_the_first_failed_bolt_action),
