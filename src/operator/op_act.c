@@ -286,6 +286,15 @@ static int delete_pod(struct op_ctx *ctx, const struct rec_action *a)
   return MGO_OK;
 }
 
+/* Kubernetes actions need the operator's API client (unit tests of the Bolt actions run without one). */
+static bool has_api(struct op_ctx *ctx)
+{
+  if (ctx->op != NULL)
+    return true;
+  op_ctx_fail(ctx, "no Kubernetes API client");
+  return false;
+}
+
 /* One action; MGO_OK to go on with the next. */
 static int run_action(struct op_ctx *ctx, const struct rec_action *a)
 {
@@ -308,11 +317,11 @@ static int run_action(struct op_ctx *ctx, const struct rec_action *a)
     record_registration(ctx, a);
     return MGO_OK;
   case REC_ACT_RESEED:
-    return reseed(ctx, a);
+    return has_api(ctx) ? reseed(ctx, a) : MGO_EINVAL;
   case REC_ACT_DELETE_POD:
-    return delete_pod(ctx, a);
+    return has_api(ctx) ? delete_pod(ctx, a) : MGO_EINVAL;
   case REC_ACT_LABEL:
-    return label_pod(ctx, a);
+    return has_api(ctx) ? label_pod(ctx, a) : MGO_EINVAL;
   case REC_ACT_REQUEUE:
     ctx->after_ms = (long) a->after_sec * 1000;
     return MGO_OK;
