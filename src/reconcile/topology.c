@@ -352,20 +352,23 @@ static const struct rec_instance *failover_candidate(const struct decide *d, con
 }
 
 /* Takes in off the write Service (role label removed) and, unless keep_readable, off the read Service. */
-static void fence_label(struct decide *d, const struct rec_instance *in, bool keep_readable,
-                        const char *reason)
+/* Takes in off the write Service (and off the read Service unless keep_readable); NULL when its labels
+ * already say so. */
+static struct rec_action *fence_label(struct decide *d, const struct rec_instance *in, bool keep_readable,
+                                      const char *reason)
 {
   struct rec_action *a;
   if (in == NULL || !in->pod_exists)
-    return;
+    return NULL;
   if (in->label_role != MGO_ROLE_MAIN && (!in->label_readable || keep_readable))
-    return;
+    return NULL;
   a = add_action(d, REC_ACT_LABEL, in->pod, reason);
   if (a == NULL)
-    return;
+    return NULL;
   a->role = MGO_ROLE_UNKNOWN;
   a->readable = keep_readable && in->label_readable;
   set_message(a, "%s is taken out of the write Service before the MAIN changes", in->pod);
+  return a;
 }
 
 /* RECORD_MAIN (with what a failover or switchover needs for status) then PROMOTE; roles change. */
@@ -901,15 +904,10 @@ static void plan_fence_labels(struct decide *d)
 {
   for (size_t i = 0; i < d->obs->n; i++) {
     const struct rec_instance *in = &d->obs->inst[i];
-    struct rec_action *a;
-    if (in == d->main || !is_main(in) || (in->label_role != MGO_ROLE_MAIN && !in->label_readable))
+    if (in == d->main || !is_main(in))
       continue;
-    a = add_action(d, REC_ACT_LABEL, in->pod, "NotTheChosenMain");
-    if (a == NULL)
-      return;
-    a->role = MGO_ROLE_UNKNOWN;
-    a->readable = false;
-    set_message(a, "%s is MAIN but not the chosen one: removed from the write and read Services", in->pod);
+    set_message(fence_label(d, in, false, "NotTheChosenMain"),
+                "%s is MAIN but not the chosen one: removed from the write and read Services", in->pod);
   }
 }
 
