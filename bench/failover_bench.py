@@ -35,9 +35,7 @@ import logging
 import os
 import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,10 +43,9 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
 sys.path.insert(0, HERE)
 
-from operator_bench import ControlPlane, _running, delete_namespace, machine, new_namespace, version  # noqa: E402
+from operator_bench import Testbed, delete_namespace, machine, new_namespace, version  # noqa: E402
 
 import chaos  # noqa: E402
-from harness import Clusters, OperatorProcess, operator_binary  # noqa: E402
 
 CLIENT_DEADLINE_S = 0.5
 socket.setdefaulttimeout(CLIENT_DEADLINE_S)  # chaos.py set 2 s; a shorter deadline sharpens the measurement
@@ -240,40 +237,18 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "failover.md"))
     args = ap.parse_args()
 
-    existing = os.environ.get("MGO_CONTROL_PLANE_DIR")
-    owned = not (existing and _running(existing))
-    if owned:
-        r = subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "up.sh")], capture_output=True, text=True,
-                           check=True)
-        state_dir = r.stdout.strip().splitlines()[-1]
-    else:
-        state_dir = existing
-    cp = ControlPlane(state_dir, owned)
-    c = Clusters(cp)
-    binary = operator_binary()
-    logdir = tempfile.mkdtemp(prefix="mgo-fobench-")
-    op = OperatorProcess(cp, os.path.join(logdir, "operator.log"), f"fobench-{os.getpid()}", binary=binary)
     results = {}
-    try:
-        cp.kubectl("apply", "--server-side", "--force-conflicts", "-f",
-                   os.path.join(ROOT, "config", "crd", "memgraph.io_memgraphclusters.yaml"))
-        cp.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/memgraphclusters.memgraph.io")
-        cp.kubectl("apply", "-k", os.path.join(ROOT, "config", "rbac"))
-        op.start()
-        cp.wait_for(lambda: op.http("/readyz")[0] == 200, timeout=60, message="operator leading (/readyz)")
-        for kind in args.what:
-            run_kind(cp, c, kind, args.trials, results, lambda: report(args, binary, results, quiet=True))
-        report(args, binary, results)
-    except BaseException:
-        print(f"operator log: {op.log_path}\n{op.tail(60)}", file=sys.stderr)
-        if results:
+    with Testbed("fobench") as tb:
+        cp, c, binary = tb.cp, tb.clusters, tb.binary
+        try:
+            for kind in args.what:
+                run_kind(cp, c, kind, args.trials, results, lambda: report(args, binary, results, quiet=True))
             report(args, binary, results)
-        raise
-    finally:
-        op.stop()
-        if owned:
-            subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "down.sh"), state_dir, "--purge"],
-                           check=False)
+        except BaseException:
+            print(f"operator log: {tb.op.log_path}\n{tb.op.tail(60)}", file=sys.stderr)
+            if results:
+                report(args, binary, results)
+            raise
 
 
 if __name__ == "__main__":

@@ -233,6 +233,50 @@ def version(binary):
     return (r.stdout or r.stderr).strip().splitlines()[0] if (r.stdout or r.stderr).strip() else "?"
 
 
+class Testbed:
+    """What every benchmark runs on: the control plane named by MGO_CONTROL_PLANE_DIR when it runs, else a new one
+    (removed at the end), with the CRD and RBAC applied and a leading operator from operator_binary()."""
+
+    def __init__(self, prefix):
+        self.prefix, self.owned, self.state_dir, self.op = prefix, False, None, None
+
+    def __enter__(self):
+        existing = os.environ.get("MGO_CONTROL_PLANE_DIR")
+        self.owned = not (existing and _running(existing))
+        if self.owned:
+            r = subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "up.sh")], capture_output=True,
+                               text=True, check=True)
+            self.state_dir = r.stdout.strip().splitlines()[-1]
+        else:
+            self.state_dir = existing
+        self.cp = ControlPlane(self.state_dir, self.owned)
+        self.clusters = Clusters(self.cp)
+        self.binary = operator_binary()
+        self.logdir = tempfile.mkdtemp(prefix=f"mgo-{self.prefix}-")
+        self.op = OperatorProcess(self.cp, os.path.join(self.logdir, "operator.log"), f"{self.prefix}-{os.getpid()}",
+                                  binary=self.binary)
+        try:
+            self.cp.kubectl("apply", "--server-side", "--force-conflicts", "-f",
+                            os.path.join(ROOT, "config", "crd", "memgraph.io_memgraphclusters.yaml"))
+            self.cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
+                            "crd/memgraphclusters.memgraph.io")
+            self.cp.kubectl("apply", "-k", os.path.join(ROOT, "config", "rbac"))
+            self.op.start()
+            self.cp.wait_for(lambda: self.op.http("/readyz")[0] == 200, timeout=60,
+                             message="operator leading (/readyz)")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self.op is not None:
+            self.op.stop()
+        if self.owned:
+            subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "down.sh"), self.state_dir, "--purge"],
+                           check=False)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", nargs="*", default=["ready", "steady", "rss", "steady-noelect"],
@@ -244,47 +288,25 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "operator.md"))
     args = ap.parse_args()
 
-    existing = os.environ.get("MGO_CONTROL_PLANE_DIR")
-    owned = not (existing and _running(existing))
-    if owned:
-        r = subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "up.sh")], capture_output=True, text=True,
-                           check=True)
-        state_dir = r.stdout.strip().splitlines()[-1]
-    else:
-        state_dir = existing
-    cp = ControlPlane(state_dir, owned)
-    c = Clusters(cp)
-    binary = operator_binary()
-    logdir = tempfile.mkdtemp(prefix="mgo-bench-")
-    op = OperatorProcess(cp, os.path.join(logdir, "operator.log"), f"bench-{os.getpid()}", binary=binary)
-    try:
-        cp.kubectl("apply", "--server-side", "--force-conflicts", "-f",
-                   os.path.join(ROOT, "config", "crd", "memgraph.io_memgraphclusters.yaml"))
-        cp.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/memgraphclusters.memgraph.io")
-        cp.kubectl("apply", "-k", os.path.join(ROOT, "config", "rbac"))
-        op.start()
-        cp.wait_for(lambda: op.http("/readyz")[0] == 200, timeout=60, message="operator leading (/readyz)")
-        ready = bench_ready(cp, c, args.trials) if "ready" in args.what else None
-        steady = bench_steady(cp, c, op, args.window, args.settle) if "steady" in args.what else None
-        rss = bench_rss(cp, c, op, args.many, args.settle) if "rss" in args.what else None
-        noelect = None
-        if "steady-noelect" in args.what:
-            # The same steady state without leader election: separates the Lease renewals from the rest.
-            op.stop()
-            op = OperatorProcess(cp, os.path.join(logdir, "operator-noelect.log"), f"bench-ne-{os.getpid()}",
-                                 binary=binary, leader_elect=False)
-            op.start()
-            cp.wait_for(lambda: op.http("/readyz")[0] == 200, timeout=60, message="operator ready (/readyz)")
-            noelect = bench_steady(cp, c, op, args.window, args.settle)
-        report(args, binary, ready, steady, rss, noelect)
-    except BaseException:
-        print(f"operator log: {op.log_path}\n{op.tail(40)}", file=sys.stderr)
-        raise
-    finally:
-        op.stop()
-        if owned:
-            subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "down.sh"), state_dir, "--purge"],
-                           check=False)
+    with Testbed("bench") as tb:
+        cp, c, binary = tb.cp, tb.clusters, tb.binary
+        try:
+            ready = bench_ready(cp, c, args.trials) if "ready" in args.what else None
+            steady = bench_steady(cp, c, tb.op, args.window, args.settle) if "steady" in args.what else None
+            rss = bench_rss(cp, c, tb.op, args.many, args.settle) if "rss" in args.what else None
+            noelect = None
+            if "steady-noelect" in args.what:
+                # The same steady state without leader election: separates the Lease renewals from the rest.
+                tb.op.stop()
+                tb.op = OperatorProcess(cp, os.path.join(tb.logdir, "operator-noelect.log"),
+                                        f"bench-ne-{os.getpid()}", binary=binary, leader_elect=False)
+                tb.op.start()
+                cp.wait_for(lambda: tb.op.http("/readyz")[0] == 200, timeout=60, message="operator ready (/readyz)")
+                noelect = bench_steady(cp, c, tb.op, args.window, args.settle)
+            report(args, binary, ready, steady, rss, noelect)
+        except BaseException:
+            print(f"operator log: {tb.op.log_path}\n{tb.op.tail(40)}", file=sys.stderr)
+            raise
 
 
 if __name__ == "__main__":

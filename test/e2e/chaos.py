@@ -33,10 +33,9 @@ no answer within that time fails, as it would for an application with a deadline
 import json
 import os
 import socket
-import threading
 import time
 
-from harness import RoleSampler, Writer, bolt_query, bolt_session
+from harness import BackgroundLoop, RoleSampler, Writer, bolt_query, bolt_session
 
 CLIENT_TIMEOUT_S = 2.0
 socket.setdefaulttimeout(CLIENT_TIMEOUT_S)
@@ -50,58 +49,14 @@ REVISION_LABEL = "controller-revision-hash"
 
 
 class ChaosWriter(Writer):
-    """harness.Writer whose connection attempt is bounded by `timeout` seconds (the answer is bounded by the
-    module's default socket timeout). Same records: acked [(n, t, ip)], failed [(n, t, error)]."""
+    """harness.Writer whose connection attempt is bounded by CLIENT_TIMEOUT_S (the answer is bounded by the module's
+    default socket timeout). Same records: acked [(n, t, ip)], failed [(n, t, error)]."""
 
     def __init__(self, clusters, ns, name, label="W", interval=0.05, timeout=CLIENT_TIMEOUT_S):
-        super().__init__(clusters, ns, name, label=label, interval=interval)
-        self.timeout = timeout
-
-    def _run(self):
-        while not self._stop.is_set():
-            n = self._next
-            self._next += 1
-            try:
-                ip = self.clusters.service_endpoint(self.ns, f"{self.name}-write")
-                with bolt_session(ip, timeout=self.timeout) as s:
-                    s.run(f"CREATE (:{self.label} {{id: $n}})", n=n).consume()
-                self.acked.append((n, time.monotonic(), ip))
-            except Exception as e:  # noqa: BLE001 - every failure is recorded, never fatal
-                self.failed.append((n, time.monotonic(), repr(e)[:200]))
-            self._stop.wait(self.interval)
+        super().__init__(clusters, ns, name, label=label, interval=interval, timeout=timeout)
 
 
-class _Loop:
-    """A background loop calling self.round() every `interval` seconds until stop()."""
-
-    interval = 0.1
-
-    def __init__(self):
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.round()
-            self._stop.wait(self.interval)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(timeout=30)
-        return self
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
-class Reader(_Loop):
+class Reader(BackgroundLoop):
     """Reads count(n:label) through the `<name>-read` Service (round robin over its ready endpoints).
     ok: [(t, ip, count)]; errors: [(t, error)] (including "no endpoint")."""
 
@@ -125,7 +80,7 @@ class Reader(_Loop):
             self.errors.append((time.monotonic(), repr(e)[:200]))
 
 
-class LabelSampler(_Loop):
+class LabelSampler(BackgroundLoop):
     """Samples the cluster's pods and the MemgraphCluster status through the API.
 
     pods:     [(t, {pod: {"role", "ready", "ip", "deleting", "uid", "rev"}})]   one LIST per sample
@@ -187,7 +142,7 @@ class LabelSampler(_Loop):
         return self.pods[-1][1] if self.pods else {}
 
 
-class SyncSampler(_Loop):
+class SyncSampler(BackgroundLoop):
     """SHOW REPLICAS on the pod labelled main (per the LabelSampler's latest sample), every ~0.1 s.
     samples: [(t, pod, number of SYNC/STRICT_SYNC replicas listed in state ready)].
     acks_without_sync(): acknowledged writes for which the acknowledging MAIN listed no SYNC/STRICT_SYNC replica in
@@ -230,7 +185,7 @@ class SyncSampler(_Loop):
 # faults and waits
 
 
-class KeepDown(_Loop):
+class KeepDown(BackgroundLoop):
     """Keeps a container down: SIGKILLs it every time the kubelet restarts it (a crash loop), until stop().
     The kubelet's restart backoff (0.5 s doubling to 5 s) keeps running, so after stop() the container comes
     back within at most ~5 s."""

@@ -27,6 +27,8 @@ import re
 import signal
 import socket
 import subprocess
+import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -424,38 +426,23 @@ def write_through(clusters, ns, name, label, value):
 # load during faults (reused by the chaos suite)
 
 
-class Writer:
-    """A background writer through the write Service, as a client would: each write resolves the Service again,
-    opens a connection, `CREATE (:<label> {id: n})` and records n only when the MAIN acknowledged it.
+class BackgroundLoop:
+    """Calls self.round() every `interval` seconds in a daemon thread until stop(). Use as a context manager, or
+    start()/stop()."""
 
-    acked:   [(n, monotonic time, ip that acknowledged)]
-    failed:  [(n, monotonic time, error text)]   (not acknowledged: may or may not be there)
-    Use as a context manager, or start()/stop(). Thread-safe enough for one writer thread and readers of lists.
-    """
+    interval = 0.1
 
-    def __init__(self, clusters, ns, name, label="W", interval=0.05):
-        import threading
-
-        self.clusters, self.ns, self.name, self.label, self.interval = clusters, ns, name, label, interval
-        self.acked, self.failed = [], []
+    def __init__(self, name=None):
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"writer-{ns}-{name}", daemon=True)
-        self._next = 1
+        self._thread = threading.Thread(target=self._run, name=name or type(self).__name__, daemon=True)
 
     def _run(self):
-        import time as _time
-
         while not self._stop.is_set():
-            n = self._next
-            self._next += 1
-            try:
-                ip = self.clusters.service_endpoint(self.ns, f"{self.name}-write")
-                with bolt_session(ip, timeout=3) as s:
-                    s.run(f"CREATE (:{self.label} {{id: $n}})", n=n).consume()
-                self.acked.append((n, _time.monotonic(), ip))
-            except Exception as e:  # noqa: BLE001 - every failure is recorded, never fatal
-                self.failed.append((n, _time.monotonic(), repr(e)[:200]))
+            self.round()
             self._stop.wait(self.interval)
+
+    def round(self):
+        raise NotImplementedError
 
     def start(self):
         self._thread.start()
@@ -471,6 +458,35 @@ class Writer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class Writer(BackgroundLoop):
+    """A background writer through the write Service, as a client would: each write resolves the Service again,
+    opens a connection (within `timeout` seconds), `CREATE (:<label> {id: n})` and records n only when the MAIN
+    acknowledged it.
+
+    acked:   [(n, monotonic time, ip that acknowledged)]
+    failed:  [(n, monotonic time, error text)]   (not acknowledged: may or may not be there)
+    Thread-safe enough for one writer thread and readers of lists.
+    """
+
+    def __init__(self, clusters, ns, name, label="W", interval=0.05, timeout=3):
+        super().__init__(name=f"writer-{ns}-{name}")
+        self.clusters, self.ns, self.name, self.label, self.interval = clusters, ns, name, label, interval
+        self.timeout = timeout
+        self.acked, self.failed = [], []
+        self._next = 1
+
+    def round(self):
+        n = self._next
+        self._next += 1
+        try:
+            ip = self.clusters.service_endpoint(self.ns, f"{self.name}-write")
+            with bolt_session(ip, timeout=self.timeout) as s:
+                s.run(f"CREATE (:{self.label} {{id: $n}})", n=n).consume()
+            self.acked.append((n, time.monotonic(), ip))
+        except Exception as e:  # noqa: BLE001 - every failure is recorded, never fatal
+            self.failed.append((n, time.monotonic(), repr(e)[:200]))
 
     def acked_ids(self):
         return {n for n, _, _ in self.acked}
@@ -488,18 +504,15 @@ def missing_writes(ip, label, ids):
     return sorted(set(ids) - present)
 
 
-class RoleSampler:
+class RoleSampler(BackgroundLoop):
     """Samples SHOW REPLICATION ROLE on every pod of a cluster in the background (one short connection per pod per
     round). samples: [(monotonic time, {pod: "main" | "replica" | None (no answer)})].
     max_mains() is the largest number of instances that answered MAIN in one round (a two-MAIN check)."""
 
     def __init__(self, clusters, ns, name, interval=0.2):
-        import threading
-
+        super().__init__(name=f"roles-{ns}-{name}")
         self.clusters, self.ns, self.name, self.interval = clusters, ns, name, interval
         self.samples = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"roles-{ns}-{name}", daemon=True)
 
     def _role(self, ip):
         try:
@@ -508,33 +521,14 @@ class RoleSampler:
         except Exception:  # noqa: BLE001 - an instance that does not answer has no role this round
             return None
 
-    def _run(self):
-        import time as _time
-
-        while not self._stop.is_set():
-            try:
-                ips = {p["metadata"]["name"]: p.get("status", {}).get("podIP")
-                       for p in self.clusters.pods(self.ns, self.name)}
-            except Exception:  # noqa: BLE001 - API hiccup: skip the round
-                ips = {}
-            if ips:
-                self.samples.append((_time.monotonic(), {p: self._role(ip) if ip else None for p, ip in ips.items()}))
-            self._stop.wait(self.interval)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(timeout=30)
-        return self
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+    def round(self):
+        try:
+            ips = {p["metadata"]["name"]: p.get("status", {}).get("podIP")
+                   for p in self.clusters.pods(self.ns, self.name)}
+        except Exception:  # noqa: BLE001 - API hiccup: skip the round
+            ips = {}
+        if ips:
+            self.samples.append((time.monotonic(), {p: self._role(ip) if ip else None for p, ip in ips.items()}))
 
     def max_mains(self):
         return max((sum(1 for r in roles.values() if r == "main") for _, roles in self.samples), default=0)
