@@ -148,6 +148,7 @@ static void begin_main_change(struct op_ctx *ctx, const struct rec_action *a)
     ch->unavailable_since_ms = ctx->cs->fenced_at_ms;
   else
     ch->unavailable_since_ms = op_now_ms();
+  op_format_mono_ms(ch->unavailable_since_ms, ch->unavailable_since, sizeof(ch->unavailable_since));
 }
 
 static enum mgo_repl_mode mode_named(const char *name)
@@ -167,6 +168,7 @@ static void resume_main_change(struct op_ctx *ctx, const char *promoted)
   const char *kind = json_string_value(json_object_get(lf, "kind"));
   const char *from = json_string_value(json_object_get(lf, "from"));
   const char *reason = json_string_value(json_object_get(lf, "reason"));
+  const char *since = json_string_value(json_object_get(lf, "writesUnavailableSince"));
   /* ch->to set: this process already saw a change through (a stale cache may still show it unfinished) */
   if (ch->pending || ch->to[0] != '\0' || to == NULL || strcmp(to, promoted) != 0 || kind == NULL ||
       json_is_integer(json_object_get(lf, "writeUnavailableMs")))
@@ -179,10 +181,10 @@ static void resume_main_change(struct op_ctx *ctx, const char *promoted)
   (void) mgo_strlcpy(ch->reason, reason != NULL ? reason : "", sizeof(ch->reason));
   ch->mode = mode_named(json_string_value(json_object_get(lf, "mode")));
   ch->behind = json_integer_value(json_object_get(lf, "behind"));
-  if (op_mono_from_rfc3339(json_string_value(json_object_get(lf, "writesUnavailableSince")),
-                           &ch->unavailable_since_ms) != MGO_OK &&
-      op_mono_from_rfc3339(json_string_value(json_object_get(lf, "time")), &ch->unavailable_since_ms) !=
-          MGO_OK)
+  if (op_mono_from_rfc3339(since, &ch->unavailable_since_ms) == MGO_OK)
+    (void) mgo_strlcpy(ch->unavailable_since, since, sizeof(ch->unavailable_since));
+  else if (op_mono_from_rfc3339(json_string_value(json_object_get(lf, "time")), &ch->unavailable_since_ms) !=
+           MGO_OK)
     ch->unavailable_since_ms = op_now_ms();
   mgo_log(MGO_LOG_INFO, "resuming a recorded MAIN change", "cluster", ctx->key, "kind", ch->kind, "from",
           ch->from, "to", ch->to, (char *) NULL);

@@ -73,6 +73,7 @@ struct op_main_change {
   enum mgo_repl_mode mode;
   int64_t behind;
   int64_t unavailable_since_ms; /* monotonic: when writes stopped being served (MAIN lost / fenced) */
+  char unavailable_since[48];   /* the same as RFC 3339 with ms, formatted once (status keeps it stable) */
 };
 
 struct op_cluster {
@@ -290,6 +291,8 @@ void op_now(char *dst, size_t dstsz);
 /* The monotonic instant (op_now_ms clock) of an RFC 3339 UTC time ("...:05Z" or "...:05.123Z"), as
  * written in status by this or an earlier operator process. MGO_EINVAL when text is not one. */
 int op_mono_from_rfc3339(const char *text, int64_t *mono_ms);
+/* A monotonic instant (op_now_ms clock) as RFC 3339 UTC with milliseconds into dst. */
+void op_format_mono_ms(int64_t mono_ms, char *dst, size_t dstsz);
 /* Monotonic clock in milliseconds (durations only). */
 int64_t op_now_ms(void);
 /* Merge-patches status.lastFailover with the record of a completed failover or switchover. */

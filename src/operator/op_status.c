@@ -142,8 +142,7 @@ static int64_t wall_now_ms(void)
   return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A monotonic instant (op_now_ms) as RFC 3339 UTC with milliseconds. */
-static void format_mono_ms(int64_t mono_ms, char *dst, size_t dstsz)
+void op_format_mono_ms(int64_t mono_ms, char *dst, size_t dstsz)
 {
   int64_t wall = wall_now_ms() - (op_now_ms() - mono_ms);
   time_t t = (time_t) (wall / 1000);
@@ -182,7 +181,10 @@ int op_mono_from_rfc3339(const char *text, int64_t *mono_ms)
 static json_t *last_failover_json(const struct op_main_change *ch, const char *now)
 {
   char since[48];
-  format_mono_ms(ch->unavailable_since_ms, since, sizeof(since));
+  if (ch->unavailable_since[0] != '\0')
+    (void) mgo_strlcpy(since, ch->unavailable_since, sizeof(since));
+  else
+    op_format_mono_ms(ch->unavailable_since_ms, since, sizeof(since));
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "time", now, "kind", ch->kind, "from",
                    ch->from, "to", ch->to, "reason", ch->reason, "behind", (json_int_t) ch->behind, "mode",
                    mgo_repl_mode_name(ch->mode), "writesUnavailableSince", since);

@@ -128,18 +128,27 @@ class LabelSampler(BackgroundLoop):
         return [(t, self.labelled_mains(s)) for t, s in self.pods if len(self.labelled_mains(s)) > 1]
 
     def failovers(self):
-        seen, out = set(), []
+        """One status.lastFailover per MAIN change, the latest version of it: the operator records a change when
+        it decides (writeUnavailableMs null) and completes the same record (same writesUnavailableSince) once the
+        new MAIN is in the write Service."""
+        out = []
         for _, st in self.statuses:
             lf = st.get("lastFailover")
-            if lf:
-                key = json.dumps(lf, sort_keys=True)
-                if key not in seen:
-                    seen.add(key)
-                    out.append(lf)
+            if not lf or (out and out[-1] == lf):
+                continue
+            if out and _same_change(out[-1], lf):
+                out[-1] = lf
+            else:
+                out.append(lf)
         return out
 
     def latest(self):
         return self.pods[-1][1] if self.pods else {}
+
+
+def _same_change(a, b):
+    keys = ("kind", "from", "to", "writesUnavailableSince")
+    return a.get("writeUnavailableMs") is None and all(a.get(k) == b.get(k) for k in keys)
 
 
 class SyncSampler(BackgroundLoop):
