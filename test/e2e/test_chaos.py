@@ -75,6 +75,9 @@ def _uids(clusters, ns):
 
 def _assert_failover(rep, old, new):
     assert rep["final_main"] == new != old, rep
+    # The new MAIN joins the write Service only once its SYNC/STRICT_SYNC replica (the third pod, up all along) is
+    # registered: no write may be acknowledged by a MAIN that listed no sync replica ready (SYNC/STRICT_SYNC only).
+    assert rep["acks_without_sync_replica"] in (None, 0), rep["acks_without_sync_replica"]
     last = rep["failovers"][-1] if rep["failovers"] else {}
     assert last.get("from") == old and last.get("to") == new, f"status.lastFailover: {rep['failovers']}"
     assert last.get("kind") == "failover" and last.get("reason"), last
