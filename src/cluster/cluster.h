@@ -179,7 +179,9 @@ int mgo_quantity_bytes(const char *s, uint64_t *bytes);
 int mgo_cluster_memory_limit_mib(const struct mgo_cluster_spec *spec, int64_t *mib);
 
 const char *mgo_repl_mode_name(enum mgo_repl_mode m); /* "ASYNC", "SYNC", "STRICT_SYNC" */
-const char *mgo_role_name(enum mgo_role r);           /* "main", "replica", "unknown" */
+/* The inverse of mgo_repl_mode_name (as status records it); MGO_MODE_ASYNC for NULL or another text. */
+enum mgo_repl_mode mgo_repl_mode_named(const char *name);
+const char *mgo_role_name(enum mgo_role r); /* "main", "replica", "unknown" */
 
 /* Derived names. Each writes a NUL-terminated string into dst and returns 0 or MGO_ETOOBIG. */
 int mgo_name_statefulset(const struct mgo_cluster *c, char *dst, size_t dstsz);      /* <name> */

@@ -327,6 +327,15 @@ const char *mgo_repl_mode_name(enum mgo_repl_mode m)
   }
 }
 
+enum mgo_repl_mode mgo_repl_mode_named(const char *name)
+{
+  for (size_t i = 0; name != NULL && repl_modes[i].name != NULL; i++) {
+    if (strcmp(repl_modes[i].name, name) == 0)
+      return (enum mgo_repl_mode) repl_modes[i].value;
+  }
+  return MGO_MODE_ASYNC;
+}
+
 const char *mgo_role_name(enum mgo_role r)
 {
   switch (r) {

@@ -151,13 +151,6 @@ static void begin_main_change(struct op_ctx *ctx, const struct rec_action *a)
   op_format_mono_ms(ch->unavailable_since_ms, ch->unavailable_since, sizeof(ch->unavailable_since));
 }
 
-static enum mgo_repl_mode mode_named(const char *name)
-{
-  if (name != NULL && strcmp(name, "STRICT_SYNC") == 0)
-    return MGO_MODE_STRICT_SYNC;
-  return name != NULL && strcmp(name, "SYNC") == 0 ? MGO_MODE_SYNC : MGO_MODE_ASYNC;
-}
-
 /* A change an earlier operator process recorded (status.lastFailover without writeUnavailableMs) and did not
  * see through: taken up again so the promotion that completes it is reported like any other. */
 static void resume_main_change(struct op_ctx *ctx, const char *promoted)
@@ -179,7 +172,7 @@ static void resume_main_change(struct op_ctx *ctx, const char *promoted)
   (void) mgo_strlcpy(ch->from, from != NULL ? from : "", sizeof(ch->from));
   (void) mgo_strlcpy(ch->to, to, sizeof(ch->to));
   (void) mgo_strlcpy(ch->reason, reason != NULL ? reason : "", sizeof(ch->reason));
-  ch->mode = mode_named(json_string_value(json_object_get(lf, "mode")));
+  ch->mode = mgo_repl_mode_named(json_string_value(json_object_get(lf, "mode")));
   ch->behind = json_integer_value(json_object_get(lf, "behind"));
   if (op_mono_from_rfc3339(since, &ch->unavailable_since_ms) == MGO_OK)
     (void) mgo_strlcpy(ch->unavailable_since, since, sizeof(ch->unavailable_since));

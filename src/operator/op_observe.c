@@ -99,9 +99,7 @@ static void fill_last_from_status(struct rec_instance *in, const json_t *entry)
   if (mode == NULL || state == NULL)
     return;
   in->last_registered = true;
-  in->last_mode = strcmp(mode, "STRICT_SYNC") == 0 ? MGO_MODE_STRICT_SYNC
-                  : strcmp(mode, "SYNC") == 0      ? MGO_MODE_SYNC
-                                                   : MGO_MODE_ASYNC;
+  in->last_mode = mgo_repl_mode_named(mode);
   in->last_behind = behind > 0 ? behind : 0;
   in->last_in_sync =
       in->last_behind == 0 && (strcmp(state, "ready") == 0 || strcmp(state, "replicating") == 0);

@@ -484,6 +484,17 @@ static void test_role_labels(void **state)
   }
 }
 
+/* Mode names round-trip; anything else (also NULL) reads as ASYNC, the mode that promises nothing. */
+static void test_repl_mode_names(void **state)
+{
+  const enum mgo_repl_mode modes[] = {MGO_MODE_ASYNC, MGO_MODE_SYNC, MGO_MODE_STRICT_SYNC};
+  (void) state;
+  for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+    assert_int_equal(mgo_repl_mode_named(mgo_repl_mode_name(modes[i])), modes[i]);
+  assert_int_equal(mgo_repl_mode_named("sync"), MGO_MODE_ASYNC);
+  assert_int_equal(mgo_repl_mode_named(NULL), MGO_MODE_ASYNC);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -500,6 +511,7 @@ int main(void)
       cmocka_unit_test(test_memory_limit_rule),
       cmocka_unit_test(test_mode_summary),
       cmocka_unit_test(test_role_labels),
+      cmocka_unit_test(test_repl_mode_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
