@@ -179,6 +179,8 @@ static void resume_main_change(struct op_ctx *ctx, const char *promoted)
   else if (op_mono_from_rfc3339(json_string_value(json_object_get(lf, "time")), &ch->unavailable_since_ms) !=
            MGO_OK)
     ch->unavailable_since_ms = op_now_ms();
+  if (ch->unavailable_since[0] == '\0')
+    op_format_mono_ms(ch->unavailable_since_ms, ch->unavailable_since, sizeof(ch->unavailable_since));
   mgo_log(MGO_LOG_INFO, "resuming a recorded MAIN change", "cluster", ctx->key, "kind", ch->kind, "from",
           ch->from, "to", ch->to, (char *) NULL);
 }

@@ -66,10 +66,9 @@ static int32_t memgraph_restarts(const json_t *pod)
 
 static void fill_from_pod(struct rec_instance *in, const json_t *pod, const char *update_revision)
 {
-  const char *revision = json_string_value(json_object_get(
-      json_object_get(json_object_get(pod, "metadata"), "labels"), "controller-revision-hash"));
   const json_t *meta = json_object_get(pod, "metadata");
   const json_t *labels = json_object_get(meta, "labels");
+  const char *revision = json_string_value(json_object_get(labels, "controller-revision-hash"));
   const char *uid = json_string_value(json_object_get(meta, "uid"));
   const char *role = json_string_value(json_object_get(labels, MGO_LABEL_ROLE));
   const char *readable = json_string_value(json_object_get(labels, MGO_LABEL_READABLE));
@@ -159,6 +158,7 @@ static int max_pod_ordinal(const struct mgo_cluster *c, const json_t *pods)
 void op_observe_pods(const struct mgo_cluster *c, const json_t *pods, const json_t *old_status,
                      const char *update_revision, struct rec_observed *obs)
 {
+  const char *fenced = json_string_value(json_object_get(old_status, "fencedMain"));
   int last = max_pod_ordinal(c, pods);
   if (last < c->spec.instances - 1)
     last = c->spec.instances - 1;
@@ -176,11 +176,7 @@ void op_observe_pods(const struct mgo_cluster *c, const json_t *pods, const json
       fill_from_pod(in, pod, update_revision);
     fill_from_status(in, old_status);
   }
-  (void) mgo_strlcpy(obs->fenced_main,
-                     json_string_value(json_object_get(old_status, "fencedMain")) != NULL
-                         ? json_string_value(json_object_get(old_status, "fencedMain"))
-                         : "",
-                     sizeof(obs->fenced_main));
+  (void) mgo_strlcpy(obs->fenced_main, fenced != NULL ? fenced : "", sizeof(obs->fenced_main));
 }
 
 /* ---- connections ----------------------------------------------------------------------------------- */

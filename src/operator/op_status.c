@@ -180,14 +180,9 @@ int op_mono_from_rfc3339(const char *text, int64_t *mono_ms)
 
 static json_t *last_failover_json(const struct op_main_change *ch, const char *now)
 {
-  char since[48];
-  if (ch->unavailable_since[0] != '\0')
-    (void) mgo_strlcpy(since, ch->unavailable_since, sizeof(since));
-  else
-    op_format_mono_ms(ch->unavailable_since_ms, since, sizeof(since));
   return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "time", now, "kind", ch->kind, "from",
                    ch->from, "to", ch->to, "reason", ch->reason, "behind", (json_int_t) ch->behind, "mode",
-                   mgo_repl_mode_name(ch->mode), "writesUnavailableSince", since);
+                   mgo_repl_mode_name(ch->mode), "writesUnavailableSince", ch->unavailable_since);
 }
 
 int op_write_current_main(struct op_ctx *ctx, const char *pod, const char *fenced,
