@@ -47,6 +47,7 @@ struct decide {
   bool watch_main;           /* the MAIN is down and the failover delay runs: look again soon */
   bool rollout_blocked;      /* Supervised: the MAIN's update waits for approval */
   bool catching_up;          /* a registered, reachable replica is behind: observe again soon */
+  bool sync_in_place;        /* the MAIN's usable sync replicas are registered (or by this plan): label it */
   const struct rec_instance *switch_target; /* switchover wanted to this replica */
   const char *switch_reason;
   struct deferred_register registers[MGO_MAX_INSTANCES];
@@ -351,7 +352,6 @@ static const struct rec_instance *failover_candidate(const struct decide *d, con
   return sync != NULL ? sync : other;
 }
 
-/* Takes in off the write Service (role label removed) and, unless keep_readable, off the read Service. */
 /* Takes in off the write Service (and off the read Service unless keep_readable); NULL when its labels
  * already say so. */
 static struct rec_action *fence_label(struct decide *d, const struct rec_instance *in, bool keep_readable,
@@ -835,40 +835,6 @@ static void readable_of(const struct decide *d, const struct rec_instance *in, b
   *readable = r != NULL && r->has_data_info && (r->state == REC_RS_READY || r->state == REC_RS_REPLICATING);
 }
 
-static bool register_planned(const struct decide *d, const char *pod)
-{
-  for (size_t i = 0; i < d->plan->n; i++) {
-    const struct rec_action *a = &d->plan->a[i];
-    if (a->type == REC_ACT_REGISTER && strcmp(a->replica_pod, pod) == 0)
-      return true;
-  }
-  return false;
-}
-
-/* A MAIN joins the write Service only when every usable replica that should be SYNC/STRICT_SYNC is
- * registered so (or is registered by this plan, whose LABEL runs only after its REGISTERs succeeded):
- * otherwise it would acknowledge writes that exist on it alone (e.g. right after a failover). Replicas
- * that do not answer, or that diverged, do not hold it back. */
-static bool sync_replicas_in_place(struct decide *d)
-{
-  struct wanted w[MGO_MAX_INSTANCES];
-  size_t n;
-  if (!d->main->replicas_known)
-    return false;
-  n = wanted_replicas(d, w);
-  for (size_t i = 0; i < n; i++) {
-    const struct rec_instance *in = w[i].in;
-    const struct rec_registration *r = find_registration(d->main, w[i].name);
-    bool usable = in->pod_exists && in->reachable && in->pod_ready && in->role == MGO_ROLE_REPLICA;
-    bool diverged = in->register_diverged || (r != NULL && r->state == REC_RS_DIVERGED);
-    if (w[i].mode == MGO_MODE_ASYNC || !usable || diverged || !strict_sync_supported(d, &w[i]))
-      continue;
-    if (r == NULL && !register_planned(d, in->pod))
-      return false;
-  }
-  return true;
-}
-
 /* Labels follow observed roles; pods that do not answer keep theirs. */
 static void plan_labels(struct decide *d)
 {
@@ -882,7 +848,7 @@ static void plan_labels(struct decide *d)
     /* Only the chosen MAIN may carry role=main: the write Service must never reach another one. */
     if (role == MGO_ROLE_MAIN && in != d->main)
       role = MGO_ROLE_UNKNOWN;
-    if (role == MGO_ROLE_MAIN && in->label_role != MGO_ROLE_MAIN && !sync_replicas_in_place(d))
+    if (role == MGO_ROLE_MAIN && in->label_role != MGO_ROLE_MAIN && !d->sync_in_place)
       continue; /* labelled once its sync replicas are registered */
     if (role != MGO_ROLE_UNKNOWN)
       readable_of(d, in, &readable);
@@ -1029,6 +995,34 @@ static void compute_allowed_pods(struct decide *d)
   d->plan->allowed_pods = allowed;
 }
 
+static bool register_planned(const struct decide *d, const struct rec_instance *in)
+{
+  for (size_t i = 0; i < d->n_registers; i++) {
+    if (d->registers[i].w->in == in)
+      return true;
+  }
+  return false;
+}
+
+/* A MAIN joins the write Service only when every usable replica that should be SYNC/STRICT_SYNC is
+ * registered so (or is registered by this plan, whose LABEL runs only after its REGISTERs succeeded):
+ * otherwise it would acknowledge writes that exist on it alone (e.g. right after a failover). Replicas
+ * that do not answer, or that diverged, do not hold it back. */
+static bool sync_replicas_in_place(const struct decide *d, const struct wanted *w, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    const struct rec_instance *in = w[i].in;
+    const struct rec_registration *r = find_registration(d->main, w[i].name);
+    bool usable = in->pod_exists && in->reachable && in->pod_ready && in->role == MGO_ROLE_REPLICA;
+    bool diverged = in->register_diverged || (r != NULL && r->state == REC_RS_DIVERGED);
+    if (w[i].mode == MGO_MODE_ASYNC || !usable || diverged || !strict_sync_supported(d, &w[i]))
+      continue;
+    if (r == NULL && !register_planned(d, in))
+      return false;
+  }
+  return true;
+}
+
 static void plan_replication(struct decide *d)
 {
   struct wanted w[MGO_MAX_INSTANCES];
@@ -1045,6 +1039,7 @@ static void plan_replication(struct decide *d)
     plan_one_replica(d, &w[i]);
   for (size_t i = 0; i < d->n_registers; i++)
     emit_register(d, d->registers[i].w, d->registers[i].reason);
+  d->sync_in_place = sync_replicas_in_place(d, w, n);
   summarize_replicas(d, w, n);
 }
 
