@@ -21,8 +21,8 @@
 #include "k8s_path.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
+#include "op_internal.h"
 
-#define RESEED_FIELD_MANAGER "memgraph-operator"
 #define RESEED_TOKEN_MAX 64
 
 static bool token_valid(const char *t)
@@ -48,7 +48,7 @@ static int configmap_apply(struct k8s_client *client, const struct mgo_cluster *
   if (obj == NULL)
     return k8s_status_local(st, MGO_ENOMEM, "building ConfigMap %s", cm);
   k8s_status_clear(st);
-  rc = k8s_apply(client, path, obj, RESEED_FIELD_MANAGER, true, NULL, st);
+  rc = k8s_apply(client, path, obj, OP_FIELD_MANAGER, true, NULL, st);
   json_decref(obj);
   return rc;
 }
