@@ -1,4 +1,4 @@
-/* Fills the Memgraph view of a reconcile input (struct rec_instance, src/reconcile/topology.h) from live
+/* Fills the Memgraph view of a reconcile input (struct rec_instance, src/decide/topology.h) from live
  * queries or from parsed results, so the operator's observe step is one call per instance.
  *
  *   struct rec_instance *inst = &obs->inst[i];      // Kubernetes fields filled by the caller

@@ -1,4 +1,4 @@
-/* .status: built by rec_build_status() (src/reconcile), written through the status subresource only when
+/* .status: built by rec_build_status() (src/decide), written through the status subresource only when
  * rec_status_differs() says something worth writing changed. lastSeen is therefore refreshed only together
  * with another change (steady state writes nothing); the live lastSeen is served by /api/v1/status. */
 #include "op_internal.h"

@@ -1,5 +1,5 @@
 /* The desired status built from an observation and its plan, and when it is worth writing.
- * Golden file: test/unit/reconcile/golden/status_degraded.json (MGO_UPDATE_GOLDEN=1 rewrites it). */
+ * Golden file: test/unit/decide/golden/status_degraded.json (MGO_UPDATE_GOLDEN=1 rewrites it). */
 #include "cluster.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
@@ -59,7 +59,7 @@ static void test_status_golden(void **state)
   s.obs->inst[3].pod_exists = true;
   mgo_strlcpy(s.obs->inst[3].last_error, "connect: connection refused", sizeof(s.obs->inst[3].last_error));
   status = build(&s, NULL, "2026-11-22T04:00:00Z");
-  mgo_test_golden_json("test/unit/reconcile/golden/status_degraded.json", status);
+  mgo_test_golden_json("test/unit/decide/golden/status_degraded.json", status);
   json_decref(status);
   done(&s);
 }
