@@ -122,6 +122,8 @@ static enum MHD_Result serve_metrics(struct mgo_http_server *s, struct MHD_Conne
   if (!s->h.metrics)
     return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found");
   struct mgo_buf b = MGO_BUF_INIT(HTTP_BODY_MAX);
+  if (s->h.before_metrics != NULL)
+    s->h.before_metrics(s->h.ctx);
   if (mgo_metrics_render(s->h.metrics, &b) != MGO_OK) {
     mgo_buf_free(&b);
     return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render metrics");

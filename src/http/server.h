@@ -28,6 +28,8 @@ struct mgo_http_handlers {
   int (*healthy)(void *ctx);
   int (*ready)(void *ctx, char *reason, size_t reasonsz);
   struct mgo_metrics *metrics; /* NULL: /metrics answers 404 */
+  /* Called before /metrics is rendered (may be NULL): brings counters kept elsewhere up to date. */
+  void (*before_metrics)(void *ctx);
 };
 
 struct mgo_http_server;

@@ -14,6 +14,7 @@ void k8s_status_clear(struct k8s_status *st)
 {
   st->code = 0;
   st->reason[0] = '\0';
+  st->cause[0] = '\0';
   st->message[0] = '\0';
 }
 
@@ -72,7 +73,10 @@ int k8s_status_from_json(struct k8s_status *st, const void *obj)
   const char *reason = json_string_value(json_object_get(o, "reason"));
   const char *message = json_string_value(json_object_get(o, "message"));
   json_t *code = json_object_get(o, "code");
+  const char *cause = json_string_value(
+      json_object_get(json_array_get(json_object_get(json_object_get(o, "details"), "causes"), 0), "reason"));
   mgo_strlcpy(st->reason, reason ? reason : "", sizeof(st->reason));
+  mgo_strlcpy(st->cause, cause ? cause : "", sizeof(st->cause));
   mgo_strlcpy(st->message, message ? message : "", sizeof(st->message));
   if (st->code == 0 && json_is_integer(code))
     st->code = (long) json_integer_value(code);

@@ -18,6 +18,7 @@
 struct k8s_status {
   long code;                     /* HTTP status code; 0 when the request never got an answer */
   char reason[K8S_REASON_MAX];   /* Status.reason, e.g. "Conflict", "NotFound", "AlreadyExists" */
+  char cause[K8S_REASON_MAX];    /* Status.details.causes[0].reason, e.g. "NamespaceTerminating"; "" = none */
   char message[K8S_MESSAGE_MAX]; /* Status.message, or a transport/parse explanation */
 };
 

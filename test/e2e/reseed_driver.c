@@ -1,4 +1,4 @@
-/* reseed_driver: calls op_reseed_request() (src/operator/op_reseed.h) once, for
+/* reseed_driver: calls op_reseed_request() (src/reconcile/reseed.h) once, for
  * test/e2e/test_agent_reseed.py.
  *
  * Usage: reseed_driver POD POD_UID < cluster.json
@@ -14,7 +14,14 @@
 #include "k8s_client.h"
 #include "k8s_config.h"
 #include "mgo_err.h"
-#include "op_reseed.h"
+#include "controller_int.h"
+#include "reseed.h"
+
+static bool always(void *arg)
+{
+  (void) arg;
+  return true;
+}
 
 int main(int argc, char **argv)
 {
@@ -52,7 +59,13 @@ int main(int argc, char **argv)
     mgo_cluster_free(&c);
     return 2;
   }
-  rc = op_reseed_request(client, &c, argv[1], argv[2], &deleted, &st);
+  {
+    /* the runtime's real Kubernetes port, without caches or Events (the re-seed needs neither) */
+    struct op_kube_impl impl = {.client = client, .may_act = always, .may_act_arg = NULL};
+    struct op_kube_port kube;
+    op_kube_port_init(&kube, &impl);
+    rc = op_reseed_request(&kube, &c, argv[1], argv[2], &deleted, &st);
+  }
   out = json_pack("{s:s, s:b, s:I, s:s, s:s}", "rc", mgo_errname(rc), "deleted", deleted, "code",
                   (json_int_t) st.code, "reason", st.reason, "message", st.message);
   line = json_dumps(out, JSON_COMPACT);

@@ -7,17 +7,19 @@
  * The caller decides that the pod must be re-seeded and logs what happened: this file never logs. It does not
  * touch Memgraph; demote and register come from the normal reconcile afterwards.
  *
+ * Kubernetes is reached through the port (ports.h) only.
+ *
  * Ownership: every argument is borrowed; nothing is returned that the caller must free. *st is the caller's
  * (filled by the last Kubernetes call that failed, or the last one made).
- * Thread-safety: safe to call from any worker (the client is thread-safe); calls for one cluster are
+ * Thread-safety: safe to call from any worker (the port is thread-safe); calls for one cluster are
  * serialised by the work queue, which the ConfigMap update below does not rely on. */
-#ifndef MGO_OP_RESEED_H
-#define MGO_OP_RESEED_H
+#ifndef MGO_RECONCILE_RESEED_H
+#define MGO_RECONCILE_RESEED_H
 
 #include <stdbool.h>
 
 #include "cluster.h"
-#include "k8s_client.h"
+#include "ports.h"
 
 /* Requests a re-seed of pod (a pod of cluster c, "<name>-<ordinal>") whose current incarnation has UID
  * pod_uid:
@@ -37,7 +39,7 @@
  * Kubernetes call that failed, with *st (the ConfigMap update, the delete, or the withdrawal after a 404/409;
  * a failed withdrawal leaves the request in place, so an incarnation that starts later with it wipes its data
  * once, which is what was decided). */
-int op_reseed_request(struct k8s_client *client, const struct mgo_cluster *c, const char *pod,
+int op_reseed_request(const struct op_kube_port *kube, const struct mgo_cluster *c, const char *pod,
                       const char *pod_uid, bool *deleted, struct k8s_status *st);
 
 #endif

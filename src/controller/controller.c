@@ -1,5 +1,6 @@
-/* Start, workers, leadership and graceful stop of the controller (operator.h). */
-#include "op_internal.h"
+/* The runtime: start, workers, scheduling, leadership and graceful stop (operator.h). Each worker runs the
+ * reconcile step table (src/reconcile) on one key with the real ports wired in. */
+#include "controller_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,42 +18,65 @@
 #include "mgo_log.h"
 #include "server.h"
 
-static double now_s(void)
+void mgo_operator_config_default(struct mgo_operator_config *cfg)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->workers = 4;
+  cfg->resync_interval_ms = 30000;
+  cfg->http_addr = "0.0.0.0";
+  cfg->http_port = 8080;
+  cfg->leader_elect = true;
+  cfg->lease_namespace = "memgraph-operator-system";
+  cfg->lease_name = "memgraph-operator";
+  cfg->lease_duration_ms = 15000;
+  cfg->renew_deadline_ms = 10000;
+  cfg->retry_period_ms = 2000;
+  cfg->bolt_timeout_ms = 5000;
+  cfg->operator_image = "ghcr.io/memgraph/memgraph-operator:latest";
+  cfg->version = "0.0.0-dev";
 }
 
-static const char *result_name(const struct op_ctx *ctx, enum op_step_result r)
+bool op_may_act(struct mgo_operator *op)
 {
-  if (ctx->failed)
+  if (atomic_load(&op->stopping) || atomic_load(&op->lost))
+    return false;
+  return !op->cfg.leader_elect || (op->leader != NULL && k8s_leader_is_leader(op->leader));
+}
+
+static bool may_act_cb(void *arg)
+{
+  return op_may_act(arg);
+}
+
+static const char *result_name(const struct op_ctx *ctx, struct op_result r)
+{
+  if (r.error != MGO_OK)
     return "error";
-  if (r == OP_STOP || (ctx->plan != NULL && ctx->plan->stopped))
+  if (r.next == OP_STOP || (ctx->plan != NULL && ctx->plan->stopped))
     return "stopped"; /* deleted, invalid, or an unsafe situation the decision refuses to act on */
-  return r == OP_REQUEUE ? "requeue" : "success";
+  return r.next == OP_REQUEUE ? "requeue" : "success";
 }
 
-static void count_pass(struct mgo_operator *op, const struct op_ctx *ctx, enum op_step_result r, double secs)
+static void count_pass(struct mgo_operator *op, const struct op_ctx *ctx, struct op_result r, double secs)
 {
   char labels[MGO_METRIC_LABELS_MAX];
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, "result", result_name(ctx, r),
                            (char *) NULL);
   (void) mgo_metric_add(op->metrics.reconcile_total, labels, 1);
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
-  if (ctx->failed)
+  if (r.error != MGO_OK)
     (void) mgo_metric_add(op->metrics.reconcile_errors, labels, 1);
   (void) mgo_metric_observe(op->metrics.reconcile_duration, "", secs);
 }
 
-static void publish_snapshot(struct mgo_operator *op, struct op_ctx *ctx)
+static void publish_snapshot(struct mgo_operator *op, struct op_ctx *ctx, struct op_result r)
 {
   char now[40];
   json_t *snap;
   if (ctx->cs == NULL || ctx->obj == NULL)
     return;
-  op_now(now, sizeof(now));
-  snap = op_snapshot(ctx, now);
+  op_now(op->clock, now, sizeof(now));
+  snap = op_snapshot(ctx, now, r.error != MGO_OK);
   pthread_mutex_lock(&op->lock);
   op_snapshot_carry_last_seen(ctx->cs->snapshot, snap);
   json_decref(ctx->cs->snapshot);
@@ -62,15 +86,15 @@ static void publish_snapshot(struct mgo_operator *op, struct op_ctx *ctx)
 
 /* The next pass: after the delay the steps asked for (the plan's requeue), with backoff after an error
  * (never beyond the health-check interval), else after the health-check interval (periodic resync). */
-static void schedule(struct mgo_operator *op, const struct op_ctx *ctx, enum op_step_result r)
+static void schedule(struct mgo_operator *op, const struct op_ctx *ctx, struct op_result r)
 {
   long health = ctx->parsed ? (long) ctx->c.spec.replication.health_check_interval_sec * 1000
                             : op->cfg.resync_interval_ms;
-  if (r == OP_STOP) {
+  if (r.next == OP_STOP || r.next == OP_GONE) {
     k8s_queue_forget(op->queue, ctx->key);
     return;
   }
-  if (ctx->after_ms < 0) {
+  if (r.error != MGO_OK) {
     (void) k8s_queue_add_rate_limited(op->queue, ctx->key);
     (void) k8s_queue_add_after(op->queue, ctx->key, health); /* the earlier one wins: backoff never
                                                                  exceeds the health interval */
@@ -79,40 +103,63 @@ static void schedule(struct mgo_operator *op, const struct op_ctx *ctx, enum op_
   k8s_queue_forget(op->queue, ctx->key);
   /* The plan's own requeue wins (the health interval normally; longer after an unsafe stop, so a stuck
    * cluster is not re-examined, logged and announced every few seconds). */
-  (void) k8s_queue_add_after(op->queue, ctx->key, ctx->after_ms == OP_AFTER_NONE ? health : ctx->after_ms);
+  (void) k8s_queue_add_after(op->queue, ctx->key, r.after_ms == OP_AFTER_NONE ? health : r.after_ms);
+}
+
+/* A pass's context with the real ports wired in. */
+static void ctx_init(struct mgo_operator *op, struct op_ctx *ctx)
+{
+  memset(ctx, 0, sizeof(*ctx));
+  ctx->kube = &op->kube;
+  ctx->mg = op->mg;
+  ctx->clock = op->clock;
+  ctx->metrics = &op->metrics;
+  ctx->settings = &op->settings;
+}
+
+/* "ns/name" into the context; false for a key of another shape. */
+static bool ctx_key(struct op_ctx *ctx, const char *key)
+{
+  const char *slash = strchr(key, '/');
+  (void) mgo_strlcpy(ctx->key, key, sizeof(ctx->key));
+  if (slash == NULL || (size_t) (slash - key) >= sizeof(ctx->ns))
+    return false;
+  memcpy(ctx->ns, key, (size_t) (slash - key));
+  return mgo_strlcpy(ctx->name, slash + 1, sizeof(ctx->name)) == MGO_OK;
+}
+
+static void log_pass(const struct op_ctx *ctx, struct op_result r)
+{
+  if (r.error != MGO_OK)
+    mgo_log(MGO_LOG_WARN, "reconcile failed", "cluster", ctx->key, "step", ctx->stopped_at, "error",
+            ctx->error[0] != '\0' ? ctx->error : mgo_errname(r.error), (char *) NULL);
+  else
+    mgo_log(MGO_LOG_DEBUG, "reconciled", "cluster", ctx->key, "result", result_name(ctx, r), (char *) NULL);
 }
 
 static void reconcile_key(struct mgo_operator *op, const char *key)
 {
   struct op_ctx ctx;
-  const char *slash = strchr(key, '/');
-  double t0 = now_s();
-  enum op_step_result r;
+  int64_t t0 = op_mono_ms(op->clock);
+  struct op_result r;
 
-  memset(&ctx, 0, sizeof(ctx));
-  ctx.op = op;
-  ctx.mg = op->mg;
-  ctx.after_ms = OP_AFTER_NONE;
-  (void) mgo_strlcpy(ctx.key, key, sizeof(ctx.key));
-  if (slash == NULL || (size_t) (slash - key) >= sizeof(ctx.ns))
+  ctx_init(op, &ctx);
+  if (!ctx_key(&ctx, key))
     return;
-  memcpy(ctx.ns, key, (size_t) (slash - key));
-  (void) mgo_strlcpy(ctx.name, slash + 1, sizeof(ctx.name));
   ctx.cs = op_cluster_get(op, key);
   if (ctx.cs == NULL)
     return;
   r = op_run_steps(op_reconcile_steps, op_reconcile_nsteps, &ctx);
-  if (ctx.cs != NULL) /* NULL: the cluster is gone and so are its series */
-    count_pass(op, &ctx, r, now_s() - t0);
-  publish_snapshot(op, &ctx);
-  if (ctx.failed)
-    mgo_log(MGO_LOG_WARN, "reconcile failed", "cluster", key, "step", ctx.stopped_at, "error", ctx.error,
-            (char *) NULL);
-  else
-    mgo_log(MGO_LOG_DEBUG, "reconciled", "cluster", key, "result", result_name(&ctx, r), (char *) NULL);
+  if (r.next == OP_GONE) {
+    op_cluster_forget(op, key); /* its series go too */
+    ctx.cs = NULL;
+  } else {
+    count_pass(op, &ctx, r, (double) (op_mono_ms(op->clock) - t0) / 1000.0);
+    publish_snapshot(op, &ctx, r);
+  }
+  log_pass(&ctx, r);
   schedule(op, &ctx, r);
   op_ctx_release(&ctx);
-  op_update_kube_metrics(op);
 }
 
 static void sleep_ms(long ms)
@@ -144,7 +191,7 @@ static void on_started_leading(void *arg)
 {
   struct mgo_operator *op = arg;
   mgo_log(MGO_LOG_INFO, "leading", "identity", op->cfg.identity, "lease", op->cfg.lease_name, (char *) NULL);
-  json_t *list = k8s_informer_list(op->inf[OP_INF_CLUSTERS], NULL);
+  json_t *list = k8s_informer_list(op->inf[OP_CACHE_CLUSTERS], NULL);
   size_t i;
   json_t *obj;
   json_array_foreach(list, i, obj)
@@ -261,6 +308,8 @@ static int open_parts(struct mgo_operator *op)
   rc = k8s_event_recorder_new(op->client, &eo, &op->events);
   if (rc != MGO_OK)
     return rc;
+  op->kube_impl.client = op->client;
+  op->kube_impl.events = op->events;
   rc = op_start_informers(op);
   if (rc == MGO_OK)
     rc = op_http_start(op);
@@ -285,11 +334,11 @@ static int start_workers(struct mgo_operator *op)
 /* Each stop waits up to about a second for its watch to notice: signal them all first. */
 static void stop_informers(struct mgo_operator *op)
 {
-  for (int i = 0; i < OP_INF_COUNT; i++) {
+  for (int i = 0; i < OP_CACHE_COUNT; i++) {
     if (op->inf[i] != NULL)
       k8s_informer_request_stop(op->inf[i]);
   }
-  for (int i = 0; i < OP_INF_COUNT; i++) {
+  for (int i = 0; i < OP_CACHE_COUNT; i++) {
     if (op->inf[i] == NULL)
       continue;
     k8s_informer_stop(op->inf[i]);
@@ -312,13 +361,7 @@ static void teardown(struct mgo_operator *op)
   if (was_leading)
     mgo_log(MGO_LOG_INFO, "lease released", "identity", op->cfg.identity, (char *) NULL);
   stop_informers(op);
-  for (size_t i = 0; i < op->nclusters; i++) {
-    op_cluster_close(op->clusters[i], op->mg);
-    json_decref(op->clusters[i]->snapshot);
-    json_decref(op->clusters[i]->last_written);
-    free(op->clusters[i]);
-  }
-  free(op->clusters);
+  op_registry_free(op);
   mgo_http_stop(op->http);
   k8s_event_recorder_free(op->events);
   k8s_queue_free(op->queue);
@@ -327,6 +370,17 @@ static void teardown(struct mgo_operator *op)
   pthread_mutex_destroy(&op->lock);
   pthread_mutex_destroy(&op->kube_lock);
   free(op);
+}
+
+/* The real ports of the reconcile steps. */
+static void wire_ports(struct mgo_operator *op)
+{
+  op->mg = &mgo_mg_memgraph_ops;
+  op->clock = op_clock_system();
+  op->settings = (struct op_settings){.bolt_timeout_ms = op->cfg.bolt_timeout_ms,
+                                      .operator_image = op->cfg.operator_image};
+  op->kube_impl = (struct op_kube_impl){.inf = op->inf, .may_act = may_act_cb, .may_act_arg = op};
+  op_kube_port_init(&op->kube, &op->kube_impl);
 }
 
 int mgo_operator_start(const struct mgo_operator_config *cfg, struct mgo_operator **out)
@@ -338,7 +392,7 @@ int mgo_operator_start(const struct mgo_operator_config *cfg, struct mgo_operato
   if (op == NULL)
     return MGO_ENOMEM;
   op->cfg = *cfg;
-  op->mg = &mgo_mg_memgraph_ops;
+  wire_ports(op);
   atomic_init(&op->stopping, false);
   atomic_init(&op->lost, false);
   pthread_mutex_init(&op->lock, NULL);

@@ -1,4 +1,4 @@
-/* The re-seed request: one ConfigMap key, then a delete of exactly one pod incarnation (op_reseed.h).
+/* The re-seed request: one ConfigMap key, then a delete of exactly one pod incarnation (reseed.h).
  *
  * How the key is written, and why: a JSON merge patch {"data": {"<pod>": "reseed=<uid>\n"}} first, and a
  * server-side apply of the whole ConfigMap only when it does not exist yet (404).
@@ -12,16 +12,14 @@
  *   it: keys written by merge patch belong to the manager's "Update" entry, which an apply never prunes.
  * The withdrawal after a delete that found nothing is a JSON patch: "test" that the key still holds our
  * request, then "remove" it; a failed test (422) means a newer request replaced ours, which then stays. */
-#include "op_reseed.h"
+#include "reseed.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "k8s_path.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
-#include "op_internal.h"
 
 #define RESEED_TOKEN_MAX 64
 
@@ -37,8 +35,8 @@ static bool token_valid(const char *t)
   return n > 0;
 }
 
-static int configmap_apply(struct k8s_client *client, const struct mgo_cluster *c, const char *cm,
-                           const char *path, const char *pod, const char *line, struct k8s_status *st)
+static int configmap_apply(const struct op_kube_port *kube, const struct mgo_cluster *c, const char *cm,
+                           const char *pod, const char *line, struct k8s_status *st)
 {
   json_t *obj =
       json_pack("{s:s, s:s, s:{s:s, s:s, s:o, s:o}, s:{s:s}}", "apiVersion", "v1", "kind", "ConfigMap",
@@ -48,34 +46,33 @@ static int configmap_apply(struct k8s_client *client, const struct mgo_cluster *
   if (obj == NULL)
     return k8s_status_local(st, MGO_ENOMEM, "building ConfigMap %s", cm);
   k8s_status_clear(st);
-  rc = k8s_apply(client, path, obj, OP_FIELD_MANAGER, true, NULL, st);
+  rc = kube->apply(kube->arg, &K8S_RES_CONFIGMAPS, c->namespace_, cm, obj, st);
   json_decref(obj);
   return rc;
 }
 
-/* Sets data[pod] = line in the ConfigMap at path, creating the ConfigMap when missing. */
-static int write_request(struct k8s_client *client, const struct mgo_cluster *c, const char *cm,
-                         const char *path, const char *pod, const char *line, struct k8s_status *st)
+/* Sets data[pod] = line in the ConfigMap cm, creating the ConfigMap when missing. */
+static int write_request(const struct op_kube_port *kube, const struct mgo_cluster *c, const char *cm,
+                         const char *pod, const char *line, struct k8s_status *st)
 {
   json_t *patch = json_pack("{s:{s:s}}", "data", pod, line);
   int rc;
   if (patch == NULL)
     return k8s_status_local(st, MGO_ENOMEM, "building the patch of ConfigMap %s", cm);
   k8s_status_clear(st);
-  rc = k8s_merge_patch(client, path, patch, NULL, st);
+  rc = kube->merge_patch(kube->arg, &K8S_RES_CONFIGMAPS, c->namespace_, cm, NULL, patch, NULL, st);
   json_decref(patch);
   if (rc == MGO_ENOTFOUND)
-    rc = configmap_apply(client, c, cm, path, pod, line, st);
+    rc = configmap_apply(kube, c, cm, pod, line, st);
   return rc;
 }
 
 /* Removes data[pod] if it still equals line. A key holding anything else (a newer request) is kept. */
-static int withdraw_request(struct k8s_client *client, const char *path, const char *pod, const char *line,
-                            struct k8s_status *st)
+static int withdraw_request(const struct op_kube_port *kube, const struct mgo_cluster *c, const char *cm,
+                            const char *pod, const char *line, struct k8s_status *st)
 {
   char pointer[MGO_NAME_MAX + 8];
   json_t *ops;
-  char *body;
   int rc;
 
   /* pod is "<cluster name>-<ordinal>" (checked by the caller): no '~' or '/' to escape in the pointer */
@@ -84,32 +81,22 @@ static int withdraw_request(struct k8s_client *client, const char *path, const c
     return k8s_status_local(st, rc, "pod name too long: %s", pod);
   ops = json_pack("[{s:s, s:s, s:s}, {s:s, s:s}]", "op", "test", "path", pointer, "value", line, "op",
                   "remove", "path", pointer);
-  body = ops != NULL ? json_dumps(ops, JSON_COMPACT) : NULL;
-  json_decref(ops);
-  if (body == NULL)
+  if (ops == NULL)
     return k8s_status_local(st, MGO_ENOMEM, "building the withdrawal of %s", pod);
-  {
-    struct k8s_request req = {.method = "PATCH",
-                              .verb = K8S_VERB_PATCH,
-                              .path = path,
-                              .content_type = "application/json-patch+json",
-                              .body = body,
-                              .body_len = strlen(body)};
-    k8s_status_clear(st);
-    rc = k8s_request(client, &req, NULL, st);
-  }
-  free(body);
+  k8s_status_clear(st);
+  rc = kube->json_patch(kube->arg, &K8S_RES_CONFIGMAPS, c->namespace_, cm, ops, st);
+  json_decref(ops);
   /* 422: the test failed (the key changed or is gone); 404: the ConfigMap is gone. Nothing of ours is left.
    */
   return rc == MGO_EINVALIDOBJ || rc == MGO_ENOTFOUND ? MGO_OK : rc;
 }
 
-int op_reseed_request(struct k8s_client *client, const struct mgo_cluster *c, const char *pod,
+int op_reseed_request(const struct op_kube_port *kube, const struct mgo_cluster *c, const char *pod,
                       const char *pod_uid, bool *deleted, struct k8s_status *st)
 {
   char cm[MGO_NAME_MAX + 8], line[RESEED_TOKEN_MAX + 16];
-  char cm_path[K8S_PATH_MAX], pod_path[K8S_PATH_MAX];
   struct k8s_delete_opts del = {.precondition_uid = pod_uid};
+  struct k8s_status wst;
   int rc, wrc;
 
   *deleted = false;
@@ -120,30 +107,23 @@ int op_reseed_request(struct k8s_client *client, const struct mgo_cluster *c, co
   rc = mgo_name_agent_configmap(c, cm, sizeof(cm));
   if (rc == MGO_OK)
     rc = mgo_snprintf(line, sizeof(line), "reseed=%s\n", pod_uid);
-  if (rc == MGO_OK)
-    rc = k8s_path(cm_path, sizeof(cm_path), &K8S_RES_CONFIGMAPS, c->namespace_, cm, NULL);
-  if (rc == MGO_OK)
-    rc = k8s_path(pod_path, sizeof(pod_path), &K8S_RES_PODS, c->namespace_, pod, NULL);
   if (rc != MGO_OK)
     return k8s_status_local(st, rc, "re-seed of %s: names do not fit", pod);
 
-  rc = write_request(client, c, cm, cm_path, pod, line, st);
+  rc = write_request(kube, c, cm, pod, line, st);
   if (rc != MGO_OK)
     return rc;
   k8s_status_clear(st);
-  rc = k8s_delete(client, pod_path, &del, NULL, st);
+  rc = kube->delete_object(kube->arg, &K8S_RES_PODS, c->namespace_, pod, &del, st);
   if (rc == MGO_OK) {
     *deleted = true;
     return MGO_OK;
   }
-  {
-    struct k8s_status wst;
-    wrc = withdraw_request(client, cm_path, pod, line, &wst);
-    if (rc == MGO_ENOTFOUND || rc == MGO_ECONFLICT) { /* that incarnation is gone already */
-      if (wrc != MGO_OK)
-        *st = wst;
-      return wrc;
-    }
+  wrc = withdraw_request(kube, c, cm, pod, line, &wst);
+  if (rc == MGO_ENOTFOUND || rc == MGO_ECONFLICT) { /* that incarnation is gone already */
+    if (wrc != MGO_OK)
+      *st = wst;
+    return wrc;
   }
   return rc; /* the delete's error, with its status */
 }

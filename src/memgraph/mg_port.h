@@ -1,8 +1,10 @@
-/* The operator's narrow view of a Memgraph instance: the handful of queries observe and act need.
+/* The Memgraph port: the handful of queries the reconcile steps (observe, act) need, behind one table of
+ * functions over an opaque connection.
  *
- * The reconcile code talks to Memgraph only through struct mgo_mg_ops, so unit tests plug in fakes and
- * the backend can change without touching observe/act (today: the typed layer of src/memgraph,
- * mg_memgraph.c). Every query is bounded by the timeouts given at connect time.
+ * The reconcile steps talk to Memgraph only through struct mgo_mg_ops, so unit tests plug in fakes and the
+ * backend can change without touching them. The real backend, mgo_mg_memgraph_ops (mg_port.c), runs the
+ * typed queries of this library (mg.h, mg_rec.h); the integration probe (test/integration/memgraph) drives
+ * the same table. Every query is bounded by the timeouts given at connect time.
  *
  * Errors: functions return MGO_OK or a negative MGO_* code; ops->error() describes the last failure of a
  * connection in one line (server message or transport detail). A connection whose usable() is false must
@@ -11,8 +13,8 @@
  * Ownership: connect() returns a connection (also on failure, when non-NULL, so error() can be read) that
  * the caller releases with close(). Strings in struct mgo_mg_target are borrowed for the call only.
  * Thread-safety: one connection is used by one thread at a time; distinct connections are independent. */
-#ifndef MGO_OPERATOR_MG_IFACE_H
-#define MGO_OPERATOR_MG_IFACE_H
+#ifndef MGO_MEMGRAPH_MG_PORT_H
+#define MGO_MEMGRAPH_MG_PORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,27 +33,30 @@ struct mgo_mg_target {
   const char *tls_server_name; /* name checked in the certificate (the pod's DNS name) */
 };
 
+/* A connection of a backend (opaque; each backend defines it). */
+struct mgo_mg_conn;
+
 struct mgo_mg_ops {
-  int (*connect)(const struct mgo_mg_target *t, void **conn);
-  void (*close)(void *conn);
-  bool (*usable)(const void *conn);
-  const char *(*error)(const void *conn);
+  int (*connect)(const struct mgo_mg_target *t, struct mgo_mg_conn **conn);
+  void (*close)(struct mgo_mg_conn *conn);
+  bool (*usable)(const struct mgo_mg_conn *conn);
+  const char *(*error)(const struct mgo_mg_conn *conn);
   /* SHOW REPLICATION ROLE. */
-  int (*show_role)(void *conn, enum mgo_role *role);
+  int (*show_role)(struct mgo_mg_conn *conn, enum mgo_role *role);
   /* SHOW VERSION into dst ("3.2.1", as the server prints it). */
-  int (*show_version)(void *conn, char *dst, size_t dstsz);
+  int (*show_version)(struct mgo_mg_conn *conn, char *dst, size_t dstsz);
   /* SHOW REPLICAS (MAIN only): up to max rows into regs, *n receives how many. */
-  int (*show_replicas)(void *conn, struct rec_registration *regs, size_t max, size_t *n);
+  int (*show_replicas)(struct mgo_mg_conn *conn, struct rec_registration *regs, size_t max, size_t *n);
   /* SHOW STORAGE INFO: REC_DATA_PRESENT when any vertex or edge exists. */
-  int (*has_data)(void *conn, enum rec_data *data);
+  int (*has_data)(struct mgo_mg_conn *conn, enum rec_data *data);
   /* A Bolt action of a plan (PROMOTE, DEMOTE, REGISTER, DROP), with names and addresses checked. */
-  int (*execute)(void *conn, const struct rec_action *a);
+  int (*execute)(struct mgo_mg_conn *conn, const struct rec_action *a);
   /* True when the last failure on conn was a REGISTER refused because the replica diverged (Memgraph
    * 3.5+: "Error: 3"). May be NULL (never). */
-  bool (*failed_diverged)(const void *conn);
+  bool (*failed_diverged)(const struct mgo_mg_conn *conn);
 };
 
-/* The backend over src/memgraph (mg_memgraph.c). */
+/* The backend over this library's typed queries (mg_port.c). */
 extern const struct mgo_mg_ops mgo_mg_memgraph_ops;
 
 #endif

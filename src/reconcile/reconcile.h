@@ -1,38 +1,37 @@
-/* Internals of the controller (library mgo_operator), shared between its files and its unit tests.
+/* The reconcile steps of one MemgraphCluster (library mgo_reconcile), shared between the step files, the
+ * runtime (src/controller) and the unit tests.
  *
- * One reconcile of one MemgraphCluster is an ordered table of named steps (op_steps.c) run on a struct
- * op_ctx. Each step returns continue, requeue (ctx->after_ms; negative = with backoff, an error) or stop.
- * Steps marked `finally` run even after an earlier step asked for a requeue (the status step: whatever
- * happened is written down), never after a stop. Issue 5 adds failover / switchover / rolling-update steps
- * between "decide" and "act" as new rows of the table.
+ * One pass is an ordered table of named steps (steps.c) run on a struct op_ctx. Each step returns one
+ * struct op_result: what comes next (continue, requeue, stop, or "the cluster is gone"), an optional delay,
+ * and an explicit error code (MGO_OK, or the MGO_* code of what failed: the pass is then retried with
+ * backoff). Steps marked `finally` run even after an earlier step asked for a requeue (the status step:
+ * whatever happened is written down), never after a stop.
  *
- * Per-cluster state that outlives a reconcile (Bolt connections per pod, last known timestamps, the last
- * observation served over HTTP) lives in struct op_cluster. The work queue never hands one key to two
- * workers, so a worker owns its op_cluster's connections without a lock; only `snapshot` is read by the
- * HTTP threads, under the registry lock.
+ * Steps reach the world only through ctx->kube, ctx->mg and ctx->clock (ports.h, mg_port.h): no step knows
+ * the Kubernetes client, the informers or the leader election. Metrics are recorded into ctx->metrics (an
+ * in-memory registry, real in unit tests too).
+ *
+ * Per-cluster state that outlives a pass (Bolt connections per pod, what the MAIN last said about each
+ * replica, a MAIN change in progress, the last observation served over HTTP) lives in struct op_cluster,
+ * owned by the runtime's registry. The work queue never hands one key to two workers, so a pass owns its
+ * op_cluster without a lock; only `snapshot` is read by the HTTP threads, under the registry lock.
  *
  * Ownership: op_ctx borrows everything except obj (a new reference), obs and plan (heap, freed by
  * op_ctx_release()). Thread-safety: see each function. */
-#ifndef MGO_OPERATOR_INTERNAL_H
-#define MGO_OPERATOR_INTERNAL_H
+#ifndef MGO_RECONCILE_H
+#define MGO_RECONCILE_H
 
 #include <jansson.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "cluster.h"
-#include "k8s_client.h"
-#include "k8s_path.h"
-#include "mg_iface.h"
-#include "operator.h"
+#include "mg_port.h"
+#include "ports.h"
 #include "topology.h"
 
-struct k8s_informer;
-struct k8s_event_recorder;
 struct mgo_metrics;
 struct mgo_metric_family;
 struct op_ctx;
@@ -41,16 +40,13 @@ struct op_ctx;
 #define OP_FIELD_MANAGER "memgraph-operator"
 #define OP_HASH_ANNOTATION "memgraph.io/applied-hash"
 
-/* memgraph.io/v1alpha1 memgraphclusters */
-extern const struct k8s_resource op_res_clusters;
-
 /* ---- per-pod connections and memory --------------------------------------------------------------- */
 
 struct op_conn {
   char pod[MGO_NAME_MAX];
   char uid[MGO_NAME_MAX];
   char ip[64];
-  void *conn; /* NULL when not connected */
+  struct mgo_mg_conn *conn; /* NULL when not connected */
   char version[32];
   int64_t last_ts; /* newest data_info ts seen for this pod in a MAIN's SHOW REPLICAS; -1 unknown */
   /* How the recorded MAIN last listed this pod (failover candidates); valid when last_known. */
@@ -86,7 +82,8 @@ struct op_cluster {
   bool auth_loaded;     /* spec.auth credentials read from their Secret (re-read after an auth failure) */
   char auth_user[128];
   char auth_password[256];
-  bool tls_loaded; /* spec.tls: the CA of the Secret written to tls_ca_file */
+  bool tls_loaded; /* spec.tls: the CA of the Secret written to tls_ca_file (re-read after a failed handshake)
+                    */
   char tls_ca_file[256];
   int64_t main_down_since_ms; /* monotonic ms when the recorded MAIN was first seen unavailable; 0 = up */
   char main_down_pod[MGO_NAME_MAX];
@@ -96,7 +93,7 @@ struct op_cluster {
   char lag_names[MGO_MAX_INSTANCES][MGO_NAME_MAX];
 };
 
-/* ---- metrics families ------------------------------------------------------------------------------ */
+/* ---- metrics families (metrics.c) ----------------------------------------------------------------- */
 
 struct op_metrics {
   struct mgo_metrics *reg;
@@ -110,96 +107,52 @@ int op_metrics_init(struct op_metrics *m, struct mgo_metrics *reg);
 /* Names of the metric families, in registration order (for tests and docs); NULL-terminated. */
 extern const char *const op_metric_names[];
 
-/* ---- the operator object ---------------------------------------------------------------------------- */
-
-enum op_informer {
-  OP_INF_CLUSTERS,
-  OP_INF_STS,
-  OP_INF_PODS,
-  OP_INF_SVCS,
-  OP_INF_PDBS,
-  OP_INF_SAS,
-  OP_INF_COUNT
-};
-
-struct mgo_operator {
-  struct mgo_operator_config cfg;
-  struct k8s_client *client;
-  struct k8s_informer *inf[OP_INF_COUNT];
-  struct k8s_queue *queue;
-  struct k8s_leader *leader;
-  struct k8s_event_recorder *events;
-  struct mgo_metrics *metrics_reg;
-  struct op_metrics metrics;
-  struct mgo_http_server *http;
-  const struct mgo_mg_ops *mg;
-  pthread_t *workers;
-  int nworkers;
-  atomic_bool stopping, lost;
-  pthread_mutex_t lock; /* guards the registry below and every op_cluster.snapshot */
-  struct op_cluster **clusters;
-  size_t nclusters, cap;
-  pthread_mutex_t kube_lock; /* guards kube_seen */
-  unsigned long kube_seen[K8S_VERB_COUNT];
-};
-
-/* op_controller.c: informers with handlers that enqueue the owning cluster's key. */
-int op_start_informers(struct mgo_operator *op);
-/* op_run.c: mirrors the client's request counters into mgo_kube_requests_total{verb}. */
-void op_update_kube_metrics(struct mgo_operator *op);
-/* op_http.c: the HTTP endpoint (port logged). */
-int op_http_start(struct mgo_operator *op);
-
-/* True while this process may act (leading, or leader election off) and is not stopping. */
-bool op_may_act(struct mgo_operator *op);
-/* The registry entry of key, created on first use (NULL when memory runs out). Locks internally. */
-struct op_cluster *op_cluster_get(struct mgo_operator *op, const char *key);
-/* Forgets a deleted cluster: closes its connections, drops its snapshot and metric series. */
-void op_cluster_forget(struct mgo_operator *op, const char *key);
-/* Event filters of the informer handlers (pure). A MemgraphCluster update matters on resync (old == new),
- * a generation change or deletion, never for a status-only change (our own writes). An owned object's
- * update matters unless it is a resync or a pod change that leaves what a pass reads alone
- * (op_pod_changed: uid, deletion, phase, IP, conditions, container statuses; not labels). */
-bool op_cluster_update_matters(const json_t *old_obj, const json_t *new_obj);
-bool op_owned_update_matters(const json_t *old_obj, const json_t *new_obj);
-bool op_pod_changed(const json_t *a, const json_t *b);
-/* True once every informer has listed; *missing names the first that has not. */
-bool op_informers_synced(struct mgo_operator *op, const char **missing);
-/* The newer of the cached object and cs->last_written (same uid, higher resourceVersion). New reference. */
-json_t *op_fresher(const json_t *cached, const json_t *last_written);
-/* Adds n to mgo_bolt_queries_total{cluster,pod} (no-op when n is 0 or there is no operator). */
-void op_count_bolt(struct op_ctx *ctx, const char *pod, unsigned long n);
-/* Records a Kubernetes Event on the cluster (ctx->obj); failures are logged, never fatal. */
-void op_event(struct op_ctx *ctx, const char *type, const char *reason, const char *action, const char *note);
-
 /* ---- the reconcile context ------------------------------------------------------------------------- */
 
-enum op_step_result { OP_CONTINUE, OP_REQUEUE, OP_STOP };
+enum op_next {
+  OP_CONTINUE, /* go on with the next step */
+  OP_REQUEUE,  /* skip the remaining steps except the `finally` ones; run again (after_ms, or backoff) */
+  OP_STOP,     /* end the pass now (invalid spec, deleting, unsafe): no finally steps, no scheduled pass */
+  OP_GONE      /* the cluster no longer exists: the runtime forgets its state */
+};
 #define OP_AFTER_NONE LONG_MAX /* no delay requested */
 
-struct mgo_operator;
+/* What a step (and, combined, a pass) reports. error != MGO_OK: something failed (ctx->error says what);
+ * the pass is retried with backoff whatever `next` says. after_ms: the latest moment the next pass should
+ * run (OP_AFTER_NONE: the health interval). */
+struct op_result {
+  enum op_next next;
+  long after_ms;
+  int error;
+};
+
+/* Settings of the process that steps read. */
+struct op_settings {
+  long bolt_timeout_ms;       /* connect and per-query deadline of every Bolt call */
+  const char *operator_image; /* image of the pods' operator-agent init container */
+};
 
 struct op_ctx {
-  struct mgo_operator *op; /* NULL in unit tests of pure parts */
+  const struct op_kube_port *kube;
+  const struct mgo_mg_ops *mg;
+  const struct op_clock *clock;
+  const struct op_metrics *metrics;
+  const struct op_settings *settings;
   struct op_cluster *cs;
   char ns[MGO_NAME_MAX];
   char name[MGO_NAME_MAX];
   char key[OP_KEY_MAX];
-  json_t *obj; /* the MemgraphCluster from the cache (new reference) */
+  json_t *obj; /* the MemgraphCluster (new reference): from the cache, then as our last write returned it */
   struct mgo_cluster c;
   bool parsed;
   struct rec_observed *obs;
   struct rec_plan *plan;
-  const struct mgo_mg_ops *mg;
-  long after_ms;   /* requeue delay a step asks for (also with OP_CONTINUE): OP_AFTER_NONE, ms, or < 0 =
-                      rate-limited (an error); after op_run_steps() the combination of all of them */
-  bool failed;     /* an error happened (metrics, backoff) */
-  char error[256]; /* the first error, for logs and the HTTP snapshot */
+  char error[256];        /* the first error's description, for logs and the HTTP snapshot ("" = none) */
   const char *stopped_at; /* name of the step that ended the pass early, or NULL */
   unsigned long bolt_queries;
 };
 
-typedef enum op_step_result op_step_fn(struct op_ctx *ctx);
+typedef struct op_result op_step_fn(struct op_ctx *ctx);
 
 struct op_step {
   const char *name;
@@ -207,30 +160,50 @@ struct op_step {
   bool finally; /* also runs after an earlier OP_REQUEUE */
 };
 
-/* Runs the table in order. Returns OP_STOP as soon as a step stops (ctx->after_ms = OP_AFTER_NONE), else
- * OP_REQUEUE if any step asked for it, else OP_CONTINUE. ctx->after_ms ends as the smallest delay any run
- * step requested (negative wins: backoff). ctx->stopped_at names the first step that did not continue.
- * Pure control flow, no I/O of its own. */
-enum op_step_result op_run_steps(const struct op_step *steps, size_t n, struct op_ctx *ctx);
+/* Results a step returns. */
+struct op_result op_ok(void);                /* continue */
+struct op_result op_ok_after(long after_ms); /* continue; the next pass no later than after_ms */
+struct op_result op_requeue_after(long after_ms);
+struct op_result op_stop(void);
+struct op_result op_gone(void);
+/* Records the failure (the first one's text is kept in ctx->error) and returns {OP_REQUEUE, none, rc}. */
+struct op_result op_failed(struct op_ctx *ctx, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same failure, but the pass goes on with the next step (it still ends with backoff). */
+struct op_result op_failed_continue(struct op_ctx *ctx, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Records the text of a failure in ctx->error (first one wins) without deciding the result. */
+void op_ctx_note(struct op_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Runs the table in order. The result: OP_STOP/OP_GONE as soon as a step returns it (after_ms none); else
+ * OP_REQUEUE if any step asked for it, else OP_CONTINUE; after_ms the smallest delay any run step asked
+ * for; error the first step error (MGO_OK when none). ctx->stopped_at names the first step that did not
+ * continue. Pure control flow, no I/O of its own. */
+struct op_result op_run_steps(const struct op_step *steps, size_t n, struct op_ctx *ctx);
 
 /* The reconcile table of the operator. */
 extern const struct op_step op_reconcile_steps[];
 extern const size_t op_reconcile_nsteps;
 
-/* The steps of op_reconcile_steps, in order (each in the file of its topic). */
-op_step_fn op_step_load;        /* op_steps.c: cluster from the cache, parse, validate (invalid: Failed) */
-op_step_fn op_step_objects;     /* op_objects.c: ServiceAccount, Services, PDB by SSA when changed */
-op_step_fn op_step_observe;     /* op_observe.c: pods from the cache, Bolt per ready pod */
-op_step_fn op_step_decide;      /* op_steps.c: rec_decide_topology() */
-op_step_fn op_step_statefulset; /* op_objects.c: StatefulSet with replicas = plan.allowed_pods */
-op_step_fn op_step_act;         /* op_act.c: the plan's actions in order */
-op_step_fn op_step_status;      /* op_status.c: .status when it differs; snapshot and metrics */
+/* The steps of op_reconcile_steps, in order (each in the file of its name). */
+op_step_fn op_step_load;        /* step_load.c: cluster from the cache, parse, validate (invalid: Failed) */
+op_step_fn op_step_objects;     /* step_objects.c: ServiceAccount, Services, PDB by SSA when changed */
+op_step_fn op_step_observe;     /* step_observe.c: pods from the cache, Bolt per ready pod */
+op_step_fn op_step_decide;      /* step_decide.c: rec_decide_topology() */
+op_step_fn op_step_statefulset; /* step_objects.c: StatefulSet with replicas = plan.allowed_pods */
+op_step_fn op_step_act;         /* step_act.c: the plan's actions in order */
+op_step_fn op_step_status;      /* step_status.c: .status when it differs; metrics */
 
-/* Records the first error of a pass (printf-style) and marks it failed. */
-void op_ctx_fail(struct op_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void op_ctx_release(struct op_ctx *ctx);
 
-/* ---- desired objects (op_apply.c) ------------------------------------------------------------------ */
+/* Adds n to mgo_bolt_queries_total{cluster,pod} (nothing when n is 0). */
+void op_count_bolt(struct op_ctx *ctx, const char *pod, unsigned long n);
+/* Records a Kubernetes Event on the cluster (ctx->obj); failures are logged, never fatal. */
+void op_event(struct op_ctx *ctx, const char *type, const char *reason, const char *action, const char *note);
+/* The newer of the cached object and cs->last_written (same uid, higher resourceVersion). New reference. */
+json_t *op_fresher(const json_t *cached, const json_t *last_written);
+
+/* ---- desired objects (step_objects.c) -------------------------------------------------------------- */
 
 /* 64-bit FNV-1a of the canonical JSON (sorted keys, compact) of obj with the hash annotation removed,
  * as 16 hex digits. MGO_ENOMEM. */
@@ -240,7 +213,7 @@ int op_stamp_hash(json_t *desired, char out[17]);
 /* True when observed carries the same hash annotation (so applying desired again would change nothing). */
 bool op_hash_matches(const json_t *observed, const char *hash);
 
-/* ---- observation (op_observe.c) -------------------------------------------------------------------- */
+/* ---- observation (step_observe.c) ------------------------------------------------------------------ */
 
 /* Fills the Kubernetes half of obs from the cluster's pods (pods whose controller-revision-hash differs from
  * update_revision, when not NULL or "", are outdated) (a JSON array of Pod objects, any order, any
@@ -255,10 +228,12 @@ const char *op_pod_ip(const json_t *pods, const char *pod);
 /* Parameters of the live half. */
 struct op_live {
   const struct mgo_mg_ops *mg;
+  const struct op_clock *clock;
   int connect_timeout_ms, query_timeout_ms;
   const char *user, *password;             /* NULL: no auth */
   const json_t *pods;                      /* for pod IPs */
   bool auth_failed;                        /* out: a connection was refused for its credentials */
+  bool tls_failed;                         /* out: a TLS handshake failed (CA rotated?) */
   const char *tls_ca_file;                 /* NULL: plain Bolt */
   const struct mgo_cluster *c;             /* for the pods' DNS names (TLS server names) */
   unsigned long queries;                   /* out: Bolt queries sent */
@@ -275,26 +250,30 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
 /* Remembers that a REGISTER of pod (its current incarnation) failed because it diverged. */
 void op_note_register_diverged(struct op_cluster *cs, const char *pod);
 /* The open connection of pod, or NULL. */
-void *op_conn_of(struct op_cluster *cs, const char *pod);
+struct mgo_mg_conn *op_conn_of(struct op_cluster *cs, const char *pod);
 /* Closes every connection of cs. */
 void op_cluster_close(struct op_cluster *cs, const struct mgo_mg_ops *mg);
 
-/* ---- status (op_status.c) -------------------------------------------------------------------------- */
+/* ---- time as written in status (clock.c) ----------------------------------------------------------- */
+
+/* Monotonic and wall milliseconds of a clock. */
+int64_t op_mono_ms(const struct op_clock *clock);
+int64_t op_wall_ms(const struct op_clock *clock);
+/* RFC 3339 UTC now (seconds) into dst. */
+void op_now(const struct op_clock *clock, char *dst, size_t dstsz);
+/* The monotonic instant of an RFC 3339 UTC time ("...:05Z" or "...:05.123Z"), as written in status by this or
+ * an earlier operator process. MGO_EINVAL when text is not one. */
+int op_mono_from_rfc3339(const struct op_clock *clock, const char *text, int64_t *mono_ms);
+/* A monotonic instant as RFC 3339 UTC with milliseconds into dst. */
+void op_format_mono_ms(const struct op_clock *clock, int64_t mono_ms, char *dst, size_t dstsz);
+
+/* ---- status (step_status.c) ------------------------------------------------------------------------ */
 
 /* The merge patch {"status": new} that turns old into new (top-level keys that disappear become null),
  * or NULL when rec_status_differs() says nothing worth writing changed. New reference. */
 json_t *op_status_patch(const json_t *old_status, const json_t *new_status);
 /* The status of a cluster whose spec cannot be used: phase Failed, the message, Ready=False. */
 json_t *op_invalid_status(const json_t *old_status, int64_t generation, const char *message, const char *now);
-/* RFC 3339 UTC now into dst. */
-void op_now(char *dst, size_t dstsz);
-/* The monotonic instant (op_now_ms clock) of an RFC 3339 UTC time ("...:05Z" or "...:05.123Z"), as
- * written in status by this or an earlier operator process. MGO_EINVAL when text is not one. */
-int op_mono_from_rfc3339(const char *text, int64_t *mono_ms);
-/* A monotonic instant (op_now_ms clock) as RFC 3339 UTC with milliseconds into dst. */
-void op_format_mono_ms(int64_t mono_ms, char *dst, size_t dstsz);
-/* Monotonic clock in milliseconds (durations only). */
-int64_t op_now_ms(void);
 /* Merge-patches status.lastFailover with the record of a completed failover or switchover. */
 int op_write_last_failover(struct op_ctx *ctx, const struct op_main_change *ch, int64_t unavailable_ms);
 
@@ -311,8 +290,11 @@ int op_write_current_main(struct op_ctx *ctx, const char *pod, const char *fence
 /* mgo_cluster_phase{cluster,phase}: 1 for phase, 0 for the others. */
 void op_set_phase_metric(struct op_ctx *ctx, const char *phase);
 
-/* The per-cluster JSON served by the HTTP API, from the last observation and plan. New reference. */
-json_t *op_snapshot(const struct op_ctx *ctx, const char *now);
+/* ---- the HTTP snapshot (snapshot.c) ---------------------------------------------------------------- */
+
+/* The per-cluster JSON served by the HTTP API, from the last observation and plan; lastError is ctx->error
+ * when the pass failed. New reference. */
+json_t *op_snapshot(const struct op_ctx *ctx, const char *now, bool failed);
 /* Instances of next that were not reachable keep the lastSeen prev had for them (prev may be NULL). */
 void op_snapshot_carry_last_seen(const json_t *prev, json_t *next);
 

@@ -1,6 +1,6 @@
-/* struct mgo_mg_ops over the typed Memgraph layer (src/memgraph): one struct mg_conn per pod, whose
- * version cache, error classes and checked Cypher the operator reuses. */
-#include "mg_iface.h"
+/* The Memgraph port's real backend: struct mgo_mg_ops over the typed queries of this library, one struct
+ * mg_conn per connection, whose version cache, error classes and checked Cypher the callers reuse. */
+#include "mg_port.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,20 +10,20 @@
 #include "mgo_buf.h"
 #include "mgo_err.h"
 
-struct mg_wrap {
+struct mgo_mg_conn {
   struct mg_conn *c;
   char err[400];
   enum mg_err_class cls; /* of the last failure */
 };
 
-static void remember(struct mg_wrap *w, const struct mg_error *e)
+static void remember(struct mgo_mg_conn *w, const struct mg_error *e)
 {
   const char *text = e->message[0] != '\0' ? e->message : e->detail;
   (void) mgo_snprintf(w->err, sizeof(w->err), "%s %s: %s", mgo_errname(e->rc), mg_err_class_name(e->cls),
                       text[0] != '\0' ? text : "-");
 }
 
-static int finish(struct mg_wrap *w, int rc, const struct mg_error *e)
+static int finish(struct mgo_mg_conn *w, int rc, const struct mg_error *e)
 {
   if (rc != MGO_OK) {
     remember(w, e);
@@ -32,17 +32,17 @@ static int finish(struct mg_wrap *w, int rc, const struct mg_error *e)
   return rc;
 }
 
-static bool mgm_failed_diverged(const void *conn)
+static bool mgm_failed_diverged(const struct mgo_mg_conn *conn)
 {
-  const struct mg_wrap *w = conn;
+  const struct mgo_mg_conn *w = conn;
   return w != NULL && w->cls == MG_ERR_DIVERGED;
 }
 
-static int mgm_connect(const struct mgo_mg_target *t, void **conn)
+static int mgm_connect(const struct mgo_mg_target *t, struct mgo_mg_conn **conn)
 {
   struct mg_conn_opts o;
   struct mg_error e;
-  struct mg_wrap *w = calloc(1, sizeof(*w));
+  struct mgo_mg_conn *w = calloc(1, sizeof(*w));
   int rc;
 
   *conn = w;
@@ -69,37 +69,37 @@ static int mgm_connect(const struct mgo_mg_target *t, void **conn)
   return finish(w, mg_conn_connect(w->c, &e), &e);
 }
 
-static void mgm_close(void *conn)
+static void mgm_close(struct mgo_mg_conn *conn)
 {
-  struct mg_wrap *w = conn;
+  struct mgo_mg_conn *w = conn;
   if (w == NULL)
     return;
   mg_conn_free(w->c);
   free(w);
 }
 
-static bool mgm_usable(const void *conn)
+static bool mgm_usable(const struct mgo_mg_conn *conn)
 {
-  const struct mg_wrap *w = conn;
+  const struct mgo_mg_conn *w = conn;
   return w != NULL && w->c != NULL && mg_conn_connected(w->c);
 }
 
-static const char *mgm_error(const void *conn)
+static const char *mgm_error(const struct mgo_mg_conn *conn)
 {
-  const struct mg_wrap *w = conn;
+  const struct mgo_mg_conn *w = conn;
   return w != NULL ? w->err : "out of memory";
 }
 
-static int mgm_show_role(void *conn, enum mgo_role *role)
+static int mgm_show_role(struct mgo_mg_conn *conn, enum mgo_role *role)
 {
-  struct mg_wrap *w = conn;
+  struct mgo_mg_conn *w = conn;
   struct mg_error e;
   return finish(w, mg_show_role(w->c, role, &e), &e);
 }
 
-static int mgm_show_version(void *conn, char *dst, size_t dstsz)
+static int mgm_show_version(struct mgo_mg_conn *conn, char *dst, size_t dstsz)
 {
-  struct mg_wrap *w = conn;
+  struct mgo_mg_conn *w = conn;
   struct mg_version v;
   struct mg_error e;
   int rc = mg_show_version(w->c, &v, &e);
@@ -108,23 +108,23 @@ static int mgm_show_version(void *conn, char *dst, size_t dstsz)
   return finish(w, rc, &e);
 }
 
-static int mgm_show_replicas(void *conn, struct rec_registration *regs, size_t max, size_t *n)
+static int mgm_show_replicas(struct mgo_mg_conn *conn, struct rec_registration *regs, size_t max, size_t *n)
 {
-  struct mg_wrap *w = conn;
+  struct mgo_mg_conn *w = conn;
   struct mg_error e;
   return finish(w, mg_rec_show_replicas(w->c, regs, max, n, &e), &e);
 }
 
-static int mgm_has_data(void *conn, enum rec_data *data)
+static int mgm_has_data(struct mgo_mg_conn *conn, enum rec_data *data)
 {
-  struct mg_wrap *w = conn;
+  struct mgo_mg_conn *w = conn;
   struct mg_error e;
   return finish(w, mg_rec_has_data(w->c, data, &e), &e);
 }
 
-static int mgm_execute(void *conn, const struct rec_action *a)
+static int mgm_execute(struct mgo_mg_conn *conn, const struct rec_action *a)
 {
-  struct mg_wrap *w = conn;
+  struct mgo_mg_conn *w = conn;
   struct mg_error e;
   return finish(w, mg_rec_execute(w->c, a, &e), &e);
 }

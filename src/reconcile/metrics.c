@@ -1,5 +1,5 @@
 /* The operator's Prometheus metric families. */
-#include "op_internal.h"
+#include "reconcile.h"
 
 #include "metrics.h"
 #include "mgo_err.h"

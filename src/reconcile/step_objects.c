@@ -2,15 +2,13 @@
  * annotation, and nothing is sent while the cached object carries the hash of what we would send.
  * (A manual edit of a field we own is therefore not reverted until the spec changes; the trade-off keeps
  * steady state at zero API writes without field-by-field comparison of defaulted objects.) */
-#include "op_internal.h"
+#include "reconcile.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cluster_build.h"
-#include "k8s_client.h"
-#include "k8s_informer.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
 #include "mgo_log.h"
@@ -68,103 +66,110 @@ bool op_hash_matches(const json_t *observed, const char *hash)
 struct managed {
   const char *kind;
   const struct k8s_resource *res;
-  enum op_informer inf;
+  enum op_cache cache;
 };
 
-/* Applies desired (consumed) unless the cached object already carries its hash. */
-static int apply_if_changed(struct op_ctx *ctx, const struct managed *m, json_t *desired)
+/* Applies desired (consumed) unless the cached object already carries its hash. *st describes a failure. */
+static int apply_if_changed(struct op_ctx *ctx, const struct managed *m, json_t *desired,
+                            struct k8s_status *st)
 {
-  char hash[17], path[K8S_PATH_MAX];
+  char hash[17];
   const char *name = json_string_value(json_object_get(json_object_get(desired, "metadata"), "name"));
-  struct k8s_status st;
   json_t *cached = NULL;
   int rc = desired == NULL || name == NULL ? MGO_ENOMEM : op_stamp_hash(desired, hash);
 
-  if (rc == MGO_OK) {
-    cached = k8s_informer_get(ctx->op->inf[m->inf], ctx->ns, name);
-    rc = k8s_path(path, sizeof(path), m->res, ctx->ns, name, NULL);
-  }
+  k8s_status_clear(st);
+  if (rc == MGO_OK)
+    cached = ctx->kube->cached(ctx->kube->arg, m->cache, ctx->ns, name);
   if (rc == MGO_OK && !op_hash_matches(cached, hash)) {
-    k8s_status_clear(&st);
-    rc = k8s_apply(ctx->op->client, path, desired, OP_FIELD_MANAGER, true, NULL, &st);
+    rc = ctx->kube->apply(ctx->kube->arg, m->res, ctx->ns, name, desired, st);
     if (rc == MGO_OK)
       mgo_log(MGO_LOG_INFO, "applied", "cluster", ctx->key, "kind", m->kind, "name", name, "hash", hash,
               cached == NULL ? "created" : "changed", "true", (char *) NULL);
     else
-      op_ctx_fail(ctx, "apply %s %s: %s (%ld %s)", m->kind, name, mgo_errname(rc), st.code, st.message);
+      op_ctx_note(ctx, "apply %s %s: %s (%ld %s)", m->kind, name, mgo_errname(rc), st->code, st->message);
+  } else if (rc != MGO_OK) {
+    op_ctx_note(ctx, "building %s: %s", m->kind, mgo_errname(rc));
   }
   json_decref(cached);
   json_decref(desired);
   return rc;
 }
 
-static const struct managed SA = {"ServiceAccount", &K8S_RES_SERVICEACCOUNTS, OP_INF_SAS};
-static const struct managed SVC = {"Service", &K8S_RES_SERVICES, OP_INF_SVCS};
-static const struct managed PDB = {"PodDisruptionBudget", &K8S_RES_PDBS, OP_INF_PDBS};
-static const struct managed STS = {"StatefulSet", &K8S_RES_STATEFULSETS, OP_INF_STS};
+static const struct managed SA = {"ServiceAccount", &K8S_RES_SERVICEACCOUNTS, OP_CACHE_SAS};
+static const struct managed SVC = {"Service", &K8S_RES_SERVICES, OP_CACHE_SVCS};
+static const struct managed PDB = {"PodDisruptionBudget", &K8S_RES_PDBS, OP_CACHE_PDBS};
+static const struct managed STS = {"StatefulSet", &K8S_RES_STATEFULSETS, OP_CACHE_STS};
 
-/* The API server refuses new objects in a namespace being deleted (403, "… because it is being
- * terminated"); the MemgraphCluster goes with it, so there is nothing to repair and nothing to warn about. */
-static bool namespace_terminating(const struct op_ctx *ctx, int rc)
+/* The API server refuses new objects in a namespace being deleted (403 with the cause NamespaceTerminating);
+ * the MemgraphCluster goes with it, so there is nothing to repair and nothing to warn about. */
+static bool namespace_terminating(int rc, const struct k8s_status *st)
 {
-  return rc == MGO_EFORBIDDEN && strstr(ctx->error, "because it is being terminated") != NULL;
+  return rc == MGO_EFORBIDDEN && strcmp(st->cause, "NamespaceTerminating") == 0;
 }
 
-static enum op_step_result after_apply(struct op_ctx *ctx, int rc)
+static struct op_result after_apply(struct op_ctx *ctx, int rc, const struct k8s_status *st)
 {
   if (rc == MGO_OK)
-    return OP_CONTINUE;
-  if (namespace_terminating(ctx, rc)) {
+    return op_ok();
+  if (namespace_terminating(rc, st)) {
     mgo_log(MGO_LOG_INFO, "namespace is being deleted: not re-creating objects", "cluster", ctx->key,
             (char *) NULL);
-    return OP_STOP;
+    ctx->error[0] = '\0'; /* not a failure */
+    return op_stop();
   }
   mgo_log(MGO_LOG_WARN, "apply failed", "cluster", ctx->key, "error", ctx->error, (char *) NULL);
-  ctx->after_ms = rc == MGO_ECONFLICT ? 1000 : -1; /* a conflict is not an error: read again, retry */
-  if (rc != MGO_ECONFLICT)
-    op_event(ctx, "Warning", "ApplyFailed", "Apply", ctx->error);
-  return OP_REQUEUE;
+  if (rc == MGO_ECONFLICT) { /* a conflict is not an error: read again, retry */
+    ctx->error[0] = '\0';
+    return op_requeue_after(1000);
+  }
+  op_event(ctx, "Warning", "ApplyFailed", "Apply", ctx->error);
+  return (struct op_result){OP_REQUEUE, OP_AFTER_NONE, rc};
 }
 
 /* A PDB that is no longer wanted is deleted (it is ours: same name, our labels). */
-static int delete_unwanted_pdb(struct op_ctx *ctx)
+static int delete_unwanted_pdb(struct op_ctx *ctx, struct k8s_status *st)
 {
-  char name[MGO_NAME_MAX], path[K8S_PATH_MAX];
-  struct k8s_status st;
+  char name[MGO_NAME_MAX];
   json_t *cached;
   int rc = mgo_name_pdb(&ctx->c, name, sizeof(name));
 
+  k8s_status_clear(st);
   if (rc != MGO_OK)
     return rc;
-  cached = k8s_informer_get(ctx->op->inf[OP_INF_PDBS], ctx->ns, name);
+  cached = ctx->kube->cached(ctx->kube->arg, OP_CACHE_PDBS, ctx->ns, name);
   if (cached == NULL)
     return MGO_OK;
   json_decref(cached);
-  rc = k8s_path(path, sizeof(path), &K8S_RES_PDBS, ctx->ns, name, NULL);
-  if (rc == MGO_OK)
-    rc = k8s_delete(ctx->op->client, path, NULL, NULL, &st);
+  rc = ctx->kube->delete_object(ctx->kube->arg, &K8S_RES_PDBS, ctx->ns, name, NULL, st);
+  if (rc != MGO_OK && rc != MGO_ENOTFOUND)
+    op_ctx_note(ctx, "delete PodDisruptionBudget %s: %s (%ld %s)", name, mgo_errname(rc), st->code,
+                st->message);
   return rc == MGO_ENOTFOUND ? MGO_OK : rc;
 }
 
-enum op_step_result op_step_objects(struct op_ctx *ctx)
+struct op_result op_step_objects(struct op_ctx *ctx)
 {
-  int rc = apply_if_changed(ctx, &SA, mgo_build_service_account(&ctx->c));
+  struct k8s_status st;
+  int rc = apply_if_changed(ctx, &SA, mgo_build_service_account(&ctx->c), &st);
   if (rc == MGO_OK)
-    rc = apply_if_changed(ctx, &SVC, mgo_build_headless_service(&ctx->c));
+    rc = apply_if_changed(ctx, &SVC, mgo_build_headless_service(&ctx->c), &st);
   if (rc == MGO_OK)
-    rc = apply_if_changed(ctx, &SVC, mgo_build_write_service(&ctx->c));
+    rc = apply_if_changed(ctx, &SVC, mgo_build_write_service(&ctx->c), &st);
   if (rc == MGO_OK)
-    rc = apply_if_changed(ctx, &SVC, mgo_build_read_service(&ctx->c));
+    rc = apply_if_changed(ctx, &SVC, mgo_build_read_service(&ctx->c), &st);
   if (rc == MGO_OK && ctx->c.spec.pdb_enabled)
-    rc = apply_if_changed(ctx, &PDB, mgo_build_pdb(&ctx->c));
+    rc = apply_if_changed(ctx, &PDB, mgo_build_pdb(&ctx->c), &st);
   else if (rc == MGO_OK)
-    rc = delete_unwanted_pdb(ctx);
-  return after_apply(ctx, rc);
+    rc = delete_unwanted_pdb(ctx, &st);
+  return after_apply(ctx, rc, &st);
 }
 
-enum op_step_result op_step_statefulset(struct op_ctx *ctx)
+struct op_result op_step_statefulset(struct op_ctx *ctx)
 {
-  struct mgo_build_opts opts = {.operator_image = ctx->op->cfg.operator_image,
+  struct mgo_build_opts opts = {.operator_image = ctx->settings->operator_image,
                                 .replicas = ctx->plan->allowed_pods};
-  return after_apply(ctx, apply_if_changed(ctx, &STS, mgo_build_statefulset(&ctx->c, &opts)));
+  struct k8s_status st;
+  int rc = apply_if_changed(ctx, &STS, mgo_build_statefulset(&ctx->c, &opts), &st);
+  return after_apply(ctx, rc, &st);
 }

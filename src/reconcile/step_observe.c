@@ -1,16 +1,14 @@
 /* Observation: the Kubernetes half from the pod cache (pure), the Memgraph half over Bolt through
  * struct mgo_mg_ops, with one connection per pod reused across reconciles. */
-#include "op_internal.h"
+#include "reconcile.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "k8s_config.h"
-#include "k8s_informer.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
 #include "mgo_log.h"
@@ -211,7 +209,7 @@ void op_note_register_diverged(struct op_cluster *cs, const char *pod)
     s->register_diverged = true;
 }
 
-void *op_conn_of(struct op_cluster *cs, const char *pod)
+struct mgo_mg_conn *op_conn_of(struct op_cluster *cs, const char *pod)
 {
   for (size_t i = 0; i < cs->nconns; i++) {
     if (strcmp(cs->conns[i].pod, pod) == 0)
@@ -254,8 +252,11 @@ static struct op_conn *ensure_conn(struct op_cluster *cs, const struct rec_insta
   }
   (void) mgo_strlcpy(s->uid, in->pod_uid, sizeof(s->uid));
   (void) mgo_strlcpy(s->ip, ip, sizeof(s->ip));
-  if (s->conn == NULL && live->mg->connect(&t, &s->conn) == MGO_EAUTH)
-    live->auth_failed = true; /* s->conn holds the failed connection: the caller reads its error */
+  if (s->conn == NULL) {
+    int rc = live->mg->connect(&t, &s->conn); /* on failure s->conn holds it: the caller reads its error */
+    live->auth_failed = live->auth_failed || rc == MGO_EAUTH;
+    live->tls_failed = live->tls_failed || (rc == MGO_ETLS && t.tls_ca_file != NULL);
+  }
   return s;
 }
 
@@ -320,7 +321,7 @@ static void query_instance(struct op_cluster *cs, struct rec_instance *in, struc
 
 static void query_data(struct op_cluster *cs, struct rec_instance *in, struct op_live *live)
 {
-  void *conn = op_conn_of(cs, in->pod);
+  struct mgo_mg_conn *conn = op_conn_of(cs, in->pod);
   if (!in->reachable || in->data != REC_DATA_UNKNOWN || conn == NULL)
     return;
   count_query(live, in);
@@ -458,21 +459,15 @@ static void remember_timestamps(struct op_cluster *cs, const struct mgo_cluster 
   }
 }
 
-int64_t op_now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* How long the recorded MAIN has been unavailable (pod missing, not ready, Bolt failing), measured from
  * the start of the first probe that failed (probe_started[i], monotonic ms, for obs->inst[i]): a MAIN that
  * let a whole Bolt deadline pass without answering has been unavailable at least that long. */
 static void track_main_availability(struct op_cluster *cs, const struct mgo_cluster *c,
-                                    struct rec_observed *obs, const int64_t *probe_started)
+                                    const struct op_live *live, struct rec_observed *obs,
+                                    const int64_t *probe_started)
 {
   const struct rec_instance *rec = NULL;
-  int64_t now = op_now_ms(), started = now;
+  int64_t now = op_mono_ms(live->clock), started = now;
   for (size_t i = 0; i < obs->n; i++) {
     if (strcmp(obs->inst[i].pod, c->recorded_main) == 0) {
       rec = &obs->inst[i];
@@ -494,17 +489,17 @@ static void track_main_availability(struct op_cluster *cs, const struct mgo_clus
 /* A pod whose last probe used the whole Bolt deadline (a frozen process accepts connections and answers
  * nothing) is not probed again for one more deadline: the passes that follow a role change, which re-observe
  * at once, then do not each wait for it. It counts as not answering meanwhile. */
-static bool held_silent(struct op_cluster *cs, const struct rec_instance *in)
+static bool held_silent(struct op_cluster *cs, const struct rec_instance *in, const struct op_live *live)
 {
   const struct op_conn *s = conn_slot(cs, in->pod);
-  return s != NULL && strcmp(s->uid, in->pod_uid) == 0 && op_now_ms() < s->silent_until_ms;
+  return s != NULL && strcmp(s->uid, in->pod_uid) == 0 && op_mono_ms(live->clock) < s->silent_until_ms;
 }
 
 static void note_silence(struct op_cluster *cs, const struct rec_instance *in, const struct op_live *live,
                          int64_t started)
 {
   struct op_conn *s = conn_slot(cs, in->pod);
-  int64_t now = op_now_ms(), deadline = live->query_timeout_ms;
+  int64_t now = op_mono_ms(live->clock), deadline = live->query_timeout_ms;
   if (s == NULL)
     return;
   s->silent_until_ms = !in->reachable && now - started >= deadline * 9 / 10 ? now + deadline : 0;
@@ -522,11 +517,11 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
   }
   for (size_t i = 0; i < obs->n; i++) {
     struct rec_instance *in = &obs->inst[i];
-    if (in->pod_exists && in->pod_ready && !in->pod_terminating && held_silent(cs, in)) {
+    if (in->pod_exists && in->pod_ready && !in->pod_terminating && held_silent(cs, in, live)) {
       (void) mgo_strlcpy(in->last_error, "did not answer within the Bolt deadline (probed again shortly)",
                          sizeof(in->last_error));
     } else if (in->pod_exists && in->pod_ready && !in->pod_terminating) {
-      probe_started[i] = op_now_ms();
+      probe_started[i] = op_mono_ms(live->clock);
       query_instance(cs, in, live);
       note_silence(cs, in, live, probe_started[i]);
     } else if (in->pod_exists) {
@@ -537,7 +532,7 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
   }
   query_data_where_needed(cs, c, live, obs);
   remember_timestamps(cs, c, obs);
-  track_main_availability(cs, c, obs, probe_started);
+  track_main_availability(cs, c, live, obs, probe_started);
 }
 
 /* One key of a Secret's data, base64-decoded into dst. */
@@ -553,21 +548,24 @@ static int secret_value(const json_t *secret, const char *key, char *dst, size_t
   return rc;
 }
 
+/* The Secret name in the cluster's namespace, from the API server (Secrets are not cached). */
+static int read_secret(struct op_ctx *ctx, const char *name, json_t **secret, struct k8s_status *st)
+{
+  k8s_status_clear(st);
+  return ctx->kube->get(ctx->kube->arg, &K8S_RES_SECRETS, ctx->ns, name, secret, st);
+}
+
 /* spec.auth: user and password from the Secret, read once and again after a refused login. */
-static void load_auth(struct op_ctx *ctx)
+static int load_auth(struct op_ctx *ctx)
 {
   const struct mgo_cluster_spec *s = &ctx->c.spec;
-  char path[K8S_PATH_MAX];
   struct k8s_status st;
   json_t *secret = NULL;
   int rc;
 
   if (s->auth.secret_name[0] == '\0' || ctx->cs->auth_loaded)
-    return;
-  k8s_status_clear(&st);
-  rc = k8s_path(path, sizeof(path), &K8S_RES_SECRETS, ctx->ns, s->auth.secret_name, NULL);
-  if (rc == MGO_OK)
-    rc = k8s_get(ctx->op->client, path, &secret, &st);
+    return MGO_OK;
+  rc = read_secret(ctx, s->auth.secret_name, &secret, &st);
   if (rc == MGO_OK)
     rc = secret_value(secret, s->auth.user_key, ctx->cs->auth_user, sizeof(ctx->cs->auth_user));
   if (rc == MGO_OK)
@@ -575,10 +573,11 @@ static void load_auth(struct op_ctx *ctx)
   json_decref(secret);
   ctx->cs->auth_loaded = rc == MGO_OK;
   if (rc != MGO_OK) {
-    op_ctx_fail(ctx, "auth Secret %s: %s (%s)", s->auth.secret_name, mgo_errname(rc), st.message);
+    op_ctx_note(ctx, "auth Secret %s: %s (%s)", s->auth.secret_name, mgo_errname(rc), st.message);
     mgo_log(MGO_LOG_WARN, "cannot read the auth Secret", "cluster", ctx->key, "secret", s->auth.secret_name,
             "error", mgo_errname(rc), "detail", st.message, (char *) NULL);
   }
+  return rc;
 }
 
 /* Creates or truncates path for writing, owner-only, never through a symbolic link. */
@@ -591,48 +590,50 @@ static FILE *open_private(const char *path)
   return f;
 }
 
+/* Writes pem to the cluster's private CA file (its name fixed by the cluster's uid). */
+static int write_ca_file(struct op_ctx *ctx, const char *pem)
+{
+  const char *tmp = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+  int rc =
+      mgo_snprintf(ctx->cs->tls_ca_file, sizeof(ctx->cs->tls_ca_file), "%s/mgo-ca-%s.pem", tmp, ctx->c.uid);
+  FILE *f = rc == MGO_OK ? open_private(ctx->cs->tls_ca_file) : NULL;
+  if (f == NULL)
+    return rc == MGO_OK ? MGO_ESYS : rc;
+  rc = fputs(pem, f) >= 0 ? MGO_OK : MGO_ESYS;
+  return fclose(f) == 0 ? rc : MGO_ESYS;
+}
+
 /* spec.tls: the CA that signed the pods' certificates (ca.crt, else the self-signed tls.crt), written to
- * a private file the TLS library reads. */
-static void load_tls(struct op_ctx *ctx)
+ * a private file the TLS library reads; read once and again after a failed handshake (a rotated CA). */
+static int load_tls(struct op_ctx *ctx)
 {
   const char *name = ctx->c.spec.tls_secret_name;
-  char path[K8S_PATH_MAX], pem[16384];
+  char pem[16384];
   struct k8s_status st;
   json_t *secret = NULL;
-  FILE *f;
   int rc;
 
   if (name[0] == '\0' || ctx->cs->tls_loaded)
-    return;
-  k8s_status_clear(&st);
-  rc = k8s_path(path, sizeof(path), &K8S_RES_SECRETS, ctx->ns, name, NULL);
-  if (rc == MGO_OK)
-    rc = k8s_get(ctx->op->client, path, &secret, &st);
+    return MGO_OK;
+  rc = read_secret(ctx, name, &secret, &st);
   if (rc == MGO_OK && secret_value(secret, "ca.crt", pem, sizeof(pem)) != MGO_OK)
     rc = secret_value(secret, "tls.crt", pem, sizeof(pem));
   json_decref(secret);
   if (rc == MGO_OK)
-    rc = mgo_snprintf(ctx->cs->tls_ca_file, sizeof(ctx->cs->tls_ca_file), "%s/mgo-ca-%s.pem",
-                      getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp", ctx->c.uid);
-  f = rc == MGO_OK ? open_private(ctx->cs->tls_ca_file) : NULL;
-  if (f != NULL) {
-    rc = fputs(pem, f) >= 0 ? MGO_OK : MGO_ESYS;
-    rc = fclose(f) == 0 ? rc : MGO_ESYS;
-  } else if (rc == MGO_OK) {
-    rc = MGO_ESYS;
-  }
+    rc = write_ca_file(ctx, pem);
   ctx->cs->tls_loaded = rc == MGO_OK;
   if (rc != MGO_OK) {
-    op_ctx_fail(ctx, "tls Secret %s: %s (%s)", name, mgo_errname(rc), st.message);
+    op_ctx_note(ctx, "tls Secret %s: %s (%s)", name, mgo_errname(rc), st.message);
     mgo_log(MGO_LOG_WARN, "cannot use the TLS Secret", "cluster", ctx->key, "secret", name, "error",
             mgo_errname(rc), "detail", st.message, (char *) NULL);
   }
+  return rc;
 }
 
 /* The StatefulSet's update revision (pods on another one run an older template), "" when unknown. */
 static void observe_rollout(struct op_ctx *ctx, char *revision, size_t revsz)
 {
-  json_t *sts = k8s_informer_get(ctx->op->inf[OP_INF_STS], ctx->ns, ctx->name);
+  json_t *sts = ctx->kube->cached(ctx->kube->arg, OP_CACHE_STS, ctx->ns, ctx->name);
   const char *rev = json_string_value(json_object_get(json_object_get(sts, "status"), "updateRevision"));
   (void) mgo_strlcpy(revision, rev != NULL ? rev : "", revsz);
   json_decref(sts);
@@ -646,43 +647,61 @@ static bool approved_revision(const json_t *cluster, const char *revision)
   return v != NULL && revision[0] != '\0' && strcmp(v, revision) == 0;
 }
 
-enum op_step_result op_step_observe(struct op_ctx *ctx)
+/* Credentials and CA for this pass (read from their Secrets when not loaded yet); the first error. */
+static int load_credentials(struct op_ctx *ctx, struct op_live *live)
+{
+  int rc = load_auth(ctx);
+  int trc = load_tls(ctx);
+  if (ctx->c.spec.tls_secret_name[0] != '\0')
+    live->tls_ca_file = ctx->cs->tls_loaded ? ctx->cs->tls_ca_file : "/nonexistent/ca.pem"; /* never plain */
+  if (ctx->cs->auth_loaded) {
+    live->user = ctx->cs->auth_user;
+    live->password = ctx->cs->auth_password;
+  }
+  return rc != MGO_OK ? rc : trc;
+}
+
+/* A refused login or a failed TLS handshake: the Secret may have changed (rotated credentials or CA), so it
+ * is read again on the next pass, over new connections. */
+static void forget_stale_credentials(struct op_ctx *ctx, const struct op_live *live)
+{
+  bool stale_auth = live->auth_failed && ctx->cs->auth_loaded;
+  bool stale_tls = live->tls_failed && ctx->cs->tls_loaded;
+  if (stale_auth)
+    ctx->cs->auth_loaded = false;
+  if (stale_tls)
+    ctx->cs->tls_loaded = false;
+  if (stale_auth || stale_tls)
+    op_cluster_close(ctx->cs, ctx->mg);
+}
+
+struct op_result op_step_observe(struct op_ctx *ctx)
 {
   char revision[MGO_NAME_MAX];
-  json_t *pods = k8s_informer_list(ctx->op->inf[OP_INF_PODS], ctx->ns);
+  json_t *pods = ctx->kube->cached_list(ctx->kube->arg, OP_CACHE_PODS, ctx->ns);
   struct op_live live = {.mg = ctx->mg,
-                         .connect_timeout_ms = (int) ctx->op->cfg.bolt_timeout_ms,
-                         .query_timeout_ms = (int) ctx->op->cfg.bolt_timeout_ms,
-                         .pods = pods};
+                         .clock = ctx->clock,
+                         .connect_timeout_ms = (int) ctx->settings->bolt_timeout_ms,
+                         .query_timeout_ms = (int) ctx->settings->bolt_timeout_ms,
+                         .pods = pods,
+                         .c = &ctx->c};
+  int rc;
 
   ctx->obs = calloc(1, sizeof(*ctx->obs));
   if (ctx->obs == NULL || pods == NULL) {
     json_decref(pods);
-    op_ctx_fail(ctx, "out of memory");
-    ctx->after_ms = -1;
-    return OP_REQUEUE;
+    return op_failed(ctx, MGO_ENOMEM, "out of memory");
   }
   observe_rollout(ctx, revision, sizeof(revision));
   op_observe_pods(&ctx->c, pods, json_object_get(ctx->obj, "status"), revision, ctx->obs);
   (void) mgo_strlcpy(ctx->obs->update_revision, revision, sizeof(ctx->obs->update_revision));
   ctx->obs->main_update_approved = approved_revision(ctx->obj, revision);
-  load_auth(ctx);
-  load_tls(ctx);
-  live.c = &ctx->c;
-  if (ctx->c.spec.tls_secret_name[0] != '\0')
-    live.tls_ca_file = ctx->cs->tls_loaded ? ctx->cs->tls_ca_file : "/nonexistent/ca.pem"; /* never plain */
-  if (ctx->cs->auth_loaded) {
-    live.user = ctx->cs->auth_user;
-    live.password = ctx->cs->auth_password;
-  }
+  rc = load_credentials(ctx, &live);
   op_observe_live(ctx->cs, &ctx->c, &live, ctx->obs);
-  if (live.auth_failed && ctx->cs->auth_loaded) {
-    ctx->cs->auth_loaded = false; /* the Secret may have changed: read it again next pass */
-    op_cluster_close(ctx->cs, ctx->mg);
-  }
+  forget_stale_credentials(ctx, &live);
   ctx->bolt_queries += live.queries;
   for (size_t i = 0; i < ctx->obs->n; i++)
     op_count_bolt(ctx, ctx->obs->inst[i].pod, live.per_pod[i]);
   json_decref(pods);
-  return OP_CONTINUE;
+  return rc == MGO_OK ? op_ok() : (struct op_result){OP_CONTINUE, OP_AFTER_NONE, rc};
 }

@@ -1,13 +1,12 @@
 /* Executes a plan following the contract at the top of topology.h: in order; RECORD_MAIN is written
  * before any PROMOTE; the first failed Bolt action ends the pass (requeue with backoff; the next
  * observation decides, never the outcome); a role change ends with REQUEUE 0 (re-observe at once). */
-#include "op_internal.h"
+#include "reconcile.h"
 
 #include <string.h>
 
-#include "k8s_client.h"
 #include "metrics.h"
-#include "op_reseed.h"
+#include "reseed.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
 #include "mgo_log.h"
@@ -59,7 +58,7 @@ static const char *action_name(enum rec_action_type t)
   }
 }
 
-static void finish_main_change(struct op_ctx *ctx, const char *pod);
+static int finish_main_change(struct op_ctx *ctx, const char *pod);
 
 static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
 {
@@ -87,7 +86,7 @@ static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
     if (sent && a->type == REC_ACT_REGISTER && ctx->mg->failed_diverged != NULL &&
         ctx->mg->failed_diverged(conn))
       op_note_register_diverged(ctx->cs, a->replica_pod);
-    op_ctx_fail(ctx, "%s", note);
+    op_ctx_note(ctx, "%s", note);
     op_event(ctx, "Warning", "ReplicationCommandFailed", action_name(a->type), note);
     return rc;
   }
@@ -102,27 +101,26 @@ static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
 
 static int label_pod(struct op_ctx *ctx, const struct rec_action *a)
 {
-  char path[K8S_PATH_MAX];
   struct k8s_status st;
   json_t *patch = json_pack("{s:{s:o}}", "metadata", "labels", mgo_pod_role_labels(a->role, a->readable));
-  int rc = patch == NULL ? MGO_ENOMEM : k8s_path(path, sizeof(path), &K8S_RES_PODS, ctx->ns, a->pod, NULL);
+  int rc = patch == NULL ? MGO_ENOMEM : MGO_OK;
 
   k8s_status_clear(&st);
   if (rc == MGO_OK)
-    rc = k8s_merge_patch(ctx->op->client, path, patch, NULL, &st);
+    rc = ctx->kube->merge_patch(ctx->kube->arg, &K8S_RES_PODS, ctx->ns, a->pod, NULL, patch, NULL, &st);
   json_decref(patch);
   if (rc == MGO_ENOTFOUND)
     return MGO_OK; /* the pod went away; the next observation sees it */
   if (rc != MGO_OK) {
-    op_ctx_fail(ctx, "label %s: %s (%ld %s)", a->pod, mgo_errname(rc), st.code, st.message);
+    op_ctx_note(ctx, "label %s: %s (%ld %s)", a->pod, mgo_errname(rc), st.code, st.message);
     return rc;
   }
   if (strcmp(a->reason, "SwitchoverFence") == 0)
-    ctx->cs->fenced_at_ms = op_now_ms(); /* writes stop being routed to the MAIN from here */
+    ctx->cs->fenced_at_ms = op_mono_ms(ctx->clock); /* writes stop being routed to the MAIN from here */
   mgo_log(MGO_LOG_INFO, "pod labelled", "cluster", ctx->key, "pod", a->pod, "role", mgo_role_name(a->role),
           "readable", a->readable ? "true" : "false", "reason", a->reason, (char *) NULL);
   if (a->role == MGO_ROLE_MAIN)
-    finish_main_change(ctx, a->pod); /* writes are served again from here */
+    return finish_main_change(ctx, a->pod); /* writes are served again from here */
   return MGO_OK;
 }
 
@@ -147,8 +145,9 @@ static void begin_main_change(struct op_ctx *ctx, const struct rec_action *a)
   else if (strcmp(a->kind, "failover") != 0 && ctx->cs->fenced_at_ms != 0)
     ch->unavailable_since_ms = ctx->cs->fenced_at_ms;
   else
-    ch->unavailable_since_ms = op_now_ms();
-  op_format_mono_ms(ch->unavailable_since_ms, ch->unavailable_since, sizeof(ch->unavailable_since));
+    ch->unavailable_since_ms = op_mono_ms(ctx->clock);
+  op_format_mono_ms(ctx->clock, ch->unavailable_since_ms, ch->unavailable_since,
+                    sizeof(ch->unavailable_since));
 }
 
 /* A change an earlier operator process recorded (status.lastFailover without writeUnavailableMs) and did not
@@ -174,30 +173,34 @@ static void resume_main_change(struct op_ctx *ctx, const char *promoted)
   (void) mgo_strlcpy(ch->reason, reason != NULL ? reason : "", sizeof(ch->reason));
   ch->mode = mgo_repl_mode_named(json_string_value(json_object_get(lf, "mode")));
   ch->behind = json_integer_value(json_object_get(lf, "behind"));
-  if (op_mono_from_rfc3339(since, &ch->unavailable_since_ms) == MGO_OK)
+  if (op_mono_from_rfc3339(ctx->clock, since, &ch->unavailable_since_ms) == MGO_OK)
     (void) mgo_strlcpy(ch->unavailable_since, since, sizeof(ch->unavailable_since));
-  else if (op_mono_from_rfc3339(json_string_value(json_object_get(lf, "time")), &ch->unavailable_since_ms) !=
-           MGO_OK)
-    ch->unavailable_since_ms = op_now_ms();
+  else if (op_mono_from_rfc3339(ctx->clock, json_string_value(json_object_get(lf, "time")),
+                                &ch->unavailable_since_ms) != MGO_OK)
+    ch->unavailable_since_ms = op_mono_ms(ctx->clock);
   if (ch->unavailable_since[0] == '\0')
-    op_format_mono_ms(ch->unavailable_since_ms, ch->unavailable_since, sizeof(ch->unavailable_since));
+    op_format_mono_ms(ctx->clock, ch->unavailable_since_ms, ch->unavailable_since,
+                      sizeof(ch->unavailable_since));
   mgo_log(MGO_LOG_INFO, "resuming a recorded MAIN change", "cluster", ctx->key, "kind", ch->kind, "from",
           ch->from, "to", ch->to, (char *) NULL);
 }
 
-/* The new MAIN is labelled into the write Service: the change is complete and reported. */
-static void finish_main_change(struct op_ctx *ctx, const char *pod)
+/* The new MAIN is labelled into the write Service: the change is complete and reported. MGO_OK, or the
+ * error of the lastFailover write (the change is reported all the same). */
+static int finish_main_change(struct op_ctx *ctx, const char *pod)
 {
   struct op_main_change *ch = &ctx->cs->change;
   char labels[MGO_METRIC_LABELS_MAX], msg[512];
   int64_t unavailable;
+  int rc;
   resume_main_change(ctx, pod);
   if (!ch->pending || strcmp(ch->to, pod) != 0)
-    return;
+    return MGO_OK;
   ch->pending = false;
   ctx->cs->fenced_at_ms = 0;
-  unavailable = op_now_ms() - ch->unavailable_since_ms;
-  if (op_write_last_failover(ctx, ch, unavailable) != MGO_OK)
+  unavailable = op_mono_ms(ctx->clock) - ch->unavailable_since_ms;
+  rc = op_write_last_failover(ctx, ch, unavailable);
+  if (rc != MGO_OK)
     mgo_log(MGO_LOG_WARN, "cannot record lastFailover", "cluster", ctx->key, (char *) NULL);
   (void) mgo_snprintf(msg, sizeof(msg),
                       "%s completed: %s is MAIN instead of %s (%s); writes unavailable for %lld ms; the "
@@ -208,13 +211,12 @@ static void finish_main_change(struct op_ctx *ctx, const char *pod)
           "detail", msg, (char *) NULL);
   op_event(ctx, "Normal", strcmp(ch->kind, "failover") == 0 ? "FailoverCompleted" : "SwitchoverCompleted",
            "Promote", msg);
-  if (ctx->op == NULL)
-    return;
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, "kind", ch->kind, (char *) NULL);
-  (void) mgo_metric_add(ctx->op->metrics.failovers, labels, 1);
-  (void) mgo_metric_observe(ctx->op->metrics.failover_duration, labels, (double) unavailable / 1000.0);
+  (void) mgo_metric_add(ctx->metrics->failovers, labels, 1);
+  (void) mgo_metric_observe(ctx->metrics->failover_duration, labels, (double) unavailable / 1000.0);
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
-  (void) mgo_metric_add(ctx->op->metrics.failover_lost, labels, (double) ch->behind);
+  (void) mgo_metric_add(ctx->metrics->failover_lost, labels, (double) ch->behind);
+  return rc;
 }
 
 static int record_main(struct op_ctx *ctx, const struct rec_action *a)
@@ -242,9 +244,9 @@ static int reseed(struct op_ctx *ctx, const struct rec_action *a)
   char labels[MGO_METRIC_LABELS_MAX];
   int rc;
   k8s_status_clear(&st);
-  rc = op_reseed_request(ctx->op->client, &ctx->c, a->replica_pod, a->replica_pod_uid, &deleted, &st);
+  rc = op_reseed_request(ctx->kube, &ctx->c, a->replica_pod, a->replica_pod_uid, &deleted, &st);
   if (rc != MGO_OK) {
-    op_ctx_fail(ctx, "re-seed %s: %s (%ld %s)", a->replica_pod, mgo_errname(rc), st.code, st.message);
+    op_ctx_note(ctx, "re-seed %s: %s (%ld %s)", a->replica_pod, mgo_errname(rc), st.code, st.message);
     return rc;
   }
   if (!deleted)
@@ -253,43 +255,32 @@ static int reseed(struct op_ctx *ctx, const struct rec_action *a)
           a->replica_pod_uid, (char *) NULL);
   op_event(ctx, "Warning", "ReplicaReseeded", "Reseed", a->message);
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
-  (void) mgo_metric_add(ctx->op->metrics.reseeds, labels, 1);
+  (void) mgo_metric_add(ctx->metrics->reseeds, labels, 1);
   return MGO_OK;
 }
 
 /* Rolling update: one pod incarnation deleted (UID precondition) so the StatefulSet recreates it. */
 static int delete_pod(struct op_ctx *ctx, const struct rec_action *a)
 {
-  char path[K8S_PATH_MAX];
   struct k8s_status st;
   struct k8s_delete_opts opts = {.precondition_uid = a->replica_pod_uid};
-  int rc = k8s_path(path, sizeof(path), &K8S_RES_PODS, ctx->ns, a->pod, NULL);
   char labels[MGO_METRIC_LABELS_MAX];
+  int rc;
 
   k8s_status_clear(&st);
-  if (rc == MGO_OK)
-    rc = k8s_delete(ctx->op->client, path, &opts, NULL, &st);
+  rc = ctx->kube->delete_object(ctx->kube->arg, &K8S_RES_PODS, ctx->ns, a->pod, &opts, &st);
   if (rc == MGO_ENOTFOUND || rc == MGO_ECONFLICT)
     return MGO_OK; /* that incarnation is already gone */
   if (rc != MGO_OK) {
-    op_ctx_fail(ctx, "delete pod %s: %s (%ld %s)", a->pod, mgo_errname(rc), st.code, st.message);
+    op_ctx_note(ctx, "delete pod %s: %s (%ld %s)", a->pod, mgo_errname(rc), st.code, st.message);
     return rc;
   }
   mgo_log(MGO_LOG_INFO, "pod deleted for the rolling update", "cluster", ctx->key, "pod", a->pod, "reason",
           a->reason, (char *) NULL);
   op_event(ctx, "Normal", "PodUpdated", "RollingUpdate", a->message);
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
-  (void) mgo_metric_add(ctx->op->metrics.pod_restarts, labels, 1);
+  (void) mgo_metric_add(ctx->metrics->pod_restarts, labels, 1);
   return MGO_OK;
-}
-
-/* Kubernetes actions need the operator's API client (unit tests of the Bolt actions run without one). */
-static bool has_api(struct op_ctx *ctx)
-{
-  if (ctx->op != NULL)
-    return true;
-  op_ctx_fail(ctx, "no Kubernetes API client");
-  return false;
 }
 
 /* One action; MGO_OK to go on with the next. */
@@ -314,48 +305,65 @@ static int run_action(struct op_ctx *ctx, const struct rec_action *a)
     record_registration(ctx, a);
     return MGO_OK;
   case REC_ACT_RESEED:
-    return has_api(ctx) ? reseed(ctx, a) : MGO_EINVAL;
+    return reseed(ctx, a);
   case REC_ACT_DELETE_POD:
-    return has_api(ctx) ? delete_pod(ctx, a) : MGO_EINVAL;
+    return delete_pod(ctx, a);
   case REC_ACT_LABEL:
-    return has_api(ctx) ? label_pod(ctx, a) : MGO_EINVAL;
+    return label_pod(ctx, a);
   case REC_ACT_REQUEUE:
-    ctx->after_ms = (long) a->after_sec * 1000;
-    return MGO_OK;
+    return MGO_OK; /* op_step_act asks for the plan's delay */
   default:
     return MGO_OK; /* CONDITION, PHASE: the status step writes them */
   }
 }
 
 /* An earlier process promoted and labelled the recorded MAIN but died before reporting it: report it now. */
-static void complete_recorded_change(struct op_ctx *ctx)
+static int complete_recorded_change(struct op_ctx *ctx)
 {
   const struct rec_instance *m = instance_of(ctx, ctx->c.recorded_main);
   if (m != NULL && m->reachable && m->role == MGO_ROLE_MAIN && m->label_role == MGO_ROLE_MAIN)
-    finish_main_change(ctx, m->pod);
+    return finish_main_change(ctx, m->pod);
+  return MGO_OK;
 }
 
-enum op_step_result op_step_act(struct op_ctx *ctx)
+/* The delay the plan asks for (its REQUEUE action), or none. */
+static long plan_delay(const struct rec_plan *plan)
+{
+  long after = OP_AFTER_NONE;
+  for (size_t i = 0; i < plan->n; i++) {
+    if (plan->a[i].type == REC_ACT_REQUEUE)
+      after = (long) plan->a[i].after_sec * 1000;
+  }
+  return after;
+}
+
+static void count_multiple_mains(struct op_ctx *ctx)
+{
+  char labels[MGO_METRIC_LABELS_MAX];
+  (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
+  (void) mgo_metric_add(ctx->metrics->multiple_mains, labels, 1);
+}
+
+struct op_result op_step_act(struct op_ctx *ctx)
 {
   bool dropped = false;
-  if (ctx->plan->multiple_mains && ctx->op != NULL) {
-    char labels[MGO_METRIC_LABELS_MAX];
-    (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
-    (void) mgo_metric_add(ctx->op->metrics.multiple_mains, labels, 1);
-  }
+  int rc;
+  if (ctx->plan->multiple_mains)
+    count_multiple_mains(ctx);
   for (size_t i = 0; i < ctx->plan->n; i++) {
-    if (!op_may_act(ctx->op)) {
-      op_ctx_fail(ctx, "not acting: leadership lost or shutting down");
-      return OP_STOP;
+    if (!ctx->kube->may_act(ctx->kube->arg)) {
+      op_ctx_note(ctx, "not acting: leadership lost or shutting down");
+      return (struct op_result){OP_STOP, OP_AFTER_NONE, MGO_ECANCELED};
     }
-    if (run_action(ctx, &ctx->plan->a[i]) != MGO_OK) {
-      ctx->after_ms = -1;
-      return OP_REQUEUE;
-    }
+    rc = run_action(ctx, &ctx->plan->a[i]);
+    if (rc != MGO_OK)
+      return (struct op_result){OP_REQUEUE, OP_AFTER_NONE, rc};
     dropped = dropped || ctx->plan->a[i].type == REC_ACT_DROP;
   }
-  complete_recorded_change(ctx);
+  rc = complete_recorded_change(ctx);
+  if (rc != MGO_OK)
+    return (struct op_result){OP_REQUEUE, OP_AFTER_NONE, rc};
   if (dropped && ctx->plan->allowed_pods > ctx->c.spec.instances)
-    ctx->after_ms = 0; /* scale-down waits for drops: re-observe now so the StatefulSet shrinks */
-  return OP_CONTINUE;
+    return op_ok_after(0); /* scale-down waits for drops: re-observe now so the StatefulSet shrinks */
+  return op_ok_after(plan_delay(ctx->plan));
 }

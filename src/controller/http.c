@@ -1,6 +1,6 @@
 /* The HTTP providers: /api/v1/status and /api/v1/clusters/{ns}/{name} serve the last observation of each
  * cluster (no new queries), /healthz the process, /readyz the caches and the leadership state. */
-#include "op_internal.h"
+#include "controller_int.h"
 
 #include <string.h>
 
@@ -65,8 +65,13 @@ static int status_cluster(void *arg, const char *ns, const char *name, struct mg
 
 static int healthy(void *arg)
 {
-  op_update_kube_metrics(arg);
+  (void) arg;
   return 1;
+}
+
+static void before_metrics(void *arg)
+{
+  op_update_kube_metrics(arg);
 }
 
 /* Ready once every informer has synced; leading and standing by are both ready (a standby must not be
@@ -76,7 +81,6 @@ static int ready(void *arg, char *reason, size_t reasonsz)
 {
   struct mgo_operator *op = arg;
   const char *missing = NULL;
-  op_update_kube_metrics(op);
   if (!op_informers_synced(op, &missing)) {
     (void) mgo_snprintf(reason, reasonsz, "informer %s not synced", missing);
     return 0;
@@ -96,7 +100,8 @@ int op_http_start(struct mgo_operator *op)
                                 .status_cluster = status_cluster,
                                 .healthy = healthy,
                                 .ready = ready,
-                                .metrics = op->metrics_reg};
+                                .metrics = op->metrics_reg,
+                                .before_metrics = before_metrics};
   char err[256] = "", port[16];
   int rc = mgo_http_start(&op->http, op->cfg.http_addr, op->cfg.http_port, &h, err, sizeof(err));
   if (rc != MGO_OK) {

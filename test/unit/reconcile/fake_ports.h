@@ -1,0 +1,77 @@
+/* Fakes of the reconcile ports for unit tests: a Kubernetes port over an in-memory object store (the cache
+ * and the API server are one store here), with per-operation failure injection and a log of every call; a
+ * clock that moves only when told; and a context wired to them with a real (in-memory) metrics registry.
+ *
+ * Ownership: fake_ports_init() allocates; fake_ports_free() releases everything, including ctx's objects.
+ * Not thread-safe (one test thread). */
+#ifndef MGO_TEST_FAKE_PORTS_H
+#define MGO_TEST_FAKE_PORTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "reconcile.h"
+
+enum fake_op {
+  FAKE_GET,
+  FAKE_APPLY,
+  FAKE_MERGE_PATCH,
+  FAKE_JSON_PATCH,
+  FAKE_DELETE,
+  FAKE_EVENT,
+  FAKE_OP_COUNT
+};
+
+struct fake_failure {
+  int rc;            /* MGO_* code returned (0: no failure) */
+  long code;         /* HTTP code put in the status */
+  const char *cause; /* Status.details.causes[0].reason, or NULL */
+  int times;         /* how many calls fail (-1: all) */
+};
+
+struct fake_clock {
+  int64_t mono_ms, wall_ms;
+  struct op_clock clock;
+};
+
+struct fake_ports {
+  json_t *store;  /* "<plural>/<ns>/<name>" -> object */
+  json_t *calls;  /* strings: "<op> <plural>/<ns>/<name>[/<sub>]" in call order */
+  json_t *events; /* objects {type, reason, action, note} */
+  struct fake_failure fail[FAKE_OP_COUNT];
+  bool may_act;
+  long long next_rv;
+  struct op_kube_port kube;
+  struct fake_clock clock;
+  struct mgo_metrics *reg;
+  struct op_metrics metrics;
+  struct op_settings settings;
+  struct op_cluster *cs;
+  struct op_ctx ctx;
+};
+
+/* A fake clock at mono 1000000 ms, wall 2026-01-01T00:00:00Z; it moves only when a test changes it. */
+void fake_clock_init(struct fake_clock *c);
+
+/* Everything empty, may_act true, the clock at mono 1000000 ms / wall 2026-01-01T00:00:00Z; ctx wired for the
+ * cluster db/mg (ctx.mg NULL: tests that reach Memgraph set it). */
+void fake_ports_init(struct fake_ports *f);
+void fake_ports_free(struct fake_ports *f);
+
+/* Stores obj (consumed) under its resource, namespace and name, with a fresh resourceVersion. */
+void fake_put(struct fake_ports *f, const struct k8s_resource *res, json_t *obj);
+/* The stored object (borrowed) or NULL. */
+json_t *fake_find(struct fake_ports *f, const struct k8s_resource *res, const char *ns, const char *name);
+/* How many logged calls start with prefix ("apply", "merge_patch memgraphclusters/db/mg/status", ...). */
+int fake_calls(const struct fake_ports *f, const char *prefix);
+/* The reason of Event i, or NULL. */
+const char *fake_event_reason(const struct fake_ports *f, size_t i);
+/* True when some Event has this reason. */
+bool fake_has_event(const struct fake_ports *f, const char *reason);
+/* The rendered metrics contain text. */
+bool fake_metrics_contain(const struct fake_ports *f, const char *text);
+
+/* A MemgraphCluster db/mg with the given spec JSON (e.g. "{\"instances\":3}") and status JSON (or NULL). */
+json_t *fake_cluster_json(const char *spec, const char *status);
+
+#endif

@@ -1,0 +1,537 @@
+/* The steps that talk to the API server, against the fake Kubernetes port: load, objects, statefulset,
+ * status, the Kubernetes actions of act (label, delete, re-seed), and each port's failure. */
+#include "fake_ports.h"
+#include "metrics.h"
+#include "mgo_buf.h"
+#include "mgo_err.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static void with_cluster(struct fake_ports *f, const char *spec, const char *status)
+{
+  fake_put(f, &op_res_clusters, fake_cluster_json(spec, status));
+}
+
+/* ---- load ---------------------------------------------------------------------------------------------- */
+
+static void load_of_a_missing_cluster_reports_it_gone(void **state)
+{
+  struct fake_ports f;
+  (void) state;
+  fake_ports_init(&f);
+  assert_int_equal(op_step_load(&f.ctx).next, OP_GONE);
+  assert_int_equal(fake_calls(&f, ""), 0); /* nothing written */
+  fake_ports_free(&f);
+}
+
+static void load_of_a_deleting_cluster_stops(void **state)
+{
+  struct fake_ports f;
+  json_t *obj = fake_cluster_json("{\"instances\":3}", NULL);
+  (void) state;
+  fake_ports_init(&f);
+  json_object_set_new(json_object_get(obj, "metadata"), "deletionTimestamp",
+                      json_string("2026-01-01T00:00:00Z"));
+  fake_put(&f, &op_res_clusters, obj);
+  assert_int_equal(op_step_load(&f.ctx).next, OP_STOP);
+  assert_int_equal(fake_calls(&f, ""), 0);
+  fake_ports_free(&f);
+}
+
+static void load_parses_a_valid_cluster(void **state)
+{
+  struct fake_ports f;
+  struct op_result r;
+  (void) state;
+  fake_ports_init(&f);
+  with_cluster(&f, "{\"instances\":3}", NULL);
+  r = op_step_load(&f.ctx);
+  assert_int_equal(r.next, OP_CONTINUE);
+  assert_int_equal(r.error, MGO_OK);
+  assert_true(f.ctx.parsed);
+  assert_int_equal(f.ctx.c.spec.instances, 3);
+  fake_ports_free(&f);
+}
+
+static void load_prefers_our_newer_status_write_over_the_cache(void **state)
+{
+  struct fake_ports f;
+  json_t *written;
+  (void) state;
+  fake_ports_init(&f);
+  with_cluster(&f, "{\"instances\":3}", NULL); /* resourceVersion 100 */
+  written = json_deep_copy(fake_find(&f, &op_res_clusters, "db", "mg"));
+  json_object_set_new(json_object_get(written, "metadata"), "resourceVersion", json_string("500"));
+  json_object_set_new(written, "status", json_pack("{s:s}", "currentMain", "mg-1"));
+  f.cs->last_written = written;
+  assert_int_equal(op_step_load(&f.ctx).next, OP_CONTINUE);
+  assert_string_equal(f.ctx.c.recorded_main, "mg-1");
+  fake_ports_free(&f);
+}
+
+static void an_invalid_spec_is_reported_once_and_stops(void **state)
+{
+  struct fake_ports f;
+  const json_t *status;
+  (void) state;
+  fake_ports_init(&f);
+  with_cluster(&f, "{\"instances\":0}", NULL);
+  assert_int_equal(op_step_load(&f.ctx).next, OP_STOP);
+  assert_int_equal(fake_calls(&f, "merge_patch memgraphclusters/db/mg/status"), 1);
+  status = json_object_get(fake_find(&f, &op_res_clusters, "db", "mg"), "status");
+  assert_string_equal(json_string_value(json_object_get(status, "phase")), "Failed");
+  assert_non_null(strstr(json_string_value(json_object_get(status, "message")), "spec.instances"));
+  assert_true(fake_has_event(&f, "InvalidSpec"));
+  assert_true(fake_metrics_contain(&f, "mgo_cluster_phase{cluster=\"db/mg\",phase=\"Failed\"} 1"));
+  /* the next pass finds the same status: no second write, no second Event */
+  op_ctx_release(&f.ctx);
+  assert_int_equal(op_step_load(&f.ctx).next, OP_STOP);
+  assert_int_equal(fake_calls(&f, "merge_patch"), 1);
+  assert_int_equal(json_array_size(f.events), 1);
+  fake_ports_free(&f);
+}
+
+static void an_invalid_spec_whose_status_cannot_be_written_is_retried(void **state)
+{
+  struct fake_ports f;
+  struct op_result r;
+  (void) state;
+  fake_ports_init(&f);
+  with_cluster(&f, "{\"instances\":0}", NULL);
+  f.fail[FAKE_MERGE_PATCH] = (struct fake_failure){MGO_ESERVER, 500, NULL, -1};
+  r = op_step_load(&f.ctx);
+  assert_int_equal(r.next, OP_REQUEUE);
+  assert_int_equal(r.error, MGO_ESERVER);
+  assert_non_null(strstr(f.ctx.error, "status write"));
+  assert_false(fake_has_event(&f, "InvalidSpec"));
+  fake_ports_free(&f);
+}
+
+/* ---- objects and statefulset --------------------------------------------------------------------------- */
+
+static void loaded(struct fake_ports *f, const char *spec)
+{
+  with_cluster(f, spec, NULL);
+  assert_int_equal(op_step_load(&f->ctx).next, OP_CONTINUE);
+}
+
+static void objects_are_applied_once_then_left_alone(void **state)
+{
+  struct fake_ports f;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":3}");
+  assert_int_equal(op_step_objects(&f.ctx).next, OP_CONTINUE);
+  assert_int_equal(fake_calls(&f, "apply serviceaccounts/db/"), 1);
+  assert_int_equal(fake_calls(&f, "apply services/db/"), 3); /* headless, write, read */
+  assert_int_equal(fake_calls(&f, "apply poddisruptionbudgets/db/"), 1);
+  assert_non_null(fake_find(&f, &K8S_RES_SERVICES, "db", "mg-write"));
+  /* the cache now holds what was applied, hash annotation included: nothing is sent again */
+  assert_int_equal(op_step_objects(&f.ctx).next, OP_CONTINUE);
+  assert_int_equal(fake_calls(&f, "apply"), 5);
+  fake_ports_free(&f);
+}
+
+static void an_unwanted_pdb_is_deleted(void **state)
+{
+  struct fake_ports f;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":3}");
+  assert_int_equal(op_step_objects(&f.ctx).next, OP_CONTINUE);
+  op_ctx_release(&f.ctx);
+  with_cluster(&f, "{\"instances\":3,\"podDisruptionBudget\":{\"enabled\":false}}", NULL);
+  assert_int_equal(op_step_load(&f.ctx).next, OP_CONTINUE);
+  assert_false(f.ctx.c.spec.pdb_enabled);
+  assert_int_equal(op_step_objects(&f.ctx).next, OP_CONTINUE);
+  assert_int_equal(fake_calls(&f, "delete poddisruptionbudgets/db/"), 1);
+  assert_null(fake_find(&f, &K8S_RES_PDBS, "db", "mg"));
+  fake_ports_free(&f);
+}
+
+static void a_failed_apply_is_an_error_with_an_event(void **state)
+{
+  struct fake_ports f;
+  struct op_result r;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":3}");
+  f.fail[FAKE_APPLY] = (struct fake_failure){MGO_EINVALIDOBJ, 422, NULL, -1};
+  r = op_step_objects(&f.ctx);
+  assert_int_equal(r.next, OP_REQUEUE);
+  assert_int_equal(r.error, MGO_EINVALIDOBJ);
+  assert_non_null(strstr(f.ctx.error, "apply ServiceAccount"));
+  assert_true(fake_has_event(&f, "ApplyFailed"));
+  assert_int_equal(fake_calls(&f, "apply"), 1); /* the first failure ends the step */
+  fake_ports_free(&f);
+}
+
+static void an_apply_conflict_is_retried_soon_without_an_error(void **state)
+{
+  struct fake_ports f;
+  struct op_result r;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":3}");
+  f.fail[FAKE_APPLY] = (struct fake_failure){MGO_ECONFLICT, 409, NULL, 1};
+  r = op_step_objects(&f.ctx);
+  assert_int_equal(r.next, OP_REQUEUE);
+  assert_int_equal(r.error, MGO_OK);
+  assert_int_equal(r.after_ms, 1000);
+  assert_false(fake_has_event(&f, "ApplyFailed"));
+  fake_ports_free(&f);
+}
+
+static void a_terminating_namespace_stops_quietly(void **state)
+{
+  struct fake_ports f;
+  struct op_result r;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":3}");
+  f.fail[FAKE_APPLY] = (struct fake_failure){MGO_EFORBIDDEN, 403, "NamespaceTerminating", -1};
+  r = op_step_objects(&f.ctx);
+  assert_int_equal(r.next, OP_STOP);
+  assert_int_equal(r.error, MGO_OK);
+  assert_int_equal(json_array_size(f.events), 0);
+  /* any other 403 is a failure */
+  f.fail[FAKE_APPLY] = (struct fake_failure){MGO_EFORBIDDEN, 403, NULL, -1};
+  assert_int_equal(op_step_objects(&f.ctx).error, MGO_EFORBIDDEN);
+  fake_ports_free(&f);
+}
+
+static void the_statefulset_has_the_plans_replicas_and_the_agent_image(void **state)
+{
+  struct fake_ports f;
+  const json_t *sts, *init;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":3}");
+  f.ctx.plan = calloc(1, sizeof(*f.ctx.plan));
+  f.ctx.plan->allowed_pods = 2;
+  assert_int_equal(op_step_statefulset(&f.ctx).next, OP_CONTINUE);
+  sts = fake_find(&f, &K8S_RES_STATEFULSETS, "db", "mg");
+  assert_non_null(sts);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(sts, "spec"), "replicas")), 2);
+  init = json_array_get(
+      json_object_get(json_object_get(json_object_get(json_object_get(sts, "spec"), "template"), "spec"),
+                      "initContainers"),
+      0);
+  assert_string_equal(json_string_value(json_object_get(init, "image")), "operator:test");
+  f.fail[FAKE_APPLY] = (struct fake_failure){MGO_ETIMEDOUT, 0, NULL, -1};
+  f.ctx.plan->allowed_pods = 3; /* a change: applied again, and the failure reported */
+  assert_int_equal(op_step_statefulset(&f.ctx).error, MGO_ETIMEDOUT);
+  fake_ports_free(&f);
+}
+
+/* ---- status -------------------------------------------------------------------------------------------- */
+
+static void decided(struct fake_ports *f)
+{
+  f->ctx.obs = calloc(1, sizeof(*f->ctx.obs));
+  f->ctx.plan = calloc(1, sizeof(*f->ctx.plan));
+  assert_non_null(f->ctx.obs);
+  assert_non_null(f->ctx.plan);
+  op_observe_pods(&f->ctx.c, NULL, NULL, NULL, f->ctx.obs);
+  assert_int_equal(rec_decide_topology(&f->ctx.c, f->ctx.obs, f->ctx.plan), MGO_OK);
+}
+
+static void status_is_written_when_it_changes_only(void **state)
+{
+  struct fake_ports f;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":3}");
+  decided(&f);
+  assert_int_equal(op_step_status(&f.ctx).next, OP_CONTINUE);
+  assert_int_equal(fake_calls(&f, "merge_patch memgraphclusters/db/mg/status"), 1);
+  assert_non_null(
+      json_object_get(json_object_get(fake_find(&f, &op_res_clusters, "db", "mg"), "status"), "phase"));
+  assert_non_null(f.cs->last_written); /* later passes compare against what was written */
+  f.clock.wall_ms += 60000;            /* a minute later, nothing else changed */
+  assert_int_equal(op_step_status(&f.ctx).next, OP_CONTINUE);
+  assert_int_equal(fake_calls(&f, "merge_patch"), 1);
+  assert_true(fake_metrics_contain(&f, "mgo_cluster_instances_ready{cluster=\"db/mg\"} 0"));
+  fake_ports_free(&f);
+}
+
+static void a_failed_status_write_is_an_error(void **state)
+{
+  struct fake_ports f;
+  struct op_result r;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":3}");
+  decided(&f);
+  f.fail[FAKE_MERGE_PATCH] = (struct fake_failure){MGO_ECONNECT, 0, NULL, -1};
+  r = op_step_status(&f.ctx);
+  assert_int_equal(r.next, OP_REQUEUE);
+  assert_int_equal(r.error, MGO_ECONNECT);
+  assert_null(f.cs->last_written);
+  fake_ports_free(&f);
+}
+
+static void no_status_write_without_leadership(void **state)
+{
+  struct fake_ports f;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":3}");
+  decided(&f);
+  f.may_act = false;
+  assert_int_equal(op_step_status(&f.ctx).next, OP_CONTINUE);
+  assert_int_equal(fake_calls(&f, "merge_patch"), 0);
+  fake_ports_free(&f);
+}
+
+/* ---- act: the Kubernetes actions ----------------------------------------------------------------------- */
+
+static struct rec_action *plan_add(struct rec_plan *plan, enum rec_action_type t, const char *pod)
+{
+  struct rec_action *a = &plan->a[plan->n++];
+  memset(a, 0, sizeof(*a));
+  a->type = t;
+  (void) mgo_strlcpy(a->pod, pod, sizeof(a->pod));
+  (void) mgo_strlcpy(a->reason, "Test", sizeof(a->reason));
+  return a;
+}
+
+static json_t *a_pod(const char *name, const char *uid)
+{
+  return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "apiVersion", "v1", "kind", "Pod", "metadata", "name",
+                   name, "namespace", "db", "uid", uid);
+}
+
+static void act_labels_pods_and_stops_without_leadership(void **state)
+{
+  struct fake_ports f;
+  struct rec_action *a;
+  const json_t *labels;
+  struct op_result r;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":2}");
+  decided(&f);
+  f.ctx.plan->n = 0;
+  fake_put(&f, &K8S_RES_PODS, a_pod("mg-0", "u-0"));
+  a = plan_add(f.ctx.plan, REC_ACT_LABEL, "mg-0");
+  a->role = MGO_ROLE_MAIN;
+  plan_add(f.ctx.plan, REC_ACT_LABEL, "mg-9"); /* a pod that went away: nothing to do */
+  r = op_step_act(&f.ctx);
+  assert_int_equal(r.error, MGO_OK);
+  labels = json_object_get(json_object_get(fake_find(&f, &K8S_RES_PODS, "db", "mg-0"), "metadata"), "labels");
+  assert_string_equal(json_string_value(json_object_get(labels, MGO_LABEL_ROLE)), "main");
+  assert_int_equal(fake_calls(&f, "merge_patch pods/db/"), 2);
+
+  f.may_act = false; /* leadership lost: not one more action */
+  r = op_step_act(&f.ctx);
+  assert_int_equal(r.next, OP_STOP);
+  assert_int_equal(fake_calls(&f, "merge_patch pods/db/"), 2);
+  fake_ports_free(&f);
+}
+
+static void act_label_failure_is_an_error(void **state)
+{
+  struct fake_ports f;
+  struct op_result r;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":2}");
+  decided(&f);
+  f.ctx.plan->n = 0;
+  plan_add(f.ctx.plan, REC_ACT_LABEL, "mg-0");
+  plan_add(f.ctx.plan, REC_ACT_LABEL, "mg-1");
+  fake_put(&f, &K8S_RES_PODS, a_pod("mg-0", "u-0"));
+  f.fail[FAKE_MERGE_PATCH] = (struct fake_failure){MGO_ESERVER, 503, NULL, -1};
+  r = op_step_act(&f.ctx);
+  assert_int_equal(r.next, OP_REQUEUE);
+  assert_int_equal(r.error, MGO_ESERVER);
+  assert_int_equal(fake_calls(&f, "merge_patch pods/db/"), 1); /* the second label is not tried */
+  assert_non_null(strstr(f.ctx.error, "label mg-0"));
+  fake_ports_free(&f);
+}
+
+static void act_deletes_exactly_one_pod_incarnation(void **state)
+{
+  struct fake_ports f;
+  struct rec_action *a;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":2}");
+  decided(&f);
+  f.ctx.plan->n = 0;
+  fake_put(&f, &K8S_RES_PODS, a_pod("mg-1", "u-new"));
+  a = plan_add(f.ctx.plan, REC_ACT_DELETE_POD, "mg-1");
+  (void) mgo_strlcpy(a->replica_pod_uid, "u-old", sizeof(a->replica_pod_uid));
+  assert_int_equal(op_step_act(&f.ctx).error, MGO_OK); /* another incarnation: left alone, no error */
+  assert_non_null(fake_find(&f, &K8S_RES_PODS, "db", "mg-1"));
+  assert_false(fake_has_event(&f, "PodUpdated"));
+  (void) mgo_strlcpy(a->replica_pod_uid, "u-new", sizeof(a->replica_pod_uid));
+  assert_int_equal(op_step_act(&f.ctx).error, MGO_OK);
+  assert_null(fake_find(&f, &K8S_RES_PODS, "db", "mg-1"));
+  assert_true(fake_has_event(&f, "PodUpdated"));
+  assert_true(fake_metrics_contain(&f, "mgo_pod_updates_total{cluster=\"db/mg\"} 1"));
+  fake_ports_free(&f);
+}
+
+static void act_reseeds_through_the_agent_configmap(void **state)
+{
+  struct fake_ports f;
+  struct rec_action *a;
+  struct op_result r;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":2}");
+  decided(&f);
+  f.ctx.plan->n = 0;
+  fake_put(&f, &K8S_RES_PODS, a_pod("mg-1", "u-1"));
+  a = plan_add(f.ctx.plan, REC_ACT_RESEED, "mg-0");
+  (void) mgo_strlcpy(a->replica_pod, "mg-1", sizeof(a->replica_pod));
+  (void) mgo_strlcpy(a->replica_pod_uid, "u-1", sizeof(a->replica_pod_uid));
+  r = op_step_act(&f.ctx);
+  assert_int_equal(r.error, MGO_OK);
+  /* the ConfigMap did not exist: the merge patch found nothing, the apply created it with the request */
+  assert_int_equal(fake_calls(&f, "merge_patch configmaps/db/mg-agent"), 1);
+  assert_int_equal(fake_calls(&f, "apply configmaps/db/mg-agent"), 1);
+  assert_string_equal(
+      json_string_value(json_object_get(
+          json_object_get(fake_find(&f, &K8S_RES_CONFIGMAPS, "db", "mg-agent"), "data"), "mg-1")),
+      "reseed=u-1\n");
+  assert_null(fake_find(&f, &K8S_RES_PODS, "db", "mg-1"));
+  assert_true(fake_has_event(&f, "ReplicaReseeded"));
+  assert_true(fake_metrics_contain(&f, "mgo_replica_reseeds_total{cluster=\"db/mg\"} 1"));
+  fake_ports_free(&f);
+}
+
+static void a_reseed_that_deletes_nothing_withdraws_its_request(void **state)
+{
+  struct fake_ports f;
+  struct rec_action *a;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":2}");
+  decided(&f);
+  f.ctx.plan->n = 0;
+  a = plan_add(f.ctx.plan, REC_ACT_RESEED, "mg-0");
+  (void) mgo_strlcpy(a->replica_pod, "mg-1", sizeof(a->replica_pod));
+  (void) mgo_strlcpy(a->replica_pod_uid, "u-1", sizeof(a->replica_pod_uid));
+  assert_int_equal(op_step_act(&f.ctx).error, MGO_OK); /* the pod is gone already */
+  assert_int_equal(fake_calls(&f, "json_patch configmaps/db/mg-agent"), 1);
+  assert_false(fake_has_event(&f, "ReplicaReseeded"));
+  /* a failing delete is an error, and the request is withdrawn too */
+  fake_put(&f, &K8S_RES_PODS, a_pod("mg-1", "u-1"));
+  f.fail[FAKE_DELETE] = (struct fake_failure){MGO_ESERVER, 500, NULL, -1};
+  assert_int_equal(op_step_act(&f.ctx).error, MGO_ESERVER);
+  assert_int_equal(fake_calls(&f, "json_patch configmaps/db/mg-agent"), 2);
+  assert_non_null(fake_find(&f, &K8S_RES_PODS, "db", "mg-1"));
+  fake_ports_free(&f);
+}
+
+static void act_records_the_main_before_promoting(void **state)
+{
+  struct fake_ports f;
+  struct rec_action *a;
+  const json_t *status;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":2}");
+  decided(&f);
+  f.ctx.plan->n = 0;
+  a = plan_add(f.ctx.plan, REC_ACT_RECORD_MAIN, "mg-1");
+  (void) mgo_strlcpy(a->kind, "failover", sizeof(a->kind));
+  (void) mgo_strlcpy(a->from, "mg-0", sizeof(a->from));
+  (void) mgo_strlcpy(a->fenced, "mg-0", sizeof(a->fenced));
+  a->mode = MGO_MODE_SYNC;
+  f.cs->main_down_since_ms = f.clock.mono_ms - 2500; /* the MAIN has been gone for 2.5 s */
+  assert_int_equal(op_step_act(&f.ctx).error, MGO_OK);
+  status = json_object_get(fake_find(&f, &op_res_clusters, "db", "mg"), "status");
+  assert_string_equal(json_string_value(json_object_get(status, "currentMain")), "mg-1");
+  assert_string_equal(json_string_value(json_object_get(status, "fencedMain")), "mg-0");
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(status, "lastFailover"), "writesUnavailableSince")),
+      "2025-12-31T23:59:57.500Z");
+  assert_string_equal(f.ctx.c.recorded_main, "mg-1");
+  assert_true(f.cs->change.pending);
+  /* a record that cannot be written leaves no change behind: the next pass decides again */
+  memset(&f.cs->change, 0, sizeof(f.cs->change));
+  f.fail[FAKE_MERGE_PATCH] = (struct fake_failure){MGO_ESERVER, 500, NULL, -1};
+  assert_int_equal(op_step_act(&f.ctx).error, MGO_ESERVER);
+  assert_false(f.cs->change.pending);
+  fake_ports_free(&f);
+}
+
+/* ---- observe: the Kubernetes half and the Secrets ------------------------------------------------------ */
+
+static void observe_reports_an_unreadable_auth_secret_and_goes_on(void **state)
+{
+  struct fake_ports f;
+  struct op_result r;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":1,\"auth\":{\"secretName\":\"creds\"}}");
+  r = op_step_observe(&f.ctx);
+  assert_int_equal(r.next, OP_CONTINUE); /* the pass goes on (no pod to reach anyway) */
+  assert_int_equal(r.error, MGO_ENOTFOUND);
+  assert_non_null(strstr(f.ctx.error, "auth Secret creds"));
+  assert_int_equal(fake_calls(&f, "get secrets/db/creds"), 1);
+  assert_false(f.cs->auth_loaded);
+  fake_ports_free(&f);
+}
+
+static void observe_reads_the_auth_secret_once(void **state)
+{
+  struct fake_ports f;
+  json_t *secret =
+      json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}}", "apiVersion", "v1", "kind", "Secret", "metadata",
+                "name", "creds", "namespace", "db", "data", "username", "bWc=", "password", "c2VjcmV0");
+  (void) state;
+  fake_ports_init(&f);
+  fake_put(&f, &K8S_RES_SECRETS, secret);
+  loaded(&f, "{\"instances\":1,\"auth\":{\"secretName\":\"creds\"}}");
+  assert_int_equal(op_step_observe(&f.ctx).error, MGO_OK);
+  assert_true(f.cs->auth_loaded);
+  assert_string_equal(f.cs->auth_user, "mg");
+  assert_string_equal(f.cs->auth_password, "secret");
+  free(f.ctx.obs);
+  f.ctx.obs = NULL;
+  assert_int_equal(op_step_observe(&f.ctx).error, MGO_OK);
+  assert_int_equal(fake_calls(&f, "get secrets/db/creds"), 1); /* no API request per pass */
+  fake_ports_free(&f);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(load_of_a_missing_cluster_reports_it_gone),
+      cmocka_unit_test(load_of_a_deleting_cluster_stops),
+      cmocka_unit_test(load_parses_a_valid_cluster),
+      cmocka_unit_test(load_prefers_our_newer_status_write_over_the_cache),
+      cmocka_unit_test(an_invalid_spec_is_reported_once_and_stops),
+      cmocka_unit_test(an_invalid_spec_whose_status_cannot_be_written_is_retried),
+      cmocka_unit_test(objects_are_applied_once_then_left_alone),
+      cmocka_unit_test(an_unwanted_pdb_is_deleted),
+      cmocka_unit_test(a_failed_apply_is_an_error_with_an_event),
+      cmocka_unit_test(an_apply_conflict_is_retried_soon_without_an_error),
+      cmocka_unit_test(a_terminating_namespace_stops_quietly),
+      cmocka_unit_test(the_statefulset_has_the_plans_replicas_and_the_agent_image),
+      cmocka_unit_test(status_is_written_when_it_changes_only),
+      cmocka_unit_test(a_failed_status_write_is_an_error),
+      cmocka_unit_test(no_status_write_without_leadership),
+      cmocka_unit_test(act_labels_pods_and_stops_without_leadership),
+      cmocka_unit_test(act_label_failure_is_an_error),
+      cmocka_unit_test(act_deletes_exactly_one_pod_incarnation),
+      cmocka_unit_test(act_reseeds_through_the_agent_configmap),
+      cmocka_unit_test(a_reseed_that_deletes_nothing_withdraws_its_request),
+      cmocka_unit_test(act_records_the_main_before_promoting),
+      cmocka_unit_test(observe_reports_an_unreadable_auth_secret_and_goes_on),
+      cmocka_unit_test(observe_reads_the_auth_secret_once),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
