@@ -1,5 +1,5 @@
 /* memgraph-operator: subcommand dispatch only. Flags live in options.c, `run` in run.c (which starts the
- * controller of src/operator), `agent` in agent.c. */
+ * runtime of src/controller), `agent` in agent.c. */
 #include <stdio.h>
 
 #include "agent.h"

@@ -161,7 +161,7 @@ static int bad(char *err, size_t errsz, const char *what, const char *value)
   return -1;
 }
 
-/* The operator's own defaults (src/operator) are the only source of default values. */
+/* The operator's own defaults (src/controller) are the only source of default values. */
 static void set_defaults(struct mgo_options *o)
 {
   char host[200] = "unknown";

@@ -23,7 +23,7 @@ enum rec_replica_state mg_rec_state(enum mg_replica_status s);
  * replicas_known is false, so the decision does not act on a partial list). */
 int mg_rec_fill_registrations(const struct mg_replicas *r, struct rec_instance *inst);
 
-/* SHOW REPLICAS into a caller array (the shape src/operator/mg_iface.h uses): up to max rows, *n set;
+/* SHOW REPLICAS into a caller array (the shape mg_port.h uses): up to max rows, *n set;
  * MGO_ETOOBIG when there were more (the first max are filled). */
 int mg_rec_show_replicas(struct mg_conn *c, struct rec_registration *regs, size_t max, size_t *n,
                          struct mg_error *err);

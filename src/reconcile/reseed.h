@@ -1,7 +1,7 @@
 /* Re-seed of one Memgraph pod: the controlled way to wipe a diverged replica (memgraph.md section 7.3)
  * without exec into the pod. The operator writes a request into the ConfigMap <cluster>-agent and deletes the
  * pod; the new pod's operator-agent init container wipes the data directory once for that request before
- * Memgraph starts (src/cmd/agent_fs.h, docs/agent.md). Memgraph then starts empty, as a MAIN with no
+ * Memgraph starts (src/agent/agent_fs.h, docs/agent.md). Memgraph then starts empty, as a MAIN with no
  * replicas, and the reconciler demotes and registers it like a new pod.
  *
  * The caller decides that the pod must be re-seeded and logs what happened: this file never logs. It does not

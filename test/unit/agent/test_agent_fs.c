@@ -1,6 +1,6 @@
-/* The agent's instructions and re-seed (src/cmd/agent_fs.h) on real temporary directories: parsing, the wipe
- * (nested directories, symbolic links pointing outside, a symlinked data directory), idempotency per token,
- * refusal of bad tokens and pod names, and the atomic marker. */
+/* The agent's instructions and re-seed (src/agent/agent_fs.h) on real temporary directories: parsing, the
+ * wipe (nested directories, symbolic links pointing outside, a symlinked data directory), idempotency per
+ * token, refusal of bad tokens and pod names, and the atomic marker. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
