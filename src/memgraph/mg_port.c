@@ -12,6 +12,7 @@
 
 struct mgo_mg_conn {
   struct mg_conn *c;
+  bool borrowed; /* c belongs to the caller (mgo_mg_memgraph_wrap) */
   char err[400];
   enum mg_err_class cls; /* of the last failure */
 };
@@ -74,7 +75,8 @@ static void mgm_close(struct mgo_mg_conn *conn)
   struct mgo_mg_conn *w = conn;
   if (w == NULL)
     return;
-  mg_conn_free(w->c);
+  if (!w->borrowed)
+    mg_conn_free(w->c);
   free(w);
 }
 
@@ -129,6 +131,11 @@ static int mgm_execute(struct mgo_mg_conn *conn, const struct rec_action *a)
   return finish(w, mg_rec_execute(w->c, a, &e), &e);
 }
 
+static unsigned mgm_connects(const struct mgo_mg_conn *conn)
+{
+  return conn != NULL && conn->c != NULL ? mg_conn_connects(conn->c) : 0;
+}
+
 const struct mgo_mg_ops mgo_mg_memgraph_ops = {
     .connect = mgm_connect,
     .close = mgm_close,
@@ -140,4 +147,91 @@ const struct mgo_mg_ops mgo_mg_memgraph_ops = {
     .has_data = mgm_has_data,
     .execute = mgm_execute,
     .failed_diverged = mgm_failed_diverged,
+    .connects = mgm_connects,
 };
+
+int mgo_mg_memgraph_wrap(struct mg_conn *c, struct mgo_mg_conn **out)
+{
+  struct mgo_mg_conn *w = calloc(1, sizeof(*w));
+  *out = w;
+  if (w == NULL)
+    return MGO_ENOMEM;
+  w->c = c;
+  w->borrowed = true;
+  return MGO_OK;
+}
+
+/* ---- the observer ------------------------------------------------------------------------------------ */
+
+static void note_failure(const struct mgo_mg_ops *ops, struct mgo_mg_conn *conn, struct rec_instance *in,
+                         const char *query, int failed, int *first)
+{
+  (void) mgo_snprintf(in->last_error, sizeof(in->last_error), "%s: %s", query, ops->error(conn));
+  if (*first == MGO_OK)
+    *first = failed;
+}
+
+/* SHOW VERSION unless seen knows it for this connection incarnation; the version fields of in. */
+static unsigned long observe_version(const struct mgo_mg_ops *ops, struct mgo_mg_conn *conn,
+                                     struct mgo_mg_seen *seen, struct rec_instance *in)
+{
+  unsigned long queries = 0;
+  unsigned connects = ops->connects(conn);
+  if (seen->version[0] == '\0' || seen->connects != connects) {
+    int rc = ops->show_version(conn, seen->version, sizeof(seen->version));
+    queries++;
+    if (rc != MGO_OK) /* the instance answers: its version stays unknown until a later observation */
+      seen->version[0] = '\0';
+    seen->connects = ops->connects(conn);
+  }
+  if (seen->version[0] != '\0')
+    (void) rec_parse_version(seen->version, &in->version_major, &in->version_minor, &in->version_patch);
+  return queries;
+}
+
+static unsigned long observe_replicas(const struct mgo_mg_ops *ops, struct mgo_mg_conn *conn,
+                                      struct rec_instance *in, int *first)
+{
+  int rc = ops->show_replicas(conn, in->registrations, MGO_MAX_INSTANCES, &in->n_registrations);
+  in->replicas_known = rc == MGO_OK;
+  if (rc != MGO_OK) {
+    in->n_registrations = 0;
+    note_failure(ops, conn, in, "SHOW REPLICAS", rc, first);
+  }
+  return 1;
+}
+
+unsigned long mgo_mg_observe(const struct mgo_mg_ops *ops, struct mgo_mg_conn *conn, struct mgo_mg_seen *seen,
+                             struct rec_instance *in, int *rc)
+{
+  unsigned long queries = 1;
+  int first = MGO_OK;
+  int role_rc = ops->show_role(conn, &in->role);
+
+  in->reachable = false;
+  in->replicas_known = false;
+  in->n_registrations = 0;
+  in->last_error[0] = '\0';
+  if (role_rc != MGO_OK) {
+    in->role = MGO_ROLE_UNKNOWN;
+    note_failure(ops, conn, in, "SHOW REPLICATION ROLE", role_rc, &first);
+  } else {
+    in->reachable = true;
+    queries += observe_version(ops, conn, seen, in);
+    if (in->role == MGO_ROLE_MAIN)
+      queries += observe_replicas(ops, conn, in, &first);
+  }
+  if (rc != NULL)
+    *rc = first;
+  return queries;
+}
+
+unsigned long mgo_mg_observe_data(const struct mgo_mg_ops *ops, struct mgo_mg_conn *conn,
+                                  struct rec_instance *in)
+{
+  if (!in->reachable || in->data != REC_DATA_UNKNOWN || conn == NULL)
+    return 0;
+  if (ops->has_data(conn, &in->data) != MGO_OK)
+    in->data = REC_DATA_UNKNOWN;
+  return 1;
+}

@@ -54,7 +54,36 @@ struct mgo_mg_ops {
   /* True when the last failure on conn was a REGISTER refused because the replica diverged (Memgraph
    * 3.5+: "Error: 3"). May be NULL (never). */
   bool (*failed_diverged)(const struct mgo_mg_conn *conn);
+  /* How often the backend has (re)connected conn: a change means that another process may answer now (the
+   * instance restarted, maybe with another image), so what was learnt about the old one is void. */
+  unsigned (*connects)(const struct mgo_mg_conn *conn);
 };
+
+/* What the observer remembers of one connection between observations (zeroed by the caller for a new one). */
+struct mgo_mg_seen {
+  char version[32];  /* SHOW VERSION as the server printed it; "" = not known */
+  unsigned connects; /* ops->connects() when version was read */
+};
+
+/* The one observer of an instance (the operator's observe step and the integration probe both use it):
+ * SHOW REPLICATION ROLE; SHOW VERSION unless seen holds it for the same connection incarnation; SHOW REPLICAS
+ * on a MAIN. Fills in->reachable, role, version_major/minor/patch, replicas_known, n_registrations,
+ * registrations and last_error ("<query>: <ops->error()>"); leaves the Kubernetes fields and data alone.
+ * A failed role query makes the instance unreachable (role UNKNOWN); a failed SHOW VERSION leaves the version
+ * unknown (not an error: asked again next time); a failed SHOW REPLICAS leaves replicas_known false. Returns
+ * the number of queries sent; *rc (may be NULL) receives MGO_OK or the code of the first failure. The caller
+ * closes a connection that is no longer usable() afterwards. */
+unsigned long mgo_mg_observe(const struct mgo_mg_ops *ops, struct mgo_mg_conn *conn, struct mgo_mg_seen *seen,
+                             struct rec_instance *in, int *rc);
+/* SHOW STORAGE INFO as in->data (UNKNOWN when it fails), on a reachable instance whose data is not known yet.
+ * Returns the number of queries sent (0 or 1). */
+unsigned long mgo_mg_observe_data(const struct mgo_mg_ops *ops, struct mgo_mg_conn *conn,
+                                  struct rec_instance *in);
+
+struct mg_conn;
+/* The port over an open connection of this library that the caller keeps (close() leaves c open): for callers
+ * that also use the typed queries of mg.h on c. MGO_ENOMEM. */
+int mgo_mg_memgraph_wrap(struct mg_conn *c, struct mgo_mg_conn **out);
 
 /* The backend over this library's typed queries (mg_port.c). */
 extern const struct mgo_mg_ops mgo_mg_memgraph_ops;

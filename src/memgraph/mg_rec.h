@@ -1,8 +1,6 @@
-/* Fills the Memgraph view of a reconcile input (struct rec_instance, src/decide/topology.h) from live
- * queries or from parsed results, so the operator's observe step is one call per instance.
- *
- *   struct rec_instance *inst = &obs->inst[i];      // Kubernetes fields filled by the caller
- *   mg_rec_observe(conn, inst, &err);               // SHOW VERSION (cached), ROLE, STORAGE INFO, REPLICAS
+/* The typed queries in the shapes of the decision's input (struct rec_instance, src/decide/topology.h): what
+ * the Memgraph port's real backend (mg_port.c) runs. The observer of an instance is mgo_mg_observe()
+ * (mg_port.h), the same for the operator and the integration probe.
  *
  * Ownership: everything is caller-allocated; nothing is kept. Thread-safety: as the connection (one thread
  * at a time); the pure functions are thread-safe. Library code: nothing is logged. */
@@ -35,15 +33,5 @@ int mg_rec_has_data(struct mg_conn *c, enum rec_data *data, struct mg_error *err
  * STRICT_SYNC refused below 3.5), DROP (mg_drop_replica with a->replica). Any other action type:
  * MGO_EINVAL (MG_ERR_INVALID_ARG), nothing sent. Errors and classes as for those functions. */
 int mg_rec_execute(struct mg_conn *c, const struct rec_action *a, struct mg_error *err);
-
-/* Observes one instance and fills reachable, role, version_*, data, replicas_known, n_registrations,
- * registrations and last_error; the Kubernetes fields, registered_* and last_known_ts are left alone.
- * The version is asked only when the connection has none cached, and again when the connection had to
- * be reopened during the observation (the instance restarted, maybe with another image). A transport, timeout
- * or auth failure makes the instance unreachable (reachable = false, last_error set) and returns that code; a
- * server FAILURE of one query keeps it reachable with that part unknown (role UNKNOWN, data UNKNOWN or
- * replicas_known false) and returns the first failure's code. err (may be NULL) describes the first failure.
- * SHOW REPLICAS is asked only on a MAIN. */
-int mg_rec_observe(struct mg_conn *c, struct rec_instance *inst, struct mg_error *err);
 
 #endif

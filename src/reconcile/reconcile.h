@@ -47,8 +47,8 @@ struct op_conn {
   char uid[MGO_NAME_MAX];
   char ip[64];
   struct mgo_mg_conn *conn; /* NULL when not connected */
-  char version[32];
-  int64_t last_ts; /* newest data_info ts seen for this pod in a MAIN's SHOW REPLICAS; -1 unknown */
+  struct mgo_mg_seen seen;  /* what the observer learnt of this connection (its version) */
+  int64_t last_ts;          /* newest data_info ts seen for this pod in a MAIN's SHOW REPLICAS; -1 unknown */
   /* How the recorded MAIN last listed this pod (failover candidates); valid when last_known. */
   bool last_known;
   bool last_registered;

@@ -199,7 +199,7 @@ static void drop_conn(struct op_conn *s, const struct mgo_mg_ops *mg)
   if (s->conn != NULL)
     mg->close(s->conn);
   s->conn = NULL;
-  s->version[0] = '\0';
+  memset(&s->seen, 0, sizeof(s->seen));
 }
 
 void op_note_register_diverged(struct op_cluster *cs, const char *pod)
@@ -271,15 +271,15 @@ static void note_error(struct rec_instance *in, const struct op_live *live, stru
     drop_conn(s, live->mg);
 }
 
-static void count_query(struct op_live *live, const struct rec_instance *in)
+static void count_queries(struct op_live *live, const struct rec_instance *in, unsigned long n)
 {
   ptrdiff_t i = in - live->base;
-  live->queries++;
+  live->queries += n;
   if (live->base != NULL && i >= 0 && i < REC_MAX_OBSERVED)
-    live->per_pod[i]++;
+    live->per_pod[i] += n;
 }
 
-/* Role, version (once per connection) and, on a MAIN, SHOW REPLICAS. */
+/* Role, version (once per connection incarnation) and, on a MAIN, SHOW REPLICAS: the one observer. */
 static void query_instance(struct op_cluster *cs, struct rec_instance *in, struct op_live *live)
 {
   const char *ip = op_pod_ip(live->pods, in->pod);
@@ -294,39 +294,14 @@ static void query_instance(struct op_cluster *cs, struct rec_instance *in, struc
     note_error(in, live, s, "connect");
     return;
   }
-  count_query(live, in);
-  if (live->mg->show_role(s->conn, &in->role) != MGO_OK) {
-    note_error(in, live, s, "SHOW REPLICATION ROLE");
-    in->role = MGO_ROLE_UNKNOWN;
-    return;
-  }
-  in->reachable = true;
-  if (s->version[0] == '\0') {
-    count_query(live, in);
-    if (live->mg->show_version(s->conn, s->version, sizeof(s->version)) != MGO_OK)
-      s->version[0] = '\0';
-  }
-  if (s->version[0] != '\0')
-    (void) rec_parse_version(s->version, &in->version_major, &in->version_minor, &in->version_patch);
-  if (in->role != MGO_ROLE_MAIN)
-    return;
-  count_query(live, in);
-  in->replicas_known =
-      live->mg->show_replicas(s->conn, in->registrations, MGO_MAX_INSTANCES, &in->n_registrations) == MGO_OK;
-  if (!in->replicas_known) {
-    in->n_registrations = 0;
-    note_error(in, live, s, "SHOW REPLICAS");
-  }
+  count_queries(live, in, mgo_mg_observe(live->mg, s->conn, &s->seen, in, NULL));
+  if (!live->mg->usable(s->conn))
+    drop_conn(s, live->mg);
 }
 
 static void query_data(struct op_cluster *cs, struct rec_instance *in, struct op_live *live)
 {
-  struct mgo_mg_conn *conn = op_conn_of(cs, in->pod);
-  if (!in->reachable || in->data != REC_DATA_UNKNOWN || conn == NULL)
-    return;
-  count_query(live, in);
-  if (live->mg->has_data(conn, &in->data) != MGO_OK)
-    in->data = REC_DATA_UNKNOWN;
+  count_queries(live, in, mgo_mg_observe_data(live->mg, op_conn_of(cs, in->pod), in));
 }
 
 /* An empty recorded MAIN whose SHOW REPLICAS shows every other existing pod registered, in sync and at

@@ -7,7 +7,8 @@
  * answers each with one JSON line holding "rc" (MGO_* name), "cls", "code", "message", "detail" and the
  * command's result:
  *   version | role | replicas | storage | has_data | promote | demote <port> | register <name> <MODE> <addr>
- *   drop <name> | snapshot | snapshots | exec <query> | observe | disconnect | connects
+ *   drop <name> | snapshot | snapshots | exec <query> | observe (mg_port.h, the operator's observer) |
+ *   disconnect | connects
  *   act <promote|demote|register|drop|label> [port | name MODE addr | name]   (mg_rec_execute)
  *   rec_replicas <max> | rec_has_data                                           (mg_rec.h shapes) */
 #include <jansson.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "mg.h"
+#include "mg_port.h"
 #include "mg_rec.h"
 #include "mgo_err.h"
 
@@ -137,13 +139,21 @@ static json_t *cmd_snapshots(struct mg_conn *c)
   return out;
 }
 
+/* What the observer learnt of this probe's connection (its version), as the operator keeps per pod. */
+static struct mgo_mg_seen probe_seen;
+
+/* The operator's observer (mg_port.h) on this connection, then its data query. */
 static json_t *cmd_observe(struct mg_conn *c)
 {
   struct rec_instance *inst = calloc(1, sizeof(*inst));
-  struct mg_error e = {.rc = MGO_OK};
-  int rc = inst ? mg_rec_observe(c, inst, &e) : MGO_ENOMEM;
-  json_t *out = answer(rc, &e);
-  json_t *regs = json_array();
+  struct mgo_mg_conn *pc = NULL;
+  int rc = inst ? mgo_mg_memgraph_wrap(c, &pc) : MGO_ENOMEM;
+  json_t *out, *regs = json_array();
+  if (rc == MGO_OK) {
+    (void) mgo_mg_observe(&mgo_mg_memgraph_ops, pc, &probe_seen, inst, &rc);
+    (void) mgo_mg_observe_data(&mgo_mg_memgraph_ops, pc, inst);
+  }
+  out = json_pack("{s:s}", "rc", mgo_errname(rc));
   for (size_t i = 0; inst && i < inst->n_registrations; i++) {
     const struct rec_registration *g = &inst->registrations[i];
     json_array_append_new(regs, json_pack("{s:s,s:s,s:s,s:b,s:i,s:I,s:I}", "name", g->name, "address",
@@ -160,6 +170,8 @@ static json_t *cmd_observe(struct mg_conn *c)
                                   inst->last_error));
   else
     json_decref(regs);
+  if (pc != NULL)
+    mgo_mg_memgraph_ops.close(pc);
   free(inst);
   return out;
 }

@@ -153,6 +153,8 @@ struct fake_instance {
   size_t nregs;
   struct rec_registration regs[4];
   const char *fail_replica; /* execute() fails for actions on this registration name */
+  bool reconnects;          /* the next role query reconnects underneath (the process restarted) */
+  const char *version;      /* what SHOW VERSION prints (default 3.5.1-open-source) */
   int connects, role_queries, version_queries, replicas_queries, data_queries, executes;
 };
 
@@ -164,6 +166,7 @@ static size_t nfakes;
 struct mgo_mg_conn {
   struct fake_instance *f;
   bool broken;
+  unsigned generation; /* a transparent reconnect of the backend raises it */
 };
 
 static int f_connect(const struct mgo_mg_target *t, struct mgo_mg_conn **conn)
@@ -178,6 +181,7 @@ static int f_connect(const struct mgo_mg_target *t, struct mgo_mg_conn **conn)
   if (fc->f == NULL)
     return MGO_ECONNECT;
   fc->f->connects++;
+  fc->generation = 1;
   fc->broken = fc->f->down;
   return fc->broken ? MGO_ECONNECT : MGO_OK;
 }
@@ -201,6 +205,10 @@ static int f_role(struct mgo_mg_conn *conn, enum mgo_role *role)
 {
   struct mgo_mg_conn *fc = conn;
   fc->f->role_queries++;
+  if (fc->f->reconnects) {
+    fc->f->reconnects = false;
+    fc->generation++;
+  }
   if (fc->f->frozen)
     tclock.mono_ms += 100; /* the whole deadline passes without an answer */
   if (fc->f->role_fails || fc->f->frozen) {
@@ -215,7 +223,7 @@ static int f_version(struct mgo_mg_conn *conn, char *dst, size_t dstsz)
 {
   struct mgo_mg_conn *fc = conn;
   fc->f->version_queries++;
-  return mgo_strlcpy(dst, "3.5.1-open-source", dstsz);
+  return mgo_strlcpy(dst, fc->f->version != NULL ? fc->f->version : "3.5.1-open-source", dstsz);
 }
 
 static int f_replicas(struct mgo_mg_conn *conn, struct rec_registration *regs, size_t max, size_t *n)
@@ -245,8 +253,13 @@ static int f_execute(struct mgo_mg_conn *conn, const struct rec_action *a)
   return MGO_OK;
 }
 
-static const struct mgo_mg_ops fake_ops = {f_connect, f_close,    f_usable, f_error,   f_role,
-                                           f_version, f_replicas, f_data,   f_execute, NULL};
+static unsigned f_connects(const struct mgo_mg_conn *conn)
+{
+  return conn->generation;
+}
+
+static const struct mgo_mg_ops fake_ops = {f_connect,  f_close, f_usable,  f_error, f_role,    f_version,
+                                           f_replicas, f_data,  f_execute, NULL,    f_connects};
 
 static struct rec_registration reg(const char *name, int64_t ts, int64_t behind)
 {
@@ -324,6 +337,15 @@ static void live_fills_roles_replicas_and_reuses_connections(void **state)
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(fakes[1].connects, 2);
   assert_int_equal(obs->inst[1].last_known_ts, 40); /* learned again from the MAIN in this pass */
+
+  /* the same connection reconnected underneath (the process restarted, maybe upgraded): its version is asked
+   * again in the same observation, never served from the old process */
+  fakes[0].reconnects = true;
+  fakes[0].version = "3.7.0";
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(fakes[0].connects, 1);
+  assert_int_equal(fakes[0].version_queries, 2);
+  assert_int_equal(obs->inst[0].version_minor, 7);
   op_cluster_close(cs, &fake_ops);
   json_decref(pods);
   mgo_cluster_free(&c);
