@@ -15,6 +15,21 @@ static json_t *object_meta(const struct mgo_cluster *c, name_fn *name_of)
                    mgo_cluster_labels(c, "database"), "ownerReferences", mgo_cluster_owner_refs(c));
 }
 
+/* *out = obj: MGO_OK, or MGO_ENOMEM when building it failed (obj NULL). */
+static int built(json_t *obj, json_t **out)
+{
+  *out = obj;
+  return obj != NULL ? MGO_OK : MGO_ENOMEM;
+}
+
+/* MGO_OK when the object's name fits, else the naming function's code (*out NULL). */
+static int name_fits(const struct mgo_cluster *c, name_fn *name_of, json_t **out)
+{
+  char name[MGO_NAME_MAX + 8];
+  *out = NULL;
+  return name_of(c, name, sizeof(name));
+}
+
 static json_t *pod_selector(const struct mgo_cluster *c)
 {
   return json_pack("{s:s, s:s}", MGO_LABEL_NAME, "memgraph", MGO_LABEL_INSTANCE, c->name);
@@ -26,13 +41,18 @@ static json_t *bolt_port(void)
                    "protocol", "TCP");
 }
 
-json_t *mgo_build_headless_service(const struct mgo_cluster *c)
+int mgo_build_headless_service(const struct mgo_cluster *c, json_t **out)
 {
   int port = c->spec.replication.port;
-  return json_pack("{s:s, s:s, s:o, s:{s:s, s:b, s:o, s:[o, {s:s, s:i, s:i, s:s}]}}", "apiVersion", "v1",
-                   "kind", "Service", "metadata", object_meta(c, mgo_name_headless_svc), "spec", "clusterIP",
-                   "None", "publishNotReadyAddresses", 1, "selector", pod_selector(c), "ports", bolt_port(),
-                   "name", "replication", "port", port, "targetPort", port, "protocol", "TCP");
+  int rc = name_fits(c, mgo_name_headless_svc, out);
+  if (rc != MGO_OK)
+    return rc;
+  return built(json_pack("{s:s, s:s, s:o, s:{s:s, s:b, s:o, s:[o, {s:s, s:i, s:i, s:s}]}}", "apiVersion",
+                         "v1", "kind", "Service", "metadata", object_meta(c, mgo_name_headless_svc), "spec",
+                         "clusterIP", "None", "publishNotReadyAddresses", 1, "selector", pod_selector(c),
+                         "ports", bolt_port(), "name", "replication", "port", port, "targetPort", port,
+                         "protocol", "TCP"),
+               out);
 }
 
 static json_t *client_service(const struct mgo_cluster *c, name_fn *name_of,
@@ -45,39 +65,55 @@ static json_t *client_service(const struct mgo_cluster *c, name_fn *name_of,
                    meta, "spec", "type", svc->type, "selector", selector, "ports", bolt_port());
 }
 
-json_t *mgo_build_write_service(const struct mgo_cluster *c)
+int mgo_build_write_service(const struct mgo_cluster *c, json_t **out)
 {
-  json_t *selector = pod_selector(c);
+  json_t *selector;
+  int rc = name_fits(c, mgo_name_write_svc, out);
+  if (rc != MGO_OK)
+    return rc;
+  selector = pod_selector(c);
   if (selector != NULL)
     json_object_set_new(selector, MGO_LABEL_ROLE, json_string("main"));
-  return client_service(c, mgo_name_write_svc, &c->spec.write_service, selector);
+  return built(client_service(c, mgo_name_write_svc, &c->spec.write_service, selector), out);
 }
 
-json_t *mgo_build_read_service(const struct mgo_cluster *c)
+int mgo_build_read_service(const struct mgo_cluster *c, json_t **out)
 {
-  json_t *selector = pod_selector(c);
+  json_t *selector;
+  int rc = name_fits(c, mgo_name_read_svc, out);
+  if (rc != MGO_OK)
+    return rc;
+  selector = pod_selector(c);
   if (selector == NULL)
-    return NULL;
+    return MGO_ENOMEM;
   /* The MAIN and healthy registered replicas carry readable=true; without includeMain, role=replica
    * narrows it to replicas. */
   json_object_set_new(selector, MGO_LABEL_READABLE, json_string("true"));
   if (!c->spec.read_service.include_main)
     json_object_set_new(selector, MGO_LABEL_ROLE, json_string("replica"));
-  return client_service(c, mgo_name_read_svc, &c->spec.read_service, selector);
+  return built(client_service(c, mgo_name_read_svc, &c->spec.read_service, selector), out);
 }
 
-json_t *mgo_build_pdb(const struct mgo_cluster *c)
+int mgo_build_pdb(const struct mgo_cluster *c, json_t **out)
 {
+  int rc = name_fits(c, mgo_name_pdb, out);
+  if (rc != MGO_OK)
+    return rc;
   if (!c->spec.pdb_enabled)
-    return NULL;
-  return json_pack("{s:s, s:s, s:o, s:{s:i, s:{s:o}}}", "apiVersion", "policy/v1", "kind",
-                   "PodDisruptionBudget", "metadata", object_meta(c, mgo_name_pdb), "spec", "maxUnavailable",
-                   1, "selector", "matchLabels", pod_selector(c));
+    return MGO_EINVAL;
+  return built(json_pack("{s:s, s:s, s:o, s:{s:i, s:{s:o}}}", "apiVersion", "policy/v1", "kind",
+                         "PodDisruptionBudget", "metadata", object_meta(c, mgo_name_pdb), "spec",
+                         "maxUnavailable", 1, "selector", "matchLabels", pod_selector(c)),
+               out);
 }
 
-json_t *mgo_build_service_account(const struct mgo_cluster *c)
+int mgo_build_service_account(const struct mgo_cluster *c, json_t **out)
 {
+  int rc = name_fits(c, mgo_name_service_account, out);
+  if (rc != MGO_OK)
+    return rc;
   /* Memgraph and the agent never talk to the API server: no token is mounted. */
-  return json_pack("{s:s, s:s, s:o, s:b}", "apiVersion", "v1", "kind", "ServiceAccount", "metadata",
-                   object_meta(c, mgo_name_service_account), "automountServiceAccountToken", 0);
+  return built(json_pack("{s:s, s:s, s:o, s:b}", "apiVersion", "v1", "kind", "ServiceAccount", "metadata",
+                         object_meta(c, mgo_name_service_account), "automountServiceAccountToken", 0),
+               out);
 }

@@ -38,7 +38,7 @@ static const char *bool_str(bool b)
   return b ? "true" : "false";
 }
 
-json_t *mgo_build_memgraph_args(const struct mgo_cluster *c)
+static json_t *memgraph_args(const struct mgo_cluster *c)
 {
   const struct mgo_cluster_spec *s = &c->spec;
   json_t *args = json_array();
@@ -119,7 +119,7 @@ static json_t *memgraph_container(const struct mgo_cluster *c)
   return json_pack("{s:s, s:s, s:s, s:o, s:o, s:[{s:s, s:i, s:s}, {s:s, s:i, s:s}], s:o, s:o, s:o, s:o, s:o, "
                    "s:o}",
                    "name", "memgraph", "image", s->image, "imagePullPolicy", s->image_pull_policy, "args",
-                   mgo_build_memgraph_args(c), "env", auth_env(s), "ports", "name", "bolt", "containerPort",
+                   memgraph_args(c), "env", auth_env(s), "ports", "name", "bolt", "containerPort",
                    MGO_BOLT_PORT, "protocol", "TCP", "name", "replication", "containerPort",
                    (int) s->replication.port, "protocol", "TCP", "resources", resources, "securityContext",
                    container_security(), "volumeMounts", memgraph_mounts(s), "startupProbe",
@@ -238,14 +238,22 @@ static json_t *claim_template(const struct mgo_cluster *c, const char *name, con
   return claim;
 }
 
-json_t *mgo_build_statefulset(const struct mgo_cluster *c, const struct mgo_build_opts *opts)
+int mgo_build_memgraph_args(const struct mgo_cluster *c, json_t **out)
+{
+  *out = memgraph_args(c);
+  return *out != NULL ? MGO_OK : MGO_ENOMEM;
+}
+
+int mgo_build_statefulset(const struct mgo_cluster *c, const struct mgo_build_opts *opts, json_t **out)
 {
   char headless[MGO_NAME_MAX + 8];
   int32_t replicas = opts->replicas >= 0 ? opts->replicas : c->spec.instances;
+  int rc = opts->operator_image != NULL ? mgo_name_headless_svc(c, headless, sizeof(headless)) : MGO_EINVAL;
 
-  if (opts->operator_image == NULL || mgo_name_headless_svc(c, headless, sizeof(headless)) != MGO_OK)
-    return NULL;
-  return json_pack("{s:s, s:s, s:{s:s, s:s, s:o, s:o}, s:{s:i, s:s, s:s, s:{s:s}, s:{s:{s:s, s:s}}, "
+  *out = NULL;
+  if (rc != MGO_OK)
+    return rc;
+  *out = json_pack("{s:s, s:s, s:{s:s, s:s, s:o, s:o}, s:{s:i, s:s, s:s, s:{s:s}, s:{s:{s:s, s:s}}, "
                    "s:{s:{s:o}, s:o}, s:[o, o]}}",
                    "apiVersion", "apps/v1", "kind", "StatefulSet", "metadata", "name", c->name, "namespace",
                    c->namespace_, "labels", mgo_cluster_labels(c, "database"), "ownerReferences",
@@ -255,4 +263,5 @@ json_t *mgo_build_statefulset(const struct mgo_cluster *c, const struct mgo_buil
                    "metadata", "labels", mgo_cluster_labels(c, "database"), "spec", pod_spec(c, opts),
                    "volumeClaimTemplates", claim_template(c, "data", c->spec.storage.size),
                    claim_template(c, "logs", c->spec.storage.log_size));
+  return *out != NULL ? MGO_OK : MGO_ENOMEM;
 }

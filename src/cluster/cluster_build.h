@@ -1,10 +1,11 @@
 /* Pure builders: MemgraphCluster -> the Kubernetes objects the operator manages, as JSON ready for
  * server-side apply. No I/O; the same input always gives the same output (golden-file tests).
  *
- * Every builder returns a new json_t the caller owns (json_decref), or NULL when memory runs out or a
- * name does not fit. Objects carry the standard labels and an owner reference to the cluster (so
- * garbage collection removes them with it), and the namespace of the cluster.
- * Thread-safety: pure functions of their arguments. */
+ * Every builder returns MGO_OK and puts a new json_t the caller owns (json_decref) into *out, or an error
+ * code with *out NULL: MGO_ETOOBIG when a derived name does not fit, MGO_EINVAL when an argument is missing
+ * or the object is not wanted, MGO_ENOMEM when memory runs out. Objects carry the standard labels and an
+ * owner reference to the cluster (so garbage collection removes them with it), and the namespace of the
+ * cluster. Thread-safety: pure functions of their arguments. */
 #ifndef MGO_CLUSTER_BUILD_H
 #define MGO_CLUSTER_BUILD_H
 
@@ -26,14 +27,15 @@ struct mgo_build_opts {
   int32_t replicas;
 };
 
-json_t *mgo_build_statefulset(const struct mgo_cluster *c, const struct mgo_build_opts *opts);
-json_t *mgo_build_headless_service(const struct mgo_cluster *c);
-json_t *mgo_build_write_service(const struct mgo_cluster *c);
-json_t *mgo_build_read_service(const struct mgo_cluster *c);
-/* NULL without error when spec.podDisruptionBudget.enabled is false: check the flag first. */
-json_t *mgo_build_pdb(const struct mgo_cluster *c);
-json_t *mgo_build_service_account(const struct mgo_cluster *c);
+/* MGO_EINVAL without opts->operator_image. */
+int mgo_build_statefulset(const struct mgo_cluster *c, const struct mgo_build_opts *opts, json_t **out);
+int mgo_build_headless_service(const struct mgo_cluster *c, json_t **out);
+int mgo_build_write_service(const struct mgo_cluster *c, json_t **out);
+int mgo_build_read_service(const struct mgo_cluster *c, json_t **out);
+/* MGO_EINVAL when spec.podDisruptionBudget.enabled is false (no PDB is wanted: check the flag first). */
+int mgo_build_pdb(const struct mgo_cluster *c, json_t **out);
+int mgo_build_service_account(const struct mgo_cluster *c, json_t **out);
 /* The Memgraph command-line flags of the container, in order (operator-owned first, then extraFlags). */
-json_t *mgo_build_memgraph_args(const struct mgo_cluster *c);
+int mgo_build_memgraph_args(const struct mgo_cluster *c, json_t **out);
 
 #endif

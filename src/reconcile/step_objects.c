@@ -69,14 +69,15 @@ struct managed {
   enum op_cache cache;
 };
 
-/* Applies desired (consumed) unless the cached object already carries its hash. *st describes a failure. */
-static int apply_if_changed(struct op_ctx *ctx, const struct managed *m, json_t *desired,
+/* Applies desired (consumed; built with result built_rc) unless the cached object already carries its hash.
+ * *st describes a failure. */
+static int apply_if_changed(struct op_ctx *ctx, const struct managed *m, int built_rc, json_t *desired,
                             struct k8s_status *st)
 {
   char hash[17];
   const char *name = json_string_value(json_object_get(json_object_get(desired, "metadata"), "name"));
   json_t *cached = NULL;
-  int rc = desired == NULL || name == NULL ? MGO_ENOMEM : op_stamp_hash(desired, hash);
+  int rc = built_rc != MGO_OK ? built_rc : name == NULL ? MGO_EINVAL : op_stamp_hash(desired, hash);
 
   k8s_status_clear(st);
   if (rc == MGO_OK)
@@ -148,18 +149,28 @@ static int delete_unwanted_pdb(struct op_ctx *ctx, struct k8s_status *st)
   return rc == MGO_ENOTFOUND ? MGO_OK : rc;
 }
 
+/* Builds the object with one of the builders of cluster_build.h and applies it when it changed. */
+typedef int build_fn(const struct mgo_cluster *c, json_t **out);
+
+static int ensure(struct op_ctx *ctx, const struct managed *m, build_fn *build, struct k8s_status *st)
+{
+  json_t *desired = NULL;
+  int rc = build(&ctx->c, &desired);
+  return apply_if_changed(ctx, m, rc, desired, st);
+}
+
 struct op_result op_step_objects(struct op_ctx *ctx)
 {
   struct k8s_status st;
-  int rc = apply_if_changed(ctx, &SA, mgo_build_service_account(&ctx->c), &st);
+  int rc = ensure(ctx, &SA, mgo_build_service_account, &st);
   if (rc == MGO_OK)
-    rc = apply_if_changed(ctx, &SVC, mgo_build_headless_service(&ctx->c), &st);
+    rc = ensure(ctx, &SVC, mgo_build_headless_service, &st);
   if (rc == MGO_OK)
-    rc = apply_if_changed(ctx, &SVC, mgo_build_write_service(&ctx->c), &st);
+    rc = ensure(ctx, &SVC, mgo_build_write_service, &st);
   if (rc == MGO_OK)
-    rc = apply_if_changed(ctx, &SVC, mgo_build_read_service(&ctx->c), &st);
+    rc = ensure(ctx, &SVC, mgo_build_read_service, &st);
   if (rc == MGO_OK && ctx->c.spec.pdb_enabled)
-    rc = apply_if_changed(ctx, &PDB, mgo_build_pdb(&ctx->c), &st);
+    rc = ensure(ctx, &PDB, mgo_build_pdb, &st);
   else if (rc == MGO_OK)
     rc = delete_unwanted_pdb(ctx, &st);
   return after_apply(ctx, rc, &st);
@@ -170,6 +181,8 @@ struct op_result op_step_statefulset(struct op_ctx *ctx)
   struct mgo_build_opts opts = {.operator_image = ctx->settings->operator_image,
                                 .replicas = ctx->plan->allowed_pods};
   struct k8s_status st;
-  int rc = apply_if_changed(ctx, &STS, mgo_build_statefulset(&ctx->c, &opts), &st);
+  json_t *desired = NULL;
+  int rc = mgo_build_statefulset(&ctx->c, &opts, &desired);
+  rc = apply_if_changed(ctx, &STS, rc, desired, &st);
   return after_apply(ctx, rc, &st);
 }

@@ -21,12 +21,17 @@ static json_t *build_all(const struct mgo_cluster *c)
 {
   struct mgo_build_opts opts = {.operator_image = "ghcr.io/memgraph-operator/memgraph-operator:0.1.0",
                                 .replicas = -1};
-  json_t *pdb = mgo_build_pdb(c);
-  return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "statefulset", mgo_build_statefulset(c, &opts),
-                   "headlessService", mgo_build_headless_service(c), "writeService",
-                   mgo_build_write_service(c), "readService", mgo_build_read_service(c),
-                   "podDisruptionBudget", pdb != NULL ? pdb : json_null(), "serviceAccount",
-                   mgo_build_service_account(c));
+  json_t *sts = NULL, *hl = NULL, *wr = NULL, *rd = NULL, *pdb = NULL, *sa = NULL;
+  assert_int_equal(mgo_build_pdb(c, &pdb),
+                   c->spec.pdb_enabled ? MGO_OK : MGO_EINVAL); /* not wanted: a code */
+  assert_int_equal(mgo_build_statefulset(c, &opts, &sts), MGO_OK);
+  assert_int_equal(mgo_build_headless_service(c, &hl), MGO_OK);
+  assert_int_equal(mgo_build_write_service(c, &wr), MGO_OK);
+  assert_int_equal(mgo_build_read_service(c, &rd), MGO_OK);
+  assert_int_equal(mgo_build_service_account(c, &sa), MGO_OK);
+  return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "statefulset", sts, "headlessService", hl,
+                   "writeService", wr, "readService", rd, "podDisruptionBudget",
+                   pdb != NULL ? pdb : json_null(), "serviceAccount", sa);
 }
 
 static void check_golden(const char *sample)
@@ -79,7 +84,7 @@ static void test_owned_extra_flag_never_reaches_args(void **state)
   bool seen_timeout = false;
   (void) state;
   assert_int_equal(mgo_cluster_parse(obj, &c, NULL), MGO_OK);
-  args = mgo_build_memgraph_args(&c);
+  assert_int_equal(mgo_build_memgraph_args(&c, &args), MGO_OK);
   assert_non_null(args);
   json_array_foreach(args, i, flag)
   {
@@ -101,11 +106,12 @@ static void test_replicas_override(void **state)
   json_t *sts;
   (void) state;
   assert_int_equal(mgo_cluster_parse(obj, &c, NULL), MGO_OK);
-  sts = mgo_build_statefulset(&c, &opts);
+  assert_int_equal(mgo_build_statefulset(&c, &opts, &sts), MGO_OK);
   assert_int_equal(json_integer_value(json_object_get(json_object_get(sts, "spec"), "replicas")), 3);
   json_decref(sts);
   opts.operator_image = NULL;
-  assert_null(mgo_build_statefulset(&c, &opts));
+  assert_int_equal(mgo_build_statefulset(&c, &opts, &sts), MGO_EINVAL);
+  assert_null(sts);
   json_decref(obj);
   mgo_cluster_free(&c);
 }
