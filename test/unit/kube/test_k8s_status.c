@@ -47,6 +47,26 @@ static void test_status_not_found_and_gone(void **state)
   assert_string_equal(st.reason, "Expired");
 }
 
+/* What the API server answers when an object is created in a namespace being deleted (NamespaceLifecycle
+ * admission): the operator recognises it by the cause, not by the message text. */
+static void test_status_keeps_the_first_cause(void **state)
+{
+  (void) state;
+  static const char body[] =
+      "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"services "
+      "\\\"mg-hl\\\" is "
+      "forbidden: unable to create new content in namespace db because it is being terminated\",\"reason\":"
+      "\"Forbidden\",\"details\":{\"name\":\"mg-hl\",\"kind\":\"services\",\"causes\":[{\"reason\":"
+      "\"NamespaceTerminating\",\"message\":\"namespace db is being terminated\",\"field\":"
+      "\"metadata.namespace\"}]},\"code\":403}";
+  struct k8s_status st;
+  assert_int_equal(k8s_status_from_response(&st, 403, body, strlen(body)), MGO_EFORBIDDEN);
+  assert_string_equal(st.reason, "Forbidden");
+  assert_string_equal(st.cause, "NamespaceTerminating");
+  assert_int_equal(k8s_status_from_response(&st, 409, conflict_body, strlen(conflict_body)), MGO_ECONFLICT);
+  assert_string_equal(st.cause, ""); /* details without causes */
+}
+
 static void test_status_code_mapping(void **state)
 {
   (void) state;
@@ -188,6 +208,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_status_conflict),
       cmocka_unit_test(test_status_not_found_and_gone),
+      cmocka_unit_test(test_status_keeps_the_first_cause),
       cmocka_unit_test(test_status_code_mapping),
       cmocka_unit_test(test_status_garbage_body),
       cmocka_unit_test(test_status_truncated_json),

@@ -291,6 +291,27 @@ static void no_status_write_without_leadership(void **state)
   fake_ports_free(&f);
 }
 
+/* ---- decide -------------------------------------------------------------------------------------------- */
+
+static void decide_plans_from_the_observation(void **state)
+{
+  struct fake_ports f;
+  struct op_result r;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":3}");
+  f.ctx.obs = calloc(1, sizeof(*f.ctx.obs));
+  assert_non_null(f.ctx.obs);
+  op_observe_pods(&f.ctx.c, NULL, NULL, NULL, f.ctx.obs); /* no pod exists yet */
+  r = op_step_decide(&f.ctx);
+  assert_int_equal(r.next, OP_CONTINUE);
+  assert_int_equal(r.error, MGO_OK);
+  assert_non_null(f.ctx.plan);
+  assert_int_equal(f.ctx.plan->allowed_pods, 3); /* the StatefulSet may create all three */
+  assert_int_equal(fake_calls(&f, ""), 0);       /* deciding reaches nothing */
+  fake_ports_free(&f);
+}
+
 /* ---- act: the Kubernetes actions ----------------------------------------------------------------------- */
 
 static struct rec_action *plan_add(struct rec_plan *plan, enum rec_action_type t, const char *pod)
@@ -524,6 +545,7 @@ int main(void)
       cmocka_unit_test(status_is_written_when_it_changes_only),
       cmocka_unit_test(a_failed_status_write_is_an_error),
       cmocka_unit_test(no_status_write_without_leadership),
+      cmocka_unit_test(decide_plans_from_the_observation),
       cmocka_unit_test(act_labels_pods_and_stops_without_leadership),
       cmocka_unit_test(act_label_failure_is_an_error),
       cmocka_unit_test(act_deletes_exactly_one_pod_incarnation),
