@@ -1,6 +1,7 @@
 /* The runtime's pure parts: the informer event filters (our own writes cause no pass) and the registry of
  * per-cluster state. */
 #include "controller_int.h"
+#include "fake_ports.h"
 #include "metrics.h"
 #include "mgo_err.h"
 
@@ -13,15 +14,6 @@
 
 #include <cmocka.h>
 
-static json_t *parse(const char *text)
-{
-  json_error_t e;
-  json_t *v = json_loads(text, 0, &e);
-  if (v == NULL)
-    fail_msg("bad JSON in test: %s", e.text);
-  return v;
-}
-
 static void f_close(struct mgo_mg_conn *conn)
 {
   (void) conn;
@@ -32,8 +24,8 @@ static const struct mgo_mg_ops fake_ops = {.close = f_close};
 
 static void own_status_writes_cause_no_pass(void **state)
 {
-  json_t *a = parse("{\"metadata\":{\"name\":\"mg\",\"generation\":3,\"resourceVersion\":\"10\"},"
-                    "\"spec\":{\"instances\":3}}");
+  json_t *a = fake_json("{\"metadata\":{\"name\":\"mg\",\"generation\":3,\"resourceVersion\":\"10\"},"
+                        "\"spec\":{\"instances\":3}}");
   json_t *b = json_deep_copy(a);
   (void) state;
   json_object_set_new(b, "status", json_pack("{s:s}", "phase", "Running"));
@@ -51,10 +43,10 @@ static void own_status_writes_cause_no_pass(void **state)
 
 static void our_pod_labels_cause_no_pass(void **state)
 {
-  json_t *a = parse("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"mg-0\",\"uid\":\"u\",\"labels\":{}},"
-                    "\"spec\":{\"containers\":[]},\"status\":{\"podIP\":\"1.2.3.4\",\"conditions\":[]}}");
+  json_t *a = fake_json("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"mg-0\",\"uid\":\"u\",\"labels\":{}},"
+                        "\"spec\":{\"containers\":[]},\"status\":{\"podIP\":\"1.2.3.4\",\"conditions\":[]}}");
   json_t *b = json_deep_copy(a);
-  json_t *sts = parse("{\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"mg\"},\"spec\":{}}");
+  json_t *sts = fake_json("{\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"mg\"},\"spec\":{}}");
   json_t *sts2 = json_deep_copy(sts);
   (void) state;
   json_object_set_new(json_object_get(json_object_get(b, "metadata"), "labels"), "memgraph.io/role",

@@ -308,18 +308,22 @@ bool fake_metrics_contain(const struct fake_ports *f, const char *text)
   return found;
 }
 
+json_t *fake_json(const char *text)
+{
+  json_error_t e;
+  json_t *v = json_loads(text, 0, &e);
+  if (v == NULL)
+    fail_msg("bad JSON in test: %s", e.text);
+  return v;
+}
+
 json_t *fake_cluster_json(const char *spec, const char *status)
 {
   char text[4096];
-  json_error_t e;
-  json_t *v;
   (void) mgo_snprintf(
       text, sizeof(text),
       "{\"apiVersion\":\"memgraph.io/v1alpha1\",\"kind\":\"MemgraphCluster\",\"metadata\":{\"name\":"
       "\"mg\",\"namespace\":\"db\",\"uid\":\"u1\",\"generation\":1},\"spec\":%s%s%s}",
       spec, status != NULL ? ",\"status\":" : "", status != NULL ? status : "");
-  v = json_loads(text, 0, &e);
-  if (v == NULL)
-    fail_msg("bad JSON in test: %s", e.text);
-  return v;
+  return fake_json(text);
 }

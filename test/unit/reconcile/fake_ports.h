@@ -71,6 +71,9 @@ bool fake_has_event(const struct fake_ports *f, const char *reason);
 /* The rendered metrics contain text. */
 bool fake_metrics_contain(const struct fake_ports *f, const char *text);
 
+/* The JSON text parsed (a new reference); fails the test when it is not JSON. */
+json_t *fake_json(const char *text);
+
 /* A MemgraphCluster db/mg with the given spec JSON (e.g. "{\"instances\":3}") and status JSON (or NULL). */
 json_t *fake_cluster_json(const char *spec, const char *status);
 

@@ -324,6 +324,15 @@ static struct rec_action *plan_add(struct rec_plan *plan, enum rec_action_type t
   return a;
 }
 
+/* A loaded, decided cluster whose plan the test writes itself. */
+static void acting(struct fake_ports *f, const char *spec)
+{
+  fake_ports_init(f);
+  loaded(f, spec);
+  decided(f);
+  f->ctx.plan->n = 0;
+}
+
 static json_t *a_pod(const char *name, const char *uid)
 {
   return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "apiVersion", "v1", "kind", "Pod", "metadata", "name",
@@ -337,10 +346,7 @@ static void act_labels_pods_and_stops_without_leadership(void **state)
   const json_t *labels;
   struct op_result r;
   (void) state;
-  fake_ports_init(&f);
-  loaded(&f, "{\"instances\":2}");
-  decided(&f);
-  f.ctx.plan->n = 0;
+  acting(&f, "{\"instances\":2}");
   fake_put(&f, &K8S_RES_PODS, a_pod("mg-0", "u-0"));
   a = plan_add(f.ctx.plan, REC_ACT_LABEL, "mg-0");
   a->role = MGO_ROLE_MAIN;
@@ -363,10 +369,7 @@ static void act_label_failure_is_an_error(void **state)
   struct fake_ports f;
   struct op_result r;
   (void) state;
-  fake_ports_init(&f);
-  loaded(&f, "{\"instances\":2}");
-  decided(&f);
-  f.ctx.plan->n = 0;
+  acting(&f, "{\"instances\":2}");
   plan_add(f.ctx.plan, REC_ACT_LABEL, "mg-0");
   plan_add(f.ctx.plan, REC_ACT_LABEL, "mg-1");
   fake_put(&f, &K8S_RES_PODS, a_pod("mg-0", "u-0"));
@@ -384,10 +387,7 @@ static void act_deletes_exactly_one_pod_incarnation(void **state)
   struct fake_ports f;
   struct rec_action *a;
   (void) state;
-  fake_ports_init(&f);
-  loaded(&f, "{\"instances\":2}");
-  decided(&f);
-  f.ctx.plan->n = 0;
+  acting(&f, "{\"instances\":2}");
   fake_put(&f, &K8S_RES_PODS, a_pod("mg-1", "u-new"));
   a = plan_add(f.ctx.plan, REC_ACT_DELETE_POD, "mg-1");
   (void) mgo_strlcpy(a->replica_pod_uid, "u-old", sizeof(a->replica_pod_uid));
@@ -408,10 +408,7 @@ static void act_reseeds_through_the_agent_configmap(void **state)
   struct rec_action *a;
   struct op_result r;
   (void) state;
-  fake_ports_init(&f);
-  loaded(&f, "{\"instances\":2}");
-  decided(&f);
-  f.ctx.plan->n = 0;
+  acting(&f, "{\"instances\":2}");
   fake_put(&f, &K8S_RES_PODS, a_pod("mg-1", "u-1"));
   a = plan_add(f.ctx.plan, REC_ACT_RESEED, "mg-0");
   (void) mgo_strlcpy(a->replica_pod, "mg-1", sizeof(a->replica_pod));
@@ -436,10 +433,7 @@ static void a_reseed_that_deletes_nothing_withdraws_its_request(void **state)
   struct fake_ports f;
   struct rec_action *a;
   (void) state;
-  fake_ports_init(&f);
-  loaded(&f, "{\"instances\":2}");
-  decided(&f);
-  f.ctx.plan->n = 0;
+  acting(&f, "{\"instances\":2}");
   a = plan_add(f.ctx.plan, REC_ACT_RESEED, "mg-0");
   (void) mgo_strlcpy(a->replica_pod, "mg-1", sizeof(a->replica_pod));
   (void) mgo_strlcpy(a->replica_pod_uid, "u-1", sizeof(a->replica_pod_uid));
@@ -461,10 +455,7 @@ static void act_records_the_main_before_promoting(void **state)
   struct rec_action *a;
   const json_t *status;
   (void) state;
-  fake_ports_init(&f);
-  loaded(&f, "{\"instances\":2}");
-  decided(&f);
-  f.ctx.plan->n = 0;
+  acting(&f, "{\"instances\":2}");
   a = plan_add(f.ctx.plan, REC_ACT_RECORD_MAIN, "mg-1");
   (void) mgo_strlcpy(a->kind, "failover", sizeof(a->kind));
   (void) mgo_strlcpy(a->from, "mg-0", sizeof(a->from));

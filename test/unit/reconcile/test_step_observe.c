@@ -16,15 +16,6 @@
 
 /* ---- fixtures --------------------------------------------------------------------------------------- */
 
-static json_t *parse(const char *text)
-{
-  json_error_t e;
-  json_t *v = json_loads(text, 0, &e);
-  if (v == NULL)
-    fail_msg("bad JSON in test: %s", e.text);
-  return v;
-}
-
 static void cluster(struct mgo_cluster *c, int instances, const char *recorded)
 {
   char text[512];
@@ -35,7 +26,7 @@ static void cluster(struct mgo_cluster *c, int instances, const char *recorded)
       "\"namespace\":\"db\",\"uid\":\"u1\",\"generation\":1},\"spec\":{\"instances\":%d},"
       "\"status\":{\"currentMain\":\"%s\"}}",
       instances, recorded);
-  obj = parse(text);
+  obj = fake_json(text);
   assert_int_equal(mgo_cluster_parse(obj, c, NULL), MGO_OK);
   json_decref(obj);
 }
@@ -66,7 +57,8 @@ static void pods_fill_every_desired_ordinal_sorted(void **state)
   struct mgo_cluster c;
   struct rec_observed *obs = calloc(1, sizeof(*obs));
   json_t *pods = json_array();
-  json_t *old = parse("{\"instanceStatuses\":[{\"pod\":\"mg-1\",\"podUID\":\"u-1\",\"restartCount\":2}]}");
+  json_t *old =
+      fake_json("{\"instanceStatuses\":[{\"pod\":\"mg-1\",\"podUID\":\"u-1\",\"restartCount\":2}]}");
   json_t *foreign = pod("other-0", "x", "127.1.0.9", true, "", 0, false);
   (void) state;
   cluster(&c, 3, "");
@@ -108,10 +100,10 @@ static void pods_take_failover_facts_from_status_and_revisions(void **state)
   struct mgo_cluster c;
   struct rec_observed *obs = calloc(1, sizeof(*obs));
   json_t *pods = json_array();
-  json_t *old =
-      parse("{\"fencedMain\":\"mg-0\",\"instanceStatuses\":["
-            "{\"pod\":\"mg-1\",\"replicationMode\":\"SYNC\",\"replicaState\":\"ready\",\"behind\":0},"
-            "{\"pod\":\"mg-2\",\"replicationMode\":\"ASYNC\",\"replicaState\":\"recovery\",\"behind\":7}]}");
+  json_t *old = fake_json(
+      "{\"fencedMain\":\"mg-0\",\"instanceStatuses\":["
+      "{\"pod\":\"mg-1\",\"replicationMode\":\"SYNC\",\"replicaState\":\"ready\",\"behind\":0},"
+      "{\"pod\":\"mg-2\",\"replicationMode\":\"ASYNC\",\"replicaState\":\"recovery\",\"behind\":7}]}");
   json_t *p1 = pod("mg-1", "u-1", "127.1.0.2", true, "replica", 0, false);
   json_t *p2 = pod("mg-2", "u-2", "127.1.0.3", true, "replica", 0, false);
   (void) state;
@@ -601,7 +593,7 @@ static void snapshot_has_the_documented_shape(void **state)
     observe(fx.f.ctx.cs, &fx.f.ctx.c, fx.pods, fx.f.ctx.obs, &q);
   }
   json_decref(fx.f.ctx.obj);
-  fx.f.ctx.obj = parse("{\"status\":{\"phase\":\"Running\",\"currentMain\":\"mg-0\"}}");
+  fx.f.ctx.obj = fake_json("{\"status\":{\"phase\":\"Running\",\"currentMain\":\"mg-0\"}}");
   add(fx.f.ctx.plan, REC_ACT_REQUEUE, "", "")->after_sec = 5;
   snap = op_snapshot(&fx.f.ctx, "2026-01-01T00:00:00Z", false);
   assert_non_null(snap);

@@ -14,15 +14,6 @@
 
 #include <cmocka.h>
 
-static json_t *parse(const char *text)
-{
-  json_error_t e;
-  json_t *v = json_loads(text, 0, &e);
-  if (v == NULL)
-    fail_msg("bad JSON in test: %s", e.text);
-  return v;
-}
-
 static const char *STATUS =
     "{\"phase\":\"Running\",\"currentMain\":\"mg-0\",\"maxLag\":0,\"observedGeneration\":2,"
     "\"instanceStatuses\":[{\"pod\":\"mg-0\",\"role\":\"main\",\"lastSeen\":\"2026-01-01T00:00:00Z\"},"
@@ -32,8 +23,8 @@ static const char *STATUS =
 
 static void equal_status_is_not_written(void **state)
 {
-  json_t *old = parse(STATUS);
-  json_t *same = parse(STATUS);
+  json_t *old = fake_json(STATUS);
+  json_t *same = fake_json(STATUS);
   (void) state;
   assert_null(op_status_patch(old, same));
   json_decref(old);
@@ -42,8 +33,8 @@ static void equal_status_is_not_written(void **state)
 
 static void last_seen_alone_is_not_written(void **state)
 {
-  json_t *old = parse(STATUS);
-  json_t *seen = parse(STATUS);
+  json_t *old = fake_json(STATUS);
+  json_t *seen = fake_json(STATUS);
   json_t *entry = json_array_get(json_object_get(seen, "instanceStatuses"), 1);
   (void) state;
   json_object_set_new(entry, "lastSeen", json_string("2026-01-01T00:05:00Z"));
@@ -54,8 +45,8 @@ static void last_seen_alone_is_not_written(void **state)
 
 static void a_change_is_written_and_removed_keys_become_null(void **state)
 {
-  json_t *old = parse(STATUS);
-  json_t *changed = parse(STATUS);
+  json_t *old = fake_json(STATUS);
+  json_t *changed = fake_json(STATUS);
   json_t *patch, *st;
   (void) state;
   json_object_set_new(changed, "phase", json_string("Degraded"));
@@ -73,7 +64,7 @@ static void a_change_is_written_and_removed_keys_become_null(void **state)
 
 static void first_status_is_written(void **state)
 {
-  json_t *fresh = parse(STATUS);
+  json_t *fresh = fake_json(STATUS);
   json_t *patch = op_status_patch(NULL, fresh);
   (void) state;
   assert_non_null(patch);
@@ -96,7 +87,7 @@ static const json_t *ready_of(const json_t *status)
 
 static void invalid_spec_status_keeps_transition_time(void **state)
 {
-  json_t *old = parse(STATUS);
+  json_t *old = fake_json(STATUS);
   json_t *first = op_invalid_status(old, 3, "invalid spec: x", "2026-02-02T00:00:00Z");
   json_t *second = op_invalid_status(first, 3, "invalid spec: x", "2026-03-03T00:00:00Z");
   (void) state;
@@ -119,10 +110,10 @@ static void invalid_spec_status_keeps_transition_time(void **state)
 
 static void hash_ignores_key_order_and_its_own_annotation(void **state)
 {
-  json_t *a =
-      parse("{\"metadata\":{\"name\":\"x\",\"labels\":{\"a\":\"1\",\"b\":\"2\"}},\"spec\":{\"replicas\":3}}");
-  json_t *b =
-      parse("{\"spec\":{\"replicas\":3},\"metadata\":{\"labels\":{\"b\":\"2\",\"a\":\"1\"},\"name\":\"x\"}}");
+  json_t *a = fake_json(
+      "{\"metadata\":{\"name\":\"x\",\"labels\":{\"a\":\"1\",\"b\":\"2\"}},\"spec\":{\"replicas\":3}}");
+  json_t *b = fake_json(
+      "{\"spec\":{\"replicas\":3},\"metadata\":{\"labels\":{\"b\":\"2\",\"a\":\"1\"},\"name\":\"x\"}}");
   char ha[17], hb[17], hc[17];
   (void) state;
   assert_int_equal(op_object_hash(a, ha), MGO_OK);
@@ -177,10 +168,10 @@ static void metric_names_are_registered_and_rendered(void **state)
 
 static void snapshot_keeps_when_a_silent_pod_was_last_seen(void **state)
 {
-  json_t *prev = parse("{\"instances\":[{\"pod\":\"mg-0\",\"lastSeen\":\"T1\"},"
-                       "{\"pod\":\"mg-1\",\"lastSeen\":\"T1\"}]}");
-  json_t *next = parse("{\"instances\":[{\"pod\":\"mg-0\",\"lastSeen\":\"T2\"},"
-                       "{\"pod\":\"mg-1\",\"lastSeen\":null},{\"pod\":\"mg-2\",\"lastSeen\":null}]}");
+  json_t *prev = fake_json("{\"instances\":[{\"pod\":\"mg-0\",\"lastSeen\":\"T1\"},"
+                           "{\"pod\":\"mg-1\",\"lastSeen\":\"T1\"}]}");
+  json_t *next = fake_json("{\"instances\":[{\"pod\":\"mg-0\",\"lastSeen\":\"T2\"},"
+                           "{\"pod\":\"mg-1\",\"lastSeen\":null},{\"pod\":\"mg-2\",\"lastSeen\":null}]}");
   json_t *inst = json_object_get(next, "instances");
   (void) state;
   op_snapshot_carry_last_seen(prev, next);
@@ -194,9 +185,9 @@ static void snapshot_keeps_when_a_silent_pod_was_last_seen(void **state)
 
 static void the_newer_of_cache_and_own_write_wins(void **state)
 {
-  json_t *cached = parse("{\"metadata\":{\"uid\":\"u\",\"resourceVersion\":\"100\"}}");
-  json_t *written = parse("{\"metadata\":{\"uid\":\"u\",\"resourceVersion\":\"101\"}}");
-  json_t *other = parse("{\"metadata\":{\"uid\":\"v\",\"resourceVersion\":\"999\"}}");
+  json_t *cached = fake_json("{\"metadata\":{\"uid\":\"u\",\"resourceVersion\":\"100\"}}");
+  json_t *written = fake_json("{\"metadata\":{\"uid\":\"u\",\"resourceVersion\":\"101\"}}");
+  json_t *other = fake_json("{\"metadata\":{\"uid\":\"v\",\"resourceVersion\":\"999\"}}");
   json_t *r;
   (void) state;
   r = op_fresher(cached, written);
