@@ -69,21 +69,19 @@ static int kp_json_patch(void *arg, const struct k8s_resource *res, const char *
 {
   struct op_kube_impl *k = arg;
   char path[K8S_PATH_MAX];
-  char *body = NULL;
+  struct k8s_request req = {
+      .method = "PATCH", .verb = K8S_VERB_PATCH, .content_type = "application/json-patch+json"};
+  char *body;
   int rc = object_path(path, res, ns, name, NULL, st);
-  if (rc == MGO_OK) {
-    body = json_dumps(ops, JSON_COMPACT);
-    rc = body != NULL ? MGO_OK : k8s_status_local(st, MGO_ENOMEM, "encoding a JSON patch");
-  }
-  if (rc == MGO_OK) {
-    struct k8s_request req = {.method = "PATCH",
-                              .verb = K8S_VERB_PATCH,
-                              .path = path,
-                              .content_type = "application/json-patch+json",
-                              .body = body,
-                              .body_len = strlen(body)};
-    rc = k8s_request(k->client, &req, NULL, st);
-  }
+  if (rc != MGO_OK)
+    return rc;
+  body = json_dumps(ops, JSON_COMPACT);
+  if (body == NULL)
+    return k8s_status_local(st, MGO_ENOMEM, "encoding a JSON patch");
+  req.path = path;
+  req.body = body;
+  req.body_len = strlen(body);
+  rc = k8s_request(k->client, &req, NULL, st);
   free(body);
   return rc;
 }

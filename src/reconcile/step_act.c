@@ -310,10 +310,8 @@ static int run_action(struct op_ctx *ctx, const struct rec_action *a)
     return delete_pod(ctx, a);
   case REC_ACT_LABEL:
     return label_pod(ctx, a);
-  case REC_ACT_REQUEUE:
-    return MGO_OK; /* op_step_act asks for the plan's delay */
   default:
-    return MGO_OK; /* CONDITION, PHASE: the status step writes them */
+    return MGO_OK; /* REQUEUE: op_step_act asks for the plan's delay; CONDITION, PHASE: the status step */
   }
 }
 
