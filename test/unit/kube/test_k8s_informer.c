@@ -12,12 +12,13 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <time.h>
 
 #include "fake_http.h"
 #include "k8s_informer.h"
 #include "k8s_watch.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
+#include "test_poll.h"
 
 #define MAX_SEEN 32
 
@@ -113,11 +114,14 @@ static int seen_count(struct script *s)
   return n;
 }
 
+static bool saw_five(void *arg)
+{
+  return seen_count(arg) >= 5;
+}
+
 static long long now_ms(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return mgo_clock_mono_ms(NULL);
 }
 
 static struct k8s_client *client_for(struct script *s)
@@ -161,11 +165,7 @@ static void test_list_watch_gone_relist(void **state)
   assert_false(k8s_informer_has_synced(inf));
   assert_int_equal(k8s_informer_start(inf), MGO_OK);
   assert_int_equal(k8s_informer_wait_synced(inf, 5000), MGO_OK);
-  long long deadline = now_ms() + 5000;
-  while (seen_count(&s) < 5 && now_ms() < deadline) {
-    struct timespec pause = {0, 10 * 1000 * 1000};
-    nanosleep(&pause, NULL);
-  }
+  assert_true(tu_poll_until(saw_five, &s, 5000));
   const char *want[] = {"add ns/a 5", "add ns/b 11", "update ns/a 12", "add ns/c 19", "delete ns/b 21"};
   assert_int_equal(seen_count(&s), 5);
   for (int i = 0; i < 5; i++)
