@@ -2,8 +2,9 @@
 # The project's whole test run (what `make test` and CI execute):
 #   1. bootstrap (installs/builds what is missing; seconds when warm)
 #   2. debug build with AddressSanitizer + UndefinedBehaviorSanitizer, release build, and the format check
-#   3. C unit tests (ctest), then bounded fuzzing of the decoders
-#   4. pytest: emulator conformance, C clients against real peers, the real control plane, end to end
+#   3. lint (scripts/lint.sh: clang-tidy, cppcheck, scripts/check-code.py); any finding fails the run
+#   4. C unit tests (ctest), then bounded fuzzing of the decoders
+#   5. pytest: emulator conformance, C clients against real peers, the real control plane, end to end
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -23,6 +24,9 @@ cmake --build build/release -j "$JOBS"
 
 step "format check"
 bash scripts/format.sh --check
+
+step "lint (clang-tidy, cppcheck, check-code)"
+JOBS="$JOBS" bash scripts/lint.sh
 
 step "C unit tests"
 ctest --test-dir build/debug --output-on-failure -j "$JOBS" -L unit

@@ -8,6 +8,7 @@
 #include "bolt_chunk.h"
 #include "bolt_int.h"
 #include "mgo_buf.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
 #include "packstream.h"
 
@@ -333,7 +334,7 @@ static int recover(struct bolt_conn *c, int rc_failure, int64_t deadline)
 /* Handles a summary result for a simple request (BEGIN, COMMIT …): on success moves to next_state. */
 static int simple_request(struct bolt_conn *c, uint8_t tag, const char *name, enum bolt_state next_state)
 {
-  int64_t deadline = bolt__now_ms() + c->opts.query_timeout_ms;
+  int64_t deadline = mgo_clock_mono_ms(NULL) + c->opts.query_timeout_ms;
   int rc = MGO_OK;
   if (tag == MSG_BEGIN) {
     rc = ps_write_struct_header(&c->scratch, tag, 1);
@@ -651,7 +652,7 @@ int bolt_connect(struct bolt_conn **conn, const struct bolt_opts *opts)
   int rc = conn_new(conn, opts);
   if (rc != MGO_OK)
     return rc;
-  int64_t deadline = bolt__now_ms() + (*conn)->opts.connect_timeout_ms;
+  int64_t deadline = mgo_clock_mono_ms(NULL) + (*conn)->opts.connect_timeout_ms;
   rc = open_transport(*conn, deadline);
   return rc == MGO_OK ? conn_start(*conn, deadline) : rc;
 }
@@ -664,7 +665,7 @@ int bolt__connect_fd(struct bolt_conn **conn, const struct bolt_opts *opts, int 
     return rc;
   }
   (*conn)->io.fd = fd;
-  return conn_start(*conn, bolt__now_ms() + (*conn)->opts.connect_timeout_ms);
+  return conn_start(*conn, mgo_clock_mono_ms(NULL) + (*conn)->opts.connect_timeout_ms);
 }
 
 static void result_clear(struct bolt_result *r)
@@ -684,7 +685,7 @@ void bolt_close(struct bolt_conn *c)
   if (c->state != BOLT_STATE_DEFUNCT && c->state != BOLT_STATE_DISCONNECTED && c->io.fd >= 0) {
     int timeout = c->opts.query_timeout_ms < 1000 ? c->opts.query_timeout_ms : 1000;
     if (queue_empty(c, MSG_GOODBYE) == MGO_OK)
-      flush(c, bolt__now_ms() + timeout); /* best effort: the server closes without answering */
+      flush(c, mgo_clock_mono_ms(NULL) + timeout); /* best effort: the server closes without answering */
   }
   bolt__io_close(&c->io);
   result_clear(&c->result);
@@ -730,7 +731,7 @@ int bolt_run(struct bolt_conn *c, const char *query, const struct bolt_value *pa
   if (params && params->type != BOLT_MAP)
     return local_error(c, MGO_EINVAL, "parameters must be a map");
   result_clear(&c->result);
-  int64_t deadline = bolt__now_ms() + c->opts.query_timeout_ms;
+  int64_t deadline = mgo_clock_mono_ms(NULL) + c->opts.query_timeout_ms;
   int rc = queue_run(c, query, params);
   if (rc == MGO_OK)
     rc = queue_stream(c, MSG_PULL, c->opts.fetch_size);
@@ -815,7 +816,7 @@ int bolt_result_next(struct bolt_result *r, const struct bolt_value **row)
   bolt_value_free(r->row);
   r->row = NULL;
   *row = NULL;
-  int64_t deadline = bolt__now_ms() + c->opts.query_timeout_ms;
+  int64_t deadline = mgo_clock_mono_ms(NULL) + c->opts.query_timeout_ms;
   while (r->open) {
     if (!r->batch_open) {
       rc = queue_stream(c, MSG_PULL, c->opts.fetch_size);
@@ -854,7 +855,7 @@ int bolt_result_discard(struct bolt_result *r)
   struct bolt_conn *c = r->conn;
   bolt_value_free(r->row);
   r->row = NULL;
-  int64_t deadline = bolt__now_ms() + c->opts.query_timeout_ms;
+  int64_t deadline = mgo_clock_mono_ms(NULL) + c->opts.query_timeout_ms;
   while (r->open) {
     if (!r->batch_open) {
       rc = queue_stream(c, MSG_DISCARD, -1);
@@ -947,7 +948,7 @@ int bolt_reset(struct bolt_conn *c)
   if (c->state == BOLT_STATE_DEFUNCT || c->state == BOLT_STATE_DISCONNECTED)
     return state_error(c, "bolt_reset");
   result_clear(&c->result);
-  return reset_and_drain(c, bolt__now_ms() + c->opts.query_timeout_ms);
+  return reset_and_drain(c, mgo_clock_mono_ms(NULL) + c->opts.query_timeout_ms);
 }
 
 /* ------------------------------------------------------------------------------------------------------ */

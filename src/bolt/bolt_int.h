@@ -10,14 +10,14 @@
 #include "bolt.h"
 
 /* One transport: a TCP socket, optionally wrapped in TLS. All waits are bounded by an absolute deadline on
- * the monotonic clock (milliseconds, bolt__now_ms()). Errors fill err[errsz] and return MGO_*. */
+ * the system monotonic clock (milliseconds, mgo_clock_mono_ms(NULL)). Errors fill err[errsz] and return
+ * MGO_*. */
 struct bolt_io {
   int fd;
   SSL_CTX *ctx;
   SSL *ssl;
 };
 
-int64_t bolt__now_ms(void);
 void bolt__io_init(struct bolt_io *io);
 int bolt__io_connect(struct bolt_io *io, const char *host, uint16_t port, int64_t deadline, char *err,
                      size_t errsz);

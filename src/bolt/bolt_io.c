@@ -19,14 +19,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "mgo_clock.h"
 #include "mgo_err.h"
-
-int64_t bolt__now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void bolt__io_init(struct bolt_io *io)
 {
@@ -39,7 +33,7 @@ void bolt__io_init(struct bolt_io *io)
 static int wait_fd(int fd, short events, int64_t deadline, char *err, size_t errsz)
 {
   for (;;) {
-    int64_t left = deadline - bolt__now_ms();
+    int64_t left = deadline - mgo_clock_mono_ms(NULL);
     if (left <= 0) {
       snprintf(err, errsz, "deadline exceeded waiting for the server");
       return MGO_ETIMEDOUT;

@@ -3,9 +3,9 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
-#include <time.h>
 
 #include "mgo_buf.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
 
 #define LOG_LINE_MAX ((size_t) 64 * 1024)
@@ -118,12 +118,7 @@ void mgo_log(enum mgo_log_level lvl, const char *msg, ...)
   if (!mgo_log_enabled(lvl))
     return;
   char ts[40];
-  struct timespec now;
-  struct tm tm;
-  clock_gettime(CLOCK_REALTIME, &now);
-  gmtime_r(&now.tv_sec, &tm);
-  size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-  mgo_snprintf(ts + n, sizeof ts - n, ".%03ldZ", now.tv_nsec / 1000000);
+  mgo_clock_format_now(NULL, 3, ts, sizeof ts);
 
   struct mgo_buf b = MGO_BUF_INIT(LOG_LINE_MAX);
   if (log_fmt == MGO_LOG_JSON)

@@ -3,11 +3,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "k8s_lease.h"
 #include "k8s_path.h"
 #include "mgo_buf.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
 
 #define NOTE_MAX 1024
@@ -20,16 +19,22 @@ struct k8s_event_recorder {
   char instance[129];
   long window_ms;
   int max_tracked;
+  const struct mgo_clock *clock; /* NULL = system */
   pthread_mutex_t lock;
   json_t *seen; /* aggregation key -> {"ns", "name", "count", "last"} */
   unsigned seq;
 };
 
-static long long now_ms(void)
+/* The recorder's clock: the aggregation window follows it. */
+static long long now_ms(const struct k8s_event_recorder *r)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return mgo_clock_mono_ms(r->clock);
+}
+
+/* eventTime / lastObservedTime: a Kubernetes MicroTime of the recorder's wall clock. */
+static void micro_time_now(const struct k8s_event_recorder *r, char *dst, size_t dstsz)
+{
+  mgo_clock_format_now(r->clock, 6, dst, dstsz);
 }
 
 int k8s_event_recorder_new(struct k8s_client *c, const struct k8s_event_recorder_opts *opts,
@@ -46,8 +51,9 @@ int k8s_event_recorder_new(struct k8s_client *c, const struct k8s_event_recorder
   rc = rc ? rc : mgo_strlcpy(r->instance, opts->reporting_instance, sizeof(r->instance));
   r->window_ms = opts->aggregate_window_ms > 0 ? opts->aggregate_window_ms : 600000;
   r->max_tracked = opts->max_tracked > 0 ? opts->max_tracked : 4096;
+  r->clock = opts->clock;
   r->seen = json_object();
-  r->seq = (unsigned) now_ms();
+  r->seq = (unsigned) now_ms(r);
   if (rc != MGO_OK || !r->seen) {
     json_decref(r->seen);
     free(r);
@@ -134,10 +140,10 @@ static int lookup_repeat(struct k8s_event_recorder *r, const char *key, char *na
   pthread_mutex_lock(&r->lock);
   json_t *e = json_object_get(r->seen, key);
   long long last = json_integer_value(json_object_get(e, "last"));
-  if (e && now_ms() - last < r->window_ms) {
+  if (e && now_ms(r) - last < r->window_ms) {
     *count = (long) json_integer_value(json_object_get(e, "count")) + 1;
     json_object_set_new(e, "count", json_integer(*count));
-    json_object_set_new(e, "last", json_integer(now_ms()));
+    json_object_set_new(e, "last", json_integer(now_ms(r)));
     rc = mgo_strlcpy(name, json_string_value(json_object_get(e, "name")), namesz);
   }
   pthread_mutex_unlock(&r->lock);
@@ -168,7 +174,7 @@ static void remember(struct k8s_event_recorder *r, const char *key, const char *
     evict_oldest_locked(r);
   json_object_set_new(
       r->seen, key,
-      json_pack("{s:s, s:I, s:I}", "name", name, "count", (json_int_t) 1, "last", (json_int_t) now_ms()));
+      json_pack("{s:s, s:I, s:I}", "name", name, "count", (json_int_t) 1, "last", (json_int_t) now_ms(r)));
   pthread_mutex_unlock(&r->lock);
 }
 
@@ -179,7 +185,7 @@ static int patch_series(struct k8s_event_recorder *r, const char *ns, const char
   int rc = k8s_path(path, sizeof(path), &K8S_RES_EVENTS, ns, name, NULL);
   if (rc != MGO_OK)
     return k8s_status_local(st, rc, "event path too long");
-  k8s_micro_time_now(now, sizeof(now));
+  micro_time_now(r, now, sizeof(now));
   json_t *patch = json_pack("{s:{s:I, s:s}}", "series", "count", (json_int_t) count, "lastObservedTime", now);
   rc = k8s_merge_patch(r->client, path, patch, NULL, st);
   json_decref(patch);
@@ -190,7 +196,7 @@ static json_t *new_event(struct k8s_event_recorder *r, const json_t *involved, c
                          const char *type, const char *reason, const char *action, const char *note)
 {
   char now[40];
-  k8s_micro_time_now(now, sizeof(now));
+  micro_time_now(r, now, sizeof(now));
   return json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "apiVersion",
                    "events.k8s.io/v1", "kind", "Event", "metadata", "name", name, "namespace",
                    event_namespace(involved), "eventTime", now, "reportingController", r->controller,
@@ -207,7 +213,8 @@ static int create_event(struct k8s_event_recorder *r, const json_t *involved, co
   pthread_mutex_lock(&r->lock);
   unsigned seq = r->seq++;
   pthread_mutex_unlock(&r->lock);
-  mgo_snprintf(name, sizeof(name), "%s.%llx%04x", prefix, (unsigned long long) time(NULL), seq & 0xffff);
+  mgo_snprintf(name, sizeof(name), "%s.%llx%04x", prefix,
+               (unsigned long long) (mgo_clock_wall_ms(r->clock) / 1000), seq & 0xffff);
   int rc = k8s_path(path, sizeof(path), &K8S_RES_EVENTS, event_namespace(involved), NULL, NULL);
   if (rc != MGO_OK)
     return k8s_status_local(st, rc, "event path too long");

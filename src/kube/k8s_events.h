@@ -15,12 +15,14 @@
 #include <jansson.h>
 
 #include "k8s_client.h"
+#include "mgo_clock.h"
 
 struct k8s_event_recorder_opts {
   const char *reporting_controller; /* e.g. "memgraph.com/memgraph-operator" (required) */
   const char *reporting_instance;   /* e.g. the operator identity (required, at most 128 bytes) */
   long aggregate_window_ms;         /* default 600000 (10 min) */
   int max_tracked;                  /* default 4096 */
+  const struct mgo_clock *clock;    /* the window and timestamps; borrowed; NULL = mgo_clock_system() */
 };
 
 struct k8s_event_recorder;

@@ -5,11 +5,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "k8s_backoff.h"
 #include "k8s_watch.h"
 #include "mgo_buf.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
 
 #define KEY_MAX 512
@@ -32,11 +32,10 @@ struct k8s_informer {
   struct k8s_backoff backoff;
 };
 
-static long long now_ms(void)
+/* The informer's clock: resync and the retry backoff follow it. */
+static long long now_ms(const struct k8s_informer *inf)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return mgo_clock_mono_ms(inf->opts.clock);
 }
 
 int k8s_object_key(const json_t *obj, char *dst, size_t dstsz)
@@ -87,13 +86,9 @@ int k8s_informer_new(struct k8s_client *c, const struct k8s_informer_opts *opts,
     inf->h = *handlers;
   inf->cache = json_object();
   pthread_mutex_init(&inf->lock, NULL);
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&inf->cond, &attr);
-  pthread_condattr_destroy(&attr);
+  mgo_clock_cond_init(&inf->cond);
   k8s_backoff_init(&inf->backoff, inf->opts.backoff_base_ms, inf->opts.backoff_max_ms, 0.5,
-                   (unsigned) now_ms() ^ (unsigned) (uintptr_t) inf);
+                   (unsigned) now_ms(inf) ^ (unsigned) (uintptr_t) inf);
   int rc = k8s_path(inf->path, sizeof(inf->path), opts->resource, opts->namespace, NULL, NULL);
   if (rc == MGO_OK && !inf->cache)
     rc = MGO_ENOMEM;
@@ -119,16 +114,13 @@ void k8s_informer_free(struct k8s_informer *inf)
   free(inf);
 }
 
-/* Sleeps up to ms, waking early on stop. */
+/* Sleeps up to ms of the informer's clock, waking early on stop. */
 static void sleep_interruptible(struct k8s_informer *inf, long ms)
 {
-  long long until = now_ms() + ms;
-  struct timespec ts = {.tv_sec = until / 1000, .tv_nsec = (until % 1000) * 1000000};
+  long long until = now_ms(inf) + ms;
   pthread_mutex_lock(&inf->lock);
-  while (!atomic_load(&inf->stopping) && now_ms() < until) {
-    if (pthread_cond_timedwait(&inf->cond, &inf->lock, &ts) != 0)
-      break;
-  }
+  while (!atomic_load(&inf->stopping) && now_ms(inf) < until)
+    mgo_clock_cond_wait_until(inf->opts.clock, &inf->cond, &inf->lock, until);
   pthread_mutex_unlock(&inf->lock);
 }
 
@@ -277,9 +269,9 @@ static int on_watch_event(void *arg, const struct k8s_watch_event *ev)
 
 static void maybe_resync(struct k8s_informer *inf)
 {
-  if (inf->opts.resync_ms <= 0 || now_ms() < inf->next_resync_ms)
+  if (inf->opts.resync_ms <= 0 || now_ms(inf) < inf->next_resync_ms)
     return;
-  inf->next_resync_ms = now_ms() + inf->opts.resync_ms;
+  inf->next_resync_ms = now_ms(inf) + inf->opts.resync_ms;
   json_t *all = k8s_informer_list(inf, NULL);
   size_t i;
   json_t *obj;
@@ -351,7 +343,7 @@ static void *informer_main(void *arg)
 {
   struct k8s_informer *inf = arg;
   bool need_list = true;
-  inf->next_resync_ms = now_ms() + inf->opts.resync_ms;
+  inf->next_resync_ms = now_ms(inf) + inf->opts.resync_ms;
   while (!atomic_load(&inf->stopping)) {
     if (need_list) {
       if (do_list(inf) != MGO_OK) {
@@ -384,6 +376,13 @@ void k8s_informer_request_stop(struct k8s_informer *inf)
   pthread_mutex_unlock(&inf->lock);
 }
 
+void k8s_informer_kick(struct k8s_informer *inf)
+{
+  pthread_mutex_lock(&inf->lock);
+  pthread_cond_broadcast(&inf->cond);
+  pthread_mutex_unlock(&inf->lock);
+}
+
 void k8s_informer_stop(struct k8s_informer *inf)
 {
   k8s_informer_request_stop(inf);
@@ -403,11 +402,10 @@ bool k8s_informer_has_synced(struct k8s_informer *inf)
 
 int k8s_informer_wait_synced(struct k8s_informer *inf, long timeout_ms)
 {
-  long long until = now_ms() + timeout_ms;
-  struct timespec ts = {.tv_sec = until / 1000, .tv_nsec = (until % 1000) * 1000000};
+  long long until = mgo_clock_mono_ms(NULL) + timeout_ms; /* real time: it bounds the caller's wait */
   pthread_mutex_lock(&inf->lock);
-  while (!inf->synced && now_ms() < until)
-    pthread_cond_timedwait(&inf->cond, &inf->lock, &ts);
+  while (!inf->synced && mgo_clock_mono_ms(NULL) < until)
+    mgo_clock_cond_wait_until(NULL, &inf->cond, &inf->lock, until);
   bool synced = inf->synced;
   pthread_mutex_unlock(&inf->lock);
   return synced ? MGO_OK : MGO_ETIMEDOUT;

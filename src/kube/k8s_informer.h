@@ -18,6 +18,11 @@
  * Getters are safe from any thread. k8s_informer_stop() wakes the thread (within about a second, even in the
  * middle of a watch) and joins it.
  *
+ * Time: resync and the retry backoff follow opts.clock (NULL = the system clock); the resync is checked
+ * before each watch and on the watch's ticks (about once a second of real time). The timeout of
+ * k8s_informer_wait_synced() is real time. With a fake clock, k8s_informer_kick() ends a backoff wait whose
+ * deadline the clock has passed.
+ *
  * Ownership: the informer borrows the client (which must outlive it); free with k8s_informer_free() after
  * stop. */
 #ifndef K8S_INFORMER_H
@@ -28,6 +33,7 @@
 
 #include "k8s_client.h"
 #include "k8s_path.h"
+#include "mgo_clock.h"
 
 struct k8s_informer_handlers {
   void (*on_add)(void *arg, const json_t *obj);
@@ -50,6 +56,7 @@ struct k8s_informer_opts {
   long backoff_max_ms;      /* default 30000 */
   bool keep_managed_fields; /* default false: metadata.managedFields is dropped before caching (saves memory)
                              */
+  const struct mgo_clock *clock; /* borrowed, must outlive the informer; NULL = mgo_clock_system() */
 };
 
 struct k8s_informer_stats {
@@ -72,6 +79,8 @@ int k8s_informer_start(struct k8s_informer *inf);
 void k8s_informer_stop(struct k8s_informer *inf);
 /* Only signals the thread to stop (returns at once; thread-safe). */
 void k8s_informer_request_stop(struct k8s_informer *inf);
+/* Wakes the thread's backoff wait to re-check the clock (after a fake clock moved). Thread-safe. */
+void k8s_informer_kick(struct k8s_informer *inf);
 void k8s_informer_free(struct k8s_informer *inf);
 
 /* True once the first list has been applied. */

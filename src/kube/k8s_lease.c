@@ -4,11 +4,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
 #include "k8s_path.h"
 #include "mgo_buf.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
 
 #define IDENTITY_MAX 256
@@ -34,22 +33,16 @@ struct k8s_leader {
   pthread_cond_t cond;
 };
 
-static long long now_ms(void)
+/* The elector's clock: observations, renew deadline and retry periods follow it. */
+static long long now_ms(const struct k8s_leader *le)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return mgo_clock_mono_ms(le->opts.clock);
 }
 
-void k8s_micro_time_now(char *dst, size_t dstsz)
+/* The renewTime/acquireTime we write: a Kubernetes MicroTime of the elector's wall clock. */
+static void micro_time_now(const struct k8s_leader *le, char *dst, size_t dstsz)
 {
-  struct timeval tv;
-  struct tm tm;
-  char base[32];
-  gettimeofday(&tv, NULL);
-  gmtime_r(&tv.tv_sec, &tm);
-  strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-  mgo_snprintf(dst, dstsz, "%s.%06ldZ", base, (long) tv.tv_usec);
+  mgo_clock_format_now(le->opts.clock, 6, dst, dstsz);
 }
 
 static void apply_defaults(struct k8s_leader_opts *o)
@@ -88,11 +81,7 @@ int k8s_leader_new(struct k8s_client *c, const struct k8s_leader_opts *opts, str
   le->opts.lease_name = le->name;
   le->opts.identity = le->identity;
   pthread_mutex_init(&le->lock, NULL);
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&le->cond, &attr);
-  pthread_condattr_destroy(&attr);
+  mgo_clock_cond_init(&le->cond);
   *out = le;
   return MGO_OK;
 }
@@ -107,7 +96,7 @@ static long duration_seconds(const struct k8s_leader *le)
 static json_t *our_spec(const struct k8s_leader *le, const json_t *old_spec)
 {
   char now[TIME_MAX];
-  k8s_micro_time_now(now, sizeof(now));
+  micro_time_now(le, now, sizeof(now));
   const char *holder = json_string_value(json_object_get(old_spec, "holderIdentity"));
   bool renewing = holder && strcmp(holder, le->identity) == 0;
   json_int_t transitions = json_integer_value(json_object_get(old_spec, "leaseTransitions"));
@@ -154,7 +143,7 @@ static void observe(struct k8s_leader *le, const json_t *spec)
     return;
   mgo_strlcpy(le->observed_holder, holder, sizeof(le->observed_holder));
   mgo_strlcpy(le->observed_renew, renew, sizeof(le->observed_renew));
-  le->observed_ms = now_ms();
+  le->observed_ms = now_ms(le);
   if (holder_changed && le->opts.on_new_leader)
     le->opts.on_new_leader(le->opts.arg, holder);
 }
@@ -166,7 +155,7 @@ static bool held_by_other(const struct k8s_leader *le, const json_t *spec)
     return false;
   json_int_t secs = json_integer_value(json_object_get(spec, "leaseDurationSeconds"));
   long long duration = secs > 0 ? (long long) secs * 1000 : le->opts.lease_duration_ms;
-  return now_ms() < le->observed_ms + duration;
+  return now_ms(le) < le->observed_ms + duration;
 }
 
 int k8s_leader_try(struct k8s_leader *le, bool *leading, struct k8s_status *st)
@@ -178,7 +167,7 @@ int k8s_leader_try(struct k8s_leader *le, bool *leading, struct k8s_status *st)
     rc = create_lease(le, leading, st);
   if (rc != MGO_OK || *leading || !lease) {
     if (*leading)
-      atomic_store(&le->last_renew_ms, now_ms());
+      atomic_store(&le->last_renew_ms, now_ms(le));
     json_decref(lease);
     return rc;
   }
@@ -194,7 +183,7 @@ int k8s_leader_try(struct k8s_leader *le, bool *leading, struct k8s_status *st)
   json_decref(lease);
   if (rc == MGO_OK) {
     *leading = true;
-    atomic_store(&le->last_renew_ms, now_ms());
+    atomic_store(&le->last_renew_ms, now_ms(le));
     observe(le, json_object_get(updated, "spec"));
   }
   json_decref(updated);
@@ -213,7 +202,7 @@ int k8s_leader_release(struct k8s_leader *le, struct k8s_status *st)
     return MGO_OK; /* not ours (any more) */
   }
   char now[TIME_MAX];
-  k8s_micro_time_now(now, sizeof(now));
+  micro_time_now(le, now, sizeof(now));
   json_t *released = json_pack("{s:I, s:s, s:s, s:I}", "leaseDurationSeconds", (json_int_t) 1, "acquireTime",
                                now, "renewTime", now, "leaseTransitions",
                                json_integer_value(json_object_get(spec, "leaseTransitions")));
@@ -225,16 +214,13 @@ int k8s_leader_release(struct k8s_leader *le, struct k8s_status *st)
   return rc;
 }
 
-/* Waits up to ms (jittered by the caller), waking early on stop. */
+/* Waits up to ms (jittered by the caller) of the elector's clock, waking early on stop. */
 static void sleep_interruptible(struct k8s_leader *le, long ms)
 {
-  long long until = now_ms() + ms;
-  struct timespec ts = {.tv_sec = until / 1000, .tv_nsec = (until % 1000) * 1000000};
+  long long until = now_ms(le) + ms;
   pthread_mutex_lock(&le->lock);
-  while (!atomic_load(&le->stopping) && now_ms() < until) {
-    if (pthread_cond_timedwait(&le->cond, &le->lock, &ts) != 0)
-      break;
-  }
+  while (!atomic_load(&le->stopping) && now_ms(le) < until)
+    mgo_clock_cond_wait_until(le->opts.clock, &le->cond, &le->lock, until);
   pthread_mutex_unlock(&le->lock);
 }
 
@@ -246,7 +232,7 @@ static void report(struct k8s_leader *le, int rc, const struct k8s_status *st)
 
 static void acquire_loop(struct k8s_leader *le)
 {
-  unsigned seed = (unsigned) now_ms();
+  unsigned seed = (unsigned) now_ms(le);
   while (!atomic_load(&le->stopping)) {
     bool leading = false;
     struct k8s_status st;
@@ -273,7 +259,7 @@ static bool renew_loop(struct k8s_leader *le)
     int rc = k8s_leader_try(le, &leading, &st);
     report(le, rc, &st);
     if (!leading &&
-        (rc == MGO_OK || now_ms() - atomic_load(&le->last_renew_ms) >= le->opts.renew_deadline_ms))
+        (rc == MGO_OK || now_ms(le) - atomic_load(&le->last_renew_ms) >= le->opts.renew_deadline_ms))
       return true; /* another holder, or no renewal within the deadline */
   }
   return false;
@@ -311,12 +297,20 @@ bool k8s_leader_is_leader(struct k8s_leader *le)
 {
   /* Also false once the renew deadline passed without a renewal, even if the loop is still blocked in a
    * request: another candidate may take over after lease_duration, so stop acting before that. */
-  return atomic_load(&le->leading) && now_ms() - atomic_load(&le->last_renew_ms) < le->opts.renew_deadline_ms;
+  return atomic_load(&le->leading) &&
+         now_ms(le) - atomic_load(&le->last_renew_ms) < le->opts.renew_deadline_ms;
 }
 
 bool k8s_leader_done(struct k8s_leader *le)
 {
   return atomic_load(&le->done);
+}
+
+void k8s_leader_kick(struct k8s_leader *le)
+{
+  pthread_mutex_lock(&le->lock);
+  pthread_cond_broadcast(&le->cond);
+  pthread_mutex_unlock(&le->lock);
 }
 
 void k8s_leader_stop(struct k8s_leader *le)

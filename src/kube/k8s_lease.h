@@ -10,6 +10,10 @@
  * k8s_leader_stop() a leader releases the Lease by clearing holderIdentity (and setting a 1 s duration),
  * so a successor acquires immediately.
  *
+ * Time: observations, the renew deadline, retry periods and the written timestamps follow opts.clock
+ * (NULL = the system clock). With a fake clock, a test advances it and calls k8s_leader_kick() so the
+ * elector thread re-checks its wait at once.
+ *
  * Ownership: the elector borrows the client; strings in the options are copied.
  * Thread-safety: one thread per elector runs the loop; k8s_leader_is_leader() may be called from any
  * thread (atomic); callbacks run on the elector thread. */
@@ -19,6 +23,7 @@
 #include <stdbool.h>
 
 #include "k8s_client.h"
+#include "mgo_clock.h"
 
 struct k8s_leader_opts {
   const char *lease_namespace;
@@ -32,6 +37,7 @@ struct k8s_leader_opts {
   void (*on_new_leader)(void *arg, const char *identity); /* holder changed ("" = released) */
   void (*on_error)(void *arg, int rc, const struct k8s_status *st); /* API failures, for logging */
   void *arg;
+  const struct mgo_clock *clock; /* borrowed, must outlive the elector; NULL = mgo_clock_system() */
 };
 
 struct k8s_leader;
@@ -41,6 +47,8 @@ int k8s_leader_start(struct k8s_leader *le);
 bool k8s_leader_is_leader(struct k8s_leader *le);
 /* True once the elector thread has ended (stopped or lost). */
 bool k8s_leader_done(struct k8s_leader *le);
+/* Wakes the elector thread to re-check its clock (after a fake clock moved). Thread-safe. */
+void k8s_leader_kick(struct k8s_leader *le);
 /* Stops the loop, releases the Lease if held, joins the thread. Idempotent. */
 void k8s_leader_stop(struct k8s_leader *le);
 void k8s_leader_free(struct k8s_leader *le);
@@ -50,8 +58,5 @@ void k8s_leader_free(struct k8s_leader *le);
 int k8s_leader_try(struct k8s_leader *le, bool *leading, struct k8s_status *st);
 /* Releases the Lease if this elector holds it (what stop does). */
 int k8s_leader_release(struct k8s_leader *le, struct k8s_status *st);
-
-/* Formats the current time as a Kubernetes MicroTime ("2006-01-02T15:04:05.000000Z"). */
-void k8s_micro_time_now(char *dst, size_t dstsz);
 
 #endif

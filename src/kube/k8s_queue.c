@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "k8s_backoff.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
 
 /* The sets and maps are jansson objects used as string-keyed hash tables (values: true, counts, due times);
@@ -19,18 +19,18 @@ struct k8s_queue {
   json_t *fifo;       /* array of keys ready to hand out, in order */
   json_t *dirty;      /* keys that need processing (queued, or re-added while processing) */
   json_t *processing; /* keys currently held by a worker */
-  json_t *delayed;    /* key -> due time (ms, monotonic) */
+  json_t *delayed;    /* key -> due time (ms, monotonic, on opts.clock) */
   json_t *failures;   /* key -> consecutive rate-limited adds */
   double tokens;      /* overall bucket */
   long long bucket_ms;
+  size_t waiting; /* workers blocked in get */
   bool shutting_down;
 };
 
-static long long now_ms(void)
+/* The queue's clock: delays, backoff and the bucket follow it. */
+static long long now_ms(const struct k8s_queue *q)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return mgo_clock_mono_ms(q->opts.clock);
 }
 
 static void apply_defaults(struct k8s_queue_opts *o, const struct k8s_queue_opts *in)
@@ -59,12 +59,8 @@ struct k8s_queue *k8s_queue_new(const struct k8s_queue_opts *opts)
   q->delayed = json_object();
   q->failures = json_object();
   q->tokens = q->opts.burst;
-  q->bucket_ms = now_ms();
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&q->cond, &attr);
-  pthread_condattr_destroy(&attr);
+  q->bucket_ms = now_ms(q);
+  mgo_clock_cond_init(&q->cond);
   pthread_mutex_init(&q->lock, NULL);
   if (!q->fifo || !q->dirty || !q->processing || !q->delayed || !q->failures) {
     k8s_queue_free(q);
@@ -120,7 +116,7 @@ static int add_after_locked(struct k8s_queue *q, const char *key, long delay_ms)
     return add_locked(q, key);
   if (q->shutting_down)
     return MGO_ECANCELED;
-  long long due = now_ms() + delay_ms;
+  long long due = now_ms(q) + delay_ms;
   json_t *cur = json_object_get(q->delayed, key);
   if (cur && json_integer_value(cur) <= due)
     return MGO_OK;
@@ -145,7 +141,7 @@ static long bucket_delay_locked(struct k8s_queue *q)
 {
   if (q->opts.qps < 0)
     return 0;
-  long long now = now_ms();
+  long long now = now_ms(q);
   q->tokens += (double) (now - q->bucket_ms) * q->opts.qps / 1000.0;
   if (q->tokens > q->opts.burst)
     q->tokens = q->opts.burst;
@@ -190,7 +186,7 @@ int k8s_queue_num_requeues(struct k8s_queue *q, const char *key)
 /* Moves every due delayed key into the queue; returns the earliest remaining due time (0 = none). */
 static long long promote_due_locked(struct k8s_queue *q)
 {
-  long long now = now_ms(), earliest = 0;
+  long long now = now_ms(q), earliest = 0;
   const char *key;
   json_t *due;
   void *tmp;
@@ -207,14 +203,18 @@ static long long promote_due_locked(struct k8s_queue *q)
   return earliest;
 }
 
-static void wait_until_locked(struct k8s_queue *q, long long deadline_ms)
+/* Waits for a signal, for the next delayed key to be due (next_due on the queue's clock) or for the caller's
+ * give-up time (give_up on the system clock), whichever comes first; 0 means none. */
+static void wait_locked(struct k8s_queue *q, long long next_due, long long give_up)
 {
-  if (deadline_ms == 0) {
+  if (next_due == 0 && give_up == 0) {
     pthread_cond_wait(&q->cond, &q->lock);
     return;
   }
-  struct timespec ts = {.tv_sec = deadline_ms / 1000, .tv_nsec = (deadline_ms % 1000) * 1000000};
-  pthread_cond_timedwait(&q->cond, &q->lock, &ts);
+  if (give_up == 0 || (next_due != 0 && next_due - now_ms(q) < give_up - mgo_clock_mono_ms(NULL)))
+    mgo_clock_cond_wait_until(q->opts.clock, &q->cond, &q->lock, next_due);
+  else
+    mgo_clock_cond_wait_until(NULL, &q->cond, &q->lock, give_up);
 }
 
 /* Pops the first ready key into *key (processing, no longer dirty). */
@@ -232,7 +232,7 @@ static int pop_locked(struct k8s_queue *q, char **key)
 int k8s_queue_get_timeout(struct k8s_queue *q, char **key, long timeout_ms)
 {
   *key = NULL;
-  long long give_up = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
+  long long give_up = timeout_ms >= 0 ? mgo_clock_mono_ms(NULL) + timeout_ms : 0; /* real time */
   int rc = MGO_OK;
   pthread_mutex_lock(&q->lock);
   for (;;) {
@@ -245,14 +245,13 @@ int k8s_queue_get_timeout(struct k8s_queue *q, char **key, long timeout_ms)
       rc = pop_locked(q, key);
       break;
     }
-    if (give_up && now_ms() >= give_up) {
+    if (give_up && mgo_clock_mono_ms(NULL) >= give_up) {
       rc = MGO_ETIMEDOUT;
       break;
     }
-    long long wake = next_due;
-    if (give_up && (wake == 0 || give_up < wake))
-      wake = give_up;
-    wait_until_locked(q, wake);
+    q->waiting++;
+    wait_locked(q, next_due, give_up);
+    q->waiting--;
   }
   pthread_mutex_unlock(&q->lock);
   return rc;
@@ -274,6 +273,13 @@ void k8s_queue_done(struct k8s_queue *q, const char *key)
   pthread_mutex_unlock(&q->lock);
 }
 
+void k8s_queue_kick(struct k8s_queue *q)
+{
+  pthread_mutex_lock(&q->lock);
+  pthread_cond_broadcast(&q->cond);
+  pthread_mutex_unlock(&q->lock);
+}
+
 void k8s_queue_shutdown(struct k8s_queue *q)
 {
   pthread_mutex_lock(&q->lock);
@@ -286,6 +292,14 @@ size_t k8s_queue_len(struct k8s_queue *q)
 {
   pthread_mutex_lock(&q->lock);
   size_t n = json_array_size(q->fifo);
+  pthread_mutex_unlock(&q->lock);
+  return n;
+}
+
+size_t k8s_queue_waiting(struct k8s_queue *q)
+{
+  pthread_mutex_lock(&q->lock);
+  size_t n = q->waiting;
   pthread_mutex_unlock(&q->lock);
   return n;
 }

@@ -8,6 +8,10 @@
  *  - delayed adds: k8s_queue_add_after() (the earliest pending time wins);
  *  - shutdown: k8s_queue_shutdown() wakes every blocked worker; get() then returns MGO_ECANCELED.
  *
+ * Time: delays, backoff and the bucket follow opts.clock (NULL = the system clock); the timeout given to
+ * k8s_queue_get_timeout() is real time, since it bounds how long the calling thread blocks. With a fake
+ * clock, a test advances it and calls k8s_queue_kick() so blocked workers re-check the due keys at once.
+ *
  * Ownership: the queue copies keys it is given. k8s_queue_get() returns a malloc'ed key the worker passes to
  * k8s_queue_done() and then free()s. Thread-safety: every function is safe from any thread; one mutex
  * protects the state, delayed keys become ready inside get() (no extra thread). */
@@ -16,11 +20,14 @@
 
 #include <stddef.h>
 
+#include "mgo_clock.h"
+
 struct k8s_queue_opts {
   long base_delay_ms; /* per-key backoff start, default 5 */
   long max_delay_ms;  /* per-key backoff cap, default 300000 */
   double qps;         /* overall bucket rate for rate-limited adds, default 10; <0 disables the bucket */
   int burst;          /* bucket size, default 100 */
+  const struct mgo_clock *clock; /* borrowed, must outlive the queue; NULL = mgo_clock_system() */
 };
 
 struct k8s_queue;
@@ -44,10 +51,14 @@ int k8s_queue_get(struct k8s_queue *q, char **key);
 int k8s_queue_get_timeout(struct k8s_queue *q, char **key, long timeout_ms);
 void k8s_queue_done(struct k8s_queue *q, const char *key);
 
+/* Wakes every blocked worker to re-check the delayed keys against the clock (after a fake clock moved). */
+void k8s_queue_kick(struct k8s_queue *q);
 void k8s_queue_shutdown(struct k8s_queue *q);
 /* Keys ready to be handed out (delayed keys not counted). */
 size_t k8s_queue_len(struct k8s_queue *q);
 /* Keys waiting for their delay. */
 size_t k8s_queue_delayed_len(struct k8s_queue *q);
+/* Workers blocked in get() right now. */
+size_t k8s_queue_waiting(struct k8s_queue *q);
 
 #endif

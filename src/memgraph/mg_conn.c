@@ -4,10 +4,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "mg_int.h"
 #include "mgo_buf.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
 
 #define MG_MAX_ROWS 10000 /* rows kept per query; the rest are discarded (no query here returns more) */
@@ -197,13 +197,6 @@ int mg_conn_connect(struct mg_conn *c, struct mg_error *err)
   return mg__done(c, connect_now(c), err);
 }
 
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads the rest of an open result into t (rows beyond MG_MAX_ROWS are counted, not kept). The Bolt
  * client bounds each wait; deadline bounds the whole query (a peer dripping rows). */
 static int collect_rows(struct bolt_result *res, struct mg__table *t, int64_t deadline)
@@ -212,7 +205,7 @@ static int collect_rows(struct bolt_result *res, struct mg__table *t, int64_t de
   int rc;
 
   while ((rc = bolt_result_next(res, &row)) == 1) {
-    if (now_ms() > deadline) {
+    if (mgo_clock_mono_ms(NULL) > deadline) {
       t->deadline_hit = true;
       return MGO_ETIMEDOUT;
     }
@@ -247,7 +240,7 @@ static void scan_notifications(const struct bolt_result *res, struct mg__table *
 static int run_once(struct mg_conn *c, const char *query, struct mg__table *t)
 {
   struct bolt_result *res = NULL;
-  int64_t deadline = now_ms() + c->bopts.query_timeout_ms;
+  int64_t deadline = mgo_clock_mono_ms(NULL) + c->bopts.query_timeout_ms;
   int rc = bolt_run(c->bolt, query, NULL, &res);
 
   if (rc != MGO_OK)

@@ -17,6 +17,7 @@
 #include "bolt.h"
 #include "bolt_int.h"
 #include "bolt_test_util.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
 
 static json_t *value_to_json(const struct bolt_value *v);
@@ -102,7 +103,7 @@ static void emit(json_t *j, const struct bolt_conn *c, int rc, int64_t t0)
 {
   json_object_set_new(j, "rc", json_string(mgo_errname(rc)));
   json_object_set_new(j, "state", json_string(bolt_state_name(bolt_state(c))));
-  json_object_set_new(j, "elapsed_ms", json_integer(bolt__now_ms() - t0));
+  json_object_set_new(j, "elapsed_ms", json_integer(mgo_clock_mono_ms(NULL) - t0));
   if (rc < 0)
     json_object_set_new(j, "error", error_json(c));
   char *s = json_dumps(j, JSON_COMPACT);
@@ -132,7 +133,7 @@ static int consume_rows(struct bolt_result *r, long max_rows, json_t *out)
 
 static void cmd_run(struct bolt_conn *c, char *args)
 {
-  int64_t t0 = bolt__now_ms();
+  int64_t t0 = mgo_clock_mono_ms(NULL);
   char *params_text = strtok(args, "\t");
   char *query = strtok(NULL, "\t");
   char *max_rows = strtok(NULL, "\t");
@@ -159,7 +160,7 @@ static void cmd_run(struct bolt_conn *c, char *args)
 
 static void run_command(struct bolt_conn *c, char *line)
 {
-  int64_t t0 = bolt__now_ms();
+  int64_t t0 = mgo_clock_mono_ms(NULL);
   char *tab = strchr(line, '\t');
   if (tab)
     *tab++ = '\0';
@@ -234,7 +235,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "usage: see the comment at the top of bolt_probe.c\n");
     return 2;
   }
-  int64_t t0 = bolt__now_ms();
+  int64_t t0 = mgo_clock_mono_ms(NULL);
   struct bolt_conn *c = NULL;
   int rc = bolt_connect(&c, &o);
   json_t *hello = json_pack("{s:s}", "cmd", "connect");

@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
+
+#include "mgo_clock.h"
 
 static int hexval(char c)
 {
@@ -210,6 +211,22 @@ static int read_exact_timeout(int fd, uint8_t *p, size_t n, int timeout_ms)
   return 0;
 }
 
+/* A frozen peer: answers nothing for up to ms, swallowing what the client sends, and ends early once the
+ * client hung up (so a client that gave up on its deadline does not keep the script waiting). */
+static void stay_silent(int fd, int ms)
+{
+  int64_t until = mgo_clock_mono_ms(NULL) + ms;
+  uint8_t sink[512];
+  for (int64_t left = ms; left > 0; left = until - mgo_clock_mono_ms(NULL)) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int n = poll(&pfd, 1, (int) left);
+    if (n < 0 && errno != EINTR)
+      return;
+    if (n > 0 && recv(fd, sink, sizeof(sink), 0) <= 0)
+      return;
+  }
+}
+
 static int run_step(struct tu_server *s, int fd, const struct tu_step *st)
 {
   size_t n = 0;
@@ -230,8 +247,7 @@ static int run_step(struct tu_server *s, int fd, const struct tu_step *st)
     }
     free(got);
   } else if (st->kind == TU_SILENT_MS) {
-    struct timespec ts = {st->ms / 1000, (long) (st->ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    stay_silent(fd, st->ms);
   } else {
     shutdown(fd, SHUT_RDWR);
   }

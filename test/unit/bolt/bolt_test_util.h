@@ -24,12 +24,13 @@ json_t *tu_load_vectors(void);
 struct bolt_value *tu_json_to_value(const json_t *j);
 
 /* A scripted peer on 127.0.0.1: each step either expects bytes from the client (compared exactly), sends
- * bytes, sleeps silently (to test deadlines) or closes. It runs in its own thread. */
+ * bytes, stays silent (to test deadlines: up to ms, or until the client hangs up) or closes. It runs in its
+ * own thread. */
 enum tu_step_kind { TU_EXPECT, TU_SEND, TU_SILENT_MS, TU_CLOSE };
 struct tu_step {
   enum tu_step_kind kind;
   const char *hex; /* for EXPECT/SEND */
-  int ms;          /* for SILENT_MS */
+  int ms;          /* for SILENT_MS: the longest the peer stays silent */
 };
 struct tu_server {
   int listen_fd;

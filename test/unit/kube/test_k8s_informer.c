@@ -12,12 +12,13 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <time.h>
 
 #include "fake_http.h"
 #include "k8s_informer.h"
 #include "k8s_watch.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
+#include "test_poll.h"
 
 #define MAX_SEEN 32
 
@@ -113,11 +114,14 @@ static int seen_count(struct script *s)
   return n;
 }
 
+static bool saw_five(void *arg)
+{
+  return seen_count(arg) >= 5;
+}
+
 static long long now_ms(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return mgo_clock_mono_ms(NULL);
 }
 
 static struct k8s_client *client_for(struct script *s)
@@ -161,11 +165,7 @@ static void test_list_watch_gone_relist(void **state)
   assert_false(k8s_informer_has_synced(inf));
   assert_int_equal(k8s_informer_start(inf), MGO_OK);
   assert_int_equal(k8s_informer_wait_synced(inf, 5000), MGO_OK);
-  long long deadline = now_ms() + 5000;
-  while (seen_count(&s) < 5 && now_ms() < deadline) {
-    struct timespec pause = {0, 10 * 1000 * 1000};
-    nanosleep(&pause, NULL);
-  }
+  assert_true(tu_poll_until(saw_five, &s, 5000));
   const char *want[] = {"add ns/a 5", "add ns/b 11", "update ns/a 12", "add ns/c 19", "delete ns/b 21"};
   assert_int_equal(seen_count(&s), 5);
   for (int i = 0; i < 5; i++)
@@ -202,10 +202,67 @@ static void test_list_watch_gone_relist(void **state)
   pthread_mutex_destroy(&s.lock);
 }
 
+/* One list, then a watch that stays quiet until the informer stops. */
+static bool serve_quiet(void *arg, int fd, const char *line)
+{
+  struct script *s = arg;
+  if (strstr(line, "watch=1")) {
+    atomic_fetch_add(&s->watches, 1);
+    fake_http_chunked_head(fd);
+    fake_http_wait_closed(&s->http, fd);
+    return false;
+  }
+  atomic_fetch_add(&s->lists, 1);
+  fake_http_respond(fd, 200, list1, strlen(list1));
+  return true;
+}
+
+static bool saw_two(void *arg)
+{
+  return seen_count(arg) >= 2;
+}
+
+static bool saw_one(void *arg)
+{
+  return seen_count(arg) >= 1;
+}
+
+static void test_resync_follows_the_clock(void **state)
+{
+  (void) state;
+  struct script s = {0};
+  pthread_mutex_init(&s.lock, NULL);
+  fake_http_start(&s.http, serve_quiet, &s);
+  struct k8s_client *c = client_for(&s);
+  struct mgo_fake_clock fc;
+  mgo_fake_clock_init(&fc, 1000000, 0);
+  struct k8s_informer_opts o = {
+      .resource = &K8S_RES_CONFIGMAPS, .namespace = "ns", .resync_ms = 30000, .clock = &fc.clock};
+  struct k8s_informer_handlers h = {.on_add = on_add, .on_update = on_update, .arg = &s};
+  struct k8s_informer *inf = NULL;
+  assert_int_equal(k8s_informer_new(c, &o, &h, &inf), MGO_OK);
+  assert_int_equal(k8s_informer_start(inf), MGO_OK);
+  assert_int_equal(k8s_informer_wait_synced(inf, 5000), MGO_OK);
+  assert_true(tu_poll_until(saw_one, &s, 5000));
+  mgo_fake_clock_advance_ms(&fc, 30000); /* the resync period passed: the next watch tick resyncs */
+  assert_true(tu_poll_until(saw_two, &s, 5000));
+  k8s_informer_stop(inf);
+  assert_int_equal(seen_count(&s), 2); /* once per period: the fake clock did not move again */
+  assert_string_equal(s.seen[0], "add ns/a 5");
+  assert_string_equal(s.seen[1], "update ns/a 5"); /* old == new: a level-triggered recheck */
+  assert_int_equal(atomic_load(&s.lists), 1);
+  k8s_informer_free(inf);
+  k8s_client_free(c);
+  fake_http_stop(&s.http);
+  pthread_mutex_destroy(&s.lock);
+  mgo_fake_clock_destroy(&fc);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_list_watch_gone_relist),
+      cmocka_unit_test(test_resync_follows_the_clock),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

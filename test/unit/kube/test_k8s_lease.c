@@ -1,6 +1,7 @@
 /* Unit tests: leader election against a fake API server holding one Lease with real optimistic concurrency
  * (PUT must carry the current resourceVersion, else 409). Covers create-to-acquire, renew, a held lease,
- * a lost update race, release and immediate take-over, expiry by the local clock, and the threaded loop. */
+ * a lost update race, release and immediate take-over, expiry by the local clock, and the threaded loop.
+ * Lease time is a fake clock the tests advance; the elector thread's effects are awaited by polling. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,11 +12,15 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <time.h>
 
 #include "fake_http.h"
 #include "k8s_lease.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
+#include "test_poll.h"
+
+#define FAKE_START_MS 1000000
+#define FAKE_WALL_MS 1136214245000 /* 2006-01-02T15:04:05Z */
 
 #define LEASE_PATH "/apis/coordination.k8s.io/v1/namespaces/sys/leases/op"
 
@@ -150,14 +155,16 @@ static struct k8s_client *client_for(struct store *s)
   return c;
 }
 
-static struct k8s_leader *candidate(struct k8s_client *c, const char *id, long duration_ms)
+static struct k8s_leader *candidate(struct k8s_client *c, const char *id, long duration_ms,
+                                    const struct mgo_clock *clock)
 {
   struct k8s_leader_opts o = {.lease_namespace = "sys",
                               .lease_name = "op",
                               .identity = id,
                               .lease_duration_ms = duration_ms,
                               .renew_deadline_ms = duration_ms * 2 / 3,
-                              .retry_period_ms = 50};
+                              .retry_period_ms = 50,
+                              .clock = clock};
   struct k8s_leader *le = NULL;
   assert_int_equal(k8s_leader_new(c, &o, &le), MGO_OK);
   return le;
@@ -171,17 +178,46 @@ static bool try_lead(struct k8s_leader *le)
   return leading;
 }
 
-static void sleep_ms(long ms)
+static bool is_leader(void *arg)
 {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-  nanosleep(&ts, NULL);
+  return k8s_leader_is_leader(arg);
+}
+
+/* One step of a test driving an elector thread: until the effect shows, move the fake clock by a retry
+ * period and wake the thread, so the next renewal is due. */
+struct drive {
+  struct mgo_fake_clock *fc;
+  struct k8s_leader *le;
+  bool (*effect)(struct drive *d);
+  struct store *s;
+  int puts_before;
+};
+
+static bool drive_step(void *arg)
+{
+  struct drive *d = arg;
+  if (d->effect(d))
+    return true;
+  mgo_fake_clock_advance_ms(d->fc, 50);
+  k8s_leader_kick(d->le);
+  return false;
+}
+
+static bool renewed(struct drive *d)
+{
+  return atomic_load(&d->s->puts) > d->puts_before;
+}
+
+static bool elector_done(struct drive *d)
+{
+  return k8s_leader_done(d->le);
 }
 
 static void test_acquire_renew_conflict_release(void **state)
 {
   struct store *s = *state;
   struct k8s_client *c = client_for(s);
-  struct k8s_leader *a = candidate(c, "a", 15000), *b = candidate(c, "b", 15000);
+  struct k8s_leader *a = candidate(c, "a", 15000, NULL), *b = candidate(c, "b", 15000, NULL);
   assert_true(try_lead(a)); /* created */
   assert_string_equal(spec_str(s, "holderIdentity"), "a");
   assert_int_equal(spec_int(s, "leaseDurationSeconds"), 15);
@@ -213,19 +249,27 @@ static void test_expiry_by_local_observation(void **state)
 {
   struct store *s = *state;
   struct k8s_client *c = client_for(s);
-  struct k8s_leader *old = candidate(c, "old", 1000), *next = candidate(c, "next", 1000);
+  struct mgo_fake_clock fc;
+  mgo_fake_clock_init(&fc, FAKE_START_MS, FAKE_WALL_MS);
+  struct k8s_leader *old = candidate(c, "old", 1000, &fc.clock),
+                    *next = candidate(c, "next", 1000, &fc.clock);
   assert_true(try_lead(old));
+  assert_string_equal(spec_str(s, "renewTime"), "2006-01-02T15:04:05.000000Z"); /* the elector's wall clock */
   assert_false(try_lead(next)); /* first observation starts next's clock */
-  sleep_ms(500);
+  mgo_fake_clock_advance_ms(&fc, 500);
   assert_false(try_lead(next)); /* not expired yet */
-  sleep_ms(700);                /* old stopped renewing 1.2 s ago, the lease lasts 1 s */
+  mgo_fake_clock_advance_ms(&fc, 499);
+  assert_false(try_lead(next));      /* 1 ms before the 1 s lease runs out */
+  mgo_fake_clock_advance_ms(&fc, 1); /* old stopped renewing 1 s ago, the lease lasts 1 s */
   assert_true(try_lead(next));
   assert_string_equal(spec_str(s, "holderIdentity"), "next");
+  assert_string_equal(spec_str(s, "renewTime"), "2006-01-02T15:04:06.000000Z");
   assert_int_equal(spec_int(s, "leaseTransitions"), 1);
   assert_false(try_lead(old)); /* the old holder sees a fresh record by someone else */
   k8s_leader_free(old);
   k8s_leader_free(next);
   k8s_client_free(c);
+  mgo_fake_clock_destroy(&fc);
 }
 
 static atomic_int started, lost;
@@ -246,6 +290,8 @@ static void test_threaded_loop_and_loss(void **state)
 {
   struct store *s = *state;
   struct k8s_client *c = client_for(s);
+  struct mgo_fake_clock fc;
+  mgo_fake_clock_init(&fc, FAKE_START_MS, FAKE_WALL_MS);
   struct k8s_leader_opts o = {.lease_namespace = "sys",
                               .lease_name = "op",
                               .identity = "looper",
@@ -253,42 +299,43 @@ static void test_threaded_loop_and_loss(void **state)
                               .renew_deadline_ms = 600,
                               .retry_period_ms = 50,
                               .on_started_leading = on_started,
-                              .on_lost = on_lost};
+                              .on_lost = on_lost,
+                              .clock = &fc.clock};
   struct k8s_leader *le = NULL;
   assert_int_equal(k8s_leader_new(c, &o, &le), MGO_OK);
   assert_int_equal(k8s_leader_start(le), MGO_OK);
-  for (int i = 0; i < 100 && !k8s_leader_is_leader(le); i++)
-    sleep_ms(20);
-  assert_true(k8s_leader_is_leader(le));
+  assert_true(tu_poll_until(is_leader, le, 5000)); /* the first attempt needs no time to pass */
   assert_int_equal(atomic_load(&started), 1);
-  int puts = atomic_load(&s->puts);
-  sleep_ms(300);
-  assert_true(atomic_load(&s->puts) > puts); /* renewing */
-  atomic_store(&s->force_conflicts, 1000);   /* every renewal fails from now on */
-  for (int i = 0; i < 100 && !k8s_leader_done(le); i++)
-    sleep_ms(20);
-  assert_true(k8s_leader_done(le));
+  assert_int_equal(atomic_load(&s->puts), 0); /* acquired by creating the Lease */
+  struct drive d = {.fc = &fc, .le = le, .effect = renewed, .s = s, .puts_before = 0};
+  assert_true(tu_poll_until(drive_step, &d, 5000)); /* renewing, once a retry period has passed */
+  assert_false(k8s_leader_done(le));
+  atomic_store(&s->force_conflicts, 1000); /* every renewal fails from now on */
+  d.effect = elector_done;
+  assert_true(tu_poll_until(drive_step, &d, 5000));
   assert_false(k8s_leader_is_leader(le)); /* stopped acting before the lease could expire for others */
   assert_int_equal(atomic_load(&lost), 1);
   k8s_leader_free(le);
   k8s_client_free(c);
+  mgo_fake_clock_destroy(&fc);
 }
 
 static void test_stop_releases(void **state)
 {
   struct store *s = *state;
   struct k8s_client *c = client_for(s);
-  struct k8s_leader *le = candidate(c, "stopper", 5000);
+  struct mgo_fake_clock fc;
+  mgo_fake_clock_init(&fc, FAKE_START_MS, FAKE_WALL_MS);
+  struct k8s_leader *le = candidate(c, "stopper", 5000, &fc.clock);
   assert_int_equal(k8s_leader_start(le), MGO_OK);
-  for (int i = 0; i < 100 && !k8s_leader_is_leader(le); i++)
-    sleep_ms(20);
-  assert_true(k8s_leader_is_leader(le));
+  assert_true(tu_poll_until(is_leader, le, 5000));
   k8s_leader_stop(le);
   assert_false(k8s_leader_is_leader(le));
   assert_string_equal(spec_str(s, "holderIdentity"), "");
   assert_int_equal(spec_int(s, "leaseDurationSeconds"), 1);
   k8s_leader_free(le);
   k8s_client_free(c);
+  mgo_fake_clock_destroy(&fc);
 }
 
 static void test_invalid_options(void **state)

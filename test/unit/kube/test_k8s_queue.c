@@ -1,5 +1,7 @@
 /* Unit tests: the rate-limited work queue (dedupe, one worker per key, backoff and forget, delayed adds,
- * shutdown waking blocked workers), including a multi-threaded stress run. */
+ * shutdown waking blocked workers), including a multi-threaded stress run. Delays and the token bucket are
+ * driven by a fake clock; other threads' effects are awaited by polling with a deadline, never by sleeping.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,17 +15,13 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <time.h>
 
 #include "k8s_queue.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
+#include "test_poll.h"
 
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#define FAKE_START_MS 1000000 /* fake clocks start well away from 0 (the queue's "no deadline") */
 
 static void get_expect(struct k8s_queue *q, const char *want)
 {
@@ -92,84 +90,165 @@ static void test_backoff_and_forget(void **state)
 static void test_overall_bucket(void **state)
 {
   (void) state;
-  struct k8s_queue_opts o = {.base_delay_ms = 1, .max_delay_ms = 1000, .qps = 10, .burst = 2};
+  struct mgo_fake_clock fc;
+  mgo_fake_clock_init(&fc, FAKE_START_MS, 0);
+  struct k8s_queue_opts o = {
+      .base_delay_ms = 1, .max_delay_ms = 1000, .qps = 10, .burst = 2, .clock = &fc.clock};
   struct k8s_queue *q = k8s_queue_new(&o);
-  assert_true(k8s_queue_add_rate_limited(q, "a") <= 1);
-  assert_true(k8s_queue_add_rate_limited(q, "b") <= 1);
+  assert_int_equal(k8s_queue_add_rate_limited(q, "a"), 1); /* the per-key backoff: the bucket has tokens */
+  assert_int_equal(k8s_queue_add_rate_limited(q, "b"), 1);
   long d3 = k8s_queue_add_rate_limited(q, "c");
   long d4 = k8s_queue_add_rate_limited(q, "d");
-  assert_true(d3 >= 80 && d3 <= 100); /* the burst is spent: one token per 100 ms */
-  assert_true(d4 >= 180 && d4 <= 200);
+  assert_int_equal(d3, 100); /* the burst is spent: one token per 100 ms */
+  assert_int_equal(d4, 200);
+  mgo_fake_clock_advance_ms(&fc, 150);
+  assert_int_equal(k8s_queue_add_rate_limited(q, "e"), 150); /* 1.5 tokens came back, 2 were owed */
+  mgo_fake_clock_advance_ms(&fc, 10000);                     /* refills up to the burst, no further */
+  assert_int_equal(k8s_queue_add_rate_limited(q, "f"), 1);
+  assert_int_equal(k8s_queue_add_rate_limited(q, "g"), 1);
+  assert_int_equal(k8s_queue_add_rate_limited(q, "h"), 100);
   k8s_queue_shutdown(q);
   k8s_queue_free(q);
+  mgo_fake_clock_destroy(&fc);
+}
+
+/* A non-blocking get: the key that is ready now, or NULL. */
+static char *get_now(struct k8s_queue *q)
+{
+  char *key = NULL;
+  int rc = k8s_queue_get_timeout(q, &key, 0);
+  assert_true(rc == MGO_OK || rc == MGO_ETIMEDOUT);
+  return key;
+}
+
+static void assert_ready_now(struct k8s_queue *q, const char *want)
+{
+  char *key = get_now(q);
+  assert_non_null(key);
+  assert_string_equal(key, want);
+  k8s_queue_done(q, key);
+  free(key);
 }
 
 static void test_delayed_add(void **state)
 {
   (void) state;
-  struct k8s_queue *q = k8s_queue_new(NULL);
-  long long t0 = now_ms();
+  struct mgo_fake_clock fc;
+  mgo_fake_clock_init(&fc, FAKE_START_MS, 0);
+  struct k8s_queue_opts o = {.clock = &fc.clock};
+  struct k8s_queue *q = k8s_queue_new(&o);
   assert_int_equal(k8s_queue_add_after(q, "later", 150), MGO_OK);
   assert_int_equal(k8s_queue_len(q), 0);
   assert_int_equal(k8s_queue_delayed_len(q), 1);
-  get_expect(q, "later");
-  long long waited = now_ms() - t0;
-  assert_true(waited >= 140 && waited < 1500);
-  k8s_queue_done(q, "later");
+  assert_null(get_now(q));
+  mgo_fake_clock_advance_ms(&fc, 149);
+  assert_null(get_now(q)); /* not a millisecond early */
+  assert_int_equal(k8s_queue_delayed_len(q), 1);
+  mgo_fake_clock_advance_ms(&fc, 1);
+  assert_ready_now(q, "later");
   /* an earlier deadline replaces a later one; a later one does not postpone */
-  t0 = now_ms();
   k8s_queue_add_after(q, "x", 60000);
   k8s_queue_add_after(q, "x", 50);
   k8s_queue_add_after(q, "x", 30000);
-  get_expect(q, "x");
-  assert_true(now_ms() - t0 < 1500);
-  k8s_queue_done(q, "x");
+  mgo_fake_clock_advance_ms(&fc, 49);
+  assert_null(get_now(q));
+  mgo_fake_clock_advance_ms(&fc, 1);
+  assert_ready_now(q, "x");
   assert_int_equal(k8s_queue_delayed_len(q), 0);
   /* a zero delay is an immediate add */
   k8s_queue_add_after(q, "now", 0);
   assert_int_equal(k8s_queue_len(q), 1);
   k8s_queue_shutdown(q);
   k8s_queue_free(q);
+  mgo_fake_clock_destroy(&fc);
 }
 
 struct blocked_worker {
   struct k8s_queue *q;
   int rc;
+  char *key;
   atomic_bool returned;
 };
 
 static void *block_in_get(void *arg)
 {
   struct blocked_worker *w = arg;
-  char *key = NULL;
-  w->rc = k8s_queue_get(w->q, &key);
-  free(key);
+  w->rc = k8s_queue_get(w->q, &w->key);
   atomic_store(&w->returned, true);
   return NULL;
+}
+
+static struct k8s_queue *waited_queue;
+static size_t waited_workers;
+
+static bool workers_blocked(void *arg)
+{
+  (void) arg;
+  return k8s_queue_waiting(waited_queue) == waited_workers;
+}
+
+/* Polls until n workers are blocked in get(). */
+static void assert_workers_blocked(struct k8s_queue *q, size_t n)
+{
+  waited_queue = q;
+  waited_workers = n;
+  assert_true(tu_poll_until(workers_blocked, NULL, 5000));
+}
+
+static void test_delayed_key_wakes_a_blocked_worker(void **state)
+{
+  (void) state;
+  struct mgo_fake_clock fc;
+  mgo_fake_clock_init(&fc, FAKE_START_MS, 0);
+  struct k8s_queue_opts o = {.clock = &fc.clock};
+  struct k8s_queue *q = k8s_queue_new(&o);
+  struct blocked_worker w = {.q = q, .rc = 1};
+  pthread_t t;
+  assert_int_equal(k8s_queue_add_after(q, "due", 600000), MGO_OK); /* 10 min of fake time */
+  assert_int_equal(pthread_create(&t, NULL, block_in_get, &w), 0);
+  assert_workers_blocked(q, 1);
+  assert_false(atomic_load(&w.returned));
+  mgo_fake_clock_advance_ms(&fc, 600000);
+  k8s_queue_kick(q); /* the worker re-checks at once, not after 10 min of real time */
+  pthread_join(t, NULL);
+  assert_int_equal(w.rc, MGO_OK);
+  assert_string_equal(w.key, "due");
+  assert_int_equal(k8s_queue_delayed_len(q), 0);
+  k8s_queue_done(q, w.key);
+  free(w.key);
+  k8s_queue_shutdown(q);
+  k8s_queue_free(q);
+  mgo_fake_clock_destroy(&fc);
 }
 
 static void test_shutdown_wakes_workers(void **state)
 {
   (void) state;
-  struct k8s_queue *q = k8s_queue_new(NULL);
+  struct mgo_fake_clock fc;
+  mgo_fake_clock_init(&fc, FAKE_START_MS, 0);
+  struct k8s_queue_opts o = {.clock = &fc.clock};
+  struct k8s_queue *q = k8s_queue_new(&o);
   struct blocked_worker w[3];
   pthread_t t[3];
   for (int i = 0; i < 3; i++) {
     w[i] = (struct blocked_worker){.q = q, .rc = 1};
     assert_int_equal(pthread_create(&t[i], NULL, block_in_get, &w[i]), 0);
   }
+  assert_workers_blocked(q, 3);
   k8s_queue_add_after(q, "far-future", 600000); /* a pending timer must not keep them asleep */
-  struct timespec pause = {0, 50 * 1000 * 1000};
-  nanosleep(&pause, NULL);
+  assert_workers_blocked(q, 3);                 /* woken by the add, they went back to waiting for it */
   for (int i = 0; i < 3; i++)
     assert_false(atomic_load(&w[i].returned));
   k8s_queue_shutdown(q);
   for (int i = 0; i < 3; i++) {
     pthread_join(t[i], NULL);
     assert_int_equal(w[i].rc, MGO_ECANCELED);
+    assert_null(w[i].key);
   }
+  assert_int_equal(k8s_queue_waiting(q), 0);
   assert_int_equal(k8s_queue_add(q, "late"), MGO_ECANCELED);
   k8s_queue_free(q);
+  mgo_fake_clock_destroy(&fc);
 }
 
 #define STRESS_KEYS 5
@@ -201,6 +280,12 @@ static void *stress_worker(void *arg)
   }
 }
 
+static bool stress_drained(void *arg)
+{
+  struct stress *s = arg;
+  return k8s_queue_len(s->q) == 0 && k8s_queue_delayed_len(s->q) == 0;
+}
+
 static void test_stress_one_worker_per_key(void **state)
 {
   (void) state;
@@ -216,9 +301,7 @@ static void test_stress_one_worker_per_key(void **state)
     else
       k8s_queue_add(s.q, key);
   }
-  long long deadline = now_ms() + 5000;
-  while ((k8s_queue_len(s.q) > 0 || k8s_queue_delayed_len(s.q) > 0) && now_ms() < deadline)
-    sched_yield();
+  assert_true(tu_poll_until(stress_drained, &s, 5000));
   k8s_queue_shutdown(s.q);
   for (int i = 0; i < STRESS_WORKERS; i++)
     pthread_join(t[i], NULL);
@@ -236,6 +319,7 @@ int main(void)
       cmocka_unit_test(test_backoff_and_forget),
       cmocka_unit_test(test_overall_bucket),
       cmocka_unit_test(test_delayed_add),
+      cmocka_unit_test(test_delayed_key_wakes_a_blocked_worker),
       cmocka_unit_test(test_shutdown_wakes_workers),
       cmocka_unit_test(test_stress_one_worker_per_key),
   };
