@@ -75,7 +75,7 @@ static void publish_snapshot(struct mgo_operator *op, struct op_ctx *ctx, struct
   json_t *snap;
   if (ctx->cs == NULL || ctx->obj == NULL)
     return;
-  op_now(op->clock, now, sizeof(now));
+  (void) mgo_clock_format_now(op->clock, 0, now, sizeof(now));
   snap = op_snapshot(ctx, now, r.error != MGO_OK);
   pthread_mutex_lock(&op->lock);
   op_snapshot_carry_last_seen(ctx->cs->snapshot, snap);
@@ -140,7 +140,7 @@ static void log_pass(const struct op_ctx *ctx, struct op_result r)
 static void reconcile_key(struct mgo_operator *op, const char *key)
 {
   struct op_ctx ctx;
-  int64_t t0 = op_mono_ms(op->clock);
+  int64_t t0 = mgo_clock_mono_ms(op->clock);
   struct op_result r;
 
   ctx_init(op, &ctx);
@@ -154,7 +154,7 @@ static void reconcile_key(struct mgo_operator *op, const char *key)
     op_cluster_forget(op, key); /* its series go too */
     ctx.cs = NULL;
   } else {
-    count_pass(op, &ctx, r, (double) (op_mono_ms(op->clock) - t0) / 1000.0);
+    count_pass(op, &ctx, r, (double) (mgo_clock_mono_ms(op->clock) - t0) / 1000.0);
     publish_snapshot(op, &ctx, r);
   }
   log_pass(&ctx, r);
@@ -376,7 +376,7 @@ static void teardown(struct mgo_operator *op)
 static void wire_ports(struct mgo_operator *op)
 {
   op->mg = &mgo_mg_memgraph_ops;
-  op->clock = op_clock_system();
+  op->clock = mgo_clock_system();
   op->settings = (struct op_settings){.bolt_timeout_ms = op->cfg.bolt_timeout_ms,
                                       .operator_image = op->cfg.operator_image};
   op->kube_impl = (struct op_kube_impl){.inf = op->inf, .may_act = may_act_cb, .may_act_arg = op};

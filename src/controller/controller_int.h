@@ -52,7 +52,7 @@ struct mgo_operator {
   struct op_kube_impl kube_impl;
   struct op_kube_port kube;
   const struct mgo_mg_ops *mg;
-  const struct op_clock *clock;
+  const struct mgo_clock *clock;
   struct op_settings settings;
   pthread_t *workers;
   int nworkers;

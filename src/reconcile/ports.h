@@ -1,5 +1,6 @@
 /* The narrow ports through which the reconcile steps reach the world: Kubernetes (this file), Memgraph
- * (src/memgraph/mg_port.h) and the clock (struct op_clock). The runtime (src/controller) wires the real
+ * (src/memgraph/mg_port.h) and the clock (struct mgo_clock,
+ * src/common/mgo_clock.h). The runtime (src/controller) wires the real
  * implementations; unit tests wire fakes (test/unit/reconcile/fake_ports.h). A step never includes the
  * Kubernetes client, the informers or the event recorder: what it needs of them is here.
  *
@@ -22,6 +23,7 @@
 #include "k8s_client.h"
 #include "k8s_path.h"
 #include "k8s_status.h"
+#include "mgo_clock.h"
 
 /* The caches the runtime keeps (one informer each). */
 enum op_cache {
@@ -68,15 +70,5 @@ struct op_kube_port {
   /* True while this process may act: leading (or leader election off) and not stopping. */
   bool (*may_act)(void *arg);
 };
-
-/* The clock: monotonic milliseconds for durations and deadlines, wall milliseconds (Unix epoch) for what
- * is written down. The system clock is op_clock_system(); tests pass a fake. Thread-safe. */
-struct op_clock {
-  int64_t (*mono_ms)(void *arg);
-  int64_t (*wall_ms)(void *arg);
-  void *arg;
-};
-
-const struct op_clock *op_clock_system(void);
 
 #endif

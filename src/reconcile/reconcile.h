@@ -135,7 +135,7 @@ struct op_settings {
 struct op_ctx {
   const struct op_kube_port *kube;
   const struct mgo_mg_ops *mg;
-  const struct op_clock *clock;
+  const struct mgo_clock *clock;
   const struct op_metrics *metrics;
   const struct op_settings *settings;
   struct op_cluster *cs;
@@ -228,7 +228,7 @@ const char *op_pod_ip(const json_t *pods, const char *pod);
 /* Parameters of the live half. */
 struct op_live {
   const struct mgo_mg_ops *mg;
-  const struct op_clock *clock;
+  const struct mgo_clock *clock;
   int connect_timeout_ms, query_timeout_ms;
   const char *user, *password;             /* NULL: no auth */
   const json_t *pods;                      /* for pod IPs */
@@ -254,18 +254,13 @@ struct mgo_mg_conn *op_conn_of(struct op_cluster *cs, const char *pod);
 /* Closes every connection of cs. */
 void op_cluster_close(struct op_cluster *cs, const struct mgo_mg_ops *mg);
 
-/* ---- time as written in status (clock.c) ----------------------------------------------------------- */
+/* ---- monotonic instants as written in status (clock.c) -------------------------------------------- */
 
-/* Monotonic and wall milliseconds of a clock. */
-int64_t op_mono_ms(const struct op_clock *clock);
-int64_t op_wall_ms(const struct op_clock *clock);
-/* RFC 3339 UTC now (seconds) into dst. */
-void op_now(const struct op_clock *clock, char *dst, size_t dstsz);
 /* The monotonic instant of an RFC 3339 UTC time ("...:05Z" or "...:05.123Z"), as written in status by this or
  * an earlier operator process. MGO_EINVAL when text is not one. */
-int op_mono_from_rfc3339(const struct op_clock *clock, const char *text, int64_t *mono_ms);
+int op_mono_from_rfc3339(const struct mgo_clock *clock, const char *text, int64_t *mono_ms);
 /* A monotonic instant as RFC 3339 UTC with milliseconds into dst. */
-void op_format_mono_ms(const struct op_clock *clock, int64_t mono_ms, char *dst, size_t dstsz);
+void op_format_mono_ms(const struct mgo_clock *clock, int64_t mono_ms, char *dst, size_t dstsz);
 
 /* ---- status (step_status.c) ------------------------------------------------------------------------ */
 

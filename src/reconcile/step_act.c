@@ -116,7 +116,8 @@ static int label_pod(struct op_ctx *ctx, const struct rec_action *a)
     return rc;
   }
   if (strcmp(a->reason, "SwitchoverFence") == 0)
-    ctx->cs->fenced_at_ms = op_mono_ms(ctx->clock); /* writes stop being routed to the MAIN from here */
+    ctx->cs->fenced_at_ms =
+        mgo_clock_mono_ms(ctx->clock); /* writes stop being routed to the MAIN from here */
   mgo_log(MGO_LOG_INFO, "pod labelled", "cluster", ctx->key, "pod", a->pod, "role", mgo_role_name(a->role),
           "readable", a->readable ? "true" : "false", "reason", a->reason, (char *) NULL);
   if (a->role == MGO_ROLE_MAIN)
@@ -145,7 +146,7 @@ static void begin_main_change(struct op_ctx *ctx, const struct rec_action *a)
   else if (strcmp(a->kind, "failover") != 0 && ctx->cs->fenced_at_ms != 0)
     ch->unavailable_since_ms = ctx->cs->fenced_at_ms;
   else
-    ch->unavailable_since_ms = op_mono_ms(ctx->clock);
+    ch->unavailable_since_ms = mgo_clock_mono_ms(ctx->clock);
   op_format_mono_ms(ctx->clock, ch->unavailable_since_ms, ch->unavailable_since,
                     sizeof(ch->unavailable_since));
 }
@@ -177,7 +178,7 @@ static void resume_main_change(struct op_ctx *ctx, const char *promoted)
     (void) mgo_strlcpy(ch->unavailable_since, since, sizeof(ch->unavailable_since));
   else if (op_mono_from_rfc3339(ctx->clock, json_string_value(json_object_get(lf, "time")),
                                 &ch->unavailable_since_ms) != MGO_OK)
-    ch->unavailable_since_ms = op_mono_ms(ctx->clock);
+    ch->unavailable_since_ms = mgo_clock_mono_ms(ctx->clock);
   if (ch->unavailable_since[0] == '\0')
     op_format_mono_ms(ctx->clock, ch->unavailable_since_ms, ch->unavailable_since,
                       sizeof(ch->unavailable_since));
@@ -198,7 +199,7 @@ static int finish_main_change(struct op_ctx *ctx, const char *pod)
     return MGO_OK;
   ch->pending = false;
   ctx->cs->fenced_at_ms = 0;
-  unavailable = op_mono_ms(ctx->clock) - ch->unavailable_since_ms;
+  unavailable = mgo_clock_mono_ms(ctx->clock) - ch->unavailable_since_ms;
   rc = op_write_last_failover(ctx, ch, unavailable);
   if (rc != MGO_OK)
     mgo_log(MGO_LOG_WARN, "cannot record lastFailover", "cluster", ctx->key, (char *) NULL);

@@ -33,7 +33,7 @@ static struct op_result invalid_spec(struct op_ctx *ctx, const struct mgo_cluste
   describe_errors(errs, detail, sizeof(detail));
   (void) mgo_snprintf(msg, sizeof(msg), "invalid spec: %s Fix the MemgraphCluster and apply it again.",
                       detail);
-  op_now(ctx->clock, now, sizeof(now));
+  (void) mgo_clock_format_now(ctx->clock, 0, now, sizeof(now));
   status = op_invalid_status(json_object_get(ctx->obj, "status"),
                              json_integer_value(json_object_get(meta, "generation")), msg, now);
   rc = op_write_status(ctx, status, &written);

@@ -442,7 +442,7 @@ static void track_main_availability(struct op_cluster *cs, const struct mgo_clus
                                     const int64_t *probe_started)
 {
   const struct rec_instance *rec = NULL;
-  int64_t now = op_mono_ms(live->clock), started = now;
+  int64_t now = mgo_clock_mono_ms(live->clock), started = now;
   for (size_t i = 0; i < obs->n; i++) {
     if (strcmp(obs->inst[i].pod, c->recorded_main) == 0) {
       rec = &obs->inst[i];
@@ -467,14 +467,14 @@ static void track_main_availability(struct op_cluster *cs, const struct mgo_clus
 static bool held_silent(struct op_cluster *cs, const struct rec_instance *in, const struct op_live *live)
 {
   const struct op_conn *s = conn_slot(cs, in->pod);
-  return s != NULL && strcmp(s->uid, in->pod_uid) == 0 && op_mono_ms(live->clock) < s->silent_until_ms;
+  return s != NULL && strcmp(s->uid, in->pod_uid) == 0 && mgo_clock_mono_ms(live->clock) < s->silent_until_ms;
 }
 
 static void note_silence(struct op_cluster *cs, const struct rec_instance *in, const struct op_live *live,
                          int64_t started)
 {
   struct op_conn *s = conn_slot(cs, in->pod);
-  int64_t now = op_mono_ms(live->clock), deadline = live->query_timeout_ms;
+  int64_t now = mgo_clock_mono_ms(live->clock), deadline = live->query_timeout_ms;
   if (s == NULL)
     return;
   s->silent_until_ms = !in->reachable && now - started >= deadline * 9 / 10 ? now + deadline : 0;
@@ -496,7 +496,7 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
       (void) mgo_strlcpy(in->last_error, "did not answer within the Bolt deadline (probed again shortly)",
                          sizeof(in->last_error));
     } else if (in->pod_exists && in->pod_ready && !in->pod_terminating) {
-      probe_started[i] = op_mono_ms(live->clock);
+      probe_started[i] = mgo_clock_mono_ms(live->clock);
       query_instance(cs, in, live);
       note_silence(cs, in, live, probe_started[i]);
     } else if (in->pod_exists) {

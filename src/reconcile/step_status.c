@@ -142,7 +142,7 @@ int op_write_current_main(struct op_ctx *ctx, const char *pod, const char *fence
      * unavailable time is only known once the promotion succeeded (null until then). */
     char now[40];
     json_t *lf;
-    op_now(ctx->clock, now, sizeof(now));
+    (void) mgo_clock_format_now(ctx->clock, 0, now, sizeof(now));
     lf = last_failover_json(ch, now);
     if (lf != NULL)
       json_object_set_new(lf, "writeUnavailableMs", json_null());
@@ -158,7 +158,7 @@ int op_write_last_failover(struct op_ctx *ctx, const struct op_main_change *ch, 
   char now[40];
   json_t *lf, *patch = NULL;
   int rc;
-  op_now(ctx->clock, now, sizeof(now));
+  (void) mgo_clock_format_now(ctx->clock, 0, now, sizeof(now));
   lf = last_failover_json(ch, now);
   if (lf != NULL) {
     json_object_set_new(lf, "writeUnavailableMs", json_integer((json_int_t) unavailable_ms));
@@ -233,7 +233,7 @@ struct op_result op_step_status(struct op_ctx *ctx)
 
   if (!ctx->parsed || ctx->obs == NULL || ctx->plan == NULL || !ctx->kube->may_act(ctx->kube->arg))
     return op_ok();
-  op_now(ctx->clock, now, sizeof(now));
+  (void) mgo_clock_format_now(ctx->clock, 0, now, sizeof(now));
   in = (struct rec_status_input){.c = &ctx->c,
                                  .obs = ctx->obs,
                                  .plan = ctx->plan,

@@ -250,7 +250,7 @@ def _golden(*parts):
 def test_status_built_by_the_operator_fits_the_schema(crd, namespace):
     """The status the C status builder produces (its golden file) is accepted by the status subresource."""
     create(crd, namespace, cluster())
-    status = _golden("reconcile", "golden", "status_degraded.json")
+    status = _golden("decide", "golden", "status_degraded.json")
     merge_patch(crd, namespace, "mg", {"status": status}, subresource="status")
     got = get(crd, namespace, "mg")["status"]
     assert got["conditions"] == status["conditions"]

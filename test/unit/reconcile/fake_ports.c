@@ -212,20 +212,9 @@ static bool fk_may_act(void *arg)
   return ((struct fake_ports *) arg)->may_act;
 }
 
-static int64_t fc_mono(void *arg)
+void fake_clock_init(struct mgo_fake_clock *c)
 {
-  return ((struct fake_clock *) arg)->mono_ms;
-}
-
-static int64_t fc_wall(void *arg)
-{
-  return ((struct fake_clock *) arg)->wall_ms;
-}
-
-void fake_clock_init(struct fake_clock *c)
-{
-  *c = (struct fake_clock){.mono_ms = 1000000, .wall_ms = 1767225600000LL};
-  c->clock = (struct op_clock){fc_mono, fc_wall, c};
+  mgo_fake_clock_init(c, 1000000, 1767225600000LL);
 }
 
 void fake_ports_init(struct fake_ports *f)
@@ -248,7 +237,7 @@ void fake_ports_init(struct fake_ports *f)
   assert_non_null(f->cs);
   (void) mgo_strlcpy(f->cs->key, "db/mg", sizeof(f->cs->key));
   f->ctx = (struct op_ctx){.kube = &f->kube,
-                           .clock = &f->clock.clock,
+                           .clock = mgo_fake_clock_get(&f->clock),
                            .metrics = &f->metrics,
                            .settings = &f->settings,
                            .cs = f->cs};
@@ -269,6 +258,7 @@ void fake_ports_free(struct fake_ports *f)
   json_decref(f->calls);
   json_decref(f->events);
   mgo_metrics_free(f->reg);
+  mgo_fake_clock_destroy(&f->clock);
 }
 
 int fake_calls(const struct fake_ports *f, const char *prefix)

@@ -29,11 +29,6 @@ struct fake_failure {
   int times;         /* how many calls fail (-1: all) */
 };
 
-struct fake_clock {
-  int64_t mono_ms, wall_ms;
-  struct op_clock clock;
-};
-
 struct fake_ports {
   json_t *store;  /* "<plural>/<ns>/<name>" -> object */
   json_t *calls;  /* strings: "<op> <plural>/<ns>/<name>[/<sub>]" in call order */
@@ -42,7 +37,7 @@ struct fake_ports {
   bool may_act;
   long long next_rv;
   struct op_kube_port kube;
-  struct fake_clock clock;
+  struct mgo_fake_clock clock; /* at mono 1000000 ms, wall 2026-01-01T00:00:00Z */
   struct mgo_metrics *reg;
   struct op_metrics metrics;
   struct op_settings settings;
@@ -50,8 +45,8 @@ struct fake_ports {
   struct op_ctx ctx;
 };
 
-/* A fake clock at mono 1000000 ms, wall 2026-01-01T00:00:00Z; it moves only when a test changes it. */
-void fake_clock_init(struct fake_clock *c);
+/* A fake clock (src/common/mgo_clock.h) at mono 1000000 ms, wall 2026-01-01T00:00:00Z. */
+void fake_clock_init(struct mgo_fake_clock *c);
 
 /* Everything empty, may_act true, the clock at mono 1000000 ms / wall 2026-01-01T00:00:00Z; ctx wired for the
  * cluster db/mg (ctx.mg NULL: tests that reach Memgraph set it). */

@@ -255,7 +255,7 @@ static void status_is_written_when_it_changes_only(void **state)
   assert_non_null(
       json_object_get(json_object_get(fake_find(&f, &op_res_clusters, "db", "mg"), "status"), "phase"));
   assert_non_null(f.cs->last_written); /* later passes compare against what was written */
-  f.clock.wall_ms += 60000;            /* a minute later, nothing else changed */
+  mgo_fake_clock_advance_ms(&f.clock, 60000); /* a minute later, nothing else changed */
   assert_int_equal(op_step_status(&f.ctx).next, OP_CONTINUE);
   assert_int_equal(fake_calls(&f, "merge_patch"), 1);
   assert_true(fake_metrics_contain(&f, "mgo_cluster_instances_ready{cluster=\"db/mg\"} 0"));
@@ -461,7 +461,7 @@ static void act_records_the_main_before_promoting(void **state)
   (void) mgo_strlcpy(a->from, "mg-0", sizeof(a->from));
   (void) mgo_strlcpy(a->fenced, "mg-0", sizeof(a->fenced));
   a->mode = MGO_MODE_SYNC;
-  f.cs->main_down_since_ms = f.clock.mono_ms - 2500; /* the MAIN has been gone for 2.5 s */
+  f.cs->main_down_since_ms = mgo_clock_mono_ms(&f.clock.clock) - 2500; /* the MAIN has been gone for 2.5 s */
   assert_int_equal(op_step_act(&f.ctx).error, MGO_OK);
   status = json_object_get(fake_find(&f, &op_res_clusters, "db", "mg"), "status");
   assert_string_equal(json_string_value(json_object_get(status, "currentMain")), "mg-1");

@@ -152,7 +152,7 @@ struct fake_instance {
 
 static struct fake_instance fakes[4];
 /* The clock of the observations: a frozen instance moves it by the Bolt deadline (100 ms here). */
-static struct fake_clock tclock;
+static struct mgo_fake_clock tclock;
 static size_t nfakes;
 
 struct mgo_mg_conn {
@@ -202,7 +202,7 @@ static int f_role(struct mgo_mg_conn *conn, enum mgo_role *role)
     fc->generation++;
   }
   if (fc->f->frozen)
-    tclock.mono_ms += 100; /* the whole deadline passes without an answer */
+    mgo_fake_clock_advance_ms(&tclock, 100); /* the whole deadline passes without an answer */
   if (fc->f->role_fails || fc->f->frozen) {
     fc->broken = true;
     return MGO_ETIMEDOUT;
@@ -269,7 +269,7 @@ static void observe(struct op_cluster *cs, const struct mgo_cluster *c, const js
                     struct rec_observed *obs, unsigned long *queries)
 {
   struct op_live live = {.mg = &fake_ops,
-                         .clock = &tclock.clock,
+                         .clock = mgo_fake_clock_get(&tclock),
                          .connect_timeout_ms = 100,
                          .query_timeout_ms = 100,
                          .pods = pods};
@@ -372,10 +372,10 @@ static void a_silent_pod_is_held_for_one_deadline(void **state)
   assert_false(obs->inst[0].reachable);
   assert_non_null(strstr(obs->inst[0].last_error, "deadline"));
   assert_true(obs->inst[1].reachable);
-  tclock.mono_ms += 99;
+  mgo_fake_clock_advance_ms(&tclock, 99);
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(fakes[0].role_queries, 1); /* still held: one deadline has not passed yet */
-  tclock.mono_ms += 1;
+  mgo_fake_clock_advance_ms(&tclock, 1);
   fakes[0].frozen = false;
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(fakes[0].role_queries, 2); /* probed again, and answers */

@@ -210,14 +210,13 @@ static void the_newer_of_cache_and_own_write_wins(void **state)
 /* lastFailover.writesUnavailableSince as a restarted operator reads it back onto its monotonic clock. */
 static void rfc3339_times_map_onto_the_monotonic_clock(void **state)
 {
-  struct fake_clock fc;
+  struct mgo_fake_clock fc;
   char now[40], with_ms[48];
   int64_t mono = 0;
   (void) state;
   fake_clock_init(&fc); /* mono 1000000, wall 2026-01-01T00:00:00.000Z */
-  fc.wall_ms += 5250;
-  fc.mono_ms += 5250;
-  op_now(&fc.clock, now, sizeof(now));
+  mgo_fake_clock_advance_ms(&fc, 5250);
+  (void) mgo_clock_format_now(&fc.clock, 0, now, sizeof(now));
   assert_string_equal(now, "2026-01-01T00:00:05Z");
   op_format_mono_ms(&fc.clock, 1000000 + 5250 - 1500, with_ms, sizeof(with_ms));
   assert_string_equal(with_ms, "2026-01-01T00:00:03.750Z"); /* 1.5 s before now */
