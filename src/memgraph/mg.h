@@ -55,7 +55,7 @@
 
 #include "bolt.h"
 #include "bolt_value.h"
-#include "cluster.h"
+#include "mgo_repl.h"
 
 /* ---- error classification -------------------------------------------------------------------------- */
 
