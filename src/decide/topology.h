@@ -197,6 +197,10 @@ int rec_decide_topology(const struct mgo_cluster *c, const struct rec_observed *
  * Returns 0 or MGO_ETOOBIG (truncated). */
 int rec_action_format(const struct rec_action *a, char *dst, size_t dstsz);
 const char *rec_action_type_name(enum rec_action_type t);
+/* "unknown", "ready", "replicating", "recovery", "invalid", "diverged" (static; "unknown" out of range), and
+ * the inverse (REC_RS_UNKNOWN for NULL or another text): the one table of the replica state's names. */
+const char *rec_replica_state_name(enum rec_replica_state s);
+enum rec_replica_state rec_replica_state_named(const char *name);
 
 /* Parses "3.12.0", "2.21.0-open-source", "3.5.1+12~abc" into major/minor/patch; 0 or MGO_EPARSE. */
 int rec_parse_version(const char *s, int *major, int *minor, int *patch);

@@ -692,6 +692,19 @@ static void test_action_names(void **state)
   assert_string_equal(rec_action_type_name((enum rec_action_type) 99), "unknown");
 }
 
+/* The replica state's one name table, both ways. */
+static void test_replica_state_names(void **state)
+{
+  (void) state;
+  assert_string_equal(rec_replica_state_name(REC_RS_REPLICATING), "replicating");
+  assert_string_equal(rec_replica_state_name(REC_RS_DIVERGED), "diverged");
+  assert_string_equal(rec_replica_state_name((enum rec_replica_state) 99), "unknown");
+  for (int s = REC_RS_UNKNOWN; s <= REC_RS_DIVERGED; s++)
+    assert_int_equal(rec_replica_state_named(rec_replica_state_name((enum rec_replica_state) s)), s);
+  assert_int_equal(rec_replica_state_named("READY"), REC_RS_UNKNOWN);
+  assert_int_equal(rec_replica_state_named(NULL), REC_RS_UNKNOWN);
+}
+
 static void test_action_cypher(void **state)
 {
   static const struct {
@@ -776,6 +789,7 @@ int main(void)
       cmocka_unit_test(test_rejects_inconsistent_input),
       cmocka_unit_test(test_parse_version),
       cmocka_unit_test(test_action_names),
+      cmocka_unit_test(test_replica_state_names),
       cmocka_unit_test(test_action_cypher),
       cmocka_unit_test(test_every_planned_action_has_cypher),
   };
