@@ -313,12 +313,6 @@ static const char *data_name(enum rec_data d)
   return d == REC_DATA_PRESENT ? "present" : d == REC_DATA_EMPTY ? "empty" : "unknown";
 }
 
-static const char *state_name(enum rec_replica_state s)
-{
-  static const char *const names[] = {"unknown", "ready", "replicating", "recovery", "invalid", "diverged"};
-  return (unsigned) s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
-}
-
 static json_t *replicas_json(const struct rec_instance *in, json_t *sync_names)
 {
   json_t *list = json_array();
@@ -327,7 +321,7 @@ static json_t *replicas_json(const struct rec_instance *in, json_t *sync_names)
     json_array_append_new(list,
                           json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "name", r->name, "address", r->address,
                                     "mode", mgo_repl_mode_name(r->mode), "state",
-                                    r->has_data_info ? state_name(r->state) : "invalid", "behind",
+                                    r->has_data_info ? rec_replica_state_name(r->state) : "invalid", "behind",
                                     (json_int_t) (r->behind < 0 ? -r->behind : 0), "ts", (json_int_t) r->ts));
     if (r->mode != MGO_MODE_ASYNC)
       json_array_append_new(sync_names, json_string(r->name));
