@@ -123,6 +123,13 @@ int mg_cypher_drop(char *dst, size_t dstsz, const char *name)
   return mgo_snprintf(dst, dstsz, "DROP REPLICA `%s`", name);
 }
 
+int mg_cypher_set_main(char *dst, size_t dstsz)
+{
+  if (dst == NULL || dstsz == 0)
+    return MGO_EINVAL;
+  return mgo_strlcpy(dst, "SET REPLICATION ROLE TO MAIN", dstsz);
+}
+
 int mg_cypher_set_replica(char *dst, size_t dstsz, int port)
 {
   if (dst == NULL || dstsz == 0 || port < 1 || port > 65535)
