@@ -50,6 +50,11 @@ enum rec_replica_state rec_replica_state_named(const char *name)
   return REC_RS_UNKNOWN;
 }
 
+const char *rec_data_name(enum rec_data d)
+{
+  return d == REC_DATA_PRESENT ? "present" : d == REC_DATA_EMPTY ? "empty" : "unknown";
+}
+
 static const char *cond_status_name(enum rec_cond_status s)
 {
   return s == REC_COND_TRUE ? "True" : s == REC_COND_FALSE ? "False" : "Unknown";

@@ -201,6 +201,8 @@ const char *rec_action_type_name(enum rec_action_type t);
  * the inverse (REC_RS_UNKNOWN for NULL or another text): the one table of the replica state's names. */
 const char *rec_replica_state_name(enum rec_replica_state s);
 enum rec_replica_state rec_replica_state_named(const char *name);
+/* "present", "empty", "unknown" (static): the one name of the data presence. */
+const char *rec_data_name(enum rec_data d);
 
 /* Parses "3.12.0", "2.21.0-open-source", "3.5.1+12~abc" into major/minor/patch; 0 or MGO_EPARSE. */
 int rec_parse_version(const char *s, int *major, int *minor, int *patch);

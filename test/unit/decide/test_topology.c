@@ -693,7 +693,7 @@ static void test_action_names(void **state)
   assert_string_equal(rec_action_type_name((enum rec_action_type) 99), "unknown");
 }
 
-/* The replica state's one name table, both ways. */
+/* The replica state's one name table, both ways, and the data presence's names. */
 static void test_replica_state_names(void **state)
 {
   (void) state;
@@ -704,6 +704,9 @@ static void test_replica_state_names(void **state)
     assert_int_equal(rec_replica_state_named(rec_replica_state_name((enum rec_replica_state) s)), s);
   assert_int_equal(rec_replica_state_named("READY"), REC_RS_UNKNOWN);
   assert_int_equal(rec_replica_state_named(NULL), REC_RS_UNKNOWN);
+  assert_string_equal(rec_data_name(REC_DATA_PRESENT), "present");
+  assert_string_equal(rec_data_name(REC_DATA_EMPTY), "empty");
+  assert_string_equal(rec_data_name(REC_DATA_UNKNOWN), "unknown");
 }
 
 /* The query text of a Bolt action is what the Memgraph client sends (mg_rec_action_cypher): names are
