@@ -308,11 +308,6 @@ enum op_step_result op_step_status(struct op_ctx *ctx)
 
 /* ---- the HTTP snapshot ----------------------------------------------------------------------------- */
 
-static const char *data_name(enum rec_data d)
-{
-  return d == REC_DATA_PRESENT ? "present" : d == REC_DATA_EMPTY ? "empty" : "unknown";
-}
-
 static json_t *replicas_json(const struct rec_instance *in, json_t *sync_names)
 {
   json_t *list = json_array();
@@ -335,7 +330,7 @@ static json_t *instance_json(const struct rec_instance *in, const char *now, jso
   json_t *o =
       json_pack("{s:s, s:i, s:b, s:b, s:b, s:s, s:s}", "pod", in->pod, "ordinal", in->ordinal, "podExists",
                 in->pod_exists, "ready", in->pod_ready, "reachable", in->reachable, "role",
-                mgo_role_name(in->reachable ? in->role : MGO_ROLE_UNKNOWN), "data", data_name(in->data));
+                mgo_role_name(in->reachable ? in->role : MGO_ROLE_UNKNOWN), "data", rec_data_name(in->data));
   if (o == NULL)
     return NULL;
   if (in->version_major != 0 || in->version_minor != 0)
