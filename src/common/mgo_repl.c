@@ -9,16 +9,17 @@ const struct mgo_enum_name mgo_repl_mode_names[] = {
 const struct mgo_enum_name mgo_role_names[] = {
     {"main", MGO_ROLE_MAIN}, {"replica", MGO_ROLE_REPLICA}, {NULL, 0}};
 
-static char ascii_lower(char ch)
+/* ASCII lower case, as an int so nothing narrows. */
+static int ascii_lower(char ch)
 {
-  return ch >= 'A' && ch <= 'Z' ? (char) (ch - 'A' + 'a') : ch;
+  return ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch;
 }
 
 static bool same_char(char table, char text, enum mgo_name_case cs)
 {
   switch (cs) {
   case MGO_CASE_LOWER:
-    return ascii_lower(table) == text;
+    return ascii_lower(table) == (int) text;
   case MGO_CASE_ANY:
     return ascii_lower(table) == ascii_lower(text);
   default:
