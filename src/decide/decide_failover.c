@@ -63,7 +63,8 @@ void rec__plan_main_change(struct decide *d, const struct rec_instance *to, cons
   rec__set_message(a, "%s becomes the recorded MAIN: %s", to->pod, why);
   a = rec__add_action(d, REC_ACT_PROMOTE, to->pod, reason);
   rec__set_message(a, "promote %s to MAIN (%s from %s)", to->pod, kind, from);
-  /* Not labelled here: it joins the write Service once its sync replicas are registered (plan_labels). */
+  /* Not labelled here: it joins the write Service once its sync replicas are registered (rec__plan_labels).
+   */
   rec__set_cond(&d->main_available, REC_COND_FALSE,
                 strcmp(kind, "failover") == 0 ? "FailoverInProgress" : "SwitchoverInProgress",
                 "%s: %s replaces %s", kind, to->pod, from);
