@@ -73,7 +73,7 @@ int mgo_build_write_service(const struct mgo_cluster *c, json_t **out)
     return rc;
   selector = pod_selector(c);
   if (selector != NULL)
-    json_object_set_new(selector, MGO_LABEL_ROLE, json_string("main"));
+    json_object_set_new(selector, MGO_LABEL_ROLE, json_string(mgo_role_name(MGO_ROLE_MAIN)));
   return built(client_service(c, mgo_name_write_svc, &c->spec.write_service, selector), out);
 }
 
@@ -90,7 +90,7 @@ int mgo_build_read_service(const struct mgo_cluster *c, json_t **out)
    * narrows it to replicas. */
   json_object_set_new(selector, MGO_LABEL_READABLE, json_string("true"));
   if (!c->spec.read_service.include_main)
-    json_object_set_new(selector, MGO_LABEL_ROLE, json_string("replica"));
+    json_object_set_new(selector, MGO_LABEL_ROLE, json_string(mgo_role_name(MGO_ROLE_REPLICA)));
   return built(client_service(c, mgo_name_read_svc, &c->spec.read_service, selector), out);
 }
 

@@ -14,6 +14,8 @@
 #ifndef MGO_CLUSTER_H
 #define MGO_CLUSTER_H
 
+#include "mgo_repl.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,11 +24,9 @@
 #define MGO_CLUSTER_API_VERSION "memgraph.io/v1alpha1"
 #define MGO_CLUSTER_KIND "MemgraphCluster"
 #define MGO_MAX_INSTANCES 32
-#define MGO_NAME_MAX 64      /* Kubernetes DNS label (63) + NUL */
-#define MGO_DNS_NAME_MAX 254 /* DNS subdomain (253) + NUL */
-#define MGO_ADDR_MAX 320     /* "<pod>.<svc>.<ns>.svc.<domain>:<port>" */
+/* MGO_NAME_MAX, MGO_DNS_NAME_MAX, MGO_ADDR_MAX, MGO_BOLT_PORT, enum mgo_repl_mode, enum mgo_role and their
+ * names come from mgo_repl.h (src/common), shared with the Memgraph client. */
 
-#define MGO_BOLT_PORT 7687
 #define MGO_DATA_MOUNT "/var/lib/memgraph"
 #define MGO_DATA_DIR "/var/lib/memgraph/mg_data"
 #define MGO_MARKER_DIR "/var/lib/memgraph/operator"
@@ -43,8 +43,6 @@
 #define MGO_LABEL_ROLE "memgraph.io/role"
 #define MGO_LABEL_READABLE "memgraph.io/readable"
 
-enum mgo_repl_mode { MGO_MODE_ASYNC, MGO_MODE_SYNC, MGO_MODE_STRICT_SYNC };
-enum mgo_role { MGO_ROLE_UNKNOWN, MGO_ROLE_MAIN, MGO_ROLE_REPLICA };
 enum mgo_reseed_policy { MGO_RESEED_AUTOMATIC, MGO_RESEED_MANUAL };
 enum mgo_update_type { MGO_UPDATE_REPLICAS_FIRST, MGO_UPDATE_SUPERVISED };
 
@@ -177,11 +175,6 @@ int mgo_quantity_bytes(const char *s, uint64_t *bytes);
 /* Memgraph's --memory-limit in MiB: spec.memgraph.memoryLimitMiB when set, else 80% of the container
  * memory limit, else 0 (Memgraph's own default). Returns 0 or MGO_EINVAL for an unreadable limit. */
 int mgo_cluster_memory_limit_mib(const struct mgo_cluster_spec *spec, int64_t *mib);
-
-const char *mgo_repl_mode_name(enum mgo_repl_mode m); /* "ASYNC", "SYNC", "STRICT_SYNC" */
-/* The inverse of mgo_repl_mode_name (as status records it); MGO_MODE_ASYNC for NULL or another text. */
-enum mgo_repl_mode mgo_repl_mode_named(const char *name);
-const char *mgo_role_name(enum mgo_role r); /* "main", "replica", "unknown" */
 
 /* Derived names. Each writes a NUL-terminated string into dst and returns 0 or MGO_ETOOBIG. */
 int mgo_name_statefulset(const struct mgo_cluster *c, char *dst, size_t dstsz);      /* <name> */

@@ -26,19 +26,15 @@
 #define OBJ(p, m) FIELD(p, MGO__F_OBJ, m, 0, false, 0, NULL, NULL)
 #define ARR(p, m) FIELD(p, MGO__F_ARR, m, 0, false, 0, NULL, NULL)
 
-static const struct mgo__enum_name pull_policies[] = {
+static const struct mgo_enum_name pull_policies[] = {
     {"Always", 0}, {"IfNotPresent", 0}, {"Never", 0}, {NULL, 0}};
-static const struct mgo__enum_name log_levels[] = {{"TRACE", 0}, {"DEBUG", 0},    {"INFO", 0}, {"WARNING", 0},
-                                                   {"ERROR", 0}, {"CRITICAL", 0}, {NULL, 0}};
-static const struct mgo__enum_name repl_modes[] = {
-    {"ASYNC", MGO_MODE_ASYNC}, {"SYNC", MGO_MODE_SYNC}, {"STRICT_SYNC", MGO_MODE_STRICT_SYNC}, {NULL, 0}};
-static const struct mgo__enum_name sync_modes[] = {
-    {"SYNC", MGO_MODE_SYNC}, {"STRICT_SYNC", MGO_MODE_STRICT_SYNC}, {NULL, 0}};
-static const struct mgo__enum_name reseed_policies[] = {
+static const struct mgo_enum_name log_levels[] = {{"TRACE", 0}, {"DEBUG", 0},    {"INFO", 0}, {"WARNING", 0},
+                                                  {"ERROR", 0}, {"CRITICAL", 0}, {NULL, 0}};
+static const struct mgo_enum_name reseed_policies[] = {
     {"Automatic", MGO_RESEED_AUTOMATIC}, {"Manual", MGO_RESEED_MANUAL}, {NULL, 0}};
-static const struct mgo__enum_name update_types[] = {
+static const struct mgo_enum_name update_types[] = {
     {"ReplicasFirst", MGO_UPDATE_REPLICAS_FIRST}, {"Supervised", MGO_UPDATE_SUPERVISED}, {NULL, 0}};
-static const struct mgo__enum_name service_types[] = {
+static const struct mgo_enum_name service_types[] = {
     {"ClusterIP", 0}, {"NodePort", 0}, {"LoadBalancer", 0}, {NULL, 0}};
 
 const struct mgo__cluster_field mgo__cluster_fields[] = {
@@ -58,9 +54,9 @@ const struct mgo__cluster_field mgo__cluster_fields[] = {
     BOOL("memgraph.snapshotOnExit", memgraph.snapshot_on_exit, true),
     BOOL("memgraph.propertiesOnEdges", memgraph.properties_on_edges, true),
     ARR("memgraph.extraFlags", memgraph.extra_flags),
-    ENUM("replication.mode", replication.mode, MGO_MODE_ASYNC, repl_modes),
+    ENUM("replication.mode", replication.mode, MGO_MODE_ASYNC, mgo_repl_mode_names),
     I32("replication.syncReplicas", replication.sync_replicas, 0),
-    ENUM("replication.syncMode", replication.sync_mode, MGO_MODE_SYNC, sync_modes),
+    ENUM("replication.syncMode", replication.sync_mode, MGO_MODE_SYNC, MGO_SYNC_MODE_NAMES),
     I32("replication.port", replication.port, 10000),
     I32("replication.healthCheckIntervalSec", replication.health_check_interval_sec, 5),
     BOOL("failover.enabled", failover.enabled, true),
@@ -140,13 +136,9 @@ static const json_t *lookup(const json_t *spec, const char *path)
   return json_is_null(node) ? NULL : node;
 }
 
-static const struct mgo__enum_name *find_name(const struct mgo__enum_name *names, const char *s)
+static const struct mgo_enum_name *find_name(const struct mgo_enum_name *names, const char *s)
 {
-  for (; names->name != NULL; names++) {
-    if (strcmp(names->name, s) == 0)
-      return names;
-  }
-  return NULL;
+  return mgo_enum_lookup(names, s, MGO_CASE_EXACT);
 }
 
 static void set_default(const struct mgo__cluster_field *f, struct mgo_cluster_spec *spec)
@@ -196,7 +188,7 @@ static int set_string(const struct mgo__cluster_field *f, const json_t *v, char 
 static int set_enum(const struct mgo__cluster_field *f, const json_t *v, char *base,
                     struct mgo_cluster_errs *errs)
 {
-  const struct mgo__enum_name *e = json_is_string(v) ? find_name(f->names, json_string_value(v)) : NULL;
+  const struct mgo_enum_name *e = json_is_string(v) ? find_name(f->names, json_string_value(v)) : NULL;
   if (e == NULL) {
     add_err(errs, f->path, "unsupported value");
     return MGO_EINVAL;
@@ -312,38 +304,5 @@ void mgo_cluster_free(struct mgo_cluster *c)
       json_decref(*slot);
       *slot = NULL;
     }
-  }
-}
-
-const char *mgo_repl_mode_name(enum mgo_repl_mode m)
-{
-  switch (m) {
-  case MGO_MODE_SYNC:
-    return "SYNC";
-  case MGO_MODE_STRICT_SYNC:
-    return "STRICT_SYNC";
-  default:
-    return "ASYNC";
-  }
-}
-
-enum mgo_repl_mode mgo_repl_mode_named(const char *name)
-{
-  for (size_t i = 0; name != NULL && repl_modes[i].name != NULL; i++) {
-    if (strcmp(repl_modes[i].name, name) == 0)
-      return (enum mgo_repl_mode) repl_modes[i].value;
-  }
-  return MGO_MODE_ASYNC;
-}
-
-const char *mgo_role_name(enum mgo_role r)
-{
-  switch (r) {
-  case MGO_ROLE_MAIN:
-    return "main";
-  case MGO_ROLE_REPLICA:
-    return "replica";
-  default:
-    return "unknown";
   }
 }

@@ -5,6 +5,8 @@
 #ifndef MGO_CLUSTER_FIELDS_H
 #define MGO_CLUSTER_FIELDS_H
 
+#include "mgo_repl.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,23 +16,18 @@ enum mgo__field_kind {
   MGO__F_I64,
   MGO__F_BOOL,
   MGO__F_STR,  /* char array of size bytes; allowed values in names when non-NULL */
-  MGO__F_ENUM, /* C enum stored as int; names maps the API strings to values */
+  MGO__F_ENUM, /* C enum stored as int; names maps the API strings to values (struct mgo_enum_name) */
   MGO__F_OBJ,  /* json_t * (object), deep-copied */
   MGO__F_ARR,  /* json_t * (array), deep-copied */
 };
 
-struct mgo__enum_name {
-  const char *name;
-  int value;
-};
-
 struct mgo__cluster_field {
-  const char *path;                   /* dotted path below .spec, e.g. "replication.port" */
-  size_t offset;                      /* inside struct mgo_cluster_spec */
-  size_t size;                        /* MGO__F_STR only */
-  int64_t def_int;                    /* default (or "unset" value) of I32/I64/BOOL/ENUM */
-  const char *def_str;                /* default of STR */
-  const struct mgo__enum_name *names; /* NULL-name terminated */
+  const char *path;                  /* dotted path below .spec, e.g. "replication.port" */
+  size_t offset;                     /* inside struct mgo_cluster_spec */
+  size_t size;                       /* MGO__F_STR only */
+  int64_t def_int;                   /* default (or "unset" value) of I32/I64/BOOL/ENUM */
+  const char *def_str;               /* default of STR */
+  const struct mgo_enum_name *names; /* NULL-name terminated */
   enum mgo__field_kind kind;
   bool crd_default; /* true when the CRD declares a default (then def_* must equal it) */
 };

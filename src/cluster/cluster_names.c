@@ -121,10 +121,11 @@ json_t *mgo_pod_role_labels(enum mgo_role role, bool readable)
   if (role == MGO_ROLE_UNKNOWN)
     return json_pack("{s:n, s:n}", MGO_LABEL_ROLE, MGO_LABEL_READABLE);
   if (role == MGO_ROLE_MAIN)
-    return json_pack("{s:s, s:s}", MGO_LABEL_ROLE, "main", MGO_LABEL_READABLE, "true");
+    return json_pack("{s:s, s:s}", MGO_LABEL_ROLE, mgo_role_name(role), MGO_LABEL_READABLE, "true");
   if (readable)
-    return json_pack("{s:s, s:s}", MGO_LABEL_ROLE, "replica", MGO_LABEL_READABLE, "true");
-  return json_pack("{s:s, s:n}", MGO_LABEL_ROLE, "replica", MGO_LABEL_READABLE);
+    return json_pack("{s:s, s:s}", MGO_LABEL_ROLE, mgo_role_name(MGO_ROLE_REPLICA), MGO_LABEL_READABLE,
+                     "true");
+  return json_pack("{s:s, s:n}", MGO_LABEL_ROLE, mgo_role_name(MGO_ROLE_REPLICA), MGO_LABEL_READABLE);
 }
 
 json_t *mgo_cluster_owner_refs(const struct mgo_cluster *c)

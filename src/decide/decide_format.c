@@ -4,6 +4,7 @@
 #include "mgo_err.h"
 
 #include <ctype.h>
+#include <string.h>
 
 const char *rec_action_type_name(enum rec_action_type t)
 {
@@ -26,6 +27,32 @@ const char *rec_action_type_name(enum rec_action_type t)
   if ((unsigned) t >= sizeof(names) / sizeof(names[0]) || names[t] == NULL)
     return "unknown";
   return names[t];
+}
+
+/* data_info.<db>.status as Memgraph and status.instanceStatuses[].replicaState spell it: the one table. */
+static const char *const replica_state_names[] = {
+    [REC_RS_UNKNOWN] = "unknown",   [REC_RS_READY] = "ready",     [REC_RS_REPLICATING] = "replicating",
+    [REC_RS_RECOVERY] = "recovery", [REC_RS_INVALID] = "invalid", [REC_RS_DIVERGED] = "diverged"};
+
+const char *rec_replica_state_name(enum rec_replica_state s)
+{
+  return (unsigned) s < sizeof(replica_state_names) / sizeof(replica_state_names[0]) ? replica_state_names[s]
+                                                                                     : "unknown";
+}
+
+enum rec_replica_state rec_replica_state_named(const char *name)
+{
+  for (size_t i = REC_RS_READY;
+       name != NULL && i < sizeof(replica_state_names) / sizeof(replica_state_names[0]); i++) {
+    if (strcmp(name, replica_state_names[i]) == 0)
+      return (enum rec_replica_state) i;
+  }
+  return REC_RS_UNKNOWN;
+}
+
+const char *rec_data_name(enum rec_data d)
+{
+  return d == REC_DATA_PRESENT ? "present" : d == REC_DATA_EMPTY ? "empty" : "unknown";
 }
 
 static const char *cond_status_name(enum rec_cond_status s)

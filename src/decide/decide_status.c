@@ -36,14 +36,6 @@ static const struct rec_registration *registration_of(const struct rec_instance 
   return NULL;
 }
 
-static const char *state_name(enum rec_replica_state s)
-{
-  static const char *const names[] = {
-      [REC_RS_UNKNOWN] = "unknown",   [REC_RS_READY] = "ready",     [REC_RS_REPLICATING] = "replicating",
-      [REC_RS_RECOVERY] = "recovery", [REC_RS_INVALID] = "invalid", [REC_RS_DIVERGED] = "diverged"};
-  return (unsigned) s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
-}
-
 static json_t *find_by_key(const json_t *list, const char *key, const char *value)
 {
   size_t i;
@@ -63,7 +55,7 @@ static void add_registration_fields(json_t *entry, const struct rec_registration
     return;
   json_object_set_new(entry, "replicationMode", json_string(mgo_repl_mode_name(r->mode)));
   json_object_set_new(entry, "replicaState",
-                      json_string(r->has_data_info ? state_name(r->state) : "invalid"));
+                      json_string(r->has_data_info ? rec_replica_state_name(r->state) : "invalid"));
   json_object_set_new(entry, "behind", json_integer(r->behind < 0 ? -r->behind : 0));
 }
 

@@ -197,17 +197,17 @@ int rec_decide_topology(const struct mgo_cluster *c, const struct rec_observed *
  * Returns 0 or MGO_ETOOBIG (truncated). */
 int rec_action_format(const struct rec_action *a, char *dst, size_t dstsz);
 const char *rec_action_type_name(enum rec_action_type t);
+/* "unknown", "ready", "replicating", "recovery", "invalid", "diverged" (static; "unknown" out of range), and
+ * the inverse (REC_RS_UNKNOWN for NULL or another text): the one table of the replica state's names. */
+const char *rec_replica_state_name(enum rec_replica_state s);
+enum rec_replica_state rec_replica_state_named(const char *name);
+/* "present", "empty", "unknown" (static): the one name of the data presence. */
+const char *rec_data_name(enum rec_data d);
 
 /* Parses "3.12.0", "2.21.0-open-source", "3.5.1+12~abc" into major/minor/patch; 0 or MGO_EPARSE. */
 int rec_parse_version(const char *s, int *major, int *minor, int *patch);
 
-/* The Cypher text of a Bolt action (decide_cypher.c): PROMOTE "SET REPLICATION ROLE TO MAIN", DEMOTE
- * "SET REPLICATION ROLE TO REPLICA WITH PORT <port>", REGISTER "REGISTER REPLICA <name> <MODE> TO
- * \"<host>:<port>\"", DROP "DROP REPLICA <name>". Names matching [A-Za-z_][A-Za-z0-9_]* go in as they
- * are; any other name (only DROP meets one: registered by someone else) is backtick-quoted with
- * backticks doubled. REGISTER needs a sanitized name and an address "<host>:<port>" with host in
- * [A-Za-z0-9.-]. Returns 0, MGO_EINVAL (not a Bolt action, unsafe name or address), MGO_ETOOBIG. */
-int rec_action_cypher(const struct rec_action *a, char *dst, size_t dstsz);
+/* The Cypher text of a Bolt action is the Memgraph client's: mg_rec_action_cypher (src/memgraph/mg_rec.h). */
 
 /* ---- status (decide_status.c) ----------------------------------------------------------------- */
 

@@ -55,7 +55,7 @@
 
 #include "bolt.h"
 #include "bolt_value.h"
-#include "cluster.h"
+#include "mgo_repl.h"
 
 /* ---- error classification -------------------------------------------------------------------------- */
 
@@ -234,6 +234,7 @@ int mg_address_check(const char *address, char *host, size_t hostsz, uint16_t *p
 int mg_cypher_register(char *dst, size_t dstsz, const char *name, enum mgo_repl_mode mode,
                        const char *address);
 int mg_cypher_drop(char *dst, size_t dstsz, const char *name);
+int mg_cypher_set_main(char *dst, size_t dstsz);
 int mg_cypher_set_replica(char *dst, size_t dstsz, int port);
 
 /* ---- the connection ---------------------------------------------------------------------------------- */

@@ -93,15 +93,12 @@ int mg_address_check(const char *address, char *host, size_t hostsz, uint16_t *p
   return MGO_OK;
 }
 
+/* The keyword of a mode (the one name table of mgo_repl.h); NULL for a value outside the enum. */
 static const char *mode_keyword(enum mgo_repl_mode mode)
 {
-  switch (mode) {
-  case MGO_MODE_SYNC:
-    return "SYNC";
-  case MGO_MODE_ASYNC:
-    return "ASYNC";
-  case MGO_MODE_STRICT_SYNC:
-    return "STRICT_SYNC";
+  for (const struct mgo_enum_name *e = mgo_repl_mode_names; e->name != NULL; e++) {
+    if (e->value == (int) mode)
+      return e->name;
   }
   return NULL;
 }
@@ -124,6 +121,13 @@ int mg_cypher_drop(char *dst, size_t dstsz, const char *name)
   if (dst == NULL || dstsz == 0 || !mg_name_is_droppable(name))
     return MGO_EINVAL;
   return mgo_snprintf(dst, dstsz, "DROP REPLICA `%s`", name);
+}
+
+int mg_cypher_set_main(char *dst, size_t dstsz)
+{
+  if (dst == NULL || dstsz == 0)
+    return MGO_EINVAL;
+  return mgo_strlcpy(dst, "SET REPLICATION ROLE TO MAIN", dstsz);
 }
 
 int mg_cypher_set_replica(char *dst, size_t dstsz, int port)

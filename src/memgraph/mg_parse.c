@@ -3,7 +3,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "mg_int.h"
 #include "mgo_buf.h"
@@ -159,11 +158,8 @@ int mg_parse_role(const struct bolt_value *fields, const struct bolt_value *rows
   *out = MGO_ROLE_UNKNOWN;
   if (rc != MGO_OK || s == NULL)
     return rc != MGO_OK ? rc : mg__err_local(err, MGO_EPARSE, MG_ERR_BAD_RESULT, "no replication role");
-  if (strcasecmp(s, "main") == 0)
-    *out = MGO_ROLE_MAIN;
-  else if (strcasecmp(s, "replica") == 0)
-    *out = MGO_ROLE_REPLICA;
-  else
+  *out = mgo_role_named(s, MGO_CASE_ANY);
+  if (*out == MGO_ROLE_UNKNOWN)
     return mg__err_local(err, MGO_EPARSE, MG_ERR_BAD_RESULT, "unknown replication role '%.64s'", s);
   mg__err_clear(err);
   return MGO_OK;

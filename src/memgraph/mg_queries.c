@@ -97,7 +97,12 @@ static int run_action(struct mg_conn *c, const char *query)
 
 int mg_set_role_main(struct mg_conn *c, struct mg_error *err)
 {
-  return mg__done(c, run_action(c, "SET REPLICATION ROLE TO MAIN"), err);
+  char q[32];
+  int rc = mg_cypher_set_main(q, sizeof(q));
+
+  if (rc == MGO_OK)
+    rc = run_action(c, q);
+  return mg__done(c, rc, err);
 }
 
 int mg_set_role_replica(struct mg_conn *c, int port, struct mg_error *err)

@@ -122,3 +122,19 @@ int mg_rec_execute(struct mg_conn *c, const struct rec_action *a, struct mg_erro
   }
   return MGO_EINVAL;
 }
+
+int mg_rec_action_cypher(const struct rec_action *a, char *dst, size_t dstsz)
+{
+  switch (a->type) {
+  case REC_ACT_PROMOTE:
+    return mg_cypher_set_main(dst, dstsz);
+  case REC_ACT_DEMOTE:
+    return mg_cypher_set_replica(dst, dstsz, a->port);
+  case REC_ACT_REGISTER:
+    return mg_cypher_register(dst, dstsz, a->replica, a->mode, a->address);
+  case REC_ACT_DROP:
+    return mg_cypher_drop(dst, dstsz, a->replica);
+  default:
+    return MGO_EINVAL;
+  }
+}

@@ -34,4 +34,12 @@ int mg_rec_has_data(struct mg_conn *c, enum rec_data *data, struct mg_error *err
  * MGO_EINVAL (MG_ERR_INVALID_ARG), nothing sent. Errors and classes as for those functions. */
 int mg_rec_execute(struct mg_conn *c, const struct rec_action *a, struct mg_error *err);
 
+/* The exact Cypher text mg_rec_execute sends for a Bolt action, built by the same mg_cypher_* functions
+ * (for logs and tests): PROMOTE "SET REPLICATION ROLE TO MAIN", DEMOTE "SET REPLICATION ROLE TO REPLICA WITH
+ * PORT <port>", REGISTER "REGISTER REPLICA `<name>` <MODE> TO \"<address>\"", DROP "DROP REPLICA `<name>`".
+ * Writes into the caller's dst (nothing allocated). Returns MGO_OK, MGO_EINVAL for any other action type or
+ * for input mg_rec_execute would refuse before sending (unsafe name, address or port), or MGO_ETOOBIG. The
+ * STRICT_SYNC version check of mg_rec_execute needs the connection and is not made here. Pure. */
+int mg_rec_action_cypher(const struct rec_action *a, char *dst, size_t dstsz);
+
 #endif

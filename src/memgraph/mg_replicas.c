@@ -7,43 +7,31 @@
 #include "mgo_buf.h"
 #include "mgo_err.h"
 
+/* data_info.<db>.status as Memgraph prints it; the one table for both directions. */
+static const char *const status_names[] = {
+    [MG_RS_UNKNOWN] = "unknown",   [MG_RS_READY] = "ready",     [MG_RS_REPLICATING] = "replicating",
+    [MG_RS_RECOVERY] = "recovery", [MG_RS_INVALID] = "invalid", [MG_RS_DIVERGED] = "diverged"};
+
 static enum mg_replica_status parse_status(const char *s)
 {
-  static const struct {
-    const char *text;
-    enum mg_replica_status st;
-  } map[] = {{"ready", MG_RS_READY},
-             {"replicating", MG_RS_REPLICATING},
-             {"recovery", MG_RS_RECOVERY},
-             {"invalid", MG_RS_INVALID},
-             {"diverged", MG_RS_DIVERGED}};
-
-  for (size_t i = 0; s != NULL && i < sizeof(map) / sizeof(map[0]); i++) {
-    if (strcmp(s, map[i].text) == 0)
-      return map[i].st;
+  for (size_t i = MG_RS_READY; s != NULL && i < sizeof(status_names) / sizeof(status_names[0]); i++) {
+    if (strcmp(s, status_names[i]) == 0)
+      return (enum mg_replica_status) i;
   }
   return MG_RS_UNKNOWN;
 }
 
 const char *mg_replica_status_name(enum mg_replica_status s)
 {
-  static const char *const names[] = {"unknown", "ready", "replicating", "recovery", "invalid", "diverged"};
-  if ((size_t) s >= sizeof(names) / sizeof(names[0]))
+  if ((size_t) s >= sizeof(status_names) / sizeof(status_names[0]))
     return "unknown";
-  return names[s];
+  return status_names[s];
 }
 
+/* Memgraph prints sync_mode in lower case ("strict_sync"). */
 static bool parse_mode(const char *s, enum mgo_repl_mode *mode)
 {
-  if (strcmp(s, "sync") == 0)
-    *mode = MGO_MODE_SYNC;
-  else if (strcmp(s, "async") == 0)
-    *mode = MGO_MODE_ASYNC;
-  else if (strcmp(s, "strict_sync") == 0)
-    *mode = MGO_MODE_STRICT_SYNC;
-  else
-    return false;
-  return true;
+  return mgo_repl_mode_parse(s, MGO_CASE_LOWER, mode);
 }
 
 static void parse_db(const char *db, const struct bolt_value *v, struct mg_db_info *out)

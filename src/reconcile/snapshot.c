@@ -7,17 +7,6 @@
 #include "mgo_buf.h"
 #include "mgo_err.h"
 
-static const char *data_name(enum rec_data d)
-{
-  return d == REC_DATA_PRESENT ? "present" : d == REC_DATA_EMPTY ? "empty" : "unknown";
-}
-
-static const char *state_name(enum rec_replica_state s)
-{
-  static const char *const names[] = {"unknown", "ready", "replicating", "recovery", "invalid", "diverged"};
-  return (unsigned) s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
-}
-
 static json_t *replicas_json(const struct rec_instance *in, json_t *sync_names)
 {
   json_t *list = json_array();
@@ -26,7 +15,7 @@ static json_t *replicas_json(const struct rec_instance *in, json_t *sync_names)
     json_array_append_new(list,
                           json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "name", r->name, "address", r->address,
                                     "mode", mgo_repl_mode_name(r->mode), "state",
-                                    r->has_data_info ? state_name(r->state) : "invalid", "behind",
+                                    r->has_data_info ? rec_replica_state_name(r->state) : "invalid", "behind",
                                     (json_int_t) (r->behind < 0 ? -r->behind : 0), "ts", (json_int_t) r->ts));
     if (r->mode != MGO_MODE_ASYNC)
       json_array_append_new(sync_names, json_string(r->name));
@@ -40,7 +29,7 @@ static json_t *instance_json(const struct rec_instance *in, const char *now, jso
   json_t *o =
       json_pack("{s:s, s:i, s:b, s:b, s:b, s:s, s:s}", "pod", in->pod, "ordinal", in->ordinal, "podExists",
                 in->pod_exists, "ready", in->pod_ready, "reachable", in->reachable, "role",
-                mgo_role_name(in->reachable ? in->role : MGO_ROLE_UNKNOWN), "data", data_name(in->data));
+                mgo_role_name(in->reachable ? in->role : MGO_ROLE_UNKNOWN), "data", rec_data_name(in->data));
   if (o == NULL)
     return NULL;
   if (in->version_major != 0 || in->version_minor != 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "mg_rec.h"
 #include "reseed.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
@@ -65,7 +66,7 @@ static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
   char cypher[1024], note[512];
   void *conn = op_conn_of(ctx->cs, a->pod);
   struct rec_instance *in = instance_of(ctx, a->pod);
-  int rc = rec_action_cypher(a, cypher, sizeof(cypher));
+  int rc = mg_rec_action_cypher(a, cypher, sizeof(cypher));
 
   bool sent = false;
 

@@ -76,11 +76,7 @@ static void fill_from_pod(struct rec_instance *in, const json_t *pod, const char
   in->pod_terminating = json_object_get(meta, "deletionTimestamp") != NULL;
   (void) mgo_strlcpy(in->pod_uid, uid != NULL ? uid : "", sizeof(in->pod_uid));
   in->restart_count = memgraph_restarts(pod);
-  in->label_role = MGO_ROLE_UNKNOWN;
-  if (role != NULL && strcmp(role, "main") == 0)
-    in->label_role = MGO_ROLE_MAIN;
-  else if (role != NULL && strcmp(role, "replica") == 0)
-    in->label_role = MGO_ROLE_REPLICA;
+  in->label_role = mgo_role_named(role, MGO_CASE_EXACT);
   in->label_readable = readable != NULL && strcmp(readable, "true") == 0;
   in->outdated = update_revision != NULL && update_revision[0] != '\0' && revision != NULL &&
                  strcmp(revision, update_revision) != 0;
@@ -98,8 +94,8 @@ static void fill_last_from_status(struct rec_instance *in, const json_t *entry)
   in->last_registered = true;
   in->last_mode = mgo_repl_mode_named(mode);
   in->last_behind = behind > 0 ? behind : 0;
-  in->last_in_sync =
-      in->last_behind == 0 && (strcmp(state, "ready") == 0 || strcmp(state, "replicating") == 0);
+  enum rec_replica_state rs = rec_replica_state_named(state);
+  in->last_in_sync = in->last_behind == 0 && (rs == REC_RS_READY || rs == REC_RS_REPLICATING);
 }
 
 static void fill_from_status(struct rec_instance *in, const json_t *old_status)

@@ -21,8 +21,8 @@
 #include "mg_rec.h"
 #include "mgo_err.h"
 
-static const char *const role_names[] = {"unknown", "main", "replica"};
-static const char *const data_names[] = {"unknown", "empty", "present"};
+/* enum mg_data (Memgraph's own view of SHOW STORAGE INFO); the decision's enum rec_data has rec_data_name. */
+static const char *const mg_data_names[] = {"unknown", "empty", "present"};
 
 static json_t *answer(int rc, const struct mg_error *e)
 {
@@ -84,7 +84,7 @@ static json_t *cmd_role(struct mg_conn *c)
   struct mg_error e = {.rc = MGO_OK};
   int rc = mg_show_role(c, &role, &e);
   json_t *out = answer(rc, &e);
-  json_object_set_new(out, "role", json_string(role_names[role]));
+  json_object_set_new(out, "role", json_string(mgo_role_name(role)));
   return out;
 }
 
@@ -107,7 +107,7 @@ static json_t *cmd_has_data(struct mg_conn *c)
   struct mg_error e = {.rc = MGO_OK};
   int rc = mg_has_data(c, &d, &e);
   json_t *out = answer(rc, &e);
-  json_object_set_new(out, "data", json_string(data_names[d]));
+  json_object_set_new(out, "data", json_string(mg_data_names[d]));
   return out;
 }
 
@@ -164,9 +164,9 @@ static json_t *cmd_observe(struct mg_conn *c)
   if (inst)
     json_object_set_new(out, "observed",
                         json_pack("{s:b,s:s,s:[i,i,i],s:s,s:b,s:o,s:s}", "reachable", inst->reachable, "role",
-                                  role_names[inst->role], "version", inst->version_major, inst->version_minor,
-                                  inst->version_patch, "data", data_names[inst->data], "replicas_known",
-                                  inst->replicas_known, "registrations", regs, "last_error",
+                                  mgo_role_name(inst->role), "version", inst->version_major,
+                                  inst->version_minor, inst->version_patch, "data", rec_data_name(inst->data),
+                                  "replicas_known", inst->replicas_known, "registrations", regs, "last_error",
                                   inst->last_error));
   else
     json_decref(regs);
@@ -185,15 +185,7 @@ static int to_int(const char *s)
 
 static bool parse_mode(const char *s, enum mgo_repl_mode *m)
 {
-  if (strcmp(s, "SYNC") == 0)
-    *m = MGO_MODE_SYNC;
-  else if (strcmp(s, "ASYNC") == 0)
-    *m = MGO_MODE_ASYNC;
-  else if (strcmp(s, "STRICT_SYNC") == 0)
-    *m = MGO_MODE_STRICT_SYNC;
-  else
-    return false;
-  return true;
+  return mgo_repl_mode_parse(s, MGO_CASE_EXACT, m);
 }
 
 static json_t *cmd_action(struct mg_conn *c, char **f, int n)
@@ -264,7 +256,7 @@ static json_t *cmd_rec_has_data(struct mg_conn *c)
   enum rec_data d;
   struct mg_error e = {.rc = MGO_OK};
   json_t *out = answer(mg_rec_has_data(c, &d, &e), &e);
-  json_object_set_new(out, "data", json_string(data_names[d]));
+  json_object_set_new(out, "data", json_string(rec_data_name(d)));
   return out;
 }
 

@@ -46,7 +46,7 @@ static json_t *c_default_json(const struct mgo__cluster_field *f)
   case MGO__F_STR:
     return json_string(f->def_str);
   case MGO__F_ENUM:
-    for (const struct mgo__enum_name *n = f->names; n->name != NULL; n++) {
+    for (const struct mgo_enum_name *n = f->names; n->name != NULL; n++) {
       if (n->value == f->def_int)
         return json_string(n->name);
     }

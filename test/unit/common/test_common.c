@@ -12,6 +12,7 @@
 #include "mgo_buf.h"
 #include "mgo_err.h"
 #include "mgo_log.h"
+#include "mgo_repl.h"
 
 static void test_err_names_and_messages(void **state)
 {
@@ -85,12 +86,43 @@ static void test_log_logfmt_and_json_escape(void **state)
   mgo_log_setup(MGO_LOG_INFO, MGO_LOG_LOGFMT, NULL);
 }
 
+/* One table per replication enum: names round-trip, and each caller's spelling reads through the same table.
+ */
+static void test_repl_names(void **state)
+{
+  enum mgo_repl_mode m = MGO_MODE_SYNC;
+  (void) state;
+  assert_string_equal(mgo_repl_mode_name(MGO_MODE_STRICT_SYNC), "STRICT_SYNC");
+  assert_string_equal(mgo_repl_mode_name((enum mgo_repl_mode) 9), "ASYNC");
+  assert_int_equal(mgo_repl_mode_named("STRICT_SYNC"), MGO_MODE_STRICT_SYNC);
+  assert_int_equal(mgo_repl_mode_named("strict_sync"), MGO_MODE_ASYNC);
+  assert_true(mgo_repl_mode_parse("strict_sync", MGO_CASE_LOWER, &m));
+  assert_int_equal(m, MGO_MODE_STRICT_SYNC);
+  assert_false(mgo_repl_mode_parse("SYNC", MGO_CASE_LOWER, &m));
+  assert_false(mgo_repl_mode_parse("semi_sync", MGO_CASE_LOWER, &m));
+  assert_false(mgo_repl_mode_parse(NULL, MGO_CASE_ANY, &m));
+  assert_int_equal(m, MGO_MODE_STRICT_SYNC);
+  assert_string_equal(MGO_SYNC_MODE_NAMES[0].name, "SYNC");
+  assert_string_equal(MGO_SYNC_MODE_NAMES[1].name, "STRICT_SYNC");
+  assert_null(MGO_SYNC_MODE_NAMES[2].name);
+  assert_string_equal(mgo_role_name(MGO_ROLE_MAIN), "main");
+  assert_string_equal(mgo_role_name(MGO_ROLE_REPLICA), "replica");
+  assert_string_equal(mgo_role_name(MGO_ROLE_UNKNOWN), "unknown");
+  assert_int_equal(mgo_role_named("main", MGO_CASE_EXACT), MGO_ROLE_MAIN);
+  assert_int_equal(mgo_role_named("MAIN", MGO_CASE_EXACT), MGO_ROLE_UNKNOWN);
+  assert_int_equal(mgo_role_named("MAIN", MGO_CASE_ANY), MGO_ROLE_MAIN);
+  assert_int_equal(mgo_role_named("Replica", MGO_CASE_ANY), MGO_ROLE_REPLICA);
+  assert_int_equal(mgo_role_named("mains", MGO_CASE_ANY), MGO_ROLE_UNKNOWN);
+  assert_int_equal(mgo_role_named("unknown", MGO_CASE_ANY), MGO_ROLE_UNKNOWN);
+  assert_int_equal(mgo_role_named(NULL, MGO_CASE_ANY), MGO_ROLE_UNKNOWN);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_err_names_and_messages),          cmocka_unit_test(test_buf_ceiling),
       cmocka_unit_test(test_buf_grows_past_initial_capacity), cmocka_unit_test(test_bounded_copies),
-      cmocka_unit_test(test_log_logfmt_and_json_escape),
+      cmocka_unit_test(test_log_logfmt_and_json_escape),      cmocka_unit_test(test_repl_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,20 +21,10 @@ enum mgo_repl_mode notation_mode(char c)
 
 static enum rec_replica_state state_of(const char *s)
 {
-  static const struct {
-    const char *name;
-    enum rec_replica_state state;
-  } states[] = {{"ready", REC_RS_READY},
-                {"replicating", REC_RS_REPLICATING},
-                {"recovery", REC_RS_RECOVERY},
-                {"invalid", REC_RS_INVALID},
-                {"diverged", REC_RS_DIVERGED}};
-  for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
-    if (strcmp(states[i].name, s) == 0)
-      return states[i].state;
-  }
-  fail_msg("unknown replica state %s", s);
-  return REC_RS_UNKNOWN;
+  enum rec_replica_state state = rec_replica_state_named(s);
+  if (state == REC_RS_UNKNOWN)
+    fail_msg("unknown replica state %s", s);
+  return state;
 }
 
 static void parse_registration(const struct mgo_cluster *c, char *spec, struct rec_instance *in)

@@ -13,6 +13,7 @@
  * "<phase> MA=<T|F|U>:<reason> RR=... RH=... rq=<sec>"; labels are checked when the column is not NULL. */
 #include "cluster.h"
 #include "mgo_buf.h"
+#include "mg_rec.h"
 #include "mgo_err.h"
 #include "topology.h"
 #include "notation.h"
@@ -692,6 +693,24 @@ static void test_action_names(void **state)
   assert_string_equal(rec_action_type_name((enum rec_action_type) 99), "unknown");
 }
 
+/* The replica state's one name table, both ways, and the data presence's names. */
+static void test_replica_state_names(void **state)
+{
+  (void) state;
+  assert_string_equal(rec_replica_state_name(REC_RS_REPLICATING), "replicating");
+  assert_string_equal(rec_replica_state_name(REC_RS_DIVERGED), "diverged");
+  assert_string_equal(rec_replica_state_name((enum rec_replica_state) 99), "unknown");
+  for (int s = REC_RS_UNKNOWN; s <= REC_RS_DIVERGED; s++)
+    assert_int_equal(rec_replica_state_named(rec_replica_state_name((enum rec_replica_state) s)), s);
+  assert_int_equal(rec_replica_state_named("READY"), REC_RS_UNKNOWN);
+  assert_int_equal(rec_replica_state_named(NULL), REC_RS_UNKNOWN);
+  assert_string_equal(rec_data_name(REC_DATA_PRESENT), "present");
+  assert_string_equal(rec_data_name(REC_DATA_EMPTY), "empty");
+  assert_string_equal(rec_data_name(REC_DATA_UNKNOWN), "unknown");
+}
+
+/* The query text of a Bolt action is what the Memgraph client sends (mg_rec_action_cypher): names are
+ * always backtick-quoted, and what the client would refuse locally has no text. */
 static void test_action_cypher(void **state)
 {
   static const struct {
@@ -709,20 +728,21 @@ static void test_action_cypher(void **state)
       {REC_ACT_DEMOTE, "", "", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
       {REC_ACT_DEMOTE, "", "", MGO_MODE_ASYNC, 70000, MGO_EINVAL, NULL},
       {REC_ACT_REGISTER, "mg_1", "mg-1.mg-hl.db.svc:10000", MGO_MODE_SYNC, 0, MGO_OK,
-       "REGISTER REPLICA mg_1 SYNC TO \"mg-1.mg-hl.db.svc:10000\""},
+       "REGISTER REPLICA `mg_1` SYNC TO \"mg-1.mg-hl.db.svc:10000\""},
       {REC_ACT_REGISTER, "mg_2", "mg-2.mg-hl.db.svc:10000", MGO_MODE_STRICT_SYNC, 0, MGO_OK,
-       "REGISTER REPLICA mg_2 STRICT_SYNC TO \"mg-2.mg-hl.db.svc:10000\""},
+       "REGISTER REPLICA `mg_2` STRICT_SYNC TO \"mg-2.mg-hl.db.svc:10000\""},
       {REC_ACT_REGISTER, "mg_3", "mg-3:10000", MGO_MODE_ASYNC, 0, MGO_OK,
-       "REGISTER REPLICA mg_3 ASYNC TO \"mg-3:10000\""},
+       "REGISTER REPLICA `mg_3` ASYNC TO \"mg-3:10000\""},
       {REC_ACT_REGISTER, "mg-1", "mg-1:10000", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
       {REC_ACT_REGISTER, "x", "h\" DROP:1", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
       {REC_ACT_REGISTER, "x", "host", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
       {REC_ACT_REGISTER, "x", "a:b:1", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
       {REC_ACT_REGISTER, "x", "host:99999", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
       {REC_ACT_REGISTER, "x", ":10000", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
-      {REC_ACT_DROP, "mg_1", "", MGO_MODE_ASYNC, 0, MGO_OK, "DROP REPLICA mg_1"},
+      {REC_ACT_DROP, "mg_1", "", MGO_MODE_ASYNC, 0, MGO_OK, "DROP REPLICA `mg_1`"},
       {REC_ACT_DROP, "odd-name", "", MGO_MODE_ASYNC, 0, MGO_OK, "DROP REPLICA `odd-name`"},
-      {REC_ACT_DROP, "a`b", "", MGO_MODE_ASYNC, 0, MGO_OK, "DROP REPLICA `a``b`"},
+      /* refused by the Memgraph client (never sent), so no text either */
+      {REC_ACT_DROP, "a`b", "", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
       {REC_ACT_DROP, "1st", "", MGO_MODE_ASYNC, 0, MGO_OK, "DROP REPLICA `1st`"},
       {REC_ACT_DROP, "", "", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
       {REC_ACT_LABEL, "", "", MGO_MODE_ASYNC, 0, MGO_EINVAL, NULL},
@@ -738,7 +758,7 @@ static void test_action_cypher(void **state)
     mgo_strlcpy(a.address, cases_c[i].address, sizeof(a.address));
     a.mode = cases_c[i].mode;
     a.port = cases_c[i].port;
-    rc = rec_action_cypher(&a, out, sizeof(out));
+    rc = mg_rec_action_cypher(&a, out, sizeof(out));
     if (rc != cases_c[i].rc || (rc == MGO_OK && strcmp(out, cases_c[i].want) != 0))
       fail_msg("cypher case %zu: rc %d, \"%s\"", i, rc, out);
   }
@@ -759,7 +779,7 @@ static void test_every_planned_action_has_cypher(void **state)
       enum rec_action_type t = plan->a[k].type;
       char out[512];
       bool bolt = t == REC_ACT_PROMOTE || t == REC_ACT_DEMOTE || t == REC_ACT_REGISTER || t == REC_ACT_DROP;
-      if (bolt && rec_action_cypher(&plan->a[k], out, sizeof(out)) != MGO_OK)
+      if (bolt && mg_rec_action_cypher(&plan->a[k], out, sizeof(out)) != MGO_OK)
         fail_msg("case \"%s\": action %zu has no safe Cypher", cases[i].name, k);
     }
   }
@@ -776,6 +796,7 @@ int main(void)
       cmocka_unit_test(test_rejects_inconsistent_input),
       cmocka_unit_test(test_parse_version),
       cmocka_unit_test(test_action_names),
+      cmocka_unit_test(test_replica_state_names),
       cmocka_unit_test(test_action_cypher),
       cmocka_unit_test(test_every_planned_action_has_cypher),
   };

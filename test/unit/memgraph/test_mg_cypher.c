@@ -157,6 +157,9 @@ static void test_cypher(void **state)
   assert_int_equal(mg_cypher_set_replica(q, sizeof(q), 0), MGO_EINVAL);
   assert_int_equal(mg_cypher_set_replica(q, sizeof(q), 65536), MGO_EINVAL);
   assert_int_equal(mg_cypher_set_replica(q, sizeof(q), -1), MGO_EINVAL);
+  assert_int_equal(mg_cypher_set_main(q, sizeof(q)), MGO_OK);
+  assert_string_equal(q, "SET REPLICATION ROLE TO MAIN");
+  assert_int_equal(mg_cypher_set_main(q, 8), MGO_ETOOBIG);
 }
 
 /* A port on 127.0.0.1 where nothing listens (bound, then closed). */

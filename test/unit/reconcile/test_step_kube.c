@@ -254,7 +254,7 @@ static void status_is_written_when_it_changes_only(void **state)
   assert_int_equal(fake_calls(&f, "merge_patch memgraphclusters/db/mg/status"), 1);
   assert_non_null(
       json_object_get(json_object_get(fake_find(&f, &op_res_clusters, "db", "mg"), "status"), "phase"));
-  assert_non_null(f.cs->last_written); /* later passes compare against what was written */
+  assert_non_null(f.cs->last_written);        /* later passes compare against what was written */
   mgo_fake_clock_advance_ms(&f.clock, 60000); /* a minute later, nothing else changed */
   assert_int_equal(op_step_status(&f.ctx).next, OP_CONTINUE);
   assert_int_equal(fake_calls(&f, "merge_patch"), 1);
