@@ -80,11 +80,14 @@ struct op_cluster {
   json_t *last_written; /* the cluster object as our last status write returned it (newer than the
                            cache until the watch delivers it) */
   bool auth_loaded;     /* spec.auth credentials read from their Secret (re-read after an auth failure) */
+  int64_t auth_read_ms; /* monotonic ms of that read (read again when older than 5 min) */
   char auth_user[128];
   char auth_password[256];
   bool tls_loaded; /* spec.tls: the CA of the Secret written to tls_ca_file (re-read after a failed handshake)
                     */
   char tls_ca_file[256];
+  int64_t tls_read_ms;        /* monotonic ms of that read (read again when older than 5 min) */
+  uint64_t tls_hash;          /* FNV-1a of the CA's PEM text, to tell a rotated CA */
   int64_t main_down_since_ms; /* monotonic ms when the recorded MAIN was first seen unavailable; 0 = up */
   char main_down_pod[MGO_NAME_MAX];
   struct op_main_change change;
@@ -205,6 +208,8 @@ json_t *op_fresher(const json_t *cached, const json_t *last_written);
 
 /* ---- desired objects (step_objects.c) -------------------------------------------------------------- */
 
+/* 64-bit FNV-1a of text (change detection, not security). */
+uint64_t op_fnv1a64(const char *text);
 /* 64-bit FNV-1a of the canonical JSON (sorted keys, compact) of obj with the hash annotation removed,
  * as 16 hex digits. MGO_ENOMEM. */
 int op_object_hash(const json_t *obj, char out[17]);

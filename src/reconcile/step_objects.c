@@ -13,12 +13,22 @@
 #include "mgo_err.h"
 #include "mgo_log.h"
 
+uint64_t op_fnv1a64(const char *text)
+{
+  uint64_t h = 1469598103934665603ULL;
+  for (const unsigned char *p = (const unsigned char *) text; *p != '\0'; p++) {
+    h ^= *p;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
 int op_object_hash(const json_t *obj, char out[17])
 {
   json_t *copy = json_deep_copy(obj);
   json_t *ann = json_object_get(json_object_get(copy, "metadata"), "annotations");
   char *text;
-  uint64_t h = 1469598103934665603ULL;
+  uint64_t h;
 
   if (copy == NULL)
     return MGO_ENOMEM;
@@ -29,10 +39,7 @@ int op_object_hash(const json_t *obj, char out[17])
   json_decref(copy);
   if (text == NULL)
     return MGO_ENOMEM;
-  for (const unsigned char *p = (const unsigned char *) text; *p != '\0'; p++) {
-    h ^= *p;
-    h *= 1099511628211ULL;
-  }
+  h = op_fnv1a64(text);
   free(text);
   return mgo_snprintf(out, 17, "%016llx", (unsigned long long) h);
 }

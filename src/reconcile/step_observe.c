@@ -526,29 +526,54 @@ static int read_secret(struct op_ctx *ctx, const char *name, json_t **secret, st
   return ctx->kube->get(ctx->kube->arg, &K8S_RES_SECRETS, ctx->ns, name, secret, st);
 }
 
-/* spec.auth: user and password from the Secret, read once and again after a refused login. */
-static int load_auth(struct op_ctx *ctx)
+/* A Secret read less than this long ago is used as it was read; an older one is read again, so a rotated
+ * password or CA is picked up within this time even while every connection still works (one GET per Secret
+ * and period: Secrets are not watched, which would need list/watch on every Secret). */
+#define OP_SECRET_MAX_AGE_MS (5 * 60 * 1000)
+
+static bool secret_fresh(const struct op_ctx *ctx, bool loaded, int64_t read_ms)
+{
+  return loaded && mgo_clock_mono_ms(ctx->clock) - read_ms < OP_SECRET_MAX_AGE_MS;
+}
+
+static void secret_failed(struct op_ctx *ctx, const char *what, const char *name, int rc,
+                          const struct k8s_status *st)
+{
+  op_ctx_note(ctx, "%s Secret %s: %s (%s)", what, name, mgo_errname(rc), st->message);
+  mgo_log(MGO_LOG_WARN, "cannot use a Secret", "cluster", ctx->key, "secret", name, "for", what, "error",
+          mgo_errname(rc), "detail", st->message, (char *) NULL);
+}
+
+/* spec.auth: user and password from the Secret; read again after a refused login and when older than
+ * OP_SECRET_MAX_AGE_MS. A failed re-read keeps the credentials read before. *changed: they differ now. */
+static int load_auth(struct op_ctx *ctx, bool *changed)
 {
   const struct mgo_cluster_spec *s = &ctx->c.spec;
+  struct op_cluster *cs = ctx->cs;
+  char user[sizeof(cs->auth_user)], password[sizeof(cs->auth_password)];
   struct k8s_status st;
   json_t *secret = NULL;
   int rc;
 
-  if (s->auth.secret_name[0] == '\0' || ctx->cs->auth_loaded)
+  if (s->auth.secret_name[0] == '\0' || secret_fresh(ctx, cs->auth_loaded, cs->auth_read_ms))
     return MGO_OK;
   rc = read_secret(ctx, s->auth.secret_name, &secret, &st);
   if (rc == MGO_OK)
-    rc = secret_value(secret, s->auth.user_key, ctx->cs->auth_user, sizeof(ctx->cs->auth_user));
+    rc = secret_value(secret, s->auth.user_key, user, sizeof(user));
   if (rc == MGO_OK)
-    rc = secret_value(secret, s->auth.password_key, ctx->cs->auth_password, sizeof(ctx->cs->auth_password));
+    rc = secret_value(secret, s->auth.password_key, password, sizeof(password));
   json_decref(secret);
-  ctx->cs->auth_loaded = rc == MGO_OK;
   if (rc != MGO_OK) {
-    op_ctx_note(ctx, "auth Secret %s: %s (%s)", s->auth.secret_name, mgo_errname(rc), st.message);
-    mgo_log(MGO_LOG_WARN, "cannot read the auth Secret", "cluster", ctx->key, "secret", s->auth.secret_name,
-            "error", mgo_errname(rc), "detail", st.message, (char *) NULL);
+    secret_failed(ctx, "auth", s->auth.secret_name, rc, &st);
+    return rc;
   }
-  return rc;
+  *changed =
+      cs->auth_loaded && (strcmp(user, cs->auth_user) != 0 || strcmp(password, cs->auth_password) != 0);
+  (void) mgo_strlcpy(cs->auth_user, user, sizeof(cs->auth_user));
+  (void) mgo_strlcpy(cs->auth_password, password, sizeof(cs->auth_password));
+  cs->auth_loaded = true;
+  cs->auth_read_ms = mgo_clock_mono_ms(ctx->clock);
+  return MGO_OK;
 }
 
 /* Creates or truncates path for writing, owner-only, never through a symbolic link. */
@@ -575,30 +600,36 @@ static int write_ca_file(struct op_ctx *ctx, const char *pem)
 }
 
 /* spec.tls: the CA that signed the pods' certificates (ca.crt, else the self-signed tls.crt), written to
- * a private file the TLS library reads; read once and again after a failed handshake (a rotated CA). */
-static int load_tls(struct op_ctx *ctx)
+ * a private file the TLS library reads; read again after a failed handshake (a rotated CA) and when older
+ * than OP_SECRET_MAX_AGE_MS. A failed re-read keeps the CA read before. *changed: the CA differs now. */
+static int load_tls(struct op_ctx *ctx, bool *changed)
 {
   const char *name = ctx->c.spec.tls_secret_name;
+  struct op_cluster *cs = ctx->cs;
   char pem[16384];
   struct k8s_status st;
   json_t *secret = NULL;
+  uint64_t hash;
   int rc;
 
-  if (name[0] == '\0' || ctx->cs->tls_loaded)
+  if (name[0] == '\0' || secret_fresh(ctx, cs->tls_loaded, cs->tls_read_ms))
     return MGO_OK;
   rc = read_secret(ctx, name, &secret, &st);
   if (rc == MGO_OK && secret_value(secret, "ca.crt", pem, sizeof(pem)) != MGO_OK)
     rc = secret_value(secret, "tls.crt", pem, sizeof(pem));
   json_decref(secret);
-  if (rc == MGO_OK)
+  hash = rc == MGO_OK ? op_fnv1a64(pem) : 0;
+  if (rc == MGO_OK && (!cs->tls_loaded || hash != cs->tls_hash))
     rc = write_ca_file(ctx, pem);
-  ctx->cs->tls_loaded = rc == MGO_OK;
   if (rc != MGO_OK) {
-    op_ctx_note(ctx, "tls Secret %s: %s (%s)", name, mgo_errname(rc), st.message);
-    mgo_log(MGO_LOG_WARN, "cannot use the TLS Secret", "cluster", ctx->key, "secret", name, "error",
-            mgo_errname(rc), "detail", st.message, (char *) NULL);
+    secret_failed(ctx, "tls", name, rc, &st);
+    return rc;
   }
-  return rc;
+  *changed = cs->tls_loaded && hash != cs->tls_hash;
+  cs->tls_hash = hash;
+  cs->tls_loaded = true;
+  cs->tls_read_ms = mgo_clock_mono_ms(ctx->clock);
+  return MGO_OK;
 }
 
 /* The StatefulSet's update revision (pods on another one run an older template), "" when unknown. */
@@ -618,11 +649,18 @@ static bool approved_revision(const json_t *cluster, const char *revision)
   return v != NULL && revision[0] != '\0' && strcmp(v, revision) == 0;
 }
 
-/* Credentials and CA for this pass (read from their Secrets when not loaded yet); the first error. */
+/* Credentials and CA for this pass (read from their Secrets when not loaded yet or too old); the first
+ * error. Connections made with credentials or a CA that changed are closed, so the next ones use the new. */
 static int load_credentials(struct op_ctx *ctx, struct op_live *live)
 {
-  int rc = load_auth(ctx);
-  int trc = load_tls(ctx);
+  bool auth_changed = false, tls_changed = false;
+  int rc = load_auth(ctx, &auth_changed);
+  int trc = load_tls(ctx, &tls_changed);
+  if (auth_changed || tls_changed) {
+    mgo_log(MGO_LOG_INFO, "credentials changed: reconnecting", "cluster", ctx->key, "auth",
+            auth_changed ? "changed" : "same", "tls", tls_changed ? "changed" : "same", (char *) NULL);
+    op_cluster_close(ctx->cs, ctx->mg);
+  }
   if (ctx->c.spec.tls_secret_name[0] != '\0')
     live->tls_ca_file = ctx->cs->tls_loaded ? ctx->cs->tls_ca_file : "/nonexistent/ca.pem"; /* never plain */
   if (ctx->cs->auth_loaded) {

@@ -518,6 +518,46 @@ static void observe_reads_the_auth_secret_once(void **state)
   fake_ports_free(&f);
 }
 
+static void observe_again(struct fake_ports *f)
+{
+  free(f->ctx.obs);
+  f->ctx.obs = NULL;
+  assert_int_equal(op_step_observe(&f->ctx).error, MGO_OK);
+}
+
+/* A rotated password is picked up within the Secret's maximum age (5 min) even while connections work; a
+ * failed re-read keeps the credentials read before. */
+static void observe_reads_the_auth_secret_again_when_it_is_old(void **state)
+{
+  struct fake_ports f;
+  json_t *secret =
+      json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}}", "apiVersion", "v1", "kind", "Secret", "metadata",
+                "name", "creds", "namespace", "db", "data", "username", "bWc=", "password", "c2VjcmV0");
+  (void) state;
+  fake_ports_init(&f);
+  fake_put(&f, &K8S_RES_SECRETS, secret);
+  loaded(&f, "{\"instances\":1,\"auth\":{\"secretName\":\"creds\"}}");
+  assert_int_equal(op_step_observe(&f.ctx).error, MGO_OK);
+  mgo_fake_clock_advance_ms(&f.clock, 299999);
+  observe_again(&f);
+  assert_int_equal(fake_calls(&f, "get secrets/db/creds"), 1); /* still fresh */
+  json_object_set_new(json_object_get(fake_find(&f, &K8S_RES_SECRETS, "db", "creds"), "data"), "password",
+                      json_string("bmV3")); /* "new" */
+  mgo_fake_clock_advance_ms(&f.clock, 1);
+  observe_again(&f);
+  assert_int_equal(fake_calls(&f, "get secrets/db/creds"), 2);
+  assert_string_equal(f.cs->auth_password, "new");
+  /* the Secret goes away: the error is reported, the credentials read before stay in use */
+  mgo_fake_clock_advance_ms(&f.clock, 300000);
+  f.fail[FAKE_GET] = (struct fake_failure){MGO_ENOTFOUND, 404, NULL, -1};
+  free(f.ctx.obs);
+  f.ctx.obs = NULL;
+  assert_int_equal(op_step_observe(&f.ctx).error, MGO_ENOTFOUND);
+  assert_true(f.cs->auth_loaded);
+  assert_string_equal(f.cs->auth_password, "new");
+  fake_ports_free(&f);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -545,6 +585,7 @@ int main(void)
       cmocka_unit_test(act_records_the_main_before_promoting),
       cmocka_unit_test(observe_reports_an_unreadable_auth_secret_and_goes_on),
       cmocka_unit_test(observe_reads_the_auth_secret_once),
+      cmocka_unit_test(observe_reads_the_auth_secret_again_when_it_is_old),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
