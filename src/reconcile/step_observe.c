@@ -529,7 +529,7 @@ static int read_secret(struct op_ctx *ctx, const char *name, json_t **secret, st
 /* A Secret read less than this long ago is used as it was read; an older one is read again, so a rotated
  * password or CA is picked up within this time even while every connection still works (one GET per Secret
  * and period: Secrets are not watched, which would need list/watch on every Secret). */
-#define OP_SECRET_MAX_AGE_MS (5 * 60 * 1000)
+#define OP_SECRET_MAX_AGE_MS ((int64_t) 5 * 60 * 1000)
 
 static bool secret_fresh(const struct op_ctx *ctx, bool loaded, int64_t read_ms)
 {
