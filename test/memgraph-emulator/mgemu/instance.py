@@ -25,6 +25,12 @@ class QueryError(Exception):
         self.code = code
 
 
+class TxUsageError(QueryError):
+    """Memgraph's ExplicitTransactionUsageException (BEGIN inside a transaction, COMMIT/ROLLBACK without one): the
+    explicit transaction is left as it was, not marked for rollback (src/query/interpreter.hpp, Interpreter::Pull
+    catches it apart from the other errors and skips AbortCommand)."""
+
+
 def notification(code, title, severity="INFO"):
     return {"severity": severity, "code": code, "title": title, "description": ""}
 
@@ -119,6 +125,7 @@ class Prepared:
         self.parse_time = 0.0
         self.plan_time = 0.0
         self.exec_time = 0.0
+        self.tx_control = None  # "BEGIN", "COMMIT" or "ROLLBACK" for the transaction queries
 
 
 class ReplicaClient:
