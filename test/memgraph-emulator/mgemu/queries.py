@@ -366,7 +366,7 @@ def _system(inst, session, ts, text, in_tx):
     if ts.words("CREATE", "SNAPSHOT"):
         ts.end()
         if in_tx:
-            raise QueryError("Snapshot cannot be created in multicommand transactions.")
+            raise QueryError(t.snapshot_in_multicommand())
 
         async def snap():
             if inst.role == "replica" and not t.replica_snapshots:
