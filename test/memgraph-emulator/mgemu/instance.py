@@ -35,8 +35,13 @@ def notification(code, title, severity="INFO"):
     return {"severity": severity, "code": code, "title": title, "description": ""}
 
 
-SERIALIZATION_ERROR = ("Cannot resolve conflicting transactions. You can retry this transaction when the conflicting "
-                       "transaction is finished")
+def serialization_error(texts):
+    """TransactionSerializationException (src/query/exceptions.hpp): re-worded with MessageWithDocsLink in 3.1."""
+    if texts.at_least(3, 1):
+        return ("Cannot resolve conflicting transactions. Retry this transaction when the conflicting transaction is "
+                "finished. For more details, visit https://memgraph.com/docs")
+    return "Cannot resolve conflicting transactions. You can retry this transaction when the conflicting " \
+           "transaction is finished"
 
 
 class ConflictError(Exception):
@@ -77,7 +82,7 @@ class Txn:
         for k in keys:
             owner = owners.get(k)
             if owner is not None and owner is not self and not owner.done:
-                raise ConflictError(SERIALIZATION_ERROR)
+                raise ConflictError(serialization_error(self.inst.texts))
         if not self.redo:
             self.inst.active.append(self)
         self.undo.append(self.g.apply(op))

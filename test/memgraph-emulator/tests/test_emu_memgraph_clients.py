@@ -200,6 +200,24 @@ def test_pymgclient_errors_then_recovery_on_the_same_connection(emu, connect, ve
     assert c.status == mgclient.CONN_STATUS_READY
 
 
+@per_version
+def test_pymgclient_conflicting_transactions(emu, connect, version):
+    e = emu(version=version, wal=False)
+    rows(connect(e), "CREATE (:Counter {v: 0})")
+    a, b = connect(e, autocommit=False), connect(e, autocommit=False)
+    rows(a, "MATCH (c:Counter) SET c.v = 1")
+    msg = fails(b, "MATCH (c:Counter) SET c.v = 2")
+    # TransactionSerializationException (src/query/exceptions.hpp), re-worded in 3.1
+    assert msg == ("Cannot resolve conflicting transactions. Retry this transaction when the conflicting transaction "
+                   "is finished. For more details, visit https://memgraph.com/docs" if vt(version) >= (3, 1) else
+                   "Cannot resolve conflicting transactions. You can retry this transaction when the conflicting "
+                   "transaction is finished")
+    a.commit()
+    rows(b, "MATCH (c:Counter) SET c.v = c.v + 10")   # the retry after the other transaction finished
+    b.commit()
+    assert rows(connect(e), "MATCH (c:Counter) RETURN c.v") == [(11,)]
+
+
 def make_pair(emu, version):
     """A MAIN with WAL and one SYNC replica registered as `r-1`; returns (main, replica, replication port)."""
     main = emu("m", version=version)
