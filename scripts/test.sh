@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The project's whole test run (what `make test` and CI execute):
+#   0. the repository-only check (no tracked file reads outside the repository but the build caches)
 #   1. bootstrap (installs/builds what is missing; seconds when warm)
 #   2. debug build with AddressSanitizer + UndefinedBehaviorSanitizer, release build, and the format check
 #   3. lint (scripts/lint.sh: clang-tidy, cppcheck, scripts/check-code.py); any finding fails the run
@@ -10,6 +11,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 JOBS=${JOBS:-$(nproc)}
 step() { printf '\n==== %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
+
+step "repository-only check"
+bash scripts/check-repo-only.sh
 
 step bootstrap
 bash scripts/bootstrap.sh

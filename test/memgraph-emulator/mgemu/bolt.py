@@ -5,7 +5,7 @@ import struct
 from . import packstream
 from .packstream import Structure, DecodeError
 from .cypher import WNode, WRel, WPath
-from .instance import QueryError
+from .instance import QueryError, TxUsageError
 from .queries import prepare
 from .texts import CLIENT_ERROR, UNAUTHENTICATED, DATABASE_ERROR
 
@@ -100,6 +100,8 @@ class BoltSession:
         self.state = "init"
         self.hello_done = False
         self.txn = None
+        # Memgraph's expect_rollback_: a query failed inside the explicit transaction, so COMMIT is refused
+        self.expect_rollback = False
         self.qid = -1
         self.result = None
         self.user = None
@@ -126,18 +128,58 @@ class BoltSession:
     def success(self, meta):
         self.send(SUCCESS, meta)
 
-    def failure(self, code, message):
+    def failure(self, code, message, keep_tx=False):
+        """FAILURE and the Error state. An auto-commit query's transaction ends here; an explicit transaction stays
+        open until RESET (Bolt 1: ACK_FAILURE keeps it) and, unless keep_tx (ExplicitTransactionUsageException),
+        can only be rolled back: Interpreter::AbortCommand sets expect_rollback_ (src/query/interpreter.cpp)."""
         self.send(FAILURE, {"code": code, "message": message})
         self.state = "error"
-        self.abort_tx()
+        if self.result is not None and self.result.p.txn is not None:
+            self.result.p.txn.rollback()
+        self.result = None
+        if self.txn is not None and not keep_tx:
+            self.expect_rollback = True
 
     def abort_tx(self):
         if self.txn is not None:
             self.txn.rollback()
             self.txn = None
+        self.expect_rollback = False
         if self.result is not None and self.result.p.txn is not None:
             self.result.p.txn.rollback()
         self.result = None
+
+    # ---- explicit transactions, shared by Bolt's BEGIN/COMMIT/ROLLBACK messages and the queries of the same names
+    # (Interpreter::PrepareTransactionQuery in src/query/interpreter.cpp: one handler for both paths, same texts)
+    def begin_explicit(self):
+        if self.txn is not None:
+            raise TxUsageError("Nested transactions are not supported.")
+        self.txn = self.inst.begin()
+        self.expect_rollback = False
+
+    async def commit_explicit(self):
+        """Returns the commit's notifications ([main]: a SYNC failure's warning)."""
+        if self.txn is None:
+            raise TxUsageError("No current transaction to commit.")
+        if self.expect_rollback:
+            raise TxUsageError("Transaction can't be committed because there was a previous error. Please invoke a "
+                               "rollback instead.")
+        txn = self.txn
+        try:
+            await self.inst.commit(txn)
+        except QueryError:
+            # Memgraph: AbortCommand while still in the explicit transaction; RESET (or ROLLBACK) ends it
+            self.expect_rollback = True
+            raise
+        self.txn = None
+        return list(txn.warnings)
+
+    def rollback_explicit(self):
+        if self.txn is None:
+            raise TxUsageError("No current transaction to rollback.")
+        self.txn.rollback()
+        self.txn = None
+        self.expect_rollback = False
 
     # ---- main loop
     async def serve(self):
@@ -181,8 +223,14 @@ class BoltSession:
         if self.state == "init":
             return self.on_init(msg)
         if self.state == "error":
-            if tag == RESET or (tag == ACK_FAILURE and major == 1):
+            if tag == RESET:
                 self.abort_tx()
+                self.state = "idle"
+                self.success({})
+                return
+            if tag == ACK_FAILURE and major == 1:
+                # back to Idle without Abort(): an explicit transaction (query BEGIN) survives, marked for rollback
+                # (src/communication/bolt/v1/states/error.hpp)
                 self.state = "idle"
                 self.success({})
                 return
@@ -206,29 +254,28 @@ class BoltSession:
             raise Close("Unexpected %s command!" % ("PULL" if tag == PULL else "DISCARD"))
         if major >= 3 and tag == BEGIN:
             self._fields(msg, 1)
-            if self.txn is not None:
-                return self.failure(CLIENT_ERROR, "Nested transactions are not supported.")
-            self.txn = self.inst.begin()
+            try:
+                self.begin_explicit()
+            except TxUsageError as e:
+                return self.failure(e.code, e.message, keep_tx=True)
             self.qid = -1
             self.success({})
             return
         if major >= 3 and tag == COMMIT:
             self._fields(msg, 0)
-            if self.txn is None:
-                return self.failure(CLIENT_ERROR, "No current transaction to commit.")
-            txn, self.txn = self.txn, None
             try:
-                await self.inst.commit(txn)
+                notes = await self.commit_explicit()
             except QueryError as e:
-                return self.failure(e.code, e.message)
-            self.success({})
+                return self.failure(e.code, e.message, keep_tx=isinstance(e, TxUsageError))
+            # SessionHL::CommitTransaction (src/glue/SessionHL.cpp, [main]) puts a commit's notification in SUCCESS
+            self.success({"notifications": notes} if notes else {})
             return
         if major >= 3 and tag == ROLLBACK:
             self._fields(msg, 0)
-            if self.txn is None:
-                return self.failure(CLIENT_ERROR, "No current transaction to rollback.")
-            self.txn.rollback()
-            self.txn = None
+            try:
+                self.rollback_explicit()
+            except TxUsageError as e:
+                return self.failure(e.code, e.message, keep_tx=True)
             self.success({})
             return
         if tag == ROUTE and self.version >= (4, 3):
@@ -302,7 +349,7 @@ class BoltSession:
         try:
             p = prepare(self.inst, self, query, params)
         except QueryError as e:
-            return self.failure(e.code, e.message)
+            return self.failure(e.code, e.message, keep_tx=isinstance(e, TxUsageError))
         except RecursionError:
             return self.failure(CLIENT_ERROR, "Query is too deeply nested.")
         except Exception as e:  # an emulator bug must not kill the session silently
@@ -310,6 +357,8 @@ class BoltSession:
             return self.failure(DATABASE_ERROR, "Unexpected error: %s" % e)
         meta = {"fields": p.fields}
         if self.txn is not None:
+            if p.tx_control == "BEGIN":
+                self.qid = -1  # Interpreter::Prepare resets the interpreter for BEGIN: its execution is number 0
             self.qid += 1
             meta["qid"] = self.qid
         self.result = OpenResult(p, self.qid if self.txn is not None else -1)
@@ -333,7 +382,7 @@ class BoltSession:
             try:
                 r.rows = await p.action()
             except QueryError as e:
-                return self.failure(e.code, e.message)
+                return self.failure(e.code, e.message, keep_tx=isinstance(e, TxUsageError))
             except Exception as e:  # an emulator bug must not kill the server
                 self.log.error("Query failed unexpectedly: %r" % e)
                 return self.failure(DATABASE_ERROR, "Unexpected error: %s" % e)
@@ -353,6 +402,16 @@ class BoltSession:
             except QueryError as e:
                 return self.failure(e.code, e.message)
             p.notifications = p.notifications + p.txn.warnings
+        if p.tx_control:
+            # BEGIN/COMMIT/ROLLBACK as queries: Interpreter::Prepare returns before filling the summary, so only
+            # has_more (and a commit's notification) remain (src/query/interpreter.cpp, interpreter.hpp)
+            meta = {"has_more": False}
+            if p.notifications:
+                meta["notifications"] = p.notifications
+            self.result = None
+            self.state = "idle"
+            self.success(meta)
+            return
         meta = {"has_more": False, "type": p.qtype, "db": "memgraph", "parsing_time": p.parse_time,
                 "planning_time": p.plan_time, "cost_estimate": 0.0}
         if p.cypher:

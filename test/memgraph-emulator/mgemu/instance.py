@@ -25,12 +25,23 @@ class QueryError(Exception):
         self.code = code
 
 
+class TxUsageError(QueryError):
+    """Memgraph's ExplicitTransactionUsageException (BEGIN inside a transaction, COMMIT/ROLLBACK without one): the
+    explicit transaction is left as it was, not marked for rollback (src/query/interpreter.hpp, Interpreter::Pull
+    catches it apart from the other errors and skips AbortCommand)."""
+
+
 def notification(code, title, severity="INFO"):
     return {"severity": severity, "code": code, "title": title, "description": ""}
 
 
-SERIALIZATION_ERROR = ("Cannot resolve conflicting transactions. You can retry this transaction when the conflicting "
-                       "transaction is finished")
+def serialization_error(texts):
+    """TransactionSerializationException (src/query/exceptions.hpp): re-worded with MessageWithDocsLink in 3.1."""
+    if texts.at_least(3, 1):
+        return ("Cannot resolve conflicting transactions. Retry this transaction when the conflicting transaction is "
+                "finished. For more details, visit https://memgraph.com/docs")
+    return "Cannot resolve conflicting transactions. You can retry this transaction when the conflicting " \
+           "transaction is finished"
 
 
 class ConflictError(Exception):
@@ -71,7 +82,7 @@ class Txn:
         for k in keys:
             owner = owners.get(k)
             if owner is not None and owner is not self and not owner.done:
-                raise ConflictError(SERIALIZATION_ERROR)
+                raise ConflictError(serialization_error(self.inst.texts))
         if not self.redo:
             self.inst.active.append(self)
         self.undo.append(self.g.apply(op))
@@ -119,6 +130,7 @@ class Prepared:
         self.parse_time = 0.0
         self.plan_time = 0.0
         self.exec_time = 0.0
+        self.tx_control = None  # "BEGIN", "COMMIT" or "ROLLBACK" for the transaction queries
 
 
 class ReplicaClient:

@@ -94,9 +94,44 @@ def _mem_total():
     return 0
 
 
+# isspace() in the C locale, as utils::Trim uses it (src/utils/string.hpp)
+_C_SPACE = " \t\n\v\f\r"
+
+
+def transaction_query(text):
+    """'BEGIN', 'COMMIT' or 'ROLLBACK' when the whole query is that word: Interpreter::Parse compares the trimmed,
+    ASCII-upper-cased text with them before any parsing (src/query/interpreter.cpp), so `BEGIN;` or
+    `BEGIN TRANSACTION` go to the Cypher parser instead."""
+    word = "".join(c.upper() if c.isascii() else c for c in text.strip(_C_SPACE))
+    return word if word in ("BEGIN", "COMMIT", "ROLLBACK") else None
+
+
+def _transaction_control(session, word):
+    """Fields [], the handler at PULL (Interpreter::PrepareTransactionQuery): the texts come from the session."""
+    p = Prepared([], None)
+    p.tx_control = word
+
+    async def action():
+        if word == "BEGIN":
+            session.begin_explicit()
+            session.qid = 0  # the BEGIN query's own execution keeps slot 0, so the next query is number 1
+        elif word == "COMMIT":
+            p.notifications = await session.commit_explicit()
+        else:
+            session.rollback_explicit()
+        return []
+    p.action = action
+    return p
+
+
 def prepare(inst, session, text, params):
     """Parse and check a query (errors here answer RUN); return a Prepared whose action runs on PULL."""
     t0 = time.perf_counter()
+    word = transaction_query(text)
+    if word is not None:
+        p = _transaction_control(session, word)
+        p.parse_time = time.perf_counter() - t0
+        return p
     in_tx = session.txn is not None
     try:
         ts = TokStream(text)
@@ -331,7 +366,7 @@ def _system(inst, session, ts, text, in_tx):
     if ts.words("CREATE", "SNAPSHOT"):
         ts.end()
         if in_tx:
-            raise QueryError("Snapshot cannot be created in multicommand transactions.")
+            raise QueryError(t.snapshot_in_multicommand())
 
         async def snap():
             if inst.role == "replica" and not t.replica_snapshots:

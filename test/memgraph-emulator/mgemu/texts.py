@@ -183,6 +183,19 @@ class Texts:
     def snapshot_nothing(self):
         return self._p("Nothing has been written since the last snapshot.")
 
+    def snapshot_in_multicommand(self):
+        """CreateSnapshotInMulticommandTxException (src/query/exceptions.hpp): its own text before 3.1, then
+        MulticommandTxException("Creating snapshots") with MessageWithDocsLink; "knwon" until 3.7, and from 3.8 the
+        space before "query." is gone (the string literals were re-wrapped)."""
+        if not self.at_least(3, 1):
+            return "Snapshot cannot be created in multicommand transactions."
+        tail = ("also known as an auto committing transaction, in order to execute this particularquery."
+                if self.at_least(3, 8) else
+                "also knwon as an auto committing transaction, in order to execute this particular query.")
+        return ("Creating snapshots is not allowed in multicommand transactions. A multicommand transaction, also "
+                "known as an explicit transaction, groups multiple commands into a single atomic operation. Instead, "
+                "please use an implicit transaction, " + tail + " For more details, visit https://memgraph.com/docs")
+
     def snapshot_in_progress(self):
         if self.at_least(3, 8):
             return "Another snapshot creation is already in progress"

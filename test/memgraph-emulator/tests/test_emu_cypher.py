@@ -189,8 +189,11 @@ def test_write_write_conflict_is_a_transient_serialization_error(mg):
     with pytest.raises(BoltFailure) as ei:
         mg.q("MATCH (c:Counter) SET c.v = 2")
     assert ei.value.code == TRANSIENT_ERROR and ei.value.where == "PULL"
-    assert ei.value.message == ("Cannot resolve conflicting transactions. You can retry this transaction when the "
-                                "conflicting transaction is finished")
+    # 3.1+ wording (TransactionSerializationException, src/query/exceptions.hpp); before 3.1: "You can retry this
+    # transaction when the conflicting transaction is finished", without a final period
+    assert ei.value.message == ("Cannot resolve conflicting transactions. Retry this transaction when the "
+                                "conflicting transaction is finished. For more details, visit "
+                                "https://memgraph.com/docs")
     a.send(0x13)  # ROLLBACK
     assert a.recv()[0] == 0x70
     mg.q("MATCH (c:Counter) SET c.v = 3")

@@ -1,4 +1,4 @@
-"""The emulator's PackStream codec, handshake and a full session against ../shared/reference/bolt-vectors.json."""
+"""The emulator's PackStream codec, handshake and a full session against test/data/bolt-vectors.json."""
 import json
 import math
 import os
@@ -11,9 +11,8 @@ from mgemu.bolt import choose_version
 from mgemu.packstream import Structure, DecodeError
 from mgemu.texts import Texts
 
-VECTORS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "shared", "reference", "bolt-vectors.json")
-if not os.path.exists(VECTORS):
-    VECTORS = "/work/shared/reference/bolt-vectors.json"
+# test/data/bolt-vectors.json of this repository, found from this file (test/memgraph-emulator/tests/)
+VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "bolt-vectors.json")
 with open(VECTORS) as f:
     DATA = json.load(f)
 

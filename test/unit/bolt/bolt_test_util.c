@@ -80,14 +80,11 @@ uint8_t *tu_hex_parts(const json_t *parts, size_t *len)
 
 json_t *tu_load_vectors(void)
 {
-  const char *root = getenv("MGO_SOURCE_DIR");
-  char path[4096];
-  snprintf(path, sizeof(path), "%s/../shared/reference/bolt-vectors.json", root ? root : ".");
+  const char *path = MGO_BOLT_VECTORS;
   json_error_t jerr;
   json_t *j = json_load_file(path, 0, &jerr);
   if (!j)
-    fprintf(stderr, "cannot load the Bolt vectors from %s (set MGO_SOURCE_DIR to the repository root): %s\n",
-            path, jerr.text);
+    fprintf(stderr, "cannot load the Bolt vectors from %s: %s\n", path, jerr.text);
   return j;
 }
 

@@ -17,8 +17,8 @@ char *tu_hex(const uint8_t *p, size_t len);
 /* Concatenates a large vector's hex_parts (strings and {"repeat", "count"} items). */
 uint8_t *tu_hex_parts(const json_t *parts, size_t *len);
 
-/* Loads ../shared/reference/bolt-vectors.json relative to $MGO_SOURCE_DIR; fails the test clearly if absent.
- */
+/* Loads test/data/bolt-vectors.json of this repository (CMake compiles its path in as MGO_BOLT_VECTORS);
+ * NULL, after saying why on stderr, if it cannot be read. */
 json_t *tu_load_vectors(void);
 /* Converts a vector 'value' (bolt-vectors.json "value_encoding") to a bolt_value; NULL on unknown forms. */
 struct bolt_value *tu_json_to_value(const json_t *j);

@@ -1,4 +1,4 @@
-/* Every vector of ../shared/reference/bolt-vectors.json, both directions: PackStream values, messages,
+/* Every vector of test/data/bolt-vectors.json, both directions: PackStream values, messages,
  * chunked streams, handshake proposals, invalid inputs. */
 #include <setjmp.h>
 #include <stdarg.h>
