@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The repository alone must pass its tests: no tracked file may read (or point a reader at) a path outside the
 # repository, except the build caches and system paths. Greps every tracked file (git grep) for
-#   1. the steering reference folder (../shared, shared/reference),
+#   1. the steering reference folder (the shared/ folder beside a clone; shared/reference),
 #   2. absolute machine paths (/work/..., /home/..., /Users/..., /root/...),
 #   3. home-relative paths (~/..., $HOME/..., ${HOME}/..., expanduser("~/...")) other than the allowed caches
 #      and the defaults that the product or the emulator must keep (listed in HOME_ALLOWED below),
