@@ -152,7 +152,6 @@ struct op_ctx {
   struct rec_plan *plan;
   char error[256];        /* the first error's description, for logs and the HTTP snapshot ("" = none) */
   const char *stopped_at; /* name of the step that ended the pass early, or NULL */
-  unsigned long bolt_queries;
 };
 
 typedef struct op_result op_step_fn(struct op_ctx *ctx);
@@ -169,11 +168,12 @@ struct op_result op_ok_after(long after_ms); /* continue; the next pass no later
 struct op_result op_requeue_after(long after_ms);
 struct op_result op_stop(void);
 struct op_result op_gone(void);
-/* Records the failure (the first one's text is kept in ctx->error) and returns {OP_REQUEUE, none, rc}. */
+/* A failure whose text is already in ctx->error (op_ctx_note): {OP_REQUEUE, none, rc}; the _continue form
+ * lets the pass go on with the next step (it still ends with backoff). rc MGO_OK counts as MGO_EINVAL. */
+struct op_result op_error(int rc);
+struct op_result op_error_continue(int rc);
+/* Records the failure (the first one's text is kept in ctx->error) and returns op_error(rc). */
 struct op_result op_failed(struct op_ctx *ctx, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* The same failure, but the pass goes on with the next step (it still ends with backoff). */
-struct op_result op_failed_continue(struct op_ctx *ctx, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Records the text of a failure in ctx->error (first one wins) without deciding the result. */
 void op_ctx_note(struct op_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

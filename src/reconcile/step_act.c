@@ -357,12 +357,12 @@ struct op_result op_step_act(struct op_ctx *ctx)
     }
     rc = run_action(ctx, &ctx->plan->a[i]);
     if (rc != MGO_OK)
-      return (struct op_result){OP_REQUEUE, OP_AFTER_NONE, rc};
+      return op_error(rc);
     dropped = dropped || ctx->plan->a[i].type == REC_ACT_DROP;
   }
   rc = complete_recorded_change(ctx);
   if (rc != MGO_OK)
-    return (struct op_result){OP_REQUEUE, OP_AFTER_NONE, rc};
+    return op_error(rc);
   if (dropped && ctx->plan->allowed_pods > ctx->c.spec.instances)
     return op_ok_after(0); /* scale-down waits for drops: re-observe now so the StatefulSet shrinks */
   return op_ok_after(plan_delay(ctx->plan));

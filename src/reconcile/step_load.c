@@ -39,7 +39,7 @@ static struct op_result invalid_spec(struct op_ctx *ctx, const struct mgo_cluste
   rc = op_write_status(ctx, status, &written);
   json_decref(status);
   if (rc != MGO_OK)
-    return (struct op_result){OP_REQUEUE, OP_AFTER_NONE, rc};
+    return op_error(rc);
   op_set_phase_metric(ctx, "Failed");
   if (written) { /* once per change, not on every resync */
     mgo_log(MGO_LOG_WARN, "invalid spec", "cluster", ctx->key, "detail", detail, (char *) NULL);

@@ -132,7 +132,7 @@ static struct op_result after_apply(struct op_ctx *ctx, int rc, const struct k8s
     return op_requeue_after(1000);
   }
   op_event(ctx, "Warning", "ApplyFailed", "Apply", ctx->error);
-  return (struct op_result){OP_REQUEUE, OP_AFTER_NONE, rc};
+  return op_error(rc);
 }
 
 /* A PDB that is no longer wanted is deleted (it is ours: same name, our labels). */

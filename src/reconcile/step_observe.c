@@ -708,9 +708,8 @@ struct op_result op_step_observe(struct op_ctx *ctx)
   rc = load_credentials(ctx, &live);
   op_observe_live(ctx->cs, &ctx->c, &live, ctx->obs);
   forget_stale_credentials(ctx, &live);
-  ctx->bolt_queries += live.queries;
   for (size_t i = 0; i < ctx->obs->n; i++)
     op_count_bolt(ctx, ctx->obs->inst[i].pod, live.per_pod[i]);
   json_decref(pods);
-  return rc == MGO_OK ? op_ok() : (struct op_result){OP_CONTINUE, OP_AFTER_NONE, rc};
+  return rc == MGO_OK ? op_ok() : op_error_continue(rc);
 }

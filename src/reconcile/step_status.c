@@ -244,5 +244,5 @@ struct op_result op_step_status(struct op_ctx *ctx)
   if (rc == MGO_OK)
     set_gauges(ctx, status);
   json_decref(status);
-  return rc == MGO_OK ? op_ok() : (struct op_result){OP_REQUEUE, OP_AFTER_NONE, rc};
+  return rc == MGO_OK ? op_ok() : op_error(rc);
 }

@@ -63,9 +63,14 @@ void op_ctx_note(struct op_ctx *ctx, const char *fmt, ...)
   va_end(ap);
 }
 
-static struct op_result failure(enum op_next next, int rc)
+struct op_result op_error(int rc)
 {
-  return (struct op_result){next, OP_AFTER_NONE, rc != MGO_OK ? rc : MGO_EINVAL};
+  return (struct op_result){OP_REQUEUE, OP_AFTER_NONE, rc != MGO_OK ? rc : MGO_EINVAL};
+}
+
+struct op_result op_error_continue(int rc)
+{
+  return (struct op_result){OP_CONTINUE, OP_AFTER_NONE, rc != MGO_OK ? rc : MGO_EINVAL};
 }
 
 struct op_result op_failed(struct op_ctx *ctx, int rc, const char *fmt, ...)
@@ -74,16 +79,7 @@ struct op_result op_failed(struct op_ctx *ctx, int rc, const char *fmt, ...)
   va_start(ap, fmt);
   note_v(ctx, fmt, ap);
   va_end(ap);
-  return failure(OP_REQUEUE, rc);
-}
-
-struct op_result op_failed_continue(struct op_ctx *ctx, int rc, const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  note_v(ctx, fmt, ap);
-  va_end(ap);
-  return failure(OP_CONTINUE, rc);
+  return op_error(rc);
 }
 
 static bool ends_pass(enum op_next next)

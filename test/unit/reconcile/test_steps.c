@@ -49,7 +49,8 @@ static struct op_result s_requeue_error(struct op_ctx *ctx)
 static struct op_result s_continue_error(struct op_ctx *ctx)
 {
   ran("ce");
-  return op_failed_continue(ctx, MGO_ENOTFOUND, "first error");
+  op_ctx_note(ctx, "first error");
+  return op_error_continue(MGO_ENOTFOUND);
 }
 
 static struct op_result s_stop(struct op_ctx *ctx)
