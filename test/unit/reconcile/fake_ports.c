@@ -71,6 +71,16 @@ void fake_put(struct fake_ports *f, const struct k8s_resource *res, json_t *obj)
   json_object_set_new(f->store, key, obj);
 }
 
+/* The stored object, or NULL with a 404-like local status. */
+static json_t *find_or_404(struct fake_ports *f, const struct k8s_resource *res, const char *ns,
+                           const char *name, struct k8s_status *st, int *rc)
+{
+  json_t *o = fake_find(f, res, ns, name);
+  if (o == NULL)
+    *rc = k8s_status_local(st, MGO_ENOTFOUND, "%s %s not found", res->plural, name);
+  return o;
+}
+
 static json_t *fk_cached(void *arg, enum op_cache which, const char *ns, const char *name)
 {
   json_t *o = fake_find(arg, op_cache_resource(which), ns, name);
@@ -101,13 +111,10 @@ static int fk_get(void *arg, const struct k8s_resource *res, const char *ns, con
   int rc = injected(f, FAKE_GET, st);
   log_call(f, "get", res, ns, name, NULL);
   *out = NULL;
-  if (rc != MGO_OK)
-    return rc;
-  o = fake_find(f, res, ns, name);
-  if (o == NULL)
-    return k8s_status_local(st, MGO_ENOTFOUND, "%s %s not found", res->plural, name);
-  *out = json_deep_copy(o);
-  return MGO_OK;
+  o = rc == MGO_OK ? find_or_404(f, res, ns, name, st, &rc) : NULL;
+  if (o != NULL)
+    *out = json_deep_copy(o);
+  return rc;
 }
 
 static int fk_apply(void *arg, const struct k8s_resource *res, const char *ns, const char *name,
@@ -151,11 +158,9 @@ static int fk_merge_patch(void *arg, const struct k8s_resource *res, const char 
   log_call(f, "merge_patch", res, ns, name, sub);
   if (out != NULL)
     *out = NULL;
-  if (rc != MGO_OK)
-    return rc;
-  o = fake_find(f, res, ns, name);
+  o = rc == MGO_OK ? find_or_404(f, res, ns, name, st, &rc) : NULL;
   if (o == NULL)
-    return k8s_status_local(st, MGO_ENOTFOUND, "%s %s not found", res->plural, name);
+    return rc;
   merge_into(o, patch);
   stamp_rv(f, o);
   if (out != NULL)
@@ -181,11 +186,9 @@ static int fk_delete(void *arg, const struct k8s_resource *res, const char *ns, 
   json_t *o;
   int rc = injected(f, FAKE_DELETE, st);
   log_call(f, "delete", res, ns, name, NULL);
-  if (rc != MGO_OK)
-    return rc;
-  o = fake_find(f, res, ns, name);
+  o = rc == MGO_OK ? find_or_404(f, res, ns, name, st, &rc) : NULL;
   if (o == NULL)
-    return k8s_status_local(st, MGO_ENOTFOUND, "%s %s not found", res->plural, name);
+    return rc;
   if (opts != NULL && opts->precondition_uid != NULL &&
       strcmp(opts->precondition_uid,
              json_string_value(json_object_get(json_object_get(o, "metadata"), "uid"))) != 0)

@@ -243,13 +243,19 @@ static void decided(struct fake_ports *f)
   assert_int_equal(rec_decide_topology(&f->ctx.c, f->ctx.obs, f->ctx.plan), MGO_OK);
 }
 
+/* Fresh fakes with the cluster loaded and its plan decided. */
+static void deciding(struct fake_ports *f, const char *spec)
+{
+  fake_ports_init(f);
+  loaded(f, spec);
+  decided(f);
+}
+
 static void status_is_written_when_it_changes_only(void **state)
 {
   struct fake_ports f;
   (void) state;
-  fake_ports_init(&f);
-  loaded(&f, "{\"instances\":3}");
-  decided(&f);
+  deciding(&f, "{\"instances\":3}");
   assert_int_equal(op_step_status(&f.ctx).next, OP_CONTINUE);
   assert_int_equal(fake_calls(&f, "merge_patch memgraphclusters/db/mg/status"), 1);
   assert_non_null(
@@ -267,9 +273,7 @@ static void a_failed_status_write_is_an_error(void **state)
   struct fake_ports f;
   struct op_result r;
   (void) state;
-  fake_ports_init(&f);
-  loaded(&f, "{\"instances\":3}");
-  decided(&f);
+  deciding(&f, "{\"instances\":3}");
   f.fail[FAKE_MERGE_PATCH] = (struct fake_failure){MGO_ECONNECT, 0, NULL, -1};
   r = op_step_status(&f.ctx);
   assert_int_equal(r.next, OP_REQUEUE);
@@ -282,9 +286,7 @@ static void no_status_write_without_leadership(void **state)
 {
   struct fake_ports f;
   (void) state;
-  fake_ports_init(&f);
-  loaded(&f, "{\"instances\":3}");
-  decided(&f);
+  deciding(&f, "{\"instances\":3}");
   f.may_act = false;
   assert_int_equal(op_step_status(&f.ctx).next, OP_CONTINUE);
   assert_int_equal(fake_calls(&f, "merge_patch"), 0);
@@ -327,9 +329,7 @@ static struct rec_action *plan_add(struct rec_plan *plan, enum rec_action_type t
 /* A loaded, decided cluster whose plan the test writes itself. */
 static void acting(struct fake_ports *f, const char *spec)
 {
-  fake_ports_init(f);
-  loaded(f, spec);
-  decided(f);
+  deciding(f, spec);
   f->ctx.plan->n = 0;
 }
 
