@@ -257,9 +257,10 @@ class Testbed:
                                   binary=self.binary)
         try:
             self.cp.kubectl("apply", "--server-side", "--force-conflicts", "-f",
-                            os.path.join(ROOT, "config", "crd", "memgraph.io_memgraphclusters.yaml"))
+                            os.path.join(ROOT, "config", "crd", "memgraph.io_memgraphclusters.yaml"),
+                            "-f", os.path.join(ROOT, "config", "crd", "memgraph.io_memgraphbackups.yaml"))
             self.cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                            "crd/memgraphclusters.memgraph.io")
+                            "crd/memgraphclusters.memgraph.io", "crd/memgraphbackups.memgraph.io")
             self.cp.kubectl("apply", "-k", os.path.join(ROOT, "config", "rbac"))
             self.op.start()
             self.cp.wait_for(lambda: self.op.http("/readyz")[0] == 200, timeout=60,

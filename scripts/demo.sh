@@ -69,7 +69,8 @@ STATE_DIR=$(printf '%s\n' "$UP_OUT" | tail -n 1)
 . "$STATE_DIR/env"
 
 say "installing the CRD and the operator's RBAC"
-"$KUBECTL" apply --server-side --force-conflicts -f config/crd/memgraph.io_memgraphclusters.yaml
+"$KUBECTL" apply --server-side --force-conflicts -f config/crd/memgraph.io_memgraphclusters.yaml \
+  -f config/crd/memgraph.io_memgraphbackups.yaml
 "$KUBECTL" wait --for=condition=Established --timeout=60s crd/memgraphclusters.memgraph.io
 "$KUBECTL" apply -k config/rbac
 

@@ -117,3 +117,16 @@ int mgo_build_service_account(const struct mgo_cluster *c, json_t **out)
                          object_meta(c, mgo_name_service_account), "automountServiceAccountToken", 0),
                out);
 }
+
+int mgo_build_agent_token_secret(const struct mgo_cluster *c, const char *token, json_t **out)
+{
+  int rc = name_fits(c, mgo_name_agent_token_secret, out);
+  if (rc != MGO_OK)
+    return rc;
+  if (token == NULL || token[0] == '\0')
+    return MGO_EINVAL;
+  return built(json_pack("{s:s, s:s, s:o, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Secret", "metadata",
+                         object_meta(c, mgo_name_agent_token_secret), "type", "Opaque", "stringData",
+                         MGO_AGENT_TOKEN_KEY, token),
+               out);
+}

@@ -45,6 +45,7 @@
 
 enum mgo_reseed_policy { MGO_RESEED_AUTOMATIC, MGO_RESEED_MANUAL };
 enum mgo_update_type { MGO_UPDATE_REPLICAS_FIRST, MGO_UPDATE_SUPERVISED };
+enum mgo_backup_target { MGO_BACKUP_PREFER_REPLICA, MGO_BACKUP_MAIN };
 
 struct mgo_service_spec {
   char type[16];       /* ClusterIP | NodePort | LoadBalancer */
@@ -111,15 +112,33 @@ struct mgo_cluster_spec {
   } sysctl;
   bool pdb_enabled;
   struct {
-    bool enabled;
-    char schedule[128];
-    int32_t retention_count;
-    char s3_bucket[64];
+    char schedule[128]; /* "" = on-demand backups only */
+    bool suspend;
+    bool immediate;
+    enum mgo_backup_target target;
+    int32_t retention_count;        /* 0 = no count limit */
+    int32_t retention_max_age_days; /* 0 = no age limit */
+    char s3_bucket[64];             /* "" = spec.backup absent: no backups */
     char s3_endpoint[512];
     char s3_region[64];
     char s3_prefix[512];
+    bool s3_force_path_style;
     char s3_secret_name[MGO_DNS_NAME_MAX];
+    char s3_ca_secret[MGO_DNS_NAME_MAX]; /* "" = the system trust store */
+    char s3_ca_key[MGO_DNS_NAME_MAX];
+    char drill_schedule[128]; /* "" = no restore drills */
   } backup;
+  struct {
+    char backup[MGO_DNS_NAME_MAX]; /* spec.bootstrap.restore.backup ("" = none) */
+    char s3_bucket[64];            /* spec.bootstrap.restore.s3 ("" = none) */
+    char s3_key[1024];
+    char s3_endpoint[512];
+    char s3_region[64];
+    bool s3_force_path_style;
+    char s3_secret_name[MGO_DNS_NAME_MAX];
+    char sha256[65];
+    int64_t size; /* 0 = not given */
+  } restore;
   struct {
     bool canary_enabled;
     int32_t canary_interval_sec;
@@ -158,6 +177,9 @@ void mgo_cluster_free(struct mgo_cluster *c);
 /* The defaults alone (what an empty spec becomes), with metadata cleared. Owned like a parsed cluster. */
 void mgo_cluster_spec_defaults(struct mgo_cluster_spec *spec);
 
+/* API names of enum mgo_backup_target ("PreferReplica", "Main"); NULL-name terminated, static. */
+extern const struct mgo_enum_name mgo_backup_target_names[];
+
 /* Checks the rules of the CRD and those CEL cannot express. Returns 0 or MGO_ECONFIG with every problem
  * listed in errs (non-NULL). */
 int mgo_cluster_validate(const struct mgo_cluster *c, struct mgo_cluster_errs *errs);
@@ -186,6 +208,8 @@ int mgo_name_service_account(const struct mgo_cluster *c, char *dst, size_t dsts
 int mgo_name_pod(const struct mgo_cluster *c, int ordinal, char *dst, size_t dstsz); /* <name>-<i> */
 /* ConfigMap of instructions for the pods' operator-agent init step (docs/agent.md): <name>-agent. */
 int mgo_name_agent_configmap(const struct mgo_cluster *c, char *dst, size_t dstsz);
+/* Secret with the token of the pods' operator-agent sidecar: <name>-agent-token. */
+int mgo_name_agent_token_secret(const struct mgo_cluster *c, char *dst, size_t dstsz);
 /* Stable DNS name of a pod through the headless Service: <pod>.<name>-hl.<ns>.svc (cluster-domain
  * independent: resolves through the pod's search path). */
 int mgo_name_pod_dns(const struct mgo_cluster *c, int ordinal, char *dst, size_t dstsz);

@@ -17,6 +17,12 @@
  * operator-agent init container reads its instructions (docs/agent.md). */
 #define MGO_AGENT_INSTRUCTIONS_VOLUME "agent-instructions"
 #define MGO_AGENT_INSTRUCTIONS_DIR "/etc/memgraph-operator/agent"
+/* The operator-agent sidecar (docs/agent.md): its HTTP API on the pod IP, and the Secret <name>-agent-token
+ * (mgo_name_agent_token_secret) whose key "token" authenticates the operator's requests. */
+#define MGO_AGENT_PORT 9787
+#define MGO_AGENT_TOKEN_VOLUME "agent-token"
+#define MGO_AGENT_TOKEN_DIR "/etc/memgraph-operator/agent-token"
+#define MGO_AGENT_TOKEN_KEY "token"
 
 struct mgo_build_opts {
   /* Image of the operator itself, run as the pod's "agent" init container that honours fence and
@@ -25,6 +31,10 @@ struct mgo_build_opts {
   /* StatefulSet replicas; a negative value means spec.instances. The reconciler keeps pods that are
    * still registered, or that hold the MAIN, while scaling down (see struct rec_plan.allowed_pods). */
   int32_t replicas;
+  /* spec.bootstrap.restore: the Secret with the credentials the init step downloads the snapshot with
+   * (resolved by the caller from the cluster's spec or from the MemgraphBackup); NULL or "" when the cluster
+   * is not restored. */
+  const char *restore_secret;
 };
 
 /* MGO_EINVAL without opts->operator_image. */
@@ -35,6 +45,9 @@ int mgo_build_read_service(const struct mgo_cluster *c, json_t **out);
 /* MGO_EINVAL when spec.podDisruptionBudget.enabled is false (no PDB is wanted: check the flag first). */
 int mgo_build_pdb(const struct mgo_cluster *c, json_t **out);
 int mgo_build_service_account(const struct mgo_cluster *c, json_t **out);
+/* The Secret <name>-agent-token holding token (the caller generates it: a random hex string). Created once,
+ * never updated (the operator may create Secrets, not change them). */
+int mgo_build_agent_token_secret(const struct mgo_cluster *c, const char *token, json_t **out);
 /* The Memgraph command-line flags of the container, in order (operator-owned first, then extraFlags). */
 int mgo_build_memgraph_args(const struct mgo_cluster *c, json_t **out);
 

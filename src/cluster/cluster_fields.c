@@ -34,6 +34,8 @@ static const struct mgo_enum_name reseed_policies[] = {
     {"Automatic", MGO_RESEED_AUTOMATIC}, {"Manual", MGO_RESEED_MANUAL}, {NULL, 0}};
 static const struct mgo_enum_name update_types[] = {
     {"ReplicasFirst", MGO_UPDATE_REPLICAS_FIRST}, {"Supervised", MGO_UPDATE_SUPERVISED}, {NULL, 0}};
+const struct mgo_enum_name mgo_backup_target_names[] = {
+    {"PreferReplica", MGO_BACKUP_PREFER_REPLICA}, {"Main", MGO_BACKUP_MAIN}, {NULL, 0}};
 static const struct mgo_enum_name service_types[] = {
     {"ClusterIP", 0}, {"NodePort", 0}, {"LoadBalancer", 0}, {NULL, 0}};
 
@@ -84,14 +86,30 @@ const struct mgo__cluster_field mgo__cluster_fields[] = {
     I64("sysctlInitContainer.maxMapCount", sysctl.max_map_count, 262144),
     STR("sysctlInitContainer.image", sysctl.image, "busybox:1.37.0"),
     BOOL("podDisruptionBudget.enabled", pdb_enabled, true),
-    BOOL("backup.enabled", backup.enabled, false),
     STR_NODEF("backup.schedule", backup.schedule),
-    I32("backup.retentionCount", backup.retention_count, 7),
+    BOOL("backup.suspend", backup.suspend, false),
+    BOOL("backup.immediate", backup.immediate, false),
+    ENUM("backup.target", backup.target, MGO_BACKUP_PREFER_REPLICA, mgo_backup_target_names),
+    I32_NODEF("backup.retention.count", backup.retention_count, 0),
+    I32_NODEF("backup.retention.maxAgeDays", backup.retention_max_age_days, 0),
     STR_NODEF("backup.s3.bucket", backup.s3_bucket),
     STR_NODEF("backup.s3.endpoint", backup.s3_endpoint),
     STR("backup.s3.region", backup.s3_region, "us-east-1"),
     STR_NODEF("backup.s3.prefix", backup.s3_prefix),
+    BOOL("backup.s3.forcePathStyle", backup.s3_force_path_style, false),
     STR_NODEF("backup.s3.secretName", backup.s3_secret_name),
+    STR_NODEF("backup.s3.caSecret.name", backup.s3_ca_secret),
+    STR("backup.s3.caSecret.key", backup.s3_ca_key, "ca.crt"),
+    STR_NODEF("backup.drill.schedule", backup.drill_schedule),
+    STR_NODEF("bootstrap.restore.backup", restore.backup),
+    STR_NODEF("bootstrap.restore.s3.bucket", restore.s3_bucket),
+    STR_NODEF("bootstrap.restore.s3.key", restore.s3_key),
+    STR_NODEF("bootstrap.restore.s3.endpoint", restore.s3_endpoint),
+    STR("bootstrap.restore.s3.region", restore.s3_region, "us-east-1"),
+    BOOL("bootstrap.restore.s3.forcePathStyle", restore.s3_force_path_style, false),
+    STR_NODEF("bootstrap.restore.s3.secretName", restore.s3_secret_name),
+    STR_NODEF("bootstrap.restore.s3.sha256", restore.sha256),
+    I64_NODEF("bootstrap.restore.s3.size", restore.size, 0),
     BOOL("validation.canary.enabled", validation.canary_enabled, false),
     I32("validation.canary.intervalSec", validation.canary_interval_sec, 60),
 };

@@ -53,6 +53,15 @@ static int kp_apply(void *arg, const struct k8s_resource *res, const char *ns, c
   return rc == MGO_OK ? k8s_apply(k->client, path, obj, OP_FIELD_MANAGER, true, NULL, st) : rc;
 }
 
+static int kp_create(void *arg, const struct k8s_resource *res, const char *ns, const json_t *obj,
+                     struct k8s_status *st)
+{
+  struct op_kube_impl *k = arg;
+  char path[K8S_PATH_MAX];
+  int rc = object_path(path, res, ns, NULL, NULL, st);
+  return rc == MGO_OK ? k8s_create(k->client, path, obj, NULL, st) : rc;
+}
+
 static int kp_merge_patch(void *arg, const struct k8s_resource *res, const char *ns, const char *name,
                           const char *sub, const json_t *patch, json_t **out, struct k8s_status *st)
 {
@@ -117,6 +126,7 @@ void op_kube_port_init(struct op_kube_port *port, struct op_kube_impl *impl)
                                 .cached_list = kp_cached_list,
                                 .get = kp_get,
                                 .apply = kp_apply,
+                                .create = kp_create,
                                 .merge_patch = kp_merge_patch,
                                 .json_patch = kp_json_patch,
                                 .delete_object = kp_delete,

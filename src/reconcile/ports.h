@@ -54,6 +54,10 @@ struct op_kube_port {
   /* Server-side apply of obj (field manager "memgraph-operator", force). */
   int (*apply)(void *arg, const struct k8s_resource *res, const char *ns, const char *name, const json_t *obj,
                struct k8s_status *st);
+  /* POST of a new object (obj's metadata.name names it). MGO_ECONFLICT with st->reason "AlreadyExists" when
+   * an object of that name exists. */
+  int (*create)(void *arg, const struct k8s_resource *res, const char *ns, const json_t *obj,
+                struct k8s_status *st);
   /* JSON merge patch of the object or of its subresource (NULL or "status"); *out (out may be NULL) is the
    * object as the server returned it. */
   int (*merge_patch)(void *arg, const struct k8s_resource *res, const char *ns, const char *name,
@@ -70,5 +74,9 @@ struct op_kube_port {
   /* True while this process may act: leading (or leader election off) and not stopping. */
   bool (*may_act)(void *arg);
 };
+
+/* One key of a Secret's data (as the API server returns it: base64), decoded into dst. MGO_ENOTFOUND when the
+ * key is absent, MGO_ETOOBIG when the value does not fit, MGO_EPARSE for bad base64. */
+int op_secret_value(const json_t *secret, const char *key, char *dst, size_t dstsz);
 
 #endif

@@ -92,6 +92,7 @@ struct op_cluster {
   char main_down_pod[MGO_NAME_MAX];
   struct op_main_change change;
   int64_t fenced_at_ms; /* monotonic ms when a switchover took the MAIN off the write Service; 0 = none */
+  char agent_token[72]; /* the pods' agent token (Secret <name>-agent-token), "" until read or created */
   size_t nlag;          /* replicas with a mgo_replica_lag_behind series (removed when they go) */
   char lag_names[MGO_MAX_INSTANCES][MGO_NAME_MAX];
 };

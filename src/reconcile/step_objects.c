@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include "cluster_build.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
@@ -166,10 +169,61 @@ static int ensure(struct op_ctx *ctx, const struct managed *m, build_fn *build, 
   return apply_if_changed(ctx, m, rc, desired, st);
 }
 
+/* A fresh token: 32 random bytes as hex. */
+static int new_token(char *dst, size_t dstsz)
+{
+  unsigned char raw[32];
+  if (dstsz < 2 * sizeof(raw) + 1 || RAND_bytes(raw, (int) sizeof(raw)) != 1)
+    return MGO_ESYS;
+  for (size_t i = 0; i < sizeof(raw); i++)
+    (void) mgo_snprintf(dst + 2 * i, 3, "%02x", raw[i]);
+  OPENSSL_cleanse(raw, sizeof(raw));
+  return MGO_OK;
+}
+
+/* The agent token Secret: read once per operator run (Secrets are not cached), created when missing. It is
+ * never updated: the pods mount it, and the operator may create Secrets but not change them. */
+static int ensure_agent_token(struct op_ctx *ctx, struct k8s_status *st)
+{
+  char name[MGO_NAME_MAX + 16], token[72];
+  json_t *secret = NULL, *desired = NULL;
+  int rc = mgo_name_agent_token_secret(&ctx->c, name, sizeof(name));
+
+  k8s_status_clear(st);
+  if (rc != MGO_OK || ctx->cs->agent_token[0] != '\0')
+    return rc;
+  rc = ctx->kube->get(ctx->kube->arg, &K8S_RES_SECRETS, ctx->ns, name, &secret, st);
+  if (rc == MGO_OK)
+    rc = op_secret_value(secret, MGO_AGENT_TOKEN_KEY, ctx->cs->agent_token, sizeof(ctx->cs->agent_token));
+  json_decref(secret);
+  if (rc == MGO_OK)
+    return rc;
+  if (rc != MGO_ENOTFOUND || st->code != 404) { /* unreadable, or without the key: never replaced */
+    op_ctx_note(ctx, "reading Secret %s: %s", name, mgo_errname(rc));
+    return rc;
+  }
+  rc = new_token(token, sizeof(token));
+  if (rc == MGO_OK)
+    rc = mgo_build_agent_token_secret(&ctx->c, token, &desired);
+  if (rc == MGO_OK)
+    rc = ctx->kube->create(ctx->kube->arg, &K8S_RES_SECRETS, ctx->ns, desired, st);
+  json_decref(desired);
+  if (rc == MGO_OK) {
+    (void) mgo_strlcpy(ctx->cs->agent_token, token, sizeof(ctx->cs->agent_token));
+    mgo_log(MGO_LOG_INFO, "created the agent token Secret", "cluster", ctx->key, "name", name, (char *) NULL);
+  } else if (rc != MGO_ECONFLICT) { /* AlreadyExists: created meanwhile; read on the next pass */
+    op_ctx_note(ctx, "creating Secret %s: %s (%ld %s)", name, mgo_errname(rc), st->code, st->message);
+  }
+  OPENSSL_cleanse(token, sizeof(token));
+  return rc;
+}
+
 struct op_result op_step_objects(struct op_ctx *ctx)
 {
   struct k8s_status st;
   int rc = ensure(ctx, &SA, mgo_build_service_account, &st);
+  if (rc == MGO_OK)
+    rc = ensure_agent_token(ctx, &st);
   if (rc == MGO_OK)
     rc = ensure(ctx, &SVC, mgo_build_headless_service, &st);
   if (rc == MGO_OK)

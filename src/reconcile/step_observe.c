@@ -506,19 +506,6 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
   track_main_availability(cs, c, live, obs, probe_started);
 }
 
-/* One key of a Secret's data, base64-decoded into dst. */
-static int secret_value(const json_t *secret, const char *key, char *dst, size_t dstsz)
-{
-  const char *b64 = json_string_value(json_object_get(json_object_get(secret, "data"), key));
-  unsigned char *raw = NULL;
-  size_t len = 0;
-  int rc = b64 != NULL ? k8s_base64_decode(b64, &raw, &len) : MGO_ENOTFOUND;
-  if (rc == MGO_OK)
-    rc = len < dstsz ? mgo_strlcpy(dst, (const char *) raw, dstsz) : MGO_ETOOBIG;
-  free(raw);
-  return rc;
-}
-
 /* The Secret name in the cluster's namespace, from the API server (Secrets are not cached). */
 static int read_secret(struct op_ctx *ctx, const char *name, json_t **secret, struct k8s_status *st)
 {
@@ -559,9 +546,9 @@ static int load_auth(struct op_ctx *ctx, bool *changed)
     return MGO_OK;
   rc = read_secret(ctx, s->auth.secret_name, &secret, &st);
   if (rc == MGO_OK)
-    rc = secret_value(secret, s->auth.user_key, user, sizeof(user));
+    rc = op_secret_value(secret, s->auth.user_key, user, sizeof(user));
   if (rc == MGO_OK)
-    rc = secret_value(secret, s->auth.password_key, password, sizeof(password));
+    rc = op_secret_value(secret, s->auth.password_key, password, sizeof(password));
   json_decref(secret);
   if (rc != MGO_OK) {
     secret_failed(ctx, "auth", s->auth.secret_name, rc, &st);
@@ -615,8 +602,8 @@ static int load_tls(struct op_ctx *ctx, bool *changed)
   if (name[0] == '\0' || secret_fresh(ctx, cs->tls_loaded, cs->tls_read_ms))
     return MGO_OK;
   rc = read_secret(ctx, name, &secret, &st);
-  if (rc == MGO_OK && secret_value(secret, "ca.crt", pem, sizeof(pem)) != MGO_OK)
-    rc = secret_value(secret, "tls.crt", pem, sizeof(pem));
+  if (rc == MGO_OK && op_secret_value(secret, "ca.crt", pem, sizeof(pem)) != MGO_OK)
+    rc = op_secret_value(secret, "tls.crt", pem, sizeof(pem));
   json_decref(secret);
   hash = rc == MGO_OK ? op_fnv1a64(pem) : 0;
   if (rc == MGO_OK && (!cs->tls_loaded || hash != cs->tls_hash))

@@ -445,6 +445,10 @@ class PodWorker(threading.Thread):
             c.proc = _DoneProcess(0)
             log(f"pod {self.ns}/{self.name}: container {c.name}: sysctl no-op, exits 0")
             return
+        # Like the real kubelet: a fresh file per start, mounted at terminationMessagePath; on_exit reads it.
+        term_log = os.path.join(self.dir, f"{c.name}.termination-log")
+        open(term_log, "w", encoding="utf-8").close()
+        plan["mounts"].append([term_log, c.spec.get("terminationMessagePath") or "/dev/termination-log", False])
         spec_path = os.path.join(self.dir, f"{c.name}.spec.json")
         with open(spec_path, "w", encoding="utf-8") as f:
             json.dump(plan, f)
@@ -469,6 +473,9 @@ class PodWorker(threading.Thread):
                 "containerID": f"mgo://{self.uid}/{c.name}/{c.restart_count}"}
         if rc < 0:
             term["signal"] = -rc
+        message = self.termination_message(c)
+        if message:
+            term["message"] = message
         c.terminated = c.last_terminated = term
         c.proc = None
         c.ready = False
@@ -478,6 +485,14 @@ class PodWorker(threading.Thread):
         except FileNotFoundError:
             pass
         log(f"pod {self.ns}/{self.name}: container {c.name} exited rc={rc}")
+
+    def termination_message(self, c):
+        """What the container wrote to its terminationMessagePath (at most 4096 bytes, as the kubelet keeps)."""
+        try:
+            with open(os.path.join(self.dir, f"{c.name}.termination-log"), "rb") as f:
+                return f.read(4096).decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
 
     def signal_all(self, sig):
         """Signal every running container's process group (each container is its own session)."""

@@ -27,15 +27,18 @@ if HERE not in sys.path:
 from harness import ROOT, Clusters, OperatorProcess, operator_binary  # noqa: E402
 
 CRD = os.path.join(ROOT, "config", "crd", "memgraph.io_memgraphclusters.yaml")
+BACKUP_CRD = os.path.join(ROOT, "config", "crd", "memgraph.io_memgraphbackups.yaml")
 RBAC = os.path.join(ROOT, "config", "rbac")
 
 
 @pytest.fixture(scope="session")
 def crd_installed(control_plane):
-    control_plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", CRD)
-    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/memgraphclusters.memgraph.io")
-    control_plane.wait_for(lambda: control_plane.kubectl("get", "mgc", "-A", check=False).returncode == 0,
-                           timeout=30, message="kubectl to discover memgraphclusters")
+    control_plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", CRD, "-f", BACKUP_CRD)
+    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/memgraphclusters.memgraph.io",
+                          "crd/memgraphbackups.memgraph.io")
+    for short in ("mgc", "mgb"):
+        control_plane.wait_for(lambda: control_plane.kubectl("get", short, "-A", check=False).returncode == 0,
+                               timeout=30, message=f"kubectl to discover {short}")
     return control_plane
 
 

@@ -21,7 +21,7 @@ static json_t *build_all(const struct mgo_cluster *c)
 {
   struct mgo_build_opts opts = {.operator_image = "ghcr.io/memgraph-operator/memgraph-operator:0.1.0",
                                 .replicas = -1};
-  json_t *sts = NULL, *hl = NULL, *wr = NULL, *rd = NULL, *pdb = NULL, *sa = NULL;
+  json_t *sts = NULL, *hl = NULL, *wr = NULL, *rd = NULL, *pdb = NULL, *sa = NULL, *tok = NULL;
   assert_int_equal(mgo_build_pdb(c, &pdb),
                    c->spec.pdb_enabled ? MGO_OK : MGO_EINVAL); /* not wanted: a code */
   assert_int_equal(mgo_build_statefulset(c, &opts, &sts), MGO_OK);
@@ -29,9 +29,11 @@ static json_t *build_all(const struct mgo_cluster *c)
   assert_int_equal(mgo_build_write_service(c, &wr), MGO_OK);
   assert_int_equal(mgo_build_read_service(c, &rd), MGO_OK);
   assert_int_equal(mgo_build_service_account(c, &sa), MGO_OK);
-  return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "statefulset", sts, "headlessService", hl,
+  assert_int_equal(mgo_build_agent_token_secret(c, "", &tok), MGO_EINVAL); /* a token is required */
+  assert_int_equal(mgo_build_agent_token_secret(c, "0123abcd", &tok), MGO_OK);
+  return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "statefulset", sts, "headlessService", hl,
                    "writeService", wr, "readService", rd, "podDisruptionBudget",
-                   pdb != NULL ? pdb : json_null(), "serviceAccount", sa);
+                   pdb != NULL ? pdb : json_null(), "serviceAccount", sa, "agentTokenSecret", tok);
 }
 
 static void check_golden(const char *sample)

@@ -76,8 +76,11 @@ static json_t *find_or_404(struct fake_ports *f, const struct k8s_resource *res,
                            const char *name, struct k8s_status *st, int *rc)
 {
   json_t *o = fake_find(f, res, ns, name);
-  if (o == NULL)
+  if (o == NULL) { /* as the API server answers */
     *rc = k8s_status_local(st, MGO_ENOTFOUND, "%s %s not found", res->plural, name);
+    st->code = 404;
+    (void) mgo_strlcpy(st->reason, "NotFound", sizeof(st->reason));
+  }
   return o;
 }
 
@@ -126,6 +129,26 @@ static int fk_apply(void *arg, const struct k8s_resource *res, const char *ns, c
   if (rc == MGO_OK)
     fake_put(f, res, json_deep_copy(obj));
   return rc;
+}
+
+static int fk_create(void *arg, const struct k8s_resource *res, const char *ns, const json_t *obj,
+                     struct k8s_status *st)
+{
+  struct fake_ports *f = arg;
+  const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+  char key[512];
+  int rc = injected(f, FAKE_CREATE, st);
+  log_call(f, "create", res, ns, name, NULL);
+  if (rc != MGO_OK)
+    return rc;
+  store_key(key, sizeof(key), res, ns, name);
+  if (json_object_get(f->store, key) != NULL) {
+    rc = k8s_status_local(st, MGO_ECONFLICT, "already exists");
+    (void) mgo_strlcpy(st->reason, "AlreadyExists", sizeof(st->reason));
+    return rc;
+  }
+  fake_put(f, res, json_deep_copy(obj));
+  return MGO_OK;
 }
 
 /* RFC 7386 merge of patch into target. */
@@ -228,9 +251,17 @@ void fake_ports_init(struct fake_ports *f)
   f->events = json_array();
   f->may_act = true;
   f->next_rv = 100;
-  f->kube = (struct op_kube_port){f,        fk_cached,      fk_cached_list, fk_get,
-                                  fk_apply, fk_merge_patch, fk_json_patch,  fk_delete,
-                                  fk_event, fk_may_act};
+  f->kube = (struct op_kube_port){.arg = f,
+                                  .cached = fk_cached,
+                                  .cached_list = fk_cached_list,
+                                  .get = fk_get,
+                                  .apply = fk_apply,
+                                  .create = fk_create,
+                                  .merge_patch = fk_merge_patch,
+                                  .json_patch = fk_json_patch,
+                                  .delete_object = fk_delete,
+                                  .event = fk_event,
+                                  .may_act = fk_may_act};
   fake_clock_init(&f->clock);
   f->reg = mgo_metrics_new();
   assert_non_null(f->reg);

@@ -139,6 +139,57 @@ static void objects_are_applied_once_then_left_alone(void **state)
   fake_ports_free(&f);
 }
 
+static void the_agent_token_secret_is_created_once(void **state)
+{
+  struct fake_ports f;
+  json_t *secret;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":3}");
+  assert_int_equal(op_step_objects(&f.ctx).next, OP_CONTINUE);
+  assert_int_equal(fake_calls(&f, "create secrets/db/mg-agent-token"), 1);
+  secret = fake_find(&f, &K8S_RES_SECRETS, "db", "mg-agent-token");
+  assert_non_null(secret);
+  assert_int_equal(strlen(f.cs->agent_token), 64);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(secret, "stringData"), "token")),
+                      f.cs->agent_token);
+  assert_int_equal(op_step_objects(&f.ctx).next, OP_CONTINUE); /* known: neither read nor created again */
+  assert_int_equal(fake_calls(&f, "create secrets/"), 1);
+  assert_int_equal(fake_calls(&f, "get secrets/"), 1);
+  fake_ports_free(&f);
+}
+
+static void an_existing_agent_token_is_read_and_kept(void **state)
+{
+  struct fake_ports f;
+  (void) state;
+  fake_ports_init(&f);
+  /* "c2VjcmV0LXRva2Vu" is base64 of "secret-token" */
+  fake_put(&f, &K8S_RES_SECRETS, fake_json("{\"metadata\":{\"name\":\"mg-agent-token\",\"namespace\":\"db\"},"
+                                           "\"data\":{\"token\":\"c2VjcmV0LXRva2Vu\"}}"));
+  loaded(&f, "{\"instances\":3}");
+  assert_int_equal(op_step_objects(&f.ctx).next, OP_CONTINUE);
+  assert_string_equal(f.cs->agent_token, "secret-token");
+  assert_int_equal(fake_calls(&f, "create secrets/"), 0);
+  fake_ports_free(&f);
+}
+
+static void an_unreadable_agent_token_is_never_replaced(void **state)
+{
+  struct fake_ports f;
+  struct op_result r;
+  (void) state;
+  fake_ports_init(&f);
+  loaded(&f, "{\"instances\":3}");
+  f.fail[FAKE_GET] = (struct fake_failure){MGO_EFORBIDDEN, 403, "", 1};
+  r = op_step_objects(&f.ctx);
+  assert_int_equal(r.error, MGO_EFORBIDDEN);
+  assert_int_equal(fake_calls(&f, "create secrets/"), 0);
+  assert_int_equal(fake_calls(&f, "apply statefulsets/"), 0);
+  assert_int_equal(f.cs->agent_token[0], '\0');
+  fake_ports_free(&f);
+}
+
 static void an_unwanted_pdb_is_deleted(void **state)
 {
   struct fake_ports f;
@@ -568,6 +619,9 @@ int main(void)
       cmocka_unit_test(an_invalid_spec_is_reported_once_and_stops),
       cmocka_unit_test(an_invalid_spec_whose_status_cannot_be_written_is_retried),
       cmocka_unit_test(objects_are_applied_once_then_left_alone),
+      cmocka_unit_test(the_agent_token_secret_is_created_once),
+      cmocka_unit_test(an_existing_agent_token_is_read_and_kept),
+      cmocka_unit_test(an_unreadable_agent_token_is_never_replaced),
       cmocka_unit_test(an_unwanted_pdb_is_deleted),
       cmocka_unit_test(a_failed_apply_is_an_error_with_an_event),
       cmocka_unit_test(an_apply_conflict_is_retried_soon_without_an_error),
