@@ -111,6 +111,8 @@ static void ctx_init(struct mgo_operator *op, struct op_ctx *ctx)
 {
   memset(ctx, 0, sizeof(*ctx));
   ctx->kube = &op->kube;
+  ctx->agent = &op->agent;
+  ctx->s3 = &op->s3;
   ctx->mg = op->mg;
   ctx->clock = op->clock;
   ctx->metrics = &op->metrics;
@@ -381,6 +383,8 @@ static void wire_ports(struct mgo_operator *op)
                                       .operator_image = op->cfg.operator_image};
   op->kube_impl = (struct op_kube_impl){.inf = op->inf, .may_act = may_act_cb, .may_act_arg = op};
   op_kube_port_init(&op->kube, &op->kube_impl);
+  op_agent_port_init(&op->agent);
+  op_s3_port_init(&op->s3);
 }
 
 int mgo_operator_start(const struct mgo_operator_config *cfg, struct mgo_operator **out)

@@ -39,6 +39,10 @@ struct op_kube_impl {
 /* The port over impl (borrowed; must outlive every use of the port). */
 void op_kube_port_init(struct op_kube_port *port, struct op_kube_impl *impl);
 
+/* agent_port.c: the real agent port (HTTP to the pods' agents) and the real S3 port (src/s3). */
+void op_agent_port_init(struct op_agent_port *port);
+void op_s3_port_init(struct op_s3_port *port);
+
 struct mgo_operator {
   struct mgo_operator_config cfg;
   struct k8s_client *client;
@@ -51,6 +55,8 @@ struct mgo_operator {
   struct mgo_http_server *http;
   struct op_kube_impl kube_impl;
   struct op_kube_port kube;
+  struct op_agent_port agent;
+  struct op_s3_port s3;
   const struct mgo_mg_ops *mg;
   const struct mgo_clock *clock;
   struct op_settings settings;

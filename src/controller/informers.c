@@ -108,6 +108,30 @@ static void on_owned_delete(void *arg, const json_t *obj)
   enqueue_owner(arg, obj);
 }
 
+/* A MemgraphBackup belongs to the cluster its spec names. Our own status writes change only .status (the
+ * generation stays): they cause no pass; the backup step asks for the passes it needs itself. */
+static void enqueue_backup_cluster(struct mgo_operator *op, const json_t *obj)
+{
+  enqueue(op, json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace")),
+          json_string_value(json_object_get(json_object_get(obj, "spec"), "cluster")));
+}
+
+static void on_backup_add(void *arg, const json_t *obj)
+{
+  enqueue_backup_cluster(arg, obj);
+}
+
+static void on_backup_update(void *arg, const json_t *old_obj, const json_t *new_obj)
+{
+  if (old_obj != new_obj && op_cluster_update_matters(old_obj, new_obj))
+    enqueue_backup_cluster(arg, new_obj);
+}
+
+static void on_backup_delete(void *arg, const json_t *obj)
+{
+  enqueue_backup_cluster(arg, obj);
+}
+
 static void on_informer_error(void *arg, const char *what, int rc, const struct k8s_status *st)
 {
   char code[16];
@@ -126,14 +150,19 @@ int op_start_informers(struct mgo_operator *op)
                                             on_informer_error, op};
   struct k8s_informer_handlers owned_h = {on_owned_add, on_owned_update, on_owned_delete, on_informer_error,
                                           op};
+  struct k8s_informer_handlers backup_h = {on_backup_add, on_backup_update, on_backup_delete, on_informer_error,
+                                           op};
 
   for (int i = 0; i < OP_CACHE_COUNT; i++) {
     const struct k8s_resource *res = op_cache_resource((enum op_cache) i);
     struct k8s_informer_opts o = {.resource = res,
                                   .namespace = op->cfg.namespace,
-                                  .label_selector = i == OP_CACHE_CLUSTERS ? NULL : selector,
+                                  .label_selector = i == OP_CACHE_CLUSTERS || i == OP_CACHE_BACKUPS ? NULL : selector,
                                   .resync_ms = op->cfg.resync_interval_ms};
-    int rc = k8s_informer_new(op->client, &o, i == OP_CACHE_CLUSTERS ? &cluster_h : &owned_h, &op->inf[i]);
+    const struct k8s_informer_handlers *h = i == OP_CACHE_CLUSTERS ? &cluster_h
+                                            : i == OP_CACHE_BACKUPS ? &backup_h
+                                                                    : &owned_h;
+    int rc = k8s_informer_new(op->client, &o, h, &op->inf[i]);
     if (rc == MGO_OK)
       rc = k8s_informer_start(op->inf[i]);
     if (rc != MGO_OK) {

@@ -131,6 +131,69 @@ static int mgm_execute(struct mgo_mg_conn *conn, const struct rec_action *a)
   return finish(w, mg_rec_execute(w->c, a, &e), &e);
 }
 
+static int mgm_create_snapshot(struct mgo_mg_conn *conn, char *path, size_t pathsz)
+{
+  struct mgo_mg_conn *w = conn;
+  struct mg_error e;
+  return finish(w, mg_create_snapshot(w->c, path, pathsz, NULL, &e), &e);
+}
+
+/* The row of path, or the newest real snapshot (highest timestamp) when path is empty. */
+static const struct mg_snapshot *find_snapshot(const struct mg_snapshots *all, const char *path)
+{
+  const struct mg_snapshot *best = NULL;
+  for (size_t i = 0; i < all->n; i++) {
+    const struct mg_snapshot *s = &all->s[i];
+    if (s->next_scheduled)
+      continue;
+    if (path != NULL && path[0] != '\0' ? strcmp(s->path, path) == 0
+                                         : best == NULL || s->timestamp > best->timestamp)
+      best = s;
+  }
+  return best;
+}
+
+static int mgm_snapshot_info(struct mgo_mg_conn *conn, const char *path, struct mgo_mg_snapshot *out)
+{
+  struct mgo_mg_conn *w = conn;
+  struct mg_error e;
+  struct mg_snapshots *all = calloc(1, sizeof(*all));
+  const struct mg_snapshot *s;
+  int rc = all != NULL ? finish(w, mg_show_snapshots(w->c, all, &e), &e) : MGO_ENOMEM;
+
+  memset(out, 0, sizeof(*out));
+  s = rc == MGO_OK ? find_snapshot(all, path) : NULL;
+  if (rc == MGO_OK && s == NULL)
+    rc = MGO_ENOTFOUND;
+  if (s != NULL) {
+    (void) mgo_strlcpy(out->path, s->path, sizeof(out->path));
+    out->timestamp = s->timestamp;
+    (void) mgo_strlcpy(out->creation_time, s->creation_time, sizeof(out->creation_time));
+  }
+  free(all);
+  return rc;
+}
+
+static int mgm_lock_data_directory(struct mgo_mg_conn *conn, bool lock)
+{
+  struct mgo_mg_conn *w = conn;
+  struct mg_error e;
+  return finish(w, mg_exec(w->c, lock ? "LOCK DATA DIRECTORY" : "UNLOCK DATA DIRECTORY", NULL, &e), &e);
+}
+
+static int mgm_storage_counts(struct mgo_mg_conn *conn, int64_t *vertices, int64_t *edges)
+{
+  struct mgo_mg_conn *w = conn;
+  struct mg_error e;
+  struct mg_storage_info si;
+  int rc = finish(w, mg_show_storage_info(w->c, &si, &e), &e);
+  if (rc == MGO_OK && (!si.has_vertex_count || !si.has_edge_count))
+    rc = MGO_EPARSE;
+  *vertices = rc == MGO_OK ? si.vertex_count : -1;
+  *edges = rc == MGO_OK ? si.edge_count : -1;
+  return rc;
+}
+
 static unsigned mgm_connects(const struct mgo_mg_conn *conn)
 {
   return conn != NULL && conn->c != NULL ? mg_conn_connects(conn->c) : 0;
@@ -147,6 +210,10 @@ const struct mgo_mg_ops mgo_mg_memgraph_ops = {
     .has_data = mgm_has_data,
     .execute = mgm_execute,
     .failed_diverged = mgm_failed_diverged,
+    .create_snapshot = mgm_create_snapshot,
+    .snapshot_info = mgm_snapshot_info,
+    .lock_data_directory = mgm_lock_data_directory,
+    .storage_counts = mgm_storage_counts,
     .connects = mgm_connects,
 };
 

@@ -33,6 +33,13 @@ struct mgo_mg_target {
   const char *tls_server_name; /* name checked in the certificate (the pod's DNS name) */
 };
 
+/* A snapshot file as SHOW SNAPSHOTS lists it. */
+struct mgo_mg_snapshot {
+  char path[512];
+  int64_t timestamp;      /* Memgraph's durable timestamp */
+  char creation_time[64]; /* as Memgraph prints it */
+};
+
 /* A connection of a backend (opaque; each backend defines it). */
 struct mgo_mg_conn;
 
@@ -57,6 +64,17 @@ struct mgo_mg_ops {
   /* How often the backend has (re)connected conn: a change means that another process may answer now (the
    * instance restarted, maybe with another image), so what was learnt about the old one is void. */
   unsigned (*connects)(const struct mgo_mg_conn *conn);
+  /* Backups (docs/backup.md). May be NULL in a backend without them (the backup step then reports them as
+   * unsupported). CREATE SNAPSHOT: path receives the new file's path (3.5+; older versions: "" and the caller
+   * finds it with snapshot_info(NULL)). */
+  int (*create_snapshot)(struct mgo_mg_conn *conn, char *path, size_t pathsz);
+  /* SHOW SNAPSHOTS: the row of path (or the newest one when path is NULL or ""): its path, durable timestamp
+   * and creation_time text. MGO_ENOTFOUND when there is no such row. */
+  int (*snapshot_info)(struct mgo_mg_conn *conn, const char *path, struct mgo_mg_snapshot *out);
+  /* LOCK DATA DIRECTORY (lock true) / UNLOCK DATA DIRECTORY: Memgraph keeps every durability file while locked. */
+  int (*lock_data_directory)(struct mgo_mg_conn *conn, bool lock);
+  /* SHOW STORAGE INFO: vertex and edge counts. */
+  int (*storage_counts)(struct mgo_mg_conn *conn, int64_t *vertices, int64_t *edges);
 };
 
 /* What the observer remembers of one connection between observations (zeroed by the caller for a new one). */

@@ -14,7 +14,7 @@ void op_format_mono_ms(const struct mgo_clock *clock, int64_t mono_ms, char *dst
     dst[0] = '\0';
 }
 
-int op_mono_from_rfc3339(const struct mgo_clock *clock, const char *text, int64_t *mono_ms)
+int op_wall_ms_from_rfc3339(const char *text, int64_t *wall_ms)
 {
   struct tm tm;
   const char *rest;
@@ -34,6 +34,15 @@ int op_mono_from_rfc3339(const struct mgo_clock *clock, const char *text, int64_
   if (strcmp(rest, "Z") != 0)
     return MGO_EINVAL;
   wall = (int64_t) timegm(&tm) * 1000 + frac;
-  *mono_ms = mgo_clock_mono_ms(clock) - (mgo_clock_wall_ms(clock) - wall);
+  *wall_ms = wall;
   return MGO_OK;
+}
+
+int op_mono_from_rfc3339(const struct mgo_clock *clock, const char *text, int64_t *mono_ms)
+{
+  int64_t wall;
+  int rc = op_wall_ms_from_rfc3339(text, &wall);
+  if (rc == MGO_OK)
+    *mono_ms = mgo_clock_mono_ms(clock) - (mgo_clock_wall_ms(clock) - wall);
+  return rc;
 }

@@ -19,6 +19,12 @@ const char *const op_metric_names[] = {"mgo_reconcile_total",
                                        "mgo_multiple_mains_observed_total",
                                        "mgo_replica_reseeds_total",
                                        "mgo_pod_updates_total",
+                                       "memgraph_snapshots_total",
+                                       "memgraph_snapshot_duration_seconds",
+                                       "memgraph_s3_uploads_total",
+                                       "memgraph_s3_upload_errors_total",
+                                       "memgraph_backup_last_success_timestamp_seconds",
+                                       "memgraph_backup_size_bytes",
                                        NULL};
 
 static const double duration_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
@@ -53,6 +59,31 @@ static int init_failover_metrics(struct op_metrics *m, struct mgo_metrics *reg)
   return MGO_OK;
 }
 
+/* The backup families (issue 10; the seed's names). */
+static int init_backup_metrics(struct op_metrics *m, struct mgo_metrics *reg)
+{
+  m->snapshots = mgo_metrics_family(reg, op_metric_names[15],
+                                    "Snapshots requested for backups (CREATE SNAPSHOT), by cluster and result.",
+                                    MGO_METRIC_COUNTER, NULL, 0);
+  m->snapshot_duration =
+      mgo_metrics_family(reg, op_metric_names[16], "Time CREATE SNAPSHOT took for a backup.",
+                         MGO_METRIC_HISTOGRAM, failover_buckets, sizeof(failover_buckets) / sizeof(failover_buckets[0]));
+  m->s3_uploads = mgo_metrics_family(reg, op_metric_names[17], "Backup uploads to S3 that completed.",
+                                     MGO_METRIC_COUNTER, NULL, 0);
+  m->s3_upload_errors =
+      mgo_metrics_family(reg, op_metric_names[18], "Backup upload attempts that failed, by cluster and reason.",
+                         MGO_METRIC_COUNTER, NULL, 0);
+  m->backup_last_success = mgo_metrics_family(reg, op_metric_names[19],
+                                              "Unix time the cluster's last backup completed.",
+                                              MGO_METRIC_GAUGE, NULL, 0);
+  m->backup_size = mgo_metrics_family(reg, op_metric_names[20], "Size of the cluster's last completed backup.",
+                                      MGO_METRIC_GAUGE, NULL, 0);
+  if (!m->snapshots || !m->snapshot_duration || !m->s3_uploads || !m->s3_upload_errors ||
+      !m->backup_last_success || !m->backup_size)
+    return MGO_ENOMEM;
+  return MGO_OK;
+}
+
 int op_metrics_init(struct op_metrics *m, struct mgo_metrics *reg)
 {
   m->reg = reg;
@@ -82,5 +113,7 @@ int op_metrics_init(struct op_metrics *m, struct mgo_metrics *reg)
       !m->instances_ready || !m->replicas_registered || !m->replica_lag || !m->kube_requests ||
       !m->bolt_queries)
     return MGO_ENOMEM;
-  return init_failover_metrics(m, reg);
+  if (init_failover_metrics(m, reg) != MGO_OK)
+    return MGO_ENOMEM;
+  return init_backup_metrics(m, reg);
 }

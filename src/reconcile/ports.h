@@ -33,14 +33,15 @@ enum op_cache {
   OP_CACHE_SVCS,
   OP_CACHE_PDBS,
   OP_CACHE_SAS,
+  OP_CACHE_BACKUPS, /* MemgraphBackups (not filtered by label: users create them) */
   OP_CACHE_COUNT
 };
 
 /* The cache's resource (memgraphclusters, statefulsets, ...). */
 const struct k8s_resource *op_cache_resource(enum op_cache which);
 
-/* memgraph.io/v1alpha1 memgraphclusters */
-extern const struct k8s_resource op_res_clusters;
+/* memgraph.io/v1alpha1 memgraphclusters, memgraphbackups */
+extern const struct k8s_resource op_res_clusters, op_res_backups;
 
 struct op_kube_port {
   void *arg;
@@ -73,6 +74,32 @@ struct op_kube_port {
                const char *note, struct k8s_status *st);
   /* True while this process may act: leading (or leader election off) and not stopping. */
   bool (*may_act)(void *arg);
+};
+
+/* The pods' operator-agent sidecar (docs/agent.md): its HTTP API at http://<pod ip>:MGO_AGENT_PORT,
+ * authenticated by the cluster's token. err receives the agent's message or the transport failure (never the
+ * request, which carries credentials). */
+struct op_agent_port {
+  void *arg;
+  /* POST /v1/uploads with request (borrowed); id receives the job's id. MGO_ECONFLICT while the agent runs
+   * another upload, MGO_ENOTFOUND when the file is not there, MGO_EAUTH for a refused token. */
+  int (*upload)(void *arg, const char *ip, const char *token, const json_t *request, char *id, size_t idsz,
+                char *err, size_t errsz);
+  /* GET /v1/uploads/{id} into *out (new reference). MGO_ENOTFOUND when the agent does not know the job (it
+   * restarted). */
+  int (*job)(void *arg, const char *ip, const char *token, const char *id, json_t **out, char *err,
+             size_t errsz);
+};
+
+/* S3 for what the operator does itself (retention deletes; the size and SHA-256 of a restore source). The
+ * semantics are those of s3.h. */
+struct s3_config;
+struct s3_error;
+struct op_s3_port {
+  void *arg;
+  int (*delete_object)(void *arg, const struct s3_config *cfg, const char *key, struct s3_error *err);
+  int (*head)(void *arg, const struct s3_config *cfg, const char *key, uint64_t *size, char sha256[65],
+              struct s3_error *err);
 };
 
 /* One key of a Secret's data (as the API server returns it: base64), decoded into dst. MGO_ENOTFOUND when the

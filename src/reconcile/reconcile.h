@@ -93,6 +93,8 @@ struct op_cluster {
   struct op_main_change change;
   int64_t fenced_at_ms; /* monotonic ms when a switchover took the MAIN off the write Service; 0 = none */
   char agent_token[72]; /* the pods' agent token (Secret <name>-agent-token), "" until read or created */
+  bool retention_due;      /* the last retention run failed: run again on the next pass */
+  int64_t retention_at_ms; /* monotonic ms of the last retention run (0 = never) */
   size_t nlag;          /* replicas with a mgo_replica_lag_behind series (removed when they go) */
   char lag_names[MGO_MAX_INSTANCES][MGO_NAME_MAX];
 };
@@ -103,7 +105,8 @@ struct op_metrics {
   struct mgo_metrics *reg;
   struct mgo_metric_family *reconcile_total, *reconcile_errors, *reconcile_duration, *cluster_phase,
       *instances_ready, *replicas_registered, *replica_lag, *kube_requests, *bolt_queries, *failovers,
-      *failover_duration, *failover_lost, *multiple_mains, *reseeds, *pod_restarts;
+      *failover_duration, *failover_lost, *multiple_mains, *reseeds, *pod_restarts, *snapshots,
+      *snapshot_duration, *s3_uploads, *s3_upload_errors, *backup_last_success, *backup_size;
 };
 
 /* Creates every family in reg. MGO_ENOMEM when one cannot be created. */
@@ -140,6 +143,8 @@ struct op_ctx {
   const struct op_kube_port *kube;
   const struct mgo_mg_ops *mg;
   const struct mgo_clock *clock;
+  const struct op_agent_port *agent; /* NULL: backups are reported as unavailable */
+  const struct op_s3_port *s3;       /* NULL: retention and restore sources are reported as unavailable */
   const struct op_metrics *metrics;
   const struct op_settings *settings;
   struct op_cluster *cs;
@@ -151,6 +156,7 @@ struct op_ctx {
   bool parsed;
   struct rec_observed *obs;
   struct rec_plan *plan;
+  json_t *backup_status; /* status fields of the backup step (lastSuccessfulBackup, ...), NULL: keep the old */
   char error[256];        /* the first error's description, for logs and the HTTP snapshot ("" = none) */
   const char *stopped_at; /* name of the step that ended the pass early, or NULL */
 };
@@ -196,6 +202,7 @@ op_step_fn op_step_observe;     /* step_observe.c: pods from the cache, Bolt per
 op_step_fn op_step_decide;      /* step_decide.c: rec_decide_topology() */
 op_step_fn op_step_statefulset; /* step_objects.c: StatefulSet with replicas = plan.allowed_pods */
 op_step_fn op_step_act;         /* step_act.c: the plan's actions in order */
+op_step_fn op_step_backup;      /* backup_cluster.c: MemgraphBackups one at a time, schedule, retention */
 op_step_fn op_step_status;      /* step_status.c: .status when it differs; metrics */
 
 void op_ctx_release(struct op_ctx *ctx);
@@ -264,6 +271,8 @@ void op_cluster_close(struct op_cluster *cs, const struct mgo_mg_ops *mg);
 
 /* The monotonic instant of an RFC 3339 UTC time ("...:05Z" or "...:05.123Z"), as written in status by this or
  * an earlier operator process. MGO_EINVAL when text is not one. */
+/* An RFC 3339 UTC time ("...Z", optional fraction) as Unix milliseconds. MGO_EINVAL when unreadable. */
+int op_wall_ms_from_rfc3339(const char *text, int64_t *wall_ms);
 int op_mono_from_rfc3339(const struct mgo_clock *clock, const char *text, int64_t *mono_ms);
 /* A monotonic instant as RFC 3339 UTC with milliseconds into dst. */
 void op_format_mono_ms(const struct mgo_clock *clock, int64_t mono_ms, char *dst, size_t dstsz);
@@ -282,6 +291,9 @@ int op_write_last_failover(struct op_ctx *ctx, const struct op_main_change *ch, 
  * ctx->obj's view; *written (may be NULL) tells whether a write happened. MGO_OK (also when nothing was
  * written) or the API error (logged). */
 int op_write_status(struct op_ctx *ctx, const json_t *new_status, bool *written);
+/* Puts the backup fields into status (built by rec_build_status): from backup (the backup step's summary of
+ * this pass) when non-NULL, else those of old_status, so a pass that skipped the backup step keeps them. */
+void op_merge_backup_status(json_t *status, const json_t *backup, const json_t *old_status);
 /* Merge-patches status.currentMain (RECORD_MAIN, before a PROMOTE) and, when fenced is not empty,
  * status.fencedMain (the MAIN a failover replaced); with change (not NULL) also status.lastFailover without
  * writeUnavailableMs (op_write_last_failover completes it after the PROMOTE). */

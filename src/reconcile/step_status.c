@@ -224,6 +224,55 @@ static void set_gauges(struct op_ctx *ctx, const json_t *status)
   }
 }
 
+/* The status fields the backup step owns: from ctx->backup_status when it ran this pass, else as they were. */
+static const char *const backup_keys[] = {"lastSnapshotTime",      "lastS3BackupTime",    "lastSuccessfulBackup",
+                                          "lastFailedBackup",      "firstRecoverabilityPoint",
+                                          "nextScheduledBackup",   "lastScheduledBackup", "restoredFrom",
+                                          "lastRestoreDrill"};
+
+static void drop_condition(json_t *conds, const char *type)
+{
+  for (size_t i = json_array_size(conds); i > 0; i--) {
+    const char *t = json_string_value(json_object_get(json_array_get(conds, i - 1), "type"));
+    if (t != NULL && strcmp(t, type) == 0)
+      json_array_remove(conds, i - 1);
+  }
+}
+
+static json_t *old_condition(const json_t *old_status, const char *type)
+{
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(old_status, "conditions"), i, c)
+  {
+    const char *t = json_string_value(json_object_get(c, "type"));
+    if (t != NULL && strcmp(t, type) == 0)
+      return c;
+  }
+  return NULL;
+}
+
+void op_merge_backup_status(json_t *status, const json_t *backup, const json_t *old_status)
+{
+  const json_t *src = backup != NULL ? backup : old_status;
+  json_t *conds = json_object_get(status, "conditions");
+  json_t *cond = backup != NULL ? json_object_get(backup, "condition") : old_condition(old_status, "LastBackupSucceeded");
+
+  for (size_t i = 0; i < sizeof(backup_keys) / sizeof(backup_keys[0]); i++) {
+    json_t *v = json_object_get(src, backup_keys[i]);
+    if (v == NULL && backup != NULL && (strcmp(backup_keys[i], "restoredFrom") == 0 ||
+                                        strcmp(backup_keys[i], "lastRestoreDrill") == 0))
+      v = json_object_get(old_status, backup_keys[i]); /* written by the restore and drill code only */
+    if (v != NULL)
+      json_object_set(status, backup_keys[i], v);
+  }
+  if (json_is_array(conds)) {
+    drop_condition(conds, "LastBackupSucceeded");
+    if (cond != NULL)
+      json_array_append(conds, cond);
+  }
+}
+
 struct op_result op_step_status(struct op_ctx *ctx)
 {
   char now[40];
@@ -240,6 +289,8 @@ struct op_result op_step_status(struct op_ctx *ctx)
                                  .old_status = json_object_get(ctx->obj, "status"),
                                  .now = now};
   status = rec_build_status(&in);
+  if (status != NULL)
+    op_merge_backup_status(status, ctx->backup_status, in.old_status);
   rc = op_write_status(ctx, status, NULL);
   if (rc == MGO_OK)
     set_gauges(ctx, status);

@@ -20,6 +20,7 @@ const struct op_step op_reconcile_steps[] = {
     {"decide", op_step_decide, false},
     {"statefulset", op_step_statefulset, false},
     {"act", op_step_act, false},
+    {"backup", op_step_backup, false},
     {"status", op_step_status, true},
 };
 const size_t op_reconcile_nsteps = sizeof(op_reconcile_steps) / sizeof(op_reconcile_steps[0]);
@@ -123,6 +124,8 @@ void op_ctx_release(struct op_ctx *ctx)
   ctx->obs = NULL;
   free(ctx->plan);
   ctx->plan = NULL;
+  json_decref(ctx->backup_status);
+  ctx->backup_status = NULL;
 }
 
 void op_count_bolt(struct op_ctx *ctx, const char *pod, unsigned long n)
