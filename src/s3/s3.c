@@ -35,7 +35,7 @@ static void hex_digest(EVP_MD_CTX *md, char out[S3_SHA256_HEX])
   unsigned char d[32];
   unsigned int n = 0;
   EVP_DigestFinal_ex(md, d, &n);
-  for (unsigned int i = 0; i < 32; i++)
+  for (size_t i = 0; i < 32; i++)
     mgo_snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
@@ -58,16 +58,16 @@ static int hash_file(int fd, uint64_t size, char out[S3_SHA256_HEX])
     return MGO_ENOMEM;
   }
   while (off < size) {
-    size_t want = size - off < sizeof(buf) ? (size_t)(size - off) : sizeof(buf);
-    ssize_t n = pread(fd, buf, want, (off_t)off);
+    size_t want = size - off < sizeof(buf) ? (size_t) (size - off) : sizeof(buf);
+    ssize_t n = pread(fd, buf, want, (off_t) off);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
       EVP_MD_CTX_free(md);
       return n < 0 ? MGO_ESYS : MGO_ECONFLICT;
     }
-    EVP_DigestUpdate(md, buf, (size_t)n);
-    off += (uint64_t)n;
+    EVP_DigestUpdate(md, buf, (size_t) n);
+    off += (uint64_t) n;
   }
   hex_digest(md, out);
   EVP_MD_CTX_free(md);
@@ -116,7 +116,7 @@ static int put_single(const struct s3_config *cfg, const char *key, int fd, uint
   if (!rc) {
     mgo_strlcpy(res->etag, r.etag, sizeof(res->etag));
     if (progress)
-      (void)progress(pctx, size, size); /* done: too late to cancel */
+      (void) progress(pctx, size, size); /* done: too late to cancel */
   }
   s3_req_free(&r);
   return rc;
@@ -143,7 +143,8 @@ static int mpu_create(struct mpu *m, struct s3_error *err)
   s3_req_init(&r, "POST", m->key);
   r.query = q, r.nquery = 1;
   int rc = s3_req_run(m->cfg, &r, err);
-  if (!rc && (rc = s3_xml_upload_id(r.resp.p ? r.resp.p : "", r.resp.len, m->upload_id, sizeof(m->upload_id))))
+  if (!rc &&
+      (rc = s3_xml_upload_id(r.resp.p ? r.resp.p : "", r.resp.len, m->upload_id, sizeof(m->upload_id))))
     set_err(err, "CreateMultipartUpload: no UploadId in the answer");
   s3_req_free(&r);
   return rc;
@@ -154,11 +155,11 @@ static int mpu_part(struct mpu *m, size_t i, struct s3_error *err)
   char num[16];
   struct s3_qparam q[] = {{"partNumber", num}, {"uploadId", m->upload_id}};
   struct s3_req r;
-  uint64_t off = (uint64_t)i * m->part;
+  uint64_t off = (uint64_t) i * m->part;
   mgo_snprintf(num, sizeof(num), "%zu", i + 1);
   s3_req_init(&r, "PUT", m->key);
   r.query = q, r.nquery = 2;
-  r.in_fd = m->fd, r.in_off = (off_t)off, r.up_hash = m->md;
+  r.in_fd = m->fd, r.in_off = (off_t) off, r.up_hash = m->md;
   r.in_len = m->size - off < m->part ? m->size - off : m->part;
   int rc = s3_req_run(m->cfg, &r, err);
   if (!rc && r.etag[0] == '\0') {
@@ -179,8 +180,8 @@ static int mpu_complete(struct mpu *m, struct s3_put_result *res, struct s3_erro
 {
   struct s3_qparam q[] = {{"uploadId", m->upload_id}};
   struct s3_req r;
-  struct mgo_buf body = MGO_BUF_INIT((size_t)S3_MAX_PARTS * 200 + 256);
-  int rc = s3_complete_body((const char(*)[80])m->etags, m->nparts, &body);
+  struct mgo_buf body = MGO_BUF_INIT((size_t) S3_MAX_PARTS * 200 + 256);
+  int rc = s3_complete_body((const char(*)[80]) m->etags, m->nparts, &body);
   if (rc)
     return rc;
   s3_req_init(&r, "POST", m->key);
@@ -222,7 +223,7 @@ static void md5_base64(const char *p, size_t n, char *out, size_t outsz)
   unsigned int dl = 0;
   EVP_Digest(p, n, d, &dl, EVP_md5(), NULL);
   if (outsz >= 25)
-    EVP_EncodeBlock((unsigned char *)out, d, 16);
+    EVP_EncodeBlock((unsigned char *) out, d, 16);
 }
 
 /* PutObjectTagging sha256=<hex>. */
@@ -231,8 +232,8 @@ static int put_hash_tag(const struct s3_config *cfg, const char *key, const char
   char body[256], md5[32], hdr[64];
   struct s3_qparam q[] = {{"tagging", ""}};
   struct s3_req r;
-  mgo_snprintf(body, sizeof(body), "<Tagging><TagSet><Tag><Key>sha256</Key><Value>%s</Value></Tag></TagSet></Tagging>",
-               sha);
+  mgo_snprintf(body, sizeof(body),
+               "<Tagging><TagSet><Tag><Key>sha256</Key><Value>%s</Value></Tag></TagSet></Tagging>", sha);
   md5_base64(body, strlen(body), md5, sizeof(md5));
   mgo_snprintf(hdr, sizeof(hdr), "Content-MD5: %s", md5);
   s3_req_init(&r, "PUT", key);
@@ -259,7 +260,7 @@ static int mpu_run(struct mpu *m, struct s3_put_result *res, struct s3_error *er
     mpu_abort(m, err);
     return rc;
   }
-  res->parts = (int)m->nparts;
+  res->parts = (int) m->nparts;
   rc = put_hash_tag(m->cfg, m->key, res->sha256, err);
   if (rc)
     s3_delete(m->cfg, m->key, NULL); /* never leave an object without its hash */
@@ -269,7 +270,8 @@ static int mpu_run(struct mpu *m, struct s3_put_result *res, struct s3_error *er
 static int put_multipart(const struct s3_config *cfg, const char *key, int fd, uint64_t size, size_t part,
                          s3_progress_fn progress, void *pctx, struct s3_put_result *res, struct s3_error *err)
 {
-  struct mpu m = {cfg, key, fd, size, part, (size_t)((size + part - 1) / part), "", NULL, NULL, progress, pctx};
+  struct mpu m = {cfg, key,  fd,   size,     part, (size_t) ((size + part - 1) / part),
+                  "",  NULL, NULL, progress, pctx};
   if (m.nparts > S3_MAX_PARTS) {
     set_err(err, "the file needs more than 10000 parts");
     return MGO_ETOOBIG;
@@ -296,8 +298,8 @@ static size_t choose_part(size_t asked, uint64_t size)
     part = S3_MAX_PART;
   uint64_t need = (size + S3_MAX_PARTS - 1) / S3_MAX_PARTS;
   if (part < need)
-    part = (need + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
-  return (size_t)part;
+    part = (need + (1u << 20) - 1) & ~(uint64_t) ((1u << 20) - 1);
+  return (size_t) part;
 }
 
 int s3_put_file(const struct s3_config *cfg, const char *key, const char *path, size_t part_size,
@@ -316,7 +318,7 @@ int s3_put_file(const struct s3_config *cfg, const char *key, const char *path, 
       close(fd);
     return fd < 0 && errno == ENOENT ? MGO_ENOTFOUND : MGO_ESYS;
   }
-  uint64_t size = (uint64_t)st.st_size;
+  uint64_t size = (uint64_t) st.st_size;
   size_t part = choose_part(part_size, size);
   int rc;
   if (size <= part)

@@ -29,8 +29,8 @@
 #define S3_SHA256_HEX 65 /* 64 hex digits + NUL */
 
 struct s3_config {
-  const char *endpoint;   /* "http://127.0.0.1:7070" or "https://s3.eu-west-1.amazonaws.com" */
-  const char *region;     /* "us-east-1" */
+  const char *endpoint; /* "http://127.0.0.1:7070" or "https://s3.eu-west-1.amazonaws.com" */
+  const char *region;   /* "us-east-1" */
   const char *bucket;
   const char *access_key;
   const char *secret_key;

@@ -19,10 +19,10 @@
 
 #define S3_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define S3_MAX_PARTS 10000
-#define S3_MIN_PART ((size_t)5 << 20)
-#define S3_DEFAULT_PART ((size_t)16 << 20)
-#define S3_MAX_PART ((size_t)5 << 30)
-#define S3_MAX_XML ((size_t)8 << 20) /* ceiling of any XML answer kept in memory */
+#define S3_MIN_PART ((size_t) 5 << 20)
+#define S3_DEFAULT_PART ((size_t) 16 << 20)
+#define S3_MAX_PART ((size_t) 5 << 30)
+#define S3_MAX_XML ((size_t) 8 << 20) /* ceiling of any XML answer kept in memory */
 
 struct s3_qparam {
   const char *key;
@@ -38,8 +38,9 @@ int s3_canonical_query(const struct s3_qparam *q, size_t n, struct mgo_buf *out)
 int s3_build_url(const struct s3_config *cfg, const char *key, const struct s3_qparam *q, size_t n,
                  struct mgo_buf *out);
 
-/* XML. s3_xml_find: the next element <tag> at or after *pos in xml[0..len); val and vlen receive its raw content,
- * and *pos moves past its end tag. MGO_ENOTFOUND when there is none, MGO_EPARSE when it is not closed. */
+/* XML. s3_xml_find: the next element <tag> at or after *pos in xml[0..len); val and vlen receive its raw
+ * content, and *pos moves past its end tag. MGO_ENOTFOUND when there is none, MGO_EPARSE when it is not
+ * closed. */
 int s3_xml_find(const char *xml, size_t len, size_t *pos, const char *tag, const char **val, size_t *vlen);
 /* Entity-decodes text (&amp; &lt; &gt; &quot; &apos; &#N; &#xH;) into out. MGO_EPARSE on markup or a bad
  * entity, MGO_ETOOBIG when out is too small. */

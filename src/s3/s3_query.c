@@ -17,11 +17,11 @@ int s3_uri_encode(const char *s, bool keep_slash, char *out, size_t outsz)
   size_t o = 0;
   if (!s || !out || outsz == 0)
     return MGO_EINVAL;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+  for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
     if (unreserved(*p) || (keep_slash && *p == '/')) {
       if (o + 1 >= outsz)
         goto toobig;
-      out[o++] = (char)*p;
+      out[o++] = (char) *p;
     } else {
       if (o + 3 >= outsz)
         goto toobig;
@@ -99,7 +99,7 @@ static int split_endpoint(const char *ep, const char **host, size_t *scheme_len,
   const char *sep = ep ? strstr(ep, "://") : NULL;
   if (!sep)
     return MGO_ECONFIG;
-  *scheme_len = (size_t)(sep - ep) + 3;
+  *scheme_len = (size_t) (sep - ep) + 3;
   *host = sep + 3;
   *host_len = strcspn(*host, "/?#");
   if (*host_len == 0 || (*host)[*host_len] == '?' || (*host)[*host_len] == '#')

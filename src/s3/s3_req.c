@@ -16,7 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define PROGRESS_STEP ((uint64_t)8 << 20)
+#define PROGRESS_STEP ((uint64_t) 8 << 20)
 
 void s3_global_init(void)
 {
@@ -54,22 +54,22 @@ static size_t read_file(char *buf, size_t size, size_t nitems, void *arg)
   struct s3_req *r = arg;
   size_t want = size * nitems;
   if (want > r->in_len - r->done)
-    want = (size_t)(r->in_len - r->done);
+    want = (size_t) (r->in_len - r->done);
   if (want == 0)
     return 0;
   ssize_t n;
   do
-    n = pread(r->in_fd, buf, want, r->in_off + (off_t)r->done);
+    n = pread(r->in_fd, buf, want, r->in_off + (off_t) r->done);
   while (n < 0 && errno == EINTR);
   if (n <= 0) { /* an error or a file that shrank under us */
     r->local_rc = n < 0 ? MGO_ESYS : MGO_ECONFLICT;
     return CURL_READFUNC_ABORT;
   }
   if (r->up_hash)
-    EVP_DigestUpdate(r->up_hash, buf, (size_t)n);
+    EVP_DigestUpdate(r->up_hash, buf, (size_t) n);
   uint64_t before = r->done;
-  r->done += (uint64_t)n;
-  return report(r, before, r->done) ? (size_t)n : CURL_READFUNC_ABORT;
+  r->done += (uint64_t) n;
+  return report(r, before, r->done) ? (size_t) n : CURL_READFUNC_ABORT;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -81,7 +81,7 @@ static int write_all(int fd, const char *p, size_t n)
     if (w <= 0)
       return MGO_ESYS;
     p += w;
-    n -= (size_t)w;
+    n -= (size_t) w;
   }
   return MGO_OK;
 }
@@ -127,7 +127,7 @@ static bool header_value(const char *line, size_t n, const char *name, char *out
     v++;
   while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
     e--;
-  size_t len = (size_t)(e - v) < outsz - 1 ? (size_t)(e - v) : outsz - 1;
+  size_t len = (size_t) (e - v) < outsz - 1 ? (size_t) (e - v) : outsz - 1;
   memcpy(out, v, len);
   out[len] = '\0';
   return true;
@@ -156,7 +156,7 @@ static void sha256_hex(const void *p, size_t n, char out[S3_SHA256_HEX])
   unsigned char md[32];
   unsigned int mdlen = 0;
   EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
-  for (unsigned int i = 0; i < 32; i++)
+  for (size_t i = 0; i < 32; i++)
     mgo_snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
@@ -220,10 +220,10 @@ static void set_method(CURL *h, struct s3_curl *c)
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, read_file);
     curl_easy_setopt(h, CURLOPT_READDATA, r);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->in_len);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) r->in_len);
   } else if (strcmp(r->method, "PUT") == 0 || strcmp(r->method, "POST") == 0) {
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->mem ? r->mem : "");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->mem_len);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) r->mem_len);
   } else if (strcmp(r->method, "HEAD") == 0) {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
   }
@@ -242,7 +242,8 @@ static void set_transport(CURL *h, const struct s3_config *cfg, char *errbuf)
   curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                   cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000L);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, cfg->low_speed_timeout_s > 0 ? cfg->low_speed_timeout_s : 30L);
   if (cfg->ca_file)
@@ -254,14 +255,19 @@ static int map_curl(CURLcode cc)
   switch (cc) {
   case CURLE_COULDNT_RESOLVE_HOST:
   case CURLE_COULDNT_RESOLVE_PROXY:
-  case CURLE_COULDNT_CONNECT: return MGO_ECONNECT;
-  case CURLE_OPERATION_TIMEDOUT: return MGO_ETIMEDOUT;
+  case CURLE_COULDNT_CONNECT:
+    return MGO_ECONNECT;
+  case CURLE_OPERATION_TIMEDOUT:
+    return MGO_ETIMEDOUT;
   case CURLE_SSL_CONNECT_ERROR:
   case CURLE_PEER_FAILED_VERIFICATION:
   case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_CACERT_BADFILE: return MGO_ETLS;
-  case CURLE_OUT_OF_MEMORY: return MGO_ENOMEM;
-  default: return MGO_EIO;
+  case CURLE_SSL_CACERT_BADFILE:
+    return MGO_ETLS;
+  case CURLE_OUT_OF_MEMORY:
+    return MGO_ENOMEM;
+  default:
+    return MGO_EIO;
   }
 }
 
@@ -311,9 +317,11 @@ static int http_failure(struct s3_req *r, struct s3_error *err)
 
 static int transport_failure(struct s3_req *r, CURLcode cc, const char *errbuf, struct s3_error *err)
 {
-  if (cc == CURLE_ABORTED_BY_CALLBACK || (r->local_rc && (cc == CURLE_WRITE_ERROR || cc == CURLE_READ_ERROR))) {
+  if (cc == CURLE_ABORTED_BY_CALLBACK ||
+      (r->local_rc && (cc == CURLE_WRITE_ERROR || cc == CURLE_READ_ERROR))) {
     int rc = r->local_rc ? r->local_rc : MGO_ECANCELED;
-    mgo_snprintf(err->message, sizeof(err->message), "%s", rc == MGO_ECANCELED ? "canceled" : mgo_strerror(rc));
+    mgo_snprintf(err->message, sizeof(err->message), "%s",
+                 rc == MGO_ECANCELED ? "canceled" : mgo_strerror(rc));
     return rc;
   }
   mgo_snprintf(err->message, sizeof(err->message), "%s: %s", curl_easy_strerror(cc), errbuf);

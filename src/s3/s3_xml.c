@@ -21,7 +21,7 @@ static const char *memfind(const char *h, size_t hlen, const char *n, size_t nle
 /* The position of the '>' closing a start tag beginning at s, or NULL. */
 static const char *tag_end(const char *s, const char *end)
 {
-  const char *gt = memchr(s, '>', (size_t)(end - s));
+  const char *gt = memchr(s, '>', (size_t) (end - s));
   return gt;
 }
 
@@ -35,13 +35,14 @@ int s3_xml_find(const char *xml, size_t len, size_t *pos, const char *tag, const
   mgo_snprintf(close, sizeof(close), "</%s>", tag);
   const char *end = xml + len;
   for (const char *p = xml + *pos; p < end;) {
-    const char *s = memfind(p, (size_t)(end - p), open, tl + 1);
+    const char *s = memfind(p, (size_t) (end - p), open, tl + 1);
     if (!s)
       return MGO_ENOTFOUND;
     const char *after = s + tl + 1;
     if (after >= end)
       return MGO_EPARSE;
-    if (*after != '>' && *after != '/' && *after != ' ' && *after != '\t' && *after != '\r' && *after != '\n') {
+    if (*after != '>' && *after != '/' && *after != ' ' && *after != '\t' && *after != '\r' &&
+        *after != '\n') {
       p = after; /* a longer name sharing the prefix */
       continue;
     }
@@ -51,15 +52,15 @@ int s3_xml_find(const char *xml, size_t len, size_t *pos, const char *tag, const
     if (gt[-1] == '/') { /* <tag/> */
       *val = gt + 1;
       *vlen = 0;
-      *pos = (size_t)(gt + 1 - xml);
+      *pos = (size_t) (gt + 1 - xml);
       return MGO_OK;
     }
-    const char *c = memfind(gt + 1, (size_t)(end - gt - 1), close, tl + 3);
+    const char *c = memfind(gt + 1, (size_t) (end - gt - 1), close, tl + 3);
     if (!c)
       return MGO_EPARSE;
     *val = gt + 1;
-    *vlen = (size_t)(c - gt - 1);
-    *pos = (size_t)(c + tl + 3 - xml);
+    *vlen = (size_t) (c - gt - 1);
+    *pos = (size_t) (c + tl + 3 - xml);
     return MGO_OK;
   }
   return MGO_ENOTFOUND;
@@ -73,15 +74,15 @@ static int put_utf8(unsigned long cp, char *out, size_t outsz, size_t *o)
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
     return MGO_EPARSE;
   if (cp < 0x80) {
-    b[0] = (unsigned char)cp, n = 1;
+    b[0] = (unsigned char) cp, n = 1;
   } else if (cp < 0x800) {
-    b[0] = (unsigned char)(0xC0 | (cp >> 6)), b[1] = (unsigned char)(0x80 | (cp & 0x3F)), n = 2;
+    b[0] = (unsigned char) (0xC0 | (cp >> 6)), b[1] = (unsigned char) (0x80 | (cp & 0x3F)), n = 2;
   } else if (cp < 0x10000) {
-    b[0] = (unsigned char)(0xE0 | (cp >> 12)), b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    b[2] = (unsigned char)(0x80 | (cp & 0x3F)), n = 3;
+    b[0] = (unsigned char) (0xE0 | (cp >> 12)), b[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
+    b[2] = (unsigned char) (0x80 | (cp & 0x3F)), n = 3;
   } else {
-    b[0] = (unsigned char)(0xF0 | (cp >> 18)), b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F)), b[3] = (unsigned char)(0x80 | (cp & 0x3F)), n = 4;
+    b[0] = (unsigned char) (0xF0 | (cp >> 18)), b[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3F));
+    b[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F)), b[3] = (unsigned char) (0x80 | (cp & 0x3F)), n = 4;
   }
   if (*o + n >= outsz)
     return MGO_ETOOBIG;
@@ -100,7 +101,7 @@ static int entity(const char *v, size_t vlen, char *out, size_t outsz, size_t *o
   const char *semi = memchr(v, ';', vlen < 12 ? vlen : 12);
   if (!semi)
     return MGO_EPARSE;
-  *used = (size_t)(semi - v) + 1;
+  *used = (size_t) (semi - v) + 1;
   for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
     if (strlen(named[i].name) == *used - 1 && memcmp(v + 1, named[i].name, *used - 1) == 0) {
       if (*o + 1 >= outsz)
@@ -311,12 +312,24 @@ int s3_xml_escape(const char *s, struct mgo_buf *out)
   int rc = MGO_OK;
   for (const char *p = s; *p && !rc; p++) {
     switch (*p) {
-    case '&': rc = mgo_buf_addstr(out, "&amp;"); break;
-    case '<': rc = mgo_buf_addstr(out, "&lt;"); break;
-    case '>': rc = mgo_buf_addstr(out, "&gt;"); break;
-    case '"': rc = mgo_buf_addstr(out, "&quot;"); break;
-    case '\'': rc = mgo_buf_addstr(out, "&apos;"); break;
-    default: rc = mgo_buf_add(out, p, 1); break;
+    case '&':
+      rc = mgo_buf_addstr(out, "&amp;");
+      break;
+    case '<':
+      rc = mgo_buf_addstr(out, "&lt;");
+      break;
+    case '>':
+      rc = mgo_buf_addstr(out, "&gt;");
+      break;
+    case '"':
+      rc = mgo_buf_addstr(out, "&quot;");
+      break;
+    case '\'':
+      rc = mgo_buf_addstr(out, "&apos;");
+      break;
+    default:
+      rc = mgo_buf_add(out, p, 1);
+      break;
     }
   }
   return rc;

@@ -23,8 +23,8 @@ struct prog {
 static bool on_progress(void *ctx, uint64_t done, uint64_t total)
 {
   struct prog *p = ctx;
-  printf("{\"event\":\"progress\",\"done\":%llu,\"total\":%llu}\n", (unsigned long long)done,
-         (unsigned long long)total);
+  printf("{\"event\":\"progress\",\"done\":%llu,\"total\":%llu}\n", (unsigned long long) done,
+         (unsigned long long) total);
   fflush(stdout);
   return !(p->cancel_after && done >= p->cancel_after);
 }
@@ -32,14 +32,14 @@ static bool on_progress(void *ctx, uint64_t done, uint64_t total)
 static bool on_object(void *ctx, const struct s3_object *o)
 {
   json_array_append_new(json_object_get(ctx, "keys"), json_string(o->key));
-  json_array_append_new(json_object_get(ctx, "sizes"), json_integer((json_int_t)o->size));
+  json_array_append_new(json_object_get(ctx, "sizes"), json_integer((json_int_t) o->size));
   json_array_append_new(json_object_get(ctx, "etags"), json_string(o->etag));
   return true;
 }
 
 static void put_res(json_t *out, const struct s3_put_result *r)
 {
-  json_object_set_new(out, "size", json_integer((json_int_t)r->size));
+  json_object_set_new(out, "size", json_integer((json_int_t) r->size));
   json_object_set_new(out, "sha256", json_string(r->sha256));
   json_object_set_new(out, "etag", json_string(r->etag));
   json_object_set_new(out, "parts", json_integer(r->parts));
@@ -74,7 +74,7 @@ static int run(const struct s3_config *cfg, int argc, char **argv, json_t *out, 
     uint64_t size = 0;
     char sha[S3_SHA256_HEX];
     int rc = s3_head(cfg, argv[2], &size, sha, err);
-    json_object_set_new(out, "size", json_integer((json_int_t)size));
+    json_object_set_new(out, "size", json_integer((json_int_t) size));
     json_object_set_new(out, "sha256", json_string(sha));
     return rc;
   }
@@ -82,14 +82,14 @@ static int run(const struct s3_config *cfg, int argc, char **argv, json_t *out, 
     json_object_set_new(out, "keys", json_array());
     json_object_set_new(out, "sizes", json_array());
     json_object_set_new(out, "etags", json_array());
-    return s3_list_paged(cfg, argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 0, on_object, out, err);
+    return s3_list_paged(cfg, argv[2], argc > 3 ? (int) strtol(argv[3], NULL, 10) : 0, on_object, out, err);
   }
   if (strcmp(op, "delete") == 0 && argc >= 3)
     return s3_delete(cfg, argv[2], err);
   if (strcmp(op, "uploads") == 0 && argc >= 3) {
     size_t n = 0;
     int rc = s3_count_uploads(cfg, argv[2], &n, err);
-    json_object_set_new(out, "count", json_integer((json_int_t)n));
+    json_object_set_new(out, "count", json_integer((json_int_t) n));
     return rc;
   }
   return 1;
@@ -103,11 +103,13 @@ static const char *env(const char *name, const char *def)
 
 int main(int argc, char **argv)
 {
-  struct s3_config cfg = {
-      .endpoint = env("S3_ENDPOINT", ""), .region = env("S3_REGION", "us-east-1"),
-      .bucket = env("S3_BUCKET", ""), .access_key = env("S3_ACCESS_KEY", ""),
-      .secret_key = env("S3_SECRET_KEY", ""), .force_path_style = !getenv("S3_VIRTUAL_HOST"),
-      .low_speed_timeout_s = strtol(env("S3_LOW_SPEED_S", "0"), NULL, 10)};
+  struct s3_config cfg = {.endpoint = env("S3_ENDPOINT", ""),
+                          .region = env("S3_REGION", "us-east-1"),
+                          .bucket = env("S3_BUCKET", ""),
+                          .access_key = env("S3_ACCESS_KEY", ""),
+                          .secret_key = env("S3_SECRET_KEY", ""),
+                          .force_path_style = !getenv("S3_VIRTUAL_HOST"),
+                          .low_speed_timeout_s = strtol(env("S3_LOW_SPEED_S", "0"), NULL, 10)};
   struct s3_error err;
   struct rusage ru;
   if (argc < 2)

@@ -26,7 +26,7 @@ struct script {
 static bool serve(void *arg, int fd, const char *request_line)
 {
   const struct script *s = arg;
-  (void)request_line;
+  (void) request_line;
   fake_http_respond(fd, s->code, s->body, strlen(s->body));
   return true;
 }
@@ -34,14 +34,19 @@ static bool serve(void *arg, int fd, const char *request_line)
 static void config(struct s3_config *c, char *endpoint, size_t n, int port)
 {
   snprintf(endpoint, n, "http://127.0.0.1:%d", port);
-  *c = (struct s3_config){.endpoint = endpoint, .region = "us-east-1", .bucket = "bkt", .access_key = "AKIDTEST",
-                          .secret_key = SECRET, .force_path_style = true, .connect_timeout_ms = 2000,
+  *c = (struct s3_config){.endpoint = endpoint,
+                          .region = "us-east-1",
+                          .bucket = "bkt",
+                          .access_key = "AKIDTEST",
+                          .secret_key = SECRET,
+                          .force_path_style = true,
+                          .connect_timeout_ms = 2000,
                           .low_speed_timeout_s = 5};
 }
 
 static void test_secret_not_in_error(void **state)
 {
-  (void)state;
+  (void) state;
   /* A hostile or buggy server that echoes the secret back in its error message. */
   struct script s = {403, "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code><Message>"
                           "secret was " SECRET "</Message></Error>"};
@@ -66,7 +71,7 @@ static void test_secret_not_in_error(void **state)
 
 static void test_uploads_query_and_bad_answer(void **state)
 {
-  (void)state;
+  (void) state;
   struct script s = {200, "<ListMultipartUploadsResult><Upload><Key>a</Key>"}; /* truncated */
   struct fake_http f;
   struct s3_config c;
@@ -84,14 +89,14 @@ static void test_uploads_query_and_bad_answer(void **state)
 
 static bool count_cb(void *ctx, const struct s3_object *o)
 {
-  (void)o;
-  ++*(int *)ctx;
+  (void) o;
+  ++*(int *) ctx;
   return true;
 }
 
 static void test_list_truncated(void **state)
 {
-  (void)state;
+  (void) state;
   struct script s = {200, "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>x</Key>"};
   struct fake_http f;
   struct s3_config c;
@@ -102,8 +107,9 @@ static void test_list_truncated(void **state)
   config(&c, ep, sizeof(ep), f.port);
   assert_int_equal(s3_list(&c, "", count_cb, &n, &e), MGO_EPARSE);
   assert_int_equal(n, 0);
-  s.body = "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>same</NextContinuationToken>"
-           "</ListBucketResult>";
+  s.body =
+      "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>same</NextContinuationToken>"
+      "</ListBucketResult>";
   assert_int_equal(s3_list(&c, "", count_cb, &n, &e), MGO_EPROTO); /* the same token twice */
   s.code = 500;
   s.body = "not xml";
@@ -114,7 +120,7 @@ static void test_list_truncated(void **state)
 
 static void test_connect_refused(void **state)
 {
-  (void)state;
+  (void) state;
   int port = 0;
   int fd = fake_http_listen(&port);
 

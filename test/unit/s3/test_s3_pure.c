@@ -14,7 +14,7 @@
 
 static void test_uri_encode(void **state)
 {
-  (void)state;
+  (void) state;
   static const struct {
     const char *in;
     bool slash;
@@ -40,10 +40,13 @@ static void test_uri_encode(void **state)
 
 static void test_canonical_query(void **state)
 {
-  (void)state;
+  (void) state;
   struct mgo_buf b = MGO_BUF_INIT(4096);
-  struct s3_qparam q[] = {{"uploadId", "x/y+z"}, {"partNumber", "3"}, {"uploads", NULL},
-                          {"prefix", "a b~"}, {"continuation-token", "1=="}};
+  struct s3_qparam q[] = {{"uploadId", "x/y+z"},
+                          {"partNumber", "3"},
+                          {"uploads", NULL},
+                          {"prefix", "a b~"},
+                          {"continuation-token", "1=="}};
   assert_int_equal(s3_canonical_query(q, 5, &b), MGO_OK);
   assert_string_equal(mgo_buf_str(&b),
                       "continuation-token=1%3D%3D&partNumber=3&prefix=a%20b~&uploadId=x%2Fy%2Bz&uploads=");
@@ -56,7 +59,7 @@ static void test_canonical_query(void **state)
 
 static void test_urls(void **state)
 {
-  (void)state;
+  (void) state;
   struct mgo_buf b = MGO_BUF_INIT(4096);
   struct s3_config c = {.endpoint = "http://127.0.0.1:7070", .bucket = "bkt", .force_path_style = true};
   struct s3_qparam q[] = {{"tagging", ""}};
@@ -71,7 +74,13 @@ static void test_urls(void **state)
   assert_int_equal(s3_build_url(&c, "k", NULL, 0, &b), MGO_OK);
   assert_string_equal(mgo_buf_str(&b), "https://bkt.s3.eu-west-1.amazonaws.com/k");
   mgo_buf_free(&b);
-  const char *bad[] = {"ab", "Upper", "a_b", "-ab", "ab-", NULL, "0123456789012345678901234567890123456789012345678901234567890123"};
+  const char *bad[] = {"ab",
+                       "Upper",
+                       "a_b",
+                       "-ab",
+                       "ab-",
+                       NULL,
+                       "0123456789012345678901234567890123456789012345678901234567890123"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     assert_false(s3_bucket_valid(bad[i]));
   assert_true(s3_bucket_valid("my.bucket-1"));
@@ -82,10 +91,11 @@ static void test_urls(void **state)
 
 static void test_xml_error(void **state)
 {
-  (void)state;
-  const char *x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code>"
-                  "<Message>The request signature &amp; &lt;b&gt; &quot;x&quot; &apos;y&apos; &#233;&#x41;</Message>"
-                  "<RequestId>1</RequestId></Error>";
+  (void) state;
+  const char *x =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code>"
+      "<Message>The request signature &amp; &lt;b&gt; &quot;x&quot; &apos;y&apos; &#233;&#x41;</Message>"
+      "<RequestId>1</RequestId></Error>";
   struct s3_error e;
   memset(&e, 0, sizeof(e));
   assert_int_equal(s3_xml_error(x, strlen(x), &e), MGO_OK);
@@ -102,7 +112,7 @@ static void test_xml_error(void **state)
 
 static void test_xml_upload_id(void **state)
 {
-  (void)state;
+  (void) state;
   const char *x = "<?xml version=\"1.0\"?><InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/"
                   "2006-03-01/\"><Bucket>b</Bucket><Key>k</Key><UploadId>abc&amp;def</UploadId>"
                   "</InitiateMultipartUploadResult>";
@@ -133,8 +143,10 @@ static bool collect(void *ctx, const struct s3_object *o)
 }
 
 static const char *const LIST =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-    "<Name>b</Name><Prefix>p/</Prefix><KeyCount>3</KeyCount><MaxKeys>3</MaxKeys><IsTruncated>true</IsTruncated>"
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult "
+    "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    "<Name>b</Name><Prefix>p/</Prefix><KeyCount>3</KeyCount><MaxKeys>3</MaxKeys><IsTruncated>true</"
+    "IsTruncated>"
     "<Contents><Key>p/a &amp; b</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
     "<ETag>&quot;e1&quot;</ETag><Size>10</Size><StorageClass>STANDARD</StorageClass></Contents>"
     "<Contents><Key>p/&lt;x&gt;</Key><Size>0</Size></Contents>"
@@ -143,7 +155,7 @@ static const char *const LIST =
 
 static void test_xml_list(void **state)
 {
-  (void)state;
+  (void) state;
   struct seen s = {0};
   struct s3_list_page page;
   assert_int_equal(s3_xml_list(LIST, strlen(LIST), collect, &s, &page), MGO_OK);
@@ -163,7 +175,7 @@ static void test_xml_list(void **state)
   assert_int_equal(s3_xml_list(last, strlen(last), NULL, NULL, &page), MGO_OK);
   assert_false(page.truncated);
   const char *bad[] = {
-      "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>", /* no token */
+      "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>",   /* no token */
       "<ListBucketResult><Contents><Key>k</Key></Contents></ListBucketResult>", /* no size */
       "<ListBucketResult><Contents><Key>k</Key><Size>-1</Size></Contents></ListBucketResult>",
       "<ListBucketResult><Contents><Key>a&bogus;</Key><Size>1</Size></Contents></ListBucketResult>",
@@ -178,7 +190,7 @@ static void test_xml_list(void **state)
 
 static void test_xml_tagging(void **state)
 {
-  (void)state;
+  (void) state;
   const char *x = "<Tagging><TagSet><Tag><Key>other</Key><Value>1</Value></Tag><Tag><Key>sha256</Key>"
                   "<Value>abc</Value></Tag></TagSet></Tagging>";
   char v[S3_SHA256_HEX];
@@ -196,10 +208,10 @@ static void test_xml_tagging(void **state)
 
 static void test_complete_body(void **state)
 {
-  (void)state;
+  (void) state;
   char etags[2][80] = {"\"a&b\"", "<x>'"};
   struct mgo_buf b = MGO_BUF_INIT(4096);
-  assert_int_equal(s3_complete_body((const char(*)[80])etags, 2, &b), MGO_OK);
+  assert_int_equal(s3_complete_body((const char(*)[80]) etags, 2, &b), MGO_OK);
   assert_string_equal(mgo_buf_str(&b),
                       "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                       "<Part><PartNumber>1</PartNumber><ETag>&quot;a&amp;b&quot;</ETag></Part>"
@@ -210,7 +222,7 @@ static void test_complete_body(void **state)
 
 static void test_scrub(void **state)
 {
-  (void)state;
+  (void) state;
   char s[64] = "key s3cr3t and s3cr3ts3cr3t";
   s3_scrub(s, sizeof(s), "s3cr3t");
   assert_string_equal(s, "key *** and ******");
