@@ -11,8 +11,10 @@
  * failures. Credentials never appear in err, in logs or in anything this module returns.
  * MGO_EAUTH: InvalidAccessKeyId / SignatureDoesNotMatch / AccessDenied; MGO_ENOTFOUND: NoSuchBucket /
  * NoSuchKey / 404; MGO_ECONNECT / MGO_ETIMEDOUT / MGO_EIO: transport; MGO_EHTTP: other statuses;
- * MGO_EPARSE: a 2xx answer that does not parse; MGO_ECANCELED: *cancel became true; MGO_ECONFLICT: a
- * downloaded file's size or SHA-256 differs from what was expected.
+ * MGO_EPARSE: a 2xx answer that does not parse; MGO_ECANCELED: the progress callback returned false (a
+ * multipart upload is then aborted); MGO_ECONFLICT: a downloaded file's size or SHA-256 differs from what
+ * was expected, or the file to upload changed while it was read; MGO_EEXIST: s3_create_bucket on an
+ * existing bucket; MGO_ESYS: a local file operation failed.
  *
  * Ownership: every struct here is caller-owned; strings in s3_config are borrowed for the duration of a
  * call. Thread-safety: calls are independent (each uses its own curl easy handle); call s3_global_init()
@@ -27,8 +29,8 @@
 #define S3_SHA256_HEX 65 /* 64 hex digits + NUL */
 
 struct s3_config {
-  const char *endpoint;   /* "http://127.0.0.1:7070" or "https://s3.eu-west-1.amazonaws.com" */
-  const char *region;     /* "us-east-1" */
+  const char *endpoint; /* "http://127.0.0.1:7070" or "https://s3.eu-west-1.amazonaws.com" */
+  const char *region;   /* "us-east-1" */
   const char *bucket;
   const char *access_key;
   const char *secret_key;
@@ -52,7 +54,8 @@ struct s3_object {
   char etag[80];
 };
 
-/* Progress of an upload or download, called at most once per part / 8 MiB. Return false to cancel. */
+/* Progress of an upload or download, called at most once per part / 8 MiB. Return false to cancel: a
+ * single PUT or a download stops at the next 8 MiB, a multipart upload after the current part. */
 typedef bool (*s3_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
 struct s3_put_result {
@@ -85,6 +88,9 @@ int s3_head(const struct s3_config *cfg, const char *key, uint64_t *size, char s
 
 /* Deletes key; deleting a missing key is MGO_OK (S3 semantics). */
 int s3_delete(const struct s3_config *cfg, const char *key, struct s3_error *err);
+
+/* Creates cfg->bucket (a LocationConstraint outside us-east-1). MGO_EEXIST when it exists already. */
+int s3_create_bucket(const struct s3_config *cfg, struct s3_error *err);
 
 /* Pure helpers, exposed for tests. AWS percent-encoding of s (RFC 3986 unreserved kept; '/' kept when
  * keep_slash). MGO_ETOOBIG when out is too small. */
