@@ -1,7 +1,7 @@
 /* Civil (proleptic Gregorian) calendar arithmetic in UTC for the backup module, without the C library's
  * time zone functions: Unix seconds to year/month/day/hour/minute/second/weekday and back. Howard Hinnant's
  * days_from_civil / civil_from_days algorithms; exact far beyond the years 0-9999 the callers keep to
- * (tested against gmtime_r from 1800 to 10400), not meant for times near the int64 limits.
+ * (tested against gmtime_r from about -1200 to 11000), not meant for times near the int64 limits.
  *
  * Ownership: results go into caller structs; nothing is allocated. Thread-safety: pure functions. */
 #ifndef BACKUP_CIVIL_H

@@ -321,7 +321,7 @@ static void civil_agrees_with_gmtime(void **state)
 {
   (void) state;
   for (int i = 0; i < 20000; i++) {
-    int64_t t = (int64_t) rnd(1u << 31) * 131 - INT64_C(100000000000); /* about 1800 to 10400 */
+    int64_t t = (int64_t) rnd(1u << 31) * 180 - INT64_C(100000000000); /* years about -1200 to 11000 */
     struct backup_civil cv;
     struct tm tm;
     time_t tt = (time_t) t;
