@@ -14,6 +14,7 @@
 #ifndef MGO_CLUSTER_H
 #define MGO_CLUSTER_H
 
+#include "backup_target.h"
 #include "mgo_repl.h"
 
 #include <jansson.h>
@@ -45,7 +46,6 @@
 
 enum mgo_reseed_policy { MGO_RESEED_AUTOMATIC, MGO_RESEED_MANUAL };
 enum mgo_update_type { MGO_UPDATE_REPLICAS_FIRST, MGO_UPDATE_SUPERVISED };
-enum mgo_backup_target { MGO_BACKUP_PREFER_REPLICA, MGO_BACKUP_MAIN };
 
 struct mgo_service_spec {
   char type[16];       /* ClusterIP | NodePort | LoadBalancer */
@@ -115,7 +115,7 @@ struct mgo_cluster_spec {
     char schedule[128]; /* "" = on-demand backups only */
     bool suspend;
     bool immediate;
-    enum mgo_backup_target target;
+    enum backup_target target;
     int32_t retention_count;        /* 0 = no count limit */
     int32_t retention_max_age_days; /* 0 = no age limit */
     char s3_bucket[64];             /* "" = spec.backup absent: no backups */
@@ -177,7 +177,7 @@ void mgo_cluster_free(struct mgo_cluster *c);
 /* The defaults alone (what an empty spec becomes), with metadata cleared. Owned like a parsed cluster. */
 void mgo_cluster_spec_defaults(struct mgo_cluster_spec *spec);
 
-/* API names of enum mgo_backup_target ("PreferReplica", "Main"); NULL-name terminated, static. */
+/* API names of enum backup_target (src/backup: "PreferReplica", "Main"); NULL-name terminated, static. */
 extern const struct mgo_enum_name mgo_backup_target_names[];
 
 /* Checks the rules of the CRD and those CEL cannot express. Returns 0 or MGO_ECONFIG with every problem

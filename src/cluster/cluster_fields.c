@@ -35,7 +35,7 @@ static const struct mgo_enum_name reseed_policies[] = {
 static const struct mgo_enum_name update_types[] = {
     {"ReplicasFirst", MGO_UPDATE_REPLICAS_FIRST}, {"Supervised", MGO_UPDATE_SUPERVISED}, {NULL, 0}};
 const struct mgo_enum_name mgo_backup_target_names[] = {
-    {"PreferReplica", MGO_BACKUP_PREFER_REPLICA}, {"Main", MGO_BACKUP_MAIN}, {NULL, 0}};
+    {"PreferReplica", BACKUP_TARGET_PREFER_REPLICA}, {"Main", BACKUP_TARGET_MAIN}, {NULL, 0}};
 static const struct mgo_enum_name service_types[] = {
     {"ClusterIP", 0}, {"NodePort", 0}, {"LoadBalancer", 0}, {NULL, 0}};
 
@@ -89,7 +89,7 @@ const struct mgo__cluster_field mgo__cluster_fields[] = {
     STR_NODEF("backup.schedule", backup.schedule),
     BOOL("backup.suspend", backup.suspend, false),
     BOOL("backup.immediate", backup.immediate, false),
-    ENUM("backup.target", backup.target, MGO_BACKUP_PREFER_REPLICA, mgo_backup_target_names),
+    ENUM("backup.target", backup.target, BACKUP_TARGET_PREFER_REPLICA, mgo_backup_target_names),
     I32_NODEF("backup.retention.count", backup.retention_count, 0),
     I32_NODEF("backup.retention.maxAgeDays", backup.retention_max_age_days, 0),
     STR_NODEF("backup.s3.bucket", backup.s3_bucket),

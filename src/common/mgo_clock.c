@@ -1,6 +1,7 @@
 #include "mgo_clock.h"
 
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 
 #include "mgo_buf.h"
@@ -131,6 +132,29 @@ int mgo_time_format_rfc3339(int64_t wall_ns, int frac_digits, char *dst, size_t 
 int mgo_clock_format_now(const struct mgo_clock *c, int frac_digits, char *dst, size_t dstsz)
 {
   return mgo_time_format_rfc3339(mgo_clock_wall_ns(c), frac_digits, dst, dstsz);
+}
+
+int mgo_time_parse_rfc3339(const char *text, int64_t *wall_ms)
+{
+  struct tm tm;
+  const char *rest;
+  int64_t frac = 0, scale = 1000;
+  memset(&tm, 0, sizeof(tm));
+  rest = text != NULL ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+  if (rest == NULL)
+    return MGO_EINVAL;
+  if (*rest == '.') {
+    for (rest++; *rest >= '0' && *rest <= '9'; rest++) {
+      if (scale > 1) {
+        scale /= 10;
+        frac += (*rest - '0') * scale;
+      }
+    }
+  }
+  if (strcmp(rest, "Z") != 0)
+    return MGO_EINVAL;
+  *wall_ms = (int64_t) timegm(&tm) * 1000 + frac;
+  return MGO_OK;
 }
 
 static int64_t fake_read(struct mgo_fake_clock *fc, const int64_t *field)

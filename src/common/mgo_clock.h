@@ -56,6 +56,10 @@ int mgo_clock_cond_wait_until(const struct mgo_clock *c, pthread_cond_t *cond, p
 int mgo_time_format_rfc3339(int64_t wall_ns, int frac_digits, char *dst, size_t dstsz);
 /* The same for c's current wall time. */
 int mgo_clock_format_now(const struct mgo_clock *c, int frac_digits, char *dst, size_t dstsz);
+/* Parses an RFC 3339 UTC timestamp ("2006-01-02T15:04:05Z", optionally with a fraction of any length, kept
+ * to milliseconds) into milliseconds since the Unix epoch. MGO_EINVAL when text is NULL or not one (other
+ * offsets than "Z" included); *wall_ms is then untouched. Pure: reads no clock. */
+int mgo_time_parse_rfc3339(const char *text, int64_t *wall_ms);
 
 /* A clock for tests that moves only when told to. Pass &fc->clock (or mgo_fake_clock_get(fc)) to
  * components. Both times advance together; the wall time can also be set on its own. */

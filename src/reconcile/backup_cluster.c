@@ -4,6 +4,8 @@
  * LastBackupSucceeded, ...), which step_status writes together with the rest. */
 #include "backup_int.h"
 
+#include "backup_target.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,50 +56,42 @@ static bool is_final(const json_t *b)
 
 /* ---- where the snapshot is taken -------------------------------------------------------------------- */
 
-static const struct rec_instance *instance(const struct op_ctx *ctx, const char *pod)
+/* The pod that takes the snapshot (backup_pick_target); NULL with *why when none may. */
+static const struct rec_instance *choose_target(const struct op_ctx *ctx, enum backup_target target,
+                                                char *why, size_t whysz)
 {
-  for (size_t i = 0; i < ctx->obs->n; i++) {
-    if (strcmp(ctx->obs->inst[i].pod, pod) == 0)
-      return &ctx->obs->inst[i];
-  }
-  return NULL;
-}
+  struct backup_instance in[REC_MAX_OBSERVED];
+  struct backup_choice choice;
+  size_t n = 0;
 
-/* Memgraph lets replicas take snapshots from 3.7.2 on (memgraph.md, version table). */
-static bool replica_snapshots(const struct rec_instance *in)
-{
-  int v = in->version_major * 10000 + in->version_minor * 100 + in->version_patch;
-  return v >= 30702;
-}
-
-static const struct rec_instance *choose_target(const struct op_ctx *ctx, enum mgo_backup_target target,
-                                                const char **why)
-{
-  const struct rec_instance *main = instance(ctx, ctx->plan->main_pod);
   if (ctx->cs->change.pending) {
-    *why = "a failover or switchover is in progress";
+    (void) mgo_strlcpy(why, "a failover or switchover is in progress", whysz);
     return NULL;
   }
-  if (main == NULL || !main->reachable || main->role != MGO_ROLE_MAIN) {
-    *why = "the cluster has no MAIN that answers";
+  for (size_t i = 0; i < ctx->obs->n && n < REC_MAX_OBSERVED; i++) {
+    const struct rec_instance *o = &ctx->obs->inst[i];
+    in[n++] = (struct backup_instance){.pod = o->pod,
+                                       .role = o->role,
+                                       .healthy = o->reachable && o->pod_ready,
+                                       .in_sync = o->role == MGO_ROLE_REPLICA && o->last_in_sync,
+                                       .major = o->version_major,
+                                       .minor = o->version_minor,
+                                       .patch = o->version_patch};
+  }
+  if (backup_pick_target(in, n, target, &choice) != MGO_OK) {
+    (void) mgo_strlcpy(why, choice.reason, whysz);
     return NULL;
   }
-  for (size_t i = 0; target == MGO_BACKUP_PREFER_REPLICA && i < ctx->obs->n; i++) {
-    const struct rec_instance *in = &ctx->obs->inst[i];
-    if (in->reachable && in->role == MGO_ROLE_REPLICA && in->pod_ready && in->last_in_sync &&
-        replica_snapshots(in))
-      return in;
-  }
-  return main;
+  return &ctx->obs->inst[choice.index];
 }
 
-static enum mgo_backup_target target_of(const struct op_ctx *ctx, const json_t *b)
+static enum backup_target target_of(const struct op_ctx *ctx, const json_t *b)
 {
   const char *t = op_jstr(json_object_get(b, "spec"), "target");
   if (strcmp(t, "Main") == 0)
-    return MGO_BACKUP_MAIN;
+    return BACKUP_TARGET_MAIN;
   if (strcmp(t, "PreferReplica") == 0)
-    return MGO_BACKUP_PREFER_REPLICA;
+    return BACKUP_TARGET_PREFER_REPLICA;
   return ctx->c.spec.backup.target;
 }
 
@@ -116,13 +110,12 @@ static struct op_result wait_pending(struct op_ctx *ctx, struct op_backup_run *r
 
 static struct op_result start(struct op_ctx *ctx, struct op_backup_run *r)
 {
-  const char *why = "";
   const struct rec_instance *in;
-  char now[40], note[256];
+  char now[40], note[256], why[256] = "";
 
   if (ctx->c.spec.backup.s3_bucket[0] == '\0')
     return wait_pending(ctx, r, "the cluster has no spec.backup.s3");
-  in = choose_target(ctx, target_of(ctx, r->obj), &why);
+  in = choose_target(ctx, target_of(ctx, r->obj), why, sizeof(why));
   if (in == NULL)
     return wait_pending(ctx, r, why);
   (void) mgo_clock_format_now(ctx->clock, 0, now, sizeof(now));
@@ -142,16 +135,14 @@ static struct op_result work_on_next(struct op_ctx *ctx, json_t *mine, bool *com
 {
   struct op_backup_run r = {0};
   struct op_result res = op_ok();
-  size_t i;
-  json_t *b;
+  size_t i, n = json_array_size(mine);
+  json_t *b = NULL;
 
-  json_array_foreach(mine, i, b)
-  {
-    if (!is_final(b))
-      break;
-  }
-  if (i >= json_array_size(mine))
+  for (i = 0; i < n && is_final(json_array_get(mine, i)); i++)
+    ;
+  if (i >= n)
     return res;
+  b = json_array_get(mine, i);
   (void) mgo_strlcpy(r.name, op_jstr(json_object_get(b, "metadata"), "name"), sizeof(r.name));
   r.obj = json_incref(b);
   r.status = json_object_get(b, "status");

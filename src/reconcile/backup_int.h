@@ -48,9 +48,4 @@ int op_read_s3_creds(struct op_ctx *ctx, const char *secret, struct op_s3_creds 
 void op_s3_creds_wipe(struct op_s3_creds *c);
 /* The endpoint to use: spec's, else AWS's regional one. */
 int op_s3_endpoint(const char *endpoint, const char *region, char *dst, size_t dstsz);
-/* The object key of a backup's snapshot: <prefix>/<namespace>/<cluster>/<backup>/<file>. MGO_EINVAL for a
- * component that would escape its place ('/' in a name, "." or ".."). */
-int op_backup_key(const char *prefix, const char *ns, const char *cluster, const char *backup, const char *file,
-                  char *dst, size_t dstsz);
-
 #endif

@@ -3,6 +3,8 @@
  * credentials; they are wiped from this process's buffers as soon as it is sent and never logged. */
 #include "backup_int.h"
 
+#include "backup_names.h"
+
 #include <openssl/crypto.h>
 #include <string.h>
 
@@ -41,26 +43,6 @@ int op_s3_endpoint(const char *endpoint, const char *region, char *dst, size_t d
   if (endpoint != NULL && endpoint[0] != '\0')
     return mgo_strlcpy(dst, endpoint, dstsz);
   return mgo_snprintf(dst, dstsz, "https://s3.%s.amazonaws.com", region);
-}
-
-/* A name component of a key: non-empty, no '/', not "." or "..". */
-static bool key_part_ok(const char *s)
-{
-  return s[0] != '\0' && strchr(s, '/') == NULL && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
-}
-
-int op_backup_key(const char *prefix, const char *ns, const char *cluster, const char *backup, const char *file,
-                  char *dst, size_t dstsz)
-{
-  size_t plen = strlen(prefix);
-  if (!key_part_ok(ns) || !key_part_ok(cluster) || !key_part_ok(backup) || !key_part_ok(file) ||
-      prefix[0] == '/' || strstr(prefix, "//") != NULL)
-    return MGO_EINVAL;
-  while (plen > 0 && prefix[plen - 1] == '/')
-    plen--;
-  if (plen == 0)
-    return mgo_snprintf(dst, dstsz, "%s/%s/%s/%s", ns, cluster, backup, file);
-  return mgo_snprintf(dst, dstsz, "%.*s/%s/%s/%s/%s", (int) plen, prefix, ns, cluster, backup, file);
 }
 
 /* The agent request; NULL when memory runs out. */
@@ -109,7 +91,7 @@ struct op_result op_backup_start_upload(struct op_ctx *ctx, struct op_backup_run
 
   if (ctx->agent == NULL || ctx->cs->agent_token[0] == '\0')
     return op_backup_attempt_failed(ctx, r, "operator", "AgentUnavailable", "the pods' agent token is not known yet");
-  if (op_backup_key(s->backup.s3_prefix, ctx->ns, ctx->name, r->name, file, key, sizeof(key)) != MGO_OK ||
+  if (backup_s3_key(s->backup.s3_prefix, ctx->ns, ctx->name, r->name, file, key, sizeof(key), NULL, 0) != MGO_OK ||
       op_s3_endpoint(s->backup.s3_endpoint, s->backup.s3_region, endpoint, sizeof(endpoint)) != MGO_OK)
     return op_backup_attempt_failed(ctx, r, "operator", "InvalidKey", "the object key or endpoint cannot be built");
   if (c == NULL)

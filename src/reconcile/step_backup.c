@@ -75,7 +75,7 @@ static void backup_event(struct op_ctx *ctx, const struct op_backup_run *r, cons
   op_event(ctx, type, reason, "Backup", note);
 }
 
-static void count(struct op_metric_family *f, const struct op_ctx *ctx, const char *k, const char *v, double n)
+static void count(struct mgo_metric_family *f, const struct op_ctx *ctx, const char *k, const char *v, double n)
 {
   char labels[MGO_METRIC_LABELS_MAX];
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, k, v, (char *) NULL);
@@ -245,7 +245,7 @@ static struct op_result poll_upload(struct op_ctx *ctx, struct op_backup_run *r)
 struct op_result op_backup_running(struct op_ctx *ctx, struct op_backup_run *r)
 {
   int64_t next_ms;
-  if (op_wall_ms_from_rfc3339(op_jstr(r->status, "nextAttemptAt"), &next_ms) == MGO_OK &&
+  if (mgo_time_parse_rfc3339(op_jstr(r->status, "nextAttemptAt"), &next_ms) == MGO_OK &&
       mgo_clock_wall_ms(ctx->clock) < next_ms)
     return op_ok_after((long) (next_ms - mgo_clock_wall_ms(ctx->clock)));
   if (op_jstr(r->status, "snapshot")[0] == '\0') {

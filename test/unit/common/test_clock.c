@@ -85,6 +85,27 @@ static void test_rfc3339_formats(void **state)
   assert_string_equal(small, "");
 }
 
+static void test_rfc3339_parses(void **state)
+{
+  (void) state;
+  int64_t ms = 42;
+  assert_int_equal(mgo_time_parse_rfc3339("2006-01-02T15:04:05Z", &ms), MGO_OK);
+  assert_int_equal(ms, INT64_C(1136214245000));
+  assert_int_equal(mgo_time_parse_rfc3339("2006-01-02T15:04:05.123456Z", &ms), MGO_OK);
+  assert_int_equal(ms, INT64_C(1136214245123));
+  assert_int_equal(mgo_time_parse_rfc3339("2026-12-02T03:04:05.5Z", &ms), MGO_OK);
+  assert_int_equal(ms, INT64_C(1796180645500));
+  assert_int_equal(mgo_time_parse_rfc3339("1970-01-01T00:00:00Z", &ms), MGO_OK);
+  assert_int_equal(ms, 0);
+  ms = 42;
+  assert_int_equal(mgo_time_parse_rfc3339("2006-01-02T15:04:05+01:00", &ms), MGO_EINVAL);
+  assert_int_equal(mgo_time_parse_rfc3339("2006-01-02T15:04:05", &ms), MGO_EINVAL);
+  assert_int_equal(mgo_time_parse_rfc3339("2006-01-02T15:04:05Zjunk", &ms), MGO_EINVAL);
+  assert_int_equal(mgo_time_parse_rfc3339("yesterday", &ms), MGO_EINVAL);
+  assert_int_equal(mgo_time_parse_rfc3339(NULL, &ms), MGO_EINVAL);
+  assert_int_equal(ms, 42);
+}
+
 static void test_format_now_reads_the_given_clock(void **state)
 {
   (void) state;
@@ -105,6 +126,7 @@ int main(void)
       cmocka_unit_test(test_fake_clock_moves_only_when_told),
       cmocka_unit_test(test_wait_until_follows_the_injected_clock),
       cmocka_unit_test(test_rfc3339_formats),
+      cmocka_unit_test(test_rfc3339_parses),
       cmocka_unit_test(test_format_now_reads_the_given_clock),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -250,8 +250,16 @@ static unsigned f_connects(const struct mgo_mg_conn *conn)
   return conn->generation;
 }
 
-static const struct mgo_mg_ops fake_ops = {f_connect,  f_close, f_usable,  f_error, f_role,    f_version,
-                                           f_replicas, f_data,  f_execute, NULL,    f_connects};
+static const struct mgo_mg_ops fake_ops = {.connect = f_connect,
+                                           .close = f_close,
+                                           .usable = f_usable,
+                                           .error = f_error,
+                                           .show_role = f_role,
+                                           .show_version = f_version,
+                                           .show_replicas = f_replicas,
+                                           .has_data = f_data,
+                                           .execute = f_execute,
+                                           .connects = f_connects};
 
 static struct rec_registration reg(const char *name, int64_t ts, int64_t behind)
 {
