@@ -53,6 +53,20 @@ static int configmap_apply(const struct op_kube_port *kube, const struct mgo_clu
 
 /* Sets data[pod] = line in the ConfigMap cm, creating the ConfigMap when missing. */
 static int write_request(const struct op_kube_port *kube, const struct mgo_cluster *c, const char *cm,
+                         const char *pod, const char *line, struct k8s_status *st);
+
+int op_agent_instructions(const struct op_kube_port *kube, const struct mgo_cluster *c, const char *pod,
+                          const char *text, struct k8s_status *st)
+{
+  char cm[MGO_NAME_MAX + 8];
+  int rc = mgo_name_agent_configmap(c, cm, sizeof(cm));
+  if (rc != MGO_OK || mgo_pod_ordinal(c, pod) < 0)
+    return k8s_status_local(st, rc != MGO_OK ? rc : MGO_EINVAL, "instructions for %s: not a pod of %s", pod,
+                            c->name);
+  return write_request(kube, c, cm, pod, text, st);
+}
+
+static int write_request(const struct op_kube_port *kube, const struct mgo_cluster *c, const char *cm,
                          const char *pod, const char *line, struct k8s_status *st)
 {
   json_t *patch = json_pack("{s:{s:s}}", "data", pod, line);
