@@ -94,8 +94,10 @@ static int store_value(struct parse *p, const struct key_def *d, const char *v, 
 
   switch (d->kind) {
   case V_TOKEN:
-    return agent_token_valid(v) ? mgo_strlcpy(field, v, d->cap) : bad_value(p, d->key, "token must match "
-                                                                                       "[A-Za-z0-9-]{1,64}");
+    return agent_token_valid(v) ? mgo_strlcpy(field, v, d->cap)
+                                : bad_value(p, d->key,
+                                            "token must match "
+                                            "[A-Za-z0-9-]{1,64}");
   case V_FILE:
     return agent_file_name_valid(v) ? mgo_strlcpy(field, v, d->cap)
                                     : bad_value(p, d->key, "must be a plain file name [A-Za-z0-9_.-]{1,255}");
