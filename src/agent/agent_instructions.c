@@ -194,7 +194,7 @@ int agent_parse_instructions(const char *text, size_t len, struct agent_instruct
 {
   struct parse p = {out, 0, 0, detail, detailsz};
   size_t pos = 0;
-  int rc;
+  int rc = MGO_OK;
 
   memset(out, 0, sizeof(*out));
   out->found = true;
@@ -213,14 +213,19 @@ int agent_parse_instructions(const char *text, size_t len, struct agent_instruct
     eq = memchr(line, '=', n);
     if (eq == NULL || eq == line) {
       (void) mgo_snprintf(detail, detailsz, "instructions line %d: not key=value", p.lineno);
-      return MGO_EPARSE;
+      rc = MGO_EPARSE;
+      break;
     }
     rc = parse_pair(&p, line, eq, n);
-    if (rc != MGO_OK) {
-      memset(out->token, 0, sizeof(out->token));
-      out->reseed = false;
-      return rc;
-    }
+    if (rc != MGO_OK)
+      break;
   }
-  return check_restore(&p);
+  if (rc == MGO_OK)
+    rc = check_restore(&p);
+  if (rc != MGO_OK) { /* nothing half-parsed is left for a caller that ignores rc */
+    memset(out->token, 0, sizeof(out->token));
+    memset(&out->rs, 0, sizeof(out->rs));
+    out->reseed = out->restore = false;
+  }
+  return rc;
 }
