@@ -15,8 +15,9 @@
 #include "mgo_err.h"
 #include "mgo_log.h"
 
-/* Writes one line to the termination log (read by the operator from the pod status). Failures are ignored:
- * the path may not exist outside a kubelet. */
+/* Writes one line to the termination log (read by the operator from the pod status). The file is never
+ * created (the kubelet creates /dev/termination-log in every container; run on a host, the agent must not
+ * create files in /dev) and failures are ignored. */
 static void termination(const struct mgo_options *opts, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void termination(const struct mgo_options *opts, const char *fmt, ...)
@@ -33,7 +34,7 @@ static void termination(const struct mgo_options *opts, const char *fmt, ...)
   va_end(ap);
   line[sizeof(line) - 2] = '\0';
   (void) mgo_strlcpy(line + strlen(line), "\n", 2);
-  fd = open(opts->termination_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+  fd = open(opts->termination_log, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     return;
   w = write(fd, line, strlen(line));
