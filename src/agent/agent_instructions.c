@@ -12,28 +12,28 @@ enum value_kind { V_TOKEN, V_TEXT, V_FILE, V_SIZE, V_SHA256, V_BOOL };
 
 struct key_def {
   const char *key;
-  enum value_kind kind;
   size_t offset; /* in struct agent_instructions */
   size_t cap;    /* buffer size for text values */
+  enum value_kind kind;
   bool required; /* for a restore */
 };
 
 #define RS(field) offsetof(struct agent_instructions, rs) + offsetof(struct agent_restore_spec, field)
 #define RSCAP(field) sizeof(((struct agent_restore_spec *) NULL)->field)
 static const struct key_def restore_keys[] = {
-    {"restore", V_TOKEN, RS(token), RSCAP(token), true},
-    {"restore.endpoint", V_TEXT, RS(endpoint), RSCAP(endpoint), true},
-    {"restore.region", V_TEXT, RS(region), RSCAP(region), true},
-    {"restore.bucket", V_TEXT, RS(bucket), RSCAP(bucket), true},
-    {"restore.key", V_TEXT, RS(key), RSCAP(key), true},
-    {"restore.file", V_FILE, RS(file), RSCAP(file), true},
-    {"restore.size", V_SIZE, RS(size), 0, true},
-    {"restore.sha256", V_SHA256, RS(sha256), RSCAP(sha256), true},
-    {"restore.forcePathStyle", V_BOOL, RS(force_path_style), 0, false},
+    {"restore", RS(token), RSCAP(token), V_TOKEN, true},
+    {"restore.endpoint", RS(endpoint), RSCAP(endpoint), V_TEXT, true},
+    {"restore.region", RS(region), RSCAP(region), V_TEXT, true},
+    {"restore.bucket", RS(bucket), RSCAP(bucket), V_TEXT, true},
+    {"restore.key", RS(key), RSCAP(key), V_TEXT, true},
+    {"restore.file", RS(file), RSCAP(file), V_FILE, true},
+    {"restore.size", RS(size), 0, V_SIZE, true},
+    {"restore.sha256", RS(sha256), RSCAP(sha256), V_SHA256, true},
+    {"restore.forcePathStyle", RS(force_path_style), 0, V_BOOL, false},
 };
 #define NKEYS (sizeof(restore_keys) / sizeof(restore_keys[0]))
-static const struct key_def reseed_key = {"reseed", V_TOKEN, offsetof(struct agent_instructions, token),
-                                          AGENT_TOKEN_MAX + 1, false};
+static const struct key_def reseed_key = {"reseed", offsetof(struct agent_instructions, token),
+                                          AGENT_TOKEN_MAX + 1, V_TOKEN, false};
 
 struct parse {
   struct agent_instructions *out;

@@ -148,7 +148,7 @@ int agent_sha256_fd(int fd, char hex[65], uint64_t *size)
   if (rc == MGO_OK && EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
     rc = MGO_ENOMEM;
   EVP_MD_CTX_free(ctx);
-  for (unsigned int i = 0; rc == MGO_OK && i < 32; i++) {
+  for (size_t i = 0; rc == MGO_OK && i < 32; i++) {
     hex[2 * i] = digits[md[i] >> 4];
     hex[2 * i + 1] = digits[md[i] & 15];
   }
