@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "agent_api.h"
+#include "agent_http.h"
 #include "agent_jobs.h"
 #include "agent_snap.h"
 #include "mgo_buf.h"
@@ -547,6 +548,30 @@ static void test_snapshots_newest_first(void **state)
   json_decref(o);
 }
 
+static void test_parse_listen(void **state)
+{
+  static const struct {
+    const char *in, *addr;
+    int port;
+  } ok[] = {{"10.0.0.7:9787", "10.0.0.7", 9787}, {"127.0.0.1", "127.0.0.1", 9787},
+            {":8080", "0.0.0.0", 8080},          {"127.0.0.1:0", "127.0.0.1", 0},
+            {"[::1]:9787", "::1", 9787},         {"[fd00::7]", "fd00::7", 9787}};
+  static const char *const bad[] = {"",     "10.0.0.7:", "10.0.0.7:x",      "10.0.0.7:65536", "::1:9787",
+                                    "[::1", "[]:1",      "host.example:80", "$(POD_IP):9787", "1.2.3.4:-1"};
+  char addr[64];
+  int port = -1;
+  (void) state;
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    assert_int_equal(agent_http_parse_listen(ok[i].in, addr, sizeof(addr), &port), MGO_OK);
+    assert_string_equal(addr, ok[i].addr);
+    assert_int_equal(port, ok[i].port);
+  }
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    if (agent_http_parse_listen(bad[i], addr, sizeof(addr), &port) != MGO_EINVAL)
+      fail_msg("listen address \"%s\" accepted", bad[i]);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -561,6 +586,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_shutdown_cancels, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ca_pem_in_memory, setup, teardown),
       cmocka_unit_test_setup_teardown(test_snapshots_newest_first, setup, teardown),
+      cmocka_unit_test(test_parse_listen),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
