@@ -55,7 +55,8 @@ void agent_api_handle(struct agent_api *a, const char *method, const char *url, 
 
 /* Makes jansson allocate through functions that wipe (OPENSSL_cleanse) every block when it is freed, so
  * credentials parsed from request bodies do not linger in freed memory. Process-wide: call once, before any
- * other jansson use (agent serve's main). */
+ * other jansson use (agent serve's main). Afterwards memory jansson hands out (json_dumps) must be released
+ * with jansson's free function, never free(); this module only renders through json_dump_callback. */
 void agent_api_use_wiping_json_allocator(void);
 
 #endif
