@@ -14,7 +14,6 @@
 #include "mgo_err.h"
 
 #define POD_NAME_MAX 253
-#define MARKER_TMP AGENT_MARKER_FILE ".tmp"
 
 static int fail_errno(char *detail, size_t detailsz, const char *what, const char *path, int err)
 {
@@ -56,83 +55,6 @@ static bool pod_name_valid(const char *name)
       return false;
   }
   return true;
-}
-
-/* Appends key (len bytes, non-printable bytes as '?') to the comma-separated list, "..." once it is full. */
-static void note_unknown(struct agent_instructions *out, const char *key, size_t len)
-{
-  size_t have = strlen(out->unknown_keys);
-  size_t room = sizeof(out->unknown_keys) - 4; /* keep space for "..." and the NUL */
-  out->unknown++;
-  if (have >= 3 && strcmp(out->unknown_keys + have - 3, "...") == 0)
-    return;
-  if (have + (have > 0) + len > room) {
-    (void) mgo_strlcpy(out->unknown_keys + have, "...", sizeof(out->unknown_keys) - have);
-    return;
-  }
-  if (have > 0)
-    out->unknown_keys[have++] = ',';
-  for (size_t i = 0; i < len; i++) {
-    char ch = key[i];
-    if ((unsigned char) ch < 0x20 || (unsigned char) ch >= 0x7f)
-      ch = '?';
-    out->unknown_keys[have++] = ch;
-  }
-  out->unknown_keys[have] = '\0';
-}
-
-int agent_parse_instructions(const char *text, size_t len, struct agent_instructions *out, char *detail,
-                             size_t detailsz)
-{
-  size_t pos = 0;
-  int lineno = 0;
-
-  memset(out, 0, sizeof(*out));
-  out->found = true;
-  while (pos < len) {
-    const char *line = text + pos;
-    const char *nl = memchr(line, '\n', len - pos);
-    size_t n = nl != NULL ? (size_t) (nl - line) : len - pos;
-    const char *eq;
-    size_t klen, vlen;
-
-    pos += n + (nl != NULL);
-    lineno++;
-    if (n > 0 && line[n - 1] == '\r')
-      n--;
-    if (n == 0)
-      continue;
-    eq = memchr(line, '=', n);
-    if (eq == NULL || eq == line) {
-      (void) mgo_snprintf(detail, detailsz, "instructions line %d: not key=value", lineno);
-      return MGO_EPARSE;
-    }
-    klen = (size_t) (eq - line);
-    vlen = n - klen - 1;
-    if (klen != 6 || memcmp(line, "reseed", 6) != 0) {
-      note_unknown(out, line, klen);
-      continue;
-    }
-    if (out->reseed) {
-      (void) mgo_snprintf(detail, detailsz, "instructions line %d: reseed given twice", lineno);
-      return MGO_EINVAL;
-    }
-    if (vlen == 0 || vlen > AGENT_TOKEN_MAX || memchr(eq + 1, '\0', vlen) != NULL) {
-      (void) mgo_snprintf(detail, detailsz,
-                          "instructions line %d: reseed token must match [A-Za-z0-9-]{1,64}", lineno);
-      return MGO_EINVAL;
-    }
-    memcpy(out->token, eq + 1, vlen);
-    out->token[vlen] = '\0';
-    if (!agent_token_valid(out->token)) {
-      out->token[0] = '\0';
-      (void) mgo_snprintf(detail, detailsz,
-                          "instructions line %d: reseed token must match [A-Za-z0-9-]{1,64}", lineno);
-      return MGO_EINVAL;
-    }
-    out->reseed = true;
-  }
-  return MGO_OK;
 }
 
 /* Reads at most max bytes of fd into buf; *n gets the count. MGO_ETOOBIG when there is more. */
@@ -321,13 +243,19 @@ int agent_wipe_dir(const char *data_dir, size_t *removed, char *detail, size_t d
 
 int agent_marker_holds(const char *marker_dir, const char *token, bool *done, char *detail, size_t detailsz)
 {
+  return agent_marker_holds_named(marker_dir, AGENT_MARKER_FILE, token, done, detail, detailsz);
+}
+
+int agent_marker_holds_named(const char *marker_dir, const char *name, const char *token, bool *done,
+                             char *detail, size_t detailsz)
+{
   char path[PATH_MAX];
   char text[AGENT_TOKEN_MAX + 2];
   size_t n = 0;
   int fd, rc, err;
 
   *done = false;
-  if (mgo_snprintf(path, sizeof(path), "%s/" AGENT_MARKER_FILE, marker_dir) != MGO_OK)
+  if (mgo_snprintf(path, sizeof(path), "%s/%s", marker_dir, name) != MGO_OK)
     return fail_msg(detail, detailsz, MGO_ETOOBIG, "path too long", marker_dir);
   fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
@@ -387,11 +315,20 @@ static int ensure_marker_dir(const char *marker_dir, char *detail, size_t detail
 
 int agent_marker_write(const char *marker_dir, const char *token, char *detail, size_t detailsz)
 {
+  return agent_marker_write_named(marker_dir, AGENT_MARKER_FILE, token, detail, detailsz);
+}
+
+int agent_marker_write_named(const char *marker_dir, const char *name, const char *token, char *detail,
+                             size_t detailsz)
+{
   char line[AGENT_TOKEN_MAX + 2];
+  char tmp[AGENT_FILE_NAME_MAX + 8];
   int dfd, fd, rc;
 
   if (!agent_token_valid(token))
     return fail_msg(detail, detailsz, MGO_EINVAL, "invalid token", marker_dir);
+  if (!agent_file_name_valid(name) || mgo_snprintf(tmp, sizeof(tmp), "%s.tmp", name) != MGO_OK)
+    return fail_msg(detail, detailsz, MGO_EINVAL, "invalid marker name", name);
   (void) mgo_snprintf(line, sizeof(line), "%s\n", token);
   rc = ensure_marker_dir(marker_dir, detail, detailsz);
   if (rc != MGO_OK)
@@ -399,27 +336,27 @@ int agent_marker_write(const char *marker_dir, const char *token, char *detail, 
   dfd = open(marker_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0)
     return fail_errno(detail, detailsz, "open", marker_dir, errno);
-  if (unlinkat(dfd, MARKER_TMP, 0) != 0 && errno != ENOENT) { /* left by an interrupted earlier run */
-    rc = fail_errno(detail, detailsz, "unlink " MARKER_TMP " in", marker_dir, errno);
+  if (unlinkat(dfd, tmp, 0) != 0 && errno != ENOENT) { /* left by an interrupted earlier run */
+    rc = fail_errno(detail, detailsz, "unlink temporary marker in", marker_dir, errno);
     (void) close(dfd);
     return rc;
   }
-  fd = openat(dfd, MARKER_TMP, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) {
-    rc = fail_errno(detail, detailsz, "create " MARKER_TMP " in", marker_dir, errno);
+    rc = fail_errno(detail, detailsz, "create temporary marker in", marker_dir, errno);
   } else {
     if (write_all(fd, line, strlen(line)) != 0)
-      rc = fail_errno(detail, detailsz, "write " MARKER_TMP " in", marker_dir, errno);
+      rc = fail_errno(detail, detailsz, "write temporary marker in", marker_dir, errno);
     else if (fsync(fd) != 0)
-      rc = fail_errno(detail, detailsz, "fsync " MARKER_TMP " in", marker_dir, errno);
+      rc = fail_errno(detail, detailsz, "fsync temporary marker in", marker_dir, errno);
     if (close(fd) != 0 && rc == MGO_OK)
-      rc = fail_errno(detail, detailsz, "close " MARKER_TMP " in", marker_dir, errno);
-    if (rc == MGO_OK && renameat(dfd, MARKER_TMP, dfd, AGENT_MARKER_FILE) != 0)
-      rc = fail_errno(detail, detailsz, "rename " MARKER_TMP " in", marker_dir, errno);
+      rc = fail_errno(detail, detailsz, "close temporary marker in", marker_dir, errno);
+    if (rc == MGO_OK && renameat(dfd, tmp, dfd, name) != 0)
+      rc = fail_errno(detail, detailsz, "rename temporary marker in", marker_dir, errno);
     if (rc == MGO_OK && fsync(dfd) != 0)
       rc = fail_errno(detail, detailsz, "fsync", marker_dir, errno);
     if (rc != MGO_OK)
-      (void) unlinkat(dfd, MARKER_TMP, 0);
+      (void) unlinkat(dfd, tmp, 0);
   }
   (void) close(dfd);
   return rc;

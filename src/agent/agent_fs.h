@@ -2,10 +2,14 @@
  * a re-seed (wipe the Memgraph data directory once per token). docs/agent.md describes the contract.
  *
  * Instructions: the file <instructions_dir>/<pod_name> (a key of the ConfigMap <cluster>-agent mounted by the
- * StatefulSet), lines "key=value". The only key today is "reseed=<token>", token [A-Za-z0-9-]{1,64}. Unknown
- * keys are reported back (the caller logs them) and otherwise ignored; a malformed line, a bad token, a
- * repeated key or a file over AGENT_INSTRUCTIONS_MAX bytes is an error, so nothing is wiped on a doubtful
- * request.
+ * StatefulSet), lines "key=value". The keys are "reseed=<token>" and "restore=<token>" (token
+ * [A-Za-z0-9-]{1,64}) with the restore's parameters restore.endpoint, restore.region, restore.bucket,
+ * restore.key, restore.file (a plain snapshot file name), restore.size (decimal), restore.sha256 (64 hex
+ * digits) and restore.forcePathStyle (true|false, default false); agent_restore.h carries a restore out.
+ * Unknown keys are reported back (the caller logs them) and otherwise ignored; a malformed line, a bad token
+ * or value, a repeated key, a restore.* key without restore (or restore without all its parameters), reseed
+ * and restore together, or a file over AGENT_INSTRUCTIONS_MAX bytes is an error, so nothing is touched on a
+ * doubtful request.
  *
  * Re-seed: when <marker_dir>/reseed.done does not hold the token, every entry inside data_dir is removed
  * (depth first, with openat/unlinkat on directory descriptors opened with O_NOFOLLOW: symbolic links are
@@ -28,12 +32,29 @@
 #define AGENT_TOKEN_MAX 64          /* characters of a re-seed token */
 #define AGENT_INSTRUCTIONS_MAX 4096 /* bytes of an instructions file */
 #define AGENT_MARKER_FILE "reseed.done"
+#define AGENT_RESTORE_MARKER_FILE "restore.done"
+#define AGENT_FILE_NAME_MAX 255 /* a snapshot file name: [A-Za-z0-9_.-]{1,255}, not "." or ".." */
 #define AGENT_WIPE_MAX_DEPTH 64 /* nesting below data_dir; deeper is refused (MGO_ETOOBIG) */
+
+/* A restore request: download s3://bucket/key to <data_dir>/snapshots/<file> before Memgraph starts. */
+struct agent_restore_spec {
+  char token[AGENT_TOKEN_MAX + 1];
+  char endpoint[512];
+  char region[64];
+  char bucket[256];
+  char key[1024];
+  char file[AGENT_FILE_NAME_MAX + 1];
+  unsigned long long size;
+  char sha256[65]; /* lower-case hex */
+  bool force_path_style;
+};
 
 struct agent_instructions {
   bool found;                      /* the file exists (false: nothing to do) */
   bool reseed;                     /* a reseed=<token> line was present */
   char token[AGENT_TOKEN_MAX + 1]; /* the token when reseed */
+  bool restore;                    /* a complete restore request was present (never together with reseed) */
+  struct agent_restore_spec rs;    /* its parameters when restore */
   size_t unknown;                  /* lines with a key other than "reseed" */
   char unknown_keys[256];          /* their keys, comma separated (truncated with "..." when long) */
 };
@@ -51,9 +72,12 @@ struct agent_reseed_result {
 /* True when token matches [A-Za-z0-9-]{1,64}. */
 bool agent_token_valid(const char *token);
 
+/* True when name is a plain file name: [A-Za-z0-9_.-]{1,255}, not "." or "..". */
+bool agent_file_name_valid(const char *name);
+
 /* Parses the text of an instructions file (len bytes, need not be NUL-terminated) into *out (found is set to
- * true). MGO_EPARSE for a line without '=' or with an empty key, MGO_EINVAL for a bad or repeated reseed
- * token; detail says which line. */
+ * true). MGO_EPARSE for a line without '=' or with an empty key, MGO_EINVAL for a bad or repeated value, an
+ * incomplete restore or reseed together with restore; detail says which line or key. */
 int agent_parse_instructions(const char *text, size_t len, struct agent_instructions *out, char *detail,
                              size_t detailsz);
 
@@ -69,6 +93,13 @@ int agent_read_instructions(const char *dir, const char *pod_name, struct agent_
  * a symbolic link or not a directory, MGO_EUNSUPPORTED for a mount point inside it, MGO_ETOOBIG when nested
  * deeper than AGENT_WIPE_MAX_DEPTH. */
 int agent_wipe_dir(const char *data_dir, size_t *removed, char *detail, size_t detailsz);
+
+/* Whether <marker_dir>/<name> holds exactly token, and the atomic write of it: what agent_marker_holds() and
+ * agent_marker_write() do for reseed.done, for any plain marker file name (restore.done). */
+int agent_marker_holds_named(const char *marker_dir, const char *name, const char *token, bool *done,
+                             char *detail, size_t detailsz);
+int agent_marker_write_named(const char *marker_dir, const char *name, const char *token, char *detail,
+                             size_t detailsz);
 
 /* Whether <marker_dir>/reseed.done holds exactly token (one trailing newline allowed). A missing file or
  * directory is "no" (MGO_OK, *done false); MGO_ESYS on another I/O error. */

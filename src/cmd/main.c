@@ -26,6 +26,7 @@ int main(int argc, char **argv)
   case MGO_CMD_RUN:
     return mgo_run(&opts, MGO_VERSION);
   case MGO_CMD_AGENT:
+  case MGO_CMD_AGENT_SERVE:
     return mgo_agent(&opts);
   default:
     mgo_options_usage(stdout);

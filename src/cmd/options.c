@@ -49,6 +49,10 @@ static const struct opt_def defs[] = {
     {"instructions-dir", K_STR, OFF(instructions_dir), 0, 0,
      "agent: the operator's instructions (default " MGO_AGENT_INSTRUCTIONS_DIR ")"},
     {"pod-name", K_STR, OFF(pod_name), 0, 0, "agent: this pod's name (default $POD_NAME)"},
+    {"termination-log", K_STR, OFF(termination_log), 0, 0,
+     "agent: where the outcome line goes (default /dev/termination-log)"},
+    {"listen", K_STR, OFF(listen), 0, 0, "agent serve: ADDR:PORT to listen on (default 0.0.0.0:9787)"},
+    {"token-file", K_STR, OFF(token_file), 0, 0, "agent serve: file holding the API's bearer token"},
     {"once", K_FLAG, OFF(once), 0, 0, "connect, report, exit"},
     {"help", K_HELP, 0, 0, 0, "this help"},
 };
@@ -59,7 +63,8 @@ void mgo_options_usage(FILE *out)
   fputs("usage: memgraph-operator version\n"
         "       memgraph-operator run [options]\n"
         "       memgraph-operator agent --data-dir DIR --marker-dir DIR\n"
-        "                               [--instructions-dir DIR] [--pod-name NAME]\n"
+        "                               [--instructions-dir DIR] [--pod-name NAME] [--termination-log PATH]\n"
+        "       memgraph-operator agent serve --data-dir DIR --token-file FILE [--listen ADDR:PORT]\n"
         "options (each also as environment variable MGO_<NAME>, e.g. --http-port = MGO_HTTP_PORT):\n",
         out);
   for (size_t i = 0; i < NDEFS; i++)
@@ -186,6 +191,8 @@ static void set_defaults(struct mgo_options *o)
   o->marker_dir = "/var/lib/memgraph/operator";
   o->instructions_dir = MGO_AGENT_INSTRUCTIONS_DIR;
   o->pod_name = getenv("POD_NAME") != NULL ? getenv("POD_NAME") : "";
+  o->termination_log = "/dev/termination-log";
+  o->listen = "0.0.0.0:9787";
   (void) gethostname(host, sizeof(host) - 1);
   (void) mgo_snprintf(o->identity, sizeof(o->identity), "%s-%ld", host, (long) getpid());
 }
@@ -197,7 +204,8 @@ static int apply_env(struct mgo_options *o, char *err, size_t errsz)
     const char *v;
     if (defs[i].kind == K_HELP || defs[i].kind == K_FLAG || defs[i].offset == OFF(data_dir) ||
         defs[i].offset == OFF(marker_dir) || defs[i].offset == OFF(instructions_dir) ||
-        defs[i].offset == OFF(pod_name))
+        defs[i].offset == OFF(pod_name) || defs[i].offset == OFF(termination_log) ||
+        defs[i].offset == OFF(listen) || defs[i].offset == OFF(token_file))
       continue;
     env_name(defs[i].name, name, sizeof(name));
     v = getenv(name);
@@ -207,7 +215,7 @@ static int apply_env(struct mgo_options *o, char *err, size_t errsz)
   return 0;
 }
 
-static int apply_flags(int argc, char **argv, struct mgo_options *o, char *err, size_t errsz)
+static int apply_flags(int argc, char **argv, int first, struct mgo_options *o, char *err, size_t errsz)
 {
   struct option longs[NDEFS + 1];
   memset(longs, 0, sizeof(longs));
@@ -217,7 +225,7 @@ static int apply_flags(int argc, char **argv, struct mgo_options *o, char *err, 
       has_arg = no_argument;
     longs[i] = (struct option){defs[i].name, has_arg, NULL, 256 + (int) i};
   }
-  optind = 2;
+  optind = first;
   opterr = 0;
   for (;;) {
     int opt = getopt_long(argc, argv, "", longs, NULL);
@@ -252,8 +260,13 @@ int mgo_options_parse(int argc, char **argv, struct mgo_options *o, char *err, s
   }
   if (o->command == MGO_CMD_NONE)
     return bad(err, errsz, "command", argv[1]);
-  if (apply_env(o, err, errsz) != 0 || apply_flags(argc, argv, o, err, errsz) != 0)
+  if (o->command == MGO_CMD_AGENT && argc > 2 && strcmp(argv[2], "serve") == 0)
+    o->command = MGO_CMD_AGENT_SERVE;
+  if (apply_env(o, err, errsz) != 0 ||
+      apply_flags(argc, argv, o->command == MGO_CMD_AGENT_SERVE ? 3 : 2, o, err, errsz) != 0)
     return -1;
+  if (o->command == MGO_CMD_AGENT_SERVE && (o->token_file == NULL || o->token_file[0] == '\0'))
+    return bad(err, errsz, "--token-file (required by agent serve)", NULL);
   if (o->renew_deadline_ms >= o->lease_duration_ms)
     return bad(err, errsz, "--renew-deadline (must be shorter than --lease-duration)", "");
   return 0;

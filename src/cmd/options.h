@@ -14,7 +14,14 @@
 
 #include "mgo_log.h"
 
-enum mgo_command { MGO_CMD_NONE, MGO_CMD_VERSION, MGO_CMD_RUN, MGO_CMD_AGENT, MGO_CMD_HELP };
+enum mgo_command {
+  MGO_CMD_NONE,
+  MGO_CMD_VERSION,
+  MGO_CMD_RUN,
+  MGO_CMD_AGENT,
+  MGO_CMD_AGENT_SERVE,
+  MGO_CMD_HELP
+};
 
 struct mgo_options {
   enum mgo_command command;
@@ -39,6 +46,10 @@ struct mgo_options {
   const char *marker_dir;
   const char *instructions_dir; /* default /etc/memgraph-operator/agent (the ConfigMap <cluster>-agent) */
   const char *pod_name;         /* default $POD_NAME, else "" */
+  const char *termination_log;  /* default /dev/termination-log: the init step's one-line outcome */
+  /* agent serve (the sidecar) */
+  const char *listen;     /* default 0.0.0.0:9787 */
+  const char *token_file; /* required: the bearer token (a Secret volume file) */
 };
 
 /* Fills o from argv and the environment. Returns 0, or -1 after writing a message naming the bad option

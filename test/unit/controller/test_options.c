@@ -137,6 +137,31 @@ static void agent_instructions_flags(void **state)
   assert_string_equal(o.pod_name, "");
 }
 
+static void agent_serve_command(void **state)
+{
+  char *argv[] = {"memgraph-operator", "agent",           "serve",
+                  "--data-dir=/d",     "--token-file=/t", "--listen=10.0.0.7:9787"};
+  char *no_token[] = {"memgraph-operator", "agent", "serve", "--data-dir=/d"};
+  char *init[] = {"memgraph-operator", "agent", "--termination-log=/tl"};
+  struct mgo_options o;
+  char err[256] = "";
+  (void) state;
+  assert_int_equal(parse(&o, err, sizeof(err), 6, argv), 0);
+  assert_int_equal(o.command, MGO_CMD_AGENT_SERVE);
+  assert_string_equal(o.data_dir, "/d");
+  assert_string_equal(o.token_file, "/t");
+  assert_string_equal(o.listen, "10.0.0.7:9787");
+  assert_int_equal(parse(&o, err, sizeof(err), 5, argv), 0);
+  assert_string_equal(o.listen, "0.0.0.0:9787");
+  assert_int_equal(parse(&o, err, sizeof(err), 4, no_token), -1);
+  assert_non_null(strstr(err, "--token-file"));
+  assert_int_equal(parse(&o, err, sizeof(err), 3, init), 0);
+  assert_int_equal(o.command, MGO_CMD_AGENT);
+  assert_string_equal(o.termination_log, "/tl");
+  assert_int_equal(parse(&o, err, sizeof(err), 2, init), 0);
+  assert_string_equal(o.termination_log, "/dev/termination-log");
+}
+
 static int pod_name_env(void **state)
 {
   clear_env(state);
@@ -153,6 +178,7 @@ int main(void)
       cmocka_unit_test(durations),
       cmocka_unit_test_setup(agent_command, pod_name_env),
       cmocka_unit_test_setup(agent_instructions_flags, pod_name_env),
+      cmocka_unit_test_setup(agent_serve_command, pod_name_env),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
