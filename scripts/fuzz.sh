@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bounded fuzzing of the Bolt decoders: scripts/fuzz.sh SECONDS (per target; default 20).
+# Bounded fuzzing of the Bolt decoders and the S3 XML extractor: scripts/fuzz.sh SECONDS (per target; default 20).
 # Builds the libFuzzer targets with clang into build/fuzz, runs each on a temporary copy of its committed
 # corpus (test/fuzz/corpus/<target>/, so the run never modifies the repository), prints the executions per
 # target and fails on any crash, leak or timeout. Reproducers land in build/fuzz/artifacts/.
@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 SECONDS_PER_TARGET=${1:-20}
 JOBS=${JOBS:-2}
-TARGETS=(fuzz_packstream fuzz_bolt_reader fuzz_bolt_client)
+TARGETS=(fuzz_packstream fuzz_bolt_reader fuzz_bolt_client fuzz_s3_xml)
 
 CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DMGO_FUZZ=ON -DMGO_TESTS=OFF >/dev/null
 cmake --build build/fuzz -j "$JOBS" --target "${TARGETS[@]}" >/dev/null

@@ -134,6 +134,7 @@ struct mpu {
   EVP_MD_CTX *md;
   s3_progress_fn progress;
   void *pctx;
+  void *conn; /* shared by every request of the upload */
 };
 
 static int mpu_create(struct mpu *m, struct s3_error *err)
@@ -141,6 +142,7 @@ static int mpu_create(struct mpu *m, struct s3_error *err)
   struct s3_qparam q[] = {{"uploads", ""}};
   struct s3_req r;
   s3_req_init(&r, "POST", m->key);
+  r.conn = m->conn;
   r.query = q, r.nquery = 1;
   int rc = s3_req_run(m->cfg, &r, err);
   if (!rc &&
@@ -158,6 +160,7 @@ static int mpu_part(struct mpu *m, size_t i, struct s3_error *err)
   uint64_t off = (uint64_t) i * m->part;
   mgo_snprintf(num, sizeof(num), "%zu", i + 1);
   s3_req_init(&r, "PUT", m->key);
+  r.conn = m->conn;
   r.query = q, r.nquery = 2;
   r.in_fd = m->fd, r.in_off = (off_t) off, r.up_hash = m->md;
   r.in_len = m->size - off < m->part ? m->size - off : m->part;
@@ -185,6 +188,7 @@ static int mpu_complete(struct mpu *m, struct s3_put_result *res, struct s3_erro
   if (rc)
     return rc;
   s3_req_init(&r, "POST", m->key);
+  r.conn = m->conn;
   r.query = q, r.nquery = 1;
   r.mem = body.p, r.mem_len = body.len;
   rc = s3_req_run(m->cfg, &r, err);
@@ -207,6 +211,7 @@ static void mpu_abort(struct mpu *m, struct s3_error *err)
   struct s3_req r;
   struct s3_error e2;
   s3_req_init(&r, "DELETE", m->key);
+  r.conn = m->conn;
   r.query = q, r.nquery = 1;
   int rc = s3_req_run(m->cfg, &r, &e2);
   if (rc && rc != MGO_ENOTFOUND && err) {
@@ -227,7 +232,8 @@ static void md5_base64(const char *p, size_t n, char *out, size_t outsz)
 }
 
 /* PutObjectTagging sha256=<hex>. */
-static int put_hash_tag(const struct s3_config *cfg, const char *key, const char *sha, struct s3_error *err)
+static int put_hash_tag(const struct s3_config *cfg, const char *key, const char *sha, void *conn,
+                        struct s3_error *err)
 {
   char body[256], md5[32], hdr[64];
   struct s3_qparam q[] = {{"tagging", ""}};
@@ -240,6 +246,7 @@ static int put_hash_tag(const struct s3_config *cfg, const char *key, const char
   r.query = q, r.nquery = 1;
   r.mem = body, r.mem_len = strlen(body);
   r.headers[0] = hdr;
+  r.conn = conn;
   int rc = s3_req_run(cfg, &r, err);
   s3_req_free(&r);
   return rc;
@@ -261,7 +268,7 @@ static int mpu_run(struct mpu *m, struct s3_put_result *res, struct s3_error *er
     return rc;
   }
   res->parts = (int) m->nparts;
-  rc = put_hash_tag(m->cfg, m->key, res->sha256, err);
+  rc = put_hash_tag(m->cfg, m->key, res->sha256, m->conn, err);
   if (rc)
     s3_delete(m->cfg, m->key, NULL); /* never leave an object without its hash */
   return rc;
@@ -270,20 +277,28 @@ static int mpu_run(struct mpu *m, struct s3_put_result *res, struct s3_error *er
 static int put_multipart(const struct s3_config *cfg, const char *key, int fd, uint64_t size, size_t part,
                          s3_progress_fn progress, void *pctx, struct s3_put_result *res, struct s3_error *err)
 {
-  struct mpu m = {cfg, key,  fd,   size,     part, (size_t) ((size + part - 1) / part),
-                  "",  NULL, NULL, progress, pctx};
+  struct mpu m = {.cfg = cfg,
+                  .key = key,
+                  .fd = fd,
+                  .size = size,
+                  .part = part,
+                  .nparts = (size_t) ((size + part - 1) / part),
+                  .progress = progress,
+                  .pctx = pctx};
   if (m.nparts > S3_MAX_PARTS) {
     set_err(err, "the file needs more than 10000 parts");
     return MGO_ETOOBIG;
   }
   m.etags = calloc(m.nparts, sizeof(*m.etags));
   m.md = EVP_MD_CTX_new();
-  int rc = !m.etags || !m.md || !EVP_DigestInit_ex(m.md, EVP_sha256(), NULL) ? MGO_ENOMEM : MGO_OK;
+  m.conn = s3_conn_new();
+  int rc = !m.etags || !m.md || !m.conn || !EVP_DigestInit_ex(m.md, EVP_sha256(), NULL) ? MGO_ENOMEM : MGO_OK;
   if (rc)
     set_err(err, "out of memory");
   else
     rc = mpu_run(&m, res, err);
   EVP_MD_CTX_free(m.md);
+  s3_conn_free(m.conn);
   free(m.etags);
   return rc;
 }
@@ -425,14 +440,20 @@ static int get_hash_tag(const struct s3_config *cfg, const char *key, char sha25
 {
   struct s3_qparam q[] = {{"tagging", ""}};
   struct s3_req r;
+  struct s3_error e;
   s3_req_init(&r, "GET", key);
   r.query = q, r.nquery = 1;
-  int rc = s3_req_run(cfg, &r, err);
-  if (!rc && s3_xml_tag_value(r.resp.p ? r.resp.p : "", r.resp.len, "sha256", sha256, S3_SHA256_HEX)) {
-    set_err(err, "GetObjectTagging: the answer does not parse");
+  int rc = s3_req_run(cfg, &r, &e);
+  if (rc == MGO_EHTTP && strcmp(e.code, "NotImplemented") == 0) {
+    rc = MGO_OK; /* a server without object tags: no stored hash */
+    memset(&e, 0, sizeof(e));
+  } else if (!rc && s3_xml_tag_value(r.resp.p ? r.resp.p : "", r.resp.len, "sha256", sha256, S3_SHA256_HEX)) {
+    set_err(&e, "GetObjectTagging: the answer does not parse");
     sha256[0] = '\0';
     rc = MGO_EPARSE;
   }
+  if (err)
+    *err = e;
   s3_req_free(&r);
   return rc;
 }
@@ -459,23 +480,32 @@ int s3_head(const struct s3_config *cfg, const char *key, uint64_t *size, char s
 }
 
 /* One ListObjectsV2 page; token is "" for the first. */
-static int list_page(const struct s3_config *cfg, const char *prefix, int max_keys, const char *token,
-                     s3_list_fn cb, void *ctx, struct s3_list_page *page, struct s3_error *err)
+struct list_call {
+  const char *prefix;
+  int max_keys;
+  s3_list_fn cb;
+  void *ctx;
+  void *conn; /* shared by the pages */
+};
+
+static int list_page(const struct s3_config *cfg, const struct list_call *lc, const char *token,
+                     struct s3_list_page *page, struct s3_error *err)
 {
   char mk[16];
-  struct s3_qparam q[4] = {{"list-type", "2"}, {"prefix", prefix ? prefix : ""}};
+  struct s3_qparam q[4] = {{"list-type", "2"}, {"prefix", lc->prefix ? lc->prefix : ""}};
   size_t n = 2;
   struct s3_req r;
-  if (max_keys > 0) {
-    mgo_snprintf(mk, sizeof(mk), "%d", max_keys);
+  if (lc->max_keys > 0) {
+    mgo_snprintf(mk, sizeof(mk), "%d", lc->max_keys);
     q[n++] = (struct s3_qparam){"max-keys", mk};
   }
   if (token[0])
     q[n++] = (struct s3_qparam){"continuation-token", token};
   s3_req_init(&r, "GET", NULL);
   r.query = q, r.nquery = n;
+  r.conn = lc->conn;
   int rc = s3_req_run(cfg, &r, err);
-  if (!rc && (rc = s3_xml_list(r.resp.p ? r.resp.p : "", r.resp.len, cb, ctx, page)))
+  if (!rc && (rc = s3_xml_list(r.resp.p ? r.resp.p : "", r.resp.len, lc->cb, lc->ctx, page)))
     set_err(err, "ListObjectsV2: the answer does not parse");
   s3_req_free(&r);
   return rc;
@@ -486,11 +516,12 @@ int s3_list_paged(const struct s3_config *cfg, const char *prefix, int max_keys,
 {
   char token[1024] = "";
   struct s3_list_page *page = calloc(1, sizeof(*page));
-  int rc = page ? MGO_OK : MGO_ENOMEM;
+  struct list_call lc = {prefix, max_keys, cb, ctx, s3_conn_new()};
+  int rc = page && lc.conn ? MGO_OK : MGO_ENOMEM;
   if (!cfg || !cb)
     rc = MGO_EINVAL;
   while (!rc) {
-    rc = list_page(cfg, prefix, max_keys, token, cb, ctx, page, err);
+    rc = list_page(cfg, &lc, token, page, err);
     if (rc || page->stopped || !page->truncated)
       break;
     if (strcmp(token, page->next_token) == 0) { /* a server that loops would make us loop */
@@ -501,6 +532,7 @@ int s3_list_paged(const struct s3_config *cfg, const char *prefix, int max_keys,
     mgo_strlcpy(token, page->next_token, sizeof(token));
   }
   free(page);
+  s3_conn_free(lc.conn);
   return rc;
 }
 

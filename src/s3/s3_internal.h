@@ -90,6 +90,7 @@ struct s3_req {
   void *pctx;
   uint64_t prog_base, prog_total; /* progress reported as prog_base + bytes of this request */
   struct mgo_buf resp;
+  void *conn; /* s3_conn_new() to reuse across requests (its connections stay open), NULL: a fresh one */
   /* filled by s3_req_run */
   long status;
   uint64_t done; /* body bytes sent or received */
@@ -101,6 +102,9 @@ struct s3_req {
 };
 
 void s3_req_init(struct s3_req *r, const char *method, const char *key);
+/* A connection (a curl easy handle) several sequential requests of one operation share; NULL on failure. */
+void *s3_conn_new(void);
+void s3_conn_free(void *conn);
 /* Runs r; MGO_OK for a 2xx answer, else the mapped error with *err filled (secret scrubbed). */
 int s3_req_run(const struct s3_config *cfg, struct s3_req *r, struct s3_error *err);
 void s3_req_free(struct s3_req *r);

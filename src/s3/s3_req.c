@@ -33,6 +33,17 @@ void s3_req_init(struct s3_req *r, const char *method, const char *key)
   mgo_buf_init(&r->resp, S3_MAX_XML);
 }
 
+void *s3_conn_new(void)
+{
+  return curl_easy_init();
+}
+
+void s3_conn_free(void *conn)
+{
+  if (conn)
+    curl_easy_cleanup(conn);
+}
+
 void s3_req_free(struct s3_req *r)
 {
   mgo_buf_free(&r->resp);
@@ -163,7 +174,7 @@ static void sha256_hex(const void *p, size_t n, char out[S3_SHA256_HEX])
 /* The header list: payload hash, session token, Content-Type for XML bodies and the request's own. */
 static struct curl_slist *make_headers(const struct s3_config *cfg, const struct s3_req *r)
 {
-  char line[2048], hash[S3_SHA256_HEX];
+  char line[8192], hash[S3_SHA256_HEX]; /* set_auth bounds the session token */
   struct curl_slist *l = NULL, *t;
   if (r->in_fd >= 0)
     mgo_strlcpy(hash, "UNSIGNED-PAYLOAD", sizeof(hash));
@@ -200,6 +211,8 @@ static int set_auth(CURL *h, const struct s3_config *cfg)
 {
   char sig[128], up[1024];
   if (!cfg->access_key || !cfg->secret_key || !cfg->region || strchr(cfg->access_key, ':'))
+    return MGO_ECONFIG;
+  if (cfg->session_token && strlen(cfg->session_token) > 8000)
     return MGO_ECONFIG;
   if (mgo_snprintf(sig, sizeof(sig), "aws:amz:%s:s3", cfg->region) ||
       mgo_snprintf(up, sizeof(up), "%s:%s", cfg->access_key, cfg->secret_key)) {
@@ -370,13 +383,16 @@ int s3_req_run(const struct s3_config *cfg, struct s3_req *r, struct s3_error *e
   r->done = 0;
   r->local_rc = MGO_OK;
   mgo_buf_reset(&r->resp);
-  CURL *h = curl_easy_init();
+  CURL *h = r->conn ? r->conn : curl_easy_init();
   if (!h) {
     mgo_strlcpy(err->message, "curl_easy_init failed", sizeof(err->message));
     return MGO_ENOMEM;
   }
+  if (r->conn)
+    curl_easy_reset(h); /* keeps its open connections */
   int rc = perform(cfg, h, r, err);
-  curl_easy_cleanup(h);
+  if (!r->conn)
+    curl_easy_cleanup(h);
   s3_scrub(err->message, sizeof(err->message), cfg->secret_key);
   s3_scrub(err->code, sizeof(err->code), cfg->secret_key);
   s3_scrub(err->message, sizeof(err->message), cfg->session_token);

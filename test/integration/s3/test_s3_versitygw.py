@@ -47,6 +47,16 @@ def test_single_put_head_get(s3, tmp_path):
     assert not os.path.exists(str(out) + ".part")
 
 
+def test_empty_file(s3, tmp_path):
+    src = tmp_path / "empty"
+    src.write_bytes(b"")
+    empty = hashlib.sha256(b"").hexdigest()
+    assert s3.ok("put", "empty", src)["sha256"] == empty
+    assert s3.ok("head", "empty") == dict(s3.ok("head", "empty"), size=0, sha256=empty)
+    s3.ok("get", "empty", tmp_path / "back", 0, empty)
+    assert (tmp_path / "back").read_bytes() == b""
+
+
 def test_multipart_23mib_5mib_parts(s3, tmp_path):
     src = tmp_path / "big.bin"
     digest = make_file(src, 23 * MIB, b"multipart")

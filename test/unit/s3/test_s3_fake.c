@@ -118,6 +118,38 @@ static void test_list_truncated(void **state)
   fake_http_stop(&f);
 }
 
+static bool serve_pages(void *arg, int fd, const char *request_line)
+{
+  (void) arg;
+  const char *body =
+      strstr(request_line, "continuation-token=t%2B1")
+          ? "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>b</Key><Size>2</Size>"
+            "</Contents></ListBucketResult>"
+          : "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>a</Key><Size>1</Size>"
+            "</Contents><NextContinuationToken>t+1</NextContinuationToken></ListBucketResult>";
+  fake_http_respond(fd, 200, body, strlen(body));
+  return true;
+}
+
+static void test_list_pages_share_a_connection(void **state)
+{
+  (void) state;
+  struct fake_http f;
+  struct s3_config c;
+  struct s3_error e;
+  char ep[64];
+  int n = 0;
+  fake_http_start(&f, serve_pages, NULL);
+  config(&c, ep, sizeof(ep), f.port);
+  assert_int_equal(s3_list_paged(&c, "", 1, count_cb, &n, &e), MGO_OK);
+  fake_http_stop(&f);
+  assert_int_equal(n, 2);
+  assert_int_equal(atomic_load(&f.requests), 2);
+  assert_int_equal(atomic_load(&f.connections), 1);
+  assert_string_equal(f.last_request,
+                      "GET /bkt?continuation-token=t%2B1&list-type=2&max-keys=1&prefix= HTTP/1.1");
+}
+
 static void test_connect_refused(void **state)
 {
   (void) state;
@@ -142,9 +174,8 @@ int main(void)
 {
   s3_global_init();
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_secret_not_in_error),
-      cmocka_unit_test(test_uploads_query_and_bad_answer),
-      cmocka_unit_test(test_list_truncated),
+      cmocka_unit_test(test_secret_not_in_error), cmocka_unit_test(test_uploads_query_and_bad_answer),
+      cmocka_unit_test(test_list_truncated),      cmocka_unit_test(test_list_pages_share_a_connection),
       cmocka_unit_test(test_connect_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
