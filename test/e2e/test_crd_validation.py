@@ -102,6 +102,8 @@ def test_full_sample_is_accepted(crd, namespace):
     create(crd, namespace, obj, dry_run=True)
 
 
+S3 = {"bucket": "bkt", "secretName": "s"}
+
 INVALID = [
     ("zero instances", {"instances": 0}, "spec.instances"),
     ("sync replicas not below instances", {"instances": 2, "replication": {"syncReplicas": 2}},
@@ -127,9 +129,23 @@ INVALID = [
      "spec.replication.port must differ from the Bolt port 7687"),
     ("switchover target beyond the cluster", {"instances": 3, "switchover": {"targetOrdinal": 3}},
      "spec.switchover.targetOrdinal must name an existing instance"),
-    ("backup without a destination", {"backup": {"enabled": True, "schedule": "0 3 * * *"}},
-     "spec.backup needs a schedule and an s3 section when enabled"),
-    ("bad cron schedule", {"backup": {"schedule": "every day"}}, "spec.backup.schedule"),
+    ("backup without a destination", {"backup": {"schedule": "0 3 * * *"}}, "spec.backup.s3: Required value"),
+    ("cron with words", {"backup": {"schedule": "every day", "s3": S3}},
+     "spec.backup.schedule must be 5 fields separated by spaces"),
+    ("cron with 6 fields", {"backup": {"schedule": "0 0 3 * * *", "s3": S3}},
+     "spec.backup.schedule must be 5 fields separated by spaces"),
+    ("cron minute 60", {"backup": {"schedule": "60 3 * * *", "s3": S3}},
+     "the minute (field 1) must be 0-59"),
+    ("cron hour 24", {"backup": {"schedule": "0 24 * * *", "s3": S3}}, "the hour (field 2) must be 0-23 (UTC)"),
+    ("cron day 32", {"backup": {"schedule": "0 3 32 * *", "s3": S3}}, "the day of month (field 3) must be 1-31"),
+    ("cron month 13", {"backup": {"schedule": "0 3 1 13 *", "s3": S3}}, "the month (field 4) must be 1-12"),
+    ("cron weekday 8", {"backup": {"schedule": "0 3 * * 8", "s3": S3}}, "the day of week (field 5) must be 0-7"),
+    ("cron unknown macro", {"backup": {"schedule": "@often", "s3": S3}}, "spec.backup.schedule: unknown macro"),
+    ("backup bucket with capitals", {"backup": {"s3": {"bucket": "Backups", "secretName": "s"}}},
+     "spec.backup.s3.bucket"),
+    ("restore from two sources", {"bootstrap": {"restore": {"backup": "b", "s3": {"bucket": "bkt", "key": "k",
+                                                                                  "secretName": "s"}}}},
+     "spec.bootstrap.restore needs exactly one of backup"),
     ("unknown mode", {"replication": {"mode": "sync"}}, "spec.replication.mode"),
 ]
 
@@ -152,7 +168,11 @@ def test_valid_variants_accepted(crd, namespace):
                  {"replication": {"mode": "STRICT_SYNC"}},
                  {"replication": {"syncReplicas": 2, "syncMode": "STRICT_SYNC", "mode": "STRICT_SYNC"}},
                  {"memgraph": {"extraFlags": ["--query-execution-timeout-sec=60", "--storage-gc-cycle-sec=30"]}},
-                 {"backup": {"enabled": True, "schedule": "@daily", "s3": {"bucket": "bkt", "secretName": "s"}}}):
+                 {"backup": {"schedule": "@daily", "s3": S3}},
+                 {"backup": {"schedule": "*/15 1-5,22 * JAN-mar mon-FRI", "retention": {"count": 3}, "s3": S3}},
+                 {"backup": {"schedule": "0 3 1,15 * 0,7", "s3": S3}},
+                 {"backup": {"s3": S3}},
+                 {"bootstrap": {"restore": {"backup": "nightly-1"}}}):
         create(crd, namespace, cluster(**spec), dry_run=True)
 
 
@@ -175,6 +195,15 @@ def test_immutable_fields(crd, namespace, patch, message):
     assert message in r.stderr, r.stderr
     assert get(crd, namespace, "mg")["spec"]["storage"] == {"size": "10Gi", "logSize": "1Gi",
                                                             "storageClassName": "fast"}
+
+
+def test_bootstrap_is_only_set_at_creation(crd, namespace):
+    create(crd, namespace, cluster())
+    r = merge_patch(crd, namespace, "mg", {"spec": {"bootstrap": {"restore": {"backup": "b"}}}}, check=False)
+    assert r.returncode != 0 and "spec.bootstrap can only be set when the cluster is created" in r.stderr, r.stderr
+    create(crd, namespace, cluster(name="rs", bootstrap={"restore": {"backup": "b"}}))
+    r = merge_patch(crd, namespace, "rs", {"spec": {"bootstrap": {"restore": {"backup": "other"}}}}, check=False)
+    assert r.returncode != 0 and "spec.bootstrap is immutable" in r.stderr, r.stderr
 
 
 def test_storage_class_cannot_be_added_later(crd, namespace):
@@ -268,3 +297,28 @@ def test_built_objects_accepted_by_the_api_server(crd, namespace, sample):
         obj["metadata"]["namespace"] = namespace
         r = crd.kubectl("create", "--dry-run=server", "-o", "json", "-f", "-", input=json.dumps(obj), check=False)
         assert r.returncode == 0, f"{key}: {r.stderr}"
+
+
+BACKUP_CRD = os.path.join(ROOT, "config", "crd", "memgraph.io_memgraphbackups.yaml")
+
+
+def test_memgraph_backup_needs_a_cluster_and_its_spec_is_immutable(crd, namespace):
+    crd.kubectl("apply", "--server-side", "--force-conflicts", "-f", BACKUP_CRD)
+    crd.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/memgraphbackups.memgraph.io")
+    crd.wait_for(lambda: crd.kubectl("get", "mgb", "-A", check=False).returncode == 0, timeout=30,
+                 message="kubectl to discover memgraphbackups")
+
+    def backup(name, **spec):
+        return {"apiVersion": "memgraph.io/v1alpha1", "kind": "MemgraphBackup", "metadata": {"name": name},
+                "spec": spec}
+    r = create(crd, namespace, backup("b0"), check=False)
+    assert r.returncode != 0 and "spec.cluster: Required value" in r.stderr, r.stderr
+    r = create(crd, namespace, backup("b1", cluster="mg", target="Anywhere"), check=False)
+    assert r.returncode != 0 and "spec.target" in r.stderr, r.stderr
+    create(crd, namespace, backup("b2", cluster="mg"))
+    r = crd.kubectl("patch", "mgb", "b2", "-n", namespace, "--type=merge", "-p",
+                    json.dumps({"spec": {"cluster": "other"}}), check=False)
+    assert r.returncode != 0 and "spec of a MemgraphBackup is immutable" in r.stderr, r.stderr
+    out = crd.kubectl("get", "mgb", "b2", "-n", namespace).stdout
+    for column in ("CLUSTER", "PHASE", "POD", "SIZE", "COMPLETED", "AGE"):
+        assert column in out, out
