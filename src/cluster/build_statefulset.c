@@ -134,9 +134,9 @@ static json_t *restore_env(const struct mgo_build_opts *opts)
                           "metadata.name");
   if (env == NULL || opts->restore_secret == NULL || opts->restore_secret[0] == '\0')
     return env;
-  json_array_append_new(env, json_pack("{s:s, s:{s:{s:s, s:s}}}", "name", "MGO_RESTORE_ACCESS_KEY_ID",
-                                       "valueFrom", "secretKeyRef", "name", opts->restore_secret, "key",
-                                       "accessKeyId"));
+  json_array_append_new(env,
+                        json_pack("{s:s, s:{s:{s:s, s:s}}}", "name", "MGO_RESTORE_ACCESS_KEY_ID", "valueFrom",
+                                  "secretKeyRef", "name", opts->restore_secret, "key", "accessKeyId"));
   json_array_append_new(env, json_pack("{s:s, s:{s:{s:s, s:s}}}", "name", "MGO_RESTORE_SECRET_ACCESS_KEY",
                                        "valueFrom", "secretKeyRef", "name", opts->restore_secret, "key",
                                        "secretAccessKey"));
@@ -152,8 +152,8 @@ static json_t *agent_container(const struct mgo_build_opts *opts)
                    "name", "operator-agent", "image", opts->operator_image, "imagePullPolicy", "IfNotPresent",
                    "command", "memgraph-operator", "agent", "--data-dir=" MGO_DATA_DIR,
                    "--marker-dir=" MGO_MARKER_DIR, "--instructions-dir=" MGO_AGENT_INSTRUCTIONS_DIR,
-                   "--pod-name=$(POD_NAME)", "env", restore_env(opts), "securityContext", container_security(),
-                   "volumeMounts", "name", "data", "mountPath", MGO_DATA_MOUNT, "name",
+                   "--pod-name=$(POD_NAME)", "env", restore_env(opts), "securityContext",
+                   container_security(), "volumeMounts", "name", "data", "mountPath", MGO_DATA_MOUNT, "name",
                    MGO_AGENT_INSTRUCTIONS_VOLUME, "mountPath", MGO_AGENT_INSTRUCTIONS_DIR, "readOnly", 1,
                    "resources", "requests", "cpu", "10m", "memory", "16Mi", "limits", "memory", "64Mi");
 }
@@ -162,16 +162,16 @@ static json_t *agent_container(const struct mgo_build_opts *opts)
  * it. No probes: it must never make the pod un-Ready. */
 static json_t *agent_sidecar(const struct mgo_build_opts *opts)
 {
-  return json_pack("{s:s, s:s, s:s, s:[s, s, s, s, s, s], s:[{s:s, s:{s:{s:s}}}], s:[{s:s, s:i, s:s}], s:o, "
-                   "s:[{s:s, s:s, s:b}, {s:s, s:s, s:b}], s:{s:{s:s, s:s}, s:{s:s}}}",
-                   "name", "agent", "image", opts->operator_image, "imagePullPolicy", "IfNotPresent", "command",
-                   "memgraph-operator", "agent", "serve", "--listen=$(POD_IP):9787",
-                   "--data-dir=" MGO_DATA_DIR, "--token-file=" MGO_AGENT_TOKEN_DIR "/" MGO_AGENT_TOKEN_KEY, "env",
-                   "name", "POD_IP", "valueFrom", "fieldRef", "fieldPath", "status.podIP", "ports", "name",
-                   "agent", "containerPort", MGO_AGENT_PORT, "protocol", "TCP", "securityContext",
-                   container_security(), "volumeMounts", "name", "data", "mountPath", MGO_DATA_MOUNT, "readOnly",
-                   1, "name", MGO_AGENT_TOKEN_VOLUME, "mountPath", MGO_AGENT_TOKEN_DIR, "readOnly", 1, "resources",
-                   "requests", "cpu", "10m", "memory", "16Mi", "limits", "memory", "64Mi");
+  return json_pack(
+      "{s:s, s:s, s:s, s:[s, s, s, s, s, s], s:[{s:s, s:{s:{s:s}}}], s:[{s:s, s:i, s:s}], s:o, "
+      "s:[{s:s, s:s, s:b}, {s:s, s:s, s:b}], s:{s:{s:s, s:s}, s:{s:s}}}",
+      "name", "agent", "image", opts->operator_image, "imagePullPolicy", "IfNotPresent", "command",
+      "memgraph-operator", "agent", "serve", "--listen=$(POD_IP):9787", "--data-dir=" MGO_DATA_DIR,
+      "--token-file=" MGO_AGENT_TOKEN_DIR "/" MGO_AGENT_TOKEN_KEY, "env", "name", "POD_IP", "valueFrom",
+      "fieldRef", "fieldPath", "status.podIP", "ports", "name", "agent", "containerPort", MGO_AGENT_PORT,
+      "protocol", "TCP", "securityContext", container_security(), "volumeMounts", "name", "data", "mountPath",
+      MGO_DATA_MOUNT, "readOnly", 1, "name", MGO_AGENT_TOKEN_VOLUME, "mountPath", MGO_AGENT_TOKEN_DIR,
+      "readOnly", 1, "resources", "requests", "cpu", "10m", "memory", "16Mi", "limits", "memory", "64Mi");
 }
 
 static json_t *sysctl_container(const struct mgo_cluster_spec *s)
@@ -233,8 +233,8 @@ static json_t *pod_volumes(const struct mgo_cluster *c)
   if (mgo_name_agent_token_secret(c, token, sizeof(token)) != MGO_OK)
     return NULL;
   vols = json_pack("[{s:s, s:{s:s, s:b}}, {s:s, s:{s:s, s:i}}]", "name", MGO_AGENT_INSTRUCTIONS_VOLUME,
-                   "configMap", "name", cm, "optional", 1, "name", MGO_AGENT_TOKEN_VOLUME, "secret", "secretName",
-                   token, "defaultMode", 0440);
+                   "configMap", "name", cm, "optional", 1, "name", MGO_AGENT_TOKEN_VOLUME, "secret",
+                   "secretName", token, "defaultMode", 0440);
   if (vols != NULL && c->spec.tls_secret_name[0] != '\0')
     json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:i}}", "name", "tls", "secret", "secretName",
                                           c->spec.tls_secret_name, "defaultMode", 0440));
@@ -248,8 +248,8 @@ static json_t *pod_spec(const struct mgo_cluster *c, const struct mgo_build_opts
   json_t *pod;
 
   (void) mgo_name_service_account(c, sa, sizeof(sa));
-  pod = json_pack("{s:s, s:b, s:b, s:i, s:{s:i, s:i, s:i, s:b, s:{s:s}}, s:o, s:[o, o]}", "serviceAccountName",
-                  sa, "automountServiceAccountToken", 0, "enableServiceLinks", 0,
+  pod = json_pack("{s:s, s:b, s:b, s:i, s:{s:i, s:i, s:i, s:b, s:{s:s}}, s:o, s:[o, o]}",
+                  "serviceAccountName", sa, "automountServiceAccountToken", 0, "enableServiceLinks", 0,
                   "terminationGracePeriodSeconds", grace, "securityContext", "runAsUser", 101, "runAsGroup",
                   103, "fsGroup", 103, "runAsNonRoot", 1, "seccompProfile", "type", "RuntimeDefault",
                   "initContainers", init_containers(c, opts), "containers", memgraph_container(c),

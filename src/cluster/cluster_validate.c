@@ -95,13 +95,17 @@ static void validate_quantities(const struct mgo_cluster_spec *s, struct mgo_clu
 
 static void validate_references(const struct mgo_cluster_spec *s, struct mgo_cluster_errs *errs)
 {
-  bool backup_ok = s->backup.s3_bucket[0] != '\0' ? s->backup.s3_secret_name[0] != '\0'
-                                                  : s->backup.schedule[0] == '\0' && s->backup.drill_schedule[0] == '\0';
+  bool backup_ok = s->backup.s3_bucket[0] != '\0'
+                       ? s->backup.s3_secret_name[0] != '\0'
+                       : s->backup.schedule[0] == '\0' && s->backup.drill_schedule[0] == '\0';
   check(errs, backup_ok, "spec.backup.s3", "spec.backup needs an s3 section with bucket and secretName.");
-  check(errs, (s->restore.backup[0] != '\0') + (s->restore.s3_bucket[0] != '\0') < 2, "spec.bootstrap.restore",
+  check(errs, (s->restore.backup[0] != '\0') + (s->restore.s3_bucket[0] != '\0') < 2,
+        "spec.bootstrap.restore",
         "spec.bootstrap.restore needs exactly one of backup (a MemgraphBackup name) or s3 (bucket, key, "
         "secretName).");
-  check(errs, s->restore.s3_bucket[0] == '\0' || (s->restore.s3_key[0] != '\0' && s->restore.s3_secret_name[0] != '\0'),
+  check(errs,
+        s->restore.s3_bucket[0] == '\0' ||
+            (s->restore.s3_key[0] != '\0' && s->restore.s3_secret_name[0] != '\0'),
         "spec.bootstrap.restore.s3", "spec.bootstrap.restore.s3 needs bucket, key and secretName.");
   check(errs, s->validation.canary_interval_sec >= 5, "spec.validation.canary.intervalSec",
         "must be at least 5.");

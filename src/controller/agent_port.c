@@ -14,7 +14,7 @@
 #include "s3.h"
 
 #define AGENT_TIMEOUT_MS 10000L
-#define AGENT_MAX_ANSWER (64 * 1024)
+#define AGENT_MAX_ANSWER ((size_t) 64 * 1024)
 
 static size_t collect(char *data, size_t size, size_t n, void *arg)
 {
@@ -40,15 +40,15 @@ static int http_rc(CURLcode cc, long status)
   if (status >= 200 && status < 300)
     return MGO_OK;
   return status == 401 || status == 403 ? MGO_EAUTH
-         : status == 404              ? MGO_ENOTFOUND
-         : status == 409              ? MGO_ECONFLICT
-         : status == 400              ? MGO_EINVAL
-                                      : MGO_EHTTP;
+         : status == 404                ? MGO_ENOTFOUND
+         : status == 409                ? MGO_ECONFLICT
+         : status == 400                ? MGO_EINVAL
+                                        : MGO_EHTTP;
 }
 
 /* One request: method, path, optional JSON body; *out the parsed answer (new reference) when it is JSON. */
-static int agent_call(const char *ip, const char *token, const char *method, const char *path, const char *body,
-                      json_t **out, char *err, size_t errsz)
+static int agent_call(const char *ip, const char *token, const char *method, const char *path,
+                      const char *body, json_t **out, char *err, size_t errsz)
 {
   char url[256], auth[128];
   struct mgo_buf answer;
@@ -59,8 +59,9 @@ static int agent_call(const char *ip, const char *token, const char *method, con
   int rc;
 
   *out = NULL;
-  if (!ip_ok(ip) || mgo_snprintf(url, sizeof(url), strchr(ip, ':') != NULL ? "http://[%s]:%d%s" : "http://%s:%d%s",
-                                 ip, MGO_AGENT_PORT, path) != MGO_OK ||
+  if (!ip_ok(ip) ||
+      mgo_snprintf(url, sizeof(url), strchr(ip, ':') != NULL ? "http://[%s]:%d%s" : "http://%s:%d%s", ip,
+                   MGO_AGENT_PORT, path) != MGO_OK ||
       mgo_snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token) != MGO_OK)
     return MGO_EINVAL;
   h = curl_easy_init();
@@ -86,9 +87,10 @@ static int agent_call(const char *ip, const char *token, const char *method, con
     *out = json_loadb(mgo_buf_str(&answer), answer.len, 0, NULL);
   if (rc != MGO_OK)
     (void) mgo_snprintf(err, errsz, "agent %s %s: %s", method, path,
-                        cc != CURLE_OK                                       ? curl_easy_strerror(cc)
-                        : json_string_value(json_object_get(*out, "error")) ? json_string_value(json_object_get(*out, "error"))
-                                                                             : "unexpected answer");
+                        cc != CURLE_OK ? curl_easy_strerror(cc)
+                        : json_string_value(json_object_get(*out, "error"))
+                            ? json_string_value(json_object_get(*out, "error"))
+                            : "unexpected answer");
   OPENSSL_cleanse(auth, sizeof(auth));
   curl_slist_free_all(hdr);
   curl_easy_cleanup(h);
@@ -96,8 +98,8 @@ static int agent_call(const char *ip, const char *token, const char *method, con
   return rc;
 }
 
-static int ap_upload(void *arg, const char *ip, const char *token, const json_t *request, char *id, size_t idsz,
-                     char *err, size_t errsz)
+static int ap_upload(void *arg, const char *ip, const char *token, const json_t *request, char *id,
+                     size_t idsz, char *err, size_t errsz)
 {
   char *body = json_dumps(request, JSON_COMPACT);
   json_t *out = NULL;

@@ -150,16 +150,17 @@ int op_start_informers(struct mgo_operator *op)
                                             on_informer_error, op};
   struct k8s_informer_handlers owned_h = {on_owned_add, on_owned_update, on_owned_delete, on_informer_error,
                                           op};
-  struct k8s_informer_handlers backup_h = {on_backup_add, on_backup_update, on_backup_delete, on_informer_error,
-                                           op};
+  struct k8s_informer_handlers backup_h = {on_backup_add, on_backup_update, on_backup_delete,
+                                           on_informer_error, op};
 
   for (int i = 0; i < OP_CACHE_COUNT; i++) {
     const struct k8s_resource *res = op_cache_resource((enum op_cache) i);
     struct k8s_informer_opts o = {.resource = res,
                                   .namespace = op->cfg.namespace,
-                                  .label_selector = i == OP_CACHE_CLUSTERS || i == OP_CACHE_BACKUPS ? NULL : selector,
+                                  .label_selector =
+                                      i == OP_CACHE_CLUSTERS || i == OP_CACHE_BACKUPS ? NULL : selector,
                                   .resync_ms = op->cfg.resync_interval_ms};
-    const struct k8s_informer_handlers *h = i == OP_CACHE_CLUSTERS ? &cluster_h
+    const struct k8s_informer_handlers *h = i == OP_CACHE_CLUSTERS  ? &cluster_h
                                             : i == OP_CACHE_BACKUPS ? &backup_h
                                                                     : &owned_h;
     int rc = k8s_informer_new(op->client, &o, h, &op->inf[i]);

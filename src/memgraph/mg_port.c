@@ -147,7 +147,7 @@ static const struct mg_snapshot *find_snapshot(const struct mg_snapshots *all, c
     if (s->next_scheduled)
       continue;
     if (path != NULL && path[0] != '\0' ? strcmp(s->path, path) == 0
-                                         : best == NULL || s->timestamp > best->timestamp)
+                                        : best == NULL || s->timestamp > best->timestamp)
       best = s;
   }
   return best;

@@ -71,7 +71,8 @@ struct mgo_mg_ops {
   /* SHOW SNAPSHOTS: the row of path (or the newest one when path is NULL or ""): its path, durable timestamp
    * and creation_time text. MGO_ENOTFOUND when there is no such row. */
   int (*snapshot_info)(struct mgo_mg_conn *conn, const char *path, struct mgo_mg_snapshot *out);
-  /* LOCK DATA DIRECTORY (lock true) / UNLOCK DATA DIRECTORY: Memgraph keeps every durability file while locked. */
+  /* LOCK DATA DIRECTORY (lock true) / UNLOCK DATA DIRECTORY: Memgraph keeps every durability file while
+   * locked. */
   int (*lock_data_directory)(struct mgo_mg_conn *conn, bool lock);
   /* SHOW STORAGE INFO: vertex and edge counts. */
   int (*storage_counts)(struct mgo_mg_conn *conn, int64_t *vertices, int64_t *edges);

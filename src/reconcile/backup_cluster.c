@@ -33,11 +33,12 @@ json_t *op_cluster_backups(struct op_ctx *ctx)
 
   json_array_foreach(all, i, b)
   {
-    if (n < sizeof(items) / sizeof(items[0]) && strcmp(op_jstr(json_object_get(b, "spec"), "cluster"), ctx->name) == 0 &&
+    if (n < sizeof(items) / sizeof(items[0]) &&
+        strcmp(op_jstr(json_object_get(b, "spec"), "cluster"), ctx->name) == 0 &&
         json_object_get(json_object_get(b, "metadata"), "deletionTimestamp") == NULL)
       items[n++] = b;
   }
-  qsort(items, n, sizeof(items[0]), by_creation);
+  qsort((void *) items, n, sizeof(json_t *), by_creation); /* an array of pointers, sorted by their objects */
   for (i = 0; mine != NULL && i < n; i++)
     json_array_append(mine, items[i]);
   json_decref(all);
@@ -122,7 +123,8 @@ static struct op_result start(struct op_ctx *ctx, struct op_backup_run *r)
   (void) mgo_snprintf(note, sizeof(note), "taking a snapshot on %s (%s)", in->pod, mgo_role_name(in->role));
   if (op_backup_patch(ctx, r,
                       json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "phase", "Running", "startedAt", now, "pod",
-                                in->pod, "role", mgo_role_name(in->role), "attempts", 1, "message", note)) != MGO_OK)
+                                in->pod, "role", mgo_role_name(in->role), "attempts", 1, "message", note)) !=
+      MGO_OK)
     return op_error(MGO_EIO);
   (void) ctx->kube->event(ctx->kube->arg, r->obj, "Normal", "BackupStarted", "Backup", note,
                           &(struct k8s_status){0});
@@ -177,8 +179,9 @@ static const char *name_of(const json_t *b)
 /* LastBackupSucceeded from the newest finished backup; lastTransitionTime kept while the status stays. */
 static json_t *last_backup_condition(const struct op_ctx *ctx, const json_t *ok, const json_t *failed)
 {
-  bool good = failed == NULL || (ok != NULL && strcmp(op_jstr(json_object_get(ok, "status"), "completedAt"),
-                                                      op_jstr(json_object_get(failed, "status"), "completedAt")) >= 0);
+  bool good = failed == NULL ||
+              (ok != NULL && strcmp(op_jstr(json_object_get(ok, "status"), "completedAt"),
+                                    op_jstr(json_object_get(failed, "status"), "completedAt")) >= 0);
   const json_t *b = good ? ok : failed;
   const char *status = good ? "True" : "False", *since = NULL;
   char now[40], msg[512];
@@ -191,9 +194,10 @@ static json_t *last_backup_condition(const struct op_ctx *ctx, const json_t *ok,
       since = op_jstr(c, "lastTransitionTime");
   }
   (void) mgo_clock_format_now(ctx->clock, 0, now, sizeof(now));
-  (void) mgo_snprintf(msg, sizeof(msg), "%s: %s", name_of(b), op_jstr(json_object_get(b, "status"), "message"));
-  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "type", "LastBackupSucceeded", "status", status, "reason",
-                   good ? "BackupCompleted" : "BackupFailed", "message", msg, "lastTransitionTime",
+  (void) mgo_snprintf(msg, sizeof(msg), "%s: %s", name_of(b),
+                      op_jstr(json_object_get(b, "status"), "message"));
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "type", "LastBackupSucceeded", "status", status,
+                   "reason", good ? "BackupCompleted" : "BackupFailed", "message", msg, "lastTransitionTime",
                    since != NULL && since[0] != '\0' ? since : now, "observedGeneration",
                    (json_int_t) ctx->c.generation);
 }
@@ -253,6 +257,8 @@ struct op_result op_step_backup(struct op_ctx *ctx)
   if (json_array_size(mine) > 0)
     res = work_on_next(ctx, mine, &completed);
   ctx->backup_status = summary(ctx, mine);
+  if (ctx->backup_status != NULL)
+    op_restore_observe(ctx, ctx->backup_status);
   res = sooner(res, op_backup_schedule(ctx, mine, completed));
   json_decref(mine);
   return res;

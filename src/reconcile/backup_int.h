@@ -22,7 +22,8 @@ struct op_backup_run {
 const char *op_jstr(const json_t *obj, const char *key);
 /* The usable connection of pod, or NULL. */
 struct op_conn *op_backup_conn(struct op_ctx *ctx, const char *pod);
-/* Merge-patches the MemgraphBackup's status with fields (consumed); r->obj/status become the written object. */
+/* Merge-patches the MemgraphBackup's status with fields (consumed); r->obj/status become the written object.
+ */
 int op_backup_patch(struct op_ctx *ctx, struct op_backup_run *r, json_t *fields);
 /* Records a failed attempt: retried after a backoff, or Failed after OP_BACKUP_MAX_ATTEMPTS (Event). */
 struct op_result op_backup_attempt_failed(struct op_ctx *ctx, struct op_backup_run *r, const char *source,

@@ -20,8 +20,8 @@
 #include "mgo_log.h"
 #include "s3.h"
 
-#define MAX_CATCH_UP 100000           /* cron steps walked to find the latest due run */
-#define RETENTION_EVERY_MS (600 * 1000) /* maxAgeDays is applied at least this often without new backups */
+#define MAX_CATCH_UP 100000        /* cron steps walked to find the latest due run */
+#define RETENTION_EVERY_MS 600000L /* maxAgeDays is applied at least this often without new backups */
 
 static int create_scheduled(struct op_ctx *ctx, int64_t due, char *name, size_t namesz)
 {
@@ -31,10 +31,10 @@ static int create_scheduled(struct op_ctx *ctx, int64_t due, char *name, size_t 
 
   if (rc != MGO_OK)
     return rc;
-  obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:o}, s:{s:s}}", "apiVersion", MGO_CLUSTER_API_VERSION,
-                  "kind", "MemgraphBackup", "metadata", "name", name, "namespace", ctx->ns, "labels",
-                  OP_LABEL_BACKUP_CLUSTER, ctx->name, OP_LABEL_BACKUP_SCHEDULED, "true", "ownerReferences",
-                  mgo_cluster_owner_refs(&ctx->c), "spec", "cluster", ctx->name);
+  obj = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:o}, s:{s:s}}", "apiVersion",
+                  MGO_CLUSTER_API_VERSION, "kind", "MemgraphBackup", "metadata", "name", name, "namespace",
+                  ctx->ns, "labels", OP_LABEL_BACKUP_CLUSTER, ctx->name, OP_LABEL_BACKUP_SCHEDULED, "true",
+                  "ownerReferences", mgo_cluster_owner_refs(&ctx->c), "spec", "cluster", ctx->name);
   if (obj == NULL)
     return MGO_ENOMEM;
   k8s_status_clear(&st);
@@ -60,7 +60,8 @@ static int64_t schedule_origin(const struct op_ctx *ctx)
   const json_t *status = json_object_get(ctx->obj, "status");
   int64_t ms;
   if (mgo_time_parse_rfc3339(op_jstr(status, "lastScheduledBackup"), &ms) == MGO_OK ||
-      mgo_time_parse_rfc3339(op_jstr(json_object_get(ctx->obj, "metadata"), "creationTimestamp"), &ms) == MGO_OK)
+      mgo_time_parse_rfc3339(op_jstr(json_object_get(ctx->obj, "metadata"), "creationTimestamp"), &ms) ==
+          MGO_OK)
     return ms / 1000;
   return mgo_clock_wall_ms(ctx->clock) / 1000;
 }
@@ -93,7 +94,8 @@ static struct op_result run_schedule(struct op_ctx *ctx, const json_t *mine, jso
   next = backup_cron_next(&cron, last);
   if (next > 0 && next <= now && cluster_ready_for_backups(ctx)) {
     int steps = 0;
-    for (due = next; steps < MAX_CATCH_UP && (next = backup_cron_next(&cron, due)) > 0 && next <= now; steps++)
+    for (due = next; steps < MAX_CATCH_UP && (next = backup_cron_next(&cron, due)) > 0 && next <= now;
+         steps++)
       due = next;
     if (create_scheduled(ctx, due, name, sizeof(name)) != MGO_OK)
       return op_error(MGO_EIO);
@@ -144,8 +146,11 @@ static int delete_object(struct op_ctx *ctx, const json_t *b)
   if (rc == MGO_OK)
     rc = op_s3_endpoint(s->backup.s3_endpoint, s->backup.s3_region, endpoint, sizeof(endpoint));
   if (rc == MGO_OK) {
-    cfg = (struct s3_config){.endpoint = endpoint, .region = s->backup.s3_region, .bucket = s->backup.s3_bucket,
-                             .access_key = cr.access_key, .secret_key = cr.secret_key,
+    cfg = (struct s3_config){.endpoint = endpoint,
+                             .region = s->backup.s3_region,
+                             .bucket = s->backup.s3_bucket,
+                             .access_key = cr.access_key,
+                             .secret_key = cr.secret_key,
                              .session_token = cr.session_token[0] != '\0' ? cr.session_token : NULL,
                              .force_path_style = s->backup.s3_force_path_style};
     rc = ctx->s3->delete_object(ctx->s3->arg, &cfg, key, &err);
@@ -162,7 +167,8 @@ static int retire(struct op_ctx *ctx, const json_t *b)
   const char *name = op_jstr(json_object_get(b, "metadata"), "name");
   struct k8s_status st;
   char note[384];
-  int rc = strcmp(op_jstr(json_object_get(b, "status"), "phase"), "Completed") == 0 ? delete_object(ctx, b) : MGO_OK;
+  int rc = strcmp(op_jstr(json_object_get(b, "status"), "phase"), "Completed") == 0 ? delete_object(ctx, b)
+                                                                                    : MGO_OK;
 
   if (rc != MGO_OK)
     return rc; /* the object stays listed until its data is gone */
@@ -192,13 +198,14 @@ static int run_retention(struct op_ctx *ctx, const json_t *mine)
   {
     const json_t *st = json_object_get(b, "status");
     if (n < sizeof(items) / sizeof(items[0]))
-      items[n++] = (struct backup_item){.name = op_jstr(json_object_get(b, "metadata"), "name"),
-                                        .phase = phase_enum(op_jstr(st, "phase")),
-                                        .completed_at = seconds(op_jstr(st, "completedAt")),
-                                        .created_at = seconds(op_jstr(json_object_get(b, "metadata"), "creationTimestamp"))};
+      items[n++] = (struct backup_item){
+          .name = op_jstr(json_object_get(b, "metadata"), "name"),
+          .phase = phase_enum(op_jstr(st, "phase")),
+          .completed_at = seconds(op_jstr(st, "completedAt")),
+          .created_at = seconds(op_jstr(json_object_get(b, "metadata"), "creationTimestamp"))};
   }
-  rc = backup_retention(items, n, &pol, mgo_clock_wall_ms(ctx->clock) / 1000, del, sizeof(del) / sizeof(del[0]),
-                        &ndel);
+  rc = backup_retention(items, n, &pol, mgo_clock_wall_ms(ctx->clock) / 1000, del,
+                        sizeof(del) / sizeof(del[0]), &ndel);
   for (i = 0; (rc == MGO_OK || rc == MGO_ETOOBIG) && i < ndel; i++) {
     int r = retire(ctx, json_array_get(mine, del[i]));
     if (r != MGO_OK)

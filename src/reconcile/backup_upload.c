@@ -25,7 +25,8 @@ int op_read_s3_creds(struct op_ctx *ctx, const char *secret, struct op_s3_creds 
     rc = op_secret_value(obj, "accessKeyId", out->access_key, sizeof(out->access_key));
   if (rc == MGO_OK)
     rc = op_secret_value(obj, "secretAccessKey", out->secret_key, sizeof(out->secret_key));
-  if (rc == MGO_OK && op_secret_value(obj, "sessionToken", out->session_token, sizeof(out->session_token)) != MGO_OK)
+  if (rc == MGO_OK &&
+      op_secret_value(obj, "sessionToken", out->session_token, sizeof(out->session_token)) != MGO_OK)
     out->session_token[0] = '\0';
   json_decref(obj);
   if (rc != MGO_OK)
@@ -49,10 +50,10 @@ int op_s3_endpoint(const char *endpoint, const char *region, char *dst, size_t d
 static json_t *upload_request(const struct mgo_cluster_spec *s, const char *file, const char *endpoint,
                               const char *key, const struct op_s3_creds *cr)
 {
-  json_t *req = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:b}}", "file", file, "s3", "endpoint", endpoint,
-                          "region", s->backup.s3_region, "bucket", s->backup.s3_bucket, "key", key, "accessKey",
-                          cr->access_key, "secretKey", cr->secret_key, "forcePathStyle",
-                          s->backup.s3_force_path_style);
+  json_t *req =
+      json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:b}}", "file", file, "s3", "endpoint", endpoint,
+                "region", s->backup.s3_region, "bucket", s->backup.s3_bucket, "key", key, "accessKey",
+                cr->access_key, "secretKey", cr->secret_key, "forcePathStyle", s->backup.s3_force_path_style);
   if (req != NULL && cr->session_token[0] != '\0')
     json_object_set_new(json_object_get(req, "s3"), "sessionToken", json_string(cr->session_token));
   return req;
@@ -90,12 +91,16 @@ struct op_result op_backup_start_upload(struct op_ctx *ctx, struct op_backup_run
   int rc;
 
   if (ctx->agent == NULL || ctx->cs->agent_token[0] == '\0')
-    return op_backup_attempt_failed(ctx, r, "operator", "AgentUnavailable", "the pods' agent token is not known yet");
-  if (backup_s3_key(s->backup.s3_prefix, ctx->ns, ctx->name, r->name, file, key, sizeof(key), NULL, 0) != MGO_OK ||
+    return op_backup_attempt_failed(ctx, r, "operator", "AgentUnavailable",
+                                    "the pods' agent token is not known yet");
+  if (backup_s3_key(s->backup.s3_prefix, ctx->ns, ctx->name, r->name, file, key, sizeof(key), NULL, 0) !=
+          MGO_OK ||
       op_s3_endpoint(s->backup.s3_endpoint, s->backup.s3_region, endpoint, sizeof(endpoint)) != MGO_OK)
-    return op_backup_attempt_failed(ctx, r, "operator", "InvalidKey", "the object key or endpoint cannot be built");
+    return op_backup_attempt_failed(ctx, r, "operator", "InvalidKey",
+                                    "the object key or endpoint cannot be built");
   if (c == NULL)
-    return op_backup_attempt_failed(ctx, r, "memgraph", "Unreachable", "the instance does not answer over Bolt");
+    return op_backup_attempt_failed(ctx, r, "memgraph", "Unreachable",
+                                    "the instance does not answer over Bolt");
   rc = ctx->mg->lock_data_directory(c->conn, true);
   op_count_bolt(ctx, pod, 1);
   if (rc != MGO_OK)
@@ -105,13 +110,14 @@ struct op_result op_backup_start_upload(struct op_ctx *ctx, struct op_backup_run
     (void) ctx->mg->lock_data_directory(c->conn, false);
     return op_backup_attempt_failed(ctx, r, "agent", mgo_errname(rc), err);
   }
-  mgo_log(MGO_LOG_INFO, "backup upload started", "cluster", ctx->key, "backup", r->name, "pod", pod, "key", key,
-          "upload", id, (char *) NULL);
+  mgo_log(MGO_LOG_INFO, "backup upload started", "cluster", ctx->key, "backup", r->name, "pod", pod, "key",
+          key, "upload", id, (char *) NULL);
   if (op_backup_patch(ctx, r,
                       json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:b, s:s}}", "uploadId", id, "message",
-                                "uploading to S3", "s3", "bucket", s->backup.s3_bucket, "key", key, "endpoint",
-                                endpoint, "region", s->backup.s3_region, "forcePathStyle",
-                                s->backup.s3_force_path_style, "secretName", s->backup.s3_secret_name)) != MGO_OK)
+                                "uploading to S3", "s3", "bucket", s->backup.s3_bucket, "key", key,
+                                "endpoint", endpoint, "region", s->backup.s3_region, "forcePathStyle",
+                                s->backup.s3_force_path_style, "secretName", s->backup.s3_secret_name)) !=
+      MGO_OK)
     return op_error(MGO_EIO);
   return op_ok();
 }

@@ -62,22 +62,21 @@ static int init_failover_metrics(struct op_metrics *m, struct mgo_metrics *reg)
 /* The backup families (issue 10; the seed's names). */
 static int init_backup_metrics(struct op_metrics *m, struct mgo_metrics *reg)
 {
-  m->snapshots = mgo_metrics_family(reg, op_metric_names[15],
-                                    "Snapshots requested for backups (CREATE SNAPSHOT), by cluster and result.",
-                                    MGO_METRIC_COUNTER, NULL, 0);
-  m->snapshot_duration =
-      mgo_metrics_family(reg, op_metric_names[16], "Time CREATE SNAPSHOT took for a backup.",
-                         MGO_METRIC_HISTOGRAM, failover_buckets, sizeof(failover_buckets) / sizeof(failover_buckets[0]));
+  m->snapshots = mgo_metrics_family(
+      reg, op_metric_names[15], "Snapshots requested for backups (CREATE SNAPSHOT), by cluster and result.",
+      MGO_METRIC_COUNTER, NULL, 0);
+  m->snapshot_duration = mgo_metrics_family(
+      reg, op_metric_names[16], "Time CREATE SNAPSHOT took for a backup.", MGO_METRIC_HISTOGRAM,
+      failover_buckets, sizeof(failover_buckets) / sizeof(failover_buckets[0]));
   m->s3_uploads = mgo_metrics_family(reg, op_metric_names[17], "Backup uploads to S3 that completed.",
                                      MGO_METRIC_COUNTER, NULL, 0);
-  m->s3_upload_errors =
-      mgo_metrics_family(reg, op_metric_names[18], "Backup upload attempts that failed, by cluster and reason.",
-                         MGO_METRIC_COUNTER, NULL, 0);
-  m->backup_last_success = mgo_metrics_family(reg, op_metric_names[19],
-                                              "Unix time the cluster's last backup completed.",
-                                              MGO_METRIC_GAUGE, NULL, 0);
-  m->backup_size = mgo_metrics_family(reg, op_metric_names[20], "Size of the cluster's last completed backup.",
-                                      MGO_METRIC_GAUGE, NULL, 0);
+  m->s3_upload_errors = mgo_metrics_family(reg, op_metric_names[18],
+                                           "Backup upload attempts that failed, by cluster and reason.",
+                                           MGO_METRIC_COUNTER, NULL, 0);
+  m->backup_last_success = mgo_metrics_family(
+      reg, op_metric_names[19], "Unix time the cluster's last backup completed.", MGO_METRIC_GAUGE, NULL, 0);
+  m->backup_size = mgo_metrics_family(
+      reg, op_metric_names[20], "Size of the cluster's last completed backup.", MGO_METRIC_GAUGE, NULL, 0);
   if (!m->snapshots || !m->snapshot_duration || !m->s3_uploads || !m->s3_upload_errors ||
       !m->backup_last_success || !m->backup_size)
     return MGO_ENOMEM;

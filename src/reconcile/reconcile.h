@@ -91,11 +91,11 @@ struct op_cluster {
   int64_t main_down_since_ms; /* monotonic ms when the recorded MAIN was first seen unavailable; 0 = up */
   char main_down_pod[MGO_NAME_MAX];
   struct op_main_change change;
-  int64_t fenced_at_ms; /* monotonic ms when a switchover took the MAIN off the write Service; 0 = none */
-  char agent_token[72]; /* the pods' agent token (Secret <name>-agent-token), "" until read or created */
+  int64_t fenced_at_ms;    /* monotonic ms when a switchover took the MAIN off the write Service; 0 = none */
+  char agent_token[72];    /* the pods' agent token (Secret <name>-agent-token), "" until read or created */
   bool retention_due;      /* the last retention run failed: run again on the next pass */
   int64_t retention_at_ms; /* monotonic ms of the last retention run (0 = never) */
-  size_t nlag;          /* replicas with a mgo_replica_lag_behind series (removed when they go) */
+  size_t nlag;             /* replicas with a mgo_replica_lag_behind series (removed when they go) */
   char lag_names[MGO_MAX_INSTANCES][MGO_NAME_MAX];
 };
 
@@ -156,8 +156,9 @@ struct op_ctx {
   bool parsed;
   struct rec_observed *obs;
   struct rec_plan *plan;
-  json_t *backup_status; /* status fields of the backup step (lastSuccessfulBackup, ...), NULL: keep the old */
-  char error[256];        /* the first error's description, for logs and the HTTP snapshot ("" = none) */
+  json_t
+      *backup_status; /* status fields of the backup step (lastSuccessfulBackup, ...), NULL: keep the old */
+  char error[256];    /* the first error's description, for logs and the HTTP snapshot ("" = none) */
   const char *stopped_at; /* name of the step that ended the pass early, or NULL */
 };
 
@@ -289,6 +290,14 @@ int op_write_last_failover(struct op_ctx *ctx, const struct op_main_change *ch, 
  * ctx->obj's view; *written (may be NULL) tells whether a write happened. MGO_OK (also when nothing was
  * written) or the API error (logged). */
 int op_write_status(struct op_ctx *ctx, const json_t *new_status, bool *written);
+/* restore.c (spec.bootstrap.restore). Before the StatefulSet exists: resolves the source and writes ordinal
+ * 0's restore instructions; secret receives the Secret the init container reads the credentials from (""
+ * without a restore). When the source is not usable yet, *wait is the result to return and nothing is
+ * created. Once the StatefulSet exists, secret is the one it already names (the template stays as it was). */
+int op_restore_prepare(struct op_ctx *ctx, char *secret, size_t secretsz, struct op_result *wait);
+/* Sets out.restoredFrom (and an Event) once pod 0's init step reported the restore in its termination
+ * message; a failed restore gives a Warning Event with the agent's message. */
+void op_restore_observe(struct op_ctx *ctx, json_t *out);
 /* Puts the backup fields into status (built by rec_build_status): from backup (the backup step's summary of
  * this pass) when non-NULL, else those of old_status, so a pass that skipped the backup step keeps them. */
 void op_merge_backup_status(json_t *status, const json_t *backup, const json_t *old_status);

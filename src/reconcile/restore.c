@@ -1,8 +1,8 @@
 /* spec.bootstrap.restore (docs/backup.md): before the StatefulSet is first created, the restore request for
  * ordinal 0 goes into the agent's instructions (docs/agent.md, "restore=<cluster uid>" and its parameters),
  * and the init container of every pod gets the source's credentials from its Secret; ordinal 0's init step
- * downloads the snapshot, checks size and SHA-256 and places it in snapshots/, so the first MAIN recovers from
- * it; the other instances start empty and get the data by replication. A failed check fails the init
+ * downloads the snapshot, checks size and SHA-256 and places it in snapshots/, so the first MAIN recovers
+ * from it; the other instances start empty and get the data by replication. A failed check fails the init
  * container: that pod never starts empty as MAIN. Once pod 0 reports the restore in its termination message,
  * status.restoredFrom says from what. */
 #include "backup_int.h"
@@ -31,7 +31,8 @@ static int from_backup(struct op_ctx *ctx, struct restore_source *src, char *why
   int rc = MGO_OK;
 
   if (b == NULL || strcmp(op_jstr(st, "phase"), "Completed") != 0) {
-    (void) mgo_snprintf(why, whysz, "MemgraphBackup %s %s", name, b == NULL ? "does not exist" : "is not Completed");
+    (void) mgo_snprintf(why, whysz, "MemgraphBackup %s %s", name,
+                        b == NULL ? "does not exist" : "is not Completed");
     json_decref(b);
     return MGO_EAGAIN;
   }
@@ -61,8 +62,11 @@ static int head_object(struct op_ctx *ctx, struct restore_source *src, char *why
   int rc = ctx->s3 != NULL ? op_read_s3_creds(ctx, src->secret, &cr) : MGO_EUNSUPPORTED;
 
   if (rc == MGO_OK) {
-    struct s3_config cfg = {.endpoint = src->endpoint, .region = src->region, .bucket = src->bucket,
-                            .access_key = cr.access_key, .secret_key = cr.secret_key,
+    struct s3_config cfg = {.endpoint = src->endpoint,
+                            .region = src->region,
+                            .bucket = src->bucket,
+                            .access_key = cr.access_key,
+                            .secret_key = cr.secret_key,
                             .force_path_style = src->force_path_style};
     rc = ctx->s3->head(ctx->s3->arg, &cfg, src->key, &size, sha, &err);
   }
@@ -104,11 +108,12 @@ static int write_request(struct op_ctx *ctx, const struct restore_source *src)
   int rc = mgo_name_pod(&ctx->c, 0, pod, sizeof(pod));
 
   if (rc == MGO_OK)
-    rc = mgo_snprintf(text, sizeof(text),
-                      "restore=%s\nrestore.endpoint=%s\nrestore.region=%s\nrestore.bucket=%s\nrestore.key=%s\n"
-                      "restore.file=%s\nrestore.size=%llu\nrestore.sha256=%s\nrestore.forcePathStyle=%s\n",
-                      ctx->c.uid, src->endpoint, src->region, src->bucket, src->key, src->file,
-                      (unsigned long long) src->size, src->sha256, src->force_path_style ? "true" : "false");
+    rc =
+        mgo_snprintf(text, sizeof(text),
+                     "restore=%s\nrestore.endpoint=%s\nrestore.region=%s\nrestore.bucket=%s\nrestore.key=%s\n"
+                     "restore.file=%s\nrestore.size=%llu\nrestore.sha256=%s\nrestore.forcePathStyle=%s\n",
+                     ctx->c.uid, src->endpoint, src->region, src->bucket, src->key, src->file,
+                     (unsigned long long) src->size, src->sha256, src->force_path_style ? "true" : "false");
   if (rc != MGO_OK || strpbrk(src->key, "\n\r") != NULL || strpbrk(src->endpoint, "\n\r") != NULL)
     return MGO_EINVAL; /* one parameter per line: a line break in a value would inject another */
   k8s_status_clear(&st);
@@ -121,9 +126,8 @@ static int write_request(struct op_ctx *ctx, const struct restore_source *src)
 /* The Secret named in the existing StatefulSet's init container (the restore was arranged before). */
 static void secret_of_statefulset(const json_t *sts, char *dst, size_t dstsz)
 {
-  const json_t *inits = json_object_get(json_object_get(json_object_get(json_object_get(sts, "spec"), "template"),
-                                                        "spec"),
-                                        "initContainers");
+  const json_t *inits = json_object_get(
+      json_object_get(json_object_get(json_object_get(sts, "spec"), "template"), "spec"), "initContainers");
   size_t i, j;
   const json_t *c, *e;
   json_array_foreach(inits, i, c)
@@ -131,8 +135,8 @@ static void secret_of_statefulset(const json_t *sts, char *dst, size_t dstsz)
     json_array_foreach(json_object_get(c, "env"), j, e)
     {
       if (strcmp(op_jstr(e, "name"), "MGO_RESTORE_ACCESS_KEY_ID") == 0)
-        (void) mgo_strlcpy(dst, op_jstr(json_object_get(json_object_get(e, "valueFrom"), "secretKeyRef"), "name"),
-                           dstsz);
+        (void) mgo_strlcpy(
+            dst, op_jstr(json_object_get(json_object_get(e, "valueFrom"), "secretKeyRef"), "name"), dstsz);
     }
   }
 }
@@ -165,7 +169,8 @@ int op_restore_prepare(struct op_ctx *ctx, char *secret, size_t secretsz, struct
     *wait = op_requeue_after(5000);
     return rc;
   }
-  mgo_log(MGO_LOG_INFO, "restore requested for ordinal 0", "cluster", ctx->key, "source", src.label, (char *) NULL);
+  mgo_log(MGO_LOG_INFO, "restore requested for ordinal 0", "cluster", ctx->key, "source", src.label,
+          (char *) NULL);
   return mgo_strlcpy(secret, src.secret, secretsz);
 }
 
@@ -194,12 +199,14 @@ void op_restore_observe(struct op_ctx *ctx, json_t *out)
   long code = -1;
 
   if ((ctx->c.spec.restore.backup[0] == '\0' && ctx->c.spec.restore.s3_bucket[0] == '\0') ||
-      op_jstr(old, "restoredFrom")[0] != '\0' || mgo_name_pod(&ctx->c, 0, pod_name, sizeof(pod_name)) != MGO_OK)
+      op_jstr(old, "restoredFrom")[0] != '\0' ||
+      mgo_name_pod(&ctx->c, 0, pod_name, sizeof(pod_name)) != MGO_OK)
     return;
   pod = ctx->kube->cached(ctx->kube->arg, OP_CACHE_PODS, ctx->ns, pod_name);
   msg = init_message(pod, &code);
   if (code == 0 && strncmp(msg, "restored snapshot", 17) == 0) {
-    const char *from = ctx->c.spec.restore.backup[0] != '\0' ? ctx->c.spec.restore.backup : ctx->c.spec.restore.s3_key;
+    const char *from =
+        ctx->c.spec.restore.backup[0] != '\0' ? ctx->c.spec.restore.backup : ctx->c.spec.restore.s3_key;
     json_object_set_new(out, "restoredFrom", json_string(from));
     op_event(ctx, "Normal", "RestoreCompleted", "Restore", msg);
   } else if (code > 0 && strncmp(msg, "restore failed", 14) == 0) {

@@ -1,14 +1,13 @@
-/* The backup step (docs/backup.md): the cluster's MemgraphBackup objects are carried out one at a time, oldest
- * first, as a small state machine whose state is the MemgraphBackup's status (so a restarted operator goes
- * on where the last one stopped):
+/* The backup step (docs/backup.md): the cluster's MemgraphBackup objects are carried out one at a time,
+ * oldest first, as a small state machine whose state is the MemgraphBackup's status (so a restarted operator
+ * goes on where the last one stopped):
  *
  *   Pending  → Running: a target instance is chosen (backup_cluster.c) and recorded;
- *   Running, no snapshot: CREATE SNAPSHOT on it, its durable timestamp (SHOW SNAPSHOTS) and the vertex and edge
- *            counts (SHOW STORAGE INFO) recorded;
- *   Running, no upload: LOCK DATA DIRECTORY, then the pod's agent is asked to upload the file;
- *   Running, uploading: the agent's job is polled; when it ends, UNLOCK DATA DIRECTORY and Completed, or a
- *            failed attempt: retried from a fresh snapshot after a backoff (nextAttemptAt), Failed after
- *            BACKUP_MAX_ATTEMPTS.
+ *   Running, no snapshot: CREATE SNAPSHOT on it, its durable timestamp (SHOW SNAPSHOTS) and the vertex and
+ * edge counts (SHOW STORAGE INFO) recorded; Running, no upload: LOCK DATA DIRECTORY, then the pod's agent is
+ * asked to upload the file; Running, uploading: the agent's job is polled; when it ends, UNLOCK DATA
+ * DIRECTORY and Completed, or a failed attempt: retried from a fresh snapshot after a backoff
+ * (nextAttemptAt), Failed after BACKUP_MAX_ATTEMPTS.
  *
  * Memgraph is reached through the Memgraph port, the agent through the agent port, the API server through
  * the Kubernetes port; credentials are read from the Secret for each upload and never written anywhere. */
@@ -66,8 +65,8 @@ int op_backup_patch(struct op_ctx *ctx, struct op_backup_run *r, json_t *fields)
 }
 
 /* The event goes on the MemgraphBackup, so `kubectl describe mgb` shows the history. */
-static void backup_event(struct op_ctx *ctx, const struct op_backup_run *r, const char *type, const char *reason,
-                         const char *note)
+static void backup_event(struct op_ctx *ctx, const struct op_backup_run *r, const char *type,
+                         const char *reason, const char *note)
 {
   struct k8s_status st;
   k8s_status_clear(&st);
@@ -75,7 +74,8 @@ static void backup_event(struct op_ctx *ctx, const struct op_backup_run *r, cons
   op_event(ctx, type, reason, "Backup", note);
 }
 
-static void count(struct mgo_metric_family *f, const struct op_ctx *ctx, const char *k, const char *v, double n)
+static void count(struct mgo_metric_family *f, const struct op_ctx *ctx, const char *k, const char *v,
+                  double n)
 {
   char labels[MGO_METRIC_LABELS_MAX];
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, k, v, (char *) NULL);
@@ -106,9 +106,9 @@ struct op_result op_backup_attempt_failed(struct op_ctx *ctx, struct op_backup_r
   count(ctx->metrics->s3_upload_errors, ctx, "reason", code, 1);
   (void) mgo_snprintf(note, sizeof(note), "attempt %d of %d failed (%s %s): %s%s", attempts,
                       OP_BACKUP_MAX_ATTEMPTS, source, code, message, final ? "" : "; retrying");
-  fields = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:n, s:n}", "phase", final ? "Failed" : "Running",
-                     "message", note, "error", "source", source, "code", code, "message", message, "snapshot",
-                     "uploadId");
+  fields =
+      json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:n, s:n}", "phase", final ? "Failed" : "Running", "message",
+                note, "error", "source", source, "code", code, "message", message, "snapshot", "uploadId");
   if (fields != NULL && final)
     json_object_set_new(fields, "completedAt", json_string(now));
   if (fields != NULL && !final) {
@@ -142,7 +142,8 @@ static struct op_result take_snapshot(struct op_ctx *ctx, struct op_backup_run *
   int rc;
 
   if (c == NULL)
-    return op_backup_attempt_failed(ctx, r, "memgraph", "Unreachable", "the instance does not answer over Bolt");
+    return op_backup_attempt_failed(ctx, r, "memgraph", "Unreachable",
+                                    "the instance does not answer over Bolt");
   if (ctx->mg->create_snapshot == NULL)
     return op_backup_attempt_failed(ctx, r, "operator", "Unsupported", "this backend cannot take snapshots");
   rc = ctx->mg->create_snapshot(c->conn, path, sizeof(path));
@@ -167,8 +168,9 @@ static struct op_result take_snapshot(struct op_ctx *ctx, struct op_backup_run *
           snap.path, (char *) NULL);
   if (op_backup_patch(ctx, r,
                       json_pack("{s:s, s:I, s:s, s:I, s:I, s:s}", "snapshot", base_name(snap.path),
-                                "durableTimestamp", (json_int_t) snap.timestamp, "snapshotTime", now, "vertices",
-                                (json_int_t) v, "edges", (json_int_t) e, "message", "snapshot taken")) != MGO_OK)
+                                "durableTimestamp", (json_int_t) snap.timestamp, "snapshotTime", now,
+                                "vertices", (json_int_t) v, "edges", (json_int_t) e, "message",
+                                "snapshot taken")) != MGO_OK)
     return op_error(MGO_EIO);
   return op_ok();
 }
@@ -178,8 +180,8 @@ static void unlock(struct op_ctx *ctx, const struct op_backup_run *r)
 {
   struct op_conn *c = op_backup_conn(ctx, op_jstr(r->status, "pod"));
   if (c != NULL && ctx->mg->lock_data_directory(c->conn, false) != MGO_OK)
-    mgo_log(MGO_LOG_WARN, "UNLOCK DATA DIRECTORY failed", "cluster", ctx->key, "pod", op_jstr(r->status, "pod"),
-            "detail", ctx->mg->error(c->conn), (char *) NULL);
+    mgo_log(MGO_LOG_WARN, "UNLOCK DATA DIRECTORY failed", "cluster", ctx->key, "pod",
+            op_jstr(r->status, "pod"), "detail", ctx->mg->error(c->conn), (char *) NULL);
 }
 
 static struct op_result completed(struct op_ctx *ctx, struct op_backup_run *r, const json_t *job)
@@ -194,15 +196,17 @@ static struct op_result completed(struct op_ctx *ctx, struct op_backup_run *r, c
                       op_jstr(json_object_get(r->status, "s3"), "key"), (long long) size,
                       op_jstr(job, "sha256"));
   if (op_backup_patch(ctx, r,
-                      json_pack("{s:s, s:s, s:s, s:I, s:s, s:n, s:n}", "phase", "Completed", "completedAt", now,
-                                "message", note, "sizeBytes", size, "sha256", op_jstr(job, "sha256"), "error",
-                                "nextAttemptAt")) != MGO_OK)
+                      json_pack("{s:s, s:s, s:s, s:I, s:s, s:n, s:n}", "phase", "Completed", "completedAt",
+                                now, "message", note, "sizeBytes", size, "sha256", op_jstr(job, "sha256"),
+                                "error", "nextAttemptAt")) != MGO_OK)
     return op_error(MGO_EIO);
   count(ctx->metrics->s3_uploads, ctx, "result", "success", 1);
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
   (void) mgo_metric_set(ctx->metrics->backup_size, labels, (double) size);
-  (void) mgo_metric_set(ctx->metrics->backup_last_success, labels, (double) mgo_clock_wall_ms(ctx->clock) / 1000.0);
-  mgo_log(MGO_LOG_INFO, "backup completed", "cluster", ctx->key, "backup", r->name, "detail", note, (char *) NULL);
+  (void) mgo_metric_set(ctx->metrics->backup_last_success, labels,
+                        (double) mgo_clock_wall_ms(ctx->clock) / 1000.0);
+  mgo_log(MGO_LOG_INFO, "backup completed", "cluster", ctx->key, "backup", r->name, "detail", note,
+          (char *) NULL);
   backup_event(ctx, r, "Normal", "BackupCompleted", note);
   r->just_completed = true;
   return op_ok();
@@ -223,9 +227,10 @@ static struct op_result poll_upload(struct op_ctx *ctx, struct op_backup_run *r)
   if (rc != MGO_OK) {
     unlock(ctx, r);
     return op_backup_attempt_failed(ctx, r, "agent", rc == MGO_ENOTFOUND ? "UploadLost" : mgo_errname(rc),
-                                    rc == MGO_ENOTFOUND ? "the agent no longer knows the upload (it restarted)"
-                                    : err[0] != '\0'    ? err
-                                                        : "the pod is not reachable");
+                                    rc == MGO_ENOTFOUND
+                                        ? "the agent no longer knows the upload (it restarted)"
+                                    : err[0] != '\0' ? err
+                                                     : "the pod is not reachable");
   }
   state = op_jstr(job, "state");
   if (strcmp(state, "completed") == 0) {
@@ -233,7 +238,8 @@ static struct op_result poll_upload(struct op_ctx *ctx, struct op_backup_run *r)
   } else if (strcmp(state, "failed") == 0) {
     const json_t *e = json_object_get(job, "error");
     unlock(ctx, r);
-    res = op_backup_attempt_failed(ctx, r, "s3", op_jstr(e, "code")[0] != '\0' ? op_jstr(e, "code") : "UploadFailed",
+    res = op_backup_attempt_failed(ctx, r, "s3",
+                                   op_jstr(e, "code")[0] != '\0' ? op_jstr(e, "code") : "UploadFailed",
                                    op_jstr(e, "message"));
   } else {
     res = op_ok_after(OP_BACKUP_POLL_MS);

@@ -239,11 +239,18 @@ struct op_result op_step_objects(struct op_ctx *ctx)
 
 struct op_result op_step_statefulset(struct op_ctx *ctx)
 {
+  char restore_secret[MGO_DNS_NAME_MAX];
+  struct op_result wait = op_ok();
   struct mgo_build_opts opts = {.operator_image = ctx->settings->operator_image,
-                                .replicas = ctx->plan->allowed_pods};
+                                .replicas = ctx->plan->allowed_pods,
+                                .restore_secret = restore_secret};
   struct k8s_status st;
   json_t *desired = NULL;
-  int rc = mgo_build_statefulset(&ctx->c, &opts, &desired);
+  int rc;
+
+  if (op_restore_prepare(ctx, restore_secret, sizeof(restore_secret), &wait) != MGO_OK)
+    return wait; /* no StatefulSet before the restore source is usable: pod 0 must not start empty */
+  rc = mgo_build_statefulset(&ctx->c, &opts, &desired);
   rc = apply_if_changed(ctx, &STS, rc, desired, &st);
   return after_apply(ctx, rc, &st);
 }

@@ -224,11 +224,12 @@ static void set_gauges(struct op_ctx *ctx, const json_t *status)
   }
 }
 
-/* The status fields the backup step owns: from ctx->backup_status when it ran this pass, else as they were. */
-static const char *const backup_keys[] = {"lastSnapshotTime",      "lastS3BackupTime",    "lastSuccessfulBackup",
-                                          "lastFailedBackup",      "firstRecoverabilityPoint",
-                                          "nextScheduledBackup",   "lastScheduledBackup", "restoredFrom",
-                                          "lastRestoreDrill"};
+/* The status fields the backup step owns: from ctx->backup_status when it ran this pass, else as they were.
+ */
+static const char *const backup_keys[] = {
+    "lastSnapshotTime",         "lastS3BackupTime",    "lastSuccessfulBackup", "lastFailedBackup",
+    "firstRecoverabilityPoint", "nextScheduledBackup", "lastScheduledBackup",  "restoredFrom",
+    "lastRestoreDrill"};
 
 static void drop_condition(json_t *conds, const char *type)
 {
@@ -256,12 +257,13 @@ void op_merge_backup_status(json_t *status, const json_t *backup, const json_t *
 {
   const json_t *src = backup != NULL ? backup : old_status;
   json_t *conds = json_object_get(status, "conditions");
-  json_t *cond = backup != NULL ? json_object_get(backup, "condition") : old_condition(old_status, "LastBackupSucceeded");
+  json_t *cond = backup != NULL ? json_object_get(backup, "condition")
+                                : old_condition(old_status, "LastBackupSucceeded");
 
   for (size_t i = 0; i < sizeof(backup_keys) / sizeof(backup_keys[0]); i++) {
     json_t *v = json_object_get(src, backup_keys[i]);
-    if (v == NULL && backup != NULL && (strcmp(backup_keys[i], "restoredFrom") == 0 ||
-                                        strcmp(backup_keys[i], "lastRestoreDrill") == 0))
+    if (v == NULL && backup != NULL &&
+        (strcmp(backup_keys[i], "restoredFrom") == 0 || strcmp(backup_keys[i], "lastRestoreDrill") == 0))
       v = json_object_get(old_status, backup_keys[i]); /* written by the restore and drill code only */
     if (v != NULL)
       json_object_set(status, backup_keys[i], v);

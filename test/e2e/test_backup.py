@@ -188,3 +188,45 @@ def test_a_new_cluster_restored_from_a_backup_has_the_same_data(control_plane, c
     assert status["restoredFrom"] == "for-restore"
     reasons = {e["reason"] for e in _events(control_plane, ns, "rs")}
     assert "RestoreCompleted" in reasons, reasons
+
+
+def test_backups_requested_at_once_run_one_after_the_other(control_plane, cluster):
+    ns = cluster
+    for name in ("twin-a", "twin-b"):
+        _mgb(control_plane, ns, name)
+    a = _wait_phase(control_plane, ns, "twin-a", ("Completed", "Failed"))["status"]
+    b = _wait_phase(control_plane, ns, "twin-b", ("Completed", "Failed"))["status"]
+    assert a["phase"] == b["phase"] == "Completed", (a, b)
+    # serialized: the second snapshot was requested only after the first upload had completed
+    assert b["startedAt"] >= a["completedAt"], (a, b)
+    assert a["snapshot"] != b["snapshot"]
+
+
+def test_a_backup_of_a_cluster_without_s3_waits_with_the_reason(control_plane, cluster):
+    ns = cluster  # "rs" (restored above) has no spec.backup
+    control_plane.apply(json.dumps({"apiVersion": "memgraph.io/v1alpha1", "kind": "MemgraphBackup",
+                                    "metadata": {"name": "no-s3"}, "spec": {"cluster": "rs"}}), namespace=ns)
+    b = _wait_phase(control_plane, ns, "no-s3", ("Pending",), timeout=60)
+    assert "spec.backup.s3" in b["status"]["message"], b["status"]
+
+
+def test_a_tampered_object_is_refused_at_restore_and_the_pod_never_starts(control_plane, cluster, gateway,
+                                                                          tmp_path):
+    ns = cluster
+    _mgb(control_plane, ns, "to-tamper")
+    st = _wait_phase(control_plane, ns, "to-tamper", ("Completed", "Failed"))["status"]
+    assert st["phase"] == "Completed", st
+    bad = tmp_path / "bad"
+    bad.write_bytes(b"not a snapshot" * 100)
+    S3(gateway, BUCKET).ok("put", st["s3"]["key"], str(bad))  # same key, other bytes (and another stored hash)
+    clusters = Clusters(control_plane)
+    clusters.make_cluster(ns, "tp", instances=1, bootstrap={"restore": {"backup": "to-tamper"}})
+
+    def refused():
+        evs = [e for e in _events(control_plane, ns, "tp") if e["reason"] == "RestoreFailed"]
+        return evs if evs else None
+    evs = control_plane.wait_for(refused, timeout=120, message="a RestoreFailed Event")
+    assert "restore failed" in (evs[0].get("message") or evs[0].get("note") or ""), evs
+    pod = json.loads(control_plane.kubectl("get", "pod", "tp-0", "-n", ns, "-o", "json").stdout)
+    assert not any(c.get("state", {}).get("running") for c in pod["status"].get("containerStatuses", [])), pod
+    assert not clusters.is_ready(ns, "tp")

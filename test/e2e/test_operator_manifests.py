@@ -30,6 +30,7 @@ def test_default_renders_crd_rbac_and_manager(rendered):
     assert kinds == sorted([
         ("Namespace", "memgraph-operator-system"),
         ("CustomResourceDefinition", "memgraphclusters.memgraph.io"),
+        ("CustomResourceDefinition", "memgraphbackups.memgraph.io"),
         ("ServiceAccount", "memgraph-operator"),
         ("ClusterRole", "memgraph-operator"),
         ("ClusterRoleBinding", "memgraph-operator"),
@@ -75,7 +76,8 @@ def test_rbac_has_no_exec_and_no_cluster_wide_writes_beyond_need(rendered):
     resources = {r for rule in role["rules"] for r in rule["resources"]}
     assert not resources & {"pods/exec", "pods/attach", "nodes", "clusterroles", "clusterrolebindings", "*"}
     secret_verbs = {v for rule in role["rules"] if "secrets" in rule["resources"] for v in rule["verbs"]}
-    assert secret_verbs <= {"get", "list", "watch"}
+    # create only: the per-cluster agent token Secret; never update, patch or delete someone's Secret
+    assert secret_verbs <= {"get", "list", "watch", "create"}
 
 
 def test_manager_pod_template_runs_the_operator_in_cluster(control_plane, crd_installed, rendered, namespace,

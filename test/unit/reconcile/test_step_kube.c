@@ -165,8 +165,9 @@ static void an_existing_agent_token_is_read_and_kept(void **state)
   (void) state;
   fake_ports_init(&f);
   /* "c2VjcmV0LXRva2Vu" is base64 of "secret-token" */
-  fake_put(&f, &K8S_RES_SECRETS, fake_json("{\"metadata\":{\"name\":\"mg-agent-token\",\"namespace\":\"db\"},"
-                                           "\"data\":{\"token\":\"c2VjcmV0LXRva2Vu\"}}"));
+  fake_put(&f, &K8S_RES_SECRETS,
+           fake_json("{\"metadata\":{\"name\":\"mg-agent-token\",\"namespace\":\"db\"},"
+                     "\"data\":{\"token\":\"c2VjcmV0LXRva2Vu\"}}"));
   loaded(&f, "{\"instances\":3}");
   assert_int_equal(op_step_objects(&f.ctx).next, OP_CONTINUE);
   assert_string_equal(f.cs->agent_token, "secret-token");
