@@ -463,7 +463,8 @@ static void a_backup_runs_to_completion_on_a_replica_or_the_main(void **state)
     const char *version, *pod, *role, *ip;
   } cases[] = {
       {"3.7.2", "mg-1", "replica", "10.0.0.2"}, /* replicas may snapshot from 3.7.2 */
-      {"3.6.0", "mg-0", "main", "10.0.0.1"},    /* before that, the MAIN does */
+      {"3.7.1", "mg-0", "main", "10.0.0.1"},    /* before that, the MAIN does */
+      {"3.6.0", "mg-0", "main", "10.0.0.1"},
   };
   (void) state;
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
