@@ -132,7 +132,7 @@ static int delete_object(struct op_ctx *ctx, const json_t *b)
   const json_t *where = json_object_get(json_object_get(b, "status"), "s3");
   const char *key = op_jstr(where, "key");
   struct op_s3_creds cr;
-  struct s3_error err;
+  struct s3_error err = {0}; /* printed below also when the Secret could not be read */
   char endpoint[512];
   struct s3_config cfg;
   int rc;

@@ -101,6 +101,17 @@ static int from_s3(struct op_ctx *ctx, struct restore_source *src, char *why, si
   return src->sha256[0] != '\0' && src->size > 0 ? MGO_OK : head_object(ctx, src, why, whysz);
 }
 
+/* True when a value of src holds a line break (which would inject another parameter line). */
+static bool has_line_break(const struct restore_source *src)
+{
+  const char *const values[] = {src->endpoint, src->region, src->bucket, src->key, src->file, src->sha256};
+  for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+    if (strpbrk(values[i], "\n\r") != NULL)
+      return true;
+  }
+  return false;
+}
+
 static int write_request(struct op_ctx *ctx, const struct restore_source *src)
 {
   char pod[MGO_NAME_MAX], text[2600];
@@ -114,7 +125,7 @@ static int write_request(struct op_ctx *ctx, const struct restore_source *src)
                      "restore.file=%s\nrestore.size=%llu\nrestore.sha256=%s\nrestore.forcePathStyle=%s\n",
                      ctx->c.uid, src->endpoint, src->region, src->bucket, src->key, src->file,
                      (unsigned long long) src->size, src->sha256, src->force_path_style ? "true" : "false");
-  if (rc != MGO_OK || strpbrk(src->key, "\n\r") != NULL || strpbrk(src->endpoint, "\n\r") != NULL)
+  if (rc != MGO_OK || has_line_break(src))
     return MGO_EINVAL; /* one parameter per line: a line break in a value would inject another */
   k8s_status_clear(&st);
   rc = op_agent_instructions(ctx->kube, &ctx->c, pod, text, &st);
@@ -209,8 +220,9 @@ void op_restore_observe(struct op_ctx *ctx, json_t *out)
         ctx->c.spec.restore.backup[0] != '\0' ? ctx->c.spec.restore.backup : ctx->c.spec.restore.s3_key;
     json_object_set_new(out, "restoredFrom", json_string(from));
     op_event(ctx, "Normal", "RestoreCompleted", "Restore", msg);
-  } else if (code > 0 && strncmp(msg, "restore failed", 14) == 0) {
-    op_event(ctx, "Warning", "RestoreFailed", "Restore", msg);
+  } else if (code > 0) { /* "restore failed: ..." or "agent failed: ..." (docs/agent.md): pod 0 stays down */
+    op_event(ctx, "Warning", "RestoreFailed", "Restore",
+             msg[0] != '\0' ? msg : "the init step of ordinal 0 failed");
   }
   json_decref(pod);
 }
