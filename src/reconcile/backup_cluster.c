@@ -257,8 +257,6 @@ struct op_result op_step_backup(struct op_ctx *ctx)
   if (json_array_size(mine) > 0)
     res = work_on_next(ctx, mine, &completed);
   ctx->backup_status = summary(ctx, mine);
-  if (ctx->backup_status != NULL)
-    op_restore_observe(ctx, ctx->backup_status);
   res = sooner(res, op_backup_schedule(ctx, mine, completed));
   json_decref(mine);
   return res;

@@ -193,6 +193,8 @@ static const char *init_message(const json_t *pod, long *exit_code)
   json_array_foreach(json_object_get(json_object_get(pod, "status"), "initContainerStatuses"), i, c)
   {
     const json_t *t = json_object_get(json_object_get(c, "state"), "terminated");
+    if (t == NULL) /* restarting after a failure (CrashLoopBackOff): the last run's end */
+      t = json_object_get(json_object_get(c, "lastState"), "terminated");
     if (strcmp(op_jstr(c, "name"), "operator-agent") == 0 && t != NULL) {
       *exit_code = (long) json_integer_value(json_object_get(t, "exitCode"));
       return op_jstr(t, "message");

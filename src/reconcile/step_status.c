@@ -291,8 +291,11 @@ struct op_result op_step_status(struct op_ctx *ctx)
                                  .old_status = json_object_get(ctx->obj, "status"),
                                  .now = now};
   status = rec_build_status(&in);
-  if (status != NULL)
+  if (status != NULL) {
     op_merge_backup_status(status, ctx->backup_status, in.old_status);
+    op_restore_observe(
+        ctx, status); /* here, not in the backup step: a pod 0 that never starts stops the pass earlier */
+  }
   rc = op_write_status(ctx, status, NULL);
   if (rc == MGO_OK)
     set_gauges(ctx, status);
