@@ -1,8 +1,7 @@
 /* The agent's seam to the S3 client (src/s3/s3.h): the upload and download functions it calls, as function
- * pointers, so unit tests inject fakes and never link the S3 client or its stub.
+ * pointers, so unit tests inject fakes and never link the S3 client.
  *
- * agent_s3_real_ops() (library mgo_agent_s3) returns s3_put_file() and s3_get_file(): the real client's when
- * the mgo_s3 library is linked, otherwise a stub whose calls fail with MGO_EUNSUPPORTED.
+ * agent_s3_real_ops() (library mgo_agent_s3) returns s3_put_file() and s3_get_file() of src/s3.
  * Ownership: the returned struct is static. Thread-safety: the functions may be called from any thread. */
 #ifndef MGO_AGENT_S3_H
 #define MGO_AGENT_S3_H

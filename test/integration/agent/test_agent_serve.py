@@ -1,10 +1,9 @@
 """The real `memgraph-operator agent serve` (the sidecar) on 127.0.0.1 with a temporary data directory and token
-file: authentication, request validation, GET /v1/snapshots, and an upload job that fails cleanly while the
-binary is linked with the S3 stub (EUNSUPPORTED). With the real S3 library linked, the upload test expects a
-connection failure (nothing listens on the endpoint used) and can be extended against an S3 emulator.
+file: authentication, request validation, GET /v1/snapshots, and an upload job that fails cleanly when nothing
+listens on the S3 endpoint (uploads that succeed are in test/e2e/test_backup.py, against versitygw).
 
 Also the init step (`memgraph-operator agent`): its one-line termination message for a normal start, and a
-restore that fails (stub, or nothing listening) without leaving a snapshot file behind.
+restore that fails (nothing listening) without leaving a snapshot file behind.
 
 The binary comes from MGO_BUILD_DIR (default build/debug), like test/integration/kube/."""
 
@@ -169,10 +168,8 @@ def test_upload_fails_cleanly_without_s3(agent):
     for secret in ("AKIDITEST", "SECRETITEST", "SESSIONITEST", TOKEN):
         assert secret not in text
         assert secret not in "".join(agent.log)
-    if job["error"]["message"] == "this build has no S3 client":  # the stub: nothing was attempted
-        assert job["error"]["agentError"] == "EUNSUPPORTED", job
-    else:  # the real S3 client: nothing listens on 127.0.0.1:9
-        assert job["error"]["agentError"] in ("ECONNECT", "EIO", "ETIMEDOUT"), job
+    # the real S3 client: nothing listens on 127.0.0.1:9
+    assert job["error"]["agentError"] in ("ECONNECT", "EIO", "ETIMEDOUT"), job
     # the agent is free again for the next upload
     assert agent.json("POST", "/v1/uploads", upload_body("snap_1"))[0] == 202
 
