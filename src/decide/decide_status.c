@@ -120,6 +120,8 @@ static json_t *instance_entry(const struct rec_status_input *in, const struct re
                         inst->version_patch);
     json_object_set_new(entry, "version", json_string(version));
   }
+  if (inst->recovered_from[0] != '\0')
+    json_object_set_new(entry, "recoveredFrom", json_string(inst->recovered_from));
   return entry;
 }
 

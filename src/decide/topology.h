@@ -115,6 +115,9 @@ struct rec_instance {
   bool register_diverged;
   /* The pod runs an older pod template than the StatefulSet's update revision (rolling update). */
   bool outdated;
+  /* The snapshot Memgraph recovered from at this pod's start, as its operator-agent init step reported it
+   * ("none", a file name), "" when unknown. Shown in status only. */
+  char recovered_from[128];
 };
 
 /* Instances sorted by ordinal (strictly increasing), including pods beyond spec.instances. */

@@ -62,6 +62,26 @@ static int32_t memgraph_restarts(const json_t *pod)
   return 0;
 }
 
+/* "recovering from snapshot <name>" at the end of the operator-agent init container's termination message
+ * (docs/agent.md) of this pod incarnation. */
+static void recovered_from(const json_t *pod, char *dst, size_t dstsz)
+{
+  static const char marker[] = "recovering from snapshot ";
+  size_t i;
+  const json_t *c;
+  dst[0] = '\0';
+  json_array_foreach(json_object_get(json_object_get(pod, "status"), "initContainerStatuses"), i, c)
+  {
+    const char *name = json_string_value(json_object_get(c, "name"));
+    const char *msg = json_string_value(
+        json_object_get(json_object_get(json_object_get(c, "state"), "terminated"), "message"));
+    const char *at = msg != NULL ? strstr(msg, marker) : NULL;
+    if (name != NULL && strcmp(name, "operator-agent") == 0 && at != NULL)
+      (void) mgo_snprintf(dst, dstsz, "%.*s", (int) strcspn(at + sizeof(marker) - 1, " \n;"),
+                          at + sizeof(marker) - 1);
+  }
+}
+
 static void fill_from_pod(struct rec_instance *in, const json_t *pod, const char *update_revision)
 {
   const json_t *meta = json_object_get(pod, "metadata");
@@ -80,6 +100,7 @@ static void fill_from_pod(struct rec_instance *in, const json_t *pod, const char
   in->label_readable = readable != NULL && strcmp(readable, "true") == 0;
   in->outdated = update_revision != NULL && update_revision[0] != '\0' && revision != NULL &&
                  strcmp(revision, update_revision) != 0;
+  recovered_from(pod, in->recovered_from, sizeof(in->recovered_from));
 }
 
 /* What the last status said about the pod's registration: the failover candidate's recency when the

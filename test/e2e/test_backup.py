@@ -230,3 +230,32 @@ def test_a_tampered_object_is_refused_at_restore_and_the_pod_never_starts(contro
     pod = json.loads(control_plane.kubectl("get", "pod", "tp-0", "-n", ns, "-o", "json").stdout)
     assert not any(c.get("state", {}).get("running") for c in pod["status"].get("containerStatuses", [])), pod
     assert not clusters.is_ready(ns, "tp")
+
+
+def test_a_gracefully_deleted_main_snapshots_on_exit_and_recovers_from_that_snapshot(control_plane, cluster):
+    """memgraph.snapshotOnExit (default true): the deleted MAIN writes a snapshot as it stops; its next
+    incarnation recovers from exactly that file (instanceStatuses[].recoveredFrom, from the agent's init step)
+    and holds the data."""
+    ns = cluster
+    clusters = Clusters(control_plane)
+    main = clusters.main_pod(ns, NAME)
+    old_uid = json.loads(control_plane.kubectl("get", "pod", main, "-n", ns, "-o", "json").stdout)["metadata"]["uid"]
+    deleted_at = time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() - 1))
+    control_plane.kubectl("delete", "pod", main, "-n", ns, "--wait=false")
+
+    def recovered():
+        pod = json.loads(control_plane.kubectl("get", "pod", main, "-n", ns, "-o", "json", check=False).stdout or "{}")
+        if pod.get("metadata", {}).get("uid") in (None, old_uid):
+            return None
+        entry = next((i for i in clusters.cluster_status(ns, NAME).get("instanceStatuses", [])
+                      if i["pod"] == main), {})
+        return entry.get("recoveredFrom") if entry.get("recoveredFrom") not in (None, "") else None
+    snapshot = control_plane.wait_for(recovered, timeout=120, message=f"recoveredFrom of the new {main}")
+    assert snapshot != "none", snapshot
+    # Memgraph names snapshots <YYYYmmddHHMMSSffffff>_timestamp_<ts>: this one was written at the deletion
+    assert snapshot[:14] >= deleted_at, (snapshot, deleted_at)
+    clusters.wait_ready(ns, NAME, timeout=120)
+    ip = control_plane.pod_ip(ns, main)
+    rows = control_plane.wait_for(lambda: bolt_query(ip, "MATCH (n:Item) RETURN count(n) AS n")[0]["n"] >= ROWS,
+                                  timeout=60, message=f"the rows on the restarted {main}")
+    assert rows
