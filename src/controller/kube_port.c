@@ -58,8 +58,10 @@ static int kp_create(void *arg, const struct k8s_resource *res, const char *ns, 
 {
   struct op_kube_impl *k = arg;
   char path[K8S_PATH_MAX];
-  int rc = object_path(path, res, ns, NULL, NULL, st);
-  return rc == MGO_OK ? k8s_create(k->client, path, obj, NULL, st) : rc;
+  int rc = k8s_path(path, sizeof(path), res, ns, NULL, NULL); /* the collection: POST creates in it */
+  if (rc != MGO_OK)
+    return k8s_status_local(st, rc, "no path for %s in %s", res->plural, ns);
+  return k8s_create(k->client, path, obj, NULL, st);
 }
 
 static int kp_merge_patch(void *arg, const struct k8s_resource *res, const char *ns, const char *name,
