@@ -48,6 +48,15 @@ int mgo_build_service_account(const struct mgo_cluster *c, json_t **out);
 /* The Secret <name>-agent-token holding token (the caller generates it: a random hex string). Created once,
  * never updated (the operator may create Secrets, not change them). */
 int mgo_build_agent_token_secret(const struct mgo_cluster *c, const char *token, json_t **out);
+/* The restore drill's scratch pod <name>-drill for the Completed MemgraphBackup backup (recorded in the
+ * annotation MGO_DRILL_BACKUP_ANNOTATION): the StatefulSet's pod template with emptyDir data and logs, the
+ * memgraph container only, restartPolicy Never, and labels no Service selects (app.kubernetes.io/name
+ * memgraph-drill). opts->restore_secret: the backup's Secret for the init step. MGO_EINVAL without a backup.
+ */
+#define MGO_DRILL_BACKUP_ANNOTATION "memgraph.io/drill-backup"
+int mgo_name_drill_pod(const struct mgo_cluster *c, char *dst, size_t dstsz);
+int mgo_build_drill_pod(const struct mgo_cluster *c, const struct mgo_build_opts *opts, const char *backup,
+                        json_t **out);
 /* The Memgraph command-line flags of the container, in order (operator-owned first, then extraFlags). */
 int mgo_build_memgraph_args(const struct mgo_cluster *c, json_t **out);
 

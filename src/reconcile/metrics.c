@@ -25,6 +25,7 @@ const char *const op_metric_names[] = {"mgo_reconcile_total",
                                        "memgraph_s3_upload_errors_total",
                                        "memgraph_backup_last_success_timestamp_seconds",
                                        "memgraph_backup_size_bytes",
+                                       "memgraph_restore_drills_total",
                                        NULL};
 
 static const double duration_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
@@ -77,8 +78,10 @@ static int init_backup_metrics(struct op_metrics *m, struct mgo_metrics *reg)
       reg, op_metric_names[19], "Unix time the cluster's last backup completed.", MGO_METRIC_GAUGE, NULL, 0);
   m->backup_size = mgo_metrics_family(
       reg, op_metric_names[20], "Size of the cluster's last completed backup.", MGO_METRIC_GAUGE, NULL, 0);
+  m->restore_drills = mgo_metrics_family(reg, op_metric_names[21], "Restore drills by cluster and result.",
+                                         MGO_METRIC_COUNTER, NULL, 0);
   if (!m->snapshots || !m->snapshot_duration || !m->s3_uploads || !m->s3_upload_errors ||
-      !m->backup_last_success || !m->backup_size)
+      !m->backup_last_success || !m->backup_size || !m->restore_drills)
     return MGO_ENOMEM;
   return MGO_OK;
 }

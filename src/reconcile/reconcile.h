@@ -106,7 +106,7 @@ struct op_metrics {
   struct mgo_metric_family *reconcile_total, *reconcile_errors, *reconcile_duration, *cluster_phase,
       *instances_ready, *replicas_registered, *replica_lag, *kube_requests, *bolt_queries, *failovers,
       *failover_duration, *failover_lost, *multiple_mains, *reseeds, *pod_restarts, *snapshots,
-      *snapshot_duration, *s3_uploads, *s3_upload_errors, *backup_last_success, *backup_size;
+      *snapshot_duration, *s3_uploads, *s3_upload_errors, *backup_last_success, *backup_size, *restore_drills;
 };
 
 /* Creates every family in reg. MGO_ENOMEM when one cannot be created. */
@@ -204,6 +204,7 @@ op_step_fn op_step_decide;      /* step_decide.c: rec_decide_topology() */
 op_step_fn op_step_statefulset; /* step_objects.c: StatefulSet with replicas = plan.allowed_pods */
 op_step_fn op_step_act;         /* step_act.c: the plan's actions in order */
 op_step_fn op_step_backup;      /* backup_cluster.c: MemgraphBackups one at a time, schedule, retention */
+op_step_fn op_step_drill;       /* step_drill.c: restore drills of the newest Completed backup */
 op_step_fn op_step_status;      /* step_status.c: .status when it differs; metrics */
 
 void op_ctx_release(struct op_ctx *ctx);
@@ -295,6 +296,11 @@ int op_write_status(struct op_ctx *ctx, const json_t *new_status, bool *written)
  * without a restore). When the source is not usable yet, *wait is the result to return and nothing is
  * created. Once the StatefulSet exists, secret is the one it already names (the template stays as it was). */
 int op_restore_prepare(struct op_ctx *ctx, char *secret, size_t secretsz, struct op_result *wait);
+/* The restore request of the Completed MemgraphBackup backup for pod (ordinal 0, or the drill pod) in the
+ * agent's instructions; secret receives the backup's Secret. MGO_EAGAIN when the backup is not Completed (why
+ * says so), MGO_EINVAL when its status cannot make a request. */
+int op_restore_request(struct op_ctx *ctx, const char *backup, const char *pod, char *secret, size_t secretsz,
+                       char *why, size_t whysz);
 /* Sets out.restoredFrom (and an Event) once pod 0's init step reported the restore in its termination
  * message; a failed restore gives a Warning Event with the agent's message. */
 void op_restore_observe(struct op_ctx *ctx, json_t *out);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster_build.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
 
@@ -58,9 +59,11 @@ static int write_request(const struct op_kube_port *kube, const struct mgo_clust
 int op_agent_instructions(const struct op_kube_port *kube, const struct mgo_cluster *c, const char *pod,
                           const char *text, struct k8s_status *st)
 {
-  char cm[MGO_NAME_MAX + 8];
+  char cm[MGO_NAME_MAX + 8], drill[MGO_NAME_MAX + 8];
   int rc = mgo_name_agent_configmap(c, cm, sizeof(cm));
-  if (rc != MGO_OK || mgo_pod_ordinal(c, pod) < 0)
+  bool ours = mgo_pod_ordinal(c, pod) >= 0 ||
+              (mgo_name_drill_pod(c, drill, sizeof(drill)) == MGO_OK && strcmp(pod, drill) == 0);
+  if (rc != MGO_OK || !ours)
     return k8s_status_local(st, rc != MGO_OK ? rc : MGO_EINVAL, "instructions for %s: not a pod of %s", pod,
                             c->name);
   return write_request(kube, c, cm, pod, text, st);

@@ -43,7 +43,7 @@ int op_reseed_request(const struct op_kube_port *kube, const struct mgo_cluster 
                       const char *pod_uid, bool *deleted, struct k8s_status *st);
 
 /* Sets the agent instructions of pod (the whole value of its key in <name>-agent, e.g. the restore request's
- * lines) as step 1 above does; MGO_EINVAL when pod is not a pod of c. */
+ * lines) as step 1 above does; MGO_EINVAL when pod is neither a pod of c nor its drill pod. */
 int op_agent_instructions(const struct op_kube_port *kube, const struct mgo_cluster *c, const char *pod,
                           const char *text, struct k8s_status *st);
 

@@ -23,9 +23,9 @@ struct restore_source {
   uint64_t size;
 };
 
-static int from_backup(struct op_ctx *ctx, struct restore_source *src, char *why, size_t whysz)
+static int from_backup(struct op_ctx *ctx, const char *name, struct restore_source *src, char *why,
+                       size_t whysz)
 {
-  const char *name = ctx->c.spec.restore.backup;
   json_t *b = ctx->kube->cached(ctx->kube->arg, OP_CACHE_BACKUPS, ctx->ns, name);
   const json_t *st = json_object_get(b, "status"), *where = json_object_get(st, "s3");
   int rc = MGO_OK;
@@ -112,19 +112,16 @@ static bool has_line_break(const struct restore_source *src)
   return false;
 }
 
-static int write_request(struct op_ctx *ctx, const struct restore_source *src)
+static int write_request(struct op_ctx *ctx, const char *pod, const struct restore_source *src)
 {
-  char pod[MGO_NAME_MAX], text[2600];
+  char text[2600];
   struct k8s_status st;
-  int rc = mgo_name_pod(&ctx->c, 0, pod, sizeof(pod));
-
-  if (rc == MGO_OK)
-    rc =
-        mgo_snprintf(text, sizeof(text),
-                     "restore=%s\nrestore.endpoint=%s\nrestore.region=%s\nrestore.bucket=%s\nrestore.key=%s\n"
-                     "restore.file=%s\nrestore.size=%llu\nrestore.sha256=%s\nrestore.forcePathStyle=%s\n",
-                     ctx->c.uid, src->endpoint, src->region, src->bucket, src->key, src->file,
-                     (unsigned long long) src->size, src->sha256, src->force_path_style ? "true" : "false");
+  int rc =
+      mgo_snprintf(text, sizeof(text),
+                   "restore=%s\nrestore.endpoint=%s\nrestore.region=%s\nrestore.bucket=%s\nrestore.key=%s\n"
+                   "restore.file=%s\nrestore.size=%llu\nrestore.sha256=%s\nrestore.forcePathStyle=%s\n",
+                   ctx->c.uid, src->endpoint, src->region, src->bucket, src->key, src->file,
+                   (unsigned long long) src->size, src->sha256, src->force_path_style ? "true" : "false");
   if (rc != MGO_OK || has_line_break(src))
     return MGO_EINVAL; /* one parameter per line: a line break in a value would inject another */
   k8s_status_clear(&st);
@@ -155,7 +152,7 @@ static void secret_of_statefulset(const json_t *sts, char *dst, size_t dstsz)
 int op_restore_prepare(struct op_ctx *ctx, char *secret, size_t secretsz, struct op_result *wait)
 {
   struct restore_source src = {0};
-  char sts_name[MGO_NAME_MAX], why[512] = "";
+  char sts_name[MGO_NAME_MAX], pod0[MGO_NAME_MAX], why[512] = "";
   json_t *sts;
   int rc;
 
@@ -169,10 +166,13 @@ int op_restore_prepare(struct op_ctx *ctx, char *secret, size_t secretsz, struct
     json_decref(sts);
     return MGO_OK;
   }
-  rc = ctx->c.spec.restore.backup[0] != '\0' ? from_backup(ctx, &src, why, sizeof(why))
-                                             : from_s3(ctx, &src, why, sizeof(why));
+  rc = ctx->c.spec.restore.backup[0] != '\0'
+           ? from_backup(ctx, ctx->c.spec.restore.backup, &src, why, sizeof(why))
+           : from_s3(ctx, &src, why, sizeof(why));
   if (rc == MGO_OK)
-    rc = write_request(ctx, &src);
+    rc = mgo_name_pod(&ctx->c, 0, pod0, sizeof(pod0));
+  if (rc == MGO_OK)
+    rc = write_request(ctx, pod0, &src);
   if (rc != MGO_OK) {
     mgo_log(MGO_LOG_WARN, "restore source not usable yet: the cluster is not created", "cluster", ctx->key,
             "detail", why[0] != '\0' ? why : mgo_errname(rc), (char *) NULL);
@@ -183,6 +183,18 @@ int op_restore_prepare(struct op_ctx *ctx, char *secret, size_t secretsz, struct
   mgo_log(MGO_LOG_INFO, "restore requested for ordinal 0", "cluster", ctx->key, "source", src.label,
           (char *) NULL);
   return mgo_strlcpy(secret, src.secret, secretsz);
+}
+
+int op_restore_request(struct op_ctx *ctx, const char *backup, const char *pod, char *secret, size_t secretsz,
+                       char *why, size_t whysz)
+{
+  struct restore_source src = {0};
+  int rc = from_backup(ctx, backup, &src, why, whysz);
+  if (rc == MGO_OK)
+    rc = write_request(ctx, pod, &src);
+  if (rc == MGO_OK)
+    rc = mgo_strlcpy(secret, src.secret, secretsz);
+  return rc;
 }
 
 /* The init container's termination message of pod 0, when it has terminated; "" otherwise. */

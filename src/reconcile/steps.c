@@ -21,6 +21,7 @@ const struct op_step op_reconcile_steps[] = {
     {"statefulset", op_step_statefulset, false},
     {"act", op_step_act, false},
     {"backup", op_step_backup, false},
+    {"drill", op_step_drill, false},
     {"status", op_step_status, true},
 };
 const size_t op_reconcile_nsteps = sizeof(op_reconcile_steps) / sizeof(op_reconcile_steps[0]);

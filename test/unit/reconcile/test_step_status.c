@@ -156,7 +156,7 @@ static void metric_names_are_registered_and_rendered(void **state)
     snprintf(help, sizeof(help), "# TYPE %s ", *name);
     assert_non_null(strstr(mgo_buf_str(&out), help));
   }
-  assert_int_equal(n, 21);
+  assert_int_equal(n, 22);
   assert_non_null(strstr(mgo_buf_str(&out), "mgo_reconcile_total{cluster=\"ns/a\",result=\"success\"} 1"));
   assert_non_null(strstr(mgo_buf_str(&out), "mgo_reconcile_duration_seconds_bucket{le=\"+Inf\"} 1"));
   assert_non_null(strstr(mgo_buf_str(&out), "# TYPE mgo_reconcile_total counter"));
