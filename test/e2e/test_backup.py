@@ -134,6 +134,25 @@ def test_wrong_credentials_fail_with_the_s3_code_and_never_show_the_secret(contr
                               json.dumps({"spec": {"backup": {"s3": {"secretName": "s3-creds"}}}}))
 
 
+def test_s3_down_is_retried_and_nothing_is_completed_meanwhile(control_plane, cluster, gateway):
+    ns = cluster
+    gateway.stop()
+    try:
+        _mgb(control_plane, ns, "s3-down")
+
+        def retrying():
+            st = (_get_mgb(control_plane, ns, "s3-down") or {}).get("status", {})
+            return st if st.get("attempts", 0) >= 2 else None
+        st = control_plane.wait_for(retrying, timeout=90, message="a failed attempt while S3 is down")
+        assert st["phase"] == "Running" and st.get("nextAttemptAt"), st
+        assert st["error"]["source"] == "s3" and st["error"]["message"], st
+        assert "completedAt" not in st and "sha256" not in st, st
+    finally:
+        gateway.start()
+    st = _wait_phase(control_plane, ns, "s3-down", ("Completed", "Failed"), timeout=120)["status"]
+    assert st["phase"] == "Completed" and st["attempts"] >= 2, st
+
+
 def test_a_schedule_creates_backups_and_retention_trims_them(control_plane, cluster, gateway):
     ns = cluster
     s3 = S3(gateway, BUCKET)
