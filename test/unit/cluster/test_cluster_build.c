@@ -118,6 +118,98 @@ static void test_replicas_override(void **state)
   mgo_cluster_free(&c);
 }
 
+/* The named container of list, or NULL. */
+static const json_t *named(const json_t *list, const char *name)
+{
+  size_t i;
+  const json_t *x;
+  json_array_foreach(list, i, x)
+  {
+    const char *n = json_string_value(json_object_get(x, "name"));
+    if (n != NULL && strcmp(n, name) == 0)
+      return x;
+  }
+  return NULL;
+}
+
+static void test_drill_pod_needs_a_backup(void **state)
+{
+  json_error_t jerr;
+  json_t *obj = json_loads("{\"metadata\":{\"name\":\"mg\",\"namespace\":\"db\",\"uid\":\"u1\"},\"spec\":{}}",
+                           0, &jerr);
+  struct mgo_cluster c;
+  struct mgo_build_opts opts = {.operator_image = "op:1", .replicas = -1, .restore_secret = "s3-creds"};
+  json_t *pod = NULL;
+  (void) state;
+  assert_int_equal(mgo_cluster_parse(obj, &c, NULL), MGO_OK);
+  assert_int_equal(mgo_build_drill_pod(&c, &opts, NULL, &pod), MGO_EINVAL);
+  assert_null(pod);
+  assert_int_equal(mgo_build_drill_pod(&c, &opts, "", &pod), MGO_EINVAL);
+  assert_null(pod);
+  json_decref(obj);
+  mgo_cluster_free(&c);
+}
+
+/* The drill pod is the StatefulSet's pod template on emptyDir, without the sidecar or its token. */
+static void test_drill_pod_is_the_template_on_empty_dirs(void **state)
+{
+  json_error_t jerr;
+  json_t *obj = json_loads("{\"metadata\":{\"name\":\"mg\",\"namespace\":\"db\",\"uid\":\"u1\"},\"spec\":{}}",
+                           0, &jerr);
+  struct mgo_cluster c;
+  struct mgo_build_opts opts = {.operator_image = "op:1", .replicas = -1, .restore_secret = "s3-creds"};
+  json_t *pod = NULL, *sts = NULL;
+  const json_t *tmpl, *spec, *init, *e, *v, *owner;
+  size_t i;
+  bool key_id = false;
+  (void) state;
+  assert_int_equal(mgo_cluster_parse(obj, &c, NULL), MGO_OK);
+  assert_int_equal(mgo_build_statefulset(&c, &opts, &sts), MGO_OK);
+  assert_int_equal(mgo_build_drill_pod(&c, &opts, "b1", &pod), MGO_OK);
+  assert_non_null(pod);
+  tmpl = json_object_get(json_object_get(json_object_get(sts, "spec"), "template"), "spec");
+  spec = json_object_get(pod, "spec");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(pod, "metadata"), "name")),
+                      "mg-drill");
+  assert_string_equal(json_string_value(json_object_get(pod, "kind")), "Pod");
+  assert_int_equal(json_array_size(json_object_get(spec, "containers")), 1);
+  assert_true(json_equal(named(json_object_get(spec, "containers"), "memgraph"),
+                         named(json_object_get(tmpl, "containers"), "memgraph")));
+  assert_null(named(json_object_get(spec, "containers"), "agent"));
+  assert_true(json_equal(json_object_get(spec, "initContainers"), json_object_get(tmpl, "initContainers")));
+  init = named(json_object_get(spec, "initContainers"), "operator-agent");
+  assert_non_null(init);
+  json_array_foreach(json_object_get(init, "env"), i, e)
+  {
+    if (strcmp(json_string_value(json_object_get(e, "name")), "MGO_RESTORE_ACCESS_KEY_ID") == 0) {
+      key_id = true;
+      assert_string_equal(json_string_value(json_object_get(
+                              json_object_get(json_object_get(e, "valueFrom"), "secretKeyRef"), "name")),
+                          "s3-creds");
+    }
+  }
+  assert_true(key_id);
+  assert_string_equal(json_string_value(json_object_get(spec, "restartPolicy")), "Never");
+  v = named(json_object_get(spec, "volumes"), "data");
+  assert_non_null(v);
+  assert_true(json_is_object(json_object_get(v, "emptyDir")));
+  assert_null(json_object_get(v, "persistentVolumeClaim"));
+  v = named(json_object_get(spec, "volumes"), "logs");
+  assert_non_null(v);
+  assert_true(json_is_object(json_object_get(v, "emptyDir")));
+  assert_null(named(json_object_get(spec, "volumes"), MGO_AGENT_TOKEN_VOLUME));
+  assert_null(named(json_object_get(tmpl, "volumes"), "data")); /* the template's are claims */
+  assert_non_null(named(json_object_get(tmpl, "volumes"), MGO_AGENT_TOKEN_VOLUME));
+  owner = json_array_get(json_object_get(json_object_get(pod, "metadata"), "ownerReferences"), 0);
+  assert_string_equal(json_string_value(json_object_get(owner, "kind")), "MemgraphCluster");
+  assert_string_equal(json_string_value(json_object_get(owner, "name")), "mg");
+  assert_string_equal(json_string_value(json_object_get(owner, "uid")), "u1");
+  json_decref(pod);
+  json_decref(sts);
+  json_decref(obj);
+  mgo_cluster_free(&c);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -125,6 +217,8 @@ int main(void)
       cmocka_unit_test(test_golden_full),
       cmocka_unit_test(test_owned_extra_flag_never_reaches_args),
       cmocka_unit_test(test_replicas_override),
+      cmocka_unit_test(test_drill_pod_needs_a_backup),
+      cmocka_unit_test(test_drill_pod_is_the_template_on_empty_dirs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
