@@ -93,6 +93,44 @@ static void pods_fill_every_desired_ordinal_sorted(void **state)
   free(obs);
 }
 
+/* recoveredFrom: the snapshot named after "recovering from snapshot " in the operator-agent init container's
+ * termination message, up to a space, ';' or line break. */
+static void pods_report_the_snapshot_they_recovered_from(void **state)
+{
+  static const struct {
+    const char *message; /* NULL: no init container status */
+    const char *want;
+  } cases[] = {
+      {"recovering from snapshot 20261202_timestamp_5", "20261202_timestamp_5"},
+      {"restored snapshot x (1 bytes, sha256 ab) from s3://b/k; recovering from snapshot x", "x"},
+      {"recovering from snapshot none", "none"},
+      {"recovering from snapshot s1; fenced\n", "s1"},
+      {"recovering from snapshot s2\nmore", "s2"},
+      {"agent failed: no data directory", ""},
+      {NULL, ""},
+  };
+  struct mgo_cluster c;
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  (void) state;
+  assert_non_null(obs);
+  cluster(&c, 1, "");
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    json_t *pods = json_array(), *p = pod("mg-0", "u-0", "127.1.0.1", true, "main", 0, false);
+    if (cases[i].message != NULL)
+      json_object_set_new(json_object_get(p, "status"), "initContainerStatuses",
+                          json_pack("[{s:s, s:{s:{s:i, s:s}}}]", "name", "operator-agent", "state",
+                                    "terminated", "exitCode", 0, "message", cases[i].message));
+    json_array_append_new(pods, p);
+    op_observe_pods(&c, pods, NULL, NULL, obs);
+    assert_int_equal(obs->n, 1);
+    assert_true(obs->inst[0].pod_exists);
+    assert_string_equal(obs->inst[0].recovered_from, cases[i].want);
+    json_decref(pods);
+  }
+  mgo_cluster_free(&c);
+  free(obs);
+}
+
 /* After an operator restart the failover candidate's recency comes from the last status; fencedMain and the
  * pods' template revision are read too. */
 static void pods_take_failover_facts_from_status_and_revisions(void **state)
@@ -633,6 +671,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pods_fill_every_desired_ordinal_sorted),
       cmocka_unit_test(pods_take_failover_facts_from_status_and_revisions),
+      cmocka_unit_test(pods_report_the_snapshot_they_recovered_from),
       cmocka_unit_test(live_fills_roles_replicas_and_reuses_connections),
       cmocka_unit_test(a_silent_pod_is_held_for_one_deadline),
       cmocka_unit_test(bootstrap_asks_every_pod_for_data_and_skips_unready),
