@@ -240,6 +240,11 @@ struct op_result op_step_drill(struct op_ctx *ctx)
       mgo_name_drill_pod(&ctx->c, name, sizeof(name)) != MGO_OK)
     return res;
   pod = ctx->kube->cached(ctx->kube->arg, OP_CACHE_PODS, ctx->ns, name);
+  if (pod != NULL && op_jstr(json_object_get(json_object_get(pod, "metadata"), "annotations"),
+                             MGO_DRILL_BACKUP_ANNOTATION)[0] == '\0') {
+    json_decref(pod); /* a pod of that name that no drill of ours made: left alone, no drill meanwhile */
+    return op_failed(ctx, MGO_ECONFLICT, "pod %s exists and is not a restore drill's", name);
+  }
   if (pod != NULL) {
     res = finish_or_wait(ctx, pod, ctx->backup_status);
     json_decref(pod);
