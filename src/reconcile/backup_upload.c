@@ -6,6 +6,7 @@
 #include "backup_names.h"
 
 #include <openssl/crypto.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mgo_buf.h"
@@ -59,6 +60,36 @@ static json_t *upload_request(const struct mgo_cluster_spec *s, const char *file
   return req;
 }
 
+/* spec.backup.s3.caSecret: the PEM bundle the agent verifies the endpoint with (its "caPem"). */
+static int add_ca(struct op_ctx *ctx, json_t *req, char *err, size_t errsz)
+{
+  const struct mgo_cluster_spec *s = &ctx->c.spec;
+  enum { PEM_MAX = 65536 };
+  char *pem;
+  struct k8s_status st;
+  json_t *secret = NULL;
+  int rc;
+
+  if (s->backup.s3_ca_secret[0] == '\0')
+    return MGO_OK;
+  pem = malloc(PEM_MAX);
+  if (pem == NULL)
+    return MGO_ENOMEM;
+  k8s_status_clear(&st);
+  rc = ctx->kube->get(ctx->kube->arg, &K8S_RES_SECRETS, ctx->ns, s->backup.s3_ca_secret, &secret, &st);
+  if (rc == MGO_OK)
+    rc = op_secret_value(secret, s->backup.s3_ca_key, pem, PEM_MAX);
+  json_decref(secret);
+  if (rc == MGO_OK)
+    rc =
+        json_object_set_new(json_object_get(req, "s3"), "caPem", json_string(pem)) == 0 ? MGO_OK : MGO_ENOMEM;
+  else
+    (void) mgo_snprintf(err, errsz, "cannot read %s from Secret %s: %s", s->backup.s3_ca_key,
+                        s->backup.s3_ca_secret, mgo_errname(rc));
+  free(pem);
+  return rc;
+}
+
 /* Sends the request to the pod's agent; *id receives the job. err: the agent's answer on failure. */
 static int send_upload(struct op_ctx *ctx, const struct op_conn *c, const char *file, const char *endpoint,
                        const char *key, char *id, size_t idsz, char *err, size_t errsz)
@@ -77,6 +108,11 @@ static int send_upload(struct op_ctx *ctx, const struct op_conn *c, const char *
   op_s3_creds_wipe(&cr);
   if (req == NULL)
     return MGO_ENOMEM;
+  rc = add_ca(ctx, req, err, errsz);
+  if (rc != MGO_OK) {
+    json_decref(req);
+    return rc;
+  }
   rc = ctx->agent->upload(ctx->agent->arg, c->ip, ctx->cs->agent_token, req, id, idsz, err, errsz);
   json_decref(req);
   return rc;

@@ -7,6 +7,7 @@ restored from a backup holds the same data. One cluster for the module; tests ru
 import json
 import os
 import sys
+import threading
 import time
 
 import pytest
@@ -134,6 +135,49 @@ def test_wrong_credentials_fail_with_the_s3_code_and_never_show_the_secret(contr
                               json.dumps({"spec": {"backup": {"s3": {"secretName": "s3-creds"}}}}))
 
 
+def test_a_backup_under_write_load_completes_with_the_data_written_before_it(control_plane, cluster, gateway,
+                                                                            tmp_path):
+    ns = cluster
+    clusters = Clusters(control_plane)
+    main_ip = control_plane.pod_ip(ns, clusters.main_pod(ns, NAME))
+    stop = threading.Event()
+    written = []
+
+    def writer():
+        i = 0
+        while not stop.is_set():
+            i += 1
+            bolt_query(main_ip, "CREATE (:Load {id: $i})", i=i)
+            written.append(i)
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    try:
+        control_plane.wait_for(lambda: len(written) >= 20, timeout=30, message="writes under way")
+        _mgb(control_plane, ns, "under-load")
+        st = _wait_phase(control_plane, ns, "under-load", ("Completed", "Failed"))["status"]
+    finally:
+        stop.set()
+        t.join(timeout=10)
+    assert st["phase"] == "Completed", st
+    assert st["vertices"] >= ROWS + 20, st  # everything written before the request is in the snapshot
+    got = S3(gateway, BUCKET).ok("get", st["s3"]["key"], str(tmp_path / "snap"), st["sizeBytes"], st["sha256"])
+    assert got["sha256"] == st["sha256"]
+    bolt_query(main_ip, "MATCH (n:Load) DELETE n")
+
+
+def test_a_missing_bucket_fails_with_no_such_bucket(control_plane, cluster):
+    ns = cluster
+    control_plane.kubectl("patch", "mgc", NAME, "-n", ns, "--type=merge", "-p",
+                          json.dumps({"spec": {"backup": {"s3": {"bucket": "no-such-bucket"}}}}))
+    try:
+        _mgb(control_plane, ns, "no-bucket")
+        st = _wait_phase(control_plane, ns, "no-bucket", ("Completed", "Failed"), timeout=180)["status"]
+        assert st["phase"] == "Failed" and st["error"]["code"] == "NoSuchBucket", st
+    finally:
+        control_plane.kubectl("patch", "mgc", NAME, "-n", ns, "--type=merge", "-p",
+                              json.dumps({"spec": {"backup": {"s3": {"bucket": BUCKET}}}}))
+
+
 def test_s3_down_is_retried_and_nothing_is_completed_meanwhile(control_plane, cluster, gateway):
     ns = cluster
     gateway.stop()
@@ -207,6 +251,22 @@ def test_a_new_cluster_restored_from_a_backup_has_the_same_data(control_plane, c
     assert status["restoredFrom"] == "for-restore"
     reasons = {e["reason"] for e in _events(control_plane, ns, "rs")}
     assert "RestoreCompleted" in reasons, reasons
+
+
+def test_a_new_cluster_restored_from_an_s3_key_uses_the_stored_sha256(control_plane, cluster, gateway):
+    ns = cluster
+    clusters = Clusters(control_plane)
+    src = _get_mgb(control_plane, ns, "for-restore")["status"]
+    clusters.make_cluster(ns, "rk", instances=1, bootstrap={"restore": {"s3": {
+        "bucket": BUCKET, "key": src["s3"]["key"], "endpoint": gateway.endpoint, "forcePathStyle": True,
+        "secretName": "s3-creds"}}})
+    clusters.wait_ready(ns, "rk", timeout=180)
+    ip = control_plane.pod_ip(ns, "rk-0")
+    ids = bolt_query(ip, "MATCH (n:Item) RETURN collect(n.id) AS ids")[0]["ids"]
+    assert sorted(ids) == list(range(1, ROWS + 1))
+    status = control_plane.wait_for(lambda: (s := clusters.cluster_status(ns, "rk")).get("restoredFrom") and s,
+                                    timeout=60, message="status.restoredFrom")
+    assert status["restoredFrom"] == src["s3"]["key"]
 
 
 def test_backups_requested_at_once_run_one_after_the_other(control_plane, cluster):
