@@ -114,6 +114,8 @@ static int ap_upload(void *arg, const char *ip, const char *token, const json_t 
     rc = MGO_EPROTO;
   if (rc == MGO_OK)
     rc = mgo_strlcpy(id, json_string_value(json_object_get(out, "id")), idsz);
+  else if (rc == MGO_ECONFLICT && json_string_value(json_object_get(out, "running")) != NULL)
+    (void) mgo_strlcpy(id, json_string_value(json_object_get(out, "running")), idsz);
   json_decref(out);
   return rc;
 }
@@ -130,9 +132,23 @@ static int ap_job(void *arg, const char *ip, const char *token, const char *id, 
   return agent_call(ip, token, "GET", path, NULL, out, err, errsz);
 }
 
+static int ap_cancel(void *arg, const char *ip, const char *token, const char *id, char *err, size_t errsz)
+{
+  char path[128];
+  json_t *out = NULL;
+  int rc;
+  (void) arg;
+  if (strspn(id, "0123456789abcdefABCDEF-") != strlen(id) ||
+      mgo_snprintf(path, sizeof(path), "/v1/uploads/%s", id) != MGO_OK)
+    return MGO_EINVAL;
+  rc = agent_call(ip, token, "DELETE", path, NULL, &out, err, errsz);
+  json_decref(out);
+  return rc;
+}
+
 void op_agent_port_init(struct op_agent_port *port)
 {
-  *port = (struct op_agent_port){.arg = NULL, .upload = ap_upload, .job = ap_job};
+  *port = (struct op_agent_port){.arg = NULL, .upload = ap_upload, .job = ap_job, .cancel = ap_cancel};
 }
 
 static int s3p_delete(void *arg, const struct s3_config *cfg, const char *key, struct s3_error *err)

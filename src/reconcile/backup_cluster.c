@@ -109,6 +109,20 @@ static struct op_result wait_pending(struct op_ctx *ctx, struct op_backup_run *r
   return op_ok_after(5000);
 }
 
+bool op_backup_retarget(struct op_ctx *ctx, struct op_backup_run *r, char *why, size_t whysz)
+{
+  const struct rec_instance *in = choose_target(ctx, target_of(ctx, r->obj), why, whysz);
+  char note[256];
+  if (in == NULL)
+    return false;
+  (void) mgo_snprintf(note, sizeof(note), "attempt %lld: taking a snapshot on %s (%s)",
+                      (long long) json_integer_value(json_object_get(r->status, "attempts")), in->pod,
+                      mgo_role_name(in->role));
+  return op_backup_patch(ctx, r,
+                         json_pack("{s:s, s:s, s:s}", "pod", in->pod, "role", mgo_role_name(in->role),
+                                   "message", note)) == MGO_OK;
+}
+
 static struct op_result start(struct op_ctx *ctx, struct op_backup_run *r)
 {
   const struct rec_instance *in;

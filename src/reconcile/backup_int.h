@@ -28,6 +28,12 @@ int op_backup_patch(struct op_ctx *ctx, struct op_backup_run *r, json_t *fields)
 /* Records a failed attempt: retried after a backoff, or Failed after OP_BACKUP_MAX_ATTEMPTS (Event). */
 struct op_result op_backup_attempt_failed(struct op_ctx *ctx, struct op_backup_run *r, const char *source,
                                           const char *code, const char *message);
+/* Chooses the instance of the next attempt again (the cluster may have failed over meanwhile) and records it
+ * in status.pod / role. False with why when no instance may take the snapshot now (or the patch failed). */
+bool op_backup_retarget(struct op_ctx *ctx, struct op_backup_run *r, char *why, size_t whysz);
+/* The IP of pod as last observed ("" when unknown), whether or not Memgraph answers there: the agent is a
+ * container of its own. */
+const char *op_backup_pod_ip(const struct op_ctx *ctx, const char *pod);
 /* Runs the Running stages (snapshot, upload, poll) of r. */
 struct op_result op_backup_running(struct op_ctx *ctx, struct op_backup_run *r);
 /* LOCK DATA DIRECTORY and the agent's upload of r's snapshot (backup_upload.c). */

@@ -47,6 +47,11 @@ int op_s3_endpoint(const char *endpoint, const char *region, char *dst, size_t d
   return mgo_snprintf(dst, dstsz, "https://s3.%s.amazonaws.com", region);
 }
 
+/* One PUT up to S3's 5 GiB limit, multipart (in parts of that size) beyond: the parts are sent one after the
+ * other anyway, so multipart would not be faster, and on versitygw its CompleteMultipartUpload copies the
+ * whole object once more (bench/results/agent-upload.md). */
+#define OP_BACKUP_PART_SIZE ((json_int_t) 5 * 1024 * 1024 * 1024)
+
 /* The agent request; NULL when memory runs out. */
 static json_t *upload_request(const struct mgo_cluster_spec *s, const char *file, const char *endpoint,
                               const char *key, const struct op_s3_creds *cr)
@@ -55,6 +60,8 @@ static json_t *upload_request(const struct mgo_cluster_spec *s, const char *file
       json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:b}}", "file", file, "s3", "endpoint", endpoint,
                 "region", s->backup.s3_region, "bucket", s->backup.s3_bucket, "key", key, "accessKey",
                 cr->access_key, "secretKey", cr->secret_key, "forcePathStyle", s->backup.s3_force_path_style);
+  if (req != NULL)
+    json_object_set_new(req, "partSize", json_integer(OP_BACKUP_PART_SIZE));
   if (req != NULL && cr->session_token[0] != '\0')
     json_object_set_new(json_object_get(req, "s3"), "sessionToken", json_string(cr->session_token));
   return req;
@@ -142,6 +149,14 @@ struct op_result op_backup_start_upload(struct op_ctx *ctx, struct op_backup_run
   if (rc != MGO_OK)
     return op_backup_attempt_failed(ctx, r, "memgraph", mgo_errname(rc), ctx->mg->error(c->conn));
   rc = send_upload(ctx, c, file, endpoint, key, id, sizeof(id), err, sizeof(err));
+  if (rc == MGO_ECONFLICT && id[0] != '\0' && ctx->agent->cancel != NULL) {
+    /* an upload a failed attempt left running (its pod stopped answering meanwhile): cancelled, then retried
+     */
+    char cerr[128] = "";
+    int crc = ctx->agent->cancel(ctx->agent->arg, c->ip, ctx->cs->agent_token, id, cerr, sizeof(cerr));
+    (void) mgo_snprintf(err, sizeof(err), "the agent still ran upload %s of an earlier attempt: %s", id,
+                        crc == MGO_OK ? "cancelled" : cerr);
+  }
   if (rc != MGO_OK) {
     (void) ctx->mg->lock_data_directory(c->conn, false);
     return op_backup_attempt_failed(ctx, r, "agent", mgo_errname(rc), err);

@@ -82,13 +82,16 @@ struct op_kube_port {
 struct op_agent_port {
   void *arg;
   /* POST /v1/uploads with request (borrowed); id receives the job's id. MGO_ECONFLICT while the agent runs
-   * another upload, MGO_ENOTFOUND when the file is not there, MGO_EAUTH for a refused token. */
+   * another upload (id then receives that upload's id, when the agent said it), MGO_ENOTFOUND when the file
+   * is not there, MGO_EAUTH for a refused token. */
   int (*upload)(void *arg, const char *ip, const char *token, const json_t *request, char *id, size_t idsz,
                 char *err, size_t errsz);
   /* GET /v1/uploads/{id} into *out (new reference). MGO_ENOTFOUND when the agent does not know the job (it
    * restarted). */
   int (*job)(void *arg, const char *ip, const char *token, const char *id, json_t **out, char *err,
              size_t errsz);
+  /* DELETE /v1/uploads/{id}: cancels a running upload (one a failed attempt left behind). May be NULL. */
+  int (*cancel)(void *arg, const char *ip, const char *token, const char *id, char *err, size_t errsz);
 };
 
 /* S3 for what the operator does itself (retention deletes; the size and SHA-256 of a restore source). The

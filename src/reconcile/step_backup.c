@@ -23,6 +23,15 @@
 #include "mgo_err.h"
 #include "mgo_log.h"
 
+const char *op_backup_pod_ip(const struct op_ctx *ctx, const char *pod)
+{
+  for (size_t i = 0; i < ctx->cs->nconns; i++) {
+    if (strcmp(ctx->cs->conns[i].pod, pod) == 0)
+      return ctx->cs->conns[i].ip;
+  }
+  return "";
+}
+
 const char *op_jstr(const json_t *obj, const char *key)
 {
   const char *s = json_string_value(json_object_get(obj, key));
@@ -114,6 +123,8 @@ struct op_result op_backup_attempt_failed(struct op_ctx *ctx, struct op_backup_r
   if (fields != NULL && !final) {
     json_object_set_new(fields, "nextAttemptAt", json_string(next));
     json_object_set_new(fields, "attempts", json_integer(attempts + 1));
+    json_object_set_new(fields, "pod", json_null()); /* the next attempt chooses its instance again */
+    json_object_set_new(fields, "role", json_null());
   }
   mgo_log(MGO_LOG_WARN, "backup attempt failed", "cluster", ctx->key, "backup", r->name, "source", source,
           "code", code, "detail", message, "final", final ? "true" : "false", (char *) NULL);
@@ -214,15 +225,14 @@ static struct op_result completed(struct op_ctx *ctx, struct op_backup_run *r, c
 
 static struct op_result poll_upload(struct op_ctx *ctx, struct op_backup_run *r)
 {
-  const char *pod = op_jstr(r->status, "pod");
-  struct op_conn *c = op_backup_conn(ctx, pod);
+  const char *ip = op_backup_pod_ip(ctx, op_jstr(r->status, "pod"));
   char err[256] = "";
   json_t *job = NULL;
   const char *state;
   struct op_result res;
-  int rc = c != NULL ? ctx->agent->job(ctx->agent->arg, c->ip, ctx->cs->agent_token,
-                                       op_jstr(r->status, "uploadId"), &job, err, sizeof(err))
-                     : MGO_ECONNECT;
+  int rc = ip[0] != '\0' ? ctx->agent->job(ctx->agent->arg, ip, ctx->cs->agent_token,
+                                           op_jstr(r->status, "uploadId"), &job, err, sizeof(err))
+                         : MGO_ECONNECT;
 
   if (rc != MGO_OK) {
     unlock(ctx, r);
@@ -254,6 +264,11 @@ struct op_result op_backup_running(struct op_ctx *ctx, struct op_backup_run *r)
   if (mgo_time_parse_rfc3339(op_jstr(r->status, "nextAttemptAt"), &next_ms) == MGO_OK &&
       mgo_clock_wall_ms(ctx->clock) < next_ms)
     return op_ok_after((long) (next_ms - mgo_clock_wall_ms(ctx->clock)));
+  if (op_jstr(r->status, "pod")[0] == '\0') {
+    char why[256] = "";
+    if (!op_backup_retarget(ctx, r, why, sizeof(why)))
+      return op_ok_after(5000); /* no instance may take it now (failover in progress, no MAIN): later */
+  }
   if (op_jstr(r->status, "snapshot")[0] == '\0') {
     struct op_result res = take_snapshot(ctx, r);
     if (res.error != MGO_OK || op_jstr(r->status, "snapshot")[0] == '\0')

@@ -1,19 +1,16 @@
 /* The operations of s3.h over s3_req_run (s3_req.c).
  *
  * Where the SHA-256 is stored.
- *   Single PUT (file size <= part size): the file is hashed first, then sent with x-amz-meta-sha256; the
- *   upload hashes it again while streaming and, when the two differ (the file changed in between), deletes
- *   the object and returns MGO_ECONFLICT.
- *   Multipart upload: the hash is only known once the last part is read, and user metadata can only be
- *   given to CreateMultipartUpload, before any data. Reading a multi-GiB file twice to hash it first costs
- *   a whole extra pass over the disk, and a companion "<key>.sha256" object would show up in listings and
- *   could outlive or lag its object. So after CompleteMultipartUpload the hash goes into the object's tag
- *   set with PutObjectTagging (tag "sha256"), which AWS S3 and versitygw (posix backend: PutObjectTagging /
- *   GetObjectTagging, stored with the object; HeadObject answers x-amz-tagging-count) both implement. When
- *   tagging fails, the just completed object is deleted (best effort) and the error returned, so a
- *   successful s3_put_file always leaves a hash behind. Credentials need s3:PutObjectTagging and
- *   s3:GetObjectTagging next to Put/GetObject.
- *   s3_head returns x-amz-meta-sha256 when present, else the "sha256" tag (one more GET ?tagging=).
+ *   The hash is computed while the file streams, so it is only known once the body is sent; user metadata
+ *   (x-amz-meta-*) must be given before the body, and hashing the file first would read it twice (a whole
+ *   extra pass over a multi-GiB snapshot; measured in bench/results/agent-upload.md). So after the PUT, or
+ *   after CompleteMultipartUpload, the hash goes into the object's tag set with PutObjectTagging (tag
+ *   "sha256"), which AWS S3 and versitygw (posix backend: PutObjectTagging / GetObjectTagging, stored with
+ *   the object; HeadObject answers x-amz-tagging-count) both implement. A companion "<key>.sha256" object
+ *   would show up in listings and could outlive or lag its object. When tagging fails, the just written
+ *   object is deleted (best effort) and the error returned, so a successful s3_put_file always leaves a hash
+ *   behind. Credentials need s3:PutObjectTagging and s3:GetObjectTagging next to Put/GetObject.
+ *   s3_head returns x-amz-meta-sha256 when present (objects written by other tools), else the "sha256" tag.
  *
  * Memory: a multipart upload holds one 80-byte ETag per part (at most 10000) and the CompleteMultipartUpload
  * body; file data only ever passes through curl's own buffer (CURLOPT_READFUNCTION over pread). */
@@ -47,33 +44,6 @@ static void set_err(struct s3_error *err, const char *msg)
   }
 }
 
-/* Hashes fd[0, size) into out. */
-static int hash_file(int fd, uint64_t size, char out[S3_SHA256_HEX])
-{
-  char buf[65536];
-  EVP_MD_CTX *md = EVP_MD_CTX_new();
-  uint64_t off = 0;
-  if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-    EVP_MD_CTX_free(md);
-    return MGO_ENOMEM;
-  }
-  while (off < size) {
-    size_t want = size - off < sizeof(buf) ? (size_t) (size - off) : sizeof(buf);
-    ssize_t n = pread(fd, buf, want, (off_t) off);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      EVP_MD_CTX_free(md);
-      return n < 0 ? MGO_ESYS : MGO_ECONFLICT;
-    }
-    EVP_DigestUpdate(md, buf, (size_t) n);
-    off += (uint64_t) n;
-  }
-  hex_digest(md, out);
-  EVP_MD_CTX_free(md);
-  return MGO_OK;
-}
-
 int s3_delete(const struct s3_config *cfg, const char *key, struct s3_error *err)
 {
   struct s3_req r;
@@ -85,39 +55,34 @@ int s3_delete(const struct s3_config *cfg, const char *key, struct s3_error *err
   return rc;
 }
 
+/* PutObjectTagging sha256=<hex> (defined with the multipart upload below). */
+static int put_hash_tag(const struct s3_config *cfg, const char *key, const char *sha, void *conn,
+                        struct s3_error *err);
+
 static int put_single(const struct s3_config *cfg, const char *key, int fd, uint64_t size,
                       s3_progress_fn progress, void *pctx, struct s3_put_result *res, struct s3_error *err)
 {
-  char pre[S3_SHA256_HEX], hdr[96];
   struct s3_req r;
-  int rc = hash_file(fd, size, pre);
-  if (rc) {
-    set_err(err, "cannot read the file");
-    return rc;
-  }
+  int rc;
   EVP_MD_CTX *md = EVP_MD_CTX_new();
   if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
     EVP_MD_CTX_free(md);
     return MGO_ENOMEM;
   }
-  mgo_snprintf(hdr, sizeof(hdr), "x-amz-meta-sha256: %s", pre);
   s3_req_init(&r, "PUT", key);
-  r.headers[0] = hdr;
   r.in_fd = fd, r.in_len = size, r.up_hash = md;
   r.progress = progress, r.pctx = pctx, r.prog_total = size;
   rc = s3_req_run(cfg, &r, err);
   hex_digest(md, res->sha256);
   EVP_MD_CTX_free(md);
-  if (!rc && strcmp(pre, res->sha256) != 0) {
-    s3_delete(cfg, key, NULL);
-    set_err(err, "the file changed while it was uploaded");
-    rc = MGO_ECONFLICT;
-  }
   if (!rc) {
     mgo_strlcpy(res->etag, r.etag, sizeof(res->etag));
-    if (progress)
-      (void) progress(pctx, size, size); /* done: too late to cancel */
+    rc = put_hash_tag(cfg, key, res->sha256, NULL, err);
+    if (rc)
+      s3_delete(cfg, key, NULL); /* never leave an object without its hash */
   }
+  if (!rc && progress)
+    (void) progress(pctx, size, size); /* done: too late to cancel */
   s3_req_free(&r);
   return rc;
 }
@@ -231,7 +196,6 @@ static void md5_base64(const char *p, size_t n, char *out, size_t outsz)
     EVP_EncodeBlock((unsigned char *) out, d, 16);
 }
 
-/* PutObjectTagging sha256=<hex>. */
 static int put_hash_tag(const struct s3_config *cfg, const char *key, const char *sha, void *conn,
                         struct s3_error *err)
 {

@@ -6,6 +6,7 @@ restored from a backup holds the same data. One cluster for the module; tests ru
 
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -51,8 +52,9 @@ def cluster(control_plane, module_namespace, module_operator, gateway):
     clusters = Clusters(control_plane)
     _secret(control_plane, ns, "s3-creds", ACCESS, SECRET)
     _secret(control_plane, ns, "s3-wrong", ACCESS, "not-the-secret-9f8e7d")
-    clusters.make_cluster(ns, NAME, instances=3, replication={"healthCheckIntervalSec": 1},
-                          backup=_backup_spec(gateway))
+    # one SYNC replica, so that a lost MAIN is failed over (ASYNC-only clusters wait for it by default)
+    clusters.make_cluster(ns, NAME, instances=3, replication={"healthCheckIntervalSec": 1, "syncReplicas": 1},
+                          failover={"failoverDelaySec": 2}, backup=_backup_spec(gateway))
     clusters.wait_ready(ns, NAME, timeout=180)
     clusters.wait_replication(ns, NAME, expected_replicas=2)
     main_ip = control_plane.pod_ip(ns, clusters.main_pod(ns, NAME))
@@ -195,6 +197,108 @@ def test_s3_down_is_retried_and_nothing_is_completed_meanwhile(control_plane, cl
         gateway.start()
     st = _wait_phase(control_plane, ns, "s3-down", ("Completed", "Failed"), timeout=120)["status"]
     assert st["phase"] == "Completed" and st["attempts"] >= 2, st
+
+
+class BlackHole:
+    """A TCP server on loopback that accepts connections and reads them without ever answering: an S3 endpoint
+    that hangs mid-upload (the client's low-speed timeout ends it after 30 s)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.accepted = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            self.accepted.set()
+            threading.Thread(target=self._drain, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _drain(conn):
+        try:
+            while conn.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def _endpoint(cp, ns, endpoint):
+    cp.kubectl("patch", "mgc", NAME, "-n", ns, "--type=merge", "-p",
+               json.dumps({"spec": {"backup": {"s3": {"endpoint": endpoint}}}}))
+
+
+def _uploading(cp, ns, name):
+    def started():
+        st = (_get_mgb(cp, ns, name) or {}).get("status", {})
+        return st if st.get("uploadId") else None
+    return cp.wait_for(started, timeout=60, message=f"{name} to start uploading")
+
+
+def test_an_agent_killed_mid_upload_loses_the_job_and_the_backup_is_retried(control_plane, cluster, gateway):
+    ns = cluster
+    hole = BlackHole()
+    _endpoint(control_plane, ns, hole.endpoint)
+    try:
+        _mgb(control_plane, ns, "agent-killed")
+        st = _uploading(control_plane, ns, "agent-killed")
+        assert hole.accepted.wait(30), "the agent never reached the S3 endpoint"
+        control_plane.kill_pod(ns, st["pod"], container="agent")
+
+        # the next poll finds the agent restarting (ECONNECT) or restarted without the job (UploadLost)
+        def lost():
+            s = (_get_mgb(control_plane, ns, "agent-killed") or {}).get("status", {})
+            return s if s.get("error", {}).get("source") == "agent" else None
+        st = control_plane.wait_for(lost, timeout=60, message="the lost upload to count as a failed attempt")
+        assert st["error"]["code"] in ("UploadLost", "ECONNECT"), st
+        assert st["phase"] == "Running" and "completedAt" not in st and "sha256" not in st, st
+    finally:
+        _endpoint(control_plane, ns, gateway.endpoint)
+        hole.close()
+    st = _wait_phase(control_plane, ns, "agent-killed", ("Completed", "Failed"), timeout=120)["status"]
+    assert st["phase"] == "Completed" and st["attempts"] >= 2, st
+
+
+def test_a_failover_during_a_backup_on_the_main_retries_it_on_the_new_main(control_plane, cluster, gateway):
+    ns = cluster
+    clusters = Clusters(control_plane)
+    old_main = clusters.main_pod(ns, NAME)
+    hole = BlackHole()
+    _endpoint(control_plane, ns, hole.endpoint)
+    try:
+        _mgb(control_plane, ns, "during-failover", target="Main")
+        st = _uploading(control_plane, ns, "during-failover")
+        assert st["pod"] == old_main and st["role"] == "main", st
+        control_plane.freeze_pod(ns, old_main)  # memgraph stops answering: the operator fails over
+        try:
+            control_plane.wait_for(lambda: clusters.main_pod(ns, NAME) not in (None, old_main), timeout=120,
+                                   message="the failover")
+        finally:
+            control_plane.thaw_pod(ns, old_main)
+    finally:
+        _endpoint(control_plane, ns, gateway.endpoint)
+        hole.close()
+    st = _wait_phase(control_plane, ns, "during-failover", ("Completed", "Failed"), timeout=180)["status"]
+    assert st["phase"] == "Completed" and st["attempts"] >= 2, st
+    assert st["pod"] == clusters.main_pod(ns, NAME) and st["role"] == "main", st
+    clusters.wait_replication(ns, NAME, expected_replicas=2)
 
 
 def test_a_schedule_creates_backups_and_retention_trims_them(control_plane, cluster, gateway):
