@@ -215,28 +215,65 @@ static const char *init_message(const json_t *pod, long *exit_code)
   return "";
 }
 
+/* The condition Restored into out's conditions (replacing one there), lastTransitionTime kept while its
+ * status stays what the old status said. */
+static void restored_condition(struct op_ctx *ctx, json_t *out, bool ok, const char *reason,
+                               const char *message)
+{
+  const char *status = ok ? "True" : "False", *since = NULL;
+  json_t *conds = json_object_get(out, "conditions");
+  char now[40];
+  size_t i;
+  const json_t *c;
+
+  json_array_foreach(json_object_get(json_object_get(ctx->obj, "status"), "conditions"), i, c)
+  {
+    if (strcmp(op_jstr(c, "type"), "Restored") == 0 && strcmp(op_jstr(c, "status"), status) == 0)
+      since = op_jstr(c, "lastTransitionTime");
+  }
+  for (i = json_array_size(conds); i > 0; i--) {
+    if (strcmp(op_jstr(json_array_get(conds, i - 1), "type"), "Restored") == 0)
+      json_array_remove(conds, i - 1);
+  }
+  (void) mgo_clock_format_now(ctx->clock, 0, now, sizeof(now));
+  if (json_is_array(conds))
+    json_array_append_new(conds, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "type", "Restored", "status",
+                                           status, "reason", reason, "message", message, "lastTransitionTime",
+                                           since != NULL && since[0] != '\0' ? since : now,
+                                           "observedGeneration", (json_int_t) ctx->c.generation));
+}
+
 void op_restore_observe(struct op_ctx *ctx, json_t *out)
 {
   const json_t *old = json_object_get(ctx->obj, "status");
-  char pod_name[MGO_NAME_MAX];
+  const char *from =
+      ctx->c.spec.restore.backup[0] != '\0' ? ctx->c.spec.restore.backup : ctx->c.spec.restore.s3_key;
+  char pod_name[MGO_NAME_MAX], text[600];
   json_t *pod;
   const char *msg;
   long code = -1;
 
-  if ((ctx->c.spec.restore.backup[0] == '\0' && ctx->c.spec.restore.s3_bucket[0] == '\0') ||
-      op_jstr(old, "restoredFrom")[0] != '\0' ||
-      mgo_name_pod(&ctx->c, 0, pod_name, sizeof(pod_name)) != MGO_OK)
+  if (ctx->c.spec.restore.backup[0] == '\0' && ctx->c.spec.restore.s3_bucket[0] == '\0')
     return;
+  (void) mgo_snprintf(text, sizeof(text), "ordinal 0 started from %s", from);
+  if (op_jstr(old, "restoredFrom")[0] != '\0' ||
+      mgo_name_pod(&ctx->c, 0, pod_name, sizeof(pod_name)) != MGO_OK) {
+    restored_condition(ctx, out, true, "RestoreCompleted", text);
+    return;
+  }
   pod = ctx->kube->cached(ctx->kube->arg, OP_CACHE_PODS, ctx->ns, pod_name);
   msg = init_message(pod, &code);
   if (code == 0 && strncmp(msg, "restored snapshot", 17) == 0) {
-    const char *from =
-        ctx->c.spec.restore.backup[0] != '\0' ? ctx->c.spec.restore.backup : ctx->c.spec.restore.s3_key;
     json_object_set_new(out, "restoredFrom", json_string(from));
+    restored_condition(ctx, out, true, "RestoreCompleted", text);
     op_event(ctx, "Normal", "RestoreCompleted", "Restore", msg);
   } else if (code > 0) { /* "restore failed: ..." or "agent failed: ..." (docs/agent.md): pod 0 stays down */
-    op_event(ctx, "Warning", "RestoreFailed", "Restore",
-             msg[0] != '\0' ? msg : "the init step of ordinal 0 failed");
+    msg = msg[0] != '\0' ? msg : "the init step of ordinal 0 failed";
+    restored_condition(ctx, out, false, "RestoreFailed", msg);
+    op_event(ctx, "Warning", "RestoreFailed", "Restore", msg);
+  } else {
+    (void) mgo_snprintf(text, sizeof(text), "waiting for ordinal 0 to restore %s", from);
+    restored_condition(ctx, out, false, "RestorePending", text);
   }
   json_decref(pod);
 }

@@ -353,6 +353,8 @@ def test_a_new_cluster_restored_from_a_backup_has_the_same_data(control_plane, c
     status = control_plane.wait_for(lambda: (s := clusters.cluster_status(ns, "rs")).get("restoredFrom") and s,
                                     timeout=60, message="status.restoredFrom")
     assert status["restoredFrom"] == "for-restore"
+    cond = clusters.condition(status, "Restored")
+    assert cond["status"] == "True" and cond["reason"] == "RestoreCompleted", cond
     reasons = {e["reason"] for e in _events(control_plane, ns, "rs")}
     assert "RestoreCompleted" in reasons, reasons
 
@@ -436,6 +438,9 @@ def test_a_tampered_object_is_refused_at_restore_and_the_pod_never_starts(contro
     pod = json.loads(control_plane.kubectl("get", "pod", "tp-0", "-n", ns, "-o", "json").stdout)
     assert not any(c.get("state", {}).get("running") for c in pod["status"].get("containerStatuses", [])), pod
     assert not clusters.is_ready(ns, "tp")
+    cond = control_plane.wait_for(lambda: clusters.condition(clusters.cluster_status(ns, "tp"), "Restored"),
+                                  timeout=30, message="the Restored condition")
+    assert cond["status"] == "False" and cond["reason"] == "RestoreFailed" and "restore failed" in cond["message"]
 
 
 def test_a_restore_drill_of_the_tampered_backup_fails(control_plane, cluster):
