@@ -353,6 +353,14 @@ class Clusters:
         assert len(ips) == 1, f"service {ns}/{svc}: expected exactly one ready endpoint, got {ips}"
         return ips[0]
 
+    def wait_write_endpoint(self, ns, name, pod, timeout=30):
+        """Polls until the write Service's only ready endpoint is `pod` (labels and EndpointSlices follow a MAIN
+        change asynchronously); returns its IP."""
+        ip = self.cp.pod_ip(ns, pod)
+        self.cp.wait_for(lambda: self.service_endpoints(ns, f"{name}-write") == [ip], timeout=timeout,
+                         message=f"{ns}/{name}-write pointing at {pod} ({ip}) only")
+        return ip
+
     def ip_to_pod(self, ns, name):
         return {p["status"]["podIP"]: p["metadata"]["name"] for p in self.pods(ns, name)
                 if p.get("status", {}).get("podIP")}

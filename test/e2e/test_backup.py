@@ -375,6 +375,25 @@ def test_a_new_cluster_restored_from_an_s3_key_uses_the_stored_sha256(control_pl
     assert status["restoredFrom"] == src["s3"]["key"]
 
 
+def test_a_backup_requested_while_no_main_answers_waits_then_runs(control_plane, cluster, gateway):
+    ns = cluster
+    clusters = Clusters(control_plane)
+    clusters.make_cluster(ns, "nr", instances=1, replication={"healthCheckIntervalSec": 1},
+                          backup=_backup_spec(gateway))
+    clusters.wait_ready(ns, "nr", timeout=180)
+    control_plane.freeze_pod(ns, "nr-0")  # the only instance stops answering: nothing may take a snapshot
+    try:
+        control_plane.apply(json.dumps({"apiVersion": "memgraph.io/v1alpha1", "kind": "MemgraphBackup",
+                                        "metadata": {"name": "not-ready"}, "spec": {"cluster": "nr"}}), namespace=ns)
+        st = _wait_phase(control_plane, ns, "not-ready", ("Pending",), timeout=60)["status"]
+        assert "no MAIN to snapshot" in st["message"], st
+    finally:
+        control_plane.thaw_pod(ns, "nr-0")
+    st = _wait_phase(control_plane, ns, "not-ready", ("Completed", "Failed"), timeout=120)["status"]
+    assert st["phase"] == "Completed" and st["pod"] == "nr-0", st
+    control_plane.kubectl("delete", "mgc", "nr", "-n", ns, "--wait=false")
+
+
 def test_backups_requested_at_once_run_one_after_the_other(control_plane, cluster):
     ns = cluster
     for name in ("twin-a", "twin-b"):

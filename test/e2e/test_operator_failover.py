@@ -156,7 +156,8 @@ def test_diverged_old_main_is_reseeded(control_plane, namespace, clusters, fast_
         third = next(p for p in clusters.pod_roles(ns, NAME) if p not in (old, new))
         control_plane.wait_for(lambda: third.replace("-", "_") in show_replicas(control_plane.pod_ip(ns, new)),
                                timeout=60, message=f"{third} registered on the new MAIN {new}")
-        write_through(clusters, ns, NAME, "After", 1)  # through the write Service: lands on the new MAIN
+        clusters.wait_write_endpoint(ns, NAME, new)
+        assert write_through(clusters, ns, NAME, "After", 1) == control_plane.pod_ip(ns, new)
         # The operator is stopped while the old MAIN comes back, so a stale client can write to it directly
         # (it is off the write Service, but still MAIN until the operator sees it): those writes are unique to it.
         fast_operator.kill()

@@ -624,6 +624,24 @@ static void a_due_schedule_creates_one_backup_for_the_latest_run(void **state)
   bk_free(&b);
 }
 
+static void a_failed_scheduled_backup_does_not_stop_the_next_run(void **state)
+{
+  struct bk b;
+  (void) state;
+  bk_init_hourly(&b, "");
+  /* the previous scheduled run failed (wrong credentials, say): the schedule goes on regardless */
+  fake_put(
+      &b.f, &op_res_backups,
+      fake_json("{\"metadata\":{\"name\":\"mg-20251231230000\",\"namespace\":\"db\",\"creationTimestamp\":"
+                "\"2025-12-31T23:00:00Z\"},\"spec\":{\"cluster\":\"mg\"},\"status\":{\"phase\":\"Failed\","
+                "\"completedAt\":\"2025-12-31T23:00:20Z\",\"error\":{\"source\":\"s3\",\"code\":"
+                "\"SignatureDoesNotMatch\"}}}"));
+  assert_int_equal(pass(&b).error, MGO_OK);
+  assert_non_null(fake_find(&b.f, &op_res_backups, "db", "mg-20260101000000"));
+  assert_string_equal(op_jstr(b.f.ctx.backup_status, "lastFailedBackup"), "mg-20251231230000");
+  bk_free(&b);
+}
+
 static void a_suspended_schedule_creates_nothing(void **state)
 {
   struct bk b;
@@ -779,6 +797,7 @@ int main(void)
       cmocka_unit_test(an_upload_the_agent_forgot_is_a_failed_attempt),
       cmocka_unit_test(a_missing_secret_is_a_failed_attempt_that_releases_the_lock),
       cmocka_unit_test(a_due_schedule_creates_one_backup_for_the_latest_run),
+      cmocka_unit_test(a_failed_scheduled_backup_does_not_stop_the_next_run),
       cmocka_unit_test(a_suspended_schedule_creates_nothing),
       cmocka_unit_test(a_scheduled_backup_that_already_exists_is_not_an_error),
       cmocka_unit_test(retention_deletes_the_older_object_then_its_backup),
