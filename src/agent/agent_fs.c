@@ -322,14 +322,22 @@ int agent_marker_write_named(const char *marker_dir, const char *name, const cha
                              size_t detailsz)
 {
   char line[AGENT_TOKEN_MAX + 2];
-  char tmp[AGENT_FILE_NAME_MAX + 8];
-  int dfd, fd, rc;
 
   if (!agent_token_valid(token))
     return fail_msg(detail, detailsz, MGO_EINVAL, "invalid token", marker_dir);
+  (void) mgo_snprintf(line, sizeof(line), "%s\n", token);
+  return agent_file_write_atomic(marker_dir, name, line, detail, detailsz);
+}
+
+int agent_file_write_atomic(const char *marker_dir, const char *name, const char *content, char *detail,
+                            size_t detailsz)
+{
+  const char *line = content;
+  char tmp[AGENT_FILE_NAME_MAX + 8];
+  int dfd, fd, rc;
+
   if (!agent_file_name_valid(name) || mgo_snprintf(tmp, sizeof(tmp), "%s.tmp", name) != MGO_OK)
     return fail_msg(detail, detailsz, MGO_EINVAL, "invalid marker name", name);
-  (void) mgo_snprintf(line, sizeof(line), "%s\n", token);
   rc = ensure_marker_dir(marker_dir, detail, detailsz);
   if (rc != MGO_OK)
     return rc;
@@ -360,6 +368,16 @@ int agent_marker_write_named(const char *marker_dir, const char *name, const cha
   }
   (void) close(dfd);
   return rc;
+}
+
+int agent_write_fence(const char *marker_dir, long replication_port, char *detail, size_t detailsz)
+{
+  char line[96];
+  if (replication_port < 1 || replication_port > 65535)
+    return fail_msg(detail, detailsz, MGO_EINVAL, "replication port out of range", "fence");
+  (void) mgo_snprintf(line, sizeof(line), "SET REPLICATION ROLE TO REPLICA WITH PORT %ld\n",
+                      replication_port);
+  return agent_file_write_atomic(marker_dir, AGENT_FENCE_FILE, line, detail, detailsz);
 }
 
 int agent_reseed(const char *data_dir, const char *marker_dir, const char *token,

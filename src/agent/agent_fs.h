@@ -109,6 +109,21 @@ int agent_marker_holds(const char *marker_dir, const char *token, bool *done, ch
  * when missing. MGO_ESYS on failure; a failed write leaves the previous marker in place. */
 int agent_marker_write(const char *marker_dir, const char *token, char *detail, size_t detailsz);
 
+/* Writes content to <marker_dir>/<name> atomically (temporary file, fsync, rename, fsync of marker_dir),
+ * creating marker_dir (not its parents) when missing. MGO_EINVAL for an invalid name, MGO_ESYS on an I/O
+ * error (the previous file is then left in place). */
+int agent_file_write_atomic(const char *marker_dir, const char *name, const char *content, char *detail,
+                            size_t detailsz);
+
+/* The fence: <marker_dir>/AGENT_FENCE_FILE holds the one line "SET REPLICATION ROLE TO REPLICA WITH PORT
+ * <replication_port>", which Memgraph runs as its --init-file after recovering data and replication state and
+ * before its Bolt server binds (src/memgraph.cpp, InitFromCypherlFile). Every instance so starts as a REPLICA
+ * that refuses writes: a restarted MAIN, a new or re-seeded pod; the operator promotes the one it chose. On
+ * an instance that is a REPLICA already the line fails, which Memgraph logs and ignores. MGO_EINVAL for a
+ * port outside 1..65535, else as agent_file_write_atomic(). */
+#define AGENT_FENCE_FILE "fence.cypherl"
+int agent_write_fence(const char *marker_dir, long replication_port, char *detail, size_t detailsz);
+
 /* The re-seed as a whole: MGO_EINVAL for an invalid token; otherwise agent_marker_holds(), then
  * agent_wipe_dir() and agent_marker_write() unless the marker already holds the token. */
 int agent_reseed(const char *data_dir, const char *marker_dir, const char *token,

@@ -63,6 +63,7 @@ static json_t *memgraph_args(const struct mgo_cluster *c)
   rc |= append_flag(args, "--storage-properties-on-edges=%s", bool_str(s->memgraph.properties_on_edges));
   rc |= append_flag(args, "--replication-restore-state-on-startup=true");
   rc |= append_flag(args, "--data-recovery-on-startup=true");
+  rc |= append_flag(args, "--init-file=%s", MGO_FENCE_FILE);
   rc |= append_flag(args, "--memory-limit=%lld", (long long) mib);
   if (s->tls_secret_name[0] != '\0') {
     rc |= append_flag(args, "--bolt-cert-file=%s/tls.crt", MGO_TLS_MOUNT);
@@ -145,14 +146,16 @@ static json_t *restore_env(const struct mgo_build_opts *opts)
 
 /* The agent reads its instructions (a re-seed or restore request) from the optional ConfigMap <name>-agent,
  * mounted read-only, under the key of its own pod name; see docs/agent.md. */
-static json_t *agent_container(const struct mgo_build_opts *opts)
+static json_t *agent_container(const struct mgo_cluster *c, const struct mgo_build_opts *opts)
 {
-  return json_pack("{s:s, s:s, s:s, s:[s, s, s, s, s, s], s:o, s:o, "
+  char port[40];
+  (void) mgo_snprintf(port, sizeof(port), "--replication-port=%d", (int) c->spec.replication.port);
+  return json_pack("{s:s, s:s, s:s, s:[s, s, s, s, s, s, s], s:o, s:o, "
                    "s:[{s:s, s:s}, {s:s, s:s, s:b}], s:{s:{s:s, s:s}, s:{s:s}}}",
                    "name", "operator-agent", "image", opts->operator_image, "imagePullPolicy", "IfNotPresent",
                    "command", "memgraph-operator", "agent", "--data-dir=" MGO_DATA_DIR,
                    "--marker-dir=" MGO_MARKER_DIR, "--instructions-dir=" MGO_AGENT_INSTRUCTIONS_DIR,
-                   "--pod-name=$(POD_NAME)", "env", restore_env(opts), "securityContext",
+                   "--pod-name=$(POD_NAME)", port, "env", restore_env(opts), "securityContext",
                    container_security(), "volumeMounts", "name", "data", "mountPath", MGO_DATA_MOUNT, "name",
                    MGO_AGENT_INSTRUCTIONS_VOLUME, "mountPath", MGO_AGENT_INSTRUCTIONS_DIR, "readOnly", 1,
                    "resources", "requests", "cpu", "10m", "memory", "16Mi", "limits", "memory", "64Mi");
@@ -188,7 +191,7 @@ static json_t *init_containers(const struct mgo_cluster *c, const struct mgo_bui
   json_t *list = json_array();
   if (c->spec.sysctl.enabled)
     json_array_append_new(list, sysctl_container(&c->spec));
-  json_array_append_new(list, agent_container(opts));
+  json_array_append_new(list, agent_container(c, opts));
   return list;
 }
 

@@ -31,6 +31,9 @@
 #define MGO_DATA_MOUNT "/var/lib/memgraph"
 #define MGO_DATA_DIR "/var/lib/memgraph/mg_data"
 #define MGO_MARKER_DIR "/var/lib/memgraph/operator"
+/* Memgraph's --init-file: the fence the operator-agent init step writes (agent_write_fence, AGENT_FENCE_FILE
+ * in src/agent/agent_fs.h): every instance starts as a REPLICA until the operator promotes it. */
+#define MGO_FENCE_FILE MGO_MARKER_DIR "/fence.cypherl"
 #define MGO_LOG_MOUNT "/var/log/memgraph"
 #define MGO_LOG_FILE "/var/log/memgraph/memgraph.log"
 #define MGO_TLS_MOUNT "/etc/memgraph/tls"

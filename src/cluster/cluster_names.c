@@ -246,6 +246,7 @@ const char *const mgo_cluster_owned_flags[] = {
     "--bolt-cert-file",
     "--bolt-key-file",
     "--management-port",
+    "--init-file",
     "--replication-restore-state-on-startup",
     "--data-recovery-on-startup",
     "--storage-wal-enabled",

@@ -142,6 +142,10 @@ int mgo_agent(const struct mgo_options *opts)
   if (in.unknown > 0)
     mgo_log(MGO_LOG_WARN, "agent: unknown instruction keys ignored", "pod", opts->pod_name, "keys",
             in.unknown_keys, (char *) NULL);
+  /* Before anything else: without the fence a restarted MAIN would take writes the moment it starts. */
+  rc = agent_write_fence(opts->marker_dir, opts->replication_port, detail, sizeof(detail));
+  if (rc != MGO_OK)
+    return failed(opts, "agent: cannot write the fence file: Memgraph does not start unfenced", rc, detail);
   if (in.restore)
     return do_restore(opts, &in.rs);
   if (in.reseed)

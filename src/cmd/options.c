@@ -46,6 +46,8 @@ static const struct opt_def defs[] = {
     {"log-format", K_FORMAT, OFF(log_format), 0, 0, "logfmt|json (default logfmt)"},
     {"data-dir", K_STR, OFF(data_dir), 0, 0, "agent: Memgraph data directory"},
     {"marker-dir", K_STR, OFF(marker_dir), 0, 0, "agent: operator marker directory"},
+    {"replication-port", K_LONG, OFF(replication_port), 1, 65535,
+     "agent: the port of the fence's SET REPLICATION ROLE TO REPLICA (default 10000)"},
     {"instructions-dir", K_STR, OFF(instructions_dir), 0, 0,
      "agent: the operator's instructions (default " MGO_AGENT_INSTRUCTIONS_DIR ")"},
     {"pod-name", K_STR, OFF(pod_name), 0, 0, "agent: this pod's name (default $POD_NAME)"},
@@ -189,6 +191,7 @@ static void set_defaults(struct mgo_options *o)
   o->log_format = MGO_LOG_LOGFMT;
   o->data_dir = "/var/lib/memgraph/mg_data";
   o->marker_dir = "/var/lib/memgraph/operator";
+  o->replication_port = 10000;
   o->instructions_dir = MGO_AGENT_INSTRUCTIONS_DIR;
   o->pod_name = getenv("POD_NAME") != NULL ? getenv("POD_NAME") : "";
   o->termination_log = "/dev/termination-log";
@@ -204,8 +207,9 @@ static int apply_env(struct mgo_options *o, char *err, size_t errsz)
     const char *v;
     if (defs[i].kind == K_HELP || defs[i].kind == K_FLAG || defs[i].offset == OFF(data_dir) ||
         defs[i].offset == OFF(marker_dir) || defs[i].offset == OFF(instructions_dir) ||
-        defs[i].offset == OFF(pod_name) || defs[i].offset == OFF(termination_log) ||
-        defs[i].offset == OFF(listen) || defs[i].offset == OFF(token_file))
+        defs[i].offset == OFF(replication_port) || defs[i].offset == OFF(pod_name) ||
+        defs[i].offset == OFF(termination_log) || defs[i].offset == OFF(listen) ||
+        defs[i].offset == OFF(token_file))
       continue;
     env_name(defs[i].name, name, sizeof(name));
     v = getenv(name);

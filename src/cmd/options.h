@@ -44,6 +44,7 @@ struct mgo_options {
   /* agent subcommand */
   const char *data_dir;
   const char *marker_dir;
+  long replication_port;        /* default 10000: the fence file's SET REPLICATION ROLE TO REPLICA port */
   const char *instructions_dir; /* default /etc/memgraph-operator/agent (the ConfigMap <cluster>-agent) */
   const char *pod_name;         /* default $POD_NAME, else "" */
   const char *termination_log;  /* default /dev/termination-log: the init step's one-line outcome */

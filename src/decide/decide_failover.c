@@ -3,6 +3,7 @@
  * over. The MAIN change itself (RECORD_MAIN, PROMOTE) is shared with the switchover. */
 #include "decide_int.h"
 #include "mgo_buf.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
 
 #include <string.h>
@@ -99,6 +100,19 @@ static struct failover_decision plan_failover(struct decide *d, const struct rec
   return (struct failover_decision){.outcome = FAILOVER_PROMOTING, .to = to};
 }
 
+/* "at <since + delay_ms, RFC 3339 UTC>"; "after failover.failoverDelaySec" when since is not a time (not
+ * expected: the observation sets it with the outage). */
+static void failover_deadline(const char *since, int64_t delay_ms, char *dst, size_t dstsz)
+{
+  char at[40];
+  int64_t wall_ms;
+  if (mgo_time_parse_rfc3339(since, &wall_ms) == MGO_OK &&
+      mgo_time_format_rfc3339((wall_ms + delay_ms) * 1000000, 3, at, sizeof(at)) == MGO_OK)
+    (void) mgo_snprintf(dst, dstsz, "at %s", at);
+  else
+    (void) mgo_strlcpy(dst, "after failover.failoverDelaySec", dstsz);
+}
+
 /* The recorded MAIN does not answer: wait failover.failoverDelaySec, then fail over (when enabled). */
 struct failover_decision rec__decide_failover(struct decide *d, const struct main_choice *choice)
 {
@@ -111,9 +125,12 @@ struct failover_decision rec__decide_failover(struct decide *d, const struct mai
     return (struct failover_decision){.outcome = FAILOVER_DISABLED, .to = NULL};
   }
   if (d->obs->main_unavailable_ms < delay_ms) {
+    char at[64];
+    failover_deadline(d->obs->main_unavailable_since, delay_ms, at, sizeof(at));
+    /* No countdown: the message stays the same for the whole wait, so status is not rewritten every pass. */
     rec__set_cond(&d->main_available, REC_COND_FALSE, choice->lost_reason,
-                  "the MAIN %s %s; failover in %lld ms unless it recovers", d->c->recorded_main,
-                  choice->lost_what, (long long) (delay_ms - d->obs->main_unavailable_ms));
+                  "the MAIN %s %s; failover %s unless it recovers", d->c->recorded_main, choice->lost_what,
+                  at);
     return (struct failover_decision){.outcome = FAILOVER_WAITING, .to = NULL};
   }
   return plan_failover(d, choice->lost, choice->lost_reason);

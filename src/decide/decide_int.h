@@ -118,7 +118,11 @@ bool rec__may_hold_data(const struct rec_instance *in);
 /* True also for an unknown version (the query itself fails on an old server). */
 bool rec__version_at_least(const struct rec_instance *in, int major, int minor);
 const struct rec_registration *rec__find_registration(const struct rec_instance *main, const char *name);
+/* Streaming and 0 behind: caught up this very moment (a switchover waits for this). */
 bool rec__in_sync(const struct rec_registration *r);
+/* Streaming (rec_replica_streaming) with replication clients: healthy for Ready and for a sync slot, even
+ * while commits are in flight under load. */
+bool rec__streaming(const struct rec_registration *r);
 /* Counts reachable MAINs other than skip that may hold data; *one receives the last one found. */
 int rec__count_mains_with_data(const struct decide *d, const struct rec_instance *skip,
                                const struct rec_instance **one);

@@ -29,11 +29,16 @@ static const struct rec_instance *first_silent_pod(const struct decide *d)
   return NULL;
 }
 
+/* A silent pod that might be a MAIN someone else promoted. Not: the MAIN our failover fenced (off the
+ * Services, demoted on sight), nor a pod the recorded MAIN last listed as its replica (instances start
+ * fenced, as REPLICAs, and only the operator promotes: a replica that went silent did not become a MAIN by
+ * itself). So a fenced, restarted MAIN is promoted back while a replica is down. */
 static const struct rec_instance *first_silent_unfenced(const struct decide *d)
 {
   for (size_t i = 0; i < d->obs->n; i++) {
     const struct rec_instance *in = &d->obs->inst[i];
-    if (in->pod_exists && !in->pod_terminating && !in->reachable && strcmp(in->pod, d->obs->fenced_main) != 0)
+    if (in->pod_exists && !in->pod_terminating && !in->reachable && !in->last_registered &&
+        strcmp(in->pod, d->obs->fenced_main) != 0)
       return in;
   }
   return NULL;

@@ -119,9 +119,24 @@ const struct rec_registration *rec__find_registration(const struct rec_instance 
   return NULL;
 }
 
+bool rec_replica_streaming(enum rec_replica_state s)
+{
+  return s == REC_RS_READY || s == REC_RS_REPLICATING;
+}
+
+bool rec_holds_acknowledged(enum mgo_repl_mode mode, enum rec_replica_state s, int64_t behind)
+{
+  return rec_replica_streaming(s) && (mode != MGO_MODE_ASYNC || behind == 0);
+}
+
 bool rec__in_sync(const struct rec_registration *r)
 {
-  return r->has_data_info && (r->state == REC_RS_READY || r->state == REC_RS_REPLICATING) && r->behind == 0;
+  return r->has_data_info && rec_replica_streaming(r->state) && r->behind == 0;
+}
+
+bool rec__streaming(const struct rec_registration *r)
+{
+  return r->has_data_info && rec_replica_streaming(r->state);
 }
 
 /* Counts reachable MAINs other than skip that may hold data; *one receives the last one found. */

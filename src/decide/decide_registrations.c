@@ -31,7 +31,7 @@ struct reg_pass {
   bool strict_sync_reported; /* one StrictSyncUnsupported event per pass */
 };
 
-/* Fit for a sync slot: answering, ready, in sync (or not registered yet) and able to run the mode. */
+/* Fit for a sync slot: answering, ready, streaming (or not registered yet) and able to run the mode. */
 static bool healthy_replica(const struct decide *d, const struct rec_instance *in,
                             const struct rec_registration *r)
 {
@@ -39,7 +39,7 @@ static bool healthy_replica(const struct decide *d, const struct rec_instance *i
     return false;
   if (d->c->spec.replication.sync_mode == MGO_MODE_STRICT_SYNC && !rec__version_at_least(in, 3, 5))
     return false;
-  return r == NULL || rec__in_sync(r);
+  return r == NULL || rec__streaming(r);
 }
 
 /* True when a outranks b for a sync slot: healthy first, then the current holder, then lowest ordinal. */
@@ -214,12 +214,12 @@ static void plan_existing(struct reg_pass *rp, const struct wanted *w, const str
   } else if (!r->has_data_info) {
     plan_reregister(rp, w, "BrokenRegistration", "listed without replication clients (a failed REGISTER)");
   } else if (restarted_since_registration(w->in)) {
-    if (rec__in_sync(r) || r->state == REC_RS_RECOVERY)
+    if (rec__streaming(r) || r->state == REC_RS_RECOVERY)
       record_registration(d, w, "RestartHealed");
     else
       plan_reregister(rp, w, "PodRestarted", "the replica's pod restarted and the MAIN reports it invalid");
   } else if (w->in->registered_pod_uid[0] == '\0') {
-    if (rec__in_sync(r) || r->state == REC_RS_RECOVERY)
+    if (rec__streaming(r) || r->state == REC_RS_RECOVERY)
       record_registration(d, w, "RegistrationAdopted");
     else
       plan_reregister(rp, w, "RegistrationInvalid", "an invalid registration the operator has no record of");
@@ -276,7 +276,7 @@ static bool replica_ready(const struct decide *d, const struct wanted *w)
 {
   const struct rec_registration *r = rec__find_registration(d->main, w->name);
   return w->in->pod_exists && w->in->reachable && w->in->pod_ready && r != NULL && r->mode == w->mode &&
-         strcmp(r->address, w->address) == 0 && rec__in_sync(r);
+         strcmp(r->address, w->address) == 0 && rec__streaming(r);
 }
 
 /* ReplicasReady and plan.ready_replicas; true when a registered, reachable replica is catching up. */
@@ -299,10 +299,10 @@ static bool summarize_replicas(struct decide *d, const struct wanted *w, size_t 
   d->plan->ready_replicas = ready;
   if (first_bad == NULL && ready == d->desired - 1)
     rec__set_cond(&d->replicas_ready, REC_COND_TRUE, "AllReplicasReady",
-                  "%d/%d replicas registered and in sync", ready, d->desired - 1);
+                  "%d/%d replicas registered and replicating", ready, d->desired - 1);
   else if (first_bad != NULL)
     rec__set_cond(&d->replicas_ready, REC_COND_FALSE, "ReplicasNotReady",
-                  "%d/%d replicas registered and in sync; %s is not", ready, d->desired - 1,
+                  "%d/%d replicas registered and replicating; %s is not", ready, d->desired - 1,
                   first_bad->in->pod);
   else
     rec__set_cond(&d->replicas_ready, REC_COND_FALSE, "ReplicasMissing", "%d/%d replicas have a pod", ready,

@@ -185,6 +185,17 @@ static void add_counts(json_t *status, const struct rec_status_input *in, const 
   json_object_set_new(status, "instanceStatuses", instances);
 }
 
+/* A pass that records a MAIN (a failover, a bootstrap choice) describes the outage of the MAIN it replaces:
+ * its start must not be read back as the new MAIN's. */
+static bool plans_main_record(const struct rec_plan *plan)
+{
+  for (size_t i = 0; i < plan->n; i++) {
+    if (plan->a[i].type == REC_ACT_RECORD_MAIN)
+      return true;
+  }
+  return false;
+}
+
 json_t *rec_build_status(const struct rec_status_input *in)
 {
   json_t *status = json_object();
@@ -204,27 +215,32 @@ json_t *rec_build_status(const struct rec_status_input *in)
   add_plan_fields(status, in);
   if (last_failover != NULL)
     json_object_set_new(status, "lastFailover", json_deep_copy(last_failover));
+  if (in->obs->main_unavailable_since[0] != '\0' && !plans_main_record(in->plan))
+    json_object_set_new(status, "mainUnavailableSince", json_string(in->obs->main_unavailable_since));
   if (json_is_string(json_object_get(in->old_status, "fencedMain")))
     json_object_set_new(status, "fencedMain", json_deep_copy(json_object_get(in->old_status, "fencedMain")));
   return status;
 }
 
-/* A copy without what changes on every observation of a healthy, busy cluster. */
+/* A copy without what changes on every observation of a healthy, busy cluster: lastSeen, the lags (commits
+ * in flight make them flicker under load; the live values are the mgo_replica_lag metric) and the difference
+ * between "ready" and "replicating" (a commit being shipped right now). */
 static json_t *comparable(const json_t *status)
 {
   json_t *copy = json_deep_copy(status);
-  json_t *lag = json_object_get(copy, "maxLag");
   size_t i;
   json_t *entry;
 
-  if (json_is_integer(lag))
-    json_object_set_new(copy, "maxLag", json_integer(json_integer_value(lag) != 0));
+  if (copy == NULL)
+    return NULL;
+  json_object_del(copy, "maxLag");
   json_array_foreach(json_object_get(copy, "instanceStatuses"), i, entry)
   {
-    json_t *behind = json_object_get(entry, "behind");
+    const char *state = json_string_value(json_object_get(entry, "replicaState"));
     json_object_del(entry, "lastSeen");
-    if (json_is_integer(behind))
-      json_object_set_new(entry, "behind", json_integer(json_integer_value(behind) != 0));
+    json_object_del(entry, "behind");
+    if (state != NULL && rec_replica_streaming(rec_replica_state_named(state)))
+      json_object_set_new(entry, "replicaState", json_string("ready"));
   }
   return copy;
 }

@@ -109,7 +109,7 @@ struct rec_instance {
    * the failover candidate's data recency. last_registered false = never seen registered. */
   bool last_registered;
   enum mgo_repl_mode last_mode;
-  bool last_in_sync;   /* state ready/replicating and behind 0 */
+  bool last_in_sync;   /* rec_holds_acknowledged: it held every acknowledged write */
   int64_t last_behind; /* >= 0: transactions it was behind */
   /* The last REGISTER of this pod (this incarnation) failed because it diverged (Error: 3). */
   bool register_diverged;
@@ -127,6 +127,10 @@ struct rec_observed {
   /* How long (ms) the recorded MAIN has been unavailable without a break (pod missing, not ready, or
    * Bolt failing or timing out), as the operator measured it; 0 when available or first seen down now. */
   int64_t main_unavailable_ms;
+  /* When that outage began, RFC 3339 UTC with milliseconds ("" when the MAIN is available): written once per
+   * outage as status.mainUnavailableSince, so status does not change while the outage lasts, and read back by
+   * a restarted operator, so the failover delay already counted is not counted again. */
+  char main_unavailable_since[40];
   /* status.fencedMain: the MAIN a failover replaced. It is never labelled or promoted again unless a
    * later pass records it; a silent fenced pod does not hold back promoting the recorded MAIN. */
   char fenced_main[MGO_NAME_MAX];
@@ -204,6 +208,14 @@ const char *rec_action_type_name(enum rec_action_type t);
  * the inverse (REC_RS_UNKNOWN for NULL or another text): the one table of the replica state's names. */
 const char *rec_replica_state_name(enum rec_replica_state s);
 enum rec_replica_state rec_replica_state_named(const char *name);
+/* Memgraph reports the replica healthy: state ready or replicating (a commit being shipped). Under write load
+ * `behind` is often nonzero for such a replica (commits in flight); its state is what Memgraph itself acts
+ * on. */
+bool rec_replica_streaming(enum rec_replica_state s);
+/* The replica holds every write the MAIN acknowledged: SYNC/STRICT_SYNC while streaming (a SYNC commit is
+ * acknowledged only after the replica confirmed it, and a replica that missed one leaves ready until it has
+ * caught up); ASYNC only when streaming and 0 behind. The one definition of "in sync" for a failover. */
+bool rec_holds_acknowledged(enum mgo_repl_mode mode, enum rec_replica_state s, int64_t behind);
 /* "present", "empty", "unknown" (static): the one name of the data presence. */
 const char *rec_data_name(enum rec_data d);
 
@@ -230,9 +242,10 @@ struct rec_status_input {
  * old_status. Returns a new object the caller owns, or NULL when memory runs out. */
 json_t *rec_build_status(const struct rec_status_input *in);
 
-/* True when writing new_status would change something that matters: every field except the
- * per-instance lastSeen, with lags compared only as "caught up or not" (so a busy cluster does not
- * write its status every health check). Light-touch rule: write the status only when this is true. */
+/* True when writing new_status would change something that matters: every field except the per-instance
+ * lastSeen and the lags (maxLag, behind: they are as of the last write for another reason), with
+ * "replicating" equal to "ready" (so a busy cluster does not write its status every health check).
+ * Light-touch rule: write the status only when this is true. */
 bool rec_status_differs(const json_t *old_status, const json_t *new_status);
 
 #endif

@@ -106,7 +106,8 @@ static struct op_result run_schedule(struct op_ctx *ctx, const json_t *mine, jso
   if (next <= 0)
     return op_ok();
   put_time(out, "nextScheduledBackup", next);
-  return op_ok_after((long) ((next > now ? next - now : 1) * 1000));
+  /* In milliseconds to the tick itself: counted from whole seconds, the pass would land up to 1 s late. */
+  return op_ok_after(next > now ? (long) (next * 1000 - mgo_clock_wall_ms(ctx->clock)) : 1000L);
 }
 
 /* ---- retention -------------------------------------------------------------------------------------- */

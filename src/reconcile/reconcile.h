@@ -90,6 +90,7 @@ struct op_cluster {
   uint64_t tls_hash;          /* FNV-1a of the CA's PEM text, to tell a rotated CA */
   int64_t main_down_since_ms; /* monotonic ms when the recorded MAIN was first seen unavailable; 0 = up */
   char main_down_pod[MGO_NAME_MAX];
+  char main_down_since[40]; /* the same instant as RFC 3339 UTC, formatted once per outage */
   struct op_main_change change;
   int64_t fenced_at_ms;    /* monotonic ms when a switchover took the MAIN off the write Service; 0 = none */
   char agent_token[72];    /* the pods' agent token (Secret <name>-agent-token), "" until read or created */

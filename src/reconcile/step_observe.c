@@ -116,7 +116,7 @@ static void fill_last_from_status(struct rec_instance *in, const json_t *entry)
   in->last_mode = mgo_repl_mode_named(mode);
   in->last_behind = behind > 0 ? behind : 0;
   enum rec_replica_state rs = rec_replica_state_named(state);
-  in->last_in_sync = in->last_behind == 0 && (rs == REC_RS_READY || rs == REC_RS_REPLICATING);
+  in->last_in_sync = rec_holds_acknowledged(in->last_mode, rs, in->last_behind);
 }
 
 static void fill_from_status(struct rec_instance *in, const json_t *old_status)
@@ -174,6 +174,7 @@ void op_observe_pods(const struct mgo_cluster *c, const json_t *pods, const json
                      const char *update_revision, struct rec_observed *obs)
 {
   const char *fenced = json_string_value(json_object_get(old_status, "fencedMain"));
+  const char *since = json_string_value(json_object_get(old_status, "mainUnavailableSince"));
   int last = max_pod_ordinal(c, pods);
   if (last < c->spec.instances - 1)
     last = c->spec.instances - 1;
@@ -192,6 +193,8 @@ void op_observe_pods(const struct mgo_cluster *c, const json_t *pods, const json
     fill_from_status(in, old_status);
   }
   (void) mgo_strlcpy(obs->fenced_main, fenced != NULL ? fenced : "", sizeof(obs->fenced_main));
+  (void) mgo_strlcpy(obs->main_unavailable_since, since != NULL ? since : "",
+                     sizeof(obs->main_unavailable_since));
 }
 
 /* ---- connections ----------------------------------------------------------------------------------- */
@@ -421,7 +424,7 @@ static void remember_listing(struct op_cluster *cs, const struct mgo_cluster *c,
       if (!measured && was_known)
         continue;
       s->last_behind = reg->behind < 0 ? -reg->behind : 0;
-      s->last_in_sync = reg->behind == 0 && (reg->state == REC_RS_READY || reg->state == REC_RS_REPLICATING);
+      s->last_in_sync = rec_holds_acknowledged(reg->mode, reg->state, s->last_behind);
     }
   }
 }
@@ -451,7 +454,23 @@ static void remember_timestamps(struct op_cluster *cs, const struct mgo_cluster 
   }
 }
 
-/* How long the recorded MAIN has been unavailable (pod missing, not ready, Bolt failing), measured from
+/* When an outage of the MAIN first seen now began: at the start of the probe that failed, or earlier when
+ * the last status (an earlier operator process: this one has no outage in memory) recorded this outage
+ * already (obs->main_unavailable_since holds that status value; it is never written in the status of a pass
+ * that changes the recorded MAIN). A recorded instant in the future, or unreadable, is not trusted. */
+static int64_t outage_start(const struct op_cluster *cs, const struct op_live *live,
+                            const struct rec_observed *obs, int64_t started)
+{
+  int64_t recorded;
+  if (cs->main_down_pod[0] != '\0' || obs->main_unavailable_since[0] == '\0' ||
+      op_mono_from_rfc3339(live->clock, obs->main_unavailable_since, &recorded) != MGO_OK)
+    return started;
+  if (recorded < 1)
+    recorded = 1; /* 0 means "up": credit a little less rather than lose the record */
+  return recorded < started ? recorded : started;
+}
+
+/* How long the recorded MAIN has been unavailable (pod missing or without an IP, Bolt failing), measured from
  * the start of the first probe that failed (probe_started[i], monotonic ms, for obs->inst[i]): a MAIN that
  * let a whole Bolt deadline pass without answering has been unavailable at least that long. */
 static void track_main_availability(struct op_cluster *cs, const struct mgo_cluster *c,
@@ -469,13 +488,16 @@ static void track_main_availability(struct op_cluster *cs, const struct mgo_clus
   obs->main_unavailable_ms = 0;
   if (c->recorded_main[0] == '\0' || (rec != NULL && rec->pod_exists && rec->reachable)) {
     cs->main_down_since_ms = 0;
+    obs->main_unavailable_since[0] = '\0';
     return;
   }
   if (cs->main_down_since_ms == 0 || strcmp(cs->main_down_pod, c->recorded_main) != 0) {
-    cs->main_down_since_ms = started;
+    cs->main_down_since_ms = outage_start(cs, live, obs, started);
     (void) mgo_strlcpy(cs->main_down_pod, c->recorded_main, sizeof(cs->main_down_pod));
+    op_format_mono_ms(live->clock, cs->main_down_since_ms, cs->main_down_since, sizeof(cs->main_down_since));
   }
   obs->main_unavailable_ms = now - cs->main_down_since_ms;
+  (void) mgo_strlcpy(obs->main_unavailable_since, cs->main_down_since, sizeof(obs->main_unavailable_since));
 }
 
 /* A pod whose last probe used the whole Bolt deadline (a frozen process accepts connections and answers
@@ -509,16 +531,20 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
   }
   for (size_t i = 0; i < obs->n; i++) {
     struct rec_instance *in = &obs->inst[i];
-    if (in->pod_exists && in->pod_ready && !in->pod_terminating && held_silent(cs, in, live)) {
+    /* Every running pod is asked, Ready or not: a thawed or restarted old MAIN answers (and takes writes on
+     * kept connections) before its readiness probe passes, and must be demoted on the first pass that can
+     * reach it. Decisions that need a Ready pod (promotion, registration) check pod_ready themselves. */
+    bool probe = in->pod_exists && !in->pod_terminating && op_pod_ip(live->pods, in->pod) != NULL;
+    if (probe && held_silent(cs, in, live)) {
       (void) mgo_strlcpy(in->last_error, "did not answer within the Bolt deadline (probed again shortly)",
                          sizeof(in->last_error));
-    } else if (in->pod_exists && in->pod_ready && !in->pod_terminating) {
+    } else if (probe) {
       probe_started[i] = mgo_clock_mono_ms(live->clock);
       query_instance(cs, in, live);
       note_silence(cs, in, live, probe_started[i]);
     } else if (in->pod_exists) {
       (void) mgo_strlcpy(in->last_error,
-                         in->pod_terminating ? "the pod is terminating" : "the pod is not ready",
+                         in->pod_terminating ? "the pod is terminating" : "the pod has no IP yet",
                          sizeof(in->last_error));
     }
   }

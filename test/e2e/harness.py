@@ -423,9 +423,14 @@ class Clusters:
                                 message=f"{label} v={value} visible on {ip}")
 
 
-def write_through(clusters, ns, name, label, value):
-    """Writes (:label {v: value}) through the write Service; returns the MAIN's IP used."""
-    ip = clusters.service_endpoint(ns, f"{name}-write")
+def write_through(clusters, ns, name, label, value, timeout=30):
+    """Writes (:label {v: value}) through the write Service; returns the MAIN's IP used. Polls (up to timeout)
+    until the Service has exactly one ready endpoint: labels, readiness and EndpointSlices follow a MAIN change
+    a moment apart, as they do for any client."""
+    svc = f"{name}-write"
+    clusters.cp.wait_for(lambda: len(clusters.service_endpoints(ns, svc)) == 1, timeout=timeout, interval=0.2,
+                         message=f"{ns}/{svc} with exactly one ready endpoint")
+    ip = clusters.service_endpoint(ns, svc)
     bolt_query(ip, f"CREATE (:{label} {{v: $v}})", v=value)
     return ip
 

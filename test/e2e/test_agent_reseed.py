@@ -58,6 +58,10 @@ def test_agent_binary_reseeds_once_and_refuses_bad_requests(tmp_path):
     # no instructions volume at all, then an empty one (the ConfigMap does not exist): nothing to do
     r = _agent(tmp_path)
     assert r.returncode == 0 and "nothing to do" in r.stderr, r.stderr
+    # every start writes the fence Memgraph runs as --init-file (docs/fencing.md)
+    fence = tmp_path / "operator" / "fence.cypherl"
+    assert fence.read_text() == "SET REPLICATION ROLE TO REPLICA WITH PORT 10000\n"
+    fence.unlink()
     (tmp_path / "instructions").mkdir()
     r = _agent(tmp_path)
     assert r.returncode == 0 and "instructions=absent" in r.stderr, r.stderr
@@ -67,7 +71,8 @@ def test_agent_binary_reseeds_once_and_refuses_bad_requests(tmp_path):
     (tmp_path / "instructions" / "mg-1").write_text("reseed=../etc\n")
     r = _agent(tmp_path)
     assert r.returncode == 1 and "level=error" in r.stderr and "reseed token" in r.stderr, r.stderr
-    assert (data / "wal" / "0001_current").exists() and not (tmp_path / "operator").exists()
+    assert (data / "wal" / "0001_current").exists() and not (tmp_path / "operator" / "reseed.done").exists()
+    assert fence.exists()  # written first, before the request is even looked at
 
     # a request for another pod is not ours
     (tmp_path / "instructions" / "mg-1").unlink()

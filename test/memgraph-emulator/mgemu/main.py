@@ -251,8 +251,12 @@ def load_users():
 async def amain(flags, texts, log):
     from .instance import Instance
     from .bolt import BoltServer
+    from .queries import run_cypherl_file
     inst = Instance(flags, texts, log, load_users())
     await inst.start()
+    if flags["init_file"]:
+        log.info("Running init file...")
+        await run_cypherl_file(inst, flags["init_file"], log)
     ssl_ctx = None
     if flags["bolt_cert_file"] and flags["bolt_key_file"]:
         ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -269,6 +273,9 @@ async def amain(flags, texts, log):
         return 1
     log.info("Bolt server is fully armed and operational")
     log.info("Bolt listening on %s:%d" % (flags["bolt_address"], flags["bolt_port"]))
+    if flags["init_data_file"]:
+        await run_cypherl_file(inst, flags["init_data_file"], log)
+        log.info("Running queries from init data file successfully finished.")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

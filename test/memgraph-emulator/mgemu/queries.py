@@ -482,3 +482,41 @@ def show_config(inst):
         default = default(inst.texts) if callable(default) else default
         rows.append([name, _flag_text(default), _flag_text(inst.flags[name]), ""])
     return rows
+
+
+class _CypherlSession:
+    """The interpreter of InitFromCypherlFile (src/memgraph.cpp): one interpreter for the whole file, an empty
+    user that may do everything, no Bolt session. Explicit transactions are not emulated there."""
+    txn = None
+    qid = 0
+
+    def begin_explicit(self):
+        raise QueryError("Explicit transactions are not supported in an init file by the emulator.")
+
+    commit_explicit = rollback_explicit = begin_explicit
+
+
+async def run_cypherl_file(inst, path, log):
+    """--init-file / --init-data-file (InitFromCypherlFile, src/memgraph.cpp): every non-empty line is one query,
+    prepared and pulled with its results discarded; a line that fails is logged as a warning and the rest still
+    runs; a missing file is only traced. Memgraph runs --init-file after data and replication recovery and before
+    the Bolt server binds its port, --init-data-file after the Bolt server started."""
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="\n") as f:
+            lines = f.read().split("\n")
+    except OSError:
+        log.trace("Could not find init file %s" % path)
+        return
+    session = _CypherlSession()
+    for line in lines:
+        if not line:
+            continue
+        log.trace("Executing line: %s" % line)
+        try:
+            p = prepare(inst, session, line, {})
+            await p.action()
+            if p.txn is not None:
+                await inst.commit(p.txn)
+        except Exception as e:  # noqa: BLE001 - Memgraph catches std::exception here and goes on
+            log.warning("Exception occurred while executing one line. The rest of the init-file will be run. %s"
+                        % getattr(e, "message", e))

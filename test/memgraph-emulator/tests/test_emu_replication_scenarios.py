@@ -370,3 +370,49 @@ def test_demotion_deletes_the_replica_list(emu):
     assert main.q("SHOW REPLICAS") == []
     main.restart()
     assert main.q("SHOW REPLICAS") == []
+
+
+def test_init_file_demotes_a_restarting_main_before_bolt_opens(emu, tmp_path):
+    """--init-file runs after data and replication recovery and before the Bolt server binds (src/memgraph.cpp:
+    InitFromCypherlFile at "Running init file...", the Bolt ServerT constructed afterwards): a MAIN restarted
+    with `SET REPLICATION ROLE TO REPLICA WITH PORT p` in it is a REPLICA for its very first client, with its
+    data, its registrations dropped (persisted: the next restart does not bring them back). On an instance
+    that is already a REPLICA the line fails ("Couldn't set role to replica!"): logged, the rest of the file
+    runs and the instance starts as usual."""
+    fence = tmp_path / "fence.cypherl"
+    port = free_port()
+    fence.write_text("SET REPLICATION ROLE TO REPLICA WITH PORT %d;\n\nCREATE (:AfterTheFailedLine);\n" % port)
+    main = emu("main")
+    r1 = make_replica(emu, "r1")
+    main.q('REGISTER REPLICA r1 SYNC TO "%s"' % addr(r1))
+    main.q("CREATE (:Before)")
+    main.stop()
+    main.extra.append("--init-file=%s" % fence)
+    main.start()
+    first = main.client()
+    assert first.rows("SHOW REPLICATION ROLE") == [{"replication role": "replica"}]
+    with pytest.raises(BoltFailure) as err:
+        first.query("CREATE (:Refused)")
+    assert err.value.code == CLIENT_ERROR and "replica" in err.value.message.lower()
+    assert main.q("MATCH (n:Before) RETURN count(n) AS c") == [{"c": 1}]
+    # The demoting line succeeded, so the next line ran as a write on a REPLICA and was refused: logged only.
+    assert "Exception occurred while executing one line. The rest of the init-file will be run." in main.log()
+    assert count(main) == 1
+    main.restart()  # already a REPLICA: the line fails, the instance starts all the same, still a REPLICA
+    assert main.q("SHOW REPLICATION ROLE") == [{"replication role": "replica"}]
+    assert "Couldn't set role to replica!" in main.log()
+    main.stop()
+    main.extra = [f for f in main.extra if not f.startswith("--init-file")]
+    main.start()
+    assert main.q("SHOW REPLICATION ROLE") == [{"replication role": "replica"}]  # the demotion was persisted
+
+
+def test_init_file_demotes_a_fresh_instance_and_a_missing_file_is_ignored(emu, tmp_path):
+    """A new (empty) instance would start as a writable MAIN: with the fence line it starts as a REPLICA. A
+    missing init file is not an error (Memgraph only traces "Could not find init file")."""
+    fence = tmp_path / "fence.cypherl"
+    fence.write_text("SET REPLICATION ROLE TO REPLICA WITH PORT %d;\n" % free_port())
+    fresh = emu("fresh", extra=["--init-file=%s" % fence])
+    assert fresh.q("SHOW REPLICATION ROLE") == [{"replication role": "replica"}]
+    other = emu("other", extra=["--init-file=%s" % (tmp_path / "missing.cypherl")])
+    assert other.q("SHOW REPLICATION ROLE") == [{"replication role": "main"}]

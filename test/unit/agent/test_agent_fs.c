@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "agent_fs.h"
+#include "cluster.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
 
@@ -403,6 +404,28 @@ static void test_marker_prefix_or_longer_is_not_done(void **state)
   assert_false(done);
 }
 
+/* The fence Memgraph runs as --init-file: one line, the pod's replication port; rewritten on every start; a
+ * bad port writes nothing. */
+static void test_fence_file(void **state)
+{
+  struct tmp *t = *state;
+  char detail[256] = "", p[PATH_MAX], text[128];
+
+  assert_int_equal(agent_write_fence(t->marker, 10000, detail, sizeof(detail)), MGO_OK);
+  path(p, t->marker, AGENT_FENCE_FILE);
+  read_text(p, text, sizeof(text));
+  assert_string_equal(text, "SET REPLICATION ROLE TO REPLICA WITH PORT 10000\n");
+  assert_int_equal(agent_write_fence(t->marker, 12345, detail, sizeof(detail)), MGO_OK);
+  read_text(p, text, sizeof(text));
+  assert_string_equal(text, "SET REPLICATION ROLE TO REPLICA WITH PORT 12345\n");
+  assert_int_equal(agent_write_fence(t->marker, 0, detail, sizeof(detail)), MGO_EINVAL);
+  assert_int_equal(agent_write_fence(t->marker, 65536, detail, sizeof(detail)), MGO_EINVAL);
+  read_text(p, text, sizeof(text));
+  assert_string_equal(text, "SET REPLICATION ROLE TO REPLICA WITH PORT 12345\n");
+  /* the path the StatefulSet gives Memgraph as --init-file is this file under the marker directory */
+  assert_string_equal(MGO_FENCE_FILE, MGO_MARKER_DIR "/" AGENT_FENCE_FILE);
+}
+
 static void test_marker_written_atomically(void **state)
 {
   struct tmp *t = *state;
@@ -462,6 +485,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_reseed_bad_token_touches_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_marker_prefix_or_longer_is_not_done, setup, teardown),
       cmocka_unit_test_setup_teardown(test_marker_written_atomically, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fence_file, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

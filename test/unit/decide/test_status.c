@@ -23,7 +23,8 @@ struct scenario {
   struct rec_plan *plan;
 };
 
-static void decide(struct scenario *s, const char *recorded, const char *observed)
+/* since: obs->main_unavailable_since ("" = none). */
+static void decide_since(struct scenario *s, const char *recorded, const char *observed, const char *since)
 {
   notation_cluster(&s->c, 3, 1, 'S', 'A', recorded);
   s->c.generation = 7;
@@ -32,7 +33,13 @@ static void decide(struct scenario *s, const char *recorded, const char *observe
   assert_non_null(s->obs);
   assert_non_null(s->plan);
   notation_observed(&s->c, observed, s->obs);
+  mgo_strlcpy(s->obs->main_unavailable_since, since, sizeof(s->obs->main_unavailable_since));
   assert_int_equal(rec_decide_topology(&s->c, s->obs, s->plan), MGO_OK);
+}
+
+static void decide(struct scenario *s, const char *recorded, const char *observed)
+{
+  decide_since(s, recorded, observed, "");
 }
 
 static json_t *build(struct scenario *s, const json_t *old, const char *now)
@@ -76,6 +83,47 @@ static const char *cond_time(const json_t *status, const char *type)
   return NULL;
 }
 
+static const char *cond_message(const json_t *status, const char *type)
+{
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(status, "conditions"), i, c)
+  {
+    if (strcmp(json_string_value(json_object_get(c, "type")), type) == 0)
+      return json_string_value(json_object_get(c, "message"));
+  }
+  return NULL;
+}
+
+/* While the MAIN is down, status says when the outage began and when the failover is due, and nothing in it
+ * changes from pass to pass (no countdown); the pass that fails over does not write the outage start, which a
+ * restarted operator would otherwise read as the new MAIN's. */
+static void test_an_outage_is_written_once(void **state)
+{
+  static const char since[] = "2026-11-22T04:00:00.250Z";
+  struct scenario a, b, c;
+  json_t *first, *second, *third;
+  (void) state;
+  decide_since(&a, "mg-0", "@ down=2000 | 0 ? | 1 R last=S | 2 R last=A", since);
+  first = build(&a, NULL, "2026-11-22T04:00:02Z");
+  assert_string_equal(json_string_value(json_object_get(first, "mainUnavailableSince")), since);
+  assert_string_equal(cond_message(first, "MainAvailable"),
+                      "the MAIN mg-0 is not ready; failover at 2026-11-22T04:00:15.250Z unless it recovers");
+  decide_since(&b, "mg-0", "@ down=9000 | 0 ? | 1 R last=S | 2 R last=A", since);
+  second = build(&b, first, "2026-11-22T04:00:09Z");
+  assert_false(rec_status_differs(first, second));
+  decide_since(&c, "mg-0", "@ down=15000 | 0 ? | 1 R last=S | 2 R last=A", since);
+  third = build(&c, second, "2026-11-22T04:00:15Z");
+  assert_string_equal(json_string_value(json_object_get(third, "currentMain")), "mg-1");
+  assert_null(json_object_get(third, "mainUnavailableSince"));
+  json_decref(first);
+  json_decref(second);
+  json_decref(third);
+  done(&a);
+  done(&b);
+  done(&c);
+}
+
 static void test_transition_time_kept_while_status_unchanged(void **state)
 {
   struct scenario s1, s2;
@@ -108,8 +156,10 @@ static const struct differs_case differs_cases[] = {
      "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R", false},
     {"lag moves while behind", "0 M reg=1:S:ready reg=2:A:ready:-3 | 1 R | 2 R",
      "0 M reg=1:S:ready reg=2:A:ready:-50 | 1 R | 2 R", false},
-    {"replica falls behind", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
-     "0 M reg=1:S:ready reg=2:A:ready:-1 | 1 R | 2 R", true},
+    {"a streaming replica a few commits behind (load)", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
+     "0 M reg=1:S:ready:-1 reg=2:A:replicating:-4 | 1 R | 2 R", false},
+    {"a replica leaves the streaming states", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
+     "0 M reg=1:S:ready reg=2:A:recovery:-1 | 1 R | 2 R", true},
     {"replica state changes", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
      "0 M reg=1:S:ready reg=2:A:invalid | 1 R | 2 R", true},
     {"pod no longer ready", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
@@ -218,6 +268,7 @@ int main(void)
       cmocka_unit_test(test_status_golden),
       cmocka_unit_test(test_transition_time_kept_while_status_unchanged),
       cmocka_unit_test(test_differs_table),
+      cmocka_unit_test(test_an_outage_is_written_once),
       cmocka_unit_test(test_carried_over_fields),
       cmocka_unit_test(test_recorded_main_from_plan),
       cmocka_unit_test(test_registrations_carried_while_main_silent),

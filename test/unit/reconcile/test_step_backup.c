@@ -607,6 +607,7 @@ static void a_due_schedule_creates_one_backup_for_the_latest_run(void **state)
   struct op_result r;
   (void) state;
   bk_init_hourly(&b, "");
+  mgo_fake_clock_advance_ms(&b.f.clock, 700); /* 00:00:00.700 */
   r = pass(&b);
   assert_int_equal(r.error, MGO_OK);
   assert_int_equal(fake_calls(&b.f, "create memgraphbackups/"), 1); /* one, for the latest due run */
@@ -620,7 +621,7 @@ static void a_due_schedule_creates_one_backup_for_the_latest_run(void **state)
                       "MemgraphCluster");
   assert_string_equal(op_jstr(b.f.ctx.backup_status, "lastScheduledBackup"), "2026-01-01T00:00:00Z");
   assert_string_equal(op_jstr(b.f.ctx.backup_status, "nextScheduledBackup"), "2026-01-01T01:00:00Z");
-  assert_true(r.after_ms > 0 && r.after_ms <= 60 * 60 * 1000); /* at 01:00 at the latest */
+  assert_int_equal(r.after_ms, 60 * 60 * 1000 - 700); /* on the 01:00 tick itself, to the millisecond */
   bk_free(&b);
 }
 

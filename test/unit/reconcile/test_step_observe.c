@@ -132,7 +132,8 @@ static void pods_report_the_snapshot_they_recovered_from(void **state)
 }
 
 /* After an operator restart the failover candidate's recency comes from the last status; fencedMain and the
- * pods' template revision are read too. */
+ * pods' template revision are read too. A SYNC replica that was ready but a few commits behind (commits in
+ * flight under load) held every acknowledged write: it stays a candidate. */
 static void pods_take_failover_facts_from_status_and_revisions(void **state)
 {
   struct mgo_cluster c;
@@ -140,7 +141,7 @@ static void pods_take_failover_facts_from_status_and_revisions(void **state)
   json_t *pods = json_array();
   json_t *old = fake_json(
       "{\"fencedMain\":\"mg-0\",\"instanceStatuses\":["
-      "{\"pod\":\"mg-1\",\"replicationMode\":\"SYNC\",\"replicaState\":\"ready\",\"behind\":0},"
+      "{\"pod\":\"mg-1\",\"replicationMode\":\"SYNC\",\"replicaState\":\"ready\",\"behind\":2},"
       "{\"pod\":\"mg-2\",\"replicationMode\":\"ASYNC\",\"replicaState\":\"recovery\",\"behind\":7}]}");
   json_t *p1 = pod("mg-1", "u-1", "127.1.0.2", true, "replica", 0, false);
   json_t *p2 = pod("mg-2", "u-2", "127.1.0.3", true, "replica", 0, false);
@@ -158,6 +159,7 @@ static void pods_take_failover_facts_from_status_and_revisions(void **state)
   assert_true(obs->inst[1].last_registered);
   assert_int_equal(obs->inst[1].last_mode, MGO_MODE_SYNC);
   assert_true(obs->inst[1].last_in_sync);
+  assert_int_equal(obs->inst[1].last_behind, 2);
   assert_false(obs->inst[1].outdated);
   assert_int_equal(obs->inst[2].last_mode, MGO_MODE_ASYNC);
   assert_false(obs->inst[2].last_in_sync);
@@ -311,17 +313,23 @@ static struct rec_registration reg(const char *name, int64_t ts, int64_t behind)
   return r;
 }
 
-static void observe(struct op_cluster *cs, const struct mgo_cluster *c, const json_t *pods,
-                    struct rec_observed *obs, unsigned long *queries)
+static void observe_with_status(struct op_cluster *cs, const struct mgo_cluster *c, const json_t *pods,
+                                const json_t *old_status, struct rec_observed *obs, unsigned long *queries)
 {
   struct op_live live = {.mg = &fake_ops,
                          .clock = mgo_fake_clock_get(&tclock),
                          .connect_timeout_ms = 100,
                          .query_timeout_ms = 100,
                          .pods = pods};
-  op_observe_pods(c, pods, NULL, NULL, obs);
+  op_observe_pods(c, pods, old_status, NULL, obs);
   op_observe_live(cs, c, &live, obs);
   *queries = live.queries;
+}
+
+static void observe(struct op_cluster *cs, const struct mgo_cluster *c, const json_t *pods,
+                    struct rec_observed *obs, unsigned long *queries)
+{
+  observe_with_status(cs, c, pods, NULL, obs, queries);
 }
 
 static void live_fills_roles_replicas_and_reuses_connections(void **state)
@@ -391,6 +399,75 @@ static void live_fills_roles_replicas_and_reuses_connections(void **state)
   free(cs);
 }
 
+/* status.mainUnavailableSince, wall_ms_ago before the fake clock's wall time (ms precision). */
+static json_t *status_main_down_since(int64_t wall_ms_ago)
+{
+  char at[40];
+  int64_t wall = mgo_clock_wall_ms(mgo_fake_clock_get(&tclock)) - wall_ms_ago;
+  assert_int_equal(mgo_time_format_rfc3339(wall * 1000000, 3, at, sizeof(at)), MGO_OK);
+  return json_pack("{s:s, s:s}", "currentMain", "mg-0", "mainUnavailableSince", at);
+}
+
+/* The outage start is formatted once and stays the same while the MAIN is down (status does not change per
+ * pass); a restarted operator (no memory) takes it from status, so the failover delay already counted is not
+ * counted again; a process that remembers outages, or a time in the future, does not trust status. */
+static void an_outage_start_is_stable_and_survives_an_operator_restart(void **state)
+{
+  struct mgo_cluster c;
+  struct op_cluster *cs = calloc(1, sizeof(*cs));
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  json_t *pods = json_array();
+  json_t *old = status_main_down_since(10000), *future = status_main_down_since(-60000);
+  char first[40];
+  unsigned long q = 0;
+  (void) state;
+  memset(fakes, 0, sizeof(fakes));
+  nfakes = 2;
+  fakes[0] = (struct fake_instance){.ip = "127.1.0.1", .role = MGO_ROLE_MAIN, .role_fails = true};
+  fakes[1] = (struct fake_instance){.ip = "127.1.0.2", .role = MGO_ROLE_REPLICA};
+  cluster(&c, 2, "mg-0");
+  json_array_append_new(pods, pod("mg-0", "u-0", "127.1.0.1", true, "", 0, false));
+  json_array_append_new(pods, pod("mg-1", "u-1", "127.1.0.2", true, "", 0, false));
+
+  observe_with_status(cs, &c, pods, old, obs, &q); /* a fresh process: the recorded outage counts */
+  assert_int_equal(obs->main_unavailable_ms, 10000);
+  assert_string_equal(obs->main_unavailable_since,
+                      json_string_value(json_object_get(old, "mainUnavailableSince")));
+  mgo_fake_clock_advance_ms(&tclock, 1500);
+  observe_with_status(cs, &c, pods, old, obs, &q);
+  assert_int_equal(obs->main_unavailable_ms, 11500);
+  assert_string_equal(obs->main_unavailable_since,
+                      json_string_value(json_object_get(old, "mainUnavailableSince")));
+
+  fakes[0].role_fails = false; /* it answers: the outage is over, nothing to write */
+  observe_with_status(cs, &c, pods, old, obs, &q);
+  assert_int_equal(obs->main_unavailable_ms, 0);
+  assert_string_equal(obs->main_unavailable_since, "");
+
+  fakes[0].role_fails = true; /* a new outage in a process that remembers: status is not trusted */
+  observe_with_status(cs, &c, pods, old, obs, &q);
+  assert_int_equal(obs->main_unavailable_ms, 0);
+  (void) mgo_strlcpy(first, obs->main_unavailable_since, sizeof(first));
+  assert_true(first[0] != '\0');
+  assert_string_not_equal(first, json_string_value(json_object_get(old, "mainUnavailableSince")));
+  mgo_fake_clock_advance_ms(&tclock, 700);
+  observe_with_status(cs, &c, pods, NULL, obs, &q);
+  assert_int_equal(obs->main_unavailable_ms, 700);
+  assert_string_equal(obs->main_unavailable_since, first); /* the same text on every pass of the outage */
+  op_cluster_close(cs, &fake_ops);
+
+  memset(cs, 0, sizeof(*cs)); /* another fresh process, with a time in the future: ignored */
+  observe_with_status(cs, &c, pods, future, obs, &q);
+  assert_int_equal(obs->main_unavailable_ms, 0);
+  op_cluster_close(cs, &fake_ops);
+  json_decref(old);
+  json_decref(future);
+  json_decref(pods);
+  mgo_cluster_free(&c);
+  free(obs);
+  free(cs);
+}
+
 /* A pod that let the whole deadline pass is not probed again within the next deadline (passes right after a
  * role change do not wait for it again), then is. */
 static void a_silent_pod_is_held_for_one_deadline(void **state)
@@ -433,7 +510,7 @@ static void a_silent_pod_is_held_for_one_deadline(void **state)
   free(cs);
 }
 
-static void bootstrap_asks_every_pod_for_data_and_skips_unready(void **state)
+static void bootstrap_asks_every_pod_for_data_and_probes_unready_ones_too(void **state)
 {
   struct mgo_cluster c;
   struct op_cluster *cs = calloc(1, sizeof(*cs));
@@ -449,14 +526,25 @@ static void bootstrap_asks_every_pod_for_data_and_skips_unready(void **state)
   cluster(&c, 3, "");
   json_array_append_new(pods, pod("mg-0", "u-0", "127.1.0.1", true, "", 0, false));
   json_array_append_new(pods, pod("mg-1", "u-1", "127.1.0.2", true, "", 0, false));
-  json_array_append_new(pods, pod("mg-2", "u-2", "127.1.0.3", false, "", 0, false)); /* not ready */
+  json_array_append_new(pods, pod("mg-2", "u-2", "", false, "", 0, false)); /* no IP yet */
 
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(obs->inst[0].data, REC_DATA_EMPTY);
   assert_int_equal(obs->inst[1].data, REC_DATA_PRESENT);
   assert_false(obs->inst[2].reachable);
-  assert_string_equal(obs->inst[2].last_error, "the pod is not ready");
+  assert_string_equal(obs->inst[2].last_error, "the pod has no IP yet");
   assert_int_equal(fakes[2].connects, 0);
+
+  /* Not Ready but running: probed all the same (a thawed or restarted old MAIN answers before its readiness
+   * probe passes, and must be seen as MAIN at once). */
+  fakes[2].role_fails = false;
+  json_array_set_new(pods, 2, pod("mg-2", "u-2", "127.1.0.3", false, "", 0, false));
+  observe(cs, &c, pods, obs, &q);
+  assert_true(obs->inst[2].reachable);
+  assert_false(obs->inst[2].pod_ready);
+  assert_int_equal(obs->inst[2].role, MGO_ROLE_MAIN);
+  assert_int_equal(fakes[2].connects, 1);
+  fakes[2].role_fails = true;
 
   /* ready but the role query times out: unreachable, the broken connection is dropped */
   json_array_set_new(pods, 2, pod("mg-2", "u-2", "127.1.0.3", true, "", 0, false));
@@ -674,7 +762,8 @@ int main(void)
       cmocka_unit_test(pods_report_the_snapshot_they_recovered_from),
       cmocka_unit_test(live_fills_roles_replicas_and_reuses_connections),
       cmocka_unit_test(a_silent_pod_is_held_for_one_deadline),
-      cmocka_unit_test(bootstrap_asks_every_pod_for_data_and_skips_unready),
+      cmocka_unit_test(an_outage_start_is_stable_and_survives_an_operator_restart),
+      cmocka_unit_test(bootstrap_asks_every_pod_for_data_and_probes_unready_ones_too),
       cmocka_unit_test(an_empty_main_with_empty_replicas_in_sync_spares_their_data_queries),
       cmocka_unit_test(act_stops_at_the_first_failed_bolt_action),
       cmocka_unit_test(act_takes_the_plans_requeue_and_hurries_scale_down),
