@@ -100,6 +100,16 @@ static struct failover_decision plan_failover(struct decide *d, const struct rec
   return (struct failover_decision){.outcome = FAILOVER_PROMOTING, .to = to};
 }
 
+/* A MAIN whose process ended (the pod status says so) is not slow or partitioned: nothing is gained by
+ * waiting failoverDelaySec when a SYNC/STRICT_SYNC replica holds every acknowledged write (the restarted
+ * process comes back fenced, docs/fencing.md). */
+static bool crash_with_sync_candidate(const struct decide *d, const struct rec_instance *lost)
+{
+  const struct rec_instance *to =
+      lost != NULL && lost->pod_exists && lost->crashed ? failover_candidate(d, lost) : NULL;
+  return to != NULL && to->last_mode != MGO_MODE_ASYNC && to->last_in_sync;
+}
+
 /* "at <since + delay_ms, RFC 3339 UTC>"; "after failover.failoverDelaySec" when since is not a time (not
  * expected: the observation sets it with the outage). */
 static void failover_deadline(const char *since, int64_t delay_ms, char *dst, size_t dstsz)
@@ -124,6 +134,8 @@ struct failover_decision rec__decide_failover(struct decide *d, const struct mai
                   "the MAIN %s %s (automatic failover is disabled)", d->c->recorded_main, choice->lost_what);
     return (struct failover_decision){.outcome = FAILOVER_DISABLED, .to = NULL};
   }
+  if (crash_with_sync_candidate(d, choice->lost))
+    return plan_failover(d, choice->lost, "MainCrashed");
   if (d->obs->main_unavailable_ms < delay_ms) {
     char at[64];
     failover_deadline(d->obs->main_unavailable_since, delay_ms, at, sizeof(at));

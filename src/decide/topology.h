@@ -88,6 +88,11 @@ struct rec_instance {
   bool pod_terminating;
   char pod_uid[MGO_NAME_MAX];
   int32_t restart_count;
+  /* The memgraph container's process ended in this pod incarnation: it is not running now (waiting to be
+   * restarted, or terminated), or it was restarted since the operator last saw it answer, and it does not
+   * answer. An unambiguous crash, unlike a MAIN that merely does not answer (it may be slow or partitioned).
+   */
+  bool crashed;
   enum mgo_role label_role; /* current memgraph.io/role label; UNKNOWN when absent */
   bool label_readable;      /* memgraph.io/readable == "true" */
   /* Memgraph view (valid when reachable) */

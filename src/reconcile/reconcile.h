@@ -55,8 +55,9 @@ struct op_conn {
   enum mgo_repl_mode last_mode;
   bool last_in_sync;
   int64_t last_behind;
-  bool register_diverged;  /* a REGISTER of this incarnation failed with "diverged" */
-  int64_t silent_until_ms; /* monotonic: its last probe used the whole Bolt deadline; not probed before */
+  bool register_diverged;    /* a REGISTER of this incarnation failed with "diverged" */
+  int64_t silent_until_ms;   /* monotonic: its last probe used the whole Bolt deadline; not probed before */
+  int32_t answered_restarts; /* the memgraph container's restartCount when it last answered; -1 never */
 };
 
 /* A failover or switchover whose PROMOTE is planned: kept until the PROMOTE succeeds (lastFailover). */

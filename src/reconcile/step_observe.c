@@ -49,7 +49,7 @@ static bool pod_is_ready(const json_t *pod)
   return false;
 }
 
-static int32_t memgraph_restarts(const json_t *pod)
+static const json_t *memgraph_container_status(const json_t *pod)
 {
   size_t i;
   const json_t *cs;
@@ -57,9 +57,25 @@ static int32_t memgraph_restarts(const json_t *pod)
   {
     const char *name = json_string_value(json_object_get(cs, "name"));
     if (name != NULL && strcmp(name, "memgraph") == 0)
-      return (int32_t) json_integer_value(json_object_get(cs, "restartCount"));
+      return cs;
   }
-  return 0;
+  return NULL;
+}
+
+static int32_t memgraph_restarts(const json_t *pod)
+{
+  return (int32_t) json_integer_value(json_object_get(memgraph_container_status(pod), "restartCount"));
+}
+
+/* The memgraph container has run and is not running now (terminated, or waiting to be restarted after it
+ * ended: lastState.terminated). A container that never started (creating, init steps) is not "ended". */
+static bool memgraph_ended(const json_t *pod)
+{
+  const json_t *cs = memgraph_container_status(pod), *state = json_object_get(cs, "state");
+  if (cs == NULL || json_object_get(state, "running") != NULL)
+    return false;
+  return json_object_get(state, "terminated") != NULL ||
+         json_object_get(json_object_get(cs, "lastState"), "terminated") != NULL;
 }
 
 /* "recovering from snapshot <name>" at the end of the operator-agent init container's termination message
@@ -96,6 +112,7 @@ static void fill_from_pod(struct rec_instance *in, const json_t *pod, const char
   in->pod_terminating = json_object_get(meta, "deletionTimestamp") != NULL;
   (void) mgo_strlcpy(in->pod_uid, uid != NULL ? uid : "", sizeof(in->pod_uid));
   in->restart_count = memgraph_restarts(pod);
+  in->crashed = memgraph_ended(pod); /* refined by the live observation (restarts since it last answered) */
   in->label_role = mgo_role_named(role, MGO_CASE_EXACT);
   in->label_readable = readable != NULL && strcmp(readable, "true") == 0;
   in->outdated = update_revision != NULL && update_revision[0] != '\0' && revision != NULL &&
@@ -211,6 +228,7 @@ static struct op_conn *conn_slot(struct op_cluster *cs, const char *pod)
   memset(s, 0, sizeof(*s));
   (void) mgo_strlcpy(s->pod, pod, sizeof(s->pod));
   s->last_ts = -1;
+  s->answered_restarts = -1;
   return s;
 }
 
@@ -269,6 +287,7 @@ static struct op_conn *ensure_conn(struct op_cluster *cs, const struct rec_insta
     s->last_ts = -1;
     s->last_known = false;
     s->register_diverged = false;
+    s->answered_restarts = -1;
   }
   (void) mgo_strlcpy(s->uid, in->pod_uid, sizeof(s->uid));
   (void) mgo_strlcpy(s->ip, ip, sizeof(s->ip));
@@ -509,6 +528,21 @@ static bool held_silent(struct op_cluster *cs, const struct rec_instance *in, co
   return s != NULL && strcmp(s->uid, in->pod_uid) == 0 && mgo_clock_mono_ms(live->clock) < s->silent_until_ms;
 }
 
+/* crashed (fill_from_pod: the container is not running now) also when it was restarted since it last
+ * answered; never while it answers. */
+static void note_crash(struct op_cluster *cs, struct rec_instance *in)
+{
+  struct op_conn *s = conn_slot(cs, in->pod);
+  bool same = s != NULL && strcmp(s->uid, in->pod_uid) == 0;
+  if (in->reachable) {
+    in->crashed = false;
+    if (same)
+      s->answered_restarts = in->restart_count;
+  } else if (same && s->answered_restarts >= 0 && in->restart_count > s->answered_restarts) {
+    in->crashed = true;
+  }
+}
+
 static void note_silence(struct op_cluster *cs, const struct rec_instance *in, const struct op_live *live,
                          int64_t started)
 {
@@ -542,6 +576,7 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
       probe_started[i] = mgo_clock_mono_ms(live->clock);
       query_instance(cs, in, live);
       note_silence(cs, in, live, probe_started[i]);
+      note_crash(cs, in);
     } else if (in->pod_exists) {
       (void) mgo_strlcpy(in->last_error,
                          in->pod_terminating ? "the pod is terminating" : "the pod has no IP yet",

@@ -250,3 +250,30 @@ def test_rolling_update_replicas_first_then_switchover(control_plane, namespace,
     assert status["currentMain"] != old
     assert status["lastFailover"]["kind"] == "switchover" and status["lastFailover"]["reason"] == "RollingUpdate"
     assert len(_acking_ips_in_order(writer)) == 2
+
+
+def test_a_crashed_main_is_failed_over_at_once_at_the_defaults(control_plane, namespace, clusters, operator):
+    """The MAIN's Memgraph process killed once, with the shipped failover settings (failoverDelaySec 15,
+    healthCheckIntervalSec 5). The pod status says the container ended, which is no slow or partitioned MAIN:
+    with the SYNC replica in sync the operator fails over on that event (reason MainCrashed) instead of waiting
+    15 s, by which time the process would long be back. The restarted process comes back fenced (a REPLICA) and
+    joins the new MAIN; no acknowledged write is lost, nothing is re-seeded."""
+    ns = namespace
+    clusters.make_cluster(ns, NAME, 3, replication={"syncReplicas": 1, "syncMode": "SYNC"}, failover={})
+    old = clusters.wait_ready(ns, NAME, timeout=180)["currentMain"]
+    clusters.wait_replication(ns, NAME, expected_replicas=2)
+    spec = clusters.get_cluster(ns, NAME)["spec"]
+    assert spec["failover"]["failoverDelaySec"] == 15 and spec["replication"]["healthCheckIntervalSec"] == 5, spec
+    with Writer(clusters, ns, NAME, label="C") as writer:
+        writer.wait_acked(10)
+        control_plane.kill_pod(ns, old, container="memgraph")
+        control_plane.wait_for(lambda: _main_changed(clusters, ns, old), timeout=60, message="failover recorded")
+        writer.wait_acked(10, timeout=60)
+        status = _wait_ready_everywhere(control_plane, clusters, ns, writer)
+    print(f"lastFailover: {status['lastFailover']}")  # writeUnavailableMs, for the record (-s)
+    assert status["lastFailover"]["reason"] == "MainCrashed", status["lastFailover"]
+    assert status["lastFailover"]["from"] == old
+    assert replication_role(control_plane.pod_ip(ns, old)) == "replica"
+    events = json.loads(control_plane.kubectl("get", "events.events.k8s.io", "-n", ns, "-o", "json").stdout)["items"]
+    reasons = [e.get("reason") for e in events]
+    assert "ReplicaReseeded" not in reasons, reasons

@@ -94,6 +94,8 @@ static void parse_flag(const struct mgo_cluster *c, char *tok, struct rec_instan
     in->pod_ready = false;
   else if (strcmp(tok, "term") == 0)
     in->pod_terminating = true;
+  else if (strcmp(tok, "crashed") == 0)
+    in->crashed = true;
   else if (strcmp(tok, "norepl") == 0)
     in->replicas_known = false;
   else if (strcmp(tok, "noreg") == 0)

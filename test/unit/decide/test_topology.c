@@ -273,6 +273,18 @@ static const struct topo_case cases[] = {
      "@ down=15000 | 0 ? lbl=main | 1 R last=S | 2 R last=A",
      "event FailoverStarted; record_main mg-1 MainUnreachable; promote mg-1 MainUnreachable",
      "Degraded MA=F:FailoverInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", "label mg-0 unknown", -1},
+    /* A crash (the container ended) is failed over at once when a SYNC replica holds every acknowledged
+     * write; without one it waits like any outage (the restarted MAIN comes back fenced: nothing lost). */
+    {"failover: crashed MAIN with an in-sync SYNC replica: at once", 3, 1, 'S', 'A', "mg-0",
+     "@ down=300 | 0 ? crashed | 1 R last=S | 2 R last=A",
+     "event FailoverStarted; record_main mg-1 MainCrashed; promote mg-1 MainCrashed",
+     "Degraded MA=F:FailoverInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", "", -1},
+    {"failover: crashed MAIN, only ASYNC replicas: wait the delay", 3, 0, 'S', 'A', "mg-0",
+     "@ down=300 | 0 ? crashed | 1 R last=A | 2 R last=A", "",
+     "Degraded MA=F:MainUnreachable RR=U:MainUnavailable RH=T:Healthy rq=1", "", -1},
+    {"failover: crashed MAIN, its SYNC replica lagging: wait the delay", 3, 1, 'S', 'A', "mg-0",
+     "@ down=300 | 0 ? crashed | 1 R last=S:2 | 2 R last=A", "",
+     "Degraded MA=F:MainUnreachable RR=U:MainUnavailable RH=T:Healthy rq=1", "", -1},
     {"failover: MAIN pod missing past the delay", 3, 1, 'S', 'A', "mg-0",
      "@ down=20000 | 0 - | 1 R last=S | 2 R last=A",
      "event FailoverStarted; record_main mg-1 MainPodMissing; promote mg-1 MainPodMissing",

@@ -468,6 +468,59 @@ static void an_outage_start_is_stable_and_survives_an_operator_restart(void **st
   free(cs);
 }
 
+/* A crash is read from the pod status (the container waits to be restarted, lastState terminated) or from a
+ * restart since the pod last answered; a pod that answers has not crashed, one that is only silent neither.
+ */
+static void a_crash_is_read_from_the_pod_status_and_from_restarts(void **state)
+{
+  struct mgo_cluster c;
+  struct op_cluster *cs = calloc(1, sizeof(*cs));
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  json_t *pods = json_array(), *waiting;
+  unsigned long q = 0;
+  (void) state;
+  memset(fakes, 0, sizeof(fakes));
+  nfakes = 1;
+  fakes[0] = (struct fake_instance){.ip = "127.1.0.1", .role = MGO_ROLE_MAIN};
+  cluster(&c, 1, "mg-0");
+  json_array_append_new(pods, pod("mg-0", "u-0", "127.1.0.1", true, "", 0, false));
+  observe(cs, &c, pods, obs, &q);
+  assert_true(obs->inst[0].reachable);
+  assert_false(obs->inst[0].crashed);
+
+  fakes[0].role_fails = true; /* silent, same restart count: not a crash */
+  observe(cs, &c, pods, obs, &q);
+  assert_false(obs->inst[0].reachable);
+  assert_false(obs->inst[0].crashed);
+
+  json_array_set_new(pods, 0, pod("mg-0", "u-0", "127.1.0.1", false, "", 1, false)); /* restarted since */
+  observe(cs, &c, pods, obs, &q);
+  assert_true(obs->inst[0].crashed);
+
+  waiting = pod("mg-0", "u-0", "127.1.0.1", false, "", 1, false); /* ended, waiting to be restarted */
+  json_object_set_new(
+      json_array_get(json_object_get(json_object_get(waiting, "status"), "containerStatuses"), 0), "state",
+      json_pack("{s:{s:s}}", "waiting", "reason", "CrashLoopBackOff"));
+  json_object_set_new(
+      json_array_get(json_object_get(json_object_get(waiting, "status"), "containerStatuses"), 0),
+      "lastState", json_pack("{s:{s:i}}", "terminated", "exitCode", 137));
+  json_array_set_new(pods, 0, waiting);
+  op_cluster_close(cs, &fake_ops);
+  memset(cs, 0, sizeof(*cs)); /* even an operator with no memory of it (restarted) */
+  observe(cs, &c, pods, obs, &q);
+  assert_true(obs->inst[0].crashed);
+
+  fakes[0].role_fails = false; /* back (fenced, as a REPLICA): answering is never a crash */
+  json_array_set_new(pods, 0, pod("mg-0", "u-0", "127.1.0.1", true, "", 1, false));
+  observe(cs, &c, pods, obs, &q);
+  assert_false(obs->inst[0].crashed);
+  op_cluster_close(cs, &fake_ops);
+  json_decref(pods);
+  mgo_cluster_free(&c);
+  free(obs);
+  free(cs);
+}
+
 /* A pod that let the whole deadline pass is not probed again within the next deadline (passes right after a
  * role change do not wait for it again), then is. */
 static void a_silent_pod_is_held_for_one_deadline(void **state)
@@ -763,6 +816,7 @@ int main(void)
       cmocka_unit_test(live_fills_roles_replicas_and_reuses_connections),
       cmocka_unit_test(a_silent_pod_is_held_for_one_deadline),
       cmocka_unit_test(an_outage_start_is_stable_and_survives_an_operator_restart),
+      cmocka_unit_test(a_crash_is_read_from_the_pod_status_and_from_restarts),
       cmocka_unit_test(bootstrap_asks_every_pod_for_data_and_probes_unready_ones_too),
       cmocka_unit_test(an_empty_main_with_empty_replicas_in_sync_spares_their_data_queries),
       cmocka_unit_test(act_stops_at_the_first_failed_bolt_action),
