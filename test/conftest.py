@@ -236,7 +236,16 @@ class ControlPlane:
         return self._signal(ns, name, container, signal.SIGSTOP)
 
     def thaw_pod(self, ns, name, container=None):
-        return self._signal(ns, name, container, signal.SIGCONT)
+        """SIGCONT to the container's process; None when no process runs there (any more): a failover fences a
+        frozen MAIN by deleting its pod, so a thaw in a `finally` may find a new incarnation still starting."""
+        pid = self.pod_pid(ns, name, container)
+        if not pid:
+            return None
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            return None
+        return pid
 
     def pod_log(self, ns, name, container=None):
         path = os.path.join(self.state_dir, "pods", f"{ns}_{name}", f"{self._container(ns, name, container)}.log")

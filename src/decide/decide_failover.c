@@ -71,11 +71,43 @@ void rec__plan_main_change(struct decide *d, const struct rec_instance *to, cons
                 "%s: %s replaces %s", kind, to->pod, from);
 }
 
+/* The replaced MAIN's process may still be running (frozen, slow, cut off from the operator): its pod exists,
+ * is not being deleted, and its container has not ended. */
+static bool lost_process_may_run(const struct rec_instance *lost)
+{
+  return lost != NULL && lost->pod_exists && !lost->pod_terminating && !lost->crashed &&
+         lost->pod_uid[0] != '\0';
+}
+
+/* KILL_POD of the lost MAIN between RECORD_MAIN and PROMOTE (the last two actions): recorded first, so an
+ * operator killed right after the delete finishes this failover instead of promoting the fenced pod back;
+ * before the promotion, so the old process cannot thaw into a second writable MAIN. */
+static void plan_kill_before_promote(struct decide *d, const struct rec_instance *lost)
+{
+  struct rec_plan *p = d->plan;
+  struct rec_action *a = rec__add_action(d, REC_ACT_KILL_POD, lost->pod, "FencedForFailover");
+  struct rec_action tmp;
+  if (a == NULL)
+    return;
+  (void) mgo_strlcpy(a->replica_pod_uid, lost->pod_uid, sizeof(a->replica_pod_uid));
+  rec__set_message(
+      a,
+      "delete %s (grace period 0): it may still run, frozen or cut off, and would take writes on "
+      "kept connections when it comes back",
+      lost->pod);
+  if (p->n < 2 || p->a[p->n - 2].type != REC_ACT_PROMOTE)
+    return;
+  tmp = p->a[p->n - 2];
+  p->a[p->n - 2] = p->a[p->n - 1];
+  p->a[p->n - 1] = tmp;
+}
+
 static struct failover_decision plan_failover(struct decide *d, const struct rec_instance *lost,
                                               const char *reason)
 {
   const struct rec_instance *to = failover_candidate(d, lost);
   char msg[256];
+  bool kill;
 
   if (to == NULL) {
     (void) mgo_snprintf(
@@ -90,13 +122,16 @@ static struct failover_decision plan_failover(struct decide *d, const struct rec
     return (struct failover_decision){.outcome = FAILOVER_BLOCKED, .to = NULL};
   }
   rec__fence_label(d, lost, false, "FencedForFailover");
+  kill = lost_process_may_run(lost);
   (void) mgo_snprintf(msg, sizeof(msg),
-                      "the MAIN %s is unavailable (%s) for %lld ms; promoting %s (%s, %s, %lld behind)",
+                      "the MAIN %s is unavailable (%s) for %lld ms; promoting %s (%s, %s, %lld behind)%s",
                       d->c->recorded_main, reason, (long long) d->obs->main_unavailable_ms, to->pod,
                       mgo_repl_mode_name(to->last_mode), to->last_in_sync ? "in sync" : "lagging",
-                      (long long) to->last_behind);
+                      (long long) to->last_behind, kill ? "; its pod is deleted (grace 0)" : "");
   rec__warn_event(d, "FailoverStarted", msg);
   rec__plan_main_change(d, to, d->c->recorded_main, "failover", reason, msg);
+  if (kill)
+    plan_kill_before_promote(d, lost);
   return (struct failover_decision){.outcome = FAILOVER_PROMOTING, .to = to};
 }
 

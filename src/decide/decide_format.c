@@ -19,6 +19,7 @@ const char *rec_action_type_name(enum rec_action_type t)
       [REC_ACT_RECORD_REGISTRATION] = "record_registration",
       [REC_ACT_RESEED] = "reseed",
       [REC_ACT_DELETE_POD] = "delete_pod",
+      [REC_ACT_KILL_POD] = "kill_pod",
       [REC_ACT_LABEL] = "label",
       [REC_ACT_CONDITION] = "condition",
       [REC_ACT_PHASE] = "phase",

@@ -157,6 +157,9 @@ enum rec_action_type {
   REC_ACT_RECORD_REGISTRATION, /* store replica_pod's UID/restart count without re-registering */
   REC_ACT_RESEED,              /* replica_pod diverged: wipe it through the agent and recreate the pod */
   REC_ACT_DELETE_POD,          /* delete pod (uid replica_pod_uid) so it restarts on the new template */
+  REC_ACT_KILL_POD,            /* delete pod (uid replica_pod_uid) with grace period 0: the replaced MAIN's
+                                  process ends and the kernel resets the connections clients kept to it; it
+                                  comes back fenced (a REPLICA). Best effort: the failover goes on. */
   REC_ACT_LABEL,               /* set role labels of pod (mgo_pod_role_labels(role, readable)) */
   REC_ACT_CONDITION,           /* status condition cond_type = cond_status */
   REC_ACT_PHASE,               /* status.phase = phase, status.message = message */

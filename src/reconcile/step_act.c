@@ -285,6 +285,37 @@ static int delete_pod(struct op_ctx *ctx, const struct rec_action *a)
   return MGO_OK;
 }
 
+/* The failover's fence: the replaced MAIN's pod deleted with grace period 0 (that incarnation only). Its
+ * process ends and its kept connections are reset; the pod comes back fenced. Best effort: a failure is
+ * reported (Event, log) and the failover goes on, since the promotion is what restores writes. */
+static int kill_pod(struct op_ctx *ctx, const struct rec_action *a)
+{
+  struct k8s_status st;
+  struct k8s_delete_opts opts = {
+      .precondition_uid = a->replica_pod_uid, .has_grace_period = true, .grace_period_seconds = 0};
+  char msg[320];
+  int rc;
+
+  k8s_status_clear(&st);
+  rc = ctx->kube->delete_object(ctx->kube->arg, &K8S_RES_PODS, ctx->ns, a->pod, &opts, &st);
+  if (rc == MGO_OK || rc == MGO_ENOTFOUND || rc == MGO_ECONFLICT) {
+    mgo_log(MGO_LOG_WARN, "replaced MAIN fenced: pod deleted with grace period 0", "cluster", ctx->key, "pod",
+            a->pod, "outcome", rc == MGO_OK ? "deleted" : "already gone", (char *) NULL);
+    (void) mgo_snprintf(msg, sizeof(msg),
+                        "%s deleted with grace period 0 so the replaced MAIN acknowledges no more writes and "
+                        "its clients' connections break; it comes back as a REPLICA",
+                        a->pod);
+    op_event(ctx, "Warning", "MainFenced", "Failover", msg);
+    return MGO_OK;
+  }
+  mgo_log(MGO_LOG_WARN, "could not fence the replaced MAIN (failover goes on)", "cluster", ctx->key, "pod",
+          a->pod, "error", mgo_errname(rc), "detail", st.message, (char *) NULL);
+  (void) mgo_snprintf(msg, sizeof(msg), "could not delete %s (%s: %s); the failover goes on", a->pod,
+                      mgo_errname(rc), st.message);
+  op_event(ctx, "Warning", "FenceFailed", "Failover", msg);
+  return MGO_OK;
+}
+
 /* One action; MGO_OK to go on with the next. */
 static int run_action(struct op_ctx *ctx, const struct rec_action *a)
 {
@@ -310,6 +341,8 @@ static int run_action(struct op_ctx *ctx, const struct rec_action *a)
     return reseed(ctx, a);
   case REC_ACT_DELETE_POD:
     return delete_pod(ctx, a);
+  case REC_ACT_KILL_POD:
+    return kill_pod(ctx, a);
   case REC_ACT_LABEL:
     return label_pod(ctx, a);
   default:

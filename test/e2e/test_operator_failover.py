@@ -51,6 +51,17 @@ def _wait_ready_everywhere(control_plane, clusters, ns, writer, timeout=180):
     return status
 
 
+def _pod_uid(control_plane, ns, pod):
+    return (control_plane.get_pod(ns, pod) or {}).get("metadata", {}).get("uid")
+
+
+def _answers(ip):
+    try:
+        return replication_role(ip)
+    except Exception:  # noqa: BLE001 - not listening yet
+        return None
+
+
 def _acking_ips_in_order(writer):
     """The MAINs that acknowledged writes, in the order they first did (each at most once if no MAIN came back)."""
     seq = []
@@ -63,11 +74,13 @@ def _acking_ips_in_order(writer):
 def test_frozen_main_fails_over_without_losing_acknowledged_writes(control_plane, namespace, clusters,
                                                                   fast_operator):
     """A frozen MAIN (SIGSTOP: TCP still accepts, Bolt never answers) is replaced by the SYNC replica after
-    failoverDelaySec; no acknowledged write is lost; when thawed it is demoted (it is the fencedMain), registered
-    again and catches up; the cluster is Ready and lastFailover tells the story."""
+    failoverDelaySec; no acknowledged write is lost; the frozen process is fenced at the failover (its pod
+    deleted with grace period 0, so it can never thaw into a writable MAIN); its new pod starts as a REPLICA, is
+    registered again and catches up; the cluster is Ready and lastFailover tells the story."""
     ns = namespace
     old = _cluster(clusters, ns)
     old_ip = control_plane.pod_ip(ns, old)
+    old_uid = _pod_uid(control_plane, ns, old)
     with RoleSampler(clusters, ns, NAME) as roles, Writer(clusters, ns, NAME, label="F") as writer:
         writer.wait_acked(10)
         control_plane.freeze_pod(ns, old, container="memgraph")
@@ -75,10 +88,12 @@ def test_frozen_main_fails_over_without_losing_acknowledged_writes(control_plane
             control_plane.wait_for(lambda: _main_changed(clusters, ns, old), timeout=60,
                                    message="failover recorded")
             writer.wait_acked(10, timeout=60)  # writes flow again, through the new MAIN
+            control_plane.wait_for(lambda: _pod_uid(control_plane, ns, old) not in (None, old_uid), timeout=60,
+                                   message=f"{old} deleted at the failover and re-created")
         finally:
             control_plane.thaw_pod(ns, old, container="memgraph")
-        control_plane.wait_for(lambda: replication_role(old_ip) == "replica", timeout=60,
-                               message=f"the old MAIN {old} demoted")
+        control_plane.wait_for(lambda: _answers(control_plane.pod_ip(ns, old)) == "replica", timeout=60,
+                               message=f"the old MAIN {old} back as a REPLICA")
         status = _wait_ready_everywhere(control_plane, clusters, ns, writer)
     new = status["currentMain"]
     lf = status["lastFailover"]
@@ -86,8 +101,7 @@ def test_frozen_main_fails_over_without_losing_acknowledged_writes(control_plane
     assert lf["reason"] == "MainUnreachable" and lf["mode"] == "SYNC" and lf["behind"] == 0
     assert 1000 <= lf["writeUnavailableMs"] < 60000, lf
     assert status.get("fencedMain") == old
-    # The thawed old MAIN answers MAIN until the operator demotes it, but it is off the write Service: the
-    # writes were acknowledged by the old MAIN, then only by the new one, never by the old one again.
+    # The writes were acknowledged by the old MAIN, then only by the new one, never by the old one again.
     assert roles.mains_seen() <= {old, new}
     seq = _acking_ips_in_order(writer)
     assert seq == [old_ip, control_plane.pod_ip(ns, new)], seq
@@ -147,36 +161,40 @@ def test_failover_blocked_without_an_in_sync_sync_replica(control_plane, namespa
     assert status["currentMain"] == old and "lastFailover" not in status
 
 
-def test_diverged_old_main_is_reseeded(control_plane, namespace, clusters, fast_operator):
-    """The old MAIN gets a write the new MAIN never receives (written on it directly while it is fenced off the
-    write Service and the operator is down), so it diverges; the operator demotes it, its registration is refused
-    as diverged, and it is re-seeded through the agent (pod deleted, data wiped once, registered as a fresh
-    replica), with an Event."""
+def test_frozen_main_is_fenced_at_the_failover_and_a_diverged_one_is_reseeded(control_plane, namespace, clusters,
+                                                                             fast_operator):
+    """A frozen MAIN is fenced at the failover: its pod is deleted with grace period 0 (Event MainFenced), so it
+    can take no writes when it would thaw; its new pod starts fenced (a REPLICA). A rogue client then promotes it
+    and writes to it while the operator is down, so it diverges; the operator demotes it, its registration is
+    refused as diverged, and it is re-seeded through the agent (pod deleted, data wiped once, registered as a
+    fresh replica), with an Event."""
     ns = namespace
     old = _cluster(clusters, ns, replication={"healthCheckIntervalSec": 1, "syncReplicas": 0},
                    failover={"failoverDelaySec": 1, "allowAsyncPromotion": True, "maxAsyncLag": 1000})
     write_through(clusters, ns, NAME, "Base", 1)
     for pod in clusters.pod_roles(ns, NAME):
         clusters.wait_value_on(control_plane.pod_ip(ns, pod), "Base", 1)
-    old_uid = control_plane.get_pod(ns, old)["metadata"]["uid"]
+    old_uid = _pod_uid(control_plane, ns, old)
     control_plane.freeze_pod(ns, old, container="memgraph")
     try:
         control_plane.wait_for(lambda: _main_changed(clusters, ns, old), timeout=60, message="failover recorded")
-        new = clusters.cluster_status(ns, NAME)["currentMain"]
-        third = next(p for p in clusters.pod_roles(ns, NAME) if p not in (old, new))
-        control_plane.wait_for(lambda: third.replace("-", "_") in show_replicas(control_plane.pod_ip(ns, new)),
-                               timeout=60, message=f"{third} registered on the new MAIN {new}")
-        clusters.wait_write_endpoint(ns, NAME, new)
-        assert write_through(clusters, ns, NAME, "After", 1) == control_plane.pod_ip(ns, new)
-        # The operator is stopped while the old MAIN comes back, so a stale client can write to it directly
-        # (it is off the write Service, but still MAIN until the operator sees it): those writes are unique to it.
-        fast_operator.kill()
+        control_plane.wait_for(lambda: _pod_uid(control_plane, ns, old) not in (None, old_uid), timeout=60,
+                               message=f"{old} deleted at the failover and re-created")
     finally:
         control_plane.thaw_pod(ns, old, container="memgraph")
-    bolt_query(control_plane.pod_ip(ns, old), "CREATE (:Stale {v: 1})")
+    new = clusters.cluster_status(ns, NAME)["currentMain"]
+    assert write_through(clusters, ns, NAME, "After", 1) == control_plane.pod_ip(ns, new)
+    fenced_uid = _pod_uid(control_plane, ns, old)
+    ip = control_plane.pod_ip(ns, old)
+    control_plane.wait_for(lambda: _answers(ip) is not None, timeout=60, message=f"{old} answers again")
+    fast_operator.kill()
+    assert replication_role(ip) == "replica"  # came back fenced
+    # A rogue client promotes it and writes: unique data, so it diverges from the new MAIN.
+    bolt_query(ip, "SET REPLICATION ROLE TO MAIN")
+    bolt_query(ip, "CREATE (:Stale {v: 1})")
     fast_operator.start()
-    control_plane.wait_for(lambda: (control_plane.get_pod(ns, old) or {}).get("metadata", {}).get("uid")
-                           not in (None, old_uid), timeout=120, message=f"{old} re-created for the re-seed")
+    control_plane.wait_for(lambda: _pod_uid(control_plane, ns, old) not in (None, fenced_uid), timeout=120,
+                           message=f"{old} re-created for the re-seed")
     status = clusters.wait_ready(ns, NAME, timeout=180)
     clusters.wait_replication(ns, NAME, expected_replicas=2)
     ip = control_plane.pod_ip(ns, old)
@@ -184,8 +202,9 @@ def test_diverged_old_main_is_reseeded(control_plane, namespace, clusters, fast_
     assert bolt_query(ip, "MATCH (n:Stale) RETURN count(n) AS c")[0]["c"] == 0
     assert status["currentMain"] == new
     events = json.loads(control_plane.kubectl("get", "events.events.k8s.io", "-n", ns, "-o", "json").stdout)["items"]
-    assert any(e.get("reason") == "ReplicaReseeded" and old in (e.get("note") or "") for e in events), \
-        [e.get("reason") for e in events]
+    reasons = [e.get("reason") for e in events]
+    assert any(e.get("reason") == "ReplicaReseeded" and old in (e.get("note") or "") for e in events), reasons
+    assert any(e.get("reason") == "MainFenced" and old in (e.get("note") or "") for e in events), reasons
 
 
 def test_switchover_moves_the_main_without_losing_writes(control_plane, namespace, clusters, fast_operator):

@@ -267,11 +267,13 @@ static const struct topo_case cases[] = {
      "Degraded MA=F:MainUnreachable RR=U:MainUnavailable RH=T:Healthy rq=1", "", -1},
     {"failover: MAIN unreachable past the delay: fence, record, promote the in-sync SYNC replica", 3, 1, 'S',
      'A', "mg-0", "@ down=15000 | 0 ? | 1 R last=A ts=9 | 2 R last=S ts=5",
-     "event FailoverStarted; record_main mg-2 MainUnreachable; promote mg-2 MainUnreachable",
+     "event FailoverStarted; record_main mg-2 MainUnreachable; kill_pod mg-0 FencedForFailover; promote mg-2 "
+     "MainUnreachable",
      "Degraded MA=F:FailoverInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", "", -1},
     {"failover: frozen MAIN still labelled main is fenced first", 3, 1, 'S', 'A', "mg-0",
      "@ down=15000 | 0 ? lbl=main | 1 R last=S | 2 R last=A",
-     "event FailoverStarted; record_main mg-1 MainUnreachable; promote mg-1 MainUnreachable",
+     "event FailoverStarted; record_main mg-1 MainUnreachable; kill_pod mg-0 FencedForFailover; promote mg-1 "
+     "MainUnreachable",
      "Degraded MA=F:FailoverInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", "label mg-0 unknown", -1},
     /* A crash (the container ended) is failed over at once when a SYNC replica holds every acknowledged
      * write; without one it waits like any outage (the restarted MAIN comes back fenced: nothing lost). */
@@ -285,6 +287,10 @@ static const struct topo_case cases[] = {
     {"failover: crashed MAIN, its SYNC replica lagging: wait the delay", 3, 1, 'S', 'A', "mg-0",
      "@ down=300 | 0 ? crashed | 1 R last=S:2 | 2 R last=A", "",
      "Degraded MA=F:MainUnreachable RR=U:MainUnavailable RH=T:Healthy rq=1", "", -1},
+    {"failover: MAIN pod already being deleted: nothing to kill", 3, 1, 'S', 'A', "mg-0",
+     "@ down=15000 | 0 ? term | 1 R last=S | 2 R last=A",
+     "event FailoverStarted; record_main mg-1 MainUnreachable; promote mg-1 MainUnreachable",
+     "Degraded MA=F:FailoverInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", "", -1},
     {"failover: MAIN pod missing past the delay", 3, 1, 'S', 'A', "mg-0",
      "@ down=20000 | 0 - | 1 R last=S | 2 R last=A",
      "event FailoverStarted; record_main mg-1 MainPodMissing; promote mg-1 MainPodMissing",
@@ -294,7 +300,8 @@ static const struct topo_case cases[] = {
      "Degraded MA=F:FailoverBlocked RR=U:MainUnavailable RH=T:Healthy rq=5", "", -1},
     {"failover: ASYNC promotion allowed within maxAsyncLag", C3, "mg-0",
      "@ down=20000 async=5 | 0 ? | 1 R last=A:3 ts=7 | 2 R last=A:9 ts=1",
-     "event FailoverStarted; record_main mg-1 MainUnreachable; promote mg-1 MainUnreachable",
+     "event FailoverStarted; record_main mg-1 MainUnreachable; kill_pod mg-0 FencedForFailover; promote mg-1 "
+     "MainUnreachable",
      "Degraded MA=F:FailoverInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", "", -1},
     {"failover: ASYNC beyond maxAsyncLag: blocked", C3, "mg-0",
      "@ down=20000 async=2 | 0 ? | 1 R last=A:3 | 2 R last=A:9", "event FailoverBlocked",
@@ -310,11 +317,13 @@ static const struct topo_case cases[] = {
      "Degraded MA=F:FailoverBlocked RR=U:MainUnavailable RH=T:Healthy rq=5", "", -1},
     {"failover: the newest of two SYNC replicas wins", 3, 2, 'S', 'A', "mg-0",
      "@ down=20000 | 0 ? | 1 R last=S ts=4 | 2 R last=S ts=8",
-     "event FailoverStarted; record_main mg-2 MainUnreachable; promote mg-2 MainUnreachable",
+     "event FailoverStarted; record_main mg-2 MainUnreachable; kill_pod mg-0 FencedForFailover; promote mg-2 "
+     "MainUnreachable",
      "Degraded MA=F:FailoverInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", "", -1},
     {"failover: STRICT_SYNC replica promoted", 3, 1, 'X', 'A', "mg-0",
      "@ down=20000 | 0 ? | 1 R last=A | 2 R last=X",
-     "event FailoverStarted; record_main mg-2 MainUnreachable; promote mg-2 MainUnreachable",
+     "event FailoverStarted; record_main mg-2 MainUnreachable; kill_pod mg-0 FencedForFailover; promote mg-2 "
+     "MainUnreachable",
      "Degraded MA=F:FailoverInProgress RR=U:MainUnavailable RH=T:Healthy rq=0", "", -1},
     {"after failover: the new MAIN registers the others while the fenced MAIN is silent", 3, 1, 'S', 'A',
      "mg-1", "@ fenced=mg-0 | 0 ? | 1 M | 2 R", "register mg-1 mg_2 SYNC mg-2 NotRegistered",

@@ -209,6 +209,7 @@ static int fk_delete(void *arg, const struct k8s_resource *res, const char *ns, 
   json_t *o;
   int rc = injected(f, FAKE_DELETE, st);
   log_call(f, "delete", res, ns, name, NULL);
+  f->last_delete_grace = opts != NULL && opts->has_grace_period ? opts->grace_period_seconds : -1;
   o = rc == MGO_OK ? find_or_404(f, res, ns, name, st, &rc) : NULL;
   if (o == NULL)
     return rc;

@@ -37,6 +37,7 @@ struct fake_ports {
   struct fake_failure fail[FAKE_OP_COUNT];
   bool may_act;
   long long next_rv;
+  long last_delete_grace; /* grace_period_seconds of the last delete call; -1 = the object's default */
   struct op_kube_port kube;
   struct mgo_fake_clock clock; /* at mono 1000000 ms, wall 2026-01-01T00:00:00Z */
   struct mgo_metrics *reg;

@@ -454,6 +454,38 @@ static void act_deletes_exactly_one_pod_incarnation(void **state)
   fake_ports_free(&f);
 }
 
+/* The failover's fence: that incarnation deleted with grace period 0 and a MainFenced Event; when the delete
+ * fails the failover goes on (the next action runs) with a FenceFailed Event. */
+static void act_kills_the_replaced_main_best_effort(void **state)
+{
+  struct fake_ports f;
+  struct rec_action *a;
+  (void) state;
+  acting(&f, "{\"instances\":2}");
+  fake_put(&f, &K8S_RES_PODS, a_pod("mg-0", "u-0"));
+  fake_put(&f, &K8S_RES_PODS, a_pod("mg-1", "u-1"));
+  a = plan_add(f.ctx.plan, REC_ACT_KILL_POD, "mg-0");
+  (void) mgo_strlcpy(a->replica_pod_uid, "u-0", sizeof(a->replica_pod_uid));
+  assert_int_equal(op_step_act(&f.ctx).error, MGO_OK);
+  assert_null(fake_find(&f, &K8S_RES_PODS, "db", "mg-0"));
+  assert_int_equal(f.last_delete_grace, 0);
+  assert_true(fake_has_event(&f, "MainFenced"));
+  fake_ports_free(&f);
+
+  acting(&f, "{\"instances\":2}");
+  fake_put(&f, &K8S_RES_PODS, a_pod("mg-0", "u-0"));
+  fake_put(&f, &K8S_RES_PODS, a_pod("mg-1", "u-1"));
+  f.fail[FAKE_DELETE] = (struct fake_failure){MGO_EFORBIDDEN, 403, NULL, -1};
+  a = plan_add(f.ctx.plan, REC_ACT_KILL_POD, "mg-0");
+  (void) mgo_strlcpy(a->replica_pod_uid, "u-0", sizeof(a->replica_pod_uid));
+  a = plan_add(f.ctx.plan, REC_ACT_DELETE_POD, "mg-1"); /* stands for what follows: it is still attempted */
+  (void) mgo_strlcpy(a->replica_pod_uid, "u-1", sizeof(a->replica_pod_uid));
+  assert_int_equal(op_step_act(&f.ctx).error, MGO_EFORBIDDEN); /* from the second action, not the first */
+  assert_true(fake_has_event(&f, "FenceFailed"));
+  assert_int_equal(fake_calls(&f, "delete pods/db/"), 2);
+  fake_ports_free(&f);
+}
+
 static void act_reseeds_through_the_agent_configmap(void **state)
 {
   struct fake_ports f;
@@ -635,6 +667,7 @@ int main(void)
       cmocka_unit_test(act_labels_pods_and_stops_without_leadership),
       cmocka_unit_test(act_label_failure_is_an_error),
       cmocka_unit_test(act_deletes_exactly_one_pod_incarnation),
+      cmocka_unit_test(act_kills_the_replaced_main_best_effort),
       cmocka_unit_test(act_reseeds_through_the_agent_configmap),
       cmocka_unit_test(a_reseed_that_deletes_nothing_withdraws_its_request),
       cmocka_unit_test(act_records_the_main_before_promoting),
