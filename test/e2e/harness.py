@@ -236,6 +236,14 @@ def replication_role(ip):
     return bolt_query(ip, "SHOW REPLICATION ROLE")[0]["replication role"]
 
 
+def role_or_none(ip):
+    """replication_role(ip), or None while nothing answers there (starting, restarting)."""
+    try:
+        return replication_role(ip)
+    except Exception:  # noqa: BLE001 - not listening yet
+        return None
+
+
 def replica_state(row):
     """The default database's replica status of a SHOW REPLICAS row ("ready", "replicating", …) or None."""
     info = (row.get("data_info") or {}).get("memgraph") or {}

@@ -10,7 +10,7 @@ without racing the promotion.
 import json
 
 import pytest
-from harness import bolt_query, replication_role, show_replicas, write_through
+from harness import bolt_query, replication_role, role_or_none, show_replicas, write_through
 
 pytestmark = pytest.mark.controlplane
 
@@ -20,13 +20,6 @@ NAME = "mg"
 def _restart_count(control_plane, ns, pod):
     st = (control_plane.get_pod(ns, pod) or {}).get("status", {})
     return sum(c.get("restartCount", 0) for c in st.get("containerStatuses") or [])
-
-
-def _answers(ip):
-    try:
-        return replication_role(ip)
-    except Exception:  # noqa: BLE001 - not listening yet
-        return None
 
 
 def _write_refused(ip):
@@ -58,7 +51,7 @@ def test_a_restarted_main_refuses_writes_until_the_operator_promotes_it(control_
     control_plane.kill_pod(ns, main, container="memgraph")
     control_plane.wait_for(lambda: _restart_count(control_plane, ns, main) > restarts, timeout=60,
                            message=f"{main}'s Memgraph restarted")
-    control_plane.wait_for(lambda: _answers(ip) is not None, timeout=60, message=f"{main} answers over Bolt")
+    control_plane.wait_for(lambda: role_or_none(ip) is not None, timeout=60, message=f"{main} answers over Bolt")
     # Its very first answer: a REPLICA that refuses writes, its data kept, its replica list dropped.
     assert replication_role(ip) == "replica"
     refused = _write_refused(ip)
@@ -97,7 +90,7 @@ def test_a_new_pod_joins_as_a_replica_never_as_a_writable_main(control_plane, na
     control_plane.kubectl("scale", "statefulset", NAME, "-n", ns, "--replicas=3")
     new = f"{NAME}-2"
     control_plane.wait_for(lambda: control_plane.get_pod(ns, new) is not None
-                           and _answers(control_plane.pod_ip(ns, new)) is not None, timeout=120,
+                           and role_or_none(control_plane.pod_ip(ns, new)) is not None, timeout=120,
                            message=f"{new} answers over Bolt")
     ip = control_plane.pod_ip(ns, new)
     assert replication_role(ip) == "replica"
@@ -133,9 +126,9 @@ def test_a_restarted_main_is_promoted_back_while_a_replica_is_down(control_plane
         control_plane.kill_pod(ns, main, container="memgraph")
         control_plane.wait_for(lambda: _restart_count(control_plane, ns, main) > restarts, timeout=60,
                                message=f"{main}'s Memgraph restarted")
-        control_plane.wait_for(lambda: _answers(ip) == "replica", timeout=60, message=f"{main} back, fenced")
+        control_plane.wait_for(lambda: role_or_none(ip) == "replica", timeout=60, message=f"{main} back, fenced")
         operator.start()
-        control_plane.wait_for(lambda: _answers(ip) == "main", timeout=60, message=f"{main} promoted back")
+        control_plane.wait_for(lambda: role_or_none(ip) == "main", timeout=60, message=f"{main} promoted back")
         assert write_through(clusters, ns, NAME, "After", 1) == ip
         assert clusters.cluster_status(ns, NAME)["currentMain"] == main
     finally:

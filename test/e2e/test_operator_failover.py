@@ -7,7 +7,8 @@ What each test proves is in its docstring; the chaos suite (test_chaos.py) repea
 import json
 
 import pytest
-from harness import RoleSampler, Writer, bolt_query, metric_sum, missing_writes, replication_role, show_replicas, write_through
+from harness import (RoleSampler, Writer, bolt_query, metric_sum, missing_writes, replication_role, role_or_none,
+                     show_replicas, write_through)
 
 pytestmark = pytest.mark.controlplane
 
@@ -55,13 +56,6 @@ def _pod_uid(control_plane, ns, pod):
     return (control_plane.get_pod(ns, pod) or {}).get("metadata", {}).get("uid")
 
 
-def _answers(ip):
-    try:
-        return replication_role(ip)
-    except Exception:  # noqa: BLE001 - not listening yet
-        return None
-
-
 def _acking_ips_in_order(writer):
     """The MAINs that acknowledged writes, in the order they first did (each at most once if no MAIN came back)."""
     seq = []
@@ -92,7 +86,7 @@ def test_frozen_main_fails_over_without_losing_acknowledged_writes(control_plane
                                    message=f"{old} deleted at the failover and re-created")
         finally:
             control_plane.thaw_pod(ns, old, container="memgraph")
-        control_plane.wait_for(lambda: _answers(control_plane.pod_ip(ns, old)) == "replica", timeout=60,
+        control_plane.wait_for(lambda: role_or_none(control_plane.pod_ip(ns, old)) == "replica", timeout=60,
                                message=f"the old MAIN {old} back as a REPLICA")
         status = _wait_ready_everywhere(control_plane, clusters, ns, writer)
     new = status["currentMain"]
@@ -186,7 +180,7 @@ def test_frozen_main_is_fenced_at_the_failover_and_a_diverged_one_is_reseeded(co
     assert write_through(clusters, ns, NAME, "After", 1) == control_plane.pod_ip(ns, new)
     fenced_uid = _pod_uid(control_plane, ns, old)
     ip = control_plane.pod_ip(ns, old)
-    control_plane.wait_for(lambda: _answers(ip) is not None, timeout=60, message=f"{old} answers again")
+    control_plane.wait_for(lambda: role_or_none(ip) is not None, timeout=60, message=f"{old} answers again")
     fast_operator.kill()
     assert replication_role(ip) == "replica"  # came back fenced
     # A rogue client promotes it and writes: unique data, so it diverges from the new MAIN.

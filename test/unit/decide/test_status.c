@@ -71,28 +71,22 @@ static void test_status_golden(void **state)
   done(&s);
 }
 
-static const char *cond_time(const json_t *status, const char *type)
+/* A field of the condition of that type, or NULL. */
+static const char *cond_field(const json_t *status, const char *type, const char *field)
 {
   size_t i;
   json_t *c;
   json_array_foreach(json_object_get(status, "conditions"), i, c)
   {
     if (strcmp(json_string_value(json_object_get(c, "type")), type) == 0)
-      return json_string_value(json_object_get(c, "lastTransitionTime"));
+      return json_string_value(json_object_get(c, field));
   }
   return NULL;
 }
 
-static const char *cond_message(const json_t *status, const char *type)
+static const char *cond_time(const json_t *status, const char *type)
 {
-  size_t i;
-  json_t *c;
-  json_array_foreach(json_object_get(status, "conditions"), i, c)
-  {
-    if (strcmp(json_string_value(json_object_get(c, "type")), type) == 0)
-      return json_string_value(json_object_get(c, "message"));
-  }
-  return NULL;
+  return cond_field(status, type, "lastTransitionTime");
 }
 
 /* While the MAIN is down, status says when the outage began and when the failover is due, and nothing in it
@@ -107,7 +101,7 @@ static void test_an_outage_is_written_once(void **state)
   decide_since(&a, "mg-0", "@ down=2000 | 0 ? | 1 R last=S | 2 R last=A", since);
   first = build(&a, NULL, "2026-11-22T04:00:02Z");
   assert_string_equal(json_string_value(json_object_get(first, "mainUnavailableSince")), since);
-  assert_string_equal(cond_message(first, "MainAvailable"),
+  assert_string_equal(cond_field(first, "MainAvailable", "message"),
                       "the MAIN mg-0 is not ready; failover at 2026-11-22T04:00:15.250Z unless it recovers");
   decide_since(&b, "mg-0", "@ down=9000 | 0 ? | 1 R last=S | 2 R last=A", since);
   second = build(&b, first, "2026-11-22T04:00:09Z");
