@@ -82,8 +82,10 @@ def test_main_process_killed_same_main_comes_back(control_plane, namespace, clus
         control_plane.wait_for(lambda: _restart_count(control_plane, ns, main) > restarts, timeout=60,
                                message=f"{main} container restarted")
         rows = clusters.wait_replication(ns, NAME, expected_replicas=2, timeout=120)
-    # The failover delay was not reached: no other instance was ever MAIN while it was away.
-    assert len(roles.samples) > 3 and roles.mains_seen() == {main} and roles.max_mains() == 1, roles.samples[-3:]
+    # The failover delay was not reached: no other instance was ever MAIN while it was away. It comes back
+    # fenced (a REPLICA, docs/fencing.md) until the operator promotes it again, which the sampler may or may not
+    # catch before it stops.
+    assert len(roles.samples) > 3 and roles.mains_seen() <= {main} and roles.max_mains() <= 1, roles.samples[-3:]
     assert any(r[main] is None for _, r in roles.samples), "the sampler never saw the MAIN down"
     assert clusters.main_pod(ns, NAME) == main
     assert len(rows) == 2
