@@ -699,3 +699,10 @@ int k8s__stream(struct k8s_client *c, const struct k8s_request *req, long timeou
   pool_release(c, h);
   return rc;
 }
+
+int k8s_get_stream(struct k8s_client *c, const char *path, const char *query, long timeout_ms,
+                   k8s_data_fn *on_data, void *arg, struct k8s_status *st)
+{
+  struct k8s_request req = {.method = "GET", .verb = K8S_VERB_GET, .path = path, .query = query};
+  return k8s__stream(c, &req, timeout_ms, on_data, NULL, arg, st);
+}

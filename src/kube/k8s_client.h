@@ -124,4 +124,11 @@ int k8s_merge_patch(struct k8s_client *c, const char *path, const json_t *patch,
 int k8s_delete(struct k8s_client *c, const char *path, const struct k8s_delete_opts *opts, json_t **out,
                struct k8s_status *st);
 
+/* GET of a body that is not JSON (a pod's log): each chunk of a 2xx answer is handed to on_data as it
+ * arrives (a non-MGO_OK return stops the call with that code); a non-2xx answer fills st as for the other
+ * calls. query is "?a=b" from k8s_query_add() or NULL; timeout_ms bounds the whole call. */
+typedef int k8s_data_fn(void *arg, const char *data, size_t len);
+int k8s_get_stream(struct k8s_client *c, const char *path, const char *query, long timeout_ms,
+                   k8s_data_fn *on_data, void *arg, struct k8s_status *st);
+
 #endif
