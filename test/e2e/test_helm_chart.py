@@ -1,0 +1,655 @@
+"""The Helm chart charts/memgraph-operator (docs/helm.md).
+
+Without a control plane: the chart's crds/ are config/crd (symlinks, packaged byte for byte), `helm lint --strict`
+with every ci/*-values.yaml, yamllint on the plain YAML and on the rendered manifests, the schema refuses typos,
+the rendered RBAC and Deployment equal config/rbac and config/manager, values reach the manifests, and the
+monitoring objects use only metrics the operator exports.
+
+On the real control plane: `helm template | kubectl apply --dry-run=server` for every ci file (the prometheus-
+operator CRDs are applied first, so ServiceMonitor and PrometheusRule are validated by their real schemas), then one
+release's life: `helm install --wait` runs the operator from the chart's Deployment (image memgraph-operator:*, which
+the test kubelet runs as the built binary) and brings config/samples/memgraphcluster-minimal.yaml to Ready;
+`helm upgrade` (log level) rolls every operator pod while the cluster stays Ready with the same MAIN; `helm
+uninstall` leaves no object of the release behind (CRDs and MemgraphClusters stay, by design).
+
+The control plane of test/cluster runs no Deployment or ReplicaSet controller, so the module starts a second
+kube-controller-manager with just those two (the `deployment_controllers` fixture), stopped after the module.
+"""
+
+import glob
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+import urllib.request
+
+import pytest
+import yaml
+from harness import ROOT, free_port, parse_metrics
+
+CHART = os.path.join(ROOT, "charts", "memgraph-operator")
+CI_FILES = sorted(glob.glob(os.path.join(CHART, "ci", "*-values.yaml")))
+CONFIG = os.path.join(ROOT, "config")
+SAMPLE = os.path.join(CONFIG, "samples", "memgraphcluster-minimal.yaml")
+
+
+def _load(path):
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def _versions():
+    vals = {}
+    with open(os.path.join(ROOT, "tools", "versions.env"), encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"^([A-Z0-9_]+)=(.*)$", line.strip())
+            if m:
+                vals[m.group(1)] = m.group(2)
+    return vals
+
+
+def _tool_dir(name):
+    """The cache directory a tools/<name>/build.sh prints (it builds or fetches only what is missing)."""
+    r = subprocess.run(["bash", os.path.join(ROOT, "tools", name, "build.sh")], capture_output=True, text=True,
+                       timeout=900, check=False)
+    assert r.returncode == 0, f"tools/{name}/build.sh failed:\n{r.stderr[-3000:]}"
+    return r.stdout.strip().splitlines()[-1]
+
+
+class Helm:
+    """The helm binary of tools/helm/build.sh with its own cache/config/data homes (nothing under $HOME)."""
+
+    def __init__(self, binary, home):
+        self.binary = binary
+        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home,
+                    "HELM_CACHE_HOME": os.path.join(home, "cache"), "HELM_CONFIG_HOME": os.path.join(home, "config"),
+                    "HELM_DATA_HOME": os.path.join(home, "data"), "KUBECONFIG": os.path.join(home, "no-kubeconfig")}
+
+    def run(self, *args, kubeconfig=None, check=True, timeout=300, input=None):
+        env = dict(self.env)
+        if kubeconfig:
+            env["KUBECONFIG"] = kubeconfig
+        r = subprocess.run([self.binary, *map(str, args)], capture_output=True, text=True, env=env, input=input,
+                           timeout=timeout, check=False)
+        if check and r.returncode != 0:
+            raise AssertionError(f"helm {' '.join(map(str, args))} exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
+        return r
+
+    def template(self, *args, release="mgo", namespace="mgo-system"):
+        r = self.run("template", release, CHART, "--namespace", namespace, *args)
+        return r.stdout, [d for d in yaml.safe_load_all(r.stdout) if d]
+
+
+@pytest.fixture(scope="module")
+def helm(tmp_path_factory):
+    binary = os.path.join(_tool_dir("helm"), "helm")
+    h = Helm(binary, str(tmp_path_factory.mktemp("helm-home")))
+    assert h.run("version", "--short").stdout.strip().startswith(_versions()["HELM"])
+    return h
+
+
+def _by_kind(docs, kind):
+    return [d for d in docs if d["kind"] == kind]
+
+
+def _one(docs, kind):
+    found = _by_kind(docs, kind)
+    assert len(found) == 1, f"expected one {kind}, got {[d['metadata']['name'] for d in found]}"
+    return found[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the chart's files
+
+
+def test_crds_are_config_crd_and_packaged_byte_for_byte(helm, tmp_path):
+    """One source of truth: crds/ holds a symlink to each CRD that config/crd/kustomization.yaml lists, and nothing
+    else; `helm package` puts their content (not links) into the chart archive, identical to config/crd."""
+    listed = sorted(_load(os.path.join(CONFIG, "crd", "kustomization.yaml"))["resources"])
+    crds_dir = os.path.join(CHART, "crds")
+    assert sorted(os.listdir(crds_dir)) == listed
+    for name in listed:
+        link = os.path.join(crds_dir, name)
+        assert os.path.islink(link), f"{link} must be a symlink to config/crd/{name}"
+        assert os.path.realpath(link) == os.path.realpath(os.path.join(CONFIG, "crd", name))
+    helm.run("package", CHART, "--destination", tmp_path)
+    (archive,) = glob.glob(str(tmp_path / "memgraph-operator-*.tgz"))
+    with tarfile.open(archive) as tar:
+        packaged = {os.path.basename(m.name): tar.extractfile(m).read() for m in tar.getmembers()
+                    if m.isfile() and m.name.startswith("memgraph-operator/crds/")}
+        names = tar.getnames()
+    assert sorted(packaged) == listed
+    for name in listed:
+        with open(os.path.join(CONFIG, "crd", name), "rb") as f:
+            assert packaged[name] == f.read(), f"packaged crds/{name} differs from config/crd/{name}"
+    assert not [n for n in names if "/ci/" in n], "ci/ value files must not be packaged (.helmignore)"
+    assert "memgraph-operator/values.schema.json" in names
+
+
+def test_ci_value_files_exist():
+    names = {os.path.basename(p) for p in CI_FILES}
+    assert {"default-values.yaml", "all-enabled-values.yaml"} <= names
+
+
+@pytest.mark.parametrize("values", CI_FILES, ids=os.path.basename)
+def test_helm_lint_strict(helm, values):
+    r = helm.run("lint", "--strict", CHART, "-f", values, check=False)
+    assert r.returncode == 0 and "0 chart(s) failed" in r.stdout, f"{r.stdout}\n{r.stderr}"
+    assert "[WARNING]" not in r.stdout and "[ERROR]" not in r.stdout, r.stdout
+
+
+def _yamllint(*args, input=None):
+    return subprocess.run([sys.executable, "-m", "yamllint", "-f", "parsable", *args], capture_output=True,
+                          text=True, input=input, timeout=60, check=False)
+
+
+def test_yamllint_plain_yaml():
+    """Chart.yaml, values.yaml and ci/*.yaml are plain YAML: strict yamllint with the chart's .yamllint."""
+    files = [os.path.join(CHART, "Chart.yaml"), os.path.join(CHART, "values.yaml"), *CI_FILES]
+    r = _yamllint("-s", "-c", os.path.join(CHART, ".yamllint"), *files)
+    assert r.returncode == 0, r.stdout + r.stderr
+    # the linter really runs with that config: a duplicated key is an error
+    bad = _yamllint("-s", "-c", os.path.join(CHART, ".yamllint"), "-", input="a: 1\na: 2\n")
+    assert bad.returncode != 0 and "key-duplicates" in bad.stdout
+
+
+@pytest.mark.parametrize("values", CI_FILES, ids=os.path.basename)
+def test_yamllint_rendered_manifests(helm, values):
+    """The templates render to clean YAML (indentation, no duplicate keys, no trailing spaces); long lines are
+    allowed there (PromQL, the dashboard JSON)."""
+    text, docs = helm.template("-f", values, "--include-crds")
+    assert docs
+    config = ("{extends: default, rules: {line-length: disable, document-start: disable, "
+              "comments: {min-spaces-from-content: 1}, indentation: {spaces: 2, indent-sequences: whatever}}}")
+    r = _yamllint("-s", "-d", config, "-", input=text)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "replicaCont=3"], "additional properties 'replicaCont' not allowed"),
+    (["--set", "metrics.serviceMonitor.enable=true"], "additional properties 'enable' not allowed"),
+    (["--set", "image.pullpolicy=Always"], "additional properties 'pullpolicy' not allowed"),
+    (["--set", "resources.limit.cpu=1"], "additional properties 'limit' not allowed"),
+    (["--set", "logLevel=verbose"], "/logLevel"),
+    (["--set", "replicaCount=0"], "/replicaCount"),
+    (["--set", "extraArgs[0]=workers=8"], "/extraArgs/0"),
+    (["--set", "watchNamespace=Not_A_Namespace"], "/watchNamespace"),
+], ids=["top-level", "nested", "image", "resources", "enum", "minimum", "flag", "namespace"])
+def test_schema_refuses_bad_values(helm, args, message):
+    r = helm.run("template", "mgo", CHART, *args, check=False)
+    assert r.returncode != 0, f"helm accepted {args}:\n{r.stdout[:500]}"
+    assert "values don't meet the specifications of the schema" in r.stderr and message in r.stderr, r.stderr
+
+
+def test_several_replicas_need_leader_election(helm):
+    r = helm.run("template", "mgo", CHART, "--set", "leaderElection.enabled=false", check=False)
+    assert r.returncode != 0 and "needs leaderElection.enabled" in r.stderr, r.stderr
+    _, docs = helm.template("--set", "leaderElection.enabled=false", "--set", "replicaCount=1")
+    (c,) = _one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    assert "--leader-elect=false" in c["args"]
+
+
+def _manager():
+    return _load(os.path.join(CONFIG, "manager", "manager.yaml"))
+
+
+def _strip_lease_args(args):
+    return [a for a in args if not a.startswith(("--lease-namespace=", "--lease-name=", "--operator-image="))]
+
+
+def test_default_render_equals_config_rbac_and_manager(helm):
+    _, docs = helm.template(release="mgo", namespace="ops")
+    kinds = sorted((d["kind"], d["metadata"]["name"]) for d in docs)
+    assert kinds == sorted([
+        ("ServiceAccount", "mgo-memgraph-operator"), ("ClusterRole", "mgo-memgraph-operator"),
+        ("ClusterRoleBinding", "mgo-memgraph-operator"), ("Role", "mgo-memgraph-operator-leader-election"),
+        ("RoleBinding", "mgo-memgraph-operator-leader-election"), ("Deployment", "mgo-memgraph-operator"),
+        ("Service", "mgo-memgraph-operator-metrics")]), "monitoring objects must be off by default"
+    for d in docs:
+        labels = d["metadata"]["labels"]
+        assert labels["app.kubernetes.io/instance"] == "mgo" and labels["app.kubernetes.io/managed-by"] == "Helm"
+        if d["kind"] not in ("ClusterRole", "ClusterRoleBinding"):
+            assert d["metadata"]["namespace"] == "ops"
+
+    # RBAC: the same rules as config/rbac, bound to the chart's ServiceAccount; no exec, no RBAC, no secret writes
+    assert _one(docs, "ClusterRole")["rules"] == _load(os.path.join(CONFIG, "rbac", "cluster_role.yaml"))["rules"]
+    assert (_one(docs, "Role")["rules"]
+            == _load(os.path.join(CONFIG, "rbac", "leader_election_role.yaml"))["rules"])
+    resources = {r for rule in _one(docs, "ClusterRole")["rules"] for r in rule["resources"]}
+    assert not resources & {"pods/exec", "pods/attach", "nodes", "clusterroles", "clusterrolebindings", "*"}
+    sa = {"kind": "ServiceAccount", "name": "mgo-memgraph-operator", "namespace": "ops"}
+    assert _one(docs, "ClusterRoleBinding")["subjects"] == [sa]
+    assert _one(docs, "RoleBinding")["subjects"] == [sa]
+    assert _one(docs, "ClusterRoleBinding")["roleRef"]["name"] == "mgo-memgraph-operator"
+
+    # Deployment: config/manager/manager.yaml with the release's names
+    dep, ref = _one(docs, "Deployment"), _manager()
+    assert dep["spec"]["replicas"] == ref["spec"]["replicas"] == 2
+    assert dep["spec"]["strategy"] == ref["spec"]["strategy"]
+    pod, ref_pod = dep["spec"]["template"]["spec"], ref["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "mgo-memgraph-operator"
+    for key in ("securityContext", "automountServiceAccountToken", "enableServiceLinks",
+                "terminationGracePeriodSeconds"):
+        assert pod[key] == ref_pod[key], key
+    (c,), (rc,) = pod["containers"], ref_pod["containers"]
+    for key in ("livenessProbe", "readinessProbe", "resources", "securityContext", "ports", "env", "imagePullPolicy"):
+        assert c[key] == rc[key], key
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True and pod["securityContext"]["runAsUser"] == 65532
+    assert c["image"] == rc["image"] == "memgraph-operator:0.1.0"
+    assert _strip_lease_args(c["args"]) == _strip_lease_args(rc["args"])
+    assert {"--lease-namespace=ops", "--lease-name=mgo-memgraph-operator",
+            "--operator-image=memgraph-operator:0.1.0"} <= set(c["args"])
+    assert dep["spec"]["selector"]["matchLabels"].items() <= dep["spec"]["template"]["metadata"]["labels"].items()
+
+    svc = _one(docs, "Service")
+    assert svc["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"]
+    assert svc["spec"]["ports"] == [{"name": "http-metrics", "port": 8080, "targetPort": "http", "protocol": "TCP"}]
+
+
+def test_all_enabled_values_reach_the_manifests(helm):
+    _, docs = helm.template("-f", os.path.join(CHART, "ci", "all-enabled-values.yaml"), release="r", namespace="ops")
+    dep = _one(docs, "Deployment")
+    pod = dep["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    assert dep["spec"]["replicas"] == 3
+    assert c["image"] == "registry.example.com/memgraph/memgraph-operator:0.1.0" and c["imagePullPolicy"] == "Always"
+    for arg in ("--log-level=debug", "--log-format=logfmt", "--namespace=memgraph", "--workers=8",
+                "--lease-name=memgraph-operator-lease", "--lease-namespace=ops",
+                "--operator-image=registry.example.com/memgraph/memgraph-operator:0.1.0"):
+        assert arg in c["args"], arg
+    assert {"name": "TZ", "value": "UTC"} in c["env"]
+    assert pod["serviceAccountName"] == "memgraph-operator-sa" == _one(docs, "ServiceAccount")["metadata"]["name"]
+    assert pod["imagePullSecrets"] == [{"name": "registry-credentials"}]
+    assert pod["nodeSelector"] == {"kubernetes.io/os": "linux"} and pod["tolerations"][0]["key"] == "dedicated"
+    assert pod["affinity"]["podAntiAffinity"] and pod["topologySpreadConstraints"][0]["maxSkew"] == 1
+    assert dep["spec"]["template"]["metadata"]["labels"]["example.com/team"] == "platform"
+    # watchNamespace: the rules bound in that namespace only, no ClusterRoleBinding
+    assert not _by_kind(docs, "ClusterRoleBinding")
+    bindings = {b["metadata"]["name"]: b for b in _by_kind(docs, "RoleBinding")}
+    assert bindings["r-memgraph-operator"]["metadata"]["namespace"] == "memgraph"
+    assert bindings["r-memgraph-operator"]["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io",
+                                                          "kind": "ClusterRole", "name": "r-memgraph-operator"}
+    # ServiceMonitor selects exactly the metrics Service, on a port it has
+    svc, sm = _one(docs, "Service"), _one(docs, "ServiceMonitor")
+    assert sm["spec"]["selector"]["matchLabels"].items() <= svc["metadata"]["labels"].items()
+    assert sm["spec"]["namespaceSelector"] == {"matchNames": ["ops"]}
+    (ep,) = sm["spec"]["endpoints"]
+    assert ep["port"] in {p["name"] for p in svc["spec"]["ports"]} and ep["path"] == "/metrics"
+    assert ep["interval"] == "15s" and sm["metadata"]["labels"]["release"] == "prometheus"
+    # PrometheusRule: the thresholds from values, the extra rule appended
+    rules = {r.get("alert"): r for g in _one(docs, "PrometheusRule")["spec"]["groups"] for r in g["rules"]}
+    assert rules["MemgraphReplicaLagging"]["expr"].endswith("> 500")
+    assert rules["MemgraphBackupTooOld"]["expr"].endswith("> 86400")
+    assert 'job="r-memgraph-operator-metrics", namespace="ops"' in rules["MemgraphOperatorDown"]["expr"]
+    assert "MemgraphClusterNotReady" in rules
+    for r in rules.values():
+        assert r["expr"].strip() and r["labels"]["severity"] in ("warning", "critical") and r["annotations"]["summary"]
+        if "by (cluster" in r["expr"]:  # Prometheus' own templating passes through Helm's untouched
+            assert "{{ $labels.cluster }}" in r["annotations"]["summary"], r
+    # the Grafana dashboard: valid JSON with queries, under the sidecar's label
+    cm = _one(docs, "ConfigMap")
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert cm["metadata"]["annotations"]["grafana_folder"] == "Memgraph"
+    dash = json.loads(cm["data"]["memgraph-operator.json"])
+    assert dash["uid"] == "memgraph-operator" and len(dash["panels"]) >= 5
+    assert all(t["expr"] for p in dash["panels"] for t in p["targets"])
+
+
+def _exported_metric_names():
+    with open(os.path.join(ROOT, "src", "reconcile", "metrics.c"), encoding="utf-8") as f:
+        text = f.read()
+    block = re.search(r"op_metric_names\[\]\s*=\s*\{(.*?)NULL\}", text, re.S).group(1)
+    return set(re.findall(r'"([a-z_]+)"', block))
+
+
+def _referenced_metric_names(exprs):
+    names = set()
+    for e in exprs:
+        for n in re.findall(r"\b((?:mgo|memgraph)_[a-z_]+)\b", e):
+            names.add(re.sub(r"_(bucket|sum|count)$", "", n))
+    return names
+
+
+def test_monitoring_uses_only_exported_metrics(helm):
+    """Every metric name in the alert rules and the dashboard is one the operator registers (src/reconcile/
+    metrics.c), histograms through their _bucket series; and the rules cover the cluster health families."""
+    exported = _exported_metric_names()
+    assert len(exported) >= 20
+    _, docs = helm.template("-f", os.path.join(CHART, "ci", "all-enabled-values.yaml"))
+    rule_exprs = [r["expr"] for g in _one(docs, "PrometheusRule")["spec"]["groups"] for r in g["rules"]]
+    dash = json.loads(_one(docs, "ConfigMap")["data"]["memgraph-operator.json"])
+    dash_exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+    dash_exprs += [v["definition"] for v in dash["templating"]["list"] if v.get("definition")]
+    for where, exprs in (("PrometheusRule", rule_exprs), ("dashboard", dash_exprs)):
+        used = _referenced_metric_names(exprs)
+        assert used and not used - exported, f"{where} uses metrics the operator does not export: {used - exported}"
+    assert {"mgo_cluster_phase", "mgo_replica_lag_behind", "mgo_multiple_mains_observed_total",
+            "mgo_reconcile_errors_total"} <= _referenced_metric_names(rule_exprs)
+    # histogram families are only queried through their _bucket series
+    for e in dash_exprs:
+        for h in ("mgo_reconcile_duration_seconds", "mgo_failover_duration_seconds"):
+            assert not re.search(rf"\b{h}\b(?!_)", e), e
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# against the real API server
+
+
+@pytest.fixture(scope="module")
+def prometheus_crds(control_plane):
+    d = _tool_dir("prometheus-crds")
+    files = sorted(glob.glob(os.path.join(d, "*.yaml")))
+    assert len(files) == 2
+    args = ["apply", "--server-side", "--force-conflicts"]
+    for f in files:
+        args += ["-f", f]
+    control_plane.kubectl(*args)
+    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=60s",
+                          "crd/servicemonitors.monitoring.coreos.com", "crd/prometheusrules.monitoring.coreos.com")
+    for kind in ("servicemonitors", "prometheusrules"):
+        control_plane.wait_for(lambda k=kind: control_plane.kubectl("get", k, "-A", check=False).returncode == 0,
+                               timeout=30, message=f"kubectl to discover {kind}")
+    return files
+
+
+def _dry_run(cp, text):
+    return cp.kubectl("apply", "--server-side", "--force-conflicts", "--dry-run=server",
+                      "--field-manager=mgo-helm-test", "-f", "-", input=text, check=False)
+
+
+@pytest.mark.parametrize("values", CI_FILES, ids=os.path.basename)
+def test_rendered_chart_passes_server_dry_run(control_plane, prometheus_crds, helm, namespace, values):
+    text, docs = helm.template("-f", values, "--set", f"watchNamespace={namespace}", "--include-crds",
+                               namespace=namespace)
+    r = _dry_run(control_plane, text)
+    assert r.returncode == 0, r.stderr
+    for d in docs:
+        kind = d["kind"].lower()
+        assert re.search(rf"^{re.escape(kind)}[./][^ ]*\b{re.escape(d['metadata']['name'])}\b.*\(server dry run\)",
+                         r.stdout, re.M), f"{d['kind']} {d['metadata']['name']} not in:\n{r.stdout}"
+    if values.endswith("all-enabled-values.yaml"):
+        assert {"ServiceMonitor", "PrometheusRule", "ConfigMap"} <= {d["kind"] for d in docs}
+        # the dry run really validates the monitoring objects: a malformed interval is refused by the CRD schema
+        broken = [json.loads(json.dumps(d)) for d in docs if d["kind"] == "ServiceMonitor"]
+        broken[0]["spec"]["endpoints"][0]["interval"] = "every minute"
+        bad = _dry_run(control_plane, json.dumps({"apiVersion": "v1", "kind": "List", "items": broken}))
+        assert bad.returncode != 0 and "spec.endpoints[0].interval" in bad.stderr, bad.stdout + bad.stderr
+
+
+@pytest.fixture(scope="module")
+def deployment_controllers(control_plane, tmp_path_factory):
+    """A second kube-controller-manager running only the Deployment and ReplicaSet controllers (test/cluster's
+    runs neither), against the same apiserver; stopped (by its PID) after the module."""
+    d = tmp_path_factory.mktemp("kcm-deploy")
+    cache = os.environ.get("MGO_CACHE") or os.path.expanduser("~/.cache/memgraph-operator")
+    binary = os.path.join(cache, f"k8s-{_versions()['K8S']}", "kube-controller-manager")
+    port = free_port()
+    log = open(d / "kcm.log", "wb")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen([binary, f"--kubeconfig={control_plane.admin_kubeconfig}",
+                             "--controllers=deployment-controller,replicaset-controller", "--leader-elect=false",
+                             "--bind-address=127.0.0.1", f"--secure-port={port}", f"--cert-dir={d / 'pki'}", "--v=1"],
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    log.close()
+
+    def healthy():
+        assert proc.poll() is None, f"kube-controller-manager exited {proc.returncode}"
+        return subprocess.run(["curl", "-skf", "--max-time", "2", f"https://127.0.0.1:{port}/healthz"],
+                              capture_output=True, check=False).returncode == 0
+    control_plane.wait_for(healthy, timeout=60, message="deployment kube-controller-manager /healthz")
+    yield proc
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def _list(cp, path, selector):
+    status, body = cp.api.request("GET", f"{path}?labelSelector={selector}")
+    assert status == 200, f"GET {path}: HTTP {status} {body}"
+    return body["items"]
+
+
+def _operator_pods(cp, ns, release):
+    return [p for p in _list(cp, f"/api/v1/namespaces/{ns}/pods", f"app.kubernetes.io/instance%3D{release}")
+            if not p["metadata"].get("deletionTimestamp")]
+
+
+def _deployment(cp, ns, name):
+    status, body = cp.api.request("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/{name}")
+    assert status == 200, f"GET deployment {ns}/{name}: HTTP {status} {body}"
+    return body
+
+
+def _rolled_out(cp, ns, name, replicas):
+    d = _deployment(cp, ns, name)
+    st = d.get("status") or {}
+    return (st.get("observedGeneration") == d["metadata"]["generation"] and st.get("updatedReplicas") == replicas
+            and st.get("readyReplicas") == replicas and st.get("replicas") == replicas) and d
+
+
+def _scrape(ip, port=8080):
+    with urllib.request.urlopen(f"http://{ip}:{port}/metrics", timeout=5) as r:
+        return parse_metrics(r.read().decode())
+
+
+def _sample(samples, name, **labels):
+    return [v for n, ls, v in samples if n == name and all(ls.get(k) == w for k, w in labels.items())]
+
+
+@pytest.fixture(scope="module")
+def release(control_plane, deployment_controllers, helm, tmp_path_factory):
+    """One release of the chart, installed by test_install_*; the state the later tests share. Whatever is left
+    is uninstalled and its namespaces deleted after the module."""
+    tag = secrets.token_hex(3)
+    rel = {"name": f"mgo-{tag}", "ns": control_plane.create_namespace(f"h-operator-{tag}"),
+           "cluster_ns": control_plane.create_namespace(f"h-clusters-{tag}"), "installed": False,
+           "archive_dir": str(tmp_path_factory.mktemp("chart"))}
+    rel["fullname"] = f"{rel['name']}-memgraph-operator"
+    yield rel
+    if rel["installed"]:
+        helm.run("uninstall", rel["name"], "-n", rel["ns"], "--wait", "--timeout", "120s",
+                 kubeconfig=control_plane.admin_kubeconfig, check=False, timeout=180)
+    for ns in (rel["cluster_ns"], rel["ns"]):
+        control_plane.kubectl("delete", "namespace", ns, "--wait=false", check=False)
+
+
+def test_install_runs_the_operator_and_a_cluster_gets_ready(control_plane, helm, release, clusters):
+    cp, ns, name = control_plane, release["ns"], release["fullname"]
+    helm.run("package", CHART, "--destination", release["archive_dir"])
+    (archive,) = glob.glob(os.path.join(release["archive_dir"], "memgraph-operator-*.tgz"))
+    release["archive"] = archive
+    crd_before = cp.api.request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+                                       "memgraphclusters.memgraph.io")[0]
+    t0 = time.monotonic()
+    r = helm.run("install", release["name"], archive, "-n", ns, "--wait", "--timeout", "180s",
+                 kubeconfig=cp.admin_kubeconfig, timeout=240)
+    release["installed"] = True
+    t_installed = time.monotonic()
+    assert "STATUS: deployed" in r.stdout and f"release \"{release['name']}\"" in r.stdout, r.stdout
+    # helm's --wait accepts replicas - maxUnavailable ready pods: wait for the whole rollout
+    cp.wait_for(lambda: _rolled_out(cp, ns, name, 2), timeout=120, message=f"deployment {ns}/{name} rolled out")
+    t_rolled = time.monotonic()
+    pods = _operator_pods(cp, ns, release["name"])
+    assert len(pods) == 2 and all(clusters.pod_ready(p) for p in pods)
+    for p in pods:
+        (c,) = p["spec"]["containers"]
+        assert p["spec"]["serviceAccountName"] == name and c["image"] == "memgraph-operator:0.1.0"
+        assert f"--lease-namespace={ns}" in c["args"] and "--log-level=info" in c["args"]
+        # the test kubelet runs the image as the built operator binary (test/cluster/images.json)
+        spec_path = os.path.join(cp.state_dir, "pods", f"{ns}_{p['metadata']['name']}", "operator.spec.json")
+        with open(spec_path, encoding="utf-8") as f:
+            argv = json.load(f)["argv"]
+        assert os.path.basename(argv[0]) == "memgraph-operator" and argv[1] == "run", argv
+    names = {p["metadata"]["name"] for p in pods}
+    holder = cp.wait_for(lambda: clusters.lease_holder(ns=ns, lease=name) in names and
+                         clusters.lease_holder(ns=ns, lease=name), timeout=60,
+                         message=f"Lease {ns}/{name} held by one of {names}")
+    if crd_before == 404:  # helm created the CRDs from crds/ (config/crd)
+        for crd in ("memgraphclusters.memgraph.io", "memgraphbackups.memgraph.io"):
+            got = cp.api.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}")[1]
+            assert any(c["type"] == "Established" and c["status"] == "True" for c in got["status"]["conditions"])
+    cp.wait_for(lambda: cp.kubectl("get", "mgc", "-A", check=False).returncode == 0, timeout=30,
+                message="kubectl to discover mgc")
+
+    # a MemgraphCluster from the minimal sample reaches Ready under the chart's operator
+    cns = release["cluster_ns"]
+    t1 = time.monotonic()
+    cp.kubectl("apply", "-n", cns, "-f", SAMPLE)
+    status = clusters.wait_ready(cns, "mg", timeout=300)
+    t_ready = time.monotonic()
+    instances = _load(SAMPLE)["spec"]["instances"]
+    assert status["currentMain"] and status["registeredReplicas"] == instances - 1
+    release["main"] = status["currentMain"]
+    # the leader's /metrics, through the pod's http port, shows the families the alert rules use
+    leader_ip = next(p["status"]["podIP"] for p in pods if p["metadata"]["name"] == holder)
+    samples = cp.wait_for(lambda: (s := _scrape(leader_ip)) and
+                          _sample(s, "mgo_cluster_phase", cluster=f"{cns}/mg", phase="Running") == [1.0] and s,
+                          timeout=30, message="mgo_cluster_phase Running on the leader's /metrics")
+    assert _sample(samples, "mgo_cluster_instances_ready", cluster=f"{cns}/mg") == [float(instances)]
+    assert _sample(samples, "mgo_cluster_replicas_registered", cluster=f"{cns}/mg") == [float(instances - 1)]
+    assert len(_sample(samples, "mgo_replica_lag_behind", cluster=f"{cns}/mg")) == instances - 1
+    print(f"\nhelm install --wait: {t_installed - t0:.1f} s; both operator pods ready: "
+          f"{t_rolled - t0:.1f} s after install started; MemgraphCluster ({instances} instances) "
+          f"created → Ready: {t_ready - t1:.1f} s; install start → cluster Ready: {t_ready - t0:.1f} s")
+
+
+class ReadySampler(threading.Thread):
+    """Samples (is Ready, currentMain) of one MemgraphCluster every 0.2 s until stopped."""
+
+    def __init__(self, clusters, ns, name):
+        super().__init__(daemon=True)
+        self.clusters, self.ns, self.name = clusters, ns, name
+        self.samples, self.stop_event = [], threading.Event()
+
+    def run(self):
+        while not self.stop_event.is_set():
+            try:
+                obj = self.clusters.get_cluster(self.ns, self.name)
+                self.samples.append((self.clusters.is_ready(self.ns, self.name),
+                                     ((obj or {}).get("status") or {}).get("currentMain")))
+            except Exception as e:  # noqa: BLE001 - an API hiccup is recorded, not fatal
+                self.samples.append((None, repr(e)))
+            self.stop_event.wait(0.2)
+
+    def stop(self):
+        self.stop_event.set()
+        self.join(timeout=10)
+
+
+def test_upgrade_rolls_the_operator_and_the_cluster_stays_ready(control_plane, helm, release, clusters):
+    assert release.get("main"), "the install test did not bring the cluster to Ready"
+    cp, ns, name, cns = control_plane, release["ns"], release["fullname"], release["cluster_ns"]
+    old_pods = {p["metadata"]["name"] for p in _operator_pods(cp, ns, release["name"])}
+    generation = _deployment(cp, ns, name)["metadata"]["generation"]
+    sampler = ReadySampler(clusters, cns, "mg")
+    sampler.start()
+    try:
+        t0 = time.monotonic()
+        r = helm.run("upgrade", release["name"], release["archive"], "-n", ns, "--reuse-values", "--set",
+                     "logLevel=debug", "--wait", "--timeout", "180s", kubeconfig=cp.admin_kubeconfig, timeout=240)
+        assert "STATUS: deployed" in r.stdout and "REVISION: 2" in r.stdout, r.stdout
+        dep = cp.wait_for(lambda: _rolled_out(cp, ns, name, 2), timeout=180, message="upgrade rolled out")
+
+        def only_new_pods():
+            pods = _operator_pods(cp, ns, release["name"])
+            names = {p["metadata"]["name"] for p in pods}
+            return (len(pods) == 2 and not names & old_pods and all(clusters.pod_ready(p) for p in pods)
+                    and not {p["metadata"]["name"] for p in _list(cp, f"/api/v1/namespaces/{ns}/pods",
+                                                                   f"app.kubernetes.io/instance%3D{release['name']}")}
+                    & old_pods) and pods
+        pods = cp.wait_for(only_new_pods, timeout=180, message="every operator pod replaced and the old ones gone")
+        t_rolled = time.monotonic()
+        new_names = {p["metadata"]["name"] for p in pods}
+        holder = cp.wait_for(lambda: (h := clusters.lease_holder(ns=ns, lease=name)) in new_names and h,
+                             timeout=90, message="the Lease held by a new pod")
+        leader_ip = next(p["status"]["podIP"] for p in pods if p["metadata"]["name"] == holder)
+        # the new leader reconciles the cluster (its own gauges), and it still is Ready with the same MAIN
+        cp.wait_for(lambda: _sample(_scrape(leader_ip), "mgo_cluster_phase", cluster=f"{cns}/mg",
+                                    phase="Running") == [1.0], timeout=60,
+                    message="the new leader reports the cluster Running")
+        status = clusters.wait_ready(cns, "mg", timeout=30)
+    finally:
+        sampler.stop()
+    assert dep["metadata"]["generation"] == generation + 1
+    for p in pods:
+        (c,) = p["spec"]["containers"]
+        assert "--log-level=debug" in c["args"] and "--log-level=info" not in c["args"]
+    # the level really applies: the new pods log debug lines (JSON), which the info-level pods never did
+    cp.wait_for(lambda: re.search(r'"level":\s*"debug"', cp.pod_log(ns, holder)), timeout=60,
+                message=f"debug lines in {holder}'s log")
+    assert status["currentMain"] == release["main"]
+    assert sampler.samples, "the sampler took no sample"
+    not_ready = [s for s in sampler.samples if s[0] is not True or s[1] != release["main"]]
+    assert not not_ready, f"{len(not_ready)} of {len(sampler.samples)} samples not Ready on {release['main']}: " \
+                          f"{not_ready[:5]}"
+    print(f"\nhelm upgrade (log level) → every operator pod replaced: {t_rolled - t0:.1f} s; "
+          f"{len(sampler.samples)} samples, all Ready with MAIN {release['main']}")
+
+
+NAMESPACED = [("/apis/apps/v1", "deployments"), ("/apis/apps/v1", "replicasets"), ("/api/v1", "pods"),
+              ("/api/v1", "services"), ("/api/v1", "serviceaccounts"), ("/api/v1", "configmaps"),
+              ("/apis/rbac.authorization.k8s.io/v1", "roles"), ("/apis/rbac.authorization.k8s.io/v1", "rolebindings")]
+CLUSTER_WIDE = [("/apis/rbac.authorization.k8s.io/v1", "clusterroles"),
+                ("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings")]
+
+
+def _leftovers(cp, ns, release_name, manifest_objects):
+    sel = f"app.kubernetes.io/instance%3D{release_name}"
+    left = [f"{res}/{o['metadata']['name']}" for base, res in NAMESPACED
+            for o in _list(cp, f"{base}/namespaces/{ns}/{res}", sel)]
+    left += [f"{res}/{o['metadata']['name']}" for base, res in CLUSTER_WIDE for o in _list(cp, f"{base}/{res}", sel)]
+    # helm's own release records
+    left += [f"secrets/{o['metadata']['name']}"
+             for o in _list(cp, f"/api/v1/namespaces/{ns}/secrets", f"owner%3Dhelm,name%3D{release_name}")]
+    for base, res, obj_ns, obj_name in manifest_objects:
+        path = f"{base}/namespaces/{obj_ns}/{res}/{obj_name}" if obj_ns else f"{base}/{res}/{obj_name}"
+        if cp.api.request("GET", path)[0] != 404:
+            left.append(path)
+    return left
+
+
+def test_uninstall_leaves_nothing_of_the_chart(control_plane, helm, release, clusters):
+    assert release["installed"], "the install test did not install the release"
+    cp, ns = control_plane, release["ns"]
+    manifest = [d for d in yaml.safe_load_all(helm.run("get", "manifest", release["name"], "-n", ns,
+                                                       kubeconfig=cp.admin_kubeconfig).stdout) if d]
+    assert {d["kind"] for d in manifest} == {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
+                                            "RoleBinding", "Deployment", "Service"}
+    paths = {"ServiceAccount": ("/api/v1", "serviceaccounts"), "Service": ("/api/v1", "services"),
+             "Deployment": ("/apis/apps/v1", "deployments"),
+             "ClusterRole": ("/apis/rbac.authorization.k8s.io/v1", "clusterroles"),
+             "ClusterRoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings"),
+             "Role": ("/apis/rbac.authorization.k8s.io/v1", "roles"),
+             "RoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "rolebindings")}
+    objects = [(*paths[d["kind"]], d["metadata"].get("namespace"), d["metadata"]["name"]) for d in manifest]
+    before = _leftovers(cp, ns, release["name"], objects)
+    assert len(before) >= len(objects) + 2, f"the release's objects must exist before the uninstall: {before}"
+    t0 = time.monotonic()
+    r = helm.run("uninstall", release["name"], "-n", ns, "--wait", "--timeout", "120s",
+                 kubeconfig=cp.admin_kubeconfig, timeout=180)
+    release["installed"] = False
+    assert f"release \"{release['name']}\" uninstalled" in r.stdout, r.stdout
+    # ReplicaSets and pods go through the garbage collector and the kubelet's graceful deletion: poll
+    cp.wait_for(lambda: not _leftovers(cp, ns, release["name"], objects), timeout=120,
+                message=f"nothing of release {release['name']} left "
+                        f"(last: {_leftovers(cp, ns, release['name'], objects)})")
+    t_gone = time.monotonic()
+    assert helm.run("status", release["name"], "-n", ns, kubeconfig=cp.admin_kubeconfig, check=False).returncode != 0
+    # what stays, by design (docs/helm.md): the CRDs of crds/, and the MemgraphClusters with their workloads
+    for crd in ("memgraphclusters.memgraph.io", "memgraphbackups.memgraph.io"):
+        assert cp.api.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}")[0] == 200
+    assert clusters.get_cluster(release["cluster_ns"], "mg") is not None
+    # the operator's Lease is the operator's object, not the chart's: it stays (and goes with the namespace). Its
+    # holder may still be set: helm deletes the RBAC in the same pass as the Deployment, so the last leader's
+    # release at shutdown can be refused; a new install then waits out leaseDurationSeconds (docs/helm.md)
+    assert clusters.lease(ns=ns, lease=release["fullname"]) is not None
+    print(f"\nhelm uninstall --wait → nothing of the release left: {t_gone - t0:.1f} s")
