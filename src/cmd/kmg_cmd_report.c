@@ -32,6 +32,7 @@ struct report {
   char dir[320];
   int64_t now_s;
   int files;
+  json_t *backups; /* names of the cluster's MemgraphBackups (strings) */
 };
 
 static int add_file(struct report *r, const char *file, const char *data, size_t len)
@@ -76,28 +77,48 @@ static void note_missing(struct report *r, const char *what)
   r->ctx->err[0] = '\0';
 }
 
-typedef bool item_filter(const json_t *item, const char *cluster);
+typedef bool item_filter(const json_t *item, const struct report *r);
 
-static bool backup_of(const json_t *item, const char *cluster)
+static bool backup_of(const json_t *item, const struct report *r)
 {
   const char *c = json_string_value(json_object_get(json_object_get(item, "spec"), "cluster"));
-  return c != NULL && strcmp(c, cluster) == 0;
+  return c != NULL && strcmp(c, r->name) == 0;
 }
 
-/* Events about the cluster or any object named "<cluster>-...": its pods, StatefulSet, Services, backups. */
-static bool event_of(const json_t *item, const char *cluster)
+/* Events about the cluster, any object named "<cluster>-..." (pods, StatefulSet, Services, scheduled
+ * backups) and the cluster's MemgraphBackups. */
+static bool event_of(const json_t *item, const struct report *r)
 {
   const char *n = json_string_value(json_object_get(json_object_get(item, "involvedObject"), "name"));
-  size_t len = strlen(cluster);
-  return n != NULL && strncmp(n, cluster, len) == 0 && (n[len] == '\0' || n[len] == '-');
+  size_t len = strlen(r->name);
+  if (n == NULL) {
+    return false;
+  }
+  if (strncmp(n, r->name, len) == 0 && (n[len] == '\0' || n[len] == '-')) {
+    return true;
+  }
+  size_t i;
+  const json_t *b;
+  json_array_foreach(r->backups, i, b)
+  {
+    const char *bn = json_string_value(b);
+    if (bn != NULL && strcmp(bn, n) == 0) {
+      return true;
+    }
+  }
+  return false;
 }
 
-static void filter_items(json_t *list, item_filter *keep, const char *cluster)
+/* Keeps the items keep() accepts; remembers the names of the cluster's backups for event_of(). */
+static void filter_items(json_t *list, item_filter *keep, struct report *r)
 {
   json_t *items = json_object_get(list, "items");
   for (size_t i = json_array_size(items); i > 0; i--) {
-    if (!keep(json_array_get(items, i - 1), cluster)) {
+    const json_t *item = json_array_get(items, i - 1);
+    if (!keep(item, r)) {
       json_array_remove(items, i - 1);
+    } else if (keep == backup_of) {
+      json_array_append(r->backups, json_object_get(json_object_get(item, "metadata"), "name"));
     }
   }
 }
@@ -111,7 +132,7 @@ static void add_list(struct report *r, const char *base, const struct k8s_resour
     return;
   }
   if (keep != NULL) {
-    filter_items(list, keep, r->name);
+    filter_items(list, keep, r);
   }
   add_object(r, base, list);
   json_decref(list);
@@ -285,7 +306,8 @@ static int finish(struct report *r)
 
 int kmg_cmd_report(struct kmg_ctx *ctx)
 {
-  struct report r = {.ctx = ctx, .name = ctx->args->pos[0], .now_s = mgo_clock_wall_ms(NULL) / 1000};
+  struct report r = {.ctx = ctx, .name = ctx->args->pos[0], .now_s = mgo_clock_wall_ms(NULL) / 1000,
+                     .backups = json_array()};
   mgo_buf_init(&r.tar, REPORT_MAX);
   mgo_buf_init(&r.readme, PIECE_MAX);
   json_t *cluster = NULL;
@@ -299,6 +321,7 @@ int kmg_cmd_report(struct kmg_ctx *ctx)
     code = finish(&r);
   }
   json_decref(cluster);
+  json_decref(r.backups);
   mgo_buf_free(&r.tar);
   mgo_buf_free(&r.readme);
   return code;
