@@ -148,6 +148,21 @@ struct mgo_cluster_spec {
   } validation;
 };
 
+/* Day-2 switches a user sets as MemgraphCluster annotations (docs/api.md#annotations), so they work with
+ * kubectl alone. An annotation with another value is refused by mgo_cluster_parse() like an invalid spec. */
+#define MGO_ANNOTATION_RECONCILE "memgraph.io/reconcile"     /* "paused" */
+#define MGO_ANNOTATION_HIBERNATION "memgraph.io/hibernation" /* "on" | "off" */
+#define MGO_ANNOTATION_FENCED "memgraph.io/fencedInstances"  /* JSON array of pod names, or ["*"] */
+#define MGO_FENCE_ALL "*"
+
+struct mgo_cluster_ops {
+  bool paused;    /* no action at all on the cluster; status says so */
+  bool hibernate; /* pods deleted, volumes and the recorded MAIN kept */
+  bool fence_all; /* ["*"]: every instance */
+  size_t n_fenced;
+  char fenced[MGO_MAX_INSTANCES][MGO_NAME_MAX]; /* pod names, as given (not checked against the pods) */
+};
+
 /* The parts of the object the operator needs besides the spec. */
 struct mgo_cluster {
   char name[MGO_NAME_MAX];
@@ -155,6 +170,7 @@ struct mgo_cluster {
   char uid[MGO_NAME_MAX];
   int64_t generation;
   char recorded_main[MGO_NAME_MAX]; /* status.currentMain, "" when none was recorded */
+  struct mgo_cluster_ops ops;       /* from metadata.annotations */
   struct mgo_cluster_spec spec;
 };
 
@@ -175,6 +191,12 @@ struct mgo_cluster_errs {
  * JSON type or an unknown enum value (details in errs, which may be NULL), MGO_ENOMEM. On failure the
  * struct is left freed (safe to call mgo_cluster_free() again). */
 int mgo_cluster_parse(const json_t *obj, struct mgo_cluster *c, struct mgo_cluster_errs *errs);
+/* The annotations of a MemgraphCluster's metadata (NULL: none) into ops (zeroed first). Returns 0 or
+ * MGO_EINVAL with one error per unusable annotation in errs (may be NULL), naming the value to use. */
+int mgo_cluster_parse_ops(const json_t *annotations, struct mgo_cluster_ops *ops,
+                          struct mgo_cluster_errs *errs);
+/* True when pod is fenced by the user (listed, or every instance). */
+bool mgo_cluster_instance_fenced(const struct mgo_cluster *c, const char *pod);
 /* Releases what mgo_cluster_parse() allocated; idempotent. */
 void mgo_cluster_free(struct mgo_cluster *c);
 /* The defaults alone (what an empty spec becomes), with metadata cleared. Owned like a parsed cluster. */

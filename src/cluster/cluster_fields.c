@@ -288,6 +288,8 @@ static int parse_meta(const json_t *obj, struct mgo_cluster *c, struct mgo_clust
   (void) mgo_strlcpy(c->uid, uid != NULL ? uid : "", sizeof(c->uid));
   (void) mgo_strlcpy(c->recorded_main, main_pod != NULL ? main_pod : "", sizeof(c->recorded_main));
   c->generation = json_integer_value(json_object_get(meta, "generation"));
+  if (mgo_cluster_parse_ops(json_object_get(meta, "annotations"), &c->ops, errs) != MGO_OK)
+    rc = MGO_EINVAL;
   return rc;
 }
 

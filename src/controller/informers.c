@@ -41,7 +41,8 @@ static void on_cluster_add(void *arg, const json_t *obj)
 }
 
 /* Our own status writes change only .status: the generation stays, so they cause no new pass. A
- * resync (old == new) and every spec or metadata.generation change do. */
+ * resync (old == new), every spec or metadata.generation change and every annotation change (the day-2
+ * switches: pause, hibernation, fencing, approvals, drills) do. */
 /* json_equal() with "both absent" counting as equal (jansson says NULL equals nothing). */
 static bool same(const json_t *a, const json_t *b)
 {
@@ -53,7 +54,9 @@ bool op_cluster_update_matters(const json_t *old_obj, const json_t *new_obj)
   const json_t *og = json_object_get(json_object_get(old_obj, "metadata"), "generation");
   const json_t *ng = json_object_get(json_object_get(new_obj, "metadata"), "generation");
   const json_t *ndel = json_object_get(json_object_get(new_obj, "metadata"), "deletionTimestamp");
-  return old_obj == new_obj || !same(og, ng) || ndel != NULL;
+  const json_t *oa = json_object_get(json_object_get(old_obj, "metadata"), "annotations");
+  const json_t *na = json_object_get(json_object_get(new_obj, "metadata"), "annotations");
+  return old_obj == new_obj || !same(og, ng) || ndel != NULL || !same(oa, na);
 }
 
 static void on_cluster_update(void *arg, const json_t *old_obj, const json_t *new_obj)

@@ -8,12 +8,13 @@
 
 #include <string.h>
 
-/* Fit to take over: answering as a REPLICA on a ready pod of the desired set, and seen registered on the
- * lost MAIN (so its recency is known). */
+/* Fit to take over: answering as a REPLICA on a ready pod of the desired set, seen registered on the lost
+ * MAIN (so its recency is known), and not fenced by the user. */
 static bool failover_eligible(const struct decide *d, const struct rec_instance *in)
 {
   return in->pod_exists && in->pod_ready && !in->pod_terminating && in->reachable &&
-         in->role == MGO_ROLE_REPLICA && in->ordinal < d->desired && in->last_registered;
+         in->role == MGO_ROLE_REPLICA && in->ordinal < d->desired && in->last_registered &&
+         !rec__user_fenced(d, in);
 }
 
 /* True when a is a better failover candidate than b: newest known ts, then least behind, then ordinal. */

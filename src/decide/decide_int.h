@@ -41,6 +41,9 @@ struct decide {
   const struct rec_instance *main; /* the MAIN this pass works with (set by topology.c only); NULL: none */
   bool overflow;                   /* an action did not fit the plan */
   struct rec__cond main_available, replicas_ready, replication_healthy;
+  /* Hibernated, only while hibernated or resuming (has_hibernated); Initializing phase until first Ready. */
+  bool has_hibernated;
+  struct rec__cond hibernated;
 };
 
 /* ---- results the phases hand on --------------------------------------------------------------------- */
@@ -87,6 +90,7 @@ struct replication_result {
 /* The pass as a whole, for the labels, conditions and requeue (decide_labels.c). */
 struct pass_outcome {
   bool bootstrap;     /* no MAIN was recorded before this pass */
+  bool hibernated;    /* memgraph.io/hibernation=on: no pods, nothing else planned */
   bool role_changed;  /* a PROMOTE or DEMOTE is planned */
   bool watch_main;    /* the MAIN is down and the failover delay runs */
   bool catching_up;   /* from struct replication_result */
@@ -112,6 +116,9 @@ bool rec__plans_registration_change(const struct rec_plan *plan);
 /* ---- decide_plan.c: reading the observation ----------------------------------------------------------- */
 
 const struct rec_instance *rec__find_pod(const struct rec_observed *obs, const char *pod);
+/* Fenced by the user (annotation memgraph.io/fencedInstances): takes no writes, is off the Services, is
+ * never promoted, re-seeded or restarted by the operator. */
+bool rec__user_fenced(const struct decide *d, const struct rec_instance *in);
 bool rec__is_main(const struct rec_instance *in);
 /* A MAIN that may hold writes nobody else has: demoting it could lose them. Unknown counts as data. */
 bool rec__may_hold_data(const struct rec_instance *in);
@@ -123,7 +130,8 @@ bool rec__in_sync(const struct rec_registration *r);
 /* Streaming (rec_replica_streaming) with replication clients: healthy for Ready and for a sync slot, even
  * while commits are in flight under load. */
 bool rec__streaming(const struct rec_registration *r);
-/* Counts reachable MAINs other than skip that may hold data; *one receives the last one found. */
+/* Counts reachable MAINs other than skip that may hold data and are not fenced by the user (those are
+ * demoted, never chosen); *one receives the last one found. */
 int rec__count_mains_with_data(const struct decide *d, const struct rec_instance *skip,
                                const struct rec_instance **one);
 /* Instance with the newest data (highest known ts; unknown ts ranks below known; then lowest ordinal). */
@@ -134,8 +142,11 @@ const struct rec_instance *rec__newest_data(const struct decide *d);
 /* decide_main.c */
 struct main_choice rec__choose_bootstrap_main(struct decide *d);
 struct main_choice rec__choose_recorded_main(struct decide *d);
-/* Promote the chosen MAIN when it is a REPLICA, demote every other MAIN (or stop); true when roles change. */
+/* Promote the chosen MAIN when it is a REPLICA, demote every other MAIN (or stop); true when roles change.
+ * MAINs the user fenced are left to rec__plan_user_fences. */
 bool rec__plan_role_changes(struct decide *d);
+/* Demote (and take off the Services) every MAIN the user fenced; true when roles change. */
+bool rec__plan_user_fences(struct decide *d);
 
 /* decide_failover.c */
 struct failover_decision rec__decide_failover(struct decide *d, const struct main_choice *choice);

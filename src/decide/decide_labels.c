@@ -57,7 +57,9 @@ void rec__plan_labels(struct decide *d, bool sync_in_place)
       role = MGO_ROLE_UNKNOWN;
     if (role == MGO_ROLE_MAIN && in->label_role != MGO_ROLE_MAIN && !sync_in_place)
       continue; /* labelled once its sync replicas are registered */
-    if (role != MGO_ROLE_UNKNOWN)
+    if (role == MGO_ROLE_MAIN && rec__user_fenced(d, in))
+      role = MGO_ROLE_UNKNOWN;
+    if (role != MGO_ROLE_UNKNOWN && !rec__user_fenced(d, in))
       readable_of(d, in, &readable);
     if (in->label_role == role && in->label_readable == readable)
       continue;
@@ -98,15 +100,38 @@ static void add_condition(struct decide *d, const char *type, const struct rec__
 
 static const char *phase_of(const struct decide *d, const struct pass_outcome *out, bool ready)
 {
+  if (out->hibernated)
+    return "Hibernated";
   if (d->plan->stopped)
     return "Failed";
   if (ready)
     return "Running";
   if (out->bootstrap && d->main == NULL && strcmp(d->main_available.reason, "NoInstanceReachable") == 0)
     return "Pending";
-  if (out->bootstrap)
+  if (out->bootstrap || d->obs->initializing)
     return "Initializing";
   return "Degraded";
+}
+
+/* Fenced: True while the annotation names instances, with their names; absent otherwise. */
+static void add_fenced_condition(struct decide *d)
+{
+  const struct mgo_cluster_ops *ops = &d->c->ops;
+  struct rec__cond cd;
+  char names[160] = "", longer[160];
+
+  if (!ops->fence_all && ops->n_fenced == 0)
+    return;
+  for (size_t i = 0; i < ops->n_fenced && !ops->fence_all; i++) {
+    if (mgo_snprintf(longer, sizeof(longer), "%s%s%s", names, i > 0 ? ", " : "", ops->fenced[i]) != MGO_OK)
+      break; /* too many to name: the annotation itself lists them all */
+    (void) mgo_strlcpy(names, longer, sizeof(names));
+  }
+  rec__set_cond(&cd, REC_COND_TRUE, "InstancesFenced",
+                "fenced by " MGO_ANNOTATION_FENCED ": %s (no writes, off the Services, pods kept, never "
+                "promoted)",
+                ops->fence_all ? "every instance" : names);
+  add_condition(d, "Fenced", &cd);
 }
 
 void rec__finish_status(struct decide *d, const struct pass_outcome *out)
@@ -124,6 +149,9 @@ void rec__finish_status(struct decide *d, const struct pass_outcome *out)
   add_condition(d, "ReplicasReady", &d->replicas_ready);
   add_condition(d, "ReplicationHealthy", &d->replication_healthy);
   add_condition(d, "Ready", &ready);
+  if (d->has_hibernated)
+    add_condition(d, "Hibernated", &d->hibernated);
+  add_fenced_condition(d);
   a = rec__add_action(d, REC_ACT_PHASE, NULL, ready.reason);
   if (a != NULL)
     (void) mgo_strlcpy(a->phase, phase_of(d, out, ready.status == REC_COND_TRUE), sizeof(a->phase));

@@ -57,14 +57,30 @@ static struct main_choice record_main(struct decide *d, const struct rec_instanc
   return (struct main_choice){.main = main, .why = reason};
 }
 
-/* No MAIN recorded: pick one (existing MAIN with data > newest data > lowest ordinal). */
+static const struct rec_instance *first_user_fenced(const struct decide *d)
+{
+  for (size_t i = 0; i < d->obs->n; i++) {
+    if (d->obs->inst[i].pod_exists && rec__user_fenced(d, &d->obs->inst[i]))
+      return &d->obs->inst[i];
+  }
+  return NULL;
+}
+
+/* No MAIN recorded: pick one (existing MAIN with data > newest data > lowest ordinal). Not while an instance
+ * is fenced by the user: the data might be on it. */
 struct main_choice rec__choose_bootstrap_main(struct decide *d)
 {
   const struct rec_instance *silent = first_silent_pod(d);
   const struct rec_instance *with_data = NULL;
+  const struct rec_instance *fenced = first_user_fenced(d);
   const struct rec_instance *pick;
   int mains = rec__count_mains_with_data(d, NULL, &with_data);
 
+  if (fenced != NULL) {
+    rec__set_cond(&d->main_available, REC_COND_FALSE, "InstancesFenced",
+                  "no MAIN is chosen while %s is fenced (" MGO_ANNOTATION_FENCED ")", fenced->pod);
+    return no_main("InstancesFenced");
+  }
   if (mains > 1) {
     rec__stop(
         d, "MultipleMainsWithData",
@@ -146,6 +162,14 @@ struct main_choice rec__choose_recorded_main(struct decide *d)
 {
   const struct rec_instance *rec = rec__find_pod(d->obs, d->c->recorded_main);
 
+  if (mgo_cluster_instance_fenced(d->c, d->c->recorded_main)) {
+    /* The user's choice: no writes anywhere until it is unfenced, and no failover away from it. */
+    rec__set_cond(&d->main_available, REC_COND_FALSE, "MainFenced",
+                  "the MAIN %s is fenced (" MGO_ANNOTATION_FENCED "): writes are refused and it is not "
+                  "failed over; remove it from the annotation to resume writes",
+                  d->c->recorded_main);
+    return no_main("MainFenced");
+  }
   if (rec == NULL || !rec->pod_exists)
     return main_lost(rec, "MainPodMissing", "has no pod");
   if (!rec->reachable)
@@ -221,10 +245,32 @@ bool rec__plan_role_changes(struct decide *d)
   }
   for (size_t i = 0; i < d->obs->n; i++) {
     const struct rec_instance *in = &d->obs->inst[i];
-    if (in != main && rec__is_main(in)) {
+    if (in != main && rec__is_main(in) && !rec__user_fenced(d, in)) {
       demote_other_main(d, in);
       changed = true;
     }
+  }
+  return changed;
+}
+
+/* Every instance the user fenced that answers as MAIN is taken off the Services and demoted: it takes no
+ * writes, also on connections clients keep. Its data stays; it is promoted again only if it is the recorded
+ * MAIN and gets unfenced. True when roles change. */
+bool rec__plan_user_fences(struct decide *d)
+{
+  bool changed = false;
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    struct rec_action *a;
+    if (!rec__is_main(in) || !rec__user_fenced(d, in))
+      continue;
+    (void) rec__fence_label(d, in, false, "InstanceFenced");
+    a = rec__add_action(d, REC_ACT_DEMOTE, in->pod, "InstanceFenced");
+    if (a != NULL)
+      a->port = d->c->spec.replication.port;
+    rec__set_message(a, "%s is fenced (" MGO_ANNOTATION_FENCED "): it becomes a REPLICA and takes no writes",
+                     in->pod);
+    changed = true;
   }
   return changed;
 }

@@ -92,6 +92,11 @@ const struct rec_instance *rec__find_pod(const struct rec_observed *obs, const c
   return NULL;
 }
 
+bool rec__user_fenced(const struct decide *d, const struct rec_instance *in)
+{
+  return in != NULL && mgo_cluster_instance_fenced(d->c, in->pod);
+}
+
 bool rec__is_main(const struct rec_instance *in)
 {
   return in->pod_exists && in->reachable && in->role == MGO_ROLE_MAIN;
@@ -146,7 +151,7 @@ int rec__count_mains_with_data(const struct decide *d, const struct rec_instance
   int n = 0;
   for (size_t i = 0; i < d->obs->n; i++) {
     const struct rec_instance *in = &d->obs->inst[i];
-    if (in != skip && rec__is_main(in) && rec__may_hold_data(in)) {
+    if (in != skip && rec__is_main(in) && rec__may_hold_data(in) && !rec__user_fenced(d, in)) {
       *one = in;
       n++;
     }

@@ -184,8 +184,9 @@ static void record_registration(struct decide *d, const struct wanted *w, const 
  * re-seed it (never the MAIN, only while the MAIN surely holds data); Manual: report and leave it. */
 static void plan_diverged(struct decide *d, const struct wanted *w)
 {
-  bool automatic =
-      d->c->spec.failover.reseed_policy == MGO_RESEED_AUTOMATIC && d->main->data == REC_DATA_PRESENT;
+  bool fenced = rec__user_fenced(d, w->in);
+  bool automatic = d->c->spec.failover.reseed_policy == MGO_RESEED_AUTOMATIC &&
+                   d->main->data == REC_DATA_PRESENT && !fenced;
   struct rec_action *a = automatic ? rec__add_action(d, REC_ACT_RESEED, w->in->pod, "ReplicaDiverged") : NULL;
   char msg[256];
   if (a != NULL) {
@@ -197,6 +198,7 @@ static void plan_diverged(struct decide *d, const struct wanted *w)
       msg, sizeof(msg), "%s has diverged from the MAIN %s (it holds writes the MAIN does not have); %s",
       w->in->pod, d->main->pod,
       automatic ? "re-seeding it: its data is wiped and it is registered again"
+      : fenced  ? "it is fenced (memgraph.io/fencedInstances): kept as it is; unfence it to re-seed"
                 : "failover.reseedPolicy is Manual: inspect it, then delete its data to re-seed");
   rec__set_message(a, "%s", msg);
   rec__warn_event(d, "ReplicaDiverged", msg);

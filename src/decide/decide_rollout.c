@@ -7,11 +7,13 @@
 
 #include <string.h>
 
-/* Fit to become MAIN by a switchover: a ready REPLICA of the desired set on the current pod template. */
+/* Fit to become MAIN by a switchover: a ready REPLICA of the desired set on the current pod template, not
+ * fenced by the user. */
 static bool switch_candidate(const struct decide *d, const struct rec_instance *in)
 {
   return in != d->main && in->pod_exists && in->pod_ready && !in->pod_terminating && in->reachable &&
-         in->role == MGO_ROLE_REPLICA && in->ordinal < d->desired && !in->outdated;
+         in->role == MGO_ROLE_REPLICA && in->ordinal < d->desired && !in->outdated &&
+         !rec__user_fenced(d, in);
 }
 
 /* The best replica to hand the MAIN to: one already in sync in a synchronous mode, else the lowest ordinal.
@@ -136,8 +138,9 @@ static void roll_replicas(struct decide *d, const struct switch_plan *sw)
   }
   for (size_t i = 0; i < d->obs->n; i++) {
     const struct rec_instance *in = &d->obs->inst[i];
-    if (in != d->main && in->pod_exists && !in->pod_terminating && in->ordinal < d->desired && in->outdated)
-      victim = in; /* the highest ordinal first, as a StatefulSet would */
+    if (in != d->main && in->pod_exists && !in->pod_terminating && in->ordinal < d->desired && in->outdated &&
+        !rec__user_fenced(d, in)) /* a fenced pod is kept as it is, for inspection */
+      victim = in;                /* the highest ordinal first, as a StatefulSet would */
   }
   if (victim == NULL)
     return;

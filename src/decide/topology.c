@@ -1,11 +1,13 @@
 /* The pure replication-topology decision. See topology.h for the contract with the executor.
  *
- * Order of a pass: choose the MAIN (recorded one, else bootstrap; decide_main.c) -> when the recorded MAIN is
- * unavailable, the failover (decide_failover.c) -> safety checks on every other MAIN and role changes (then
- * stop and re-observe) -> the switchover target, registrations on the MAIN (decide_registrations.c), the
- * switchover or the replicas' rolling update (decide_rollout.c) -> labels -> conditions, phase, requeue
- * (decide_labels.c). Safety before liveness: unsure means a condition and a requeue, never a guess.
- * This file only sequences the phases; what each decided is handed on in the structs of decide_int.h. */
+ * Order of a pass: hibernated (annotation): nothing but 0 pods and status. Choose the MAIN (recorded one,
+ * else bootstrap; decide_main.c) -> demote the MAINs the user fenced (then re-observe) -> when the recorded
+ * MAIN is unavailable (and not resuming from a hibernation), the failover (decide_failover.c) -> safety
+ * checks on every other MAIN and role changes (then stop and re-observe) -> the switchover target,
+ * registrations on the MAIN (decide_registrations.c), the switchover or the replicas' rolling update
+ * (decide_rollout.c) -> labels -> conditions, phase, requeue (decide_labels.c). Safety before liveness:
+ * unsure means a condition and a requeue, never a guess. This file only sequences the phases; what each
+ * decided is handed on in the structs of decide_int.h. */
 #include "decide_int.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
@@ -98,6 +100,40 @@ static void decide_with_main(struct decide *d, struct pass_outcome *out)
   }
 }
 
+/* memgraph.io/hibernation=on: the StatefulSet goes to 0 pods; volumes (StatefulSet PVCs are retained) and
+ * the recorded MAIN stay, nothing else is planned. */
+static void hibernate(struct decide *d, struct pass_outcome *out)
+{
+  const char *main = d->c->recorded_main[0] != '\0' ? d->c->recorded_main : "(none yet)";
+  out->hibernated = true;
+  d->plan->allowed_pods = 0;
+  d->has_hibernated = true;
+  rec__set_cond(&d->hibernated, REC_COND_TRUE, "Hibernated",
+                "hibernated (" MGO_ANNOTATION_HIBERNATION
+                "=on): pods deleted, volumes and the recorded MAIN %s "
+                "kept; set it to off to resume",
+                main);
+  rec__set_cond(&d->main_available, REC_COND_FALSE, "Hibernated", "%s", d->hibernated.message);
+  rec__set_cond(&d->replicas_ready, REC_COND_FALSE, "Hibernated", "%s", d->hibernated.message);
+}
+
+/* Resuming from a hibernation: the pods come back as REPLICAs (fenced), the recorded MAIN is promoted back
+ * once it answers. Until then nothing fails over: every pod restarts at once, and the MAIN's absence is the
+ * hibernation's, not a fault. */
+static void resume(struct decide *d, const struct main_choice *choice)
+{
+  d->has_hibernated = true;
+  if (choice->lost_reason == NULL) {
+    rec__set_cond(&d->hibernated, REC_COND_FALSE, "Resumed", "resumed from hibernation: the MAIN %s answers",
+                  d->c->recorded_main);
+    return;
+  }
+  rec__set_cond(&d->hibernated, REC_COND_FALSE, "Resuming",
+                "resuming from hibernation: waiting for the recorded MAIN %s (no failover while resuming)",
+                d->c->recorded_main);
+  rec__set_cond(&d->main_available, REC_COND_FALSE, "Resuming", "%s", d->hibernated.message);
+}
+
 /* The recorded MAIN is unavailable: the failover phase decides; true when it promotes a replica. */
 static bool fail_over(struct decide *d, const struct main_choice *choice, struct pass_outcome *out)
 {
@@ -114,7 +150,7 @@ static bool fail_over(struct decide *d, const struct main_choice *choice, struct
 int rec_decide_topology(const struct mgo_cluster *c, const struct rec_observed *obs, struct rec_plan *plan)
 {
   struct decide d;
-  struct pass_outcome out = {false, false, false, false, false};
+  struct pass_outcome out = {false, false, false, false, false, false};
   struct main_choice choice;
   bool main_changing = false;
 
@@ -122,9 +158,18 @@ int rec_decide_topology(const struct mgo_cluster *c, const struct rec_observed *
     return MGO_EINVAL;
   init_decide(&d, c, obs, plan);
   out.bootstrap = c->recorded_main[0] == '\0';
+  if (c->ops.hibernate) {
+    hibernate(&d, &out);
+    rec__finish_status(&d, &out);
+    return d.overflow ? MGO_ETOOBIG : MGO_OK;
+  }
   choice = out.bootstrap ? rec__choose_bootstrap_main(&d) : rec__choose_recorded_main(&d);
   d.main = choice.main;
-  if (choice.lost_reason != NULL)
+  if (obs->resuming && !out.bootstrap)
+    resume(&d, &choice);
+  if (rec__plan_user_fences(&d))
+    out.role_changed = main_changing = true;
+  else if (choice.lost_reason != NULL && !(obs->resuming && !out.bootstrap))
     main_changing = fail_over(&d, &choice, &out);
   if (d.main != NULL && !plan->stopped && !main_changing)
     decide_with_main(&d, &out);

@@ -144,6 +144,12 @@ struct rec_observed {
    */
   char update_revision[MGO_NAME_MAX];
   bool main_update_approved;
+  /* status.conditions Hibernated is True, or False with reason Resuming: the pods were deleted by a
+   * hibernation and come back now; the recorded MAIN is waited for (no failover) until it answers. */
+  bool resuming;
+  /* status.phase is absent, Pending or Initializing: the cluster was never Ready yet (phase Initializing
+   * until it is, not Degraded). */
+  bool initializing;
 };
 
 enum rec_action_type {

@@ -200,6 +200,7 @@ extern const size_t op_reconcile_nsteps;
 
 /* The steps of op_reconcile_steps, in order (each in the file of its name). */
 op_step_fn op_step_load;        /* step_load.c: cluster from the cache, parse, validate (invalid: Failed) */
+op_step_fn op_step_pause;       /* step_pause.c: memgraph.io/reconcile=paused: status says so, nothing else */
 op_step_fn op_step_objects;     /* step_objects.c: ServiceAccount, Services, PDB by SSA when changed */
 op_step_fn op_step_observe;     /* step_observe.c: pods from the cache, Bolt per ready pod */
 op_step_fn op_step_decide;      /* step_decide.c: rec_decide_topology() */
@@ -315,6 +316,9 @@ void op_merge_backup_status(json_t *status, const json_t *backup, const json_t *
 int op_write_current_main(struct op_ctx *ctx, const char *pod, const char *fenced,
                           const struct op_main_change *change);
 
+/* The status of a paused cluster: old_status with phase Paused and condition Paused=True (transition time
+ * kept). New reference; NULL when memory runs out. Pure. */
+json_t *op_paused_status(const json_t *old_status, int64_t generation, const char *now);
 /* mgo_cluster_phase{cluster,phase}: 1 for phase, 0 for the others. */
 void op_set_phase_metric(struct op_ctx *ctx, const char *phase);
 

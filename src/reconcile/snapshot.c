@@ -54,6 +54,53 @@ static json_t *plan_json(const struct rec_plan *plan)
   return list;
 }
 
+/* The MAIN of the pass whose SHOW REPLICAS answered, or NULL. */
+static const struct rec_instance *answering_main(const struct op_ctx *ctx)
+{
+  for (size_t i = 0; ctx->obs != NULL && ctx->plan != NULL && i < ctx->obs->n; i++) {
+    const struct rec_instance *in = &ctx->obs->inst[i];
+    if (strcmp(in->pod, ctx->plan->main_pod) == 0 && in->reachable && in->role == MGO_ROLE_MAIN &&
+        in->replicas_known)
+      return in;
+  }
+  return NULL;
+}
+
+static const struct rec_registration *sync_registration(const struct rec_instance *main, const char *pod)
+{
+  char name[MGO_NAME_MAX];
+  if (main == NULL || mgo_replica_name(pod, name, sizeof(name)) != MGO_OK)
+    return NULL;
+  for (size_t i = 0; i < main->n_registrations; i++) {
+    const struct rec_registration *r = &main->registrations[i];
+    if (strcmp(r->name, name) == 0 && r->mode != MGO_MODE_ASYNC)
+      return r;
+  }
+  return NULL;
+}
+
+/* Seed 000's names, camelCase (docs/api.md): per pod isSyncReplica; per cluster currentSyncReplicas (pods
+ * registered SYNC/STRICT_SYNC on the MAIN) and syncReplicaHealthy (each of them streaming; null when the
+ * MAIN's SHOW REPLICAS is unknown or there is none). */
+static void add_sync_fields(const struct op_ctx *ctx, json_t *o, json_t *instances)
+{
+  const struct rec_instance *main = answering_main(ctx);
+  json_t *pods = json_array();
+  bool healthy = true;
+
+  for (size_t i = 0; ctx->obs != NULL && i < ctx->obs->n; i++) {
+    const struct rec_registration *r = sync_registration(main, ctx->obs->inst[i].pod);
+    json_object_set_new(json_array_get(instances, i), "isSyncReplica", json_boolean(r != NULL));
+    if (r == NULL)
+      continue;
+    json_array_append_new(pods, json_string(ctx->obs->inst[i].pod));
+    healthy = healthy && r->has_data_info && rec_replica_streaming(r->state);
+  }
+  json_object_set_new(o, "syncReplicaHealthy",
+                      main != NULL && json_array_size(pods) > 0 ? json_boolean(healthy) : json_null());
+  json_object_set_new(o, "currentSyncReplicas", pods);
+}
+
 json_t *op_snapshot(const struct op_ctx *ctx, const char *now, bool failed)
 {
   const json_t *status = json_object_get(ctx->obj, "status");
@@ -69,6 +116,7 @@ json_t *op_snapshot(const struct op_ctx *ctx, const char *now, bool failed)
                 "lastError", failed ? json_string(ctx->error) : json_null());
   if (o == NULL)
     return NULL;
+  add_sync_fields(ctx, o, instances);
   json_object_set_new(o, "phase", json_copy(json_object_get(status, "phase")));
   json_object_set_new(o, "currentMain", json_copy(json_object_get(status, "currentMain")));
   return o;

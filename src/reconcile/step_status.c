@@ -183,7 +183,8 @@ static const struct rec_instance *plan_main(const struct op_ctx *ctx)
 
 void op_set_phase_metric(struct op_ctx *ctx, const char *phase)
 {
-  static const char *const phases[] = {"Pending", "Initializing", "Running", "Degraded", "Failed"};
+  static const char *const phases[] = {"Pending", "Initializing", "Running", "Degraded",
+                                       "Failed",  "Hibernated",   "Paused"};
   char labels[MGO_METRIC_LABELS_MAX];
   for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
     (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, "phase", phases[i], (char *) NULL);
@@ -275,11 +276,33 @@ void op_merge_backup_status(json_t *status, const json_t *backup, const json_t *
   }
 }
 
+/* The message of condition type in status ("" when absent), copied: the old status goes away when the new
+ * one is written. */
+static void condition_message(const json_t *status, const char *type, char *dst, size_t dstsz)
+{
+  const char *m = json_string_value(json_object_get(old_condition(status, type), "message"));
+  (void) mgo_strlcpy(dst, m != NULL ? m : "", dstsz);
+}
+
+/* An Event when the user's day-2 switches took effect: fencing changed, hibernated, resuming, resumed. */
+static void announce_day2(struct op_ctx *ctx, const char *type, const char *before, const json_t *status,
+                          const char *gone_reason, const char *gone_message)
+{
+  const json_t *now = old_condition(status, type);
+  const char *msg = json_string_value(json_object_get(now, "message"));
+  const char *reason = json_string_value(json_object_get(now, "reason"));
+  if (msg == NULL && before[0] != '\0')
+    op_event(ctx, "Normal", gone_reason, type, gone_message);
+  else if (msg != NULL && reason != NULL && strcmp(msg, before) != 0)
+    op_event(ctx, "Normal", reason, type, msg);
+}
+
 struct op_result op_step_status(struct op_ctx *ctx)
 {
-  char now[40];
+  char now[40], fenced_before[256], hibernated_before[256];
   json_t *status;
   struct rec_status_input in;
+  bool written = false;
   int rc;
 
   if (!ctx->parsed || ctx->obs == NULL || ctx->plan == NULL || !ctx->kube->may_act(ctx->kube->arg))
@@ -290,15 +313,22 @@ struct op_result op_step_status(struct op_ctx *ctx)
                                  .plan = ctx->plan,
                                  .old_status = json_object_get(ctx->obj, "status"),
                                  .now = now};
+  condition_message(in.old_status, "Fenced", fenced_before, sizeof(fenced_before));
+  condition_message(in.old_status, "Hibernated", hibernated_before, sizeof(hibernated_before));
   status = rec_build_status(&in);
   if (status != NULL) {
     op_merge_backup_status(status, ctx->backup_status, in.old_status);
     op_restore_observe(
         ctx, status); /* here, not in the backup step: a pod 0 that never starts stops the pass earlier */
   }
-  rc = op_write_status(ctx, status, NULL);
+  rc = op_write_status(ctx, status, &written);
   if (rc == MGO_OK)
     set_gauges(ctx, status);
+  if (written) {
+    announce_day2(ctx, "Fenced", fenced_before, status, "InstancesUnfenced",
+                  "no instance is fenced any more (" MGO_ANNOTATION_FENCED ")");
+    announce_day2(ctx, "Hibernated", hibernated_before, status, "Resumed", "resumed from hibernation");
+  }
   json_decref(status);
   return rc == MGO_OK ? op_ok() : op_error(rc);
 }

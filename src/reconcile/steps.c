@@ -13,8 +13,10 @@
 #include "mgo_log.h"
 
 /* One row per step; a new capability is a new row (docs/architecture.md). */
+/* clang-format off */
 const struct op_step op_reconcile_steps[] = {
     {"load", op_step_load, false},
+    {"pause", op_step_pause, false},
     {"objects", op_step_objects, false},
     {"observe", op_step_observe, false},
     {"decide", op_step_decide, false},
@@ -24,6 +26,7 @@ const struct op_step op_reconcile_steps[] = {
     {"drill", op_step_drill, false},
     {"status", op_step_status, true},
 };
+/* clang-format on */
 const size_t op_reconcile_nsteps = sizeof(op_reconcile_steps) / sizeof(op_reconcile_steps[0]);
 
 struct op_result op_ok(void)

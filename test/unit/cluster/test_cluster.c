@@ -503,6 +503,88 @@ static void test_repl_mode_names(void **state)
   assert_int_equal(mgo_repl_mode_named(NULL), MGO_MODE_ASYNC);
 }
 
+/* The day-2 annotations: what each value means, and every value the operator does not understand refused
+ * with an error naming the annotation (the cluster is then left alone like one with an invalid spec). */
+static void test_annotations_table(void **state)
+{
+  static const struct {
+    const char *annotations; /* JSON object */
+    int rc;
+    bool paused, hibernate, fence_all;
+    const char *fenced; /* names joined by "," */
+    const char *error;  /* substring of the first error's field + message, or NULL */
+  } rows[] = {
+      {"{}", MGO_OK, false, false, false, "", NULL},
+      {"{\"other\": \"x\"}", MGO_OK, false, false, false, "", NULL},
+      {"{\"memgraph.io/reconcile\": \"paused\"}", MGO_OK, true, false, false, "", NULL},
+      {"{\"memgraph.io/reconcile\": \"Paused\"}", MGO_EINVAL, false, false, false, "",
+       "memgraph.io/reconcile]: must be \"paused\""},
+      {"{\"memgraph.io/hibernation\": \"on\"}", MGO_OK, false, true, false, "", NULL},
+      {"{\"memgraph.io/hibernation\": \"off\"}", MGO_OK, false, false, false, "", NULL},
+      {"{\"memgraph.io/hibernation\": \"yes\"}", MGO_EINVAL, false, false, false, "",
+       "memgraph.io/hibernation]: must be \"on\" or \"off\""},
+      {"{\"memgraph.io/fencedInstances\": \"[\\\"mg-1\\\", \\\"mg-2\\\"]\"}", MGO_OK, false, false, false,
+       "mg-1,mg-2", NULL},
+      {"{\"memgraph.io/fencedInstances\": \"[\\\"*\\\"]\"}", MGO_OK, false, false, true, "", NULL},
+      {"{\"memgraph.io/fencedInstances\": \"[]\"}", MGO_OK, false, false, false, "", NULL},
+      {"{\"memgraph.io/fencedInstances\": \"mg-1\"}", MGO_EINVAL, false, false, false, "",
+       "fencedInstances]: not a JSON array; expected"},
+      {"{\"memgraph.io/fencedInstances\": \"[1]\"}", MGO_EINVAL, false, false, false, "",
+       "an element that is not a string"},
+      {"{\"memgraph.io/fencedInstances\": \"[\\\"\\\"]\"}", MGO_EINVAL, false, false, false, "",
+       "an empty pod name"},
+  };
+  (void) state;
+  for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+    json_error_t jerr;
+    json_t *ann = json_loads(rows[i].annotations, 0, &jerr);
+    struct mgo_cluster_ops ops;
+    struct mgo_cluster_errs errs;
+    char fenced[256] = "", err[512] = "";
+    assert_non_null(ann);
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(mgo_cluster_parse_ops(ann, &ops, &errs), rows[i].rc);
+    for (size_t k = 0; k < ops.n_fenced; k++)
+      snprintf(fenced + strlen(fenced), sizeof(fenced) - strlen(fenced), "%s%s", k > 0 ? "," : "",
+               ops.fenced[k]);
+    if (errs.n > 0)
+      snprintf(err, sizeof(err), "%s: %s", errs.e[0].field, errs.e[0].message);
+    assert_int_equal(ops.paused, rows[i].paused);
+    assert_int_equal(ops.hibernate, rows[i].hibernate);
+    assert_int_equal(ops.fence_all, rows[i].fence_all);
+    assert_string_equal(fenced, rows[i].fenced);
+    if (rows[i].error != NULL && strstr(err, rows[i].error) == NULL)
+      fail_msg("row %zu: error \"%s\" lacks \"%s\"", i, err, rows[i].error);
+    assert_int_equal(errs.n > 0, rows[i].error != NULL);
+    json_decref(ann);
+  }
+}
+
+/* A cluster whose annotation is unusable does not parse (the load step reports it like an invalid spec). */
+static void test_bad_annotation_fails_parse(void **state)
+{
+  json_error_t jerr;
+  json_t *obj = json_loads("{\"metadata\": {\"name\": \"mg\", \"namespace\": \"db\", \"annotations\": "
+                           "{\"memgraph.io/hibernation\": \"true\"}}, \"spec\": {}}",
+                           0, &jerr);
+  struct mgo_cluster c;
+  struct mgo_cluster_errs errs;
+  (void) state;
+  memset(&errs, 0, sizeof(errs));
+  assert_int_equal(mgo_cluster_parse(obj, &c, &errs), MGO_EINVAL);
+  assert_string_equal(errs.e[0].field, "metadata.annotations[memgraph.io/hibernation]");
+  json_object_set_new(json_object_get(json_object_get(obj, "metadata"), "annotations"),
+                      "memgraph.io/hibernation", json_string("on"));
+  json_object_set_new(json_object_get(json_object_get(obj, "metadata"), "annotations"),
+                      "memgraph.io/fencedInstances", json_string("[\"mg-1\"]"));
+  assert_int_equal(mgo_cluster_parse(obj, &c, NULL), MGO_OK);
+  assert_true(c.ops.hibernate);
+  assert_true(mgo_cluster_instance_fenced(&c, "mg-1"));
+  assert_false(mgo_cluster_instance_fenced(&c, "mg-0"));
+  mgo_cluster_free(&c);
+  json_decref(obj);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -520,6 +602,8 @@ int main(void)
       cmocka_unit_test(test_mode_summary),
       cmocka_unit_test(test_role_labels),
       cmocka_unit_test(test_repl_mode_names),
+      cmocka_unit_test(test_annotations_table),
+      cmocka_unit_test(test_bad_annotation_fails_parse),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

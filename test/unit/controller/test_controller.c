@@ -35,6 +35,10 @@ static void own_status_writes_cause_no_pass(void **state)
   json_object_set_new(json_object_get(b, "metadata"), "generation", json_integer(4));
   assert_true(op_cluster_update_matters(a, b)); /* spec changed */
   json_object_set_new(json_object_get(b, "metadata"), "generation", json_integer(3));
+  json_object_set_new(json_object_get(b, "metadata"), "annotations",
+                      json_pack("{s:s}", "memgraph.io/hibernation", "on"));
+  assert_true(op_cluster_update_matters(a, b)); /* a day-2 switch: annotations do not change the generation */
+  json_object_del(json_object_get(b, "metadata"), "annotations");
   json_object_set_new(json_object_get(b, "metadata"), "deletionTimestamp", json_string("now"));
   assert_true(op_cluster_update_matters(a, b));
   json_decref(a);

@@ -157,8 +157,9 @@ static void parse_instance(const struct mgo_cluster *c, char *text, struct rec_i
     in->registered_restart_count = in->restart_count;
 }
 
-/* "@ down=<ms> fenced=<pod> approved" (observation) and "noauto delay=<s> async[=<lag>] manual switch=<n>
- * supervised" (spec): the observation half when obs is set, the spec half when c is set. */
+/* "@ down=<ms> fenced=<pod> approved resuming initializing" (observation) and "noauto delay=<s>
+ * async[=<lag>] manual switch=<n> supervised hibernate fenceall userfence=<pod>" (spec): the observation half
+ * when obs is set, the spec half when c is set. */
 static bool parse_obs_flag(const char *tok, struct rec_observed *obs)
 {
   if (strncmp(tok, "down=", 5) == 0)
@@ -167,6 +168,10 @@ static bool parse_obs_flag(const char *tok, struct rec_observed *obs)
     mgo_strlcpy(obs->fenced_main, tok + 7, sizeof(obs->fenced_main));
   else if (strcmp(tok, "approved") == 0)
     obs->main_update_approved = true;
+  else if (strcmp(tok, "resuming") == 0)
+    obs->resuming = true;
+  else if (strcmp(tok, "initializing") == 0)
+    obs->initializing = true;
   else
     return false;
   return true;
@@ -187,13 +192,20 @@ static bool parse_spec_flag(const char *tok, struct mgo_cluster *c)
     c->spec.switchover_target_ordinal = atoi(tok + 7);
   else if (strcmp(tok, "supervised") == 0)
     c->spec.update_strategy = MGO_UPDATE_SUPERVISED;
+  else if (strcmp(tok, "hibernate") == 0)
+    c->ops.hibernate = true;
+  else if (strcmp(tok, "fenceall") == 0)
+    c->ops.fence_all = true;
+  else if (strncmp(tok, "userfence=", 10) == 0)
+    mgo_strlcpy(c->ops.fenced[c->ops.n_fenced++], tok + 10, MGO_NAME_MAX);
   else
     return false;
   return true;
 }
 
-/* "@ down=<ms> fenced=<pod> approved" (observation) and "noauto delay=<s> async[=<lag>] manual switch=<n>
- * supervised" (spec). Exactly one of obs and c is set: that half is applied, the other only checked. */
+/* "@ down=<ms> fenced=<pod> approved resuming initializing" (observation) and "noauto delay=<s>
+ * async[=<lag>] manual switch=<n> supervised hibernate fenceall userfence=<pod>" (spec). Exactly one of obs
+ * and c is set: that half is applied, the other only checked. */
 static void parse_global(char *text, struct rec_observed *obs, struct mgo_cluster *c)
 {
   struct rec_observed scratch_obs;

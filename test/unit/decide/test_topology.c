@@ -444,6 +444,63 @@ static const struct topo_case cases[] = {
     {"a new MAIN whose SHOW REPLICAS does not answer stays off the write Service", 3, 1, 'S', 'A', "mg-2",
      "0 ? | 1 R | 2 M lbl=none norepl", "", "Degraded MA=T:MainReady RR=U:ReplicasUnknown RH=T:Healthy rq=5",
      "", -1},
+
+    /* ---- a new cluster is Initializing until it was first Ready ---- */
+    {"replicas of a new cluster register: Initializing, not Degraded", C3, "mg-0",
+     "@ initializing | 0 M empty | 1 R empty | 2 R empty",
+     "register mg-0 mg_1 ASYNC mg-1 NotRegistered; register mg-0 mg_2 ASYNC mg-2 NotRegistered",
+     "Initializing MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=1", NULL, 3},
+
+    /* ---- hibernation (memgraph.io/hibernation) ---- */
+    {"hibernate: no pods, nothing else planned", 3, 1, 'S', 'A', "mg-0",
+     "@ hibernate | 0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R", "",
+     "Hibernated MA=F:Hibernated RR=F:Hibernated RH=T:Healthy HB=T:Hibernated rq=5", "", 0},
+    {"hibernating: a MAIN gone past the delay is not failed over", 3, 1, 'S', 'A', "mg-0",
+     "@ hibernate down=15000 | 0 ? | 1 R last=S | 2 R last=A", "",
+     "Hibernated MA=F:Hibernated RR=F:Hibernated RH=T:Healthy HB=T:Hibernated rq=5", "", 0},
+    {"resuming: the recorded MAIN has no pod yet: wait, no failover", 3, 1, 'S', 'A', "mg-0",
+     "@ resuming down=15000 | 0 - | 1 R last=S | 2 R last=A", "",
+     "Degraded MA=F:Resuming RR=U:MainUnavailable RH=T:Healthy HB=F:Resuming rq=5", "", 3},
+    {"resuming: the recorded MAIN is back (fenced, a REPLICA): promoted again", 3, 1, 'S', 'A', "mg-0",
+     "@ resuming | 0 R lbl=replica- | 1 R last=S | 2 R last=A", "promote mg-0 PromoteChosenMain",
+     "Degraded MA=F:RoleChangeInProgress RR=U:MainUnavailable RH=T:Healthy HB=F:Resumed rq=0", NULL, 3},
+
+    /* ---- fencing by the user (memgraph.io/fencedInstances) ---- */
+    {"fenced MAIN: off the Services and demoted, no failover", 3, 1, 'S', 'A', "mg-0",
+     "@ userfence=mg-0 | 0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
+     "demote mg-0 port=10000 InstanceFenced",
+     "Degraded MA=F:MainFenced RR=U:MainUnavailable RH=T:Healthy FN=T:InstancesFenced rq=0",
+     "label mg-0 unknown", 3},
+    {"fenced MAIN, demoted: stays so past the failover delay", 3, 1, 'S', 'A', "mg-0",
+     "@ userfence=mg-0 down=15000 | 0 R lbl=replica- | 1 R last=S | 2 R last=A", "",
+     "Degraded MA=F:MainFenced RR=U:MainUnavailable RH=T:Healthy FN=T:InstancesFenced rq=5", "", 3},
+    {"fenced replica: off the read Service, still replicating", 3, 1, 'S', 'A', "mg-0",
+     "@ userfence=mg-1 | 0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R", "",
+     "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy FN=T:InstancesFenced rq=5",
+     "label mg-1 replica", 3},
+    {"failover never promotes a fenced replica", 3, 1, 'S', 'A', "mg-0",
+     "@ userfence=mg-1 down=15000 | 0 ? | 1 R last=S | 2 R last=A", "event FailoverBlocked",
+     "Degraded MA=F:FailoverBlocked RR=U:MainUnavailable RH=T:Healthy FN=T:InstancesFenced rq=5",
+     "label mg-1 replica", -1},
+    {"fence all: the MAIN is demoted", C3, "mg-0", "@ fenceall | 0 M reg=1:A:ready reg=2:A:ready | 1 R | 2 R",
+     "demote mg-0 port=10000 InstanceFenced",
+     "Degraded MA=F:MainFenced RR=U:MainUnavailable RH=T:Healthy FN=T:InstancesFenced rq=0",
+     "label mg-0 unknown", 3},
+    {"bootstrap waits while an instance is fenced (it may hold the data)", C3, "",
+     "@ userfence=mg-2 | 0 M empty | 1 M empty | 2 M empty", "demote mg-2 port=10000 InstanceFenced",
+     "Initializing MA=F:InstancesFenced RR=U:MainUnavailable RH=T:Healthy FN=T:InstancesFenced rq=0",
+     "label mg-2 unknown", 3},
+    {"switchover to a fenced replica waits", 3, 1, 'S', 'A', "mg-0",
+     "@ switch=1 userfence=mg-1 | 0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R", "",
+     "Degraded MA=T:MainReady RR=F:SwitchoverPending RH=T:Healthy FN=T:InstancesFenced rq=5",
+     "label mg-1 replica", 3},
+    {"rolling update keeps a fenced pod as it is", C3, "mg-0",
+     "@ userfence=mg-2 | 0 M reg=1:A:ready reg=2:A:ready | 1 R old | 2 R old",
+     "delete_pod mg-1 RollingUpdate",
+     "Degraded MA=T:MainReady RR=F:RollingUpdate RH=T:Healthy FN=T:InstancesFenced rq=5", NULL, 3},
+    {"a diverged fenced replica is reported, not re-seeded", C3, "mg-0",
+     "@ userfence=mg-1 | 0 M reg=1:A:diverged reg=2:A:ready | 1 R | 2 R", "event ReplicaDiverged",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=F:ReplicaDiverged FN=T:InstancesFenced rq=5", NULL, 3},
 };
 
 static void make_cluster(const struct topo_case *tc, struct mgo_cluster *c)
@@ -475,9 +532,12 @@ static const char *short_cond(enum rec_cond_status s)
 
 static void render(const struct rec_plan *plan, char *actions, char *status, char *labels, size_t sz)
 {
-  char phase[32] = "", conds[3][96] = {"", "", ""}, requeue[16] = "";
-  static const char *const abbrev[][2] = {
-      {"MainAvailable", "MA"}, {"ReplicasReady", "RR"}, {"ReplicationHealthy", "RH"}};
+  char phase[32] = "", conds[5][96] = {"", "", "", "", ""}, requeue[16] = "", extra[200] = "";
+  static const char *const abbrev[][2] = {{"MainAvailable", "MA"},
+                                          {"ReplicasReady", "RR"},
+                                          {"ReplicationHealthy", "RH"},
+                                          {"Hibernated", "HB"},
+                                          {"Fenced", "FN"}};
   actions[0] = status[0] = labels[0] = '\0';
   for (size_t i = 0; i < plan->n; i++) {
     const struct rec_action *a = &plan->a[i];
@@ -492,12 +552,15 @@ static void render(const struct rec_plan *plan, char *actions, char *status, cha
       snprintf(requeue, sizeof(requeue), "rq=%d", (int) a->after_sec);
     else if (a->type != REC_ACT_CONDITION)
       append(actions, sz, line);
-    for (size_t k = 0; a->type == REC_ACT_CONDITION && k < 3; k++) {
+    for (size_t k = 0; a->type == REC_ACT_CONDITION && k < 5; k++) {
       if (strcmp(a->cond_type, abbrev[k][0]) == 0)
         snprintf(conds[k], sizeof(conds[k]), "%s=%s:%s", abbrev[k][1], short_cond(a->cond_status), a->reason);
     }
   }
-  snprintf(status, sz, "%s %s %s %s %s", phase, conds[0], conds[1], conds[2], requeue);
+  for (size_t k = 3; k < 5; k++) /* shown only when the plan has them */
+    if (conds[k][0] != '\0')
+      snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " %s", conds[k]);
+  snprintf(status, sz, "%s %s %s %s%s %s", phase, conds[0], conds[1], conds[2], extra, requeue);
 }
 
 /* ---- invariants that hold for every plan ------------------------------------------------------ */
@@ -576,7 +639,18 @@ static void check_invariants(const struct topo_case *tc, const struct mgo_cluste
     fail_msg("%s: registrations planned together with a role change", tc->name);
   if (stops > 0 && (role_changes > 0 || registers > 0))
     fail_msg("%s: Bolt actions after STOP", tc->name);
-  if (plan->allowed_pods < c->spec.instances || plan->allowed_pods < recorded_ordinal + 1)
+  for (size_t i = 0; i < plan->n; i++) {
+    const struct rec_action *a = &plan->a[i];
+    bool harms = a->type == REC_ACT_PROMOTE || a->type == REC_ACT_RESEED || a->type == REC_ACT_DELETE_POD ||
+                 a->type == REC_ACT_KILL_POD ||
+                 (a->type == REC_ACT_LABEL && (a->role == MGO_ROLE_MAIN || a->readable));
+    if (harms && mgo_cluster_instance_fenced(c, a->pod))
+      fail_msg("%s: %s of the user-fenced %s", tc->name, rec_action_type_name(a->type), a->pod);
+  }
+  if (c->ops.hibernate) {
+    if (plan->allowed_pods != 0 || plan->n != 7) /* 5 conditions, phase, requeue */
+      fail_msg("%s: hibernated, yet %d pods allowed or actions planned", tc->name, (int) plan->allowed_pods);
+  } else if (plan->allowed_pods < c->spec.instances || plan->allowed_pods < recorded_ordinal + 1)
     fail_msg("%s: allowed pods %d would remove the MAIN or desired pods", tc->name, (int) plan->allowed_pods);
   if (plan->a[plan->n - 1].type != REC_ACT_REQUEUE)
     fail_msg("%s: the plan does not end with a requeue", tc->name);

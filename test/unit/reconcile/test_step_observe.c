@@ -802,8 +802,60 @@ static void snapshot_has_the_documented_shape(void **state)
   assert_string_equal(json_string_value(json_object_get(rep, "state")), "ready");
   assert_int_equal(json_integer_value(json_object_get(rep, "behind")), 2); /* positive: transactions behind */
   assert_null(json_object_get(json_array_get(inst, 1), "replicas"));       /* only MAINs list replicas */
+  /* seed 000's sync fields: only from a MAIN of the plan whose SHOW REPLICAS answered */
+  assert_true(json_is_null(json_object_get(snap, "syncReplicaHealthy")));
+  assert_int_equal(json_array_size(json_object_get(snap, "currentSyncReplicas")), 0);
+  json_decref(snap);
+  (void) mgo_strlcpy(fx.f.ctx.plan->main_pod, "mg-0", sizeof(fx.f.ctx.plan->main_pod));
+  snap = op_snapshot(&fx.f.ctx, "2026-01-01T00:00:00Z", false);
+  assert_true(json_is_true(json_object_get(snap, "syncReplicaHealthy")));
+  assert_string_equal(json_string_value(json_array_get(json_object_get(snap, "currentSyncReplicas"), 0)),
+                      "mg-1");
+  inst = json_object_get(snap, "instances");
+  assert_true(json_is_false(json_object_get(json_array_get(inst, 0), "isSyncReplica")));
+  assert_true(json_is_true(json_object_get(json_array_get(inst, 1), "isSyncReplica")));
+  json_decref(snap);
+  fx.f.ctx.obs->inst[0].registrations[0].state = REC_RS_RECOVERY;
+  snap = op_snapshot(&fx.f.ctx, "2026-01-01T00:00:00Z", false);
+  assert_true(json_is_false(json_object_get(snap, "syncReplicaHealthy")));
   json_decref(snap);
   act_teardown(&fx);
+}
+
+/* What the last status says of the cluster's past: resuming from a hibernation, never Ready yet. */
+static void pods_read_the_clusters_history_from_status(void **state)
+{
+  static const struct {
+    const char *status;
+    bool resuming, initializing;
+  } rows[] = {
+      {"{}", false, true},
+      {"{\"phase\":\"Initializing\"}", false, true},
+      {"{\"phase\":\"Running\"}", false, false},
+      {"{\"phase\":\"Hibernated\",\"conditions\":[{\"type\":\"Hibernated\",\"status\":\"True\"}]}", true,
+       false},
+      {"{\"phase\":\"Degraded\",\"conditions\":[{\"type\":\"Hibernated\",\"status\":\"False\","
+       "\"reason\":\"Resuming\"}]}",
+       true, false},
+      {"{\"phase\":\"Running\",\"conditions\":[{\"type\":\"Hibernated\",\"status\":\"False\","
+       "\"reason\":\"Resumed\"}]}",
+       false, false},
+  };
+  struct mgo_cluster c;
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  json_t *pods = json_array();
+  (void) state;
+  cluster(&c, 1, "");
+  for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+    json_t *old = fake_json(rows[i].status);
+    op_observe_pods(&c, pods, old, NULL, obs);
+    assert_int_equal(obs->resuming, rows[i].resuming);
+    assert_int_equal(obs->initializing, rows[i].initializing);
+    json_decref(old);
+  }
+  json_decref(pods);
+  free(obs);
+  mgo_cluster_free(&c);
 }
 
 int main(void)
@@ -811,6 +863,7 @@ int main(void)
   fake_clock_init(&tclock);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pods_fill_every_desired_ordinal_sorted),
+      cmocka_unit_test(pods_read_the_clusters_history_from_status),
       cmocka_unit_test(pods_take_failover_facts_from_status_and_revisions),
       cmocka_unit_test(pods_report_the_snapshot_they_recovered_from),
       cmocka_unit_test(live_fills_roles_replicas_and_reuses_connections),
