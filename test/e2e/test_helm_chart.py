@@ -474,7 +474,10 @@ def test_install_runs_the_operator_and_a_cluster_gets_ready(control_plane, helm,
                  kubeconfig=cp.admin_kubeconfig, timeout=240)
     release["installed"] = True
     t_installed = time.monotonic()
-    assert "STATUS: deployed" in r.stdout and f"release \"{release['name']}\"" in r.stdout, r.stdout
+    assert "STATUS: deployed" in r.stdout, r.stdout
+    # NOTES.txt, rendered with the release's names
+    assert f"kubectl -n {ns} rollout status deployment/{name}" in r.stdout, r.stdout
+    assert "It watches MemgraphClusters in every namespace." in r.stdout, r.stdout
     # helm's --wait accepts replicas - maxUnavailable ready pods: wait for the whole rollout
     cp.wait_for(lambda: _rolled_out(cp, ns, name, 2), timeout=120, message=f"deployment {ns}/{name} rolled out")
     t_rolled = time.monotonic()
