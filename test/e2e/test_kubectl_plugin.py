@@ -422,3 +422,28 @@ def test_hibernate_resume_pause_unpause_edit_their_annotations(control_plane, cl
     kubectl_memgraph(control_plane, "unpause", NAME, ns=ns)
     r = kubectl_memgraph(control_plane, "hibernate", "nope", ns=ns, check=False)
     assert one_error_line(r) == f'error: memgraphcluster "nope" not found in namespace "{ns}"'
+
+
+# ------------------------------------------------------------------------------------------------- krew
+
+
+def test_krew_manifest_passes_krews_own_validation(tmp_path):
+    root = os.path.dirname(os.path.dirname(HERE))
+    out = subprocess.run(["bash", os.path.join(root, "tools", "krew", "build.sh")], capture_output=True, text=True,
+                         timeout=600, check=True).stdout.strip().splitlines()[-1]
+    validate = os.path.join(out, "validate-krew-manifest")
+    manifest = os.path.join(root, "plugins", "memgraph.yaml")
+    r = subprocess.run([validate, "-manifest", manifest, "-skip-install"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "structural validation OK" in r.stderr, r.stderr
+    with open(manifest, encoding="utf-8") as f:
+        spec = yaml.safe_load(f)["spec"]
+    with open(os.path.join(root, "CMakeLists.txt"), encoding="utf-8") as f:
+        version = re.search(r"project\(memgraph-operator VERSION (\S+)", f.read()).group(1)
+    assert spec["version"] == f"v{version}", (spec["version"], version)
+    assert {p["bin"] for p in spec["platforms"]} == {"kubectl-memgraph"}
+    # the validator does refuse a broken manifest (here: a version that is not semver)
+    broken = tmp_path / "memgraph.yaml"
+    with open(manifest, encoding="utf-8") as f:
+        broken.write_text(f.read().replace(f"version: v{version}", "version: latest"))
+    r = subprocess.run([validate, "-manifest", str(broken), "-skip-install"], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "version" in r.stderr, r.stderr
