@@ -238,8 +238,12 @@ def test_default_render_equals_config_rbac_and_manager(helm):
                 "terminationGracePeriodSeconds"):
         assert pod[key] == ref_pod[key], key
     (c,), (rc,) = pod["containers"], ref_pod["containers"]
-    for key in ("livenessProbe", "readinessProbe", "resources", "securityContext", "ports", "env", "imagePullPolicy"):
+    for key in ("livenessProbe", "readinessProbe", "resources", "securityContext", "ports", "imagePullPolicy"):
         assert c[key] == rc[key], key
+    # and a writable $TMPDIR, the only writable path under the read-only root (spec.tls CA files go there)
+    assert c["env"] == rc["env"] + [{"name": "TMPDIR", "value": "/tmp/memgraph-operator"}]
+    assert c["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp/memgraph-operator"}]
+    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "16Mi"}}]
     assert c["securityContext"]["readOnlyRootFilesystem"] is True and pod["securityContext"]["runAsUser"] == 65532
     assert c["image"] == rc["image"] == "memgraph-operator:0.1.0"
     assert _strip_lease_args(c["args"]) == _strip_lease_args(rc["args"])
@@ -492,6 +496,9 @@ def test_install_runs_the_operator_and_a_cluster_gets_ready(control_plane, helm,
         with open(spec_path, encoding="utf-8") as f:
             argv = json.load(f)["argv"]
         assert os.path.basename(argv[0]) == "memgraph-operator" and argv[1] == "run", argv
+        # $TMPDIR is the pod's writable emptyDir
+        out = cp.pod_exec(ns, p["metadata"]["name"], ["sh", "-c", 'touch "$TMPDIR/probe" && echo "$TMPDIR"']).stdout
+        assert out.strip() == "/tmp/memgraph-operator"
     names = {p["metadata"]["name"] for p in pods}
     holder = cp.wait_for(lambda: clusters.lease_holder(ns=ns, lease=name) in names and
                          clusters.lease_holder(ns=ns, lease=name), timeout=60,
