@@ -312,26 +312,63 @@ def _exported_metric_names():
     return set(re.findall(r'"([a-z_]+)"', block))
 
 
+def _selectors(node):
+    """Metric names of every vector selector in a parsed PromQL expression (promql_parser's AST)."""
+    import promql_parser
+
+    if isinstance(node, promql_parser.VectorSelector):
+        return [node.name]
+    out = []
+    for attr in ("lhs", "rhs", "expr", "param", "vector_selector"):
+        child = getattr(node, attr, None)
+        if child is not None and not isinstance(child, (int, float, str)):
+            out += _selectors(child)
+    for arg in getattr(node, "args", None) or []:
+        out += _selectors(arg)
+    return out
+
+
+def _parse_promql(expr):
+    """Parses one PromQL expression (Grafana's $variables replaced by a match-all); ValueError when invalid."""
+    import promql_parser
+
+    return promql_parser.parse(expr.replace("$cluster", ".*"))
+
+
 def _referenced_metric_names(exprs):
+    """The metric families the expressions select, histogram series (_bucket/_sum/_count) by their family."""
     names = set()
     for e in exprs:
-        for n in re.findall(r"\b((?:mgo|memgraph)_[a-z_]+)\b", e):
-            names.add(re.sub(r"_(bucket|sum|count)$", "", n))
+        for n in _selectors(_parse_promql(e)):
+            names.add(re.sub(r"_(bucket|sum|count)$", "", n) if n.startswith(("mgo_", "memgraph_")) else n)
     return names
 
 
 def test_monitoring_uses_only_exported_metrics(helm):
-    """Every metric name in the alert rules and the dashboard is one the operator registers (src/reconcile/
-    metrics.c), histograms through their _bucket series; and the rules cover the cluster health families."""
+    """Every alert expression and dashboard query is valid PromQL (promql-parser, the Rust parser of GreptimeDB),
+    every metric it selects is one the operator registers (src/reconcile/metrics.c), histograms through their
+    _bucket series; and the rules cover the cluster health families."""
     exported = _exported_metric_names()
     assert len(exported) >= 20
     _, docs = helm.template("-f", os.path.join(CHART, "ci", "all-enabled-values.yaml"))
     rule_exprs = [r["expr"] for g in _one(docs, "PrometheusRule")["spec"]["groups"] for r in g["rules"]]
     dash = json.loads(_one(docs, "ConfigMap")["data"]["memgraph-operator.json"])
     dash_exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
-    dash_exprs += [v["definition"] for v in dash["templating"]["list"] if v.get("definition")]
+    # Grafana's variable queries are label_values(<selector>, <label>), not PromQL: the selector is
+    variables = [re.fullmatch(r"label_values\((.+),\s*[a-z_]+\)", v["definition"]).group(1)
+                 for v in dash["templating"]["list"] if v.get("definition")]
+    assert variables
+    dash_exprs += variables
+    for e in rule_exprs + dash_exprs:
+        try:
+            _parse_promql(e)
+        except ValueError as err:
+            raise AssertionError(f"invalid PromQL {e!r}: {err}") from None
+    # the parser really refuses broken PromQL
+    with pytest.raises(ValueError):
+        _parse_promql("max by (cluster (mgo_cluster_phase)")
     for where, exprs in (("PrometheusRule", rule_exprs), ("dashboard", dash_exprs)):
-        used = _referenced_metric_names(exprs)
+        used = _referenced_metric_names(exprs) - {"up"}  # up: Prometheus' own per-target series
         assert used and not used - exported, f"{where} uses metrics the operator does not export: {used - exported}"
     assert {"mgo_cluster_phase", "mgo_replica_lag_behind", "mgo_multiple_mains_observed_total",
             "mgo_reconcile_errors_total"} <= _referenced_metric_names(rule_exprs)
