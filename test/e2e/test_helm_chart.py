@@ -132,6 +132,15 @@ def test_crds_are_config_crd_and_packaged_byte_for_byte(helm, tmp_path):
     assert "memgraph-operator/values.schema.json" in names
 
 
+def test_chart_app_version_is_the_project_version():
+    with open(os.path.join(ROOT, "CMakeLists.txt"), encoding="utf-8") as f:
+        version = re.search(r"project\(memgraph-operator VERSION (\S+)", f.read()).group(1)
+    chart = _load(os.path.join(CHART, "Chart.yaml"))
+    assert chart["appVersion"] == version
+    assert {"name": "memgraph-operator", "newTag": version} in _load(os.path.join(CONFIG, "default",
+                                                                                 "kustomization.yaml"))["images"]
+
+
 def test_ci_value_files_exist():
     names = {os.path.basename(p) for p in CI_FILES}
     assert {"default-values.yaml", "all-enabled-values.yaml"} <= names
