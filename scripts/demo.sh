@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The README's main command: bring up the local control plane (real etcd, kube-apiserver, kube-controller-manager
-# and the test kubelet, whose memgraph pods run the Memgraph emulator), install the CRD and the least-privilege
-# RBAC, run `memgraph-operator run` with the operator's ServiceAccount credential, create a 3-instance
-# MemgraphCluster (config/samples/memgraphcluster-minimal.yaml), wait until it is Ready (printing progress), show
-# `kubectl get mgc -o wide`, the pods with their role labels and the operator's /api/v1/clusters/<ns>/<name>, then
-# stop the operator gracefully and tear everything down (also on failure or Ctrl-C).
+# and the test kubelet, whose memgraph pods run the Memgraph emulator), install the CRDs and the least-privilege
+# RBAC, run `memgraph-operator run` with the operator's ServiceAccount credential, then tell the story of
+# scripts/demo_story.py: a 3-instance MemgraphCluster with one SYNC replica and backups to versitygw (a real S3
+# server), an application writing through the write Service, the MAIN crashing and failed over as it happens
+# (status, Events, how long writes were unavailable), every write read back through the new MAIN, a backup
+# restored into a second cluster. Then the operator's /api/v1/clusters view, a graceful stop of the operator, and
+# everything torn down (also on failure or Ctrl-C).
 #
 # Environment: MGO_SKIP_BOOTSTRAP=1 skips scripts/bootstrap.sh (already bootstrapped machines; it is run anyway
 # when the control plane binaries are missing); MGO_DEMO_BUILD=release|debug picks the build (default release);
 # MGO_DEMO_HOLD=SECONDS keeps everything running that long after printing the status (default 0);
-# MGO_DEMO_TIMEOUT=SECONDS how long to wait for Ready (default 180).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -92,47 +93,22 @@ done
 grep -E 'msg=(starting|connected|leading)' "$LOG" || true
 
 NS=demo
-NAME=$(awk '/^  name:/ {print $2; exit}' config/samples/memgraphcluster-minimal.yaml)
-say "creating MemgraphCluster $NS/$NAME (config/samples/memgraphcluster-minimal.yaml)"
 "$KUBECTL" create namespace "$NS"
 until "$KUBECTL" get serviceaccount default -n "$NS" >/dev/null 2>&1; do sleep 0.2; done
-"$KUBECTL" apply -n "$NS" -f config/samples/memgraphcluster-minimal.yaml
-
-say "waiting for $NS/$NAME to be Ready"
-deadline=$((SECONDS + ${MGO_DEMO_TIMEOUT:-180}))
-last=""
-while :; do
-  line=$("$KUBECTL" get mgc "$NAME" -n "$NS" --no-headers \
-    -o 'custom-columns=PHASE:.status.phase,MAIN:.status.currentMain,READY:.status.ready,REG:.status.registeredReplicas,R:.status.conditions[?(@.type=="Ready")].status' \
-    2>/dev/null || true)
-  if [ "$line" != "$last" ]; then
-    # shellcheck disable=SC2086  # the columns are split into the fields on purpose
-    printf '  %3ds  phase=%s main=%s ready=%s registered=%s Ready=%s\n' "$SECONDS" $line
-    last=$line
-  fi
-  if [ "$("$KUBECTL" get mgc "$NAME" -n "$NS" -o 'jsonpath={.status.phase}/{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = "Running/True" ]; then
-    break
-  fi
-  if ! kill -0 "$OP_PID" 2>/dev/null; then
-    tail -n 40 "$LOG" >&2
-    echo "memgraph-operator exited" >&2
-    exit 1
-  fi
-  if [ $SECONDS -ge $deadline ]; then
-    tail -n 40 "$LOG" >&2
-    "$KUBECTL" get mgc "$NAME" -n "$NS" -o yaml >&2 || true
-    echo "$NS/$NAME did not become Ready" >&2
-    exit 1
-  fi
-  sleep 0.5
-done
-
-say "kubectl get mgc -n $NS -o wide"
-"$KUBECTL" get mgc -n "$NS" -o wide
-say "kubectl get pods -n $NS -L memgraph.io/role -o wide"
-"$KUBECTL" get pods -n "$NS" -L memgraph.io/role -o wide
-say "curl http://127.0.0.1:$HTTP_PORT/api/v1/clusters/$NS/$NAME"
-curl -sf "http://127.0.0.1:$HTTP_PORT/api/v1/clusters/$NS/$NAME" | python3 -m json.tool
+WORK=$(mktemp -d /tmp/mgo-demo-work.XXXXXX)
+# The story (scripts/demo_story.py): a cluster with one SYNC replica and backups to versitygw, an application
+# that writes through the write Service, a crashed MAIN failed over, a backup restored into a second cluster.
+# It runs with the pods' DNS view, as an application in the cluster would.
+KUBECTL="$KUBECTL" MGO_DEMO_NS="$NS" MGO_DEMO_WORK="$WORK" MGO_STATE_DIR="$STATE_DIR" \
+  bash test/cluster/with-cluster-dns.sh "$STATE_DIR" "$ROOT/.venv/bin/python" scripts/demo_story.py || {
+  rc=$?
+  tail -n 40 "$LOG" >&2
+  exit "$rc"
+}
+rm -rf "$WORK"
+say "the operator's view: curl http://127.0.0.1:$HTTP_PORT/api/v1/clusters/$NS/mg (abridged)"
+curl -sf "http://127.0.0.1:$HTTP_PORT/api/v1/clusters/$NS/mg" |
+  python3 -c 'import json, sys; c = json.load(sys.stdin); print(json.dumps({k: c[k] for k in ("phase", "currentMain", "currentSyncReplicas", "syncReplicaHealthy")}, indent=1)); print(json.dumps(c["status"]["lastFailover"], indent=1))'
 
 if [ "${MGO_DEMO_HOLD:-0}" != 0 ]; then
   say "holding for ${MGO_DEMO_HOLD}s (KUBECONFIG=$KUBECONFIG, http://127.0.0.1:$HTTP_PORT)"
@@ -145,4 +121,4 @@ OP_RC=0
 wait "$OP_PID" || OP_RC=$?
 OP_PID=""
 [ "$OP_RC" -eq 0 ] || { tail -n 20 "$LOG" >&2; echo "memgraph-operator exited with $OP_RC" >&2; exit 1; }
-say "demo finished: $NS/$NAME reached Ready"
+say "demo finished: failover without losing a write, backup restored"
