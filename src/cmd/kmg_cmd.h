@@ -50,6 +50,7 @@ int kmg_cmd_backup(struct kmg_ctx *ctx);
 int kmg_cmd_restore(struct kmg_ctx *ctx);
 int kmg_cmd_report(struct kmg_ctx *ctx);
 int kmg_cmd_logs(struct kmg_ctx *ctx);
+int kmg_cmd_preview(struct kmg_ctx *ctx);
 
 /* The status summary of cluster `name` into out (used by status and report). MGO_OK or the code with
  * ctx->err filled. */

@@ -306,7 +306,9 @@ static int finish(struct report *r)
 
 int kmg_cmd_report(struct kmg_ctx *ctx)
 {
-  struct report r = {.ctx = ctx, .name = ctx->args->pos[0], .now_s = mgo_clock_wall_ms(NULL) / 1000,
+  struct report r = {.ctx = ctx,
+                     .name = ctx->args->pos[0],
+                     .now_s = mgo_clock_wall_ms(NULL) / 1000,
                      .backups = json_array()};
   mgo_buf_init(&r.tar, REPORT_MAX);
   mgo_buf_init(&r.readme, PIECE_MAX);

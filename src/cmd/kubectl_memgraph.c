@@ -182,6 +182,8 @@ static int dispatch(struct kmg_ctx *ctx)
     return kmg_cmd_report(ctx);
   case KMG_CMD_LOGS:
     return kmg_cmd_logs(ctx);
+  case KMG_CMD_PREVIEW:
+    return kmg_cmd_preview(ctx);
   default:
     return kmg_fail(ctx, "command not implemented");
   }

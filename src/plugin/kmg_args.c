@@ -22,6 +22,7 @@ enum {
   F_CONTAINER = 1 << 9,
   F_TAIL = 1 << 10,
   F_PREVIOUS = 1 << 11,
+  F_FILENAME = 1 << 12,
   F_GLOBAL = 1 << 15
 };
 
@@ -49,6 +50,7 @@ static const struct command_def COMMANDS[] = {
      "report NAME [--file PATH] [--operator-url URL] [-o json|yaml]"},
     {"logs", KMG_CMD_LOGS, 1, 2, F_CONTAINER | F_TAIL | F_PREVIOUS,
      "logs NAME [INSTANCE] [-c CONTAINER] [--tail N] [-p]"},
+    {"preview", KMG_CMD_PREVIEW, 1, 1, F_FILENAME, "preview NAME -f CHANGED.yaml"},
     {"version", KMG_CMD_VERSION, 0, 0, 0, "version"},
     {"help", KMG_CMD_HELP, 0, 1, 0, "help"},
 };
@@ -69,7 +71,8 @@ enum flag_id {
   FL_TARGET,
   FL_CONTAINER,
   FL_TAIL,
-  FL_PREVIOUS
+  FL_PREVIOUS,
+  FL_FILENAME
 };
 
 struct flag_def {
@@ -97,6 +100,7 @@ static const struct flag_def FLAGS[] = {
     {"container", 'c', true, F_CONTAINER, FL_CONTAINER},
     {"tail", 0, true, F_TAIL, FL_TAIL},
     {"previous", 'p', false, F_PREVIOUS, FL_PREVIOUS},
+    {"filename", 'f', true, F_FILENAME, FL_FILENAME},
 };
 
 static const char USAGE[] =
@@ -114,6 +118,8 @@ static const char USAGE[] =
     "  restore BACKUP --into NEW          new cluster with the source's spec, bootstrapped from BACKUP\n"
     "  report NAME [--file PATH]          a .tar of the cluster, pods, Events, backups [--operator-url URL]\n"
     "  logs NAME [INSTANCE]               Memgraph's log of an instance (default: the MAIN) [--tail N] [-p]\n"
+    "  preview NAME -f CHANGED.yaml       what applying the change would do: refusals, restarts and their "
+    "order\n"
     "  version\n"
     "\n"
     "Global flags: --kubeconfig PATH, --context NAME, -n/--namespace NS (default: the context's namespace)\n";
@@ -251,6 +257,9 @@ static int set_flag(struct kmg_args *a, enum flag_id id, const char *v)
   case FL_PREVIOUS:
     a->previous = true;
     return MGO_OK;
+  case FL_FILENAME:
+    a->filename = v;
+    return *v ? MGO_OK : MGO_EINVAL;
   }
   return MGO_EINVAL;
 }
@@ -326,7 +335,8 @@ static int check_command(struct parse_state *ps)
   }
   bool missing_to = c->cmd == KMG_CMD_SWITCHOVER && ps->a->to_ordinal < 0;
   bool missing_into = c->cmd == KMG_CMD_RESTORE && ps->a->into == NULL;
-  if (ps->a->npos < c->min_pos || missing_to || missing_into) {
+  bool missing_file = c->cmd == KMG_CMD_PREVIEW && ps->a->filename == NULL;
+  if (ps->a->npos < c->min_pos || missing_to || missing_into || missing_file) {
     mgo_snprintf(ps->err, ps->errsz, "usage: kubectl memgraph %s", c->synopsis);
     return MGO_EINVAL;
   }

@@ -33,7 +33,8 @@ enum kmg_command {
   KMG_CMD_UNPAUSE,
   KMG_CMD_RESTORE,
   KMG_CMD_REPORT,
-  KMG_CMD_LOGS
+  KMG_CMD_LOGS,
+  KMG_CMD_PREVIEW
 };
 
 enum kmg_output { KMG_OUT_TEXT, KMG_OUT_JSON, KMG_OUT_YAML };
@@ -61,6 +62,7 @@ struct kmg_args {
   const char *container;    /* logs -c/--container, default memgraph */
   long tail_lines;          /* logs --tail N; -1 = all */
   bool previous;            /* logs -p/--previous */
+  const char *filename;     /* preview -f/--filename: the changed MemgraphCluster (YAML or JSON) */
 };
 
 /* Fills a from argv[1..argc-1]. Returns MGO_OK, or MGO_EINVAL with a one-line message in err (an unknown

@@ -224,7 +224,7 @@ static bool is_fenced(const json_t *cluster, const char *pod)
 static void row_notes(const json_t *cluster, const json_t *is, const json_t *pods, const char *name,
                       char *out, size_t outsz)
 {
-  struct mgo_buf b = MGO_BUF_INIT(KMG_CELL_MAX * 2);
+  struct mgo_buf b = MGO_BUF_INIT((size_t) KMG_CELL_MAX * 2);
   const json_t *pod = find_by(json_object_get(pods, "items"), "metadata", "name", name);
   if (pods != NULL && pod == NULL) {
     mgo_buf_addstr(&b, "pod missing; ");

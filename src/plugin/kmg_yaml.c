@@ -2,6 +2,7 @@
 #include "kmg_yaml.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -173,5 +174,96 @@ int kmg_json_to_yaml(const json_t *v, struct mgo_buf *out, char *err, size_t err
     mgo_snprintf(err, errsz, "YAML output failed: %s", e.problem ? e.problem : mgo_strerror(rc));
   }
   yaml_emitter_delete(&e);
+  return rc;
+}
+
+/* A plain scalar's JSON value under the core schema. */
+static json_t *plain_scalar(const char *s)
+{
+  if (*s == '\0' || strcmp(s, "~") == 0 || strcasecmp(s, "null") == 0) {
+    return json_null();
+  }
+  if (strcasecmp(s, "true") == 0 || strcasecmp(s, "false") == 0) {
+    return json_boolean(strcasecmp(s, "true") == 0);
+  }
+  char *end = NULL;
+  errno = 0;
+  long long i = strtoll(s, &end, 10);
+  if (end != s && *end == '\0' && errno == 0) {
+    return json_integer((json_int_t) i);
+  }
+  double d = strtod(s, &end);
+  if (end != s && *end == '\0' && (isdigit((unsigned char) s[0]) || s[0] == '-' || s[0] == '.')) {
+    return json_real(d);
+  }
+  return json_string(s);
+}
+
+static json_t *node_to_json(yaml_document_t *doc, yaml_node_t *n, int depth);
+
+static json_t *mapping_to_json(yaml_document_t *doc, yaml_node_t *n, int depth)
+{
+  json_t *obj = json_object();
+  for (yaml_node_pair_t *p = n->data.mapping.pairs.start; obj != NULL && p < n->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = yaml_document_get_node(doc, p->key);
+    json_t *v = node_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1);
+    if (k == NULL || k->type != YAML_SCALAR_NODE || v == NULL ||
+        json_object_set_new(obj, (const char *) k->data.scalar.value, v) != 0) {
+      json_decref(obj);
+      return NULL;
+    }
+  }
+  return obj;
+}
+
+static json_t *node_to_json(yaml_document_t *doc, yaml_node_t *n, int depth)
+{
+  if (n == NULL || depth > MAX_DEPTH) {
+    return NULL;
+  }
+  if (n->type == YAML_SCALAR_NODE) {
+    const char *v = (const char *) n->data.scalar.value;
+    return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? plain_scalar(v) : json_string(v);
+  }
+  if (n->type == YAML_MAPPING_NODE) {
+    return mapping_to_json(doc, n, depth);
+  }
+  json_t *arr = json_array();
+  for (yaml_node_item_t *it = n->data.sequence.items.start; arr != NULL && it < n->data.sequence.items.top;
+       it++) {
+    json_t *v = node_to_json(doc, yaml_document_get_node(doc, *it), depth + 1);
+    if (v == NULL || json_array_append_new(arr, v) != 0) {
+      json_decref(arr);
+      return NULL;
+    }
+  }
+  return arr;
+}
+
+int kmg_yaml_load(const char *text, size_t len, json_t **out, char *err, size_t errsz)
+{
+  yaml_parser_t p;
+  yaml_document_t doc;
+  *out = NULL;
+  if (!yaml_parser_initialize(&p)) {
+    return MGO_ENOMEM;
+  }
+  yaml_parser_set_input_string(&p, (const unsigned char *) text, len);
+  int rc = MGO_OK;
+  if (!yaml_parser_load(&p, &doc)) {
+    mgo_snprintf(err, errsz, "line %zu column %zu: %s", p.problem_mark.line + 1, p.problem_mark.column + 1,
+                 p.problem ? p.problem : "invalid YAML");
+    rc = MGO_EPARSE;
+  } else {
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    *out = root ? node_to_json(&doc, root, 0) : NULL;
+    if (*out == NULL) {
+      mgo_snprintf(err, errsz, "%s",
+                   root ? "unusable YAML (a non-scalar key, or nested too deep)" : "empty document");
+      rc = MGO_EPARSE;
+    }
+    yaml_document_delete(&doc);
+  }
+  yaml_parser_delete(&p);
   return rc;
 }

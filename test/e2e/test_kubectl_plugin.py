@@ -338,6 +338,45 @@ def test_logs_of_the_main_and_of_an_instance(control_plane, cluster):
     assert "error: " in one_error_line(r)
 
 
+# ------------------------------------------------------------------------------------------------- preview
+
+
+def test_preview_names_restarts_their_order_and_the_refusals_the_api_server_makes(control_plane, cluster, tmp_path):
+    ns = cluster
+    live = json.loads(control_plane.kubectl("get", "mgc", NAME, "-n", ns, "-o", "json").stdout)
+    main = live["status"]["currentMain"]
+    replica = f"{NAME}-{1 - int(main.rsplit('-', 1)[1])}"
+    same = tmp_path / "same.yaml"
+    same.write_text(control_plane.kubectl("get", "mgc", NAME, "-n", ns, "-o", "yaml").stdout)
+    out = kubectl_memgraph(control_plane, "preview", NAME, "-f", same, ns=ns).stdout
+    assert "Refused: nothing" in out and "Pod template: unchanged: no pod restarts" in out, out
+    changed = json.loads(json.dumps(live))
+    for key in ("resourceVersion", "managedFields"):
+        changed["metadata"].pop(key, None)
+    changed["spec"]["image"] = "memgraph/memgraph:3.11.0"
+    path = tmp_path / "image.yaml"
+    path.write_text(yaml.safe_dump(changed))
+    out = kubectl_memgraph(control_plane, "preview", NAME, "-f", path, ns=ns).stdout
+    assert 'spec.image: "memgraph/memgraph:3.12.0" -> "memgraph/memgraph:3.11.0"' in out, out
+    assert "template.spec.containers[name=memgraph].image" in out, out
+    order = [line.strip() for line in out.splitlines() if re.match(r"^  \d+\. ", line)]
+    assert order[0].startswith(f"1. {replica} (replica) is deleted"), order
+    assert order[1].startswith(f"2. switchover {main} -> {replica} (reason RollingUpdate"), order
+    assert order[2].startswith(f"3. {main} (the old MAIN, now a replica) restarts"), order
+    assert get_cluster(control_plane, ns)["metadata"]["generation"] == live["metadata"]["generation"]
+    # an immutable field: the plugin and the API server (server-side dry run) refuse it with the same message
+    changed["spec"]["storage"]["size"] = "20Gi"
+    path.write_text(yaml.safe_dump(changed))
+    r = kubectl_memgraph(control_plane, "preview", NAME, "-f", path, ns=ns, check=False)
+    message = "spec.storage.size is immutable: volume claim templates cannot change (resizing is not supported yet)."
+    assert one_error_line(r) == "error: the change would be refused (see Refused above)"
+    assert f"spec.storage.size: 10Gi -> 20Gi (API server: {message})" in r.stdout, r.stdout
+    server = control_plane.kubectl("apply", "--dry-run=server", "-f", path, check=False)
+    assert server.returncode != 0 and message in server.stderr, server.stderr
+    r = kubectl_memgraph(control_plane, "preview", "other", "-f", path, ns=ns, check=False)
+    assert one_error_line(r) == f"error: {path} is not MemgraphCluster other"
+
+
 # ------------------------------------------------------------------------------------------------- report
 
 

@@ -75,6 +75,24 @@ static void test_yaml_limit(void **state)
   json_decref(v);
 }
 
+static void test_yaml_load_types(void **state)
+{
+  (void) state;
+  static const char text[] = "a: 3\nb: \"3\"\nc: true\nd: ~\ne: 1.5\nf: on\ng: [x, -2]\nh:\n  k: ''\n"
+                             "i: &anchor {z: 1}\nj: *anchor\n";
+  json_t *v = NULL;
+  char err[128] = "";
+  assert_int_equal(kmg_yaml_load(text, sizeof(text) - 1, &v, err, sizeof(err)), MGO_OK);
+  char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+  assert_string_equal(s, "{\"a\":3,\"b\":\"3\",\"c\":true,\"d\":null,\"e\":1.5,\"f\":\"on\",\"g\":[\"x\",-2],"
+                         "\"h\":{\"k\":\"\"},\"i\":{\"z\":1},\"j\":{\"z\":1}}");
+  free(s);
+  json_decref(v);
+  assert_int_equal(kmg_yaml_load("a: [1,\n", 7, &v, err, sizeof(err)), MGO_EPARSE);
+  assert_null(v);
+  assert_non_null(strstr(err, "line 2"));
+}
+
 static unsigned long long octal_field(const char *p, size_t n)
 {
   char tmp[16] = "";
@@ -150,7 +168,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_yaml_text),    cmocka_unit_test(test_yaml_quoting),
       cmocka_unit_test(test_yaml_limit),   cmocka_unit_test(test_tar_layout),
-      cmocka_unit_test(test_tar_refusals),
+      cmocka_unit_test(test_tar_refusals), cmocka_unit_test(test_yaml_load_types),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
