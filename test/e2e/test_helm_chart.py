@@ -247,10 +247,12 @@ def test_default_render_equals_config_rbac_and_manager(helm):
                 "terminationGracePeriodSeconds"):
         assert pod[key] == ref_pod[key], key
     (c,), (rc,) = pod["containers"], ref_pod["containers"]
-    for key in ("livenessProbe", "readinessProbe", "resources", "securityContext", "ports", "imagePullPolicy"):
+    for key in ("livenessProbe", "readinessProbe", "resources", "securityContext", "ports", "imagePullPolicy",
+                "env", "volumeMounts"):
         assert c[key] == rc[key], key
-    # and a writable $TMPDIR, the only writable path under the read-only root (spec.tls CA files go there)
-    assert c["env"] == rc["env"] + [{"name": "TMPDIR", "value": "/tmp/memgraph-operator"}]
+    assert pod["volumes"] == ref_pod["volumes"]
+    # a writable $TMPDIR, the only writable path under the read-only root (spec.tls CA files go there)
+    assert {"name": "TMPDIR", "value": "/tmp/memgraph-operator"} in c["env"]
     assert c["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp/memgraph-operator"}]
     assert pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "16Mi"}}]
     assert c["securityContext"]["readOnlyRootFilesystem"] is True and pod["securityContext"]["runAsUser"] == 65532
