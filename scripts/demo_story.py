@@ -94,7 +94,11 @@ def start_s3():
                             f"x-amz-content-sha256: {EMPTY_SHA256}", "-X", "PUT", f"{endpoint}/{BUCKET}"],
                            capture_output=True, text=True, check=False)
         return r.stdout == "200"
-    wait(bucket_made, 30, "versitygw and its bucket", interval=0.2)
+    try:
+        wait(bucket_made, 30, "versitygw and its bucket", interval=0.2)
+    except SystemExit:
+        proc.kill()
+        raise
     note(f"versitygw {endpoint}, bucket {BUCKET}")
     return proc, endpoint
 
