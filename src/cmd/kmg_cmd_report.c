@@ -282,17 +282,17 @@ static int write_file(struct kmg_ctx *ctx, const char *path, const struct mgo_bu
 
 static int finish(struct report *r)
 {
-  char head[1024], file[400], err[256];
-  mgo_snprintf(head, sizeof(head),
-               "kubectl memgraph report of memgraphcluster %s/%s, %lld (Unix time).\n"
-               "Secrets are never collected. Files:\n",
-               r->ctx->ns, r->name, (long long) r->now_s);
+  char when[40] = "", file[400], err[256];
+  (void) mgo_time_format_rfc3339(r->now_s * 1000000000LL, 0, when, sizeof(when));
   struct mgo_buf readme = MGO_BUF_INIT(PIECE_MAX);
-  mgo_buf_addstr(&readme, head);
-  mgo_buf_addstr(&readme, mgo_buf_str(&r->readme));
-  kmg_tar_add(&r->tar, "README.txt", readme.p, readme.len, r->now_s, err, sizeof(err));
+  mgo_buf_printf(&readme,
+                 "kubectl memgraph report of memgraphcluster %s/%s, %s.\n"
+                 "Secrets are never collected. Files:\n%s",
+                 r->ctx->ns, r->name, when, mgo_buf_str(&r->readme));
+  mgo_snprintf(file, sizeof(file), "%s/README.txt", r->dir);
+  int rc = kmg_tar_add(&r->tar, file, readme.p, readme.len, r->now_s, err, sizeof(err));
   mgo_buf_free(&readme);
-  if (kmg_tar_finish(&r->tar) != MGO_OK) {
+  if (rc != MGO_OK || kmg_tar_finish(&r->tar) != MGO_OK) {
     return kmg_fail(r->ctx, "the report exceeds %zu bytes", (size_t) REPORT_MAX);
   }
   mgo_snprintf(file, sizeof(file), "%s.tar", r->dir);

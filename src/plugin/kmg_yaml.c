@@ -193,7 +193,7 @@ static json_t *plain_scalar(const char *s)
     return json_integer((json_int_t) i);
   }
   double d = strtod(s, &end);
-  if (end != s && *end == '\0' && (isdigit((unsigned char) s[0]) || s[0] == '-' || s[0] == '.')) {
+  if (end != s && *end == '\0' && strspn(s, "0123456789.eE+-") == strlen(s)) { /* not hex, inf or nan */
     return json_real(d);
   }
   return json_string(s);

@@ -19,10 +19,10 @@
 
 int kmg_json_to_yaml(const json_t *v, struct mgo_buf *out, char *err, size_t errsz);
 
-/* YAML text (the first document) → JSON, typed as YAML 1.2's core schema reads plain scalars: null/~/empty →
- * null, true/false → booleans, integers and decimals → numbers, everything else and every quoted scalar →
- * string; aliases are followed (nesting capped at 64). *out is a new reference. MGO_EPARSE with "line L
- * column C: problem" in err, MGO_ENOMEM. */
+/* YAML text (the first document) → JSON, typed as YAML 1.2's core schema reads plain scalars: null, "~" or
+ * empty → null, true/false → booleans, integers and decimals → numbers, everything else and every quoted
+ * scalar → string; aliases are followed (nesting capped at 64). *out is a new reference. MGO_EPARSE with
+ * "line L column C: problem" in err, MGO_ENOMEM. */
 int kmg_yaml_load(const char *text, size_t len, json_t **out, char *err, size_t errsz);
 
 /* True when a plain scalar s would be resolved by a YAML 1.1/1.2 reader as a non-string. */

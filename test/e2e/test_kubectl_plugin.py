@@ -397,7 +397,7 @@ def test_report_holds_the_cluster_and_the_operator_but_no_secret(control_plane, 
         names = tar.getnames()
         files = {n.split("/", 1)[1] if "/" in n else n: tar.extractfile(n).read().decode() for n in names}
     base = f"memgraph-report-{ns}-{NAME}"
-    assert all(n == "README.txt" or n.startswith(base + "/") for n in names), names
+    assert all(n.startswith(base + "/") for n in names), names
     for want in ("memgraphcluster.yaml", "status.txt", "pods.yaml", "statefulset.yaml", "services.yaml",
                  "memgraphbackups.yaml", "events.yaml", "operator/metrics.txt", "operator/status.json",
                  f"logs/{NAME}-0-memgraph.log", f"logs/{NAME}-1-memgraph.log", "README.txt"):
