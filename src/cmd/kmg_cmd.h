@@ -39,8 +39,6 @@ int kmg_create(struct kmg_ctx *ctx, const struct k8s_resource *res, const json_t
 int kmg_print_object(struct kmg_ctx *ctx, const json_t *obj);
 /* Sleeps ms milliseconds (polling interval). */
 void kmg_sleep_ms(long ms);
-/* spec.instances of a MemgraphCluster (3 when unset, as the CRD's default). */
-long kmg_cluster_instances(const json_t *cluster);
 
 int kmg_cmd_status(struct kmg_ctx *ctx);
 int kmg_cmd_switchover(struct kmg_ctx *ctx);

@@ -62,10 +62,16 @@ int kmg_cmd_switchover(struct kmg_ctx *ctx)
   }
   char target[KMG_POD_NAME_MAX], ord[24];
   mgo_snprintf(ord, sizeof(ord), "%ld", ctx->args->to_ordinal);
-  if (kmg_resolve_instance(name, kmg_cluster_instances(cluster), ord, false, target, sizeof(target), ctx->err,
+  if (kmg_resolve_instance(name, kmg_spec_instances(cluster), ord, false, target, sizeof(target), ctx->err,
                            sizeof(ctx->err)) != MGO_OK) {
     json_decref(cluster);
     return 1;
+  }
+  if (kmg_is_fenced(cluster, target)) {
+    json_decref(cluster);
+    return kmg_fail(
+        ctx, "%s is fenced (%s): the operator never hands the MAIN to a fenced instance; unfence it first",
+        target, KMG_ANN_FENCED);
   }
   char *prev_time = dup_or_null(kmg_last_failover_time(cluster));
   const char *main_pod = cluster_main(cluster);
@@ -102,11 +108,11 @@ static int fence_once(struct kmg_ctx *ctx, bool fence, char *value, size_t value
   bool changed = false;
   const char *rv =
       json_string_value(json_object_get(json_object_get(cluster, "metadata"), "resourceVersion"));
-  rc = kmg_resolve_instance(name, kmg_cluster_instances(cluster), ctx->args->pos[1], fence, pod, sizeof(pod),
+  rc = kmg_resolve_instance(name, kmg_spec_instances(cluster), ctx->args->pos[1], fence, pod, sizeof(pod),
                             ctx->err, sizeof(ctx->err));
   rc = rc == MGO_OK
-           ? kmg_fence_edit(kmg_annotation(cluster, KMG_ANN_FENCED), name, kmg_cluster_instances(cluster),
-                            pod, fence, &next, &changed, ctx->err, sizeof(ctx->err))
+           ? kmg_fence_edit(kmg_annotation(cluster, KMG_ANN_FENCED), name, kmg_spec_instances(cluster), pod,
+                            fence, &next, &changed, ctx->err, sizeof(ctx->err))
            : rc;
   if (rc == MGO_OK && changed) {
     json_t *patch = kmg_annotation_patch(KMG_ANN_FENCED, next, rv);

@@ -32,7 +32,7 @@ static int log_pod(struct kmg_ctx *ctx, char *pod, size_t podsz)
   int code = 0;
   if (instance == NULL && main_pod == NULL) {
     code = kmg_fail(ctx, "memgraphcluster %s has no MAIN recorded yet: name an INSTANCE", name);
-  } else if (kmg_resolve_instance(name, kmg_cluster_instances(cluster), instance ? instance : main_pod, false,
+  } else if (kmg_resolve_instance(name, kmg_spec_instances(cluster), instance ? instance : main_pod, false,
                                   pod, podsz, ctx->err, sizeof(ctx->err)) != MGO_OK) {
     code = 1;
   }

@@ -128,12 +128,6 @@ void kmg_sleep_ms(long ms)
   }
 }
 
-long kmg_cluster_instances(const json_t *cluster)
-{
-  const json_t *n = json_object_get(json_object_get(cluster, "spec"), "instances");
-  return json_is_integer(n) ? (long) json_integer_value(n) : 3;
-}
-
 static int connect_client(struct kmg_ctx *ctx, const struct kmg_args *a)
 {
   struct k8s_config cfg;

@@ -242,3 +242,22 @@ const char *kmg_annotation(const json_t *obj, const char *key)
   const json_t *ann = json_object_get(json_object_get(obj, "metadata"), "annotations");
   return json_string_value(json_object_get(ann, key));
 }
+
+long kmg_spec_instances(const json_t *cluster)
+{
+  const json_t *n = json_object_get(json_object_get(cluster, "spec"), "instances");
+  return json_is_integer(n) ? (long) json_integer_value(n) : 3;
+}
+
+bool kmg_is_fenced(const json_t *cluster, const char *pod)
+{
+  const char *fenced = kmg_annotation(cluster, KMG_ANN_FENCED);
+  json_t *list = NULL;
+  char err[8];
+  if (fenced == NULL || parse_list(fenced, &list, err, sizeof(err)) != MGO_OK) {
+    return false;
+  }
+  bool found = list_has(list, "*") || list_has(list, pod);
+  json_decref(list);
+  return found;
+}

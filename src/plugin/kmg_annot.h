@@ -45,6 +45,13 @@ int kmg_fence_edit(const char *current, const char *cluster, long instances, con
  * changed since it was read. New reference (NULL on allocation failure). */
 json_t *kmg_annotation_patch(const char *key, const char *value, const char *resource_version);
 
+/* spec.instances of a MemgraphCluster (3, the CRD's default, when unset). */
+long kmg_spec_instances(const json_t *cluster);
+
+/* True when pod is listed in the cluster's memgraph.io/fencedInstances (or "*" is); false when the
+ * annotation is absent or unreadable. */
+bool kmg_is_fenced(const json_t *cluster, const char *pod);
+
 /* An annotation's value in obj's metadata (borrowed from obj), or NULL. */
 const char *kmg_annotation(const json_t *obj, const char *key);
 

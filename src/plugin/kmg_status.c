@@ -113,15 +113,16 @@ static int format_header(const json_t *cluster, struct mgo_buf *out)
   if (rc != MGO_OK) {
     return rc;
   }
+  long long instances = (long long) kmg_spec_instances(cluster);
   return mgo_buf_printf(
       out,
-      "Main:        %s\nImage:       %s\nInstances:   %lld/%lld ready, %lld replicas registered, "
+      "Main:        %s\nImage:       %s\nInstances:   %lld/%lld ready, %lld/%lld replicas registered, "
       "%s, max lag %lld\n",
       or_dash(str(st, "currentMain")), or_dash(str(spec, "image")),
-      (long long) json_integer_value(json_object_get(st, "readyInstances")),
-      (long long) json_integer_value(json_object_get(spec, "instances")),
+      (long long) json_integer_value(json_object_get(st, "readyInstances")), instances,
       (long long) json_integer_value(json_object_get(st, "registeredReplicas")),
-      or_dash(str(st, "replicationMode")), (long long) json_integer_value(json_object_get(st, "maxLag")));
+      instances > 0 ? instances - 1 : 0, or_dash(str(st, "replicationMode")),
+      (long long) json_integer_value(json_object_get(st, "maxLag")));
 }
 
 static int format_annotations(const json_t *cluster, struct mgo_buf *out)
@@ -205,22 +206,6 @@ static long long pod_restarts(const json_t *pod)
   return (long long) json_integer_value(json_object_get(cs, "restartCount"));
 }
 
-static bool is_fenced(const json_t *cluster, const char *pod)
-{
-  const char *fenced = kmg_annotation(cluster, KMG_ANN_FENCED);
-  json_t *list = fenced ? json_loads(fenced, 0, NULL) : NULL;
-  bool found = false;
-  size_t i;
-  json_t *item;
-  json_array_foreach(list, i, item)
-  {
-    const char *s = json_string_value(item);
-    found = found || (s != NULL && (strcmp(s, "*") == 0 || strcmp(s, pod) == 0));
-  }
-  json_decref(list);
-  return found;
-}
-
 static void row_notes(const json_t *cluster, const json_t *is, const json_t *pods, const char *name,
                       char *out, size_t outsz)
 {
@@ -231,7 +216,7 @@ static void row_notes(const json_t *cluster, const json_t *is, const json_t *pod
   } else if (json_object_get(json_object_get(pod, "metadata"), "deletionTimestamp") != NULL) {
     mgo_buf_addstr(&b, "terminating; ");
   }
-  if (is_fenced(cluster, name)) {
+  if (kmg_is_fenced(cluster, name)) {
     mgo_buf_addstr(&b, "fenced; ");
   }
   const char *main_pod = str(json_object_get(cluster, "status"), "fencedMain");

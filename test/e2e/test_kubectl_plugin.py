@@ -148,7 +148,7 @@ def test_status_names_the_main_with_role_main_and_every_instance(control_plane, 
     assert header(out, "Phase").startswith("Running"), out
     assert header(out, "Main") == main, out
     assert header(out, "Image") == obj["spec"]["image"], out
-    assert header(out, "Instances").startswith("2/2 ready, 1 replicas registered, 1 SYNC"), out
+    assert header(out, "Instances").startswith("2/2 ready, 1/1 replicas registered, 1 SYNC"), out
     rows = instance_rows(out)
     assert set(rows) == {f"{NAME}-0", f"{NAME}-1"}, out
     assert rows[main][1] == "main" and rows[main][5] == "true", out
@@ -444,6 +444,15 @@ def test_fence_and_unfence_edit_the_fenced_instances_annotation(control_plane, c
         assert (json.loads(got) if got is not None else None) == want, (args, got, r.stdout)
     r = kubectl_memgraph(control_plane, "unfence", NAME, "1", ns=ns)
     assert "unchanged" in r.stdout and key not in annotations(control_plane, ns), r.stdout
+    # a switchover to a fenced instance is refused up front (the operator never hands the MAIN to one)
+    main = get_cluster(control_plane, ns)["status"]["currentMain"]
+    other = 1 - int(main.rsplit("-", 1)[1])
+    kubectl_memgraph(control_plane, "fence", NAME, other, ns=ns)
+    r = kubectl_memgraph(control_plane, "switchover", NAME, "--to", other, ns=ns, check=False)
+    assert one_error_line(r) == (f"error: {NAME}-{other} is fenced (memgraph.io/fencedInstances): the operator never "
+                                 f"hands the MAIN to a fenced instance; unfence it first")
+    assert get_cluster(control_plane, ns)["spec"].get("switchover", {}).get("targetOrdinal") != other
+    kubectl_memgraph(control_plane, "unfence", NAME, ns=ns)
 
 
 def test_hibernate_resume_pause_unpause_edit_their_annotations(control_plane, cluster):

@@ -133,7 +133,32 @@ static void test_patches(void **state)
   json_t *obj = json_pack("{s:{s:{s:s}}}", "metadata", "annotations", KMG_ANN_HIBERNATION, "on");
   assert_string_equal(kmg_annotation(obj, KMG_ANN_HIBERNATION), "on");
   assert_null(kmg_annotation(obj, KMG_ANN_RECONCILE));
+  assert_int_equal(kmg_spec_instances(obj), 3); /* the CRD's default */
+  assert_false(kmg_is_fenced(obj, "mg-1"));
   json_decref(obj);
+}
+
+static void test_is_fenced(void **state)
+{
+  (void) state;
+  static const struct {
+    const char *value; /* NULL: no annotation */
+    bool mg1;
+  } rows[] = {{"[\"mg-1\"]", true}, {"[\"mg-0\",\"mg-2\"]", false},
+              {"[\"*\"]", true},    {"garbage", false},
+              {"[]", false},        {NULL, false}};
+  for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+    json_t *obj = json_pack("{s:{s:{}},s:{s:i}}", "metadata", "annotations", "spec", "instances", 5);
+    if (rows[i].value != NULL) {
+      json_object_set_new(json_object_get(json_object_get(obj, "metadata"), "annotations"), KMG_ANN_FENCED,
+                          json_string(rows[i].value));
+    }
+    assert_int_equal(kmg_spec_instances(obj), 5);
+    if (kmg_is_fenced(obj, "mg-1") != rows[i].mg1) {
+      fail_msg("row %zu", i);
+    }
+    json_decref(obj);
+  }
 }
 
 int main(void)
@@ -141,7 +166,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_resolve),     cmocka_unit_test(test_ordinal),
       cmocka_unit_test(test_fence_edits), cmocka_unit_test(test_fence_refuses_garbage),
-      cmocka_unit_test(test_patches),
+      cmocka_unit_test(test_patches),     cmocka_unit_test(test_is_fenced),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
