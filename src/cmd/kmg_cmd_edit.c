@@ -67,11 +67,9 @@ int kmg_cmd_switchover(struct kmg_ctx *ctx)
     json_decref(cluster);
     return 1;
   }
-  if (kmg_is_fenced(cluster, target)) {
+  if (kmg_switchover_blocked(cluster, target, ctx->err, sizeof(ctx->err))) {
     json_decref(cluster);
-    return kmg_fail(
-        ctx, "%s is fenced (%s): the operator never hands the MAIN to a fenced instance; unfence it first",
-        target, KMG_ANN_FENCED);
+    return 1;
   }
   char *prev_time = dup_or_null(kmg_last_failover_time(cluster));
   const char *main_pod = cluster_main(cluster);
@@ -108,8 +106,7 @@ static int fence_once(struct kmg_ctx *ctx, bool fence, char *value, size_t value
   bool changed = false;
   const char *rv =
       json_string_value(json_object_get(json_object_get(cluster, "metadata"), "resourceVersion"));
-  rc = kmg_resolve_instance(name, kmg_spec_instances(cluster), ctx->args->pos[1], fence, pod, sizeof(pod),
-                            ctx->err, sizeof(ctx->err));
+  rc = kmg_fence_target(cluster, ctx->args->pos[1], fence, pod, sizeof(pod), ctx->err, sizeof(ctx->err));
   rc = rc == MGO_OK
            ? kmg_fence_edit(kmg_annotation(cluster, KMG_ANN_FENCED), name, kmg_spec_instances(cluster), pod,
                             fence, &next, &changed, ctx->err, sizeof(ctx->err))

@@ -261,3 +261,51 @@ bool kmg_is_fenced(const json_t *cluster, const char *pod)
   json_decref(list);
   return found;
 }
+
+static const char *cluster_name(const json_t *cluster)
+{
+  const char *n = json_string_value(json_object_get(json_object_get(cluster, "metadata"), "name"));
+  return n ? n : "";
+}
+
+int kmg_fence_target(const json_t *cluster, const char *instance, bool fence, char *pod, size_t podsz,
+                     char *err, size_t errsz)
+{
+  int rc = kmg_resolve_instance(cluster_name(cluster), kmg_spec_instances(cluster), instance, fence, pod,
+                                podsz, err, errsz);
+  json_t *list = NULL;
+  char perr[8];
+  if (rc == MGO_OK || fence ||
+      parse_list(kmg_annotation(cluster, KMG_ANN_FENCED), &list, perr, sizeof(perr)) != MGO_OK) {
+    return rc;
+  }
+  bool listed = strcmp(instance, "*") != 0 && list_has(list, instance);
+  json_decref(list);
+  if (!listed) {
+    return rc;
+  }
+  mgo_strlcpy(err, "", errsz);
+  return mgo_strlcpy(pod, instance, podsz);
+}
+
+bool kmg_switchover_blocked(const json_t *cluster, const char *target_pod, char *out, size_t outsz)
+{
+  const char *rec = kmg_annotation(cluster, KMG_ANN_RECONCILE);
+  const char *hib = kmg_annotation(cluster, KMG_ANN_HIBERNATION);
+  mgo_strlcpy(out, "", outsz);
+  if (kmg_is_fenced(cluster, target_pod)) {
+    mgo_snprintf(out, outsz,
+                 "%s is fenced (%s): the operator never hands the MAIN to a fenced instance; "
+                 "unfence it first",
+                 target_pod, KMG_ANN_FENCED);
+  } else if (rec != NULL && strcmp(rec, "paused") == 0) {
+    mgo_snprintf(out, outsz,
+                 "reconciliation of %s is paused (%s=paused): the operator would not switch over; "
+                 "unpause it first",
+                 cluster_name(cluster), KMG_ANN_RECONCILE);
+  } else if (hib != NULL && strcmp(hib, "on") == 0) {
+    mgo_snprintf(out, outsz, "%s hibernates (%s=on): there is no MAIN to switch over; resume it first",
+                 cluster_name(cluster), KMG_ANN_HIBERNATION);
+  }
+  return out[0] != '\0';
+}

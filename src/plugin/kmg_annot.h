@@ -52,6 +52,18 @@ long kmg_spec_instances(const json_t *cluster);
  * annotation is absent or unreadable. */
 bool kmg_is_fenced(const json_t *cluster, const char *pod);
 
+/* The pod a fence/unfence INSTANCE names on cluster (a MemgraphCluster object): kmg_resolve_instance()
+ * against its spec.instances ("*" only when fencing), except that unfencing also accepts a pod name listed
+ * literally in memgraph.io/fencedInstances beyond spec.instances (fenced before a scale-down). Errors as
+ * kmg_resolve_instance(). */
+int kmg_fence_target(const json_t *cluster, const char *instance, bool fence, char *pod, size_t podsz,
+                     char *err, size_t errsz);
+
+/* Why the operator would not switch cluster's MAIN over to target_pod now: it is fenced, reconciliation is
+ * paused, or the cluster hibernates. Writes the reason into out and returns true; false (out "") when
+ * nothing stands in the way. */
+bool kmg_switchover_blocked(const json_t *cluster, const char *target_pod, char *out, size_t outsz);
+
 /* An annotation's value in obj's metadata (borrowed from obj), or NULL. */
 const char *kmg_annotation(const json_t *obj, const char *key);
 

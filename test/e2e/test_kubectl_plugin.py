@@ -467,6 +467,9 @@ def test_hibernate_resume_pause_unpause_edit_their_annotations(control_plane, cl
     r = kubectl_memgraph(control_plane, "pause", NAME, ns=ns)
     out = kubectl_memgraph(control_plane, "status", NAME, ns=ns).stdout
     assert "(reconcile paused)" in header(out, "Health") and header(out, "Reconcile") == "paused", out
+    r = kubectl_memgraph(control_plane, "switchover", NAME, "--to", "0", ns=ns, check=False)
+    assert one_error_line(r) == (f"error: reconciliation of {NAME} is paused (memgraph.io/reconcile=paused): the "
+                                 f"operator would not switch over; unpause it first")
     kubectl_memgraph(control_plane, "unpause", NAME, ns=ns)
     r = kubectl_memgraph(control_plane, "hibernate", "nope", ns=ns, check=False)
     assert one_error_line(r) == f'error: memgraphcluster "nope" not found in namespace "{ns}"'

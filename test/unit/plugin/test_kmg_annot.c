@@ -161,12 +161,48 @@ static void test_is_fenced(void **state)
   }
 }
 
+static void test_fence_targets_and_switchover_blockers(void **state)
+{
+  (void) state;
+  json_t *c = json_loads("{\"metadata\":{\"name\":\"mg\",\"annotations\":{\"memgraph.io/fencedInstances\":"
+                         "\"[\\\"mg-1\\\",\\\"mg-4\\\"]\"}},\"spec\":{\"instances\":3}}",
+                         0, NULL);
+  assert_non_null(c);
+  char pod[KMG_POD_NAME_MAX], err[256];
+  /* mg-4 was fenced before a scale-down to 3: it can still be unfenced by name, not fenced again */
+  assert_int_equal(kmg_fence_target(c, "mg-4", false, pod, sizeof(pod), err, sizeof(err)), MGO_OK);
+  assert_string_equal(pod, "mg-4");
+  assert_int_equal(kmg_fence_target(c, "mg-4", true, pod, sizeof(pod), err, sizeof(err)), MGO_EINVAL);
+  assert_int_equal(kmg_fence_target(c, "4", false, pod, sizeof(pod), err, sizeof(err)), MGO_EINVAL);
+  assert_int_equal(kmg_fence_target(c, "*", true, pod, sizeof(pod), err, sizeof(err)), MGO_OK);
+  assert_int_equal(kmg_fence_target(c, "*", false, pod, sizeof(pod), err, sizeof(err)), MGO_EINVAL);
+  assert_int_equal(kmg_fence_target(c, "2", false, pod, sizeof(pod), err, sizeof(err)), MGO_OK);
+  assert_string_equal(pod, "mg-2");
+  char why[256];
+  assert_true(kmg_switchover_blocked(c, "mg-1", why, sizeof(why)));
+  assert_non_null(strstr(why, "mg-1 is fenced"));
+  assert_false(kmg_switchover_blocked(c, "mg-2", why, sizeof(why)));
+  assert_string_equal(why, "");
+  json_t *ann = json_object_get(json_object_get(c, "metadata"), "annotations");
+  json_object_set_new(ann, KMG_ANN_HIBERNATION, json_string("on"));
+  assert_true(kmg_switchover_blocked(c, "mg-2", why, sizeof(why)));
+  assert_non_null(strstr(why, "mg hibernates"));
+  json_object_set_new(ann, KMG_ANN_RECONCILE, json_string("paused"));
+  assert_true(kmg_switchover_blocked(c, "mg-2", why, sizeof(why)));
+  assert_non_null(strstr(why, "reconciliation of mg is paused"));
+  json_decref(c);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_resolve),     cmocka_unit_test(test_ordinal),
-      cmocka_unit_test(test_fence_edits), cmocka_unit_test(test_fence_refuses_garbage),
-      cmocka_unit_test(test_patches),     cmocka_unit_test(test_is_fenced),
+      cmocka_unit_test(test_resolve),
+      cmocka_unit_test(test_ordinal),
+      cmocka_unit_test(test_fence_edits),
+      cmocka_unit_test(test_fence_refuses_garbage),
+      cmocka_unit_test(test_patches),
+      cmocka_unit_test(test_is_fenced),
+      cmocka_unit_test(test_fence_targets_and_switchover_blockers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
