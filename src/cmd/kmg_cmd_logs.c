@@ -1,5 +1,6 @@
 /* `kubectl memgraph logs NAME [INSTANCE] [-c CONTAINER] [--tail N] [-p]`: GET
- * /api/v1/namespaces/NS/pods/POD/log?container=memgraph, streamed to stdout. INSTANCE (pod name or ordinal)
+ * /api/v1/namespaces/NS/pods/POD/log?container=memgraph, streamed to stdout (--follow: follow=true, until the
+ * run ends or the user interrupts). INSTANCE (pod name or ordinal)
  * defaults to the MAIN recorded in status.currentMain. */
 #include <stdio.h>
 
@@ -11,11 +12,14 @@
 #include "mgo_err.h"
 
 #define LOGS_TIMEOUT_MS 120000L
+#define FOLLOW_TIMEOUT_MS (24L * 3600 * 1000)
 
 static int to_stdout(void *arg, const char *data, size_t len)
 {
   (void) arg;
-  return fwrite(data, 1, len, stdout) == len ? MGO_OK : MGO_EIO;
+  size_t n = fwrite(data, 1, len, stdout);
+  fflush(stdout); /* --follow: show each chunk as it arrives */
+  return n == len ? MGO_OK : MGO_EIO;
 }
 
 /* The pod whose log is wanted, into pod. */
@@ -48,6 +52,7 @@ static int log_query(struct kmg_ctx *ctx, struct mgo_buf *q)
   }
   int rc = k8s_query_add(q, "container", ctx->args->container);
   rc = rc == MGO_OK ? k8s_query_add(q, "tailLines", tail) : rc;
+  rc = rc == MGO_OK && ctx->args->follow ? k8s_query_add(q, "follow", "true") : rc;
   return rc == MGO_OK && ctx->args->previous ? k8s_query_add(q, "previous", "true") : rc;
 }
 
@@ -66,7 +71,8 @@ int kmg_cmd_logs(struct kmg_ctx *ctx)
     return kmg_fail(ctx, "cannot build the log request for %s: %s", pod, mgo_strerror(rc));
   }
   struct k8s_status st;
-  rc = k8s_get_stream(ctx->client, path, mgo_buf_str(&q), LOGS_TIMEOUT_MS, to_stdout, NULL, &st);
+  rc = k8s_get_stream(ctx->client, path, mgo_buf_str(&q),
+                      ctx->args->follow ? FOLLOW_TIMEOUT_MS : LOGS_TIMEOUT_MS, to_stdout, NULL, &st);
   mgo_buf_free(&q);
   if (rc != MGO_OK) {
     kmg_api_error(rc, &st, "get", "pods/log", ctx->ns, pod, ctx->err, sizeof(ctx->err));

@@ -23,6 +23,7 @@ enum {
   F_TAIL = 1 << 10,
   F_PREVIOUS = 1 << 11,
   F_FILENAME = 1 << 12,
+  F_FOLLOW = 1 << 13,
   F_GLOBAL = 1 << 15
 };
 
@@ -48,8 +49,8 @@ static const struct command_def COMMANDS[] = {
     {"restore", KMG_CMD_RESTORE, 1, 1, F_INTO | F_OUTPUT, "restore BACKUP --into NEW"},
     {"report", KMG_CMD_REPORT, 1, 1, F_OUTPUT | F_OPURL | F_FILE | F_TIMEOUT,
      "report NAME [--file PATH] [--operator-url URL] [-o json|yaml]"},
-    {"logs", KMG_CMD_LOGS, 1, 2, F_CONTAINER | F_TAIL | F_PREVIOUS,
-     "logs NAME [INSTANCE] [-c CONTAINER] [--tail N] [-p]"},
+    {"logs", KMG_CMD_LOGS, 1, 2, F_CONTAINER | F_TAIL | F_PREVIOUS | F_FOLLOW,
+     "logs NAME [INSTANCE] [-c CONTAINER] [--tail N] [-p] [--follow]"},
     {"preview", KMG_CMD_PREVIEW, 1, 1, F_FILENAME, "preview NAME -f CHANGED.yaml"},
     {"version", KMG_CMD_VERSION, 0, 0, 0, "version"},
     {"help", KMG_CMD_HELP, 0, 1, 0, "help"},
@@ -72,7 +73,8 @@ enum flag_id {
   FL_CONTAINER,
   FL_TAIL,
   FL_PREVIOUS,
-  FL_FILENAME
+  FL_FILENAME,
+  FL_FOLLOW
 };
 
 struct flag_def {
@@ -101,6 +103,7 @@ static const struct flag_def FLAGS[] = {
     {"tail", 0, true, F_TAIL, FL_TAIL},
     {"previous", 'p', false, F_PREVIOUS, FL_PREVIOUS},
     {"filename", 'f', true, F_FILENAME, FL_FILENAME},
+    {"follow", 0, false, F_FOLLOW, FL_FOLLOW},
 };
 
 static const char USAGE[] =
@@ -118,6 +121,7 @@ static const char USAGE[] =
     "  restore BACKUP --into NEW          new cluster with the source's spec, bootstrapped from BACKUP\n"
     "  report NAME [--file PATH]          a .tar of the cluster, pods, Events, backups [--operator-url URL]\n"
     "  logs NAME [INSTANCE]               Memgraph's log of an instance (default: the MAIN) [--tail N] [-p]\n"
+    "                                     [--follow]\n"
     "  preview NAME -f CHANGED.yaml       what applying the change would do: refusals, restarts and their "
     "order\n"
     "  version\n"
@@ -260,6 +264,9 @@ static int set_flag(struct kmg_args *a, enum flag_id id, const char *v)
   case FL_FILENAME:
     a->filename = v;
     return *v ? MGO_OK : MGO_EINVAL;
+  case FL_FOLLOW:
+    a->follow = true;
+    return MGO_OK;
   }
   return MGO_EINVAL;
 }

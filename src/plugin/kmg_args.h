@@ -62,6 +62,7 @@ struct kmg_args {
   const char *container;    /* logs -c/--container, default memgraph */
   long tail_lines;          /* logs --tail N; -1 = all */
   bool previous;            /* logs -p/--previous */
+  bool follow;              /* logs --follow: stream until the container's run ends or Ctrl-C */
   const char *filename;     /* preview -f/--filename: the changed MemgraphCluster (YAML or JSON) */
 };
 

@@ -5,14 +5,15 @@ replica) for the module; the tests run in order: status, errors, switchover, bac
 last the annotation commands (fence, hibernate, pause), whose effects belong to the operator and are not tested
 here."""
 
-import io
 import json
 import os
+import queue
 import re
 import secrets
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 
 import pytest
@@ -336,6 +337,29 @@ def test_logs_of_the_main_and_of_an_instance(control_plane, cluster):
             assert line in recorded, (pod, line)
     r = kubectl_memgraph(control_plane, "logs", NAME, "-c", "nosuch", ns=ns, check=False)
     assert "error: " in one_error_line(r)
+
+
+def test_logs_follow_streams_new_lines(control_plane, cluster):
+    ns = cluster
+    pod = f"{NAME}-0"
+    env = dict(os.environ, PATH=plugin_dir() + os.pathsep + os.environ.get("PATH", ""))
+    argv = [control_plane.kubectl_bin, "memgraph", "logs", NAME, "0", "--follow", "--tail", "1", "--kubeconfig",
+            control_plane.admin_kubeconfig, "-n", ns]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    try:
+        assert lines.get(timeout=30).strip(), "no first line"
+        # a line the container writes now (appended to the file the kubelet serves) arrives on the open stream
+        marker = f"plugin-follow-{secrets.token_hex(6)}"
+        with open(os.path.join(control_plane.state_dir, "pods", f"{ns}_{pod}", "memgraph.log"), "a",
+                  encoding="utf-8") as f:
+            f.write(marker + "\n")
+        assert lines.get(timeout=30).strip() == marker
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 # ------------------------------------------------------------------------------------------------- preview

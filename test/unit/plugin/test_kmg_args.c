@@ -70,6 +70,10 @@ static void test_table(void **state)
       {{"report", "mg", "--operator-url", "ftp://x"}, MGO_EINVAL, 0, NULL, NULL, "--operator-url"},
       {{"logs", "mg", "0", "--tail", "10", "-p"}, MGO_OK, KMG_CMD_LOGS, "mg", "0", NULL},
       {{"logs", "mg", "--", "-1"}, MGO_OK, KMG_CMD_LOGS, "mg", "-1", NULL},
+      {{"logs", "mg", "--follow"}, MGO_OK, KMG_CMD_LOGS, "mg", NULL, NULL},
+      {{"status", "mg", "--follow"}, MGO_EINVAL, 0, NULL, NULL, "status does not take --follow"},
+      {{"preview", "mg", "-f", "x.yaml"}, MGO_OK, KMG_CMD_PREVIEW, "mg", NULL, NULL},
+      {{"preview", "mg"}, MGO_EINVAL, 0, NULL, NULL, "preview NAME -f CHANGED.yaml"},
       {{"version"}, MGO_OK, KMG_CMD_VERSION, NULL, NULL, NULL},
   };
   for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
