@@ -34,7 +34,13 @@ GROUP = "/apis/memgraph.io/v1alpha1"
 
 
 def plugin_dir():
-    return os.path.dirname(operator_binary())  # kubectl-memgraph is built beside memgraph-operator
+    """The directory holding kubectl-memgraph: MGO_PLUGIN_DIR, else $MGO_BUILD_DIR/src/cmd, else beside the
+    operator binary (both are built in src/cmd)."""
+    if os.environ.get("MGO_PLUGIN_DIR"):
+        return os.environ["MGO_PLUGIN_DIR"]
+    if os.environ.get("MGO_BUILD_DIR"):
+        return os.path.join(os.environ["MGO_BUILD_DIR"], "src", "cmd")
+    return os.path.dirname(operator_binary())
 
 
 @pytest.fixture(scope="module")
