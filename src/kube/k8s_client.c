@@ -31,6 +31,7 @@ struct k8s_client {
   CURL **idle; /* opts.pool_size slots */
   int n_idle;
   atomic_ulong counts[K8S_VERB_COUNT];
+  atomic_ulong by_resource[K8S_VERB_COUNT][K8S_REQ_RESOURCE_COUNT];
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -57,6 +58,79 @@ const char *k8s_verb_name(enum k8s_verb verb)
 unsigned long k8s_client_request_count(struct k8s_client *c, enum k8s_verb verb)
 {
   return verb < K8S_VERB_COUNT ? atomic_load(&c->counts[verb]) : 0;
+}
+
+static const char *const resource_names[K8S_REQ_RESOURCE_COUNT] = {"pods",
+                                                                   "services",
+                                                                   "configmaps",
+                                                                   "secrets",
+                                                                   "persistentvolumeclaims",
+                                                                   "events",
+                                                                   "serviceaccounts",
+                                                                   "statefulsets",
+                                                                   "poddisruptionbudgets",
+                                                                   "leases",
+                                                                   "namespaces",
+                                                                   "memgraphclusters",
+                                                                   "memgraphbackups",
+                                                                   "customresourcedefinitions",
+                                                                   "jobs",
+                                                                   "deployments",
+                                                                   "other"};
+
+const char *k8s_request_resource_name(size_t i)
+{
+  return i < K8S_REQ_RESOURCE_COUNT ? resource_names[i] : "other";
+}
+
+static size_t resource_index(const char *seg, size_t len)
+{
+  for (size_t i = 0; i + 1 < K8S_REQ_RESOURCE_COUNT; i++) {
+    if (strlen(resource_names[i]) == len && strncmp(resource_names[i], seg, len) == 0)
+      return i;
+  }
+  return K8S_REQ_RESOURCE_COUNT - 1;
+}
+
+/* The next path segment after *p (skipping one '/'); its length, 0 at the end. */
+static size_t next_segment(const char **p, const char **seg)
+{
+  const char *s = *p;
+  size_t n;
+  if (*s == '/')
+    s++;
+  n = strcspn(s, "/?");
+  *seg = s;
+  *p = s + n;
+  return n;
+}
+
+size_t k8s_request_resource_of(const char *path)
+{
+  const char *p = path != NULL ? path : "", *seg = "";
+  size_t n = next_segment(&p, &seg), skip;
+  if (n == 3 && strncmp(seg, "api", 3) == 0)
+    skip = 1; /* /api/v1/... */
+  else if (n == 4 && strncmp(seg, "apis", 4) == 0)
+    skip = 2; /* /apis/group/version/... */
+  else
+    return K8S_REQ_RESOURCE_COUNT - 1;
+  while (skip-- > 0)
+    (void) next_segment(&p, &seg);
+  n = next_segment(&p, &seg);
+  if (n == 10 && strncmp(seg, "namespaces", 10) == 0) {
+    const char *rest = p;
+    if (next_segment(&rest, &seg) == 0 || (n = next_segment(&rest, &seg)) == 0)
+      return resource_index("namespaces", 10);
+  }
+  return resource_index(seg, n);
+}
+
+unsigned long k8s_client_request_count_by(struct k8s_client *c, enum k8s_verb verb, size_t resource)
+{
+  if (verb >= K8S_VERB_COUNT || resource >= K8S_REQ_RESOURCE_COUNT)
+    return 0;
+  return atomic_load(&c->by_resource[verb][resource]);
 }
 
 const char *k8s_client_server(const struct k8s_client *c)
@@ -330,8 +404,10 @@ static int setup_request(struct k8s_client *c, CURL *h, const struct k8s_request
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
   }
   setup_tls(c, h);
-  if (req->verb < K8S_VERB_COUNT)
+  if (req->verb < K8S_VERB_COUNT) {
     atomic_fetch_add(&c->counts[req->verb], 1);
+    atomic_fetch_add(&c->by_resource[req->verb][k8s_request_resource_of(req->path)], 1);
+  }
   return MGO_OK;
 }
 

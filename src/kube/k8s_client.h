@@ -92,6 +92,17 @@ void k8s_client_free(struct k8s_client *c);
 /* Number of requests sent so far with this verb (monotonic; for "API requests per minute" metrics). */
 unsigned long k8s_client_request_count(struct k8s_client *c, enum k8s_verb verb);
 const char *k8s_verb_name(enum k8s_verb verb);
+/* The request counters are also kept per resource class: a fixed table of plurals (pods, statefulsets,
+ * memgraphclusters, leases, events, ...) with "other" for any path outside it, so a metric label built from
+ * it stays bounded. */
+#define K8S_REQ_RESOURCE_COUNT 17
+/* The class of a request path: /api/v1/namespaces/db/pods/mg-0/status -> the index of "pods"; a namespace
+ * itself -> "namespaces"; /version, unknown plurals -> "other". Pure. */
+size_t k8s_request_resource_of(const char *path);
+/* Static name of class i ("other" for i out of range). */
+const char *k8s_request_resource_name(size_t i);
+/* Requests sent so far with this verb to this resource class (monotonic). */
+unsigned long k8s_client_request_count_by(struct k8s_client *c, enum k8s_verb verb, size_t resource);
 /* The server URL the client talks to (borrowed, valid for the client's lifetime). */
 const char *k8s_client_server(const struct k8s_client *c);
 
