@@ -67,6 +67,7 @@ static void count_pass(struct mgo_operator *op, const struct op_ctx *ctx, struct
   if (r.error != MGO_OK)
     (void) mgo_metric_add(op->metrics.reconcile_errors, labels, 1);
   (void) mgo_metric_observe(op->metrics.reconcile_duration, "", secs);
+  op_seed_count_pass(&op->metrics, ctx->key, result_name(ctx, r), r.error != MGO_OK, secs);
 }
 
 static void publish_snapshot(struct mgo_operator *op, struct op_ctx *ctx, struct op_result r)
@@ -422,18 +423,23 @@ bool mgo_operator_lost(struct mgo_operator *op)
          (op->leader != NULL && k8s_leader_done(op->leader) && !atomic_load(&op->stopping));
 }
 
+/* mgo_kube_requests_total{verb,resource}: a series once a verb was sent to a resource class. */
 void op_update_kube_metrics(struct mgo_operator *op)
 {
-  unsigned long *seen = op->kube_seen;
   if (op->client == NULL)
     return;
   pthread_mutex_lock(&op->kube_lock);
   for (int v = 0; v < K8S_VERB_COUNT; v++) {
-    unsigned long n = k8s_client_request_count(op->client, (enum k8s_verb) v);
-    char labels[MGO_METRIC_LABELS_MAX];
-    (void) mgo_metric_labels(labels, sizeof(labels), "verb", k8s_verb_name((enum k8s_verb) v), (char *) NULL);
-    (void) mgo_metric_add(op->metrics.kube_requests, labels, (double) (n - seen[v]));
-    seen[v] = n;
+    for (size_t r = 0; r < K8S_REQ_RESOURCE_COUNT; r++) {
+      unsigned long n = k8s_client_request_count_by(op->client, (enum k8s_verb) v, r);
+      char labels[MGO_METRIC_LABELS_MAX];
+      if (n == 0)
+        continue;
+      (void) mgo_metric_labels(labels, sizeof(labels), "verb", k8s_verb_name((enum k8s_verb) v), "resource",
+                               k8s_request_resource_name(r), (char *) NULL);
+      (void) mgo_metric_add(op->metrics.kube_requests, labels, (double) (n - op->kube_seen[v][r]));
+      op->kube_seen[v][r] = n;
+    }
   }
   pthread_mutex_unlock(&op->kube_lock);
 }

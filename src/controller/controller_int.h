@@ -67,7 +67,7 @@ struct mgo_operator {
   struct op_cluster **clusters;
   size_t nclusters, cap;
   pthread_mutex_t kube_lock; /* guards kube_seen */
-  unsigned long kube_seen[K8S_VERB_COUNT];
+  unsigned long kube_seen[K8S_VERB_COUNT][K8S_REQ_RESOURCE_COUNT];
 };
 
 /* informers.c: informers with handlers that enqueue the owning cluster's key. */

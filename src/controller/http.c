@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "k8s_informer.h"
 #include "k8s_lease.h"
 #include "metrics.h"
 #include "mgo_buf.h"
@@ -71,7 +72,13 @@ static int healthy(void *arg)
 
 static void before_metrics(void *arg)
 {
-  op_update_kube_metrics(arg);
+  struct mgo_operator *op = arg;
+  json_t *clusters =
+      op->inf[OP_CACHE_CLUSTERS] != NULL ? k8s_informer_list(op->inf[OP_CACHE_CLUSTERS], NULL) : NULL;
+  op_update_kube_metrics(op);
+  if (clusters != NULL)
+    op_seed_set_clusters(&op->metrics, clusters); /* memgraph_clusters / _ready at scrape time */
+  json_decref(clusters);
 }
 
 /* Ready once every informer has synced; leading and standing by are both ready (a standby must not be

@@ -253,6 +253,14 @@ int mgo_metric_observe(struct mgo_metric_family *f, const char *labels, double v
   return s ? MGO_OK : MGO_ENOMEM;
 }
 
+int mgo_metric_touch(struct mgo_metric_family *f, const char *labels)
+{
+  pthread_mutex_lock(f->lock);
+  struct series *s = series_get(f, labels, 1);
+  pthread_mutex_unlock(f->lock);
+  return s ? MGO_OK : MGO_ENOMEM;
+}
+
 int mgo_metric_get(struct mgo_metric_family *f, const char *labels, double *out)
 {
   pthread_mutex_lock(f->lock);

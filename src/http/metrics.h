@@ -39,6 +39,9 @@ int mgo_metric_labels(char *out, size_t outsz, ...) __attribute__((sentinel));
 int mgo_metric_add(struct mgo_metric_family *f, const char *labels, double v);
 int mgo_metric_set(struct mgo_metric_family *f, const char *labels, double v);
 int mgo_metric_observe(struct mgo_metric_family *f, const char *labels, double v);
+/* Creates the series at zero when it does not exist (any type: a histogram with 0 samples); leaves an
+ * existing one as it is. */
+int mgo_metric_touch(struct mgo_metric_family *f, const char *labels);
 /* Reads a counter/gauge value (histograms: the sum); MGO_ENOTFOUND if the series does not exist. */
 int mgo_metric_get(struct mgo_metric_family *f, const char *labels, double *out);
 /* Removes one series; removing a missing series is not an error. */

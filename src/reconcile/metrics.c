@@ -115,7 +115,7 @@ int op_metrics_init(struct op_metrics *m, struct mgo_metrics *reg)
       !m->instances_ready || !m->replicas_registered || !m->replica_lag || !m->kube_requests ||
       !m->bolt_queries)
     return MGO_ENOMEM;
-  if (init_failover_metrics(m, reg) != MGO_OK)
+  if (init_failover_metrics(m, reg) != MGO_OK || init_backup_metrics(m, reg) != MGO_OK)
     return MGO_ENOMEM;
-  return init_backup_metrics(m, reg);
+  return op_seed_metrics_init(&m->seed, reg);
 }

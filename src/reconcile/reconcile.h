@@ -103,8 +103,19 @@ struct op_cluster {
 
 /* ---- metrics families (metrics.c) ----------------------------------------------------------------- */
 
+/* The seed's memgraph_* families (metrics_seed.c, issue 12; src/controller/README.md lists what moves each).
+ */
+struct op_seed_metrics {
+  struct mgo_metric_family *clusters_total, *clusters_ready, *read_replicas_total, *read_replicas_ready,
+      *replication_lag, *replication_errors, *reconcile_total, *reconcile_duration, *reconcile_errors,
+      *validation_total, *validation_failures, *validation_duration, *connectivity_total,
+      *connectivity_failures, *replication_test_total, *replication_test_failures, *failover_duration,
+      *failover_behind, *failover_lost_estimated, *multiple_mains;
+};
+
 struct op_metrics {
   struct mgo_metrics *reg;
+  struct op_seed_metrics seed;
   struct mgo_metric_family *reconcile_total, *reconcile_errors, *reconcile_duration, *cluster_phase,
       *instances_ready, *replicas_registered, *replica_lag, *kube_requests, *bolt_queries, *failovers,
       *failover_duration, *failover_lost, *multiple_mains, *reseeds, *pod_restarts, *snapshots,
@@ -115,6 +126,30 @@ struct op_metrics {
 int op_metrics_init(struct op_metrics *m, struct mgo_metrics *reg);
 /* Names of the metric families, in registration order (for tests and docs); NULL-terminated. */
 extern const char *const op_metric_names[];
+/* The seed's names (registered after op_metric_names), in registration order; NULL-terminated. */
+extern const char *const op_seed_metric_names[];
+/* Creates the seed's families in reg (op_metrics_init calls it). MGO_ENOMEM. */
+int op_seed_metrics_init(struct op_seed_metrics *m, struct mgo_metrics *reg);
+
+/* The updates of the seed's families (metrics_seed.c). Each writes into m / ctx->metrics only. */
+/* One finished pass of cluster key: memgraph_reconcile_total{cluster,result}, _errors_total{cluster} when
+ * failed, _duration_seconds{cluster}. */
+void op_seed_count_pass(const struct op_metrics *m, const char *key, const char *result, bool failed,
+                        double secs);
+/* memgraph_clusters / memgraph_clusters_ready from the MemgraphCluster objects in clusters (a JSON array;
+ * Ready: the condition Ready is True). */
+void op_seed_set_clusters(const struct op_metrics *m, const json_t *clusters);
+/* The health pass's SHOW REPLICATION ROLE probes: ok answered, failed did not. */
+void op_seed_count_connectivity(struct op_ctx *ctx, unsigned long ok, unsigned long failed);
+/* Per-pass gauges and series of the cluster (status step): read replicas, the canary families at zero,
+ * replicas the MAIN lists invalid or diverged. Needs ctx->obs and ctx->plan. */
+void op_seed_cluster_metrics(struct op_ctx *ctx);
+/* A REGISTER REPLICA that failed: memgraph_replication_errors_total{cluster,kind="register_failed"}. */
+void op_seed_register_failed(struct op_ctx *ctx);
+/* A completed MAIN change: the failover duration and RPO histograms. */
+void op_seed_main_change(struct op_ctx *ctx, const struct op_main_change *ch, int64_t unavailable_ms);
+/* memgraph_multiple_mains{cluster}: 1 while the plan reports a second MAIN, else 0. */
+void op_seed_multiple_mains(struct op_ctx *ctx, bool seen);
 
 /* ---- the reconcile context ------------------------------------------------------------------------- */
 
@@ -256,6 +291,7 @@ struct op_live {
   const struct mgo_cluster *c;             /* for the pods' DNS names (TLS server names) */
   unsigned long queries;                   /* out: Bolt queries sent */
   unsigned long per_pod[REC_MAX_OBSERVED]; /* out: per obs->inst index */
+  unsigned long probes_ok, probes_failed;  /* out: SHOW REPLICATION ROLE probes answered / not */
   const struct rec_instance *base;         /* internal */
 };
 

@@ -87,6 +87,8 @@ static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
     if (sent && a->type == REC_ACT_REGISTER && ctx->mg->failed_diverged != NULL &&
         ctx->mg->failed_diverged(conn))
       op_note_register_diverged(ctx->cs, a->replica_pod);
+    if (a->type == REC_ACT_REGISTER)
+      op_seed_register_failed(ctx);
     op_ctx_note(ctx, "%s", note);
     op_event(ctx, "Warning", "ReplicationCommandFailed", action_name(a->type), note);
     return rc;
@@ -218,6 +220,7 @@ static int finish_main_change(struct op_ctx *ctx, const char *pod)
   (void) mgo_metric_observe(ctx->metrics->failover_duration, labels, (double) unavailable / 1000.0);
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
   (void) mgo_metric_add(ctx->metrics->failover_lost, labels, (double) ch->behind);
+  op_seed_main_change(ctx, ch, unavailable);
   return rc;
 }
 
@@ -383,6 +386,7 @@ struct op_result op_step_act(struct op_ctx *ctx)
   int rc;
   if (ctx->plan->multiple_mains)
     count_multiple_mains(ctx);
+  op_seed_multiple_mains(ctx, ctx->plan->multiple_mains);
   for (size_t i = 0; i < ctx->plan->n; i++) {
     if (!ctx->kube->may_act(ctx->kube->arg)) {
       op_ctx_note(ctx, "not acting: leadership lost or shutting down");

@@ -606,6 +606,7 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
     } else if (probe) {
       probe_started[i] = mgo_clock_mono_ms(live->clock);
       query_instance(cs, in, live);
+      *(in->reachable ? &live->probes_ok : &live->probes_failed) += 1;
       note_silence(cs, in, live, probe_started[i]);
       note_crash(cs, in);
     } else if (in->pod_exists) {
@@ -810,6 +811,7 @@ struct op_result op_step_observe(struct op_ctx *ctx)
   forget_stale_credentials(ctx, &live);
   for (size_t i = 0; i < ctx->obs->n; i++)
     op_count_bolt(ctx, ctx->obs->inst[i].pod, live.per_pod[i]);
+  op_seed_count_connectivity(ctx, live.probes_ok, live.probes_failed);
   json_decref(pods);
   return rc == MGO_OK ? op_ok() : op_error_continue(rc);
 }

@@ -200,6 +200,7 @@ static void set_gauges(struct op_ctx *ctx, const json_t *status)
   char labels[MGO_METRIC_LABELS_MAX];
 
   op_set_phase_metric(ctx, json_string_value(json_object_get(status, "phase")));
+  op_seed_cluster_metrics(ctx);
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
   (void) mgo_metric_set(m->instances_ready, labels,
                         (double) json_integer_value(json_object_get(status, "readyInstances")));
