@@ -72,7 +72,14 @@ STATE_DIR=$(printf '%s\n' "$UP_OUT" | tail -n 1)
 say "installing the CRD and the operator's RBAC"
 "$KUBECTL" apply --server-side --force-conflicts -f config/crd/memgraph.io_memgraphclusters.yaml \
   -f config/crd/memgraph.io_memgraphbackups.yaml
-"$KUBECTL" wait --for=condition=Established --timeout=60s crd/memgraphclusters.memgraph.io
+# Polled rather than `kubectl wait`, which fails at once when it reads a CRD that has no condition yet.
+for crd in memgraphclusters.memgraph.io memgraphbackups.memgraph.io; do
+  deadline=$((SECONDS + 60))
+  until [ "$("$KUBECTL" get crd "$crd" -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}')" = True ]; do
+    [ $SECONDS -lt $deadline ] || { echo "CRD $crd not Established" >&2; exit 1; }
+    sleep 0.2
+  done
+done
 "$KUBECTL" apply -k config/rbac
 
 HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

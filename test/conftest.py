@@ -18,6 +18,7 @@ Interface (other test trees rely on it; keep it stable):
                     apply(yaml_text_or_dict, namespace=None) -> CompletedProcess      (kubectl apply -f -)
                     wait_for(predicate, timeout=30, interval=0.2, message="condition") -> the predicate's truthy
                         value; exceptions inside the predicate count as "not yet"; AssertionError on timeout
+                    wait_crds_established(*crd_names, timeout=60): each CRD Established and discovered by kubectl
                     stop_apiserver(), start_apiserver(), restart_apiserver()   (same flags and port; start
                         returns when /readyz is 200. The controller manager's informers then reconnect with
                         client-go backoff: immediate after one restart, up to ~30 s after several in a row, so
@@ -139,6 +140,20 @@ class ControlPlane:
                 extra = f" (last error: {last_exc!r})" if last_exc else ""
                 raise AssertionError(f"timed out after {timeout}s waiting for {message}{extra}")
             time.sleep(interval)
+
+    def wait_crds_established(self, *crds, timeout=60):
+        """Polls until every named CRD (e.g. "memgraphclusters.memgraph.io") has Established=True, then until
+        kubectl discovers its resource. (`kubectl wait --for=condition=Established` fails at once, instead of
+        waiting, when it reads the CRD before the API server wrote any condition: seen on a loaded machine.)"""
+        for crd in crds:
+            def established(name=crd):
+                r = self.kubectl("get", "crd", name, "-o",
+                                 'jsonpath={.status.conditions[?(@.type=="Established")].status}', check=False)
+                return r.returncode == 0 and r.stdout.strip() == "True"
+            self.wait_for(established, timeout=timeout, message=f"CRD {crd} Established")
+            plural = crd.split(".", 1)[0]
+            self.wait_for(lambda p=plural: self.kubectl("get", p, "-A", check=False).returncode == 0,
+                          timeout=30, message=f"kubectl to discover {plural}")
 
     # -- apiserver and etcd
     def _apiserver(self, action):

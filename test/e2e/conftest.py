@@ -34,11 +34,7 @@ RBAC = os.path.join(ROOT, "config", "rbac")
 @pytest.fixture(scope="session")
 def crd_installed(control_plane):
     control_plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", CRD, "-f", BACKUP_CRD)
-    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/memgraphclusters.memgraph.io",
-                          "crd/memgraphbackups.memgraph.io")
-    for short in ("mgc", "mgb"):
-        control_plane.wait_for(lambda: control_plane.kubectl("get", short, "-A", check=False).returncode == 0,
-                               timeout=30, message=f"kubectl to discover {short}")
+    control_plane.wait_crds_established("memgraphclusters.memgraph.io", "memgraphbackups.memgraph.io")
     return control_plane
 
 

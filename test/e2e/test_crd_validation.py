@@ -22,11 +22,7 @@ SAMPLES = os.path.join(ROOT, "config", "samples")
 @pytest.fixture(scope="module")
 def crd(control_plane):
     control_plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", CRD)
-    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                          "crd/memgraphclusters.memgraph.io")
-    # Discovery of the new type can lag behind Established for a moment.
-    control_plane.wait_for(lambda: control_plane.kubectl("get", "mgc", "-A", check=False).returncode == 0,
-                           timeout=30, message="kubectl to discover memgraphclusters")
+    control_plane.wait_crds_established("memgraphclusters.memgraph.io")
     return control_plane
 
 
@@ -304,9 +300,7 @@ BACKUP_CRD = os.path.join(ROOT, "config", "crd", "memgraph.io_memgraphbackups.ya
 
 def test_memgraph_backup_needs_a_cluster_and_its_spec_is_immutable(crd, namespace):
     crd.kubectl("apply", "--server-side", "--force-conflicts", "-f", BACKUP_CRD)
-    crd.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/memgraphbackups.memgraph.io")
-    crd.wait_for(lambda: crd.kubectl("get", "mgb", "-A", check=False).returncode == 0, timeout=30,
-                 message="kubectl to discover memgraphbackups")
+    crd.wait_crds_established("memgraphbackups.memgraph.io")
 
     def backup(name, **spec):
         return {"apiVersion": "memgraph.io/v1alpha1", "kind": "MemgraphBackup", "metadata": {"name": name},

@@ -146,7 +146,9 @@ def test_fencing_a_replica_and_the_main(control_plane, namespace, clusters, oper
     _annotate(control_plane, ns, "memgraph.io/fencedInstances", json.dumps([replica]))
     control_plane.wait_for(lambda: replica_ip not in clusters.service_endpoints(ns, f"{NAME}-read"), timeout=30,
                            message=f"{replica} off the read Service")
-    fenced = _condition(clusters, ns, "Fenced")
+    # the labels change in the act step, the status in the status step of the same pass
+    fenced = control_plane.wait_for(lambda: _condition(clusters, ns, "Fenced") or None, timeout=30,
+                                    message="condition Fenced")
     assert fenced.get("status") == "True" and replica in fenced["message"], fenced
     write_through(clusters, ns, NAME, "WhileReplicaFenced", 1)
     clusters.wait_value_on(replica_ip, "WhileReplicaFenced", 1)

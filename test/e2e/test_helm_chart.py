@@ -402,11 +402,8 @@ def prometheus_crds(control_plane):
     for f in files:
         args += ["-f", f]
     control_plane.kubectl(*args)
-    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                          "crd/servicemonitors.monitoring.coreos.com", "crd/prometheusrules.monitoring.coreos.com")
-    for kind in ("servicemonitors", "prometheusrules"):
-        control_plane.wait_for(lambda k=kind: control_plane.kubectl("get", k, "-A", check=False).returncode == 0,
-                               timeout=30, message=f"kubectl to discover {kind}")
+    control_plane.wait_crds_established("servicemonitors.monitoring.coreos.com",
+                                        "prometheusrules.monitoring.coreos.com")
     return files
 
 
