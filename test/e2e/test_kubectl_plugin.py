@@ -2,8 +2,8 @@
 `kubectl memgraph ...` through kubectl's plugin discovery (the build dir holding kubectl-memgraph first on PATH)
 against the real control plane, with the operator running and versitygw as S3. One 2-instance cluster (one SYNC
 replica) for the module; the tests run in order: status, errors, switchover, backup, restore, logs, report, and
-last the annotation commands (fence, hibernate, pause), whose effects belong to the operator and are not tested
-here."""
+last the annotation commands (fence, hibernate, pause), then hibernate and resume taking effect (the operator's
+side of the annotations is tested in test_day2.py)."""
 
 import json
 import os
@@ -503,6 +503,25 @@ def test_hibernate_resume_pause_unpause_edit_their_annotations(control_plane, cl
     kubectl_memgraph(control_plane, "unpause", NAME, ns=ns)
     r = kubectl_memgraph(control_plane, "hibernate", "nope", ns=ns, check=False)
     assert one_error_line(r) == f'error: memgraphcluster "nope" not found in namespace "{ns}"'
+
+
+def test_hibernate_and_resume_take_effect(control_plane, cluster):
+    """The operator acts on what the plugin set (docs/api.md#annotations): no pods while hibernated, then the
+    same MAIN back, as `kubectl memgraph status` shows."""
+    ns = cluster
+    main = control_plane.wait_for(lambda: (s := get_cluster(control_plane, ns).get("status", {})).get("phase")
+                                  == "Running" and s["currentMain"], timeout=120, message="Running after unpause")
+    kubectl_memgraph(control_plane, "hibernate", NAME, ns=ns)
+    control_plane.wait_for(lambda: get_cluster(control_plane, ns).get("status", {}).get("phase") == "Hibernated"
+                           and json.loads(control_plane.kubectl("get", "pods", "-n", ns, "-l",
+                                                                f"app.kubernetes.io/instance={NAME}",
+                                                                "-o", "json").stdout)["items"] == [],
+                           timeout=90, message="Hibernated with no pods")
+    kubectl_memgraph(control_plane, "resume", NAME, ns=ns)
+    control_plane.wait_for(lambda: get_cluster(control_plane, ns).get("status", {}).get("phase") == "Running",
+                           timeout=120, message="Running after resume")
+    out = kubectl_memgraph(control_plane, "status", NAME, ns=ns).stdout
+    assert header(out, "Main") == main, out
 
 
 # ------------------------------------------------------------------------------------------------- krew
