@@ -5,7 +5,10 @@
 #   2. debug build with AddressSanitizer + UndefinedBehaviorSanitizer, release build, and the format check
 #   3. lint (scripts/lint.sh: clang-tidy, cppcheck, scripts/check-code.py); any finding fails the run
 #   4. C unit tests (ctest), then bounded fuzzing of the decoders
-#   5. pytest: emulator conformance, C clients against real peers, the real control plane, end to end
+#   5. pytest: emulator conformance, C clients against real peers, the real control plane, end to end; on
+#      PYTEST_WORKERS (default 3) pytest-xdist workers, one test file at a time per worker (modules share
+#      clusters and run their tests in order), each worker with its own control plane. PYTEST_WORKERS=0 runs
+#      everything in this process, one after another.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -42,5 +45,8 @@ fi
 
 step "pytest"
 export MGO_BUILD_DIR="$ROOT/build/debug"
+WORKERS=${PYTEST_WORKERS:-3}
+XDIST=()
+[ "$WORKERS" = 0 ] || XDIST=(-n "$WORKERS" --dist loadfile)
 # shellcheck disable=SC2086  # PYTEST_ARGS is a word list on purpose (e.g. "-k emulator -x")
-exec "$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider ${PYTEST_ARGS:-} test
+exec "$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider "${XDIST[@]}" --durations=15 ${PYTEST_ARGS:-} test
