@@ -323,6 +323,17 @@ void op_format_mono_ms(const struct mgo_clock *clock, int64_t mono_ms, char *dst
 json_t *op_status_patch(const json_t *old_status, const json_t *new_status);
 /* The status of a cluster whose spec cannot be used: phase Failed, the message, Ready=False. */
 json_t *op_invalid_status(const json_t *old_status, int64_t generation, const char *message, const char *now);
+/* The condition of type in status, or NULL. Borrowed from status. */
+json_t *op_status_condition(const json_t *status, const char *type);
+/* One metav1.Condition to put into a status (the strings are copied). */
+struct op_condition {
+  const char *type, *status, *reason, *message;
+};
+/* A copy of old_status (an empty object when it is not one) whose condition of cond->type is replaced by cond
+ * (its lastTransitionTime kept when the old one had the same status, else now), with phase and message set.
+ * New reference, NULL when memory runs out. Pure. */
+json_t *op_status_with_condition(const json_t *old_status, const struct op_condition *cond,
+                                 int64_t generation, const char *phase, const char *now);
 /* Merge-patches status.lastFailover with the record of a completed failover or switchover. */
 int op_write_last_failover(struct op_ctx *ctx, const struct op_main_change *ch, int64_t unavailable_ms);
 

@@ -187,20 +187,6 @@ static int max_pod_ordinal(const struct mgo_cluster *c, const json_t *pods)
   return max;
 }
 
-/* The condition of type in status, or NULL (borrowed). */
-static const json_t *status_condition(const json_t *status, const char *type)
-{
-  size_t i;
-  const json_t *cond;
-  json_array_foreach(json_object_get(status, "conditions"), i, cond)
-  {
-    const char *t = json_string_value(json_object_get(cond, "type"));
-    if (t != NULL && strcmp(t, type) == 0)
-      return cond;
-  }
-  return NULL;
-}
-
 static bool text_is(const json_t *v, const char *want)
 {
   const char *s = json_string_value(v);
@@ -210,7 +196,7 @@ static bool text_is(const json_t *v, const char *want)
 /* What the last status says about the cluster's history: resuming from a hibernation, never Ready yet. */
 static void observe_history(const json_t *old_status, struct rec_observed *obs)
 {
-  const json_t *hib = status_condition(old_status, "Hibernated");
+  const json_t *hib = op_status_condition(old_status, "Hibernated");
   const json_t *phase = json_object_get(old_status, "phase");
   obs->resuming =
       text_is(json_object_get(hib, "status"), "True") || text_is(json_object_get(hib, "reason"), "Resuming");

@@ -30,30 +30,38 @@ json_t *op_status_patch(const json_t *old_status, const json_t *new_status)
   return json_pack("{s:o}", "status", status);
 }
 
-/* The Ready condition of an unusable spec; lastTransitionTime kept when it was already False. */
-static json_t *invalid_ready(const json_t *old_status, int64_t generation, const char *message,
-                             const char *now)
+json_t *op_status_condition(const json_t *status, const char *type)
 {
   size_t i;
-  const json_t *c;
-  const char *since = now;
-  json_array_foreach(json_object_get(old_status, "conditions"), i, c)
+  json_t *c;
+  json_array_foreach(json_object_get(status, "conditions"), i, c)
   {
-    const char *type = json_string_value(json_object_get(c, "type"));
-    const char *st = json_string_value(json_object_get(c, "status"));
-    const char *t = json_string_value(json_object_get(c, "lastTransitionTime"));
-    if (type != NULL && strcmp(type, "Ready") == 0 && st != NULL && strcmp(st, "False") == 0 && t != NULL)
-      since = t;
+    const char *t = json_string_value(json_object_get(c, "type"));
+    if (t != NULL && strcmp(t, type) == 0)
+      return c;
   }
-  return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "type", "Ready", "status", "False", "observedGeneration",
-                   (json_int_t) generation, "lastTransitionTime", since, "reason", "InvalidSpec", "message",
-                   message);
+  return NULL;
 }
 
-json_t *op_invalid_status(const json_t *old_status, int64_t generation, const char *message, const char *now)
+static json_t *condition_json(const json_t *old_status, const struct op_condition *cond, int64_t generation,
+                              const char *now)
+{
+  const json_t *old = op_status_condition(old_status, cond->type);
+  const char *was = json_string_value(json_object_get(old, "status"));
+  const char *since = json_string_value(json_object_get(old, "lastTransitionTime"));
+  if (was == NULL || since == NULL || strcmp(was, cond->status) != 0)
+    since = now;
+  return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "type", cond->type, "status", cond->status,
+                   "observedGeneration", (json_int_t) generation, "lastTransitionTime", since, "reason",
+                   cond->reason, "message", cond->message);
+}
+
+json_t *op_status_with_condition(const json_t *old_status, const struct op_condition *cond,
+                                 int64_t generation, const char *phase, const char *now)
 {
   json_t *status = json_is_object(old_status) ? json_deep_copy(old_status) : json_object();
   json_t *conds = json_array();
+  const json_t *old = op_status_condition(old_status, cond->type);
   size_t i;
   const json_t *c;
 
@@ -64,15 +72,22 @@ json_t *op_invalid_status(const json_t *old_status, int64_t generation, const ch
   }
   json_array_foreach(json_object_get(old_status, "conditions"), i, c)
   {
-    const char *type = json_string_value(json_object_get(c, "type"));
-    if (type == NULL || strcmp(type, "Ready") != 0)
+    if (c != old)
       json_array_append_new(conds, json_deep_copy(c));
   }
-  json_array_append_new(conds, invalid_ready(old_status, generation, message, now));
+  json_array_append_new(conds, condition_json(old_status, cond, generation, now));
   json_object_set_new(status, "conditions", conds);
-  json_object_set_new(status, "phase", json_string("Failed"));
-  json_object_set_new(status, "message", json_string(message));
-  json_object_set_new(status, "observedGeneration", json_integer(generation));
+  json_object_set_new(status, "phase", json_string(phase));
+  json_object_set_new(status, "message", json_string(cond->message));
+  return status;
+}
+
+json_t *op_invalid_status(const json_t *old_status, int64_t generation, const char *message, const char *now)
+{
+  const struct op_condition ready = {"Ready", "False", "InvalidSpec", message};
+  json_t *status = op_status_with_condition(old_status, &ready, generation, "Failed", now);
+  if (status != NULL)
+    json_object_set_new(status, "observedGeneration", json_integer(generation));
   return status;
 }
 
@@ -242,25 +257,12 @@ static void drop_condition(json_t *conds, const char *type)
   }
 }
 
-static json_t *old_condition(const json_t *old_status, const char *type)
-{
-  size_t i;
-  json_t *c;
-  json_array_foreach(json_object_get(old_status, "conditions"), i, c)
-  {
-    const char *t = json_string_value(json_object_get(c, "type"));
-    if (t != NULL && strcmp(t, type) == 0)
-      return c;
-  }
-  return NULL;
-}
-
 void op_merge_backup_status(json_t *status, const json_t *backup, const json_t *old_status)
 {
   const json_t *src = backup != NULL ? backup : old_status;
   json_t *conds = json_object_get(status, "conditions");
   json_t *cond = backup != NULL ? json_object_get(backup, "condition")
-                                : old_condition(old_status, "LastBackupSucceeded");
+                                : op_status_condition(old_status, "LastBackupSucceeded");
 
   for (size_t i = 0; i < sizeof(backup_keys) / sizeof(backup_keys[0]); i++) {
     json_t *v = json_object_get(src, backup_keys[i]);
@@ -281,7 +283,7 @@ void op_merge_backup_status(json_t *status, const json_t *backup, const json_t *
  * one is written. */
 static void condition_message(const json_t *status, const char *type, char *dst, size_t dstsz)
 {
-  const char *m = json_string_value(json_object_get(old_condition(status, type), "message"));
+  const char *m = json_string_value(json_object_get(op_status_condition(status, type), "message"));
   (void) mgo_strlcpy(dst, m != NULL ? m : "", dstsz);
 }
 
@@ -289,7 +291,7 @@ static void condition_message(const json_t *status, const char *type, char *dst,
 static void announce_day2(struct op_ctx *ctx, const char *type, const char *before, const json_t *status,
                           const char *gone_reason, const char *gone_message)
 {
-  const json_t *now = old_condition(status, type);
+  const json_t *now = op_status_condition(status, type);
   const char *msg = json_string_value(json_object_get(now, "message"));
   const char *reason = json_string_value(json_object_get(now, "reason"));
   if (msg == NULL && before[0] != '\0')
