@@ -67,17 +67,11 @@ CLUSTER = os.path.join(ROOT, "test", "cluster")
 sys.path.insert(0, CLUSTER)
 
 from kubeapi import KubeApi  # noqa: E402
+from versions import cache_dir, read_versions  # noqa: E402
 
 
 def _versions():
-    vals = {}
-    with open(os.path.join(ROOT, "tools", "versions.env"), encoding="utf-8") as f:
-        for line in f:
-            m = re.match(r"^([A-Z0-9_]+)=(.*)$", line.strip())
-            if m:
-                vals[m.group(1)] = m.group(2)
-    cache = os.environ.get("MGO_CACHE") or os.path.expanduser("~/.cache/memgraph-operator")
-    return cache, vals["K8S"]
+    return cache_dir(), read_versions()["K8S"]
 
 
 class KubectlError(subprocess.CalledProcessError):

@@ -21,8 +21,10 @@ import sys
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+# harness (this folder) and s3_itest_driver (versitygw and the S3 client's driver, test/integration/s3)
+for _path in (HERE, os.path.join(os.path.dirname(HERE), "integration", "s3")):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
 from harness import ROOT, Clusters, OperatorProcess, operator_binary  # noqa: E402
 

@@ -5,21 +5,13 @@ secret; a schedule creates backups and retention trims them (S3 object and Memgr
 restored from a backup holds the same data. One cluster for the module; tests run in order."""
 
 import json
-import os
 import socket
-import sys
 import threading
 import time
 
 import pytest
 from harness import Clusters, bolt_query
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-S3_DIR = os.path.join(os.path.dirname(HERE), "integration", "s3")
-if S3_DIR not in sys.path:
-    sys.path.insert(0, S3_DIR)
-
-from s3_itest_driver import ACCESS, SECRET, S3, Gateway  # noqa: E402
+from s3_itest_driver import ACCESS, SECRET, S3, Gateway
 
 NAME = "bk"
 BUCKET = "backups"

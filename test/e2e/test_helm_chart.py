@@ -32,6 +32,7 @@ import urllib.request
 import pytest
 import yaml
 from harness import ROOT, free_port, parse_metrics
+from versions import read_versions
 
 CHART = os.path.join(ROOT, "charts", "memgraph-operator")
 CI_FILES = sorted(glob.glob(os.path.join(CHART, "ci", "*-values.yaml")))
@@ -42,16 +43,6 @@ SAMPLE = os.path.join(CONFIG, "samples", "memgraphcluster-minimal.yaml")
 def _load(path):
     with open(path, encoding="utf-8") as f:
         return yaml.safe_load(f)
-
-
-def _versions():
-    vals = {}
-    with open(os.path.join(ROOT, "tools", "versions.env"), encoding="utf-8") as f:
-        for line in f:
-            m = re.match(r"^([A-Z0-9_]+)=(.*)$", line.strip())
-            if m:
-                vals[m.group(1)] = m.group(2)
-    return vals
 
 
 def _tool_dir(name):
@@ -90,7 +81,7 @@ class Helm:
 def helm(tmp_path_factory):
     binary = os.path.join(_tool_dir("helm"), "helm")
     h = Helm(binary, str(tmp_path_factory.mktemp("helm-home")))
-    assert h.run("version", "--short").stdout.strip().startswith(_versions()["HELM"])
+    assert h.run("version", "--short").stdout.strip().startswith(read_versions()["HELM"])
     return h
 
 
@@ -437,7 +428,7 @@ def deployment_controllers(control_plane, tmp_path_factory):
     runs neither), against the same apiserver; stopped (by its PID) after the module."""
     d = tmp_path_factory.mktemp("kcm-deploy")
     cache = os.environ.get("MGO_CACHE") or os.path.expanduser("~/.cache/memgraph-operator")
-    binary = os.path.join(cache, f"k8s-{_versions()['K8S']}", "kube-controller-manager")
+    binary = os.path.join(cache, f"k8s-{read_versions()['K8S']}", "kube-controller-manager")
     port = free_port()
     log = open(d / "kcm.log", "wb")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen([binary, f"--kubeconfig={control_plane.admin_kubeconfig}",

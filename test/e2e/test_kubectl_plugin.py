@@ -11,7 +11,6 @@ import queue
 import re
 import secrets
 import subprocess
-import sys
 import tarfile
 import threading
 import time
@@ -19,13 +18,9 @@ import time
 import pytest
 import yaml
 from harness import Clusters, bolt_query, operator_binary
+from s3_itest_driver import ACCESS, SECRET, S3, Gateway
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-S3_DIR = os.path.join(os.path.dirname(HERE), "integration", "s3")
-if S3_DIR not in sys.path:
-    sys.path.insert(0, S3_DIR)
-
-from s3_itest_driver import ACCESS, SECRET, S3, Gateway  # noqa: E402
 
 NAME = "kp"
 BUCKET = "plugin-backups"
