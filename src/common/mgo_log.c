@@ -15,6 +15,8 @@ static enum mgo_log_format log_fmt = MGO_LOG_LOGFMT;
 static FILE *log_out;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static _Thread_local char log_trace_id[33], log_span_id[17];
+
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void mgo_log_setup(enum mgo_log_level min, enum mgo_log_format fmt, FILE *out)
@@ -22,6 +24,12 @@ void mgo_log_setup(enum mgo_log_level min, enum mgo_log_format fmt, FILE *out)
   log_min = min;
   log_fmt = fmt;
   log_out = out;
+}
+
+void mgo_log_set_trace(const char *trace_id, const char *span_id)
+{
+  (void) mgo_strlcpy(log_trace_id, trace_id != NULL ? trace_id : "", sizeof(log_trace_id));
+  (void) mgo_strlcpy(log_span_id, span_id != NULL ? span_id : "", sizeof(log_span_id));
 }
 
 int mgo_log_parse_level(const char *s, enum mgo_log_level *out)
@@ -130,6 +138,10 @@ void mgo_log(enum mgo_log_level lvl, const char *msg, ...)
   va_start(ap, msg);
   add_fields(&b, ap);
   va_end(ap);
+  if (log_trace_id[0] != '\0') {
+    add_field(&b, "trace_id", log_trace_id, 0);
+    add_field(&b, "span_id", log_span_id, 0);
+  }
   if (log_fmt == MGO_LOG_JSON)
     mgo_buf_add(&b, "}", 1);
   mgo_buf_add(&b, "\n", 1);

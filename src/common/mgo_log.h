@@ -23,5 +23,8 @@ int mgo_log_parse_level(const char *s, enum mgo_log_level *out);
 int mgo_log_parse_format(const char *s, enum mgo_log_format *out);
 int mgo_log_enabled(enum mgo_log_level lvl);
 void mgo_log(enum mgo_log_level lvl, const char *msg, ...) __attribute__((sentinel));
+/* The calling thread's trace context (src/trace): while set, every line of this thread ends with
+ * trace_id=… span_id=… (hex, copied). NULL clears it. */
+void mgo_log_set_trace(const char *trace_id, const char *span_id);
 
 #endif

@@ -17,6 +17,7 @@
 #include "mgo_err.h"
 #include "mgo_log.h"
 #include "server.h"
+#include "trace.h"
 
 void mgo_operator_config_default(struct mgo_operator_config *cfg)
 {
@@ -145,6 +146,7 @@ static void reconcile_key(struct mgo_operator *op, const char *key)
   struct op_ctx ctx;
   int64_t t0 = mgo_clock_mono_ms(op->clock);
   struct op_result r;
+  struct mgo_span *span;
 
   ctx_init(op, &ctx);
   if (!ctx_key(&ctx, key))
@@ -152,6 +154,8 @@ static void reconcile_key(struct mgo_operator *op, const char *key)
   ctx.cs = op_cluster_get(op, key);
   if (ctx.cs == NULL)
     return;
+  span = mgo_span_root(op->tracer, "reconcile", MGO_SPAN_INTERNAL); /* the pass's trace (docs/tracing.md) */
+  mgo_span_set_str(span, "cluster", key);
   r = op_run_steps(op_reconcile_steps, op_reconcile_nsteps, &ctx);
   if (r.next == OP_GONE) {
     op_cluster_forget(op, key); /* its series go too */
@@ -161,6 +165,10 @@ static void reconcile_key(struct mgo_operator *op, const char *key)
     publish_snapshot(op, &ctx, r);
   }
   log_pass(&ctx, r);
+  mgo_span_set_str(span, "result", result_name(&ctx, r));
+  if (r.error != MGO_OK)
+    mgo_span_set_error(span, "%s", ctx.error[0] != '\0' ? ctx.error : mgo_errname(r.error));
+  mgo_span_end(span);
   schedule(op, &ctx, r);
   op_ctx_release(&ctx);
 }
@@ -333,6 +341,8 @@ static int start_workers(struct mgo_operator *op)
   }
   return MGO_OK;
 }
+  if (rc == MGO_OK)
+    rc = op_tracing_start(op);
 
 /* Each stop waits up to about a second for its watch to notice: signal them all first. */
 static void stop_informers(struct mgo_operator *op)
@@ -377,6 +387,7 @@ static void teardown(struct mgo_operator *op)
 
 /* The real ports of the reconcile steps. */
 static void wire_ports(struct mgo_operator *op)
+  op_tracing_stop(op); /* every span has ended */
 {
   op->mg = &mgo_mg_memgraph_ops;
   op->clock = mgo_clock_system();

@@ -76,6 +76,7 @@ static void before_metrics(void *arg)
   json_t *clusters =
       op->inf[OP_CACHE_CLUSTERS] != NULL ? k8s_informer_list(op->inf[OP_CACHE_CLUSTERS], NULL) : NULL;
   op_update_kube_metrics(op);
+  op_tracing_update_metrics(op);
   if (clusters != NULL)
     op_seed_set_clusters(&op->metrics, clusters); /* memgraph_clusters / _ready at scrape time */
   json_decref(clusters);

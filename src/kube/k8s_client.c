@@ -10,6 +10,7 @@
 #include "k8s_client_internal.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
+#include "trace.h"
 
 #define TOKEN_MAX ((size_t) 16 * 1024)
 #define STREAM_ERROR_BODY_MAX ((size_t) 64 * 1024)
@@ -464,7 +465,36 @@ static int parse_success(const struct mgo_buf *body, json_t **out, struct k8s_st
   return MGO_EPARSE;
 }
 
+static int request_once(struct k8s_client *c, const struct k8s_request *req, json_t **out,
+                        struct k8s_status *st);
+
+/* A child span of the calling thread's current span (none outside a reconcile pass): method, path (never
+ * the query), resource, status code and the failure. */
 int k8s_request(struct k8s_client *c, const struct k8s_request *req, json_t **out, struct k8s_status *st)
+{
+  char name[32];
+  struct mgo_span *span = NULL;
+  int rc;
+  if (mgo_span_current() != NULL) {
+    (void) mgo_snprintf(name, sizeof(name), "kube %s", req->method);
+    span = mgo_span_child(name, MGO_SPAN_CLIENT);
+    mgo_span_set_str(span, "http.request.method", req->method);
+    mgo_span_set_str(span, "url.path", req->path);
+    mgo_span_set_str(span, "k8s.resource", k8s_request_resource_name(k8s_request_resource_of(req->path)));
+  }
+  rc = request_once(c, req, out, st);
+  if (span != NULL) {
+    if (st->code > 0)
+      mgo_span_set_int(span, "http.response.status_code", st->code);
+    if (rc != MGO_OK)
+      mgo_span_set_error(span, "%s: %s", mgo_errname(rc), st->message);
+    mgo_span_end(span);
+  }
+  return rc;
+}
+
+static int request_once(struct k8s_client *c, const struct k8s_request *req, json_t **out,
+                        struct k8s_status *st)
 {
   if (out)
     *out = NULL;

@@ -9,6 +9,7 @@
 #include "mgo_buf.h"
 #include "mgo_clock.h"
 #include "mgo_err.h"
+#include "trace.h"
 
 #define MG_MAX_ROWS 10000 /* rows kept per query; the rest are discarded (no query here returns more) */
 
@@ -274,7 +275,33 @@ static int ensure_ready(struct mg_conn *c, bool *fresh)
   return connect_now(c);
 }
 
+static int run_query(struct mg_conn *c, const char *query, unsigned flags, struct mg__table *t);
+
+/* A child span of the calling thread's current span (none outside a reconcile pass): the statement's
+ * leading keywords only (never names, addresses or other data of the query), the server and the failure. */
 int mg__run_query(struct mg_conn *c, const char *query, unsigned flags, struct mg__table *t)
+{
+  char kind[64], name[80];
+  struct mgo_span *span = NULL;
+  int rc;
+  if (mgo_span_current() != NULL) {
+    mgo_trace_statement_kind(query, kind, sizeof(kind));
+    (void) mgo_snprintf(name, sizeof(name), "bolt %s", kind[0] != '\0' ? kind : "query");
+    span = mgo_span_child(name, MGO_SPAN_CLIENT);
+    mgo_span_set_str(span, "db.system.name", "memgraph");
+    mgo_span_set_str(span, "db.operation.name", kind);
+    mgo_span_set_str(span, "server.address", c->host);
+    mgo_span_set_int(span, "server.port", c->bopts.port);
+  }
+  rc = run_query(c, query, flags, t);
+  if (rc != MGO_OK)
+    mgo_span_set_error(span, "%s %s%s%s", mgo_errname(rc), mg_err_class_name(c->last.cls),
+                       c->last.message[0] != '\0' ? ": " : "", c->last.message);
+  mgo_span_end(span);
+  return rc;
+}
+
+static int run_query(struct mg_conn *c, const char *query, unsigned flags, struct mg__table *t)
 {
   bool fresh = false;
   int rc = ensure_ready(c, &fresh);

@@ -11,6 +11,7 @@
 #include "mgo_buf.h"
 #include "mgo_err.h"
 #include "mgo_log.h"
+#include "trace.h"
 
 static struct rec_instance *instance_of(struct op_ctx *ctx, const char *pod)
 {
@@ -380,7 +381,40 @@ static void count_multiple_mains(struct op_ctx *ctx)
   (void) mgo_metric_add(ctx->metrics->multiple_mains, labels, 1);
 }
 
+/* The failover or switchover this plan carries out (its RECORD_MAIN names it) as a span around the actions,
+ * with its decision: from, to, reason, behind (docs/tracing.md). NULL when the plan changes no MAIN. */
+static struct mgo_span *main_change_span(const struct op_ctx *ctx)
+{
+  for (size_t i = 0; i < ctx->plan->n; i++) {
+    const struct rec_action *a = &ctx->plan->a[i];
+    struct mgo_span *span;
+    if (a->type != REC_ACT_RECORD_MAIN || a->kind[0] == '\0')
+      continue;
+    span = mgo_span_child(a->kind, MGO_SPAN_INTERNAL);
+    mgo_span_set_str(span, "cluster", ctx->key);
+    mgo_span_set_str(span, "from", a->from);
+    mgo_span_set_str(span, "to", a->pod);
+    mgo_span_set_str(span, "reason", a->reason);
+    mgo_span_set_int(span, "behind", a->behind);
+    mgo_span_set_str(span, "mode", mgo_repl_mode_name(a->mode));
+    return span;
+  }
+  return NULL;
+}
+
+static struct op_result act(struct op_ctx *ctx);
+
 struct op_result op_step_act(struct op_ctx *ctx)
+{
+  struct mgo_span *span = main_change_span(ctx);
+  struct op_result r = act(ctx);
+  if (r.error != MGO_OK)
+    mgo_span_set_error(span, "%s", ctx->error[0] != '\0' ? ctx->error : mgo_errname(r.error));
+  mgo_span_end(span);
+  return r;
+}
+
+static struct op_result act(struct op_ctx *ctx)
 {
   bool dropped = false;
   int rc;

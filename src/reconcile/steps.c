@@ -11,6 +11,7 @@
 #include "mgo_buf.h"
 #include "mgo_err.h"
 #include "mgo_log.h"
+#include "trace.h"
 
 /* One row per step; a new capability is a new row (docs/architecture.md). */
 /* clang-format off */
@@ -93,6 +94,24 @@ static bool ends_pass(enum op_next next)
 }
 
 struct op_result op_run_steps(const struct op_step *steps, size_t n, struct op_ctx *ctx)
+static const char *const next_names[] = {"continue", "requeue", "stop", "gone"};
+
+/* One step in a child span of the pass's span (docs/tracing.md): cluster, step, what comes next, error. */
+static struct op_result run_step(const struct op_step *step, struct op_ctx *ctx)
+{
+  struct mgo_span *span = mgo_span_child(step->name, MGO_SPAN_INTERNAL);
+  struct op_result r;
+  mgo_span_set_str(span, "cluster", ctx->key);
+  mgo_span_set_str(span, "step", step->name);
+  r = step->fn(ctx);
+  if ((unsigned) r.next < sizeof(next_names) / sizeof(next_names[0]))
+    mgo_span_set_str(span, "next", next_names[r.next]);
+  if (r.error != MGO_OK)
+    mgo_span_set_error(span, "%s", ctx->error[0] != '\0' ? ctx->error : mgo_errname(r.error));
+  mgo_span_end(span);
+  return r;
+}
+
 {
   struct op_result pass = op_ok();
 
@@ -100,7 +119,7 @@ struct op_result op_run_steps(const struct op_step *steps, size_t n, struct op_c
     struct op_result r;
     if (pass.next != OP_CONTINUE && !steps[i].finally)
       continue;
-    r = steps[i].fn(ctx);
+    r = run_step(&steps[i], ctx);
     if (pass.error == MGO_OK)
       pass.error = r.error;
     if (ends_pass(r.next)) {
