@@ -3,12 +3,16 @@
 Without a control plane: the chart's crds/ are config/crd (symlinks, packaged byte for byte), `helm lint --strict`
 with every ci/*-values.yaml, yamllint on the plain YAML and on the rendered manifests, the schema refuses typos,
 the rendered RBAC and Deployment equal config/rbac and config/manager, values reach the manifests, and the
-monitoring objects use only metrics the operator exports.
+monitoring objects use only metrics the operator exports; every alert passes its `promtool test rules` unit tests
+(charts/memgraph-operator/tests/*_test.yaml, firing and not firing, with their `for:`), and the Grafana dashboard is
+checked (unique ids and uid, `${datasource}` everywhere, every query accepted by `promtool check rules`).
 
 On the real control plane: `helm template | kubectl apply --dry-run=server` for every ci file (the prometheus-
-operator CRDs are applied first, so ServiceMonitor and PrometheusRule are validated by their real schemas), then one
-release's life: `helm install --wait` runs the operator from the chart's Deployment (image memgraph-operator:*, which
-the test kubelet runs as the built binary) and brings config/samples/memgraphcluster-minimal.yaml to Ready;
+operator CRDs are applied first, so ServiceMonitor, PodMonitor and PrometheusRule are validated by their real
+schemas), then one release's life: `helm install --wait` runs the operator from the chart's Deployment (image
+memgraph-operator:*, which the test kubelet runs as the built binary) and brings
+config/samples/memgraphcluster-minimal.yaml to Ready; every metric family the alerts and the dashboard use is in
+the live operator's /metrics;
 `helm upgrade` (log level) rolls every operator pod while the cluster stays Ready with the same MAIN; `helm
 uninstall` leaves no object of the release behind (CRDs and MemgraphClusters stay, by design).
 
@@ -21,6 +25,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,6 +43,9 @@ CHART = os.path.join(ROOT, "charts", "memgraph-operator")
 CI_FILES = sorted(glob.glob(os.path.join(CHART, "ci", "*-values.yaml")))
 CONFIG = os.path.join(ROOT, "config")
 SAMPLE = os.path.join(CONFIG, "samples", "memgraphcluster-minimal.yaml")
+ALERT_TESTS = sorted(glob.glob(os.path.join(CHART, "tests", "*_test.yaml")))
+DASHBOARD = os.path.join(CHART, "files", "dashboard.json")
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 
 
 def _load(path):
@@ -120,6 +128,7 @@ def test_crds_are_config_crd_and_packaged_byte_for_byte(helm, tmp_path):
         with open(os.path.join(CONFIG, "crd", name), "rb") as f:
             assert packaged[name] == f.read(), f"packaged crds/{name} differs from config/crd/{name}"
     assert not [n for n in names if "/ci/" in n], "ci/ value files must not be packaged (.helmignore)"
+    assert not [n for n in names if "/tests/" in n], "the promtool unit tests must not be packaged (.helmignore)"
     assert "memgraph-operator/values.schema.json" in names
 
 
@@ -150,10 +159,16 @@ def _yamllint(*args, input=None):
 
 
 def test_yamllint_plain_yaml():
-    """Chart.yaml, values.yaml and ci/*.yaml are plain YAML: strict yamllint with the chart's .yamllint."""
+    """Chart.yaml, values.yaml and ci/*.yaml are plain YAML: strict yamllint with the chart's .yamllint; so are
+    tests/*_test.yaml (long lines allowed)."""
     files = [os.path.join(CHART, "Chart.yaml"), os.path.join(CHART, "values.yaml"), *CI_FILES]
     r = _yamllint("-s", "-c", os.path.join(CHART, ".yamllint"), *files)
     assert r.returncode == 0, r.stdout + r.stderr
+    # the promtool unit tests too, but for their long lines (the expected annotations, word for word)
+    r = _yamllint("-s", "-d", "{extends: default, rules: {line-length: disable, document-start: disable, "
+                  "comments: {min-spaces-from-content: 1}, indentation: {spaces: 2, indent-sequences: whatever}}}",
+                  *ALERT_TESTS)
+    assert ALERT_TESTS and r.returncode == 0, r.stdout + r.stderr
     # the linter really runs with that config: a duplicated key is an error
     bad = _yamllint("-s", "-c", os.path.join(CHART, ".yamllint"), "-", input="a: 1\na: 2\n")
     assert bad.returncode != 0 and "key-duplicates" in bad.stdout
@@ -288,30 +303,57 @@ def test_all_enabled_values_reach_the_manifests(helm):
     (ep,) = sm["spec"]["endpoints"]
     assert ep["port"] in {p["name"] for p in svc["spec"]["ports"]} and ep["path"] == "/metrics"
     assert ep["interval"] == "15s" and sm["metadata"]["labels"]["release"] == "prometheus"
-    # PrometheusRule: the thresholds from values, the extra rule appended
+    # PodMonitor selects exactly the operator's pods, on the container's port, in the release namespace
+    pm = _one(docs, "PodMonitor")
+    pod_labels = dep["spec"]["template"]["metadata"]["labels"]
+    assert pm["spec"]["selector"]["matchLabels"] == dep["spec"]["selector"]["matchLabels"]
+    assert pm["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    assert pm["metadata"]["namespace"] == "ops" and pm["spec"]["namespaceSelector"] == {"matchNames": ["ops"]}
+    (pep,) = pm["spec"]["podMetricsEndpoints"]
+    assert pep["port"] in {p["name"] for p in c["ports"]} and pep["path"] == "/metrics"
+    assert pep["interval"] == "20s" and pep["scrapeTimeout"] == "5s" and pep["relabelings"][0]["targetLabel"] == "node"
+    assert pm["metadata"]["labels"]["release"] == "prometheus"
+    # PrometheusRule: the thresholds and runbook base from values, the extra rule appended
     rules = {r.get("alert"): r for g in _one(docs, "PrometheusRule")["spec"]["groups"] for r in g["rules"]}
     assert rules["MemgraphReplicaLagging"]["expr"].endswith("> 500")
-    assert rules["MemgraphBackupTooOld"]["expr"].endswith("> 86400")
-    assert 'job="r-memgraph-operator-metrics", namespace="ops"' in rules["MemgraphOperatorDown"]["expr"]
-    assert "MemgraphClusterNotReady" in rules
-    for r in rules.values():
+    assert "[172800s])) > 86400" in rules["MemgraphBackupTooOld"]["expr"]
+    # operator down: the job of the ServiceMonitor (the Service's name) or of the PodMonitor (<namespace>/<name>)
+    up = 'up{job=~"r-memgraph-operator-metrics|ops/r-memgraph-operator", namespace="ops"}'
+    assert up in rules["MemgraphOperatorDown"]["expr"] and up in rules["MemgraphOperatorScrapeFailing"]["expr"]
+    assert sm["spec"]["selector"]["matchLabels"].items() <= svc["metadata"]["labels"].items()
+    assert f'{pm["metadata"]["namespace"]}/{pm["metadata"]["name"]}' == "ops/r-memgraph-operator"
+    assert svc["metadata"]["name"] == "r-memgraph-operator-metrics"
+    extra = rules.pop("MemgraphClusterNoReadyInstance")
+    assert extra["expr"].startswith("min by (cluster)")
+    for name, r in rules.items():
         assert r["expr"].strip() and r["labels"]["severity"] in ("warning", "critical") and r["annotations"]["summary"]
+        assert r["annotations"]["description"]
+        assert r["annotations"]["runbook_url"] == f"https://docs.example.com/memgraph-operator/helm.md#{name.lower()}"
         if "by (cluster" in r["expr"]:  # Prometheus' own templating passes through Helm's untouched
             assert "{{ $labels.cluster }}" in r["annotations"]["summary"], r
+    # another scrape config: the up{} selector is the user's
+    _, custom = helm.template("--set", "metrics.prometheusRule.enabled=true", "--set-string",
+                              'metrics.prometheusRule.operatorUpSelector=job="kubernetes-pods"\\, app="mgo"')
+    rules = {r.get("alert"): r for g in _one(custom, "PrometheusRule")["spec"]["groups"] for r in g["rules"]}
+    assert rules["MemgraphOperatorDown"]["expr"] == 'absent(up{job="kubernetes-pods", app="mgo"} == 1)'
     # the Grafana dashboard: valid JSON with queries, under the sidecar's label
     cm = _one(docs, "ConfigMap")
     assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert cm["metadata"]["annotations"]["grafana_folder"] == "Memgraph"
     dash = json.loads(cm["data"]["memgraph-operator.json"])
     assert dash["uid"] == "memgraph-operator" and len(dash["panels"]) >= 5
-    assert all(t["expr"] for p in dash["panels"] for t in p["targets"])
+    assert all(t["expr"] for p in _panels(dash) for t in p["targets"])
 
 
 def _exported_metric_names():
-    with open(os.path.join(ROOT, "src", "reconcile", "metrics.c"), encoding="utf-8") as f:
-        text = f.read()
-    block = re.search(r"op_metric_names\[\]\s*=\s*\{(.*?)NULL\}", text, re.S).group(1)
-    return set(re.findall(r'"([a-z_]+)"', block))
+    """The families the operator registers: op_metric_names (metrics.c) and op_seed_metric_names (metrics_seed.c)."""
+    names = set()
+    for source, table in (("metrics.c", "op_metric_names"), ("metrics_seed.c", "op_seed_metric_names")):
+        with open(os.path.join(ROOT, "src", "reconcile", source), encoding="utf-8") as f:
+            text = f.read()
+        block = re.search(rf"{table}\[\]\s*=\s*\{{(.*?)NULL\}}", text, re.S).group(1)
+        names |= set(re.findall(r'"([a-z_0-9]+)"', block))
+    return names
 
 
 def _selectors(node):
@@ -330,11 +372,16 @@ def _selectors(node):
     return out
 
 
+def _grafana_to_promql(expr):
+    """A dashboard query as Prometheus gets it: Grafana's variables replaced ($cluster by a match-all)."""
+    return expr.replace("$cluster", ".*").replace("$__range", "6h").replace("$__rate_interval", "1m")
+
+
 def _parse_promql(expr):
-    """Parses one PromQL expression (Grafana's $variables replaced by a match-all); ValueError when invalid."""
+    """Parses one PromQL expression (Grafana's $variables replaced); ValueError when invalid."""
     import promql_parser
 
-    return promql_parser.parse(expr.replace("$cluster", ".*"))
+    return promql_parser.parse(_grafana_to_promql(expr))
 
 
 def _referenced_metric_names(exprs):
@@ -351,11 +398,11 @@ def test_monitoring_uses_only_exported_metrics(helm):
     every metric it selects is one the operator registers (src/reconcile/metrics.c), histograms through their
     _bucket series; and the rules cover the cluster health families."""
     exported = _exported_metric_names()
-    assert len(exported) >= 20
+    assert len(exported) >= 40 and {"mgo_cluster_phase", "memgraph_multiple_mains"} <= exported
     _, docs = helm.template("-f", os.path.join(CHART, "ci", "all-enabled-values.yaml"))
     rule_exprs = [r["expr"] for g in _one(docs, "PrometheusRule")["spec"]["groups"] for r in g["rules"]]
     dash = json.loads(_one(docs, "ConfigMap")["data"]["memgraph-operator.json"])
-    dash_exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+    dash_exprs = [t["expr"] for p in _panels(dash) for t in p["targets"]]
     # Grafana's variable queries are label_values(<selector>, <label>), not PromQL: the selector is
     variables = [re.fullmatch(r"label_values\((.+),\s*[a-z_]+\)", v["definition"]).group(1)
                  for v in dash["templating"]["list"] if v.get("definition")]
@@ -373,11 +420,186 @@ def test_monitoring_uses_only_exported_metrics(helm):
         used = _referenced_metric_names(exprs) - {"up"}  # up: Prometheus' own per-target series
         assert used and not used - exported, f"{where} uses metrics the operator does not export: {used - exported}"
     assert {"mgo_cluster_phase", "mgo_replica_lag_behind", "mgo_multiple_mains_observed_total",
-            "mgo_reconcile_errors_total"} <= _referenced_metric_names(rule_exprs)
-    # histogram families are only queried through their _bucket series
-    for e in dash_exprs:
-        for h in ("mgo_reconcile_duration_seconds", "mgo_failover_duration_seconds"):
+            "memgraph_multiple_mains", "memgraph_reconcile_errors_total", "memgraph_replication_lag_seconds",
+            "memgraph_validation_failures_total", "memgraph_replication_test_failures_total",
+            "memgraph_connectivity_test_failures_total", "memgraph_backup_last_success_timestamp_seconds",
+            "memgraph_s3_upload_errors_total", "memgraph_restore_drills_total"} <= _referenced_metric_names(rule_exprs)
+    # histogram families are only queried through their _bucket, _sum and _count series
+    histograms = {"mgo_reconcile_duration_seconds", "mgo_failover_duration_seconds",
+                  "memgraph_snapshot_duration_seconds", "memgraph_replication_lag_seconds",
+                  "memgraph_reconcile_duration_seconds", "memgraph_validation_duration_seconds",
+                  "memgraph_failover_duration_seconds", "memgraph_failover_behind_transactions"}
+    for e in rule_exprs + dash_exprs:
+        for h in histograms:
             assert not re.search(rf"\b{h}\b(?!_)", e), e
+
+
+@pytest.fixture(scope="module")
+def promtool():
+    path = os.path.join(_tool_dir("promtool"), "promtool")
+    assert os.access(path, os.X_OK), path
+    return path
+
+
+def _promtool(promtool, *args, cwd=None):
+    r = subprocess.run([promtool, *args], capture_output=True, text=True, cwd=cwd, timeout=300, check=False)
+    return r.returncode, (r.stdout + r.stderr).strip()
+
+
+def _chart_alerts(helm):
+    """The chart's own alert rules, rendered with the default values (what the unit tests are written against)."""
+    _, docs = helm.template("--set", "metrics.prometheusRule.enabled=true", release="mgo", namespace="ops")
+    groups = _one(docs, "PrometheusRule")["spec"]["groups"]
+    assert [g["name"] for g in groups] == ["memgraph-operator"]
+    return groups
+
+
+def _promtool_test_rules(promtool, d, groups):
+    """`promtool test rules` of every tests/*_test.yaml against `groups` written as d/rules.yaml; (rc, output)."""
+    with open(os.path.join(d, "rules.yaml"), "w", encoding="utf-8") as f:
+        yaml.safe_dump({"groups": groups}, f, sort_keys=False, width=1000)
+    for t in ALERT_TESTS:
+        shutil.copy(t, d)
+    return _promtool(promtool, "test", "rules", *map(os.path.basename, ALERT_TESTS), cwd=d)
+
+
+def _failed_alerts(output):
+    return set(re.findall(r"alertname: (\w+), time:", output))
+
+
+def _duration_s(text):
+    return sum(int(n) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[u] for n, u in re.findall(r"(\d+)([smhd])", text))
+
+
+def test_alerts_pass_promtool_unit_tests(helm, promtool, tmp_path):
+    """Every alert of the chart's PrometheusRule is covered by charts/memgraph-operator/tests/*_test.yaml: a case
+    where it fires (with its labels and rendered annotations) and one where it must not, and for an alert with a
+    `for:` a pending check before it fires; `promtool check rules` accepts the rendered group and `promtool test
+    rules` passes. The tests really pin the expressions: with every expression replaced by one that never fires,
+    or every `for:` removed, the run fails and names each alert concerned."""
+    groups = _chart_alerts(helm)
+    alerts = {r["alert"]: r for r in groups[0]["rules"]}
+    assert len(alerts) >= 15 and all("alert" in r for r in groups[0]["rules"])
+    for name in ("MemgraphOperatorDown", "MemgraphClusterNotReady", "MemgraphNoMain", "MemgraphReplicationLagHigh",
+                 "MemgraphBackupFailing", "MemgraphBackupTooOld", "MemgraphMultipleMains",
+                 "MemgraphValidationFailing"):
+        assert name in alerts, name
+    # coverage, from the test files themselves
+    cases = {}  # alert -> [(test name, eval seconds, fires)]
+    for path in ALERT_TESTS:
+        spec = _load(path)
+        assert spec["rule_files"] == ["rules.yaml"], path
+        for t in spec["tests"]:
+            for c in t.get("alert_rule_test", []):
+                cases.setdefault(c["alertname"], []).append((t["name"], _duration_s(c["eval_time"]),
+                                                             bool(c.get("exp_alerts"))))
+    assert set(cases) == set(alerts), f"untested: {set(alerts) - set(cases)}; unknown: {set(cases) - set(alerts)}"
+    for name, cs in cases.items():
+        assert any(f for _, _, f in cs) and any(not f for _, _, f in cs), f"{name}: needs firing and quiet cases"
+        if "for" in alerts[name]:
+            assert any(fires and any(t2 == t and not f2 and s2 < s for t2, s2, f2 in cs) for t, s, fires in cs), \
+                f"{name}: needs a pending check (quiet) before it fires in the same test"
+
+    d = str(tmp_path)
+    rc, out = _promtool_test_rules(promtool, d, groups)
+    assert rc == 0, out
+    assert out.count("SUCCESS") == len(ALERT_TESTS), out
+    rc, out = _promtool(promtool, "check", "rules", os.path.join(d, "rules.yaml"))
+    assert rc == 0 and f"SUCCESS: {len(alerts)} rules found" in out, out
+
+    never = json.loads(json.dumps(groups))
+    for r in never[0]["rules"]:
+        r["expr"] = "absent(vector(1))"
+    rc, out = _promtool_test_rules(promtool, d, never)
+    assert rc != 0 and _failed_alerts(out) == set(alerts), f"not caught: {set(alerts) - _failed_alerts(out)}"
+    at_once = json.loads(json.dumps(groups))
+    for r in at_once[0]["rules"]:
+        r.pop("for", None)
+    with_for = {n for n, r in alerts.items() if "for" in r}
+    rc, out = _promtool_test_rules(promtool, d, at_once)
+    assert rc != 0 and _failed_alerts(out) == with_for, f"not caught: {with_for - _failed_alerts(out)}"
+
+
+def test_alerts_have_a_runbook_section():
+    """docs/helm.md has a section per alert (the runbook_url anchors: the alert's name in lower case)."""
+    with open(os.path.join(ROOT, "docs", "helm.md"), encoding="utf-8") as f:
+        headings = set(re.findall(r"^### (Memgraph\w+)$", f.read(), re.M))
+    with open(os.path.join(CHART, "templates", "prometheusrule.yaml"), encoding="utf-8") as f:
+        text = f.read()
+    names = re.findall(r"- alert: (\w+)", text)
+    anchors = re.findall(r'"([a-z]+)" \| quote', text)
+    assert names and headings == set(names), f"missing: {set(names) - headings}, extra: {headings - set(names)}"
+    assert anchors == [n.lower() for n in names]
+
+
+def _panels(dash):
+    return [p for p in dash["panels"] if p["type"] != "row"]
+
+
+def _datasources(node):
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "datasource"] + [d for v in node.values() for d in _datasources(v)]
+    if isinstance(node, list):
+        return [d for v in node for d in _datasources(v)]
+    return []
+
+
+def test_grafana_dashboard(helm, promtool, tmp_path):
+    """files/dashboard.json: valid JSON carried unchanged by the ConfigMap; a uid; unique panel ids; every
+    datasource is the ${datasource} variable; every query is accepted by `promtool check rules` (each as a
+    recording rule, Grafana's variables replaced); the panels cover clusters and phases, the MAIN, lag, failovers
+    with their RTO, backups and live validation."""
+    with open(DASHBOARD, encoding="utf-8") as f:
+        dash = json.load(f)
+    _, docs = helm.template("--set", "grafanaDashboard.enabled=true")
+    assert json.loads(_one(docs, "ConfigMap")["data"]["memgraph-operator.json"]) == dash
+    assert dash["uid"] == "memgraph-operator" and dash["title"]
+    ids = [p["id"] for p in dash["panels"]]
+    assert len(ids) == len(set(ids)), f"duplicate panel ids: {sorted(i for i in ids if ids.count(i) > 1)}"
+    variables = {v["name"]: v for v in dash["templating"]["list"]}
+    assert variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
+    sources = _datasources(dash)
+    assert sources and all(s == DATASOURCE for s in sources), [s for s in sources if s != DATASOURCE]
+    panels = _panels(dash)
+    assert len(panels) >= 25
+    rules = []
+    for p in panels:
+        assert p["datasource"] == DATASOURCE and p["targets"], p["title"]
+        refs = [t["refId"] for t in p["targets"]]
+        assert len(refs) == len(set(refs)), p["title"]
+        for t in p["targets"]:
+            assert t["datasource"] == DATASOURCE and t["expr"].strip(), p["title"]
+            rules.append({"record": f"dashboard:panel{p['id']}_{t['refId']}", "expr": _grafana_to_promql(t["expr"])})
+    path = tmp_path / "dashboard-rules.yaml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, sort_keys=False))
+    rc, out = _promtool(promtool, "check", "rules", str(path))
+    assert rc == 0 and f"SUCCESS: {len(rules)} rules found" in out, out
+    # promtool really refuses a broken query
+    rules[0]["expr"] = "sum by (cluster (mgo_cluster_phase)"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, sort_keys=False))
+    assert _promtool(promtool, "check", "rules", str(path))[0] != 0
+    # what the panels must show (issue 12): metric families per topic
+    used = _referenced_metric_names([t["expr"] for p in panels for t in p["targets"]])
+    topics = {
+        "clusters and phases": {"memgraph_clusters", "memgraph_clusters_ready", "mgo_cluster_phase",
+                                "mgo_cluster_instances_ready", "memgraph_read_replicas_ready"},
+        "MAIN per cluster": {"mgo_cluster_replicas_registered", "memgraph_multiple_mains"},
+        "lag": {"mgo_replica_lag_behind", "memgraph_replication_lag_seconds"},
+        "failovers and RTO": {"mgo_failovers_total", "memgraph_failover_duration_seconds",
+                              "memgraph_failover_behind_transactions", "memgraph_failover_estimated_lost_writes_total"},
+        "backups": {"memgraph_backup_last_success_timestamp_seconds", "memgraph_backup_size_bytes",
+                    "memgraph_snapshots_total", "memgraph_s3_upload_errors_total", "memgraph_restore_drills_total"},
+        "validation": {"memgraph_validation_total", "memgraph_validation_failures_total",
+                       "memgraph_connectivity_test_failures_total", "memgraph_replication_test_failures_total"},
+    }
+    for topic, families in topics.items():
+        assert families <= used, f"{topic}: no panel shows {families - used}"
+    rows = [p["title"] for p in dash["panels"] if p["type"] == "row"]
+    assert rows == ["Clusters and phases", "MAIN per cluster", "Replication lag", "Failovers and RTO", "Backups",
+                    "Live validation", "Operator"]
+    # the RTO panels read the seed's histogram by kind (failover, switchover)
+    rto = [t["expr"] for p in panels for t in p["targets"] if "memgraph_failover_duration_seconds" in t["expr"]]
+    assert rto and all("kind" in e for e in rto)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -388,12 +610,14 @@ def test_monitoring_uses_only_exported_metrics(helm):
 def prometheus_crds(control_plane):
     d = _tool_dir("prometheus-crds")
     files = sorted(glob.glob(os.path.join(d, "*.yaml")))
-    assert len(files) == 2
+    assert [os.path.basename(f) for f in files] == ["monitoring.coreos.com_podmonitors.yaml",
+                                                    "monitoring.coreos.com_prometheusrules.yaml",
+                                                    "monitoring.coreos.com_servicemonitors.yaml"]
     args = ["apply", "--server-side", "--force-conflicts"]
     for f in files:
         args += ["-f", f]
     control_plane.kubectl(*args)
-    control_plane.wait_crds_established("servicemonitors.monitoring.coreos.com",
+    control_plane.wait_crds_established("servicemonitors.monitoring.coreos.com", "podmonitors.monitoring.coreos.com",
                                         "prometheusrules.monitoring.coreos.com")
     return files
 
@@ -414,12 +638,13 @@ def test_rendered_chart_passes_server_dry_run(control_plane, prometheus_crds, he
         assert re.search(rf"^{re.escape(kind)}[./][^ ]*\b{re.escape(d['metadata']['name'])}\b.*\(server dry run\)",
                          r.stdout, re.M), f"{d['kind']} {d['metadata']['name']} not in:\n{r.stdout}"
     if values.endswith("all-enabled-values.yaml"):
-        assert {"ServiceMonitor", "PrometheusRule", "ConfigMap"} <= {d["kind"] for d in docs}
+        assert {"ServiceMonitor", "PodMonitor", "PrometheusRule", "ConfigMap"} <= {d["kind"] for d in docs}
         # the dry run really validates the monitoring objects: a malformed interval is refused by the CRD schema
-        broken = [json.loads(json.dumps(d)) for d in docs if d["kind"] == "ServiceMonitor"]
-        broken[0]["spec"]["endpoints"][0]["interval"] = "every minute"
-        bad = _dry_run(control_plane, json.dumps({"apiVersion": "v1", "kind": "List", "items": broken}))
-        assert bad.returncode != 0 and "spec.endpoints[0].interval" in bad.stderr, bad.stdout + bad.stderr
+        for kind, endpoints in (("ServiceMonitor", "endpoints"), ("PodMonitor", "podMetricsEndpoints")):
+            broken = [json.loads(json.dumps(d)) for d in docs if d["kind"] == kind]
+            broken[0]["spec"][endpoints][0]["interval"] = "every minute"
+            bad = _dry_run(control_plane, json.dumps({"apiVersion": "v1", "kind": "List", "items": broken}))
+            assert bad.returncode != 0 and f"spec.{endpoints}[0].interval" in bad.stderr, bad.stdout + bad.stderr
 
 
 @pytest.fixture(scope="module")
@@ -476,9 +701,13 @@ def _rolled_out(cp, ns, name, replicas):
             and st.get("readyReplicas") == replicas and st.get("replicas") == replicas) and d
 
 
-def _scrape(ip, port=8080):
+def _scrape_text(ip, port=8080):
     with urllib.request.urlopen(f"http://{ip}:{port}/metrics", timeout=5) as r:
-        return parse_metrics(r.read().decode())
+        return r.read().decode()
+
+
+def _scrape(ip, port=8080):
+    return parse_metrics(_scrape_text(ip, port))
 
 
 def _sample(samples, name, **labels):
@@ -563,9 +792,36 @@ def test_install_runs_the_operator_and_a_cluster_gets_ready(control_plane, helm,
     assert _sample(samples, "mgo_cluster_instances_ready", cluster=f"{cns}/mg") == [float(instances)]
     assert _sample(samples, "mgo_cluster_replicas_registered", cluster=f"{cns}/mg") == [float(instances - 1)]
     assert len(_sample(samples, "mgo_replica_lag_behind", cluster=f"{cns}/mg")) == instances - 1
+    release["pod_ips"] = {p["metadata"]["name"]: p["status"]["podIP"] for p in pods}
+    release["leader"] = holder
     print(f"\nhelm install --wait: {t_installed - t0:.1f} s; both operator pods ready: "
           f"{t_rolled - t0:.1f} s after install started; MemgraphCluster ({instances} instances) "
           f"created → Ready: {t_ready - t1:.1f} s; install start → cluster Ready: {t_ready - t0:.1f} s")
+
+
+def test_monitoring_metrics_are_in_the_live_metrics(helm, release):
+    """Every metric family an alert or a dashboard panel selects is registered (# TYPE) in the /metrics of the
+    chart's running operator, on the leader and on the standby (both are scraped; families exist before their
+    first sample), and the cluster series the alerts aggregate are there on the leader."""
+    assert release.get("pod_ips"), "the install test did not bring the cluster to Ready"
+    _, docs = helm.template("-f", os.path.join(CHART, "ci", "all-enabled-values.yaml"))
+    exprs = [r["expr"] for g in _one(docs, "PrometheusRule")["spec"]["groups"] for r in g["rules"]]
+    exprs += [t["expr"] for p in _panels(json.loads(_one(docs, "ConfigMap")["data"]["memgraph-operator.json"]))
+              for t in p["targets"]]
+    used = _referenced_metric_names(exprs) - {"up"}
+    assert len(used) >= 35
+    for pod, ip in release["pod_ips"].items():
+        text = _scrape_text(ip)
+        registered = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+        assert not used - registered, f"{pod}: not in the live /metrics: {sorted(used - registered)}"
+    samples = _scrape(release["pod_ips"][release["leader"]])
+    cluster = f"{release['cluster_ns']}/mg"
+    for family in ("mgo_cluster_phase", "mgo_cluster_replicas_registered", "memgraph_read_replicas",
+                   "memgraph_multiple_mains", "memgraph_reconcile_errors_total", "memgraph_validation_failures_total",
+                   "memgraph_replication_test_failures_total", "memgraph_connectivity_test_failures_total"):
+        assert _sample(samples, family, cluster=cluster), f"no {family} series of {cluster} on the leader"
+    (watched,) = _sample(samples, "memgraph_clusters")  # every namespace: other modules' clusters count too
+    assert watched >= 1
 
 
 class ReadySampler(threading.Thread):

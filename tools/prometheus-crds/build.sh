@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The prometheus-operator CRDs for ServiceMonitor and PrometheusRule, so the Helm chart's optional monitoring
-# objects are validated by the real API server of the tests (test/e2e/test_helm_chart.py applies them and runs a
-# server-side dry run of the chart with everything enabled). Taken from the prometheus-operator Go module on the
-# module proxy (its example/prometheus-operator-crd/ holds the generated CRDs); nothing is built. Copied to a
-# cache outside the repository, keyed by version; a second run only checks they exist. Prints the directory.
+# The prometheus-operator CRDs for ServiceMonitor, PodMonitor and PrometheusRule, so the Helm chart's optional
+# monitoring objects are validated by the real API server of the tests (test/e2e/test_helm_chart.py applies them
+# and runs a server-side dry run of the chart with everything enabled). Taken from the prometheus-operator Go
+# module on the module proxy (its example/prometheus-operator-crd/ holds the generated CRDs); nothing is built.
+# Copied to a cache outside the repository, keyed by version; a second run only checks they exist (a file added
+# to FILES is fetched then). Prints the directory.
 set -euo pipefail
 . "$(dirname "$0")/../versions.env"
 
 OUT=${OUT:-$MGO_CACHE/prometheus-operator-crds-$PROMETHEUS_OPERATOR}
-FILES=(monitoring.coreos.com_servicemonitors.yaml monitoring.coreos.com_prometheusrules.yaml)
+FILES=(monitoring.coreos.com_servicemonitors.yaml monitoring.coreos.com_podmonitors.yaml
+  monitoring.coreos.com_prometheusrules.yaml)
 export GOTOOLCHAIN=local
 have=1
 for f in "${FILES[@]}"; do [ -s "$OUT/$f" ] || have=0; done

@@ -62,3 +62,14 @@ app.kubernetes.io/part-of: memgraph-operator
 {{- define "memgraph-operator.metricsServiceName" -}}
 {{- printf "%s-metrics" (include "memgraph-operator.fullname" . | trunc 55 | trimSuffix "-") -}}
 {{- end -}}
+
+{{/* The up{} selector of the operator-down alerts: the jobs the chart's ServiceMonitor (the Service's name) and
+PodMonitor ("<namespace>/<name>") give the operator's targets, unless metrics.prometheusRule.operatorUpSelector
+says otherwise. */}}
+{{- define "memgraph-operator.upSelector" -}}
+{{- with .Values.metrics.prometheusRule.operatorUpSelector -}}
+{{- . -}}
+{{- else -}}
+{{- printf "job=~\"%s|%s/%s\", namespace=\"%s\"" (include "memgraph-operator.metricsServiceName" .) .Release.Namespace (include "memgraph-operator.fullname" .) .Release.Namespace -}}
+{{- end -}}
+{{- end -}}
