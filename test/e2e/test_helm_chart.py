@@ -822,6 +822,96 @@ def test_monitoring_metrics_are_in_the_live_metrics(helm, release):
         assert _sample(samples, family, cluster=cluster), f"no {family} series of {cluster} on the leader"
     (watched,) = _sample(samples, "memgraph_clusters")  # every namespace: other modules' clusters count too
     assert watched >= 1
+    # a standby watches the same clusters but reconciles none (MemgraphOperatorNotReconciling relies on both)
+    for pod, ip in release["pod_ips"].items():
+        if pod != release["leader"]:
+            standby = _scrape(ip)
+            assert _sample(standby, "memgraph_clusters")[0] >= 1, pod
+            assert not _sample(standby, "memgraph_reconcile_total"), pod
+
+
+def _metric_types(text):
+    return dict(re.findall(r"^# TYPE (\S+) (\S+)", text, re.M))
+
+
+def _sample_type(types, name):
+    return types.get(name) or types.get(re.sub(r"_(bucket|sum|count|total)$", "", name))
+
+
+def _promtool_series(name, labels):
+    def quoted(v):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return name + "{" + ", ".join(f"{k}={quoted(v)}" for k, v in sorted(labels.items())) + "}"
+
+
+def _live_input_series(before, after, seconds, instance, keep, minutes):
+    """promtool input series from two scrapes `seconds` apart: counters and histograms go on at the rate seen
+    between them (per minute), gauges stay at their last value."""
+    types = _metric_types(after)
+    first = {(n, tuple(sorted(ls.items()))): v for n, ls, v in parse_metrics(before)}
+    out = []
+    for name, labels, value in parse_metrics(after):
+        if not keep(labels):
+            continue
+        kind = _sample_type(types, name)
+        start = first.get((name, tuple(sorted(labels.items()))), value)
+        labels = dict(labels, instance=instance)
+        if kind in ("counter", "histogram") and value >= start:
+            values = f"{value:.6f}+{(value - start) * 60 / seconds:.6f}x{minutes}"
+        else:
+            values = f"{value:.6f}x{minutes}"
+        out.append({"series": _promtool_series(name, labels), "values": values})
+    return out
+
+
+def test_no_alert_fires_on_a_ready_cluster(control_plane, helm, promtool, release, tmp_path):
+    """No false alarm: the chart's rules, rendered for this release, evaluated by `promtool test rules` over 40
+    minutes of series built from the live operator's /metrics (two scrapes of the leader and the standby, the
+    counters going on at the rate seen between them) while the cluster is Ready, fire no alert. The same series
+    without the operator's `up` do fire MemgraphOperatorDown, so the input really reaches the rules."""
+    assert release.get("pod_ips"), "the install test did not bring the cluster to Ready"
+    _, docs = helm.template("--set", "metrics.prometheusRule.enabled=true", release=release["name"],
+                            namespace=release["ns"])
+    groups = _one(docs, "PrometheusRule")["spec"]["groups"]
+    alerts = {r["alert"]: r for r in groups[0]["rules"]}
+    cluster = f"{release['cluster_ns']}/mg"
+    leader_ip = release["pod_ips"][release["leader"]]
+
+    def passes(text):
+        return sum(v for n, ls, v in parse_metrics(text) if n == "memgraph_reconcile_total" and
+                   ls.get("cluster") == cluster)
+
+    before = {pod: _scrape_text(ip) for pod, ip in release["pod_ips"].items()}
+    t0 = time.monotonic()
+    control_plane.wait_for(lambda: passes(_scrape_text(leader_ip)) > passes(before[release["leader"]]), timeout=90,
+                           interval=1, message="a reconcile pass of the leader between the two scrapes")
+    after = {pod: _scrape_text(ip) for pod, ip in release["pod_ips"].items()}
+    seconds = time.monotonic() - t0
+    minutes = 45
+    series, up = [], []
+    for pod, ip in release["pod_ips"].items():
+        instance = f"{ip}:8080"
+        series += _live_input_series(before[pod], after[pod], seconds, instance,
+                                     lambda ls: ls.get("cluster") in (None, cluster), minutes)
+        up.append({"series": _promtool_series("up", {"job": f"{release['fullname']}-metrics",
+                                                     "namespace": release["ns"], "instance": instance}),
+                   "values": f"1x{minutes}"})
+    assert any(s["series"].startswith("mgo_cluster_phase{") and 'phase="Running"' in s["series"] and
+               s["values"].startswith("1.0") for s in series), "the leader's series say Running"
+    down = alerts["MemgraphOperatorDown"]
+    spec = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [
+        {"name": "live, Ready", "interval": "1m", "input_series": series + up,
+         "alert_rule_test": [{"alertname": a, "eval_time": "40m", "exp_alerts": []} for a in alerts]},
+        {"name": "live, not scraped", "interval": "1m", "input_series": series,
+         "alert_rule_test": [{"alertname": "MemgraphOperatorDown", "eval_time": "40m", "exp_alerts": [
+             {"exp_labels": down["labels"], "exp_annotations": down["annotations"]}]}]},
+    ]}
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": groups}, sort_keys=False, width=1000))
+    (tmp_path / "live_test.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, width=1000))
+    rc, out = _promtool(promtool, "test", "rules", "live_test.yaml", cwd=str(tmp_path))
+    assert rc == 0, f"{len(series)} live series:\n{out[-4000:]}"
+    print(f"\n{len(series)} live series of {len(release['pod_ips'])} operator pods, "
+          f"{seconds:.1f} s apart: no alert fires")
 
 
 class ReadySampler(threading.Thread):
