@@ -506,6 +506,14 @@ def test_alerts_pass_promtool_unit_tests(helm, promtool, tmp_path):
     assert out.count("SUCCESS") == len(ALERT_TESTS), out
     rc, out = _promtool(promtool, "check", "rules", os.path.join(d, "rules.yaml"))
     assert rc == 0 and f"SUCCESS: {len(alerts)} rules found" in out, out
+    # every value set renders rules promtool accepts (thresholds, runbook base, additionalRules)
+    for values in CI_FILES:
+        _, docs = helm.template("-f", values, "--set", "metrics.prometheusRule.enabled=true")
+        path = os.path.join(d, "ci-rules.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            yaml.safe_dump({"groups": _one(docs, "PrometheusRule")["spec"]["groups"]}, f, sort_keys=False)
+        rc, out = _promtool(promtool, "check", "rules", path)
+        assert rc == 0, f"{os.path.basename(values)}: {out}"
 
     never = json.loads(json.dumps(groups))
     for r in never[0]["rules"]:
