@@ -323,6 +323,8 @@ static int open_parts(struct mgo_operator *op)
   op->kube_impl.events = op->events;
   rc = op_start_informers(op);
   if (rc == MGO_OK)
+    rc = op_tracing_start(op);
+  if (rc == MGO_OK)
     rc = op_http_start(op);
   if (rc == MGO_OK && op->cfg.leader_elect)
     rc = start_election(op);
@@ -341,8 +343,6 @@ static int start_workers(struct mgo_operator *op)
   }
   return MGO_OK;
 }
-  if (rc == MGO_OK)
-    rc = op_tracing_start(op);
 
 /* Each stop waits up to about a second for its watch to notice: signal them all first. */
 static void stop_informers(struct mgo_operator *op)
@@ -368,6 +368,7 @@ static void teardown(struct mgo_operator *op)
   for (int i = 0; i < op->nworkers; i++)
     pthread_join(op->workers[i], NULL); /* in-flight passes end at their next step or Bolt action */
   free(op->workers);
+  op_tracing_stop(op); /* every span has ended */
   /* Nothing acts any more: hand the Lease over before the slower teardown of the watches. */
   bool was_leading = op->leader != NULL && k8s_leader_is_leader(op->leader);
   k8s_leader_free(op->leader); /* stops the loop and releases the Lease if held */
@@ -387,7 +388,6 @@ static void teardown(struct mgo_operator *op)
 
 /* The real ports of the reconcile steps. */
 static void wire_ports(struct mgo_operator *op)
-  op_tracing_stop(op); /* every span has ended */
 {
   op->mg = &mgo_mg_memgraph_ops;
   op->clock = mgo_clock_system();

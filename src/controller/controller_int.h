@@ -68,10 +68,10 @@ struct mgo_operator {
   size_t nclusters, cap;
   pthread_mutex_t kube_lock; /* guards kube_seen */
   unsigned long kube_seen[K8S_VERB_COUNT][K8S_REQ_RESOURCE_COUNT];
-};
   struct mgo_tracer *tracer; /* NULL: tracing off (tracing.c) */
   struct mgo_metric_family *trace_exported, *trace_dropped, *trace_failed;
   uint64_t trace_seen[5]; /* guarded by kube_lock */
+};
 
 /* informers.c: informers with handlers that enqueue the owning cluster's key. */
 int op_start_informers(struct mgo_operator *op);
@@ -97,13 +97,13 @@ bool op_may_act(struct mgo_operator *op);
 /* Mirrors the client's request counters into mgo_kube_requests_total{verb}. */
 void op_update_kube_metrics(struct mgo_operator *op);
 
-/* http.c: the HTTP endpoint (port logged). */
 /* tracing.c: the tracer from the OTEL_* environment (a bad value turns tracing off with a warning; MGO_ENOMEM
  * only), its counters mirrored into /metrics at scrape time, the bounded flush at shutdown. */
 int op_tracing_start(struct mgo_operator *op);
 void op_tracing_update_metrics(struct mgo_operator *op);
 void op_tracing_stop(struct mgo_operator *op);
 
+/* http.c: the HTTP endpoint (port logged). */
 int op_http_start(struct mgo_operator *op);
 
 #endif

@@ -93,7 +93,6 @@ static bool ends_pass(enum op_next next)
   return next == OP_STOP || next == OP_GONE;
 }
 
-struct op_result op_run_steps(const struct op_step *steps, size_t n, struct op_ctx *ctx)
 static const char *const next_names[] = {"continue", "requeue", "stop", "gone"};
 
 /* One step in a child span of the pass's span (docs/tracing.md): cluster, step, what comes next, error. */
@@ -112,6 +111,7 @@ static struct op_result run_step(const struct op_step *step, struct op_ctx *ctx)
   return r;
 }
 
+struct op_result op_run_steps(const struct op_step *steps, size_t n, struct op_ctx *ctx)
 {
   struct op_result pass = op_ok();
 
