@@ -141,27 +141,50 @@ static struct mgo_tracer *new_tracer(const struct mgo_trace_config *cfg, struct 
   return t;
 }
 
+/* What the tests of a tracer share: a sink, a configuration to adjust, ids from 01 and the tracer (freed by
+ * the teardown). */
+struct rig {
+  struct sink s;
+  struct mgo_trace_config cfg;
+  uint8_t next;
+  struct mgo_tracer *t;
+};
+
+static int rig_setup(void **state)
+{
+  struct rig *r = calloc(1, sizeof(*r));
+  assert_non_null(r);
+  sink_init(&r->s);
+  base_config(&r->cfg);
+  r->next = 1;
+  *state = r;
+  return 0;
+}
+
+static int rig_teardown(void **state)
+{
+  struct rig *r = *state;
+  mgo_tracer_free(r->t, 1000);
+  sink_free(&r->s);
+  free(r);
+  return 0;
+}
+
 /* ---- encoding ----------------------------------------------------------------------------------------- */
 
 /* A root, a child with every attribute type and an error, a grandchild: the request the collector gets is
  * pinned byte for byte (ids hex, kind and status code integers, times and intValue strings). */
 static void encoding_matches_golden(void **state)
 {
+  struct rig *r = *state;
   struct mgo_fake_clock fc;
-  struct mgo_trace_config cfg;
-  struct sink s;
-  uint8_t next = 1;
-  struct mgo_tracer *t;
   struct mgo_span *root, *child, *leaf;
-  (void) state;
   mgo_fake_clock_init(&fc, 0, 1700000000000);
-  sink_init(&s);
-  base_config(&cfg);
-  assert_int_equal(mgo_trace_parse_resource(&cfg, "deployment.environment=test,k8s.pod.name=op%2D0", NULL, 0),
-                   MGO_OK);
-  t = new_tracer(&cfg, &s, &next, mgo_fake_clock_get(&fc));
+  assert_int_equal(
+      mgo_trace_parse_resource(&r->cfg, "deployment.environment=test,k8s.pod.name=op%2D0", NULL, 0), MGO_OK);
+  r->t = new_tracer(&r->cfg, &r->s, &r->next, mgo_fake_clock_get(&fc));
 
-  root = mgo_span_root(t, "reconcile", MGO_SPAN_INTERNAL);
+  root = mgo_span_root(r->t, "reconcile", MGO_SPAN_INTERNAL);
   mgo_span_set_str(root, "cluster", "default/demo");
   mgo_fake_clock_advance_ns(&fc, 1500);
   child = mgo_span_child("bolt SHOW REPLICAS", MGO_SPAN_CLIENT);
@@ -181,38 +204,34 @@ static void encoding_matches_golden(void **state)
   mgo_span_end(root);
   assert_null(mgo_span_current());
 
-  assert_int_equal(mgo_tracer_flush(t, 5000), MGO_OK);
-  assert_string_equal(s.url, "http://127.0.0.1:4318/v1/traces");
-  assert_int_equal(json_array_size(s.bodies), 1);
-  mgo_test_golden_json("test/unit/trace/golden/export_request.json", json_array_get(s.bodies, 0));
-  mgo_tracer_free(t, 1000);
-  sink_free(&s);
+  assert_int_equal(mgo_tracer_flush(r->t, 5000), MGO_OK);
+  assert_string_equal(r->s.url, "http://127.0.0.1:4318/v1/traces");
+  assert_int_equal(json_array_size(r->s.bodies), 1);
+  mgo_test_golden_json("test/unit/trace/golden/export_request.json", json_array_get(r->s.bodies, 0));
+  mgo_tracer_free(r->t, 1000); /* before its clock goes */
+  r->t = NULL;
   mgo_fake_clock_destroy(&fc);
 }
 
 /* The forms the collector would also accept are exactly the ones we must not send. */
 static void encoding_uses_the_spec_forms(void **state)
 {
-  struct mgo_trace_config cfg;
-  struct sink s;
-  uint8_t next = 0xa0;
-  struct mgo_tracer *t;
+  struct rig *r = *state;
+  r->next = 0xa0;
   struct mgo_span *root;
   json_t *span;
-  (void) state;
-  sink_init(&s);
-  base_config(&cfg);
-  t = new_tracer(&cfg, &s, &next, NULL);
-  root = mgo_span_root(t, "r", MGO_SPAN_SERVER);
+  r->t = new_tracer(&r->cfg, &r->s, &r->next, NULL);
+  root = mgo_span_root(r->t, "r", MGO_SPAN_SERVER);
   mgo_span_set_int(root, "n", 7);
   mgo_span_end(root);
-  assert_int_equal(mgo_tracer_flush(t, 5000), MGO_OK);
+  assert_int_equal(mgo_tracer_flush(r->t, 5000), MGO_OK);
   span = json_array_get(
       json_object_get(
-          json_array_get(json_object_get(
-                             json_array_get(json_object_get(json_array_get(s.bodies, 0), "resourceSpans"), 0),
-                             "scopeSpans"),
-                         0),
+          json_array_get(
+              json_object_get(
+                  json_array_get(json_object_get(json_array_get(r->s.bodies, 0), "resourceSpans"), 0),
+                  "scopeSpans"),
+              0),
           "spans"),
       0);
   assert_non_null(span);
@@ -229,25 +248,17 @@ static void encoding_uses_the_spec_forms(void **state)
       json_string_value(json_object_get(
           json_object_get(json_array_get(json_object_get(span, "attributes"), 0), "value"), "intValue")),
       "7");
-  mgo_tracer_free(t, 1000);
-  sink_free(&s);
 }
 
 static void attributes_beyond_the_limit_are_counted(void **state)
 {
+  struct rig *r = *state;
   static const char *const keys[] = {"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8",
                                      "k9", "ka", "kb", "kc", "kd", "ke", "kf", "kg", "kh"};
-  struct mgo_trace_config cfg;
-  struct sink s;
-  uint8_t next = 1;
-  struct mgo_tracer *t;
   struct mgo_span *root;
   char long_value[MGO_SPAN_TEXT_MAX * 2];
-  (void) state;
-  sink_init(&s);
-  base_config(&cfg);
-  t = new_tracer(&cfg, &s, &next, NULL);
-  root = mgo_span_root(t, "r", MGO_SPAN_INTERNAL);
+  r->t = new_tracer(&r->cfg, &r->s, &r->next, NULL);
+  root = mgo_span_root(r->t, "r", MGO_SPAN_INTERNAL);
   memset(long_value, 'x', sizeof(long_value) - 1);
   long_value[sizeof(long_value) - 1] = '\0';
   for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -256,9 +267,7 @@ static void attributes_beyond_the_limit_are_counted(void **state)
   assert_int_equal(root->dropped_attrs, 2);
   assert_int_equal(strlen(root->attrs[0].s), MGO_SPAN_TEXT_MAX - 1);
   mgo_span_end(root);
-  assert_int_equal(mgo_tracer_flush(t, 5000), MGO_OK);
-  mgo_tracer_free(t, 1000);
-  sink_free(&s);
+  assert_int_equal(mgo_tracer_flush(r->t, 5000), MGO_OK);
 }
 
 /* ---- configuration ------------------------------------------------------------------------------------ */
@@ -433,43 +442,35 @@ static void no_tracer_no_spans(void **state)
 
 static void samplers_decide_roots_and_children_follow(void **state)
 {
-  struct mgo_trace_config cfg;
-  struct sink s;
-  uint8_t next = 1;
-  struct mgo_tracer *t;
+  struct rig *r = *state;
   struct mgo_span *root;
-  (void) state;
-  sink_init(&s);
-  base_config(&cfg);
-  cfg.sampler = MGO_SAMPLER_PARENT_ALWAYS_OFF;
-  t = new_tracer(&cfg, &s, &next, NULL);
-  assert_null(mgo_span_root(t, "reconcile", MGO_SPAN_INTERNAL));
+  r->cfg.sampler = MGO_SAMPLER_PARENT_ALWAYS_OFF;
+  r->t = new_tracer(&r->cfg, &r->s, &r->next, NULL);
+  assert_null(mgo_span_root(r->t, "reconcile", MGO_SPAN_INTERNAL));
   assert_null(mgo_span_child("load", MGO_SPAN_INTERNAL));
-  mgo_tracer_free(t, 1000);
+  mgo_tracer_free(r->t, 1000);
 
-  cfg.sampler = MGO_SAMPLER_RATIO;
-  cfg.ratio = 0.0;
-  t = new_tracer(&cfg, &s, &next, NULL);
-  assert_null(mgo_span_root(t, "reconcile", MGO_SPAN_INTERNAL));
-  mgo_tracer_free(t, 1000);
+  r->cfg.sampler = MGO_SAMPLER_RATIO;
+  r->cfg.ratio = 0.0;
+  r->t = new_tracer(&r->cfg, &r->s, &r->next, NULL);
+  assert_null(mgo_span_root(r->t, "reconcile", MGO_SPAN_INTERNAL));
+  mgo_tracer_free(r->t, 1000);
 
   /* ids 01..10: the trace id's last 8 bytes 09..10 are a low number (3.5 % of the range), sampled at 10 % */
-  next = 1;
-  cfg.ratio = 0.1;
-  t = new_tracer(&cfg, &s, &next, NULL);
-  root = mgo_span_root(t, "reconcile", MGO_SPAN_INTERNAL);
+  r->next = 1;
+  r->cfg.ratio = 0.1;
+  r->t = new_tracer(&r->cfg, &r->s, &r->next, NULL);
+  root = mgo_span_root(r->t, "reconcile", MGO_SPAN_INTERNAL);
   assert_non_null(root);
   assert_non_null(mgo_span_child("load", MGO_SPAN_INTERNAL));
   mgo_span_end(mgo_span_current());
   mgo_span_end(root);
   /* ids f0..ff: a high number, not sampled at 50 % */
-  next = 0xf0;
-  cfg.ratio = 0.5;
-  mgo_tracer_free(t, 1000);
-  t = new_tracer(&cfg, &s, &next, NULL);
-  assert_null(mgo_span_root(t, "reconcile", MGO_SPAN_INTERNAL));
-  mgo_tracer_free(t, 1000);
-  sink_free(&s);
+  r->next = 0xf0;
+  r->cfg.ratio = 0.5;
+  mgo_tracer_free(r->t, 1000);
+  r->t = new_tracer(&r->cfg, &r->s, &r->next, NULL);
+  assert_null(mgo_span_root(r->t, "reconcile", MGO_SPAN_INTERNAL));
 }
 
 static void ids_are_never_all_zero(void **state)
@@ -529,18 +530,12 @@ static char *log_of(enum mgo_log_format fmt, struct mgo_tracer *t, char *trace_h
 
 static void log_lines_carry_the_current_span(void **state)
 {
-  struct mgo_trace_config cfg;
-  struct sink s;
-  uint8_t next = 1;
-  struct mgo_tracer *t;
+  struct rig *r = *state;
   char trace_hex[33], span_hex[17], want[128];
   char *text;
-  (void) state;
-  sink_init(&s);
-  base_config(&cfg);
-  t = new_tracer(&cfg, &s, &next, NULL);
+  r->t = new_tracer(&r->cfg, &r->s, &r->next, NULL);
 
-  text = log_of(MGO_LOG_LOGFMT, t, trace_hex, span_hex);
+  text = log_of(MGO_LOG_LOGFMT, r->t, trace_hex, span_hex);
   (void) snprintf(want, sizeof(want), "msg=inside cluster=ns/a trace_id=%s span_id=%s\n", trace_hex,
                   span_hex);
   assert_non_null(strstr(text, want));
@@ -549,13 +544,11 @@ static void log_lines_carry_the_current_span(void **state)
   assert_null(strstr(text, "msg=before trace_id"));
   free(text);
 
-  text = log_of(MGO_LOG_JSON, t, trace_hex, span_hex);
+  text = log_of(MGO_LOG_JSON, r->t, trace_hex, span_hex);
   (void) snprintf(want, sizeof(want), "\"cluster\":\"ns/a\",\"trace_id\":\"%s\",\"span_id\":\"%s\"}",
                   trace_hex, span_hex);
   assert_non_null(strstr(text, want));
   free(text);
-  mgo_tracer_free(t, 1000);
-  sink_free(&s);
 }
 
 static void statement_kinds_keep_only_keywords(void **state)
@@ -594,79 +587,55 @@ static void one_span(struct mgo_tracer *t, const char *name)
  * dropped and counted; once the collector answers, what was queued goes out. */
 static void full_queue_drops_and_counts(void **state)
 {
-  struct mgo_trace_config cfg;
-  struct sink s;
+  struct rig *r = *state;
   struct mgo_trace_stats st;
-  uint8_t next = 1;
-  struct mgo_tracer *t;
-  (void) state;
-  sink_init(&s);
-  s.hold = true;
-  base_config(&cfg);
-  cfg.queue_size = 2;
-  cfg.batch_size = 2;
-  t = new_tracer(&cfg, &s, &next, NULL);
-  one_span(t, "a");
-  one_span(t, "b"); /* a full batch: the exporter takes both and blocks in the collector */
-  assert_true(tu_poll_until(sink_inside, &s, 5000));
-  one_span(t, "c");
-  one_span(t, "d");
-  one_span(t, "e"); /* the queue holds c and d */
-  mgo_tracer_stats(t, &st);
+  r->s.hold = true;
+  r->cfg.queue_size = 2;
+  r->cfg.batch_size = 2;
+  r->t = new_tracer(&r->cfg, &r->s, &r->next, NULL);
+  one_span(r->t, "a");
+  one_span(r->t, "b"); /* a full batch: the exporter takes both and blocks in the collector */
+  assert_true(tu_poll_until(sink_inside, &r->s, 5000));
+  one_span(r->t, "c");
+  one_span(r->t, "d");
+  one_span(r->t, "e"); /* the queue holds c and d */
+  mgo_tracer_stats(r->t, &st);
   assert_int_equal(st.dropped_queue_full, 1);
   assert_int_equal(st.exported, 0);
-  sink_release(&s);
-  assert_int_equal(mgo_tracer_flush(t, 5000), MGO_OK);
-  mgo_tracer_stats(t, &st);
+  sink_release(&r->s);
+  assert_int_equal(mgo_tracer_flush(r->t, 5000), MGO_OK);
+  mgo_tracer_stats(r->t, &st);
   assert_int_equal(st.exported, 4);
   assert_int_equal(st.dropped_queue_full, 1);
   assert_int_equal(st.failed_exports, 0);
-  assert_int_equal(json_array_size(s.bodies), 2);
-  mgo_tracer_free(t, 1000);
-  sink_free(&s);
+  assert_int_equal(json_array_size(r->s.bodies), 2);
 }
 
 static void failed_exports_are_counted(void **state)
 {
-  struct mgo_trace_config cfg;
-  struct sink s;
+  struct rig *r = *state;
   struct mgo_trace_stats st;
-  uint8_t next = 1;
-  struct mgo_tracer *t;
-  (void) state;
-  sink_init(&s);
-  s.fail_rc = MGO_EHTTP;
-  base_config(&cfg);
-  t = new_tracer(&cfg, &s, &next, NULL);
-  one_span(t, "a");
-  one_span(t, "b");
-  one_span(t, "c");
-  assert_int_equal(mgo_tracer_flush(t, 5000), MGO_OK);
-  mgo_tracer_stats(t, &st);
+  r->s.fail_rc = MGO_EHTTP;
+  r->t = new_tracer(&r->cfg, &r->s, &r->next, NULL);
+  one_span(r->t, "a");
+  one_span(r->t, "b");
+  one_span(r->t, "c");
+  assert_int_equal(mgo_tracer_flush(r->t, 5000), MGO_OK);
+  mgo_tracer_stats(r->t, &st);
   assert_int_equal(st.exported, 0);
   assert_int_equal(st.dropped_export, 3);
   assert_int_equal(st.failed_exports, 1);
   assert_string_equal(st.last_error, "collector said no");
-  mgo_tracer_free(t, 1000);
-  sink_free(&s);
 }
 
 /* The schedule delay alone sends a partial batch. */
 static void partial_batches_go_out_on_schedule(void **state)
 {
-  struct mgo_trace_config cfg;
-  struct sink s;
-  uint8_t next = 1;
-  struct mgo_tracer *t;
-  (void) state;
-  sink_init(&s);
-  base_config(&cfg);
-  cfg.schedule_delay_ms = 20;
-  t = new_tracer(&cfg, &s, &next, NULL);
-  one_span(t, "a");
-  assert_true(tu_poll_until(sink_got_one, &s, 5000)); /* no flush asked for */
-  mgo_tracer_free(t, 1000);
-  sink_free(&s);
+  struct rig *r = *state;
+  r->cfg.schedule_delay_ms = 20;
+  r->t = new_tracer(&r->cfg, &r->s, &r->next, NULL);
+  one_span(r->t, "a");
+  assert_true(tu_poll_until(sink_got_one, &r->s, 5000)); /* no flush asked for */
 }
 
 /* The real HTTP path: a collector that is down costs a bounded attempt and is counted, with the reason. */
@@ -692,21 +661,21 @@ static void real_sender_to_a_closed_port_fails_and_counts(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(encoding_matches_golden),
-      cmocka_unit_test(encoding_uses_the_spec_forms),
-      cmocka_unit_test(attributes_beyond_the_limit_are_counted),
+      cmocka_unit_test_setup_teardown(encoding_matches_golden, rig_setup, rig_teardown),
+      cmocka_unit_test_setup_teardown(encoding_uses_the_spec_forms, rig_setup, rig_teardown),
+      cmocka_unit_test_setup_teardown(attributes_beyond_the_limit_are_counted, rig_setup, rig_teardown),
       cmocka_unit_test(config_endpoints),
       cmocka_unit_test(config_defaults_and_sizes),
       cmocka_unit_test(config_service_and_resource),
       cmocka_unit_test(config_samplers),
       cmocka_unit_test(no_tracer_no_spans),
-      cmocka_unit_test(samplers_decide_roots_and_children_follow),
+      cmocka_unit_test_setup_teardown(samplers_decide_roots_and_children_follow, rig_setup, rig_teardown),
       cmocka_unit_test(ids_are_never_all_zero),
-      cmocka_unit_test(log_lines_carry_the_current_span),
+      cmocka_unit_test_setup_teardown(log_lines_carry_the_current_span, rig_setup, rig_teardown),
       cmocka_unit_test(statement_kinds_keep_only_keywords),
-      cmocka_unit_test(full_queue_drops_and_counts),
-      cmocka_unit_test(failed_exports_are_counted),
-      cmocka_unit_test(partial_batches_go_out_on_schedule),
+      cmocka_unit_test_setup_teardown(full_queue_drops_and_counts, rig_setup, rig_teardown),
+      cmocka_unit_test_setup_teardown(failed_exports_are_counted, rig_setup, rig_teardown),
+      cmocka_unit_test_setup_teardown(partial_batches_go_out_on_schedule, rig_setup, rig_teardown),
       cmocka_unit_test(real_sender_to_a_closed_port_fails_and_counts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
