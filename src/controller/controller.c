@@ -132,20 +132,24 @@ static bool ctx_key(struct op_ctx *ctx, const char *key)
   return mgo_strlcpy(ctx->name, slash + 1, sizeof(ctx->name)) == MGO_OK;
 }
 
-static void log_pass(const struct op_ctx *ctx, struct op_result r)
+static void log_pass(const struct op_ctx *ctx, struct op_result r, double secs)
 {
+  char ms[32];
+  (void) mgo_snprintf(ms, sizeof(ms), "%.3f", secs * 1000.0);
   if (r.error != MGO_OK)
     mgo_log(MGO_LOG_WARN, "reconcile failed", "cluster", ctx->key, "step", ctx->stopped_at, "error",
-            ctx->error[0] != '\0' ? ctx->error : mgo_errname(r.error), (char *) NULL);
+            ctx->error[0] != '\0' ? ctx->error : mgo_errname(r.error), "duration_ms", ms, (char *) NULL);
   else
-    mgo_log(MGO_LOG_DEBUG, "reconciled", "cluster", ctx->key, "result", result_name(ctx, r), (char *) NULL);
+    mgo_log(MGO_LOG_DEBUG, "reconciled", "cluster", ctx->key, "result", result_name(ctx, r), "duration_ms", ms,
+            (char *) NULL);
 }
 
 static void reconcile_key(struct mgo_operator *op, const char *key)
 {
   struct op_ctx ctx;
-  int64_t t0 = mgo_clock_mono_ms(op->clock);
+  int64_t t0 = mgo_clock_mono_ns(op->clock);
   struct op_result r;
+  double secs;
   struct mgo_span *span;
 
   ctx_init(op, &ctx);
@@ -157,14 +161,15 @@ static void reconcile_key(struct mgo_operator *op, const char *key)
   span = mgo_span_root(op->tracer, "reconcile", MGO_SPAN_INTERNAL); /* the pass's trace (docs/tracing.md) */
   mgo_span_set_str(span, "cluster", key);
   r = op_run_steps(op_reconcile_steps, op_reconcile_nsteps, &ctx);
+  secs = (double) (mgo_clock_mono_ns(op->clock) - t0) / 1e9;
   if (r.next == OP_GONE) {
     op_cluster_forget(op, key); /* its series go too */
     ctx.cs = NULL;
   } else {
-    count_pass(op, &ctx, r, (double) (mgo_clock_mono_ms(op->clock) - t0) / 1000.0);
+    count_pass(op, &ctx, r, secs);
     publish_snapshot(op, &ctx, r);
   }
-  log_pass(&ctx, r);
+  log_pass(&ctx, r, secs);
   mgo_span_set_str(span, "result", result_name(&ctx, r));
   if (r.error != MGO_OK)
     mgo_span_set_error(span, "%s", ctx.error[0] != '\0' ? ctx.error : mgo_errname(r.error));
