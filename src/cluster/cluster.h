@@ -143,8 +143,10 @@ struct mgo_cluster_spec {
     int64_t size; /* 0 = not given */
   } restore;
   struct {
-    bool canary_enabled;
-    int32_t canary_interval_sec;
+    int32_t max_lag_ms;              /* ReplicationLagAcceptable threshold */
+    bool canary_enabled;             /* the replication canary (docs/validation.md) */
+    int32_t canary_interval_sec;     /* replication tests recorded in status.validation */
+    int32_t canary_lag_interval_sec; /* lag measurements (metrics; status on a change) */
   } validation;
 };
 

@@ -110,8 +110,10 @@ const struct mgo__cluster_field mgo__cluster_fields[] = {
     STR_NODEF("bootstrap.restore.s3.secretName", restore.s3_secret_name),
     STR_NODEF("bootstrap.restore.s3.sha256", restore.sha256),
     I64_NODEF("bootstrap.restore.s3.size", restore.size, 0),
-    BOOL("validation.canary.enabled", validation.canary_enabled, false),
-    I32("validation.canary.intervalSec", validation.canary_interval_sec, 60),
+    I32("validation.maxLagMs", validation.max_lag_ms, 1000),
+    BOOL("validation.canary.enabled", validation.canary_enabled, true),
+    I32("validation.canary.intervalSec", validation.canary_interval_sec, 300),
+    I32("validation.canary.lagIntervalSec", validation.canary_lag_interval_sec, 60),
 };
 const size_t mgo__cluster_nfields = sizeof(mgo__cluster_fields) / sizeof(mgo__cluster_fields[0]);
 

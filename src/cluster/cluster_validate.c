@@ -109,6 +109,10 @@ static void validate_references(const struct mgo_cluster_spec *s, struct mgo_clu
         "spec.bootstrap.restore.s3", "spec.bootstrap.restore.s3 needs bucket, key and secretName.");
   check(errs, s->validation.canary_interval_sec >= 5, "spec.validation.canary.intervalSec",
         "must be at least 5.");
+  check(errs, s->validation.canary_lag_interval_sec >= 5, "spec.validation.canary.lagIntervalSec",
+        "must be at least 5.");
+  check(errs, s->validation.max_lag_ms >= 1 && s->validation.max_lag_ms <= 600000, "spec.validation.maxLagMs",
+        "must be between 1 and 600000.");
   check(errs, s->sysctl.max_map_count >= 65530, "spec.sysctlInitContainer.maxMapCount",
         "must be at least 65530 (the kernel default).");
 }

@@ -134,6 +134,52 @@ static void add_fenced_condition(struct decide *d)
   add_condition(d, "Fenced", &cd);
 }
 
+/* WriteConnectivity: the MAIN answered this health check's SHOW REPLICATION ROLE. */
+static void add_write_connectivity(struct decide *d, const struct pass_outcome *out)
+{
+  struct rec__cond cd;
+  const char *recorded = d->c->recorded_main;
+
+  if (out->hibernated)
+    rec__set_cond(&cd, REC_COND_UNKNOWN, "Hibernated", "the cluster is hibernated");
+  else if (d->main != NULL && d->main->reachable)
+    rec__set_cond(&cd, REC_COND_TRUE, "MainResponding", "MAIN %s responding", d->main->pod);
+  else if (recorded[0] != '\0')
+    rec__set_cond(&cd, REC_COND_FALSE, "MainNotResponding", "MAIN %s not responding", recorded);
+  else
+    rec__set_cond(&cd, REC_COND_FALSE, "NoMain", "no MAIN to write to yet");
+  add_condition(d, "WriteConnectivity", &cd);
+}
+
+/* ReadConnectivity: every replica of the spec answered this health check. */
+static void add_read_connectivity(struct decide *d, const struct pass_outcome *out)
+{
+  struct rec__cond cd;
+  size_t n = 0, ok = 0;
+  const char *silent = "";
+
+  for (size_t i = 0; i < d->obs->n; i++) {
+    const struct rec_instance *in = &d->obs->inst[i];
+    if (!in->pod_exists || in->ordinal >= d->desired || in == d->main ||
+        strcmp(in->pod, d->c->recorded_main) == 0)
+      continue;
+    n++;
+    ok += in->reachable;
+    if (!in->reachable && silent[0] == '\0')
+      silent = in->pod;
+  }
+  if (out->hibernated)
+    rec__set_cond(&cd, REC_COND_UNKNOWN, "Hibernated", "the cluster is hibernated");
+  else if (n == 0)
+    rec__set_cond(&cd, REC_COND_TRUE, "NoReadReplicas", "no read replicas: reads are served by the MAIN");
+  else if (ok == n)
+    rec__set_cond(&cd, REC_COND_TRUE, "ReplicasResponding", "All %zu read instances responding", n);
+  else
+    rec__set_cond(&cd, REC_COND_FALSE, "ReplicasNotResponding", "%zu/%zu read instances responding (%s not)",
+                  ok, n, silent);
+  add_condition(d, "ReadConnectivity", &cd);
+}
+
 void rec__finish_status(struct decide *d, const struct pass_outcome *out)
 {
   const struct rec__cond *conds[] = {&d->main_available, &d->replicas_ready, &d->replication_healthy};
@@ -149,6 +195,8 @@ void rec__finish_status(struct decide *d, const struct pass_outcome *out)
   add_condition(d, "ReplicasReady", &d->replicas_ready);
   add_condition(d, "ReplicationHealthy", &d->replication_healthy);
   add_condition(d, "Ready", &ready);
+  add_write_connectivity(d, out);
+  add_read_connectivity(d, out);
   if (d->has_hibernated)
     add_condition(d, "Hibernated", &d->hibernated);
   add_fenced_condition(d);

@@ -16,9 +16,9 @@ static const struct rec_instance *find_pod(const struct rec_observed *obs, const
 }
 
 /* The MAIN whose SHOW REPLICAS describes the replicas, when the plan has one that answered. */
-static const struct rec_instance *usable_main(const struct rec_status_input *in)
+const struct rec_instance *rec_plan_main(const struct rec_observed *obs, const struct rec_plan *plan)
 {
-  const struct rec_instance *main = find_pod(in->obs, in->plan->main_pod);
+  const struct rec_instance *main = find_pod(obs, plan->main_pod);
   if (main == NULL || !main->reachable || main->role != MGO_ROLE_MAIN || !main->replicas_known)
     return NULL;
   return main;
@@ -75,8 +75,8 @@ static bool carries_registrations(const struct rec_status_input *in, const struc
 {
   const char *main = status_main(in);
   const char *old_main = json_string_value(json_object_get(in->old_status, "currentMain"));
-  return usable_main(in) == NULL && main[0] != '\0' && strcmp(inst->pod, main) != 0 && old_main != NULL &&
-         strcmp(old_main, main) == 0;
+  return rec_plan_main(in->obs, in->plan) == NULL && main[0] != '\0' && strcmp(inst->pod, main) != 0 &&
+         old_main != NULL && strcmp(old_main, main) == 0;
 }
 
 static void carry_registration_fields(json_t *entry, const json_t *old)
@@ -211,7 +211,7 @@ json_t *rec_build_status(const struct rec_status_input *in)
   json_object_set_new(status, "selector", json_string(text));
   (void) mgo_cluster_mode_summary(&in->c->spec, text, sizeof(text));
   json_object_set_new(status, "replicationMode", json_string(text));
-  add_counts(status, in, usable_main(in));
+  add_counts(status, in, rec_plan_main(in->obs, in->plan));
   add_plan_fields(status, in);
   if (last_failover != NULL)
     json_object_set_new(status, "lastFailover", json_deep_copy(last_failover));

@@ -236,6 +236,27 @@ int mg_cypher_register(char *dst, size_t dstsz, const char *name, enum mgo_repl_
 int mg_cypher_drop(char *dst, size_t dstsz, const char *name);
 int mg_cypher_set_main(char *dst, size_t dstsz);
 int mg_cypher_set_replica(char *dst, size_t dstsz, int port);
+/* The replication canary's write: MERGE the one node under MG_CANARY_LABEL and SET its seq and ts (ms since
+ * the epoch); both >= 0. */
+int mg_cypher_canary_write(char *dst, size_t dstsz, int64_t seq, int64_t ts_ms);
+
+/* ---- the replication canary (docs/validation.md) ------------------------------------------------------ */
+
+/* The reserved label of the canary node: the only data the operator writes. */
+#define MG_CANARY_LABEL "_MemgraphOperatorCanary"
+#define MG_CANARY_READ                                                                                       \
+  "MATCH (c:" MG_CANARY_LABEL ") RETURN c.seq AS seq, c.ts AS ts, size(keys(c)) AS nprops, "                 \
+  "size(labels(c)) AS nlabels LIMIT 3"
+#define MG_CANARY_DELETE "MATCH (c:" MG_CANARY_LABEL ") DETACH DELETE c"
+
+/* What MG_CANARY_READ found: nodes (up to 3 counted), and whether the one node is as the operator writes it
+ * (integer seq and ts, no other property, no other label). seq/ts_ms valid when well_formed. */
+struct mg_canary {
+  size_t nodes;
+  bool well_formed;
+  int64_t seq;
+  int64_t ts_ms;
+};
 
 /* ---- the connection ---------------------------------------------------------------------------------- */
 
@@ -301,6 +322,14 @@ int mg_create_snapshot(struct mg_conn *c, char *path, size_t pathsz, bool *nothi
 /* SHOW SNAPSHOTS, 2.22+ (the version is asked first when not cached; older: MGO_EUNSUPPORTED, nothing
  * sent). On 2.22-3.4 the extra row for the next periodic snapshot is kept, flagged next_scheduled. */
 int mg_show_snapshots(struct mg_conn *c, struct mg_snapshots *out, struct mg_error *err);
+/* The canary node as MG_CANARY_READ returns it (read-only; on a MAIN or a REPLICA). */
+int mg_canary_read(struct mg_conn *c, struct mg_canary *out, struct mg_error *err);
+int mg_parse_canary(const struct bolt_value *fields, const struct bolt_value *rows, struct mg_canary *out,
+                    struct mg_error *err);
+/* MAIN only: writes seq and ts into the canary node (created when absent). recreate: first deletes every node
+ * under the label (a user edited it). Never re-sent; bounded by the connection's query deadline (a
+ * STRICT_SYNC write that cannot commit fails as MG_ERR_STRICT_SYNC_ABORTED). */
+int mg_canary_write(struct mg_conn *c, int64_t seq, int64_t ts_ms, bool recreate, struct mg_error *err);
 /* Runs a fixed query text the caller wrote (NEVER text built from input) and discards its rows; *rows
  * (may be NULL) receives their number. Write failures are classified (WRITE_ON_REPLICA, SYNC_REPLICA_FAILED,
  * STRICT_SYNC_ABORTED). On success err->cls is MG_ERR_SYNC_REPLICA_FAILED when the summary carries a

@@ -136,3 +136,11 @@ int mg_cypher_set_replica(char *dst, size_t dstsz, int port)
     return MGO_EINVAL;
   return mgo_snprintf(dst, dstsz, "SET REPLICATION ROLE TO REPLICA WITH PORT %d", port);
 }
+
+int mg_cypher_canary_write(char *dst, size_t dstsz, int64_t seq, int64_t ts_ms)
+{
+  if (dst == NULL || dstsz == 0 || seq < 0 || ts_ms < 0)
+    return MGO_EINVAL;
+  return mgo_snprintf(dst, dstsz, "MERGE (c:" MG_CANARY_LABEL ") SET c.seq = %lld, c.ts = %lld",
+                      (long long) seq, (long long) ts_ms);
+}

@@ -286,3 +286,36 @@ int mg_parse_snapshots(const struct bolt_value *fields, const struct bolt_value 
   mg__err_clear(err);
   return MGO_OK;
 }
+
+/* ---- the replication canary -------------------------------------------------------------------------- */
+
+/* The integer in column col of row, or -1 when it is not an integer. */
+static int64_t int_cell(const struct bolt_value *row, long col)
+{
+  int64_t v = -1;
+  if (bolt_value_as_int(bolt_list_at(row, (size_t) col), &v) != MGO_OK)
+    return -1;
+  return v;
+}
+
+int mg_parse_canary(const struct bolt_value *fields, const struct bolt_value *rows, struct mg_canary *out,
+                    struct mg_error *err)
+{
+  long seq = mg__column(fields, "seq"), ts = mg__column(fields, "ts");
+  long nprops = mg__column(fields, "nprops"), nlabels = mg__column(fields, "nlabels");
+  const struct bolt_value *row;
+
+  memset(out, 0, sizeof(*out));
+  if (seq < 0 || ts < 0 || nprops < 0 || nlabels < 0)
+    return mg__err_local(err, MGO_EPARSE, MG_ERR_BAD_RESULT, "canary: no seq/ts/nprops/nlabels column");
+  out->nodes = bolt_value_type(rows) == BOLT_LIST ? bolt_value_len(rows) : 0;
+  if (out->nodes == 1) {
+    row = bolt_list_at(rows, 0);
+    out->seq = int_cell(row, seq);
+    out->ts_ms = int_cell(row, ts);
+    out->well_formed =
+        out->seq >= 0 && out->ts_ms >= 0 && int_cell(row, nprops) == 2 && int_cell(row, nlabels) == 1;
+  }
+  mg__err_clear(err);
+  return MGO_OK;
+}

@@ -194,6 +194,24 @@ static int mgm_storage_counts(struct mgo_mg_conn *conn, int64_t *vertices, int64
   return rc;
 }
 
+static int mgm_canary_read(struct mgo_mg_conn *conn, struct mgo_mg_canary *out)
+{
+  struct mgo_mg_conn *w = conn;
+  struct mg_error e;
+  struct mg_canary c;
+  int rc = finish(w, mg_canary_read(w->c, &c, &e), &e);
+
+  *out = (struct mgo_mg_canary){c.nodes, c.well_formed, c.seq, c.ts_ms};
+  return rc;
+}
+
+static int mgm_canary_write(struct mgo_mg_conn *conn, int64_t seq, int64_t ts_ms, bool recreate)
+{
+  struct mgo_mg_conn *w = conn;
+  struct mg_error e;
+  return finish(w, mg_canary_write(w->c, seq, ts_ms, recreate, &e), &e);
+}
+
 static unsigned mgm_connects(const struct mgo_mg_conn *conn)
 {
   return conn != NULL && conn->c != NULL ? mg_conn_connects(conn->c) : 0;
@@ -215,6 +233,8 @@ const struct mgo_mg_ops mgo_mg_memgraph_ops = {
     .lock_data_directory = mgm_lock_data_directory,
     .storage_counts = mgm_storage_counts,
     .connects = mgm_connects,
+    .canary_read = mgm_canary_read,
+    .canary_write = mgm_canary_write,
 };
 
 int mgo_mg_memgraph_wrap(struct mg_conn *c, struct mgo_mg_conn **out)

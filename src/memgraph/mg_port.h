@@ -40,6 +40,15 @@ struct mgo_mg_snapshot {
   char creation_time[64]; /* as Memgraph prints it */
 };
 
+/* The replication canary node as one instance holds it (docs/validation.md): how many nodes carry the
+ * reserved label (up to 3 counted), and whether the one node is exactly as the operator writes it. */
+struct mgo_mg_canary {
+  size_t nodes;
+  bool well_formed;
+  int64_t seq;   /* valid when well_formed */
+  int64_t ts_ms; /* valid when well_formed: when the MAIN wrote it (ms since the epoch) */
+};
+
 /* A connection of a backend (opaque; each backend defines it). */
 struct mgo_mg_conn;
 
@@ -76,6 +85,11 @@ struct mgo_mg_ops {
   int (*lock_data_directory)(struct mgo_mg_conn *conn, bool lock);
   /* SHOW STORAGE INFO: vertex and edge counts. */
   int (*storage_counts)(struct mgo_mg_conn *conn, int64_t *vertices, int64_t *edges);
+  /* The replication canary (docs/validation.md). May be NULL in a backend without it (the validate step then
+   * reports the canary as unsupported). canary_read is read-only (any role); canary_write is for the MAIN:
+   * seq and ts into the node (created when absent; recreate first deletes every node under the label). */
+  int (*canary_read)(struct mgo_mg_conn *conn, struct mgo_mg_canary *out);
+  int (*canary_write)(struct mgo_mg_conn *conn, int64_t seq, int64_t ts_ms, bool recreate);
 };
 
 /* What the observer remembers of one connection between observations (zeroed by the caller for a new one). */

@@ -226,3 +226,30 @@ int mg_exec(struct mg_conn *c, const char *query, size_t *rows, struct mg_error 
   mg__table_free(&t);
   return mg__done(c, rc, err);
 }
+
+int mg_canary_read(struct mg_conn *c, struct mg_canary *out, struct mg_error *err)
+{
+  struct mg__table t;
+  int rc = mg__run_query(c, MG_CANARY_READ, MG__READ_ONLY, &t);
+
+  memset(out, 0, sizeof(*out));
+  if (rc == MGO_OK)
+    rc = mg_parse_canary(t.fields, t.rows, out, &c->last);
+  mg__table_free(&t);
+  return mg__done(c, rc, err);
+}
+
+int mg_canary_write(struct mg_conn *c, int64_t seq, int64_t ts_ms, bool recreate, struct mg_error *err)
+{
+  char q[160];
+  int rc = mg_cypher_canary_write(q, sizeof(q), seq, ts_ms);
+
+  if (rc != MGO_OK)
+    return mg__done(c, mg__err_local(&c->last, rc, MG_ERR_INVALID_ARG, "canary: seq or ts out of range"),
+                    err);
+  if (recreate)
+    rc = run_action(c, MG_CANARY_DELETE);
+  if (rc == MGO_OK)
+    rc = run_action(c, q);
+  return mg__done(c, rc, err);
+}

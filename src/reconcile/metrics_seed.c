@@ -7,6 +7,7 @@
 #include "metrics.h"
 #include "mgo_err.h"
 #include "reconcile.h"
+#include "validate.h"
 
 const char *const op_seed_metric_names[] = {"memgraph_clusters",
                                             "memgraph_clusters_ready",
@@ -266,4 +267,24 @@ void op_seed_multiple_mains(struct op_ctx *ctx, bool seen)
   char labels[MGO_METRIC_LABELS_MAX];
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
   (void) mgo_metric_set(ctx->metrics->seed.multiple_mains, labels, seen ? 1 : 0);
+}
+
+void op_seed_validation(struct op_ctx *ctx, const struct val_outcome *o, const struct val_summary *s,
+                        double secs)
+{
+  const struct op_seed_metrics *m = &ctx->metrics->seed;
+  char labels[MGO_METRIC_LABELS_MAX];
+  (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
+  (void) mgo_metric_add(m->validation_total, labels, 1);
+  (void) mgo_metric_add(m->validation_failures, labels, s->healthy ? 0 : 1);
+  (void) mgo_metric_observe(m->validation_duration, labels, secs);
+  (void) mgo_metric_add(m->replication_test_total, labels, 1);
+  (void) mgo_metric_add(m->replication_test_failures, labels, s->healthy ? 0 : 1);
+  for (size_t i = 0; i < o->n; i++) {
+    if (!o->r[i].seen)
+      continue;
+    (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, "replica", o->r[i].name,
+                             (char *) NULL);
+    (void) mgo_metric_observe(m->replication_lag, labels, (double) o->r[i].lag_ms / 1000.0);
+  }
 }

@@ -73,6 +73,16 @@ struct op_main_change {
   char unavailable_since[48];   /* the same as RFC 3339 with ms, formatted once (status keeps it stable) */
 };
 
+/* The replication canary's memory between passes (step_validate.c); what must survive a restart is in
+ * status.validation. */
+struct op_validation {
+  int64_t last_run_ms; /* wall ms of this process's last canary run (0 = none) */
+  bool test_requested; /* a registration changed: test on the next pass that may */
+  bool seq_known;      /* seq is what this process last wrote, on main */
+  int64_t seq;
+  char main[MGO_NAME_MAX];
+};
+
 struct op_cluster {
   char key[OP_KEY_MAX];
   size_t nconns;
@@ -99,6 +109,7 @@ struct op_cluster {
   int64_t retention_at_ms; /* monotonic ms of the last retention run (0 = never) */
   size_t nlag;             /* replicas with a mgo_replica_lag_behind series (removed when they go) */
   char lag_names[MGO_MAX_INSTANCES][MGO_NAME_MAX];
+  struct op_validation val;
 };
 
 /* ---- metrics families (metrics.c) ----------------------------------------------------------------- */
@@ -148,6 +159,12 @@ void op_seed_cluster_metrics(struct op_ctx *ctx);
 void op_seed_register_failed(struct op_ctx *ctx);
 /* A completed MAIN change: the failover duration and RPO histograms. */
 void op_seed_main_change(struct op_ctx *ctx, const struct op_main_change *ch, int64_t unavailable_ms);
+/* A canary run (step_validate.c): memgraph_validation_*, memgraph_replication_test_* and the lag histogram
+ * memgraph_replication_lag_seconds{cluster,replica} of every replica that saw it. */
+struct val_outcome;
+struct val_summary;
+void op_seed_validation(struct op_ctx *ctx, const struct val_outcome *o, const struct val_summary *s,
+                        double secs);
 /* memgraph_multiple_mains{cluster}: 1 while the plan reports a second MAIN, else 0. */
 void op_seed_multiple_mains(struct op_ctx *ctx, bool seen);
 
@@ -195,7 +212,9 @@ struct op_ctx {
   struct rec_plan *plan;
   json_t
       *backup_status; /* status fields of the backup step (lastSuccessfulBackup, ...), NULL: keep the old */
-  char error[256];    /* the first error's description, for logs and the HTTP snapshot ("" = none) */
+  json_t *validation; /* status.validation built by the validate step this pass; NULL: keep the old */
+  json_t *validation_lag; /* condition ReplicationLagAcceptable with it (NULL: keep the old) */
+  char error[256];        /* the first error's description, for logs and the HTTP snapshot ("" = none) */
   const char *stopped_at; /* name of the step that ended the pass early, or NULL */
 };
 
@@ -243,6 +262,7 @@ op_step_fn op_step_statefulset; /* step_objects.c: StatefulSet with replicas = p
 op_step_fn op_step_act;         /* step_act.c: the plan's actions in order */
 op_step_fn op_step_backup;      /* backup_cluster.c: MemgraphBackups one at a time, schedule, retention */
 op_step_fn op_step_drill;       /* step_drill.c: restore drills of the newest Completed backup */
+op_step_fn op_step_validate;    /* step_validate.c: the replication canary (docs/validation.md) */
 op_step_fn op_step_status;      /* step_status.c: .status when it differs; metrics */
 
 void op_ctx_release(struct op_ctx *ctx);

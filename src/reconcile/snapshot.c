@@ -54,18 +54,6 @@ static json_t *plan_json(const struct rec_plan *plan)
   return list;
 }
 
-/* The MAIN of the pass whose SHOW REPLICAS answered, or NULL. */
-static const struct rec_instance *answering_main(const struct op_ctx *ctx)
-{
-  for (size_t i = 0; ctx->obs != NULL && ctx->plan != NULL && i < ctx->obs->n; i++) {
-    const struct rec_instance *in = &ctx->obs->inst[i];
-    if (strcmp(in->pod, ctx->plan->main_pod) == 0 && in->reachable && in->role == MGO_ROLE_MAIN &&
-        in->replicas_known)
-      return in;
-  }
-  return NULL;
-}
-
 static const struct rec_registration *sync_registration(const struct rec_instance *main, const char *pod)
 {
   char name[MGO_NAME_MAX];
@@ -84,7 +72,8 @@ static const struct rec_registration *sync_registration(const struct rec_instanc
  * MAIN's SHOW REPLICAS is unknown or there is none). */
 static void add_sync_fields(const struct op_ctx *ctx, json_t *o, json_t *instances)
 {
-  const struct rec_instance *main = answering_main(ctx);
+  const struct rec_instance *main =
+      ctx->obs != NULL && ctx->plan != NULL ? rec_plan_main(ctx->obs, ctx->plan) : NULL;
   json_t *pods = json_array();
   bool healthy = true;
 

@@ -186,16 +186,6 @@ int op_write_last_failover(struct op_ctx *ctx, const struct op_main_change *ch, 
 
 /* ---- metrics of one cluster ------------------------------------------------------------------------ */
 
-static const struct rec_instance *plan_main(const struct op_ctx *ctx)
-{
-  for (size_t i = 0; i < ctx->obs->n; i++) {
-    const struct rec_instance *in = &ctx->obs->inst[i];
-    if (strcmp(in->pod, ctx->plan->main_pod) == 0 && in->replicas_known)
-      return in;
-  }
-  return NULL;
-}
-
 void op_set_phase_metric(struct op_ctx *ctx, const char *phase)
 {
   static const char *const phases[] = {"Pending", "Initializing", "Running", "Degraded",
@@ -211,7 +201,7 @@ void op_set_phase_metric(struct op_ctx *ctx, const char *phase)
 static void set_gauges(struct op_ctx *ctx, const json_t *status)
 {
   const struct op_metrics *m = ctx->metrics;
-  const struct rec_instance *main = plan_main(ctx);
+  const struct rec_instance *main = rec_plan_main(ctx->obs, ctx->plan);
   char labels[MGO_METRIC_LABELS_MAX];
 
   op_set_phase_metric(ctx, json_string_value(json_object_get(status, "phase")));
@@ -279,6 +269,49 @@ void op_merge_backup_status(json_t *status, const json_t *backup, const json_t *
   }
 }
 
+/* status.validation and ReplicationLagAcceptable: the validate step's when it produced them this pass, else
+ * as they were. */
+static void merge_validation(json_t *status, const struct op_ctx *ctx, const json_t *old_status)
+{
+  const json_t *block = ctx->validation != NULL ? ctx->validation : json_object_get(old_status, "validation");
+  json_t *cond = ctx->validation_lag != NULL ? ctx->validation_lag
+                                             : op_status_condition(old_status, "ReplicationLagAcceptable");
+  json_t *conds = json_object_get(status, "conditions");
+
+  if (block != NULL)
+    (void) json_object_set(status, "validation", (json_t *) block);
+  if (json_is_array(conds)) {
+    drop_condition(conds, "ReplicationLagAcceptable");
+    if (cond != NULL)
+      (void) json_array_append(conds, cond);
+  }
+}
+
+static const char *const connectivity_types[] = {"WriteConnectivity", "ReadConnectivity"};
+#define N_CONNECTIVITY (sizeof(connectivity_types) / sizeof(connectivity_types[0]))
+
+/* Whether each connectivity condition was True before the write (copied: the old status goes away). */
+static void connectivity_before(const json_t *old_status, bool *was_true)
+{
+  for (size_t i = 0; i < N_CONNECTIVITY; i++) {
+    const json_t *c = op_status_condition(old_status, connectivity_types[i]);
+    const char *s = json_string_value(json_object_get(c, "status"));
+    was_true[i] = s != NULL && strcmp(s, "True") == 0;
+  }
+}
+
+/* ConnectivityLost when WriteConnectivity or ReadConnectivity turned from True to False. */
+static void announce_connectivity(struct op_ctx *ctx, const bool *was_true, const json_t *status)
+{
+  for (size_t i = 0; i < N_CONNECTIVITY; i++) {
+    const json_t *now = op_status_condition(status, connectivity_types[i]);
+    const char *after = json_string_value(json_object_get(now, "status"));
+    if (after != NULL && strcmp(after, "False") == 0 && was_true[i])
+      op_event(ctx, "Warning", "ConnectivityLost", connectivity_types[i],
+               json_string_value(json_object_get(now, "message")));
+  }
+}
+
 /* The message of condition type in status ("" when absent), copied: the old status goes away when the new
  * one is written. */
 static void condition_message(const json_t *status, const char *type, char *dst, size_t dstsz)
@@ -303,6 +336,7 @@ static void announce_day2(struct op_ctx *ctx, const char *type, const char *befo
 struct op_result op_step_status(struct op_ctx *ctx)
 {
   char now[40], fenced_before[256], hibernated_before[256];
+  bool conn_was_true[N_CONNECTIVITY];
   json_t *status;
   struct rec_status_input in;
   bool written = false;
@@ -316,11 +350,13 @@ struct op_result op_step_status(struct op_ctx *ctx)
                                  .plan = ctx->plan,
                                  .old_status = json_object_get(ctx->obj, "status"),
                                  .now = now};
+  connectivity_before(in.old_status, conn_was_true);
   condition_message(in.old_status, "Fenced", fenced_before, sizeof(fenced_before));
   condition_message(in.old_status, "Hibernated", hibernated_before, sizeof(hibernated_before));
   status = rec_build_status(&in);
   if (status != NULL) {
     op_merge_backup_status(status, ctx->backup_status, in.old_status);
+    merge_validation(status, ctx, in.old_status);
     op_restore_observe(
         ctx, status); /* here, not in the backup step: a pod 0 that never starts stops the pass earlier */
   }
@@ -328,6 +364,7 @@ struct op_result op_step_status(struct op_ctx *ctx)
   if (rc == MGO_OK)
     set_gauges(ctx, status);
   if (written) {
+    announce_connectivity(ctx, conn_was_true, status);
     announce_day2(ctx, "Fenced", fenced_before, status, "InstancesUnfenced",
                   "no instance is fenced any more (" MGO_ANNOTATION_FENCED ")");
     announce_day2(ctx, "Hibernated", hibernated_before, status, "Resumed", "resumed from hibernation");

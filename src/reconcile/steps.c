@@ -25,6 +25,7 @@ const struct op_step op_reconcile_steps[] = {
     {"act", op_step_act, false},
     {"backup", op_step_backup, false},
     {"drill", op_step_drill, false},
+    {"validate", op_step_validate, false},
     {"status", op_step_status, true},
 };
 /* clang-format on */
@@ -149,6 +150,10 @@ void op_ctx_release(struct op_ctx *ctx)
   ctx->plan = NULL;
   json_decref(ctx->backup_status);
   ctx->backup_status = NULL;
+  json_decref(ctx->validation);
+  ctx->validation = NULL;
+  json_decref(ctx->validation_lag);
+  ctx->validation_lag = NULL;
 }
 
 void op_count_bolt(struct op_ctx *ctx, const char *pod, unsigned long n)

@@ -648,7 +648,7 @@ static void check_invariants(const struct topo_case *tc, const struct mgo_cluste
       fail_msg("%s: %s of the user-fenced %s", tc->name, rec_action_type_name(a->type), a->pod);
   }
   if (c->ops.hibernate) {
-    if (plan->allowed_pods != 0 || plan->n != 7) /* 5 conditions, phase, requeue */
+    if (plan->allowed_pods != 0 || plan->n != 9) /* 7 conditions, phase, requeue */
       fail_msg("%s: hibernated, yet %d pods allowed or actions planned", tc->name, (int) plan->allowed_pods);
   } else if (plan->allowed_pods < c->spec.instances || plan->allowed_pods < recorded_ordinal + 1)
     fail_msg("%s: allowed pods %d would remove the MAIN or desired pods", tc->name, (int) plan->allowed_pods);

@@ -181,8 +181,8 @@ static void stop_in_a_finally_step_after_requeue(void **state)
 
 static void the_operator_table_is_ordered(void **state)
 {
-  static const char *const names[] = {"load",        "pause", "objects", "observe", "decide",
-                                      "statefulset", "act",   "backup",  "drill",   "status"};
+  static const char *const names[] = {"load", "pause",  "objects", "observe",  "decide", "statefulset",
+                                      "act",  "backup", "drill",   "validate", "status"};
   (void) state;
   assert_int_equal(op_reconcile_nsteps, sizeof(names) / sizeof(names[0]));
   for (size_t i = 0; i < op_reconcile_nsteps; i++) {
