@@ -305,19 +305,39 @@ static int open_client(struct mgo_operator *op)
   return rc;
 }
 
+static const double queue_wait_buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                            0.5,   1,     2.5,  5,     10,   30};
+
+/* mgo_workqueue_wait_seconds: how long a due key waited for a worker (k8s_queue_opts.on_wait). */
+static void observe_queue_wait(void *arg, long wait_ms)
+{
+  struct mgo_operator *op = arg;
+  (void) mgo_metric_observe(op->queue_wait, "", (double) wait_ms / 1000.0);
+}
+
 static int open_parts(struct mgo_operator *op)
 {
   struct k8s_event_recorder_opts eo = {.reporting_controller = "memgraph.io/memgraph-operator",
                                        .reporting_instance = op->cfg.identity};
   /* A failed pass is retried after 0.2 s, 0.4 s, ... and never later than its health interval. */
-  struct k8s_queue_opts qo = {.base_delay_ms = 200, .max_delay_ms = 60000, .qps = 10, .burst = 100};
+  struct k8s_queue_opts qo = {.base_delay_ms = 200,
+                              .max_delay_ms = 60000,
+                              .qps = 10,
+                              .burst = 100,
+                              .on_wait = observe_queue_wait,
+                              .on_wait_arg = op};
   struct k8s_status st;
   int rc = open_client(op);
   if (rc != MGO_OK)
     return rc;
   op->metrics_reg = mgo_metrics_new();
+  if (op->metrics_reg != NULL)
+    op->queue_wait = mgo_metrics_family(
+        op->metrics_reg, "mgo_workqueue_wait_seconds",
+        "How long a cluster key waited for a worker: from its add, or its due time, to its pass starting.",
+        MGO_METRIC_HISTOGRAM, queue_wait_buckets, sizeof(queue_wait_buckets) / sizeof(queue_wait_buckets[0]));
   op->queue = k8s_queue_new(&qo);
-  if (op->metrics_reg == NULL || op->queue == NULL ||
+  if (op->metrics_reg == NULL || op->queue_wait == NULL || op->queue == NULL ||
       op_metrics_init(&op->metrics, op->metrics_reg) != MGO_OK)
     return MGO_ENOMEM;
   k8s_status_clear(&st);

@@ -52,6 +52,7 @@ struct mgo_operator {
   struct k8s_event_recorder *events;
   struct mgo_metrics *metrics_reg;
   struct op_metrics metrics;
+  struct mgo_metric_family *queue_wait; /* mgo_workqueue_wait_seconds, fed by the queue's on_wait */
   struct mgo_http_server *http;
   struct op_kube_impl kube_impl;
   struct op_kube_port kube;

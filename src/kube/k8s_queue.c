@@ -21,6 +21,7 @@ struct k8s_queue {
   json_t *processing; /* keys currently held by a worker */
   json_t *delayed;    /* key -> due time (ms, monotonic, on opts.clock) */
   json_t *failures;   /* key -> consecutive rate-limited adds */
+  json_t *since;      /* dirty key -> when it became due (ms, on opts.clock): its wait starts there */
   double tokens;      /* overall bucket */
   long long bucket_ms;
   size_t waiting; /* workers blocked in get */
@@ -58,11 +59,12 @@ struct k8s_queue *k8s_queue_new(const struct k8s_queue_opts *opts)
   q->processing = json_object();
   q->delayed = json_object();
   q->failures = json_object();
+  q->since = json_object();
   q->tokens = q->opts.burst;
   q->bucket_ms = now_ms(q);
   mgo_clock_cond_init(&q->cond);
   pthread_mutex_init(&q->lock, NULL);
-  if (!q->fifo || !q->dirty || !q->processing || !q->delayed || !q->failures) {
+  if (!q->fifo || !q->dirty || !q->processing || !q->delayed || !q->failures || !q->since) {
     k8s_queue_free(q);
     return NULL;
   }
@@ -78,19 +80,21 @@ void k8s_queue_free(struct k8s_queue *q)
   json_decref(q->processing);
   json_decref(q->delayed);
   json_decref(q->failures);
+  json_decref(q->since);
   pthread_cond_destroy(&q->cond);
   pthread_mutex_destroy(&q->lock);
   free(q);
 }
 
-/* Queues key now, honouring dedupe and exclusivity. Caller holds the lock. */
-static int add_locked(struct k8s_queue *q, const char *key)
+/* Queues key, due since due_ms, honouring dedupe and exclusivity. Caller holds the lock. */
+static int add_locked(struct k8s_queue *q, const char *key, long long due_ms)
 {
   if (q->shutting_down)
     return MGO_ECANCELED;
   if (json_object_get(q->dirty, key))
     return MGO_OK;
-  if (json_object_set_new(q->dirty, key, json_true()) != 0)
+  if (json_object_set_new(q->dirty, key, json_true()) != 0 ||
+      json_object_set_new(q->since, key, json_integer(due_ms)) != 0)
     return MGO_ENOMEM;
   if (json_object_get(q->processing, key))
     return MGO_OK; /* re-queued by done() */
@@ -105,7 +109,7 @@ int k8s_queue_add(struct k8s_queue *q, const char *key)
   if (!key)
     return MGO_EINVAL;
   pthread_mutex_lock(&q->lock);
-  int rc = add_locked(q, key);
+  int rc = add_locked(q, key, now_ms(q));
   pthread_mutex_unlock(&q->lock);
   return rc;
 }
@@ -113,7 +117,7 @@ int k8s_queue_add(struct k8s_queue *q, const char *key)
 static int add_after_locked(struct k8s_queue *q, const char *key, long delay_ms)
 {
   if (delay_ms <= 0)
-    return add_locked(q, key);
+    return add_locked(q, key, now_ms(q));
   if (q->shutting_down)
     return MGO_ECANCELED;
   long long due = now_ms(q) + delay_ms;
@@ -194,7 +198,7 @@ static long long promote_due_locked(struct k8s_queue *q)
   {
     long long t = json_integer_value(due);
     if (t <= now) {
-      add_locked(q, key);
+      add_locked(q, key, t);
       json_object_del(q->delayed, key);
     } else if (earliest == 0 || t < earliest) {
       earliest = t;
@@ -217,12 +221,16 @@ static void wait_locked(struct k8s_queue *q, long long next_due, long long give_
     mgo_clock_cond_wait_until(NULL, &q->cond, &q->lock, give_up);
 }
 
-/* Pops the first ready key into *key (processing, no longer dirty). */
-static int pop_locked(struct k8s_queue *q, char **key)
+/* Pops the first ready key into *key (processing, no longer dirty); *waited: ms since it was due. */
+static int pop_locked(struct k8s_queue *q, char **key, long *waited)
 {
   *key = strdup(json_string_value(json_array_get(q->fifo, 0)));
   if (!*key)
     return MGO_ENOMEM;
+  json_t *since = json_object_get(q->since, *key);
+  long long w = since != NULL ? now_ms(q) - json_integer_value(since) : 0;
+  *waited = w > 0 ? (long) w : 0;
+  json_object_del(q->since, *key);
   json_array_remove(q->fifo, 0);
   json_object_del(q->dirty, *key);
   json_object_set_new(q->processing, *key, json_true());
@@ -234,6 +242,7 @@ int k8s_queue_get_timeout(struct k8s_queue *q, char **key, long timeout_ms)
   *key = NULL;
   long long give_up = timeout_ms >= 0 ? mgo_clock_mono_ms(NULL) + timeout_ms : 0; /* real time */
   int rc = MGO_OK;
+  long waited = -1;
   pthread_mutex_lock(&q->lock);
   for (;;) {
     if (q->shutting_down) {
@@ -242,7 +251,7 @@ int k8s_queue_get_timeout(struct k8s_queue *q, char **key, long timeout_ms)
     }
     long long next_due = promote_due_locked(q);
     if (json_array_size(q->fifo) > 0) {
-      rc = pop_locked(q, key);
+      rc = pop_locked(q, key, &waited);
       break;
     }
     if (give_up && mgo_clock_mono_ms(NULL) >= give_up) {
@@ -254,6 +263,8 @@ int k8s_queue_get_timeout(struct k8s_queue *q, char **key, long timeout_ms)
     q->waiting--;
   }
   pthread_mutex_unlock(&q->lock);
+  if (rc == MGO_OK && waited >= 0 && q->opts.on_wait != NULL)
+    q->opts.on_wait(q->opts.on_wait_arg, waited);
   return rc;
 }
 

@@ -6,7 +6,11 @@
  *  - per-key exponential backoff: k8s_queue_add_rate_limited() waits base * 2^failures (capped at max),
  *    combined with an overall token bucket (qps/burst); k8s_queue_forget() resets a key's failures;
  *  - delayed adds: k8s_queue_add_after() (the earliest pending time wins);
- *  - shutdown: k8s_queue_shutdown() wakes every blocked worker; get() then returns MGO_ECANCELED.
+ *  - shutdown: k8s_queue_shutdown() wakes every blocked worker; get() then returns MGO_ECANCELED;
+ *  - wait time: opts.on_wait hears, for every key handed out, how long it waited for a worker: from
+ *    the moment it was added (the first add while not yet queued), or from its due time for a delayed
+ *    add, to the get() that took it (client-go's workqueue_queue_duration_seconds). With busy workers a
+ *    due key is only moved into the queue when one comes back: its wait still counts from the due time.
  *
  * Time: delays, backoff and the bucket follow opts.clock (NULL = the system clock); the timeout given to
  * k8s_queue_get_timeout() is real time, since it bounds how long the calling thread blocks. With a fake
@@ -28,6 +32,9 @@ struct k8s_queue_opts {
   double qps;         /* overall bucket rate for rate-limited adds, default 10; <0 disables the bucket */
   int burst;          /* bucket size, default 100 */
   const struct mgo_clock *clock; /* borrowed, must outlive the queue; NULL = mgo_clock_system() */
+  /* NULL = not reported. Called by get() on the worker's thread, outside the queue's lock. */
+  void (*on_wait)(void *arg, long wait_ms);
+  void *on_wait_arg;
 };
 
 struct k8s_queue;

@@ -163,6 +163,59 @@ static void test_delayed_add(void **state)
   mgo_fake_clock_destroy(&fc);
 }
 
+static long waits[8];
+static size_t nwaits;
+
+static void record_wait(void *arg, long wait_ms)
+{
+  (void) arg;
+  if (nwaits < sizeof(waits) / sizeof(waits[0]))
+    waits[nwaits++] = wait_ms;
+}
+
+/* The wait a key is reported with runs from its first add (immediate adds) or from its due time (delayed
+ * adds, even when no worker moved it into the queue at that moment) to the get() that takes it. */
+static void test_wait_time_from_add_or_due_time(void **state)
+{
+  (void) state;
+  struct mgo_fake_clock fc;
+  mgo_fake_clock_init(&fc, FAKE_START_MS, 0);
+  struct k8s_queue_opts o = {.clock = &fc.clock, .on_wait = record_wait};
+  struct k8s_queue *q = k8s_queue_new(&o);
+  nwaits = 0;
+  k8s_queue_add(q, "a");
+  mgo_fake_clock_advance_ms(&fc, 30);
+  k8s_queue_add(q, "a"); /* deduped: the wait still counts from the first add */
+  mgo_fake_clock_advance_ms(&fc, 10);
+  assert_ready_now(q, "a");
+  k8s_queue_add_after(q, "b", 100);
+  mgo_fake_clock_advance_ms(&fc, 350); /* due 250 ms ago; nobody asked meanwhile */
+  assert_ready_now(q, "b");
+  k8s_queue_add(q, "c");
+  assert_ready_now(q, "c");
+  assert_int_equal(nwaits, 3);
+  assert_int_equal(waits[0], 40);
+  assert_int_equal(waits[1], 250);
+  assert_int_equal(waits[2], 0);
+  /* re-added while a worker holds it: queued again at done(), waiting since that add */
+  k8s_queue_add(q, "c");
+  char *held = get_now(q);
+  assert_non_null(held);
+  mgo_fake_clock_advance_ms(&fc, 10);
+  k8s_queue_add(q, "c");
+  mgo_fake_clock_advance_ms(&fc, 20);
+  k8s_queue_done(q, held);
+  free(held);
+  mgo_fake_clock_advance_ms(&fc, 5);
+  assert_ready_now(q, "c");
+  assert_int_equal(nwaits, 5);
+  assert_int_equal(waits[3], 0);
+  assert_int_equal(waits[4], 25);
+  k8s_queue_shutdown(q);
+  k8s_queue_free(q);
+  mgo_fake_clock_destroy(&fc);
+}
+
 struct blocked_worker {
   struct k8s_queue *q;
   int rc;
@@ -319,6 +372,7 @@ int main(void)
       cmocka_unit_test(test_backoff_and_forget),
       cmocka_unit_test(test_overall_bucket),
       cmocka_unit_test(test_delayed_add),
+      cmocka_unit_test(test_wait_time_from_add_or_due_time),
       cmocka_unit_test(test_delayed_key_wakes_a_blocked_worker),
       cmocka_unit_test(test_shutdown_wakes_workers),
       cmocka_unit_test(test_stress_one_worker_per_key),
