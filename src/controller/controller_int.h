@@ -85,6 +85,8 @@ bool op_informers_synced(struct mgo_operator *op, const char **missing);
 bool op_cluster_update_matters(const json_t *old_obj, const json_t *new_obj);
 bool op_owned_update_matters(const json_t *old_obj, const json_t *new_obj);
 bool op_pod_changed(const json_t *a, const json_t *b);
+/* The top-level fields the cache `which` drops before caching (NULL-terminated, static), or NULL. */
+const char *const *op_cache_dropped_fields(enum op_cache which);
 
 /* registry.c: the entry of key, created on first use (NULL when memory runs out). Locks internally. */
 struct op_cluster *op_cluster_get(struct mgo_operator *op, const char *key);

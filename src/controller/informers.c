@@ -94,7 +94,7 @@ bool op_owned_update_matters(const json_t *old_obj, const json_t *new_obj)
 {
   const char *kind = json_string_value(json_object_get(new_obj, "kind"));
   bool is_pod = json_object_get(json_object_get(new_obj, "spec"), "containers") != NULL ||
-                (kind != NULL && strcmp(kind, "Pod") == 0);
+                (kind != NULL && strcmp(kind, "Pod") == 0); /* cached pods have no spec: their kind says */
   if (old_obj == new_obj)
     return false; /* resync: the cluster's own resync and the health interval already schedule passes */
   return !is_pod || op_pod_changed(old_obj, new_obj);
@@ -146,6 +146,25 @@ static void on_informer_error(void *arg, const char *what, int rc, const struct 
 
 /* ---- informers ------------------------------------------------------------------------------------- */
 
+/* What no step reads is not cached: a pod's spec (two thirds of a pod; the steps read its metadata and
+ * status), a Service's or PodDisruptionBudget's spec and status (step_objects compares only the hash
+ * annotation; a PDB no longer wanted is found by name). The StatefulSet keeps its template (the restore and
+ * the drill read it); clusters, backups and ServiceAccounts are kept whole. */
+const char *const *op_cache_dropped_fields(enum op_cache which)
+{
+  static const char *const pod_fields[] = {"spec", NULL};
+  static const char *const owned_fields[] = {"spec", "status", NULL};
+  switch (which) {
+  case OP_CACHE_PODS:
+    return pod_fields;
+  case OP_CACHE_SVCS:
+  case OP_CACHE_PDBS:
+    return owned_fields;
+  default:
+    return NULL;
+  }
+}
+
 int op_start_informers(struct mgo_operator *op)
 {
   static const char *const selector = MGO_LABEL_MANAGED_BY "=memgraph-operator";
@@ -162,7 +181,8 @@ int op_start_informers(struct mgo_operator *op)
                                   .namespace = op->cfg.namespace,
                                   .label_selector =
                                       i == OP_CACHE_CLUSTERS || i == OP_CACHE_BACKUPS ? NULL : selector,
-                                  .resync_ms = op->cfg.resync_interval_ms};
+                                  .resync_ms = op->cfg.resync_interval_ms,
+                                  .drop_fields = op_cache_dropped_fields((enum op_cache) i)};
     const struct k8s_informer_handlers *h = i == OP_CACHE_CLUSTERS  ? &cluster_h
                                             : i == OP_CACHE_BACKUPS ? &backup_h
                                                                     : &owned_h;

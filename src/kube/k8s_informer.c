@@ -141,10 +141,13 @@ static void complete_item(json_t *item, const char *api_version, const char *lis
     json_object_set_new(item, "kind", json_stringn(list_kind, n - 4));
 }
 
-static void strip_managed_fields(const struct k8s_informer *inf, json_t *obj)
+/* Drops what the cache does not keep: managedFields and opts.drop_fields. */
+static void trim_for_cache(const struct k8s_informer *inf, json_t *obj)
 {
   if (!inf->opts.keep_managed_fields)
     json_object_del(json_object_get(obj, "metadata"), "managedFields");
+  for (const char *const *f = inf->opts.drop_fields; f != NULL && *f != NULL; f++)
+    json_object_del(obj, *f);
 }
 
 static json_t *cache_from_list(const struct k8s_informer *inf, json_t *list)
@@ -160,7 +163,7 @@ static json_t *cache_from_list(const struct k8s_informer *inf, json_t *list)
     if (k8s_object_key(item, key, sizeof(key)) != MGO_OK)
       continue;
     complete_item(item, api_version, kind);
-    strip_managed_fields(inf, item);
+    trim_for_cache(inf, item);
     json_object_set(cache, key, item);
   }
   return cache;
@@ -258,8 +261,8 @@ static int on_watch_event(void *arg, const struct k8s_watch_event *ev)
     return MGO_OK;
   }
   if (ev->type > K8S_WATCH_DELETED || k8s_object_key(ev->object, key, sizeof(key)) != MGO_OK)
-    return MGO_OK;                       /* errors end the stream with their own code */
-  strip_managed_fields(inf, ev->object); /* the event's object is ours alone until we share it */
+    return MGO_OK;                 /* errors end the stream with their own code */
+  trim_for_cache(inf, ev->object); /* the event's object is ours alone until we share it */
   if (ev->type == K8S_WATCH_DELETED)
     apply_delete(inf, key, ev->object);
   else

@@ -8,10 +8,11 @@
  * (old == new), so level-triggered consumers recheck state even when nothing changed.
  *
  * Cache: keyed "namespace/name" ("name" for cluster-scoped objects), without metadata.managedFields unless
- * keep_managed_fields is set. It holds json_t objects shared by
- * reference count (jansson's refcounts are atomic): objects in the cache are IMMUTABLE. Getters return a new
- * reference the caller json_decref()s; never modify it (json_deep_copy() first). Handlers receive borrowed
- * objects valid during the call (json_incref() to keep one).
+ * keep_managed_fields is set, and without the top-level fields of drop_fields (what the caller never reads:
+ * a pod's spec is most of its size; handlers see the objects without them too). It holds json_t objects
+ * shared by reference count (jansson's refcounts are atomic): objects in the cache are IMMUTABLE. Getters
+ * return a new reference the caller json_decref()s; never modify it (json_deep_copy() first). Handlers
+ * receive borrowed objects valid during the call (json_incref() to keep one).
  *
  * Threads: handlers run on the informer's thread, after the cache was updated and without the cache lock
  * held, so they may call k8s_informer_get()/list() (typically they only enqueue keys in a k8s_queue).
@@ -56,6 +57,9 @@ struct k8s_informer_opts {
   long backoff_max_ms;      /* default 30000 */
   bool keep_managed_fields; /* default false: metadata.managedFields is dropped before caching (saves memory)
                              */
+  /* NULL-terminated top-level keys dropped before caching (e.g. {"spec", NULL}); NULL = none. Borrowed: a
+   * static table that outlives the informer. */
+  const char *const *drop_fields;
   const struct mgo_clock *clock; /* borrowed, must outlive the informer; NULL = mgo_clock_system() */
 };
 

@@ -70,6 +70,42 @@ static void our_pod_labels_cause_no_pass(void **state)
 
 /* ---- the cluster registry -------------------------------------------------------------------------- */
 
+static bool drops(enum op_cache which, const char *field)
+{
+  for (const char *const *f = op_cache_dropped_fields(which); f != NULL && *f != NULL; f++) {
+    if (strcmp(*f, field) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* The caches keep what the steps read: a pod without its spec, a StatefulSet with its template (restore,
+ * drill), clusters and backups whole; and a cached pod (no spec) is still told apart by its kind, so our own
+ * label writes still cause no pass. */
+static void caches_drop_only_unread_fields(void **state)
+{
+  json_t *a = fake_json("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"mg-0\",\"uid\":\"u\",\"labels\":{}},"
+                        "\"status\":{\"podIP\":\"1.2.3.4\",\"conditions\":[]}}");
+  json_t *b = json_deep_copy(a);
+  (void) state;
+  assert_true(drops(OP_CACHE_PODS, "spec"));
+  assert_false(drops(OP_CACHE_PODS, "status"));
+  assert_false(drops(OP_CACHE_PODS, "metadata"));
+  assert_true(drops(OP_CACHE_SVCS, "spec"));
+  assert_true(drops(OP_CACHE_PDBS, "status"));
+  assert_false(drops(OP_CACHE_SVCS, "metadata"));
+  assert_null(op_cache_dropped_fields(OP_CACHE_STS));
+  assert_null(op_cache_dropped_fields(OP_CACHE_CLUSTERS));
+  assert_null(op_cache_dropped_fields(OP_CACHE_BACKUPS));
+  json_object_set_new(json_object_get(json_object_get(b, "metadata"), "labels"), "memgraph.io/role",
+                      json_string("main"));
+  assert_false(op_owned_update_matters(a, b));
+  json_object_set_new(json_object_get(b, "status"), "podIP", json_string("1.2.3.5"));
+  assert_true(op_owned_update_matters(a, b));
+  json_decref(a);
+  json_decref(b);
+}
+
 static void forgetting_a_cluster_frees_its_state_and_series(void **state)
 {
   struct mgo_operator *op = calloc(1, sizeof(*op));
@@ -106,6 +142,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(own_status_writes_cause_no_pass),
       cmocka_unit_test(our_pod_labels_cause_no_pass),
+      cmocka_unit_test(caches_drop_only_unread_fields),
       cmocka_unit_test(forgetting_a_cluster_frees_its_state_and_series),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -227,6 +227,81 @@ static bool saw_one(void *arg)
   return seen_count(arg) >= 1;
 }
 
+/* A list item and a watched object, both with data and binaryData; the informer is told to drop both. */
+static const char list_with_data[] =
+    "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"10\"},"
+    "\"items\":[{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"5\"},"
+    "\"data\":{\"k\":\"v\"},\"binaryData\":{\"b\":\"AA==\"}}]}";
+
+static bool serve_with_data(void *arg, int fd, const char *line)
+{
+  struct script *s = arg;
+  if (strstr(line, "watch=1")) {
+    if (atomic_fetch_add(&s->watches, 1) == 0) {
+      fake_http_chunked_head(fd);
+      fake_http_chunk(fd,
+                      "{\"type\":\"ADDED\",\"object\":{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"b\","
+                      "\"namespace\":\"ns\",\"resourceVersion\":\"11\"},\"data\":{\"k\":\"v\"}}}\n");
+      fake_http_wait_closed(&s->http, fd);
+      return false;
+    }
+    fake_http_chunked_head(fd);
+    fake_http_wait_closed(&s->http, fd);
+    return false;
+  }
+  atomic_fetch_add(&s->lists, 1);
+  fake_http_respond(fd, 200, list_with_data, strlen(list_with_data));
+  return true;
+}
+
+static atomic_int handed_with_data; /* objects handed to a handler that still had a dropped field */
+
+static void on_add_check_dropped(void *arg, const json_t *obj)
+{
+  if (json_object_get(obj, "data") != NULL || json_object_get(obj, "binaryData") != NULL)
+    atomic_fetch_add(&handed_with_data, 1);
+  note(arg, "add", obj);
+}
+
+static void assert_trimmed(struct k8s_informer *inf, const char *name)
+{
+  json_t *obj = k8s_informer_get(inf, "ns", name);
+  assert_non_null(obj);
+  assert_null(json_object_get(obj, "data"));
+  assert_null(json_object_get(obj, "binaryData"));
+  assert_string_equal(json_string_value(json_object_get(json_object_get(obj, "metadata"), "name")), name);
+  assert_string_equal(json_string_value(json_object_get(obj, "kind")), "ConfigMap");
+  json_decref(obj);
+}
+
+/* drop_fields: the listed and the watched objects are cached, and handed to the handlers, without them. */
+static void test_drop_fields_before_caching(void **state)
+{
+  (void) state;
+  static const char *const drop[] = {"data", "binaryData", NULL};
+  struct script s = {0};
+  pthread_mutex_init(&s.lock, NULL);
+  fake_http_start(&s.http, serve_with_data, &s);
+  struct k8s_client *c = client_for(&s);
+  struct k8s_informer_opts o = {
+      .resource = &K8S_RES_CONFIGMAPS, .namespace = "ns", .backoff_base_ms = 10, .drop_fields = drop};
+  struct k8s_informer_handlers h = {.on_add = on_add_check_dropped, .arg = &s};
+  struct k8s_informer *inf = NULL;
+  atomic_store(&handed_with_data, 0);
+  assert_int_equal(k8s_informer_new(c, &o, &h, &inf), MGO_OK);
+  assert_int_equal(k8s_informer_start(inf), MGO_OK);
+  assert_int_equal(k8s_informer_wait_synced(inf, 5000), MGO_OK);
+  assert_true(tu_poll_until(saw_two, &s, 5000)); /* a from the list, b from the watch */
+  assert_trimmed(inf, "a");
+  assert_trimmed(inf, "b");
+  assert_int_equal(atomic_load(&handed_with_data), 0);
+  k8s_informer_stop(inf);
+  k8s_informer_free(inf);
+  k8s_client_free(c);
+  fake_http_stop(&s.http);
+  pthread_mutex_destroy(&s.lock);
+}
+
 static void test_resync_follows_the_clock(void **state)
 {
   (void) state;
@@ -263,6 +338,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_list_watch_gone_relist),
       cmocka_unit_test(test_resync_follows_the_clock),
+      cmocka_unit_test(test_drop_fields_before_caching),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
