@@ -1,5 +1,6 @@
 #include "mgo_buf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,6 +49,36 @@ int mgo_buf_add(struct mgo_buf *b, const void *data, size_t n)
 int mgo_buf_addstr(struct mgo_buf *b, const char *s)
 {
   return mgo_buf_add(b, s, strlen(s));
+}
+
+static bool needs_json_escape(unsigned char c)
+{
+  return c == '"' || c == '\\' || c < 0x20;
+}
+
+int mgo_buf_add_json_string(struct mgo_buf *b, const char *s)
+{
+  const unsigned char *p = (const unsigned char *) s;
+  int rc = mgo_buf_add(b, "\"", 1);
+  while (rc == MGO_OK && *p != '\0') {
+    const unsigned char *run = p;
+    while (*p != '\0' && !needs_json_escape(*p))
+      p++;
+    if (p > run)
+      rc = mgo_buf_add(b, run, (size_t) (p - run));
+    if (rc != MGO_OK || *p == '\0')
+      break;
+    if (*p == '"' || *p == '\\') {
+      char esc[2] = {'\\', (char) *p};
+      rc = mgo_buf_add(b, esc, 2);
+    } else if (*p == '\n') {
+      rc = mgo_buf_add(b, "\\n", 2);
+    } else {
+      rc = mgo_buf_printf(b, "\\u%04x", *p);
+    }
+    p++;
+  }
+  return rc == MGO_OK ? mgo_buf_add(b, "\"", 1) : rc;
 }
 
 int mgo_buf_vprintf(struct mgo_buf *b, const char *fmt, va_list ap)

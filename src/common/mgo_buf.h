@@ -32,6 +32,9 @@ int mgo_buf_addstr(struct mgo_buf *b, const char *s);
 /* Appends formatted text (vsnprintf semantics, always bounded). */
 int mgo_buf_printf(struct mgo_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int mgo_buf_vprintf(struct mgo_buf *b, const char *fmt, va_list ap);
+/* Appends s as a quoted JSON string: '"' and '\\' escaped, '\n' as \\n, other control characters as \\u00XX,
+ * the rest as is (also valid logfmt quoting). MGO_ETOOBIG, MGO_ENOMEM. */
+int mgo_buf_add_json_string(struct mgo_buf *b, const char *s);
 /* Removes the first n bytes (n > len clears the buffer). */
 void mgo_buf_consume(struct mgo_buf *b, size_t n);
 /* Empties the buffer but keeps its memory. */

@@ -62,20 +62,7 @@ int mgo_log_enabled(enum mgo_log_level lvl)
 /* Appends s quoted for JSON (also valid for logfmt, whose quoting follows the same escapes). */
 static void add_quoted(struct mgo_buf *b, const char *s)
 {
-  mgo_buf_add(b, "\"", 1);
-  for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-    if (*p == '"' || *p == '\\') {
-      char esc[2] = {'\\', (char) *p};
-      mgo_buf_add(b, esc, 2);
-    } else if (*p == '\n') {
-      mgo_buf_add(b, "\\n", 2);
-    } else if (*p < 0x20) {
-      mgo_buf_printf(b, "\\u%04x", *p);
-    } else {
-      mgo_buf_add(b, p, 1);
-    }
-  }
-  mgo_buf_add(b, "\"", 1);
+  (void) mgo_buf_add_json_string(b, s);
 }
 
 static int needs_quotes(const char *s)

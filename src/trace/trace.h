@@ -18,14 +18,13 @@
  * Ownership: a span belongs to the library from mgo_span_root()/mgo_span_child() on; the caller may use it
  * until it passes it to mgo_span_end(), never after. Attribute keys are borrowed for the span's life (pass
  * string literals); values, names and messages are copied (truncated to MGO_SPAN_TEXT_MAX bytes).
- * mgo_trace_encode() returns a new reference the caller json_decref()s. mgo_tracer_free() frees every span
+ * mgo_trace_encode() returns text the caller free()s. mgo_tracer_free() frees every span
  * still queued. The library never prints: errors come back as MGO_* codes with a detail in err.
  * Thread-safety: a tracer may be used from any number of threads; a span only by the thread that started it
  * (and by the exporter once ended). */
 #ifndef MGO_TRACE_H
 #define MGO_TRACE_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -176,8 +175,9 @@ void mgo_trace_statement_kind(const char *query, char *dst, size_t dstsz);
 
 /* The OTLP/JSON ExportTraceServiceRequest of n ended spans with cfg's resource (service.name first, then the
  * resource attributes) and scope ("memgraph-operator", scope_version): ids as lower-case hex, enums as
- * integers, 64-bit integers (times, intValue) as decimal strings. NULL when memory runs out. */
-json_t *mgo_trace_encode(const struct mgo_trace_config *cfg, const char *scope_version,
-                         struct mgo_span *const *spans, size_t n);
+ * integers, 64-bit integers (times, intValue) as decimal strings. Returns the text (the caller free()s it;
+ * *len, when len is non-NULL, receives its length), NULL when memory runs out or the batch exceeds 64 MiB. */
+char *mgo_trace_encode(const struct mgo_trace_config *cfg, const char *scope_version,
+                       struct mgo_span *const *spans, size_t n, size_t *len);
 
 #endif

@@ -77,16 +77,15 @@ static int curl_send(struct mgo_tracer *t, const char *body, size_t len, long ti
 static void export_batch(struct mgo_tracer *t, struct mgo_span **batch, size_t k, long timeout_ms)
 {
   char err[256] = "";
-  json_t *req = mgo_trace_encode(&t->cfg, t->opts.scope_version, batch, k);
-  char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+  size_t len = 0;
+  char *body = mgo_trace_encode(&t->cfg, t->opts.scope_version, batch, k, &len);
   int rc = MGO_ENOMEM;
-  json_decref(req);
   if (body != NULL && t->opts.send != NULL)
-    rc = t->opts.send(t->opts.send_arg, t->cfg.url, body, strlen(body), timeout_ms, err, sizeof(err));
+    rc = t->opts.send(t->opts.send_arg, t->cfg.url, body, len, timeout_ms, err, sizeof(err));
   else if (body != NULL)
-    rc = curl_send(t, body, strlen(body), timeout_ms, err, sizeof(err));
+    rc = curl_send(t, body, len, timeout_ms, err, sizeof(err));
   else
-    (void) mgo_strlcpy(err, "encoding the spans: out of memory", sizeof(err));
+    (void) mgo_strlcpy(err, "encoding the spans: out of memory or too large", sizeof(err));
   free(body);
   pthread_mutex_lock(&t->lock);
   if (rc == MGO_OK) {

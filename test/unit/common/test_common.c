@@ -45,6 +45,21 @@ static void test_buf_ceiling(void **state)
   mgo_buf_free(&b);
 }
 
+static void test_buf_json_string(void **state)
+{
+  struct mgo_buf b = MGO_BUF_INIT(64);
+  (void) state;
+  assert_int_equal(mgo_buf_add_json_string(&b, "a\"b\\c\nd\te\x01 \xc3\xa9"), MGO_OK);
+  assert_string_equal(mgo_buf_str(&b), "\"a\\\"b\\\\c\\nd\\u0009e\\u0001 \xc3\xa9\"");
+  mgo_buf_reset(&b);
+  assert_int_equal(mgo_buf_add_json_string(&b, ""), MGO_OK);
+  assert_string_equal(mgo_buf_str(&b), "\"\"");
+  mgo_buf_free(&b);
+  struct mgo_buf tiny = MGO_BUF_INIT(4);
+  assert_int_equal(mgo_buf_add_json_string(&tiny, "abcdef"), MGO_ETOOBIG);
+  mgo_buf_free(&tiny);
+}
+
 static void test_buf_grows_past_initial_capacity(void **state)
 {
   (void) state;
@@ -120,9 +135,13 @@ static void test_repl_names(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_err_names_and_messages),          cmocka_unit_test(test_buf_ceiling),
-      cmocka_unit_test(test_buf_grows_past_initial_capacity), cmocka_unit_test(test_bounded_copies),
-      cmocka_unit_test(test_log_logfmt_and_json_escape),      cmocka_unit_test(test_repl_names),
+      cmocka_unit_test(test_err_names_and_messages),
+      cmocka_unit_test(test_buf_ceiling),
+      cmocka_unit_test(test_buf_json_string),
+      cmocka_unit_test(test_buf_grows_past_initial_capacity),
+      cmocka_unit_test(test_bounded_copies),
+      cmocka_unit_test(test_log_logfmt_and_json_escape),
+      cmocka_unit_test(test_repl_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
