@@ -11,22 +11,31 @@
 #include "mgo_err.h"
 #include "mgo_log.h"
 
+/* Keys of old that patch lacks become null, also in nested objects (a merge patch keeps what it omits). */
+static void null_removed(json_t *patch, const json_t *old)
+{
+  const char *key;
+  json_t *value;
+  json_object_foreach((json_t *) old, key, value)
+  {
+    json_t *now = json_object_get(patch, key);
+    if (now == NULL)
+      (void) json_object_set_new(patch, key, json_null());
+    else if (json_is_object(now) && json_is_object(value))
+      null_removed(now, value);
+  }
+}
+
 json_t *op_status_patch(const json_t *old_status, const json_t *new_status)
 {
   json_t *status;
-  const char *key;
-  json_t *value;
 
   if (old_status != NULL && !rec_status_differs(old_status, new_status))
     return NULL;
   status = json_deep_copy(new_status);
   if (status == NULL)
     return NULL;
-  json_object_foreach((json_t *) old_status, key, value)
-  {
-    if (json_object_get(status, key) == NULL)
-      json_object_set_new(status, key, json_null());
-  }
+  null_removed(status, old_status);
   return json_pack("{s:o}", "status", status);
 }
 
@@ -271,12 +280,22 @@ void op_merge_backup_status(json_t *status, const json_t *backup, const json_t *
 
 /* status.validation and ReplicationLagAcceptable: the validate step's when it produced them this pass, else
  * as they were. */
-static void merge_validation(json_t *status, const struct op_ctx *ctx, const json_t *old_status)
+static void merge_validation(json_t *status, const struct op_ctx *ctx, const json_t *old_status,
+                             const char *now)
 {
   const json_t *block = ctx->validation != NULL ? ctx->validation : json_object_get(old_status, "validation");
-  json_t *cond = ctx->validation_lag != NULL ? ctx->validation_lag
-                                             : op_status_condition(old_status, "ReplicationLagAcceptable");
+  json_t *before = op_status_condition(old_status, "ReplicationLagAcceptable");
+  json_t *cond = ctx->validation_lag != NULL ? ctx->validation_lag : before;
   json_t *conds = json_object_get(status, "conditions");
+
+  if (ctx->validation_lag != NULL) {
+    const json_t *was = json_object_get(before, "status");
+    const json_t *since = json_object_get(before, "lastTransitionTime");
+    bool same = json_equal(was, json_object_get(cond, "status")) && json_is_string(since);
+    (void) json_object_set_new(cond, "lastTransitionTime",
+                               same ? json_copy((json_t *) since) : json_string(now));
+    (void) json_object_set_new(cond, "observedGeneration", json_integer(ctx->c.generation));
+  }
 
   if (block != NULL)
     (void) json_object_set(status, "validation", (json_t *) block);
@@ -356,7 +375,7 @@ struct op_result op_step_status(struct op_ctx *ctx)
   status = rec_build_status(&in);
   if (status != NULL) {
     op_merge_backup_status(status, ctx->backup_status, in.old_status);
-    merge_validation(status, ctx, in.old_status);
+    merge_validation(status, ctx, in.old_status, now);
     op_restore_observe(
         ctx, status); /* here, not in the backup step: a pod 0 that never starts stops the pass earlier */
   }

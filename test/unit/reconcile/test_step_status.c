@@ -62,6 +62,23 @@ static void a_change_is_written_and_removed_keys_become_null(void **state)
   json_decref(changed);
 }
 
+/* status.validation.skipped goes when a run is no longer skipped: nested keys need their null too. */
+static void removed_nested_keys_become_null(void **state)
+{
+  json_t *old =
+      fake_json("{\"validation\":{\"skipped\":{\"reason\":\"MainUnavailable\"},\"message\":\"a\"}}");
+  json_t *now = fake_json("{\"validation\":{\"message\":\"b\"}}");
+  json_t *patch;
+  (void) state;
+  patch = op_status_patch(old, now);
+  assert_non_null(patch);
+  assert_true(json_is_null(
+      json_object_get(json_object_get(json_object_get(patch, "status"), "validation"), "skipped")));
+  json_decref(patch);
+  json_decref(old);
+  json_decref(now);
+}
+
 static void first_status_is_written(void **state)
 {
   json_t *fresh = fake_json(STATUS);
@@ -238,6 +255,7 @@ int main(void)
       cmocka_unit_test(equal_status_is_not_written),
       cmocka_unit_test(last_seen_alone_is_not_written),
       cmocka_unit_test(a_change_is_written_and_removed_keys_become_null),
+      cmocka_unit_test(removed_nested_keys_become_null),
       cmocka_unit_test(first_status_is_written),
       cmocka_unit_test(invalid_spec_status_keeps_transition_time),
       cmocka_unit_test(hash_ignores_key_order_and_its_own_annotation),
