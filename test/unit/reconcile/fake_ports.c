@@ -352,3 +352,48 @@ json_t *fake_cluster_json(const char *spec, const char *status)
       spec, status != NULL ? ",\"status\":" : "", status != NULL ? status : "");
   return fake_json(text);
 }
+
+int fake_mg_connect_refused(const struct mgo_mg_target *t, struct mgo_mg_conn **conn)
+{
+  (void) t;
+  *conn = NULL;
+  return MGO_ECONNECT;
+}
+
+void fake_mg_close(struct mgo_mg_conn *conn)
+{
+  (void) conn; /* the connections are static */
+}
+
+bool fake_mg_usable(const struct mgo_mg_conn *conn)
+{
+  return conn != NULL;
+}
+
+void fake_observe(struct op_ctx *ctx, size_t n, struct mgo_mg_conn *const *conns)
+{
+  struct rec_instance *main;
+  ctx->obs = calloc(1, sizeof(*ctx->obs));
+  ctx->plan = calloc(1, sizeof(*ctx->plan));
+  assert_non_null(ctx->obs);
+  assert_non_null(ctx->plan);
+  ctx->obs->n = n;
+  for (size_t i = 0; i < n; i++) {
+    struct rec_instance *in = &ctx->obs->inst[i];
+    struct op_conn *c = &ctx->cs->conns[i];
+    in->ordinal = (int) i;
+    (void) mgo_snprintf(in->pod, sizeof(in->pod), "mg-%zu", i);
+    in->pod_exists = in->pod_ready = in->reachable = true;
+    in->role = i == 0 ? MGO_ROLE_MAIN : MGO_ROLE_REPLICA;
+    (void) mgo_strlcpy(c->pod, in->pod, sizeof(c->pod));
+    (void) mgo_snprintf(c->ip, sizeof(c->ip), "10.0.0.%zu", i + 1);
+    c->conn = conns[i];
+  }
+  main = &ctx->obs->inst[0];
+  main->replicas_known = true;
+  main->n_registrations = n - 1;
+  for (size_t i = 1; i < n; i++)
+    (void) mgo_snprintf(main->registrations[i - 1].name, sizeof(main->registrations[0].name), "mg_%zu", i);
+  ctx->cs->nconns = n;
+  (void) mgo_strlcpy(ctx->plan->main_pod, "mg-0", sizeof(ctx->plan->main_pod));
+}

@@ -74,4 +74,17 @@ json_t *fake_json(const char *text);
 /* A MemgraphCluster db/mg with the given spec JSON (e.g. "{\"instances\":3}") and status JSON (or NULL). */
 json_t *fake_cluster_json(const char *spec, const char *status);
 
+/* ---- fake Memgraph helpers shared by the step tests -------------------------------------------------- */
+
+struct mgo_mg_conn; /* each test file defines its own */
+/* connect() that always fails (the tests hand out static connections), close() that keeps them, usable()
+ * for any non-NULL one. */
+int fake_mg_connect_refused(const struct mgo_mg_target *t, struct mgo_mg_conn **conn);
+void fake_mg_close(struct mgo_mg_conn *conn);
+bool fake_mg_usable(const struct mgo_mg_conn *conn);
+/* ctx->obs and ctx->plan (allocated) for pods mg-0 .. mg-(n-1): all exist, ready and reachable; mg-0 the MAIN
+ * (plan.main_pod, SHOW REPLICAS answered, listing mg_1 .. mg_(n-1)), the others REPLICAs; ctx->cs->conns[i]
+ * is conns[i] with IP 10.0.0.(i+1). */
+void fake_observe(struct op_ctx *ctx, size_t n, struct mgo_mg_conn *const *conns);
+
 #endif

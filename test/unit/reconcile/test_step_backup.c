@@ -57,23 +57,6 @@ static int mg_sent(const char *line)
   return n;
 }
 
-static int fm_connect(const struct mgo_mg_target *t, struct mgo_mg_conn **conn)
-{
-  (void) t;
-  *conn = NULL;
-  return MGO_ECONNECT;
-}
-
-static void fm_close(struct mgo_mg_conn *conn)
-{
-  (void) conn; /* the connections are static */
-}
-
-static bool fm_usable(const struct mgo_mg_conn *conn)
-{
-  return conn != NULL;
-}
-
 static const char *fm_error(const struct mgo_mg_conn *conn)
 {
   (void) conn;
@@ -109,9 +92,9 @@ static int fm_counts(struct mgo_mg_conn *conn, int64_t *vertices, int64_t *edges
   return MGO_OK;
 }
 
-static const struct mgo_mg_ops fake_mg = {.connect = fm_connect,
-                                          .close = fm_close,
-                                          .usable = fm_usable,
+static const struct mgo_mg_ops fake_mg = {.connect = fake_mg_connect_refused,
+                                          .close = fake_mg_close,
+                                          .usable = fake_mg_usable,
                                           .error = fm_error,
                                           .create_snapshot = fm_create_snapshot,
                                           .snapshot_info = fm_snapshot_info,
@@ -224,30 +207,19 @@ static void put_secret(struct fake_ports *f)
 /* Three instances seen at version: mg-0 the MAIN, mg-1 and mg-2 in-sync replicas, each with a connection. */
 static void observe(struct op_ctx *ctx, const char *version)
 {
+  struct mgo_mg_conn *const conns[] = {&mconns[0], &mconns[1], &mconns[2]};
   int major = 0, minor = 0, patch = 0;
   assert_int_equal(sscanf(version, "%d.%d.%d", &major, &minor, &patch), 3);
-  ctx->obs = calloc(1, sizeof(*ctx->obs));
-  ctx->plan = calloc(1, sizeof(*ctx->plan));
-  assert_non_null(ctx->obs);
-  assert_non_null(ctx->plan);
-  ctx->obs->n = 3;
+  fake_observe(ctx, 3, conns);
   for (int i = 0; i < 3; i++) {
     struct rec_instance *in = &ctx->obs->inst[i];
-    struct op_conn *c = &ctx->cs->conns[i];
-    in->ordinal = i;
-    (void) mgo_snprintf(in->pod, sizeof(in->pod), "mg-%d", i);
-    in->pod_exists = in->pod_ready = in->reachable = true;
-    in->role = i == 0 ? MGO_ROLE_MAIN : MGO_ROLE_REPLICA;
     in->last_registered = in->last_in_sync = i > 0;
     in->version_major = major;
     in->version_minor = minor;
     in->version_patch = patch;
-    (void) mgo_strlcpy(c->pod, in->pod, sizeof(c->pod));
-    (void) mgo_snprintf(c->ip, sizeof(c->ip), "10.0.0.%d", i + 1);
-    c->conn = &mconns[i];
   }
-  ctx->cs->nconns = 3;
-  (void) mgo_strlcpy(ctx->plan->main_pod, "mg-0", sizeof(ctx->plan->main_pod));
+  ctx->obs->inst[0].replicas_known = false; /* as the backup step's tests saw it */
+  ctx->obs->inst[0].n_registrations = 0;
 }
 
 /* Fresh fakes: the cluster (spec, status JSON or NULL) loaded and observed at version, the S3 Secret stored.

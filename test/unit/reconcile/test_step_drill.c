@@ -40,16 +40,6 @@ static int fm_connect(const struct mgo_mg_target *t, struct mgo_mg_conn **conn)
   return connect_rc;
 }
 
-static void fm_close(struct mgo_mg_conn *conn)
-{
-  (void) conn;
-}
-
-static bool fm_usable(const struct mgo_mg_conn *conn)
-{
-  return conn != NULL;
-}
-
 static const char *fm_error(const struct mgo_mg_conn *conn)
 {
   (void) conn;
@@ -65,8 +55,8 @@ static int fm_counts(struct mgo_mg_conn *conn, int64_t *vertices, int64_t *edges
 }
 
 static const struct mgo_mg_ops fake_mg = {.connect = fm_connect,
-                                          .close = fm_close,
-                                          .usable = fm_usable,
+                                          .close = fake_mg_close,
+                                          .usable = fake_mg_usable,
                                           .error = fm_error,
                                           .storage_counts = fm_counts};
 

@@ -31,20 +31,6 @@ static struct mgo_mg_canary main_node; /* the node on the MAIN */
 static bool write_fails;
 static int writes, deletes, main_reads;
 
-static int fm_connect(const struct mgo_mg_target *t, struct mgo_mg_conn **conn)
-{
-  (void) t;
-  *conn = NULL;
-  return MGO_EFAILURE;
-}
-static void fm_close(struct mgo_mg_conn *conn)
-{
-  (void) conn;
-}
-static bool fm_usable(const struct mgo_mg_conn *conn)
-{
-  return conn != NULL;
-}
 static const char *fm_error(const struct mgo_mg_conn *conn)
 {
   (void) conn;
@@ -76,9 +62,9 @@ static int fm_canary_write(struct mgo_mg_conn *conn, int64_t seq, int64_t ts_ms,
   return MGO_OK;
 }
 
-static const struct mgo_mg_ops fake_mg = {.connect = fm_connect,
-                                          .close = fm_close,
-                                          .usable = fm_usable,
+static const struct mgo_mg_ops fake_mg = {.connect = fake_mg_connect_refused,
+                                          .close = fake_mg_close,
+                                          .usable = fake_mg_usable,
                                           .error = fm_error,
                                           .canary_read = fm_canary_read,
                                           .canary_write = fm_canary_write};
@@ -87,29 +73,8 @@ static const struct mgo_mg_ops fake_mg = {.connect = fm_connect,
 
 static void observe(struct op_ctx *ctx)
 {
-  struct rec_instance *main;
-  ctx->obs = calloc(1, sizeof(*ctx->obs));
-  ctx->plan = calloc(1, sizeof(*ctx->plan));
-  assert_non_null(ctx->obs);
-  assert_non_null(ctx->plan);
-  ctx->obs->n = 3;
-  for (int i = 0; i < 3; i++) {
-    struct rec_instance *in = &ctx->obs->inst[i];
-    struct op_conn *c = &ctx->cs->conns[i];
-    in->ordinal = i;
-    (void) mgo_snprintf(in->pod, sizeof(in->pod), "mg-%d", i);
-    in->pod_exists = in->pod_ready = in->reachable = true;
-    in->role = i == 0 ? MGO_ROLE_MAIN : MGO_ROLE_REPLICA;
-    (void) mgo_strlcpy(c->pod, in->pod, sizeof(c->pod));
-    c->conn = &mconns[i];
-  }
-  main = &ctx->obs->inst[0];
-  main->replicas_known = true;
-  main->n_registrations = 2;
-  (void) mgo_strlcpy(main->registrations[0].name, "mg_1", sizeof(main->registrations[0].name));
-  (void) mgo_strlcpy(main->registrations[1].name, "mg_2", sizeof(main->registrations[1].name));
-  ctx->cs->nconns = 3;
-  (void) mgo_strlcpy(ctx->plan->main_pod, "mg-0", sizeof(ctx->plan->main_pod));
+  struct mgo_mg_conn *const conns[] = {&mconns[0], &mconns[1], &mconns[2]};
+  fake_observe(ctx, 3, conns);
   ctx->plan->n = 1;
   ctx->plan->a[0] = (struct rec_action){.type = REC_ACT_CONDITION, .cond_status = REC_COND_TRUE};
   (void) mgo_strlcpy(ctx->plan->a[0].cond_type, "MainAvailable", sizeof(ctx->plan->a[0].cond_type));
