@@ -204,9 +204,9 @@ def stop_kubelets(procs):
     for p in procs:
         if p.poll() is None:
             p.terminate()
-    for p in procs:
+    for p in procs:  # their pods' processes are in the state dir: down.sh stops those either way
         try:
-            p.wait(timeout=30)
+            p.wait(timeout=10)
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait(timeout=30)
@@ -286,7 +286,7 @@ def wait_all_ready(cp, namespaces, n, t0, timeout):
 
 
 # --------------------------------------------------------------------------------------------- one count
-def run_count(tb, n, args):
+def run_count(tb, n, args, cleanup=True):
     prefix = f"scale{n}-{os.getpid()}"
     namespaces = namespaces_for(prefix, n, args.per_ns)
     for ns in namespaces:
@@ -314,10 +314,11 @@ def run_count(tb, n, args):
         raise
     finally:
         op.stop()
-        for ns in namespaces:
-            delete_namespace(tb.cp, ns, wait=False)
-        for ns in namespaces:
-            delete_namespace(tb.cp, ns, wait=True)
+        if cleanup:  # not after the last count on our own control plane: down.sh removes everything at once
+            for ns in namespaces:
+                delete_namespace(tb.cp, ns, wait=False)
+            for ns in namespaces:
+                delete_namespace(tb.cp, ns, wait=True)
 
 
 def measure_window(tb, op, n, args, namespaces):
@@ -529,8 +530,8 @@ def main():
         extra = max(0, math.ceil(max(counts) / args.per_kubelet) - 1)
         tb.extra_kubelets = start_kubelets(tb, extra) if extra else []
         try:
-            for n in counts:
-                res = run_count(tb, n, args)
+            for i, n in enumerate(counts):
+                res = run_count(tb, n, args, cleanup=not (tb.owned and i == len(counts) - 1))
                 res.update({"started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                             "binary": os.path.relpath(tb.binary, ROOT), "version": version(tb.binary),
                             "commit": commit(), "command": command, "kubelets": 1 + extra})
