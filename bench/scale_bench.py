@@ -517,6 +517,8 @@ def main():
     ap.add_argument("--window", type=int, default=120)
     ap.add_argument("--settle", type=int, default=30)
     ap.add_argument("--timeout", type=int, default=1800, help="seconds allowed until all are Ready")
+    ap.add_argument("--built-from", help="the commit the operator binary was built from (default: HEAD of the "
+                    "working tree, noting local changes under src/)")
     ap.add_argument("--operator-arg", action="append", default=[], help="extra operator flag (repeatable)")
     ap.add_argument("--json", default=os.path.join(ROOT, "bench", "results", "scale.json"))
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "scale.md"))
@@ -534,7 +536,7 @@ def main():
                 res = run_count(tb, n, args, cleanup=not (tb.owned and i == len(counts) - 1))
                 res.update({"started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                             "binary": os.path.relpath(tb.binary, ROOT), "version": version(tb.binary),
-                            "commit": commit(), "command": command, "kubelets": 1 + extra})
+                            "commit": args.built_from or commit(), "command": command, "kubelets": 1 + extra})
                 runs = [r for r in load_runs(args.json) if (r["label"], r["count"]) != (args.label, n)] + [res]
                 save_runs(args.json, runs)
                 report(args.out, runs, [f"- machine: {machine()}",
