@@ -424,11 +424,21 @@ class Clusters:
             raise AssertionError(f"{e}\nroles: {last.get('roles')}{extra}\nstatus: "
                                  f"{json.dumps(self.cluster_status(ns, name), indent=1)}") from None
 
+    def wait_canary(self, ns, name, timeout=60):
+        """Waits for the first replication test (docs/validation.md): from then on every instance holds the one
+        canary node (CANARY_NODES), which snapshots, backups and vertex counts include."""
+        return self.cp.wait_for(
+            lambda: (self.cluster_status(ns, name).get("validation") or {}).get("lastReplicationTest"),
+            timeout=timeout, message=f"{ns}/{name}: the first replication test")
+
     def wait_value_on(self, ip, label, value, timeout=30):
         """Polls until (:label {v: value}) is visible on the instance at ip (replication is asynchronous)."""
         q = f"MATCH (n:{label} {{v: $v}}) RETURN count(n) AS c"
         return self.cp.wait_for(lambda: bolt_query(ip, q, v=value)[0]["c"] == 1, timeout=timeout,
                                 message=f"{label} v={value} visible on {ip}")
+
+
+CANARY_NODES = 1  # the validation canary (label _MemgraphOperatorCanary), on by default
 
 
 def write_through(clusters, ns, name, label, value, timeout=30):

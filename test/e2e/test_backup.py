@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from harness import Clusters, bolt_query
+from harness import CANARY_NODES, Clusters, bolt_query
 from s3_itest_driver import ACCESS, SECRET, S3, Gateway
 
 NAME = "bk"
@@ -49,6 +49,7 @@ def cluster(control_plane, module_namespace, module_operator, gateway):
                           failover={"failoverDelaySec": 2}, backup=_backup_spec(gateway))
     clusters.wait_ready(ns, NAME, timeout=180)
     clusters.wait_replication(ns, NAME, expected_replicas=2)
+    clusters.wait_canary(ns, NAME)
     main_ip = control_plane.pod_ip(ns, clusters.main_pod(ns, NAME))
     bolt_query(main_ip, "UNWIND range(1, $n) AS i CREATE (:Item {id: i})", n=ROWS)
     bolt_query(main_ip, "MATCH (a:Item {id: 1}), (b:Item {id: 2}) CREATE (a)-[:NEXT]->(b)")
@@ -86,7 +87,7 @@ def test_on_demand_backup_uploads_a_snapshot_whose_sha256_matches(control_plane,
     clusters = Clusters(control_plane)
     # PreferReplica on Memgraph 3.12: the snapshot is taken on a replica, not on the MAIN
     assert st["role"] == "replica" and st["pod"] != clusters.main_pod(ns, NAME), st
-    assert st["vertices"] == ROWS and st["edges"] == 1, st
+    assert st["vertices"] == ROWS + CANARY_NODES and st["edges"] == 1, st
     assert st["s3"]["key"] == f"{PREFIX}/{ns}/{NAME}/manual-1/{st['snapshot']}", st
     assert len(st["sha256"]) == 64 and st["sizeBytes"] > 0, st
     # the object in S3: the SHA-256 stored with it and that of its bytes both match the status
@@ -422,7 +423,7 @@ def test_a_restore_drill_of_a_good_backup_passes(control_plane, cluster):
     ns = cluster
     d = _drill(control_plane, ns, "good-1")
     assert d["result"] == "Passed", d
-    assert d["vertices"] == ROWS and d["edges"] == 1, d
+    assert d["vertices"] == ROWS + CANARY_NODES and d["edges"] == 1, d
     b = _get_mgb(control_plane, ns, d["backup"])["status"]
     assert (b["vertices"], b["edges"]) == (d["vertices"], d["edges"])
     reasons = {e["reason"] for e in _events(control_plane, ns, NAME)}

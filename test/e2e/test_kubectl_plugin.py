@@ -17,7 +17,7 @@ import time
 
 import pytest
 import yaml
-from harness import Clusters, bolt_query, operator_binary
+from harness import CANARY_NODES, Clusters, bolt_query, operator_binary
 from s3_itest_driver import ACCESS, SECRET, S3, Gateway
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,6 +61,7 @@ def cluster(control_plane, module_namespace, module_operator, gateway):
                                          "prefix": "plugin", "secretName": "s3-creds"}})
     clusters.wait_ready(ns, NAME, timeout=180)
     clusters.wait_replication(ns, NAME, expected_replicas=1)
+    clusters.wait_canary(ns, NAME)
     main_ip = control_plane.pod_ip(ns, clusters.main_pod(ns, NAME))
     bolt_query(main_ip, "UNWIND range(1, $n) AS i CREATE (:Item {id: i})", n=ROWS)
     return ns
@@ -276,7 +277,7 @@ def test_backup_wait_prints_the_completed_backup(control_plane, cluster):
     b = json.loads(control_plane.kubectl("get", "mgb", "plugin-b1", "-n", ns, "-o", "json").stdout)
     st = b["status"]
     assert b["spec"] == {"cluster": NAME}, b["spec"]
-    assert st["phase"] == "Completed" and st["vertices"] == ROWS, st
+    assert st["phase"] == "Completed" and st["vertices"] == ROWS + CANARY_NODES, st
     assert f"backup plugin-b1 Completed: pod {st['pod']} ({st['role']})" in r.stdout, r.stdout
     assert f"s3://{BUCKET}/{st['s3']['key']} sha256 {st['sha256']}" in r.stdout, r.stdout
     out = control_plane.wait_for(

@@ -91,11 +91,14 @@ def test_live_metrics(control_plane, namespace, clusters, operator, promtool):
     # The health pass probes all three pods each pass: tests count up, none failed while every pod answers.
     assert metric_sum(samples, "memgraph_connectivity_test_total", cluster=cluster) >= 3
     assert metric_sum(samples, "memgraph_reconcile_total", cluster=cluster) >= 1
-    # The canary's families exist at zero (no canary yet); lag in seconds has no series until it runs.
-    for name in ("memgraph_validation_total", "memgraph_replication_test_total",
-                 "memgraph_replication_test_failures_total"):
+    # The canary ran (docs/validation.md): its runs counted, none failed, a lag sample per replica.
+    clusters.wait_canary(ns, NAME)
+    samples = operator.metrics()
+    for name in ("memgraph_validation_total", "memgraph_replication_test_total"):
+        assert metric_sum(samples, name, cluster=cluster) >= 1, name
+    for name in ("memgraph_validation_failures_total", "memgraph_replication_test_failures_total"):
         assert metric_sum(samples, name, cluster=cluster) == 0, name
-    assert metric_sum(samples, "memgraph_replication_lag_seconds_count") is None
+    assert metric_sum(samples, "memgraph_replication_lag_seconds_count", cluster=cluster) >= 2
     kube = [ls for n, ls, _ in samples if n == "mgo_kube_requests_total"]
     assert kube and all(set(ls) == {"verb", "resource"} and ls["resource"] in RESOURCES for ls in kube), kube
     assert {"memgraphclusters", "pods", "statefulsets"} <= {ls["resource"] for ls in kube}, kube
