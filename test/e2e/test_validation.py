@@ -10,6 +10,7 @@
 """
 
 import json
+import os
 
 import pytest
 from harness import bolt_query, metric_sum
@@ -144,3 +145,29 @@ def test_off_switch_writes_nothing(control_plane, namespace, clusters, operator)
                            timeout=60, message=f"validation skipped as Disabled: {_validation(clusters, ns)}")
     assert _canary(control_plane.pod_ip(ns, main)) == []
     assert _condition(clusters, ns, "WriteConnectivity").get("status") == "True"
+
+
+def test_lag_above_the_threshold(control_plane, namespace, clusters, operator):
+    """Replicas that apply each commit 1.3 s late (the emulator's --emulator_replication_delay_ms; real Memgraph
+    has no such switch) are healthy but lag: ReplicationLagAcceptable False with the measured lag, and
+    HighReplicationLag once."""
+    if os.environ.get("MEMGRAPH_BIN"):
+        pytest.skip("needs the emulator's artificial replication delay")
+    ns = namespace
+    clusters.make_cluster(ns, NAME, 3, replication={"healthCheckIntervalSec": 1},
+                          memgraph={"extraFlags": ["--emulator_replication_delay_ms=1300"]},
+                          validation={"maxLagMs": 1000, **FAST})
+    clusters.wait_ready(ns, NAME, timeout=180)
+    clusters.wait_replication(ns, NAME, expected_replicas=2)
+    lag = control_plane.wait_for(
+        lambda: (lambda c: c if c.get("status") == "False" else None)(_condition(clusters, ns,
+                                                                                 "ReplicationLagAcceptable")),
+        timeout=90, message=f"ReplicationLagAcceptable False; validation: {_validation(clusters, ns)}")
+    assert lag["reason"] == "HighReplicationLag" and "above 1000 ms" in lag["message"], lag
+    v = _validation(clusters, ns)
+    assert v["allReplicasHealthy"] is True and 1300 <= v["replicationLagMs"] < 2000, v
+    assert "HighReplicationLag" in _reasons(control_plane, ns)
+    samples = operator.metrics()
+    total = metric_sum(samples, "memgraph_replication_lag_seconds_sum", cluster=f"{ns}/{NAME}")
+    count = metric_sum(samples, "memgraph_replication_lag_seconds_count", cluster=f"{ns}/{NAME}")
+    assert count >= 2 and total / count >= 1.3, (total, count)  # every sample carries the delay
