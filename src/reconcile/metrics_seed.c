@@ -29,6 +29,7 @@ const char *const op_seed_metric_names[] = {"memgraph_clusters",
                                             "memgraph_failover_behind_transactions",
                                             "memgraph_failover_estimated_lost_writes_total",
                                             "memgraph_multiple_mains",
+                                            "memgraph_cluster_main",
                                             NULL};
 
 #define NB(a) (sizeof(a) / sizeof((a)[0]))
@@ -71,6 +72,11 @@ static void init_cluster_families(struct op_seed_metrics *m, struct mgo_metrics 
                               MGO_METRIC_COUNTER);
   m->multiple_mains =
       fam(reg, 19, "1 while a second MAIN that no failover explains is observed, else 0.", MGO_METRIC_GAUGE);
+  m->cluster_main =
+      fam(reg, 20,
+          "1 for the pod that answered as the cluster's MAIN in the last pass (its SHOW REPLICAS "
+          "too), 0 for the cluster's other pods: max by (cluster) == 0 means no MAIN.",
+          MGO_METRIC_GAUGE);
 }
 
 static void init_pass_families(struct op_seed_metrics *m, struct mgo_metrics *reg)
@@ -113,16 +119,27 @@ int op_seed_metrics_init(struct op_seed_metrics *m, struct mgo_metrics *reg)
   init_cluster_families(m, reg);
   init_pass_families(m, reg);
   init_failover_families(m, reg);
-  struct mgo_metric_family *const all[] = {m->clusters_total,          m->clusters_ready,
-                                           m->read_replicas_total,     m->read_replicas_ready,
-                                           m->replication_lag,         m->replication_errors,
-                                           m->reconcile_total,         m->reconcile_duration,
-                                           m->reconcile_errors,        m->validation_total,
-                                           m->validation_failures,     m->validation_duration,
-                                           m->connectivity_total,      m->connectivity_failures,
-                                           m->replication_test_total,  m->replication_test_failures,
-                                           m->failover_duration,       m->failover_behind,
-                                           m->failover_lost_estimated, m->multiple_mains};
+  struct mgo_metric_family *const all[] = {m->clusters_total,
+                                           m->clusters_ready,
+                                           m->read_replicas_total,
+                                           m->read_replicas_ready,
+                                           m->replication_lag,
+                                           m->replication_errors,
+                                           m->reconcile_total,
+                                           m->reconcile_duration,
+                                           m->reconcile_errors,
+                                           m->validation_total,
+                                           m->validation_failures,
+                                           m->validation_duration,
+                                           m->connectivity_total,
+                                           m->connectivity_failures,
+                                           m->replication_test_total,
+                                           m->replication_test_failures,
+                                           m->failover_duration,
+                                           m->failover_behind,
+                                           m->failover_lost_estimated,
+                                           m->multiple_mains,
+                                           m->cluster_main};
   for (size_t i = 0; i < NB(all); i++) {
     if (all[i] == NULL)
       return MGO_ENOMEM;
@@ -199,6 +216,25 @@ static bool readable_after_plan(const struct rec_plan *plan, const struct rec_in
   return readable;
 }
 
+/* memgraph_cluster_main{cluster,pod}: 1 for the MAIN that answered this pass, 0 for every other ordinal up to
+ * spec.instances and the highest observed (so no pod that left keeps a 1: the MAIN is never scaled away). */
+static void set_cluster_main(struct op_ctx *ctx)
+{
+  const struct rec_instance *main = rec_plan_main(ctx->obs, ctx->plan);
+  char labels[MGO_METRIC_LABELS_MAX], pod[MGO_NAME_MAX];
+  int n = ctx->c.spec.instances;
+
+  for (size_t i = 0; i < ctx->obs->n; i++)
+    n = ctx->obs->inst[i].ordinal >= n ? ctx->obs->inst[i].ordinal + 1 : n;
+  for (int i = 0; i < n && i < REC_MAX_OBSERVED; i++) {
+    if (mgo_name_pod(&ctx->c, i, pod, sizeof(pod)) != MGO_OK)
+      continue;
+    (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, "pod", pod, (char *) NULL);
+    (void) mgo_metric_set(ctx->metrics->seed.cluster_main, labels,
+                          main != NULL && strcmp(main->pod, pod) == 0 ? 1 : 0);
+  }
+}
+
 static void set_read_replicas(struct op_ctx *ctx, const char *labels)
 {
   size_t ready = 0;
@@ -239,6 +275,8 @@ void op_seed_cluster_metrics(struct op_ctx *ctx)
     return;
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
   set_read_replicas(ctx, labels);
+  if (ctx->parsed)
+    set_cluster_main(ctx);
   count_bad_replicas(ctx);
   /* The canary's families (issue 12, live validation): zero-valued series until the canary runs. */
   (void) mgo_metric_touch(m->validation_total, labels);

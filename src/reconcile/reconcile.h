@@ -121,7 +121,7 @@ struct op_seed_metrics {
       *replication_lag, *replication_errors, *reconcile_total, *reconcile_duration, *reconcile_errors,
       *validation_total, *validation_failures, *validation_duration, *connectivity_total,
       *connectivity_failures, *replication_test_total, *replication_test_failures, *failover_duration,
-      *failover_behind, *failover_lost_estimated, *multiple_mains;
+      *failover_behind, *failover_lost_estimated, *multiple_mains, *cluster_main;
 };
 
 struct op_metrics {

@@ -23,7 +23,7 @@ SEED_NAMES = [
     "memgraph_connectivity_test_total", "memgraph_connectivity_test_failures_total",
     "memgraph_replication_test_total", "memgraph_replication_test_failures_total",
     "memgraph_failover_duration_seconds", "memgraph_failover_behind_transactions",
-    "memgraph_failover_estimated_lost_writes_total", "memgraph_multiple_mains",
+    "memgraph_failover_estimated_lost_writes_total", "memgraph_multiple_mains", "memgraph_cluster_main",
 ]
 # The fixed table of src/kube/k8s_client.c (k8s_request_resource_name).
 RESOURCES = {"pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "events", "serviceaccounts",

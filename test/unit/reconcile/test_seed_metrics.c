@@ -65,6 +65,7 @@ static void three_replicas(struct fake_ports *f)
   assert_non_null(f->ctx.obs);
   assert_non_null(f->ctx.plan);
   main = add_pod(f->ctx.obs, "mg-0", true, true);
+  main->role = MGO_ROLE_MAIN;
   main->replicas_known = true;
   add_registration(main, "mg_1", REC_RS_READY);
   add_registration(main, "mg_2", REC_RS_INVALID);
@@ -79,6 +80,7 @@ static void three_replicas(struct fake_ports *f)
   f->ctx.plan->a[0].readable = true;
   f->ctx.plan->n = 1;
   f->ctx.c.spec.instances = 4;
+  (void) mgo_strlcpy(f->ctx.c.name, "mg", sizeof(f->ctx.c.name));
   f->ctx.parsed = true;
 }
 
@@ -96,8 +98,15 @@ static void cluster_metrics_count_readable_replicas_and_bad_states(void **state)
   assert_true(get(m->replication_errors, "cluster=\"db/mg\",kind=\"invalid\"") == 1);
   assert_true(get(m->replication_errors, "cluster=\"db/mg\",kind=\"diverged\"") == 1);
   assert_true(get(m->replication_errors, "cluster=\"db/mg\",kind=\"register_failed\"") == 0);
+  assert_true(get(m->cluster_main, "cluster=\"db/mg\",pod=\"mg-0\"") == 1);
+  assert_true(get(m->cluster_main, "cluster=\"db/mg\",pod=\"mg-1\"") == 0);
+  assert_true(get(m->cluster_main, "cluster=\"db/mg\",pod=\"mg-3\"") == 0);
+  f.ctx.obs->inst[0].reachable = false; /* the MAIN stops answering: no pod is MAIN */
+  op_seed_cluster_metrics(&f.ctx);
+  assert_true(get(m->cluster_main, "cluster=\"db/mg\",pod=\"mg-0\"") == 0);
+  f.ctx.obs->inst[0].reachable = true;
   op_seed_cluster_metrics(&f.ctx); /* counted once per pass that sees them */
-  assert_true(get(m->replication_errors, "cluster=\"db/mg\",kind=\"invalid\"") == 2);
+  assert_true(get(m->replication_errors, "cluster=\"db/mg\",kind=\"invalid\"") == 3);
   op_seed_register_failed(&f.ctx);
   assert_true(get(m->replication_errors, "cluster=\"db/mg\",kind=\"register_failed\"") == 1);
   /* The canary's families: zero-valued series until a canary runs. */
