@@ -4,6 +4,7 @@
 #include "metrics.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
+#include "trace.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -533,6 +534,74 @@ static void a_reseed_that_deletes_nothing_withdraws_its_request(void **state)
   fake_ports_free(&f);
 }
 
+static int keep_body(void *arg, const char *url, const char *body, size_t len, long timeout_ms, char *err,
+                     size_t errsz)
+{
+  (void) url, (void) timeout_ms, (void) err, (void) errsz;
+  json_array_append_new(arg, json_loadb(body, len, 0, NULL));
+  return MGO_OK;
+}
+
+/* The failover's span (docs/tracing.md): named by its kind, under the current span, with the decision. */
+static void act_spans_the_failover_with_its_decision(void **state)
+{
+  struct mgo_trace_config cfg = {.sampler = MGO_SAMPLER_ALWAYS_ON,
+                                 .ratio = 1.0,
+                                 .queue_size = 64,
+                                 .batch_size = 64,
+                                 .schedule_delay_ms = 3600000,
+                                 .export_timeout_ms = 1000};
+  json_t *bodies = json_array(), *fo = NULL, *spans, *sp;
+  struct mgo_tracer_opts opts = {.send = keep_body, .send_arg = bodies};
+  struct mgo_tracer *t = NULL;
+  struct mgo_span *root;
+  struct fake_ports f;
+  struct rec_action *a;
+  size_t i;
+  char root_id[17], *attrs;
+  (void) state;
+  (void) snprintf(cfg.url, sizeof(cfg.url), "http://127.0.0.1:1/v1/traces");
+  (void) snprintf(cfg.service_name, sizeof(cfg.service_name), "memgraph-operator");
+  assert_int_equal(mgo_tracer_new(&cfg, &opts, &t, NULL, 0), MGO_OK);
+  acting(&f, "{\"instances\":2}");
+  a = plan_add(f.ctx.plan, REC_ACT_RECORD_MAIN, "mg-1");
+  (void) mgo_strlcpy(a->kind, "failover", sizeof(a->kind));
+  (void) mgo_strlcpy(a->from, "mg-0", sizeof(a->from));
+  (void) mgo_strlcpy(a->reason, "MainUnreachable", sizeof(a->reason));
+  a->mode = MGO_MODE_SYNC;
+  a->behind = 3;
+  root = mgo_span_root(t, "act", MGO_SPAN_INTERNAL);
+  assert_non_null(root);
+  (void) mgo_strlcpy(root_id, root->span_hex, sizeof(root_id));
+  assert_int_equal(op_step_act(&f.ctx).error, MGO_OK);
+  mgo_span_end(root);
+  assert_int_equal(mgo_tracer_flush(t, 5000), MGO_OK);
+  mgo_tracer_free(t, 1000);
+  spans = json_object_get(
+      json_array_get(
+          json_object_get(json_array_get(json_object_get(json_array_get(bodies, 0), "resourceSpans"), 0),
+                          "scopeSpans"),
+          0),
+      "spans");
+  json_array_foreach(spans, i, sp)
+  {
+    if (strcmp(json_string_value(json_object_get(sp, "name")), "failover") == 0)
+      fo = sp;
+  }
+  assert_non_null(fo);
+  assert_string_equal(json_string_value(json_object_get(fo, "parentSpanId")), root_id);
+  attrs = json_dumps(json_object_get(fo, "attributes"), JSON_COMPACT);
+  assert_string_equal(attrs, "[{\"key\":\"cluster\",\"value\":{\"stringValue\":\"db/mg\"}},"
+                             "{\"key\":\"from\",\"value\":{\"stringValue\":\"mg-0\"}},"
+                             "{\"key\":\"to\",\"value\":{\"stringValue\":\"mg-1\"}},"
+                             "{\"key\":\"reason\",\"value\":{\"stringValue\":\"MainUnreachable\"}},"
+                             "{\"key\":\"behind\",\"value\":{\"intValue\":\"3\"}},"
+                             "{\"key\":\"mode\",\"value\":{\"stringValue\":\"SYNC\"}}]");
+  free(attrs);
+  fake_ports_free(&f);
+  json_decref(bodies);
+}
+
 static void act_records_the_main_before_promoting(void **state)
 {
   struct fake_ports f;
@@ -671,6 +740,7 @@ int main(void)
       cmocka_unit_test(act_reseeds_through_the_agent_configmap),
       cmocka_unit_test(a_reseed_that_deletes_nothing_withdraws_its_request),
       cmocka_unit_test(act_records_the_main_before_promoting),
+      cmocka_unit_test(act_spans_the_failover_with_its_decision),
       cmocka_unit_test(observe_reports_an_unreadable_auth_secret_and_goes_on),
       cmocka_unit_test(observe_reads_the_auth_secret_once),
       cmocka_unit_test(observe_reads_the_auth_secret_again_when_it_is_old),
