@@ -242,7 +242,7 @@ def create_clusters(cp, namespaces, n, per_ns):
 
 
 def ready_clusters(cp, namespaces):
-    status, body = cp.api.request("GET", f"{GROUP}/memgraphclusters")
+    status, body = cp.api.request("GET", f"{GROUP}/memgraphclusters", timeout=120)  # slow under load
     assert status == 200, f"list memgraphclusters: HTTP {status}"
     n = 0
     for obj in body["items"]:
@@ -257,7 +257,7 @@ def ready_clusters(cp, namespaces):
 
 
 def ready_pods(cp, namespaces):
-    status, body = cp.api.request("GET", "/api/v1/pods")
+    status, body = cp.api.request("GET", "/api/v1/pods", timeout=120)
     assert status == 200, f"list pods: HTTP {status}"
     return sum(1 for p in body["items"] if p["metadata"]["namespace"] in namespaces
                and not p["metadata"].get("deletionTimestamp")
@@ -270,10 +270,15 @@ def wait_all_ready(cp, namespaces, n, t0, timeout):
     last_log = 0.0
     while time.monotonic() - t0 < timeout:
         now = time.monotonic()
-        pods = ready_pods(cp, namespaces) if t_pods is None else n
-        if t_pods is None and pods >= n:
-            t_pods = now - t0
-        crs = ready_clusters(cp, namespaces)
+        try:
+            pods = ready_pods(cp, namespaces) if t_pods is None else n
+            if t_pods is None and pods >= n:
+                t_pods = now - t0
+            crs = ready_clusters(cp, namespaces)
+        except (OSError, TimeoutError) as e:  # an API server saturated by the ramp: not yet
+            log(f"ready: poll failed ({e!r}), retrying")
+            time.sleep(5)
+            continue
         if crs >= n:
             t_ready = now - t0
             break
