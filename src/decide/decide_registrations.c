@@ -185,10 +185,18 @@ static void record_registration(struct decide *d, const struct wanted *w, const 
 static void plan_diverged(struct decide *d, const struct wanted *w)
 {
   bool fenced = rec__user_fenced(d, w->in);
-  bool automatic = d->c->spec.failover.reseed_policy == MGO_RESEED_AUTOMATIC &&
-                   d->main->data == REC_DATA_PRESENT && !fenced;
+  bool policy = d->c->spec.failover.reseed_policy == MGO_RESEED_AUTOMATIC;
+  bool automatic = policy && d->main->data == REC_DATA_PRESENT && !fenced && !w->in->reseed_held;
   struct rec_action *a = automatic ? rec__add_action(d, REC_ACT_RESEED, w->in->pod, "ReplicaDiverged") : NULL;
   char msg[256];
+
+  if (policy && !fenced && w->in->reseed_held) {
+    (void) mgo_snprintf(msg, sizeof(msg),
+                        "%s diverged again after %d re-seed(s) in a short time: the next re-seed waits (rate "
+                        "limit); a client may be writing to it directly",
+                        w->in->pod, (int) w->in->reseeds);
+    rec__warn_event(d, "ReseedRateLimited", msg);
+  }
   if (a != NULL) {
     (void) mgo_strlcpy(a->replica, w->name, sizeof(a->replica));
     (void) mgo_strlcpy(a->replica_pod, w->in->pod, sizeof(a->replica_pod));

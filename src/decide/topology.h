@@ -118,6 +118,10 @@ struct rec_instance {
   int64_t last_behind; /* >= 0: transactions it was behind */
   /* The last REGISTER of this pod (this incarnation) failed because it diverged (Error: 3). */
   bool register_diverged;
+  /* This pod was re-seeded recently (operator memory, any incarnation): reseeds counts them within the
+   * window, reseed_held says another re-seed must wait (rate limit, op_reseed_backoff_ms). */
+  int32_t reseeds;
+  bool reseed_held;
   /* The pod runs an older pod template than the StatefulSet's update revision (rolling update). */
   bool outdated;
   /* The snapshot Memgraph recovered from at this pod's start, as its operator-agent init step reported it

@@ -58,6 +58,8 @@ struct op_conn {
   bool register_diverged;    /* a REGISTER of this incarnation failed with "diverged" */
   int64_t silent_until_ms;   /* monotonic: its last probe used the whole Bolt deadline; not probed before */
   int32_t answered_restarts; /* the memgraph container's restartCount when it last answered; -1 never */
+  int64_t reseed_at_ms;      /* monotonic ms of this pod's last re-seed (any incarnation); 0 = none */
+  int32_t reseeds;           /* re-seeds of this pod within OP_RESEED_WINDOW_MS of each other */
 };
 
 /* A failover or switchover whose PROMOTE is planned: kept until the PROMOTE succeeds (lastFailover). */

@@ -144,3 +144,16 @@ int op_reseed_request(const struct op_kube_port *kube, const struct mgo_cluster 
   }
   return rc; /* the delete's error, with its status */
 }
+
+int64_t op_reseed_gap_ms(int32_t reseeds)
+{
+  int64_t gap = OP_RESEED_FIRST_GAP_MS;
+  for (int32_t i = 1; i < reseeds && gap < OP_RESEED_MAX_GAP_MS; i++)
+    gap *= 2;
+  return reseeds <= 0 ? 0 : gap < OP_RESEED_MAX_GAP_MS ? gap : OP_RESEED_MAX_GAP_MS;
+}
+
+bool op_reseed_held(int32_t reseeds, int64_t since_ms)
+{
+  return reseeds > 0 && since_ms >= 0 && since_ms < op_reseed_gap_ms(reseeds);
+}

@@ -17,6 +17,7 @@
 #define MGO_RECONCILE_RESEED_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cluster.h"
 #include "ports.h"
@@ -46,5 +47,16 @@ int op_reseed_request(const struct op_kube_port *kube, const struct mgo_cluster 
  * lines) as step 1 above does; MGO_EINVAL when pod is neither a pod of c nor its drill pod. */
 int op_agent_instructions(const struct op_kube_port *kube, const struct mgo_cluster *c, const char *pod,
                           const char *text, struct k8s_status *st);
+
+/* Rate limit of re-seeds of one pod (a pod that diverges again right after a re-seed has a client writing to
+ * it, or a bug: wiping it again at once helps nobody). After the n-th re-seed in a row (n >= 1) the next one
+ * waits OP_RESEED_FIRST_GAP_MS << (n - 1), at most OP_RESEED_MAX_GAP_MS; a re-seed more than
+ * OP_RESEED_WINDOW_MS after the previous one starts the count again. Pure. */
+#define OP_RESEED_FIRST_GAP_MS 30000
+#define OP_RESEED_MAX_GAP_MS 600000
+#define OP_RESEED_WINDOW_MS 1800000
+int64_t op_reseed_gap_ms(int32_t reseeds);
+/* True while a re-seed of a pod re-seeded `reseeds` times, the last since_ms ago, must wait. */
+bool op_reseed_held(int32_t reseeds, int64_t since_ms);
 
 #endif

@@ -242,6 +242,28 @@ static int record_main(struct op_ctx *ctx, const struct rec_action *a)
   return MGO_OK;
 }
 
+/* Counts a re-seed of pod for the rate limit; a repeat within the window raises ReseedRepeated. */
+static void note_reseed(struct op_ctx *ctx, const char *pod)
+{
+  struct op_conn *s = NULL;
+  int64_t now = mgo_clock_mono_ms(ctx->clock);
+  char msg[256];
+  for (size_t i = 0; i < ctx->cs->nconns && s == NULL; i++)
+    s = strcmp(ctx->cs->conns[i].pod, pod) == 0 ? &ctx->cs->conns[i] : NULL;
+  if (s == NULL)
+    return;
+  s->reseeds = s->reseed_at_ms > 0 && now - s->reseed_at_ms < OP_RESEED_WINDOW_MS ? s->reseeds + 1 : 1;
+  s->reseed_at_ms = now;
+  if (s->reseeds < 2)
+    return;
+  (void) mgo_snprintf(msg, sizeof(msg),
+                      "%s re-seeded %d times within %d min; the next re-seed waits %lld s (a client may be "
+                      "writing to it directly)",
+                      pod, (int) s->reseeds, OP_RESEED_WINDOW_MS / 60000,
+                      (long long) (op_reseed_gap_ms(s->reseeds) / 1000));
+  op_event(ctx, "Warning", "ReseedRepeated", "Reseed", msg);
+}
+
 /* A diverged replica: the agent of its next pod wipes the data (op_reseed.h); the pod is deleted now. */
 static int reseed(struct op_ctx *ctx, const struct rec_action *a)
 {
@@ -260,6 +282,7 @@ static int reseed(struct op_ctx *ctx, const struct rec_action *a)
   mgo_log(MGO_LOG_WARN, "re-seeding a diverged replica", "cluster", ctx->key, "pod", a->replica_pod, "uid",
           a->replica_pod_uid, (char *) NULL);
   op_event(ctx, "Warning", "ReplicaReseeded", "Reseed", a->message);
+  note_reseed(ctx, a->replica_pod);
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, (char *) NULL);
   (void) mgo_metric_add(ctx->metrics->reseeds, labels, 1);
   return MGO_OK;

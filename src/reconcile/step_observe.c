@@ -1,6 +1,7 @@
 /* Observation: the Kubernetes half from the pod cache (pure), the Memgraph half over Bolt through
  * struct mgo_mg_ops, with one connection per pod reused across reconciles. */
 #include "reconcile.h"
+#include "reseed.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -465,6 +466,17 @@ static void remember_listing(struct op_cluster *cs, const struct mgo_cluster *c,
   }
 }
 
+/* How often and how recently each pod was re-seeded (any incarnation: a re-seed replaces it). */
+static void recall_reseeds(struct op_cluster *cs, struct rec_observed *obs, int64_t now_ms)
+{
+  for (size_t i = 0; i < obs->n; i++) {
+    struct rec_instance *in = &obs->inst[i];
+    const struct op_conn *s = conn_slot(cs, in->pod);
+    in->reseeds = s != NULL ? s->reseeds : 0;
+    in->reseed_held = s != NULL && op_reseed_held(s->reseeds, now_ms - s->reseed_at_ms);
+  }
+}
+
 /* Remembers the newest ts the MAINs report for each replica, and hands memory to the observation. */
 static void remember_timestamps(struct op_cluster *cs, const struct mgo_cluster *c, struct rec_observed *obs)
 {
@@ -603,6 +615,7 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
   }
   query_data_where_needed(cs, c, live, obs);
   remember_timestamps(cs, c, obs);
+  recall_reseeds(cs, obs, mgo_clock_mono_ms(live->clock));
   track_main_availability(cs, c, live, obs, probe_started);
 }
 

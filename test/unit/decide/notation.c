@@ -121,7 +121,10 @@ static void parse_flag(const struct mgo_cluster *c, char *tok, struct rec_instan
     parse_last(tok + 5, in);
   else if (strcmp(tok, "regdiv") == 0)
     in->register_diverged = true;
-  else if (strcmp(tok, "old") == 0)
+  else if (strcmp(tok, "reseedheld") == 0) {
+    in->reseed_held = true;
+    in->reseeds = 3;
+  } else if (strcmp(tok, "old") == 0)
     in->outdated = true;
   else
     fail_msg("unknown flag %s", tok);

@@ -8,6 +8,7 @@
  *          reg-uid=X / reg-restarts=N (recorded at registration; default: same as the pod) / noreg (never
  * recorded) lbl=main|replica|replica-|none (current labels; default follows the role: main, replica readable)
  *          reg=<ordinal|name>:<A|S|X>:<ready|replicating|recovery|invalid|diverged>[:<behind>][:nodata][:badaddr]
+ *          regdiv (its REGISTER failed: diverged)   reseedheld (re-seeded 3 times recently: rate limit)
  * Cluster "mg" in namespace "db"; addresses print as the pod name (".mg-hl.db.svc:10000" is cut).
  * Expected actions exclude conditions, phase, requeue and labels; status is
  * "<phase> MA=<T|F|U>:<reason> RR=... RH=... rq=<sec>"; labels are checked when the column is not NULL. */
@@ -337,6 +338,10 @@ static const struct topo_case cases[] = {
     {"old MAIN diverged at registration: re-seed", 3, 1, 'S', 'A', "mg-1",
      "@ fenced=mg-0 | 0 R regdiv | 1 M reg=2:S:ready | 2 R",
      "reseed mg-0 mg_0 ReplicaDiverged; event ReplicaDiverged",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=F:ReplicaDiverged rq=5", "label mg-0 replica", -1},
+    {"diverged again right after re-seeds: rate-limited, reported", 3, 1, 'S', 'A', "mg-1",
+     "@ fenced=mg-0 | 0 R regdiv reseedheld | 1 M reg=2:S:ready | 2 R",
+     "event ReseedRateLimited; event ReplicaDiverged",
      "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=F:ReplicaDiverged rq=5", "label mg-0 replica", -1},
     {"diverged with reseedPolicy Manual: report only", 3, 1, 'S', 'A', "mg-1",
      "@ fenced=mg-0 manual | 0 R regdiv | 1 M reg=2:S:ready | 2 R", "event ReplicaDiverged",

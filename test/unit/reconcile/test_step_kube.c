@@ -1,6 +1,7 @@
 /* The steps that talk to the API server, against the fake Kubernetes port: load, objects, statefulset,
  * status, the Kubernetes actions of act (label, delete, re-seed), and each port's failure. */
 #include "fake_ports.h"
+#include "reseed.h"
 #include "metrics.h"
 #include "mgo_buf.h"
 #include "mgo_err.h"
@@ -513,6 +514,47 @@ static void act_reseeds_through_the_agent_configmap(void **state)
   fake_ports_free(&f);
 }
 
+/* The second re-seed of one pod within the window is counted and announced (the rate limit's memory). */
+static void a_repeated_reseed_is_counted_and_announced(void **state)
+{
+  struct fake_ports f;
+  struct rec_action *a;
+  (void) state;
+  acting(&f, "{\"instances\":2}");
+  f.cs->nconns = 1;
+  (void) mgo_strlcpy(f.cs->conns[0].pod, "mg-1", sizeof(f.cs->conns[0].pod));
+  for (int i = 1; i <= 2; i++) {
+    char uid[16];
+    (void) mgo_snprintf(uid, sizeof(uid), "u-%d", i);
+    fake_put(&f, &K8S_RES_PODS, a_pod("mg-1", uid));
+    f.ctx.plan->n = 0;
+    a = plan_add(f.ctx.plan, REC_ACT_RESEED, "mg-0");
+    (void) mgo_strlcpy(a->replica_pod, "mg-1", sizeof(a->replica_pod));
+    (void) mgo_strlcpy(a->replica_pod_uid, uid, sizeof(a->replica_pod_uid));
+    assert_int_equal(op_step_act(&f.ctx).error, MGO_OK);
+    assert_int_equal(f.cs->conns[0].reseeds, i);
+    assert_true(fake_has_event(&f, "ReseedRepeated") == (i == 2));
+    mgo_fake_clock_advance_ms(&f.clock, 5000);
+  }
+  assert_true(op_reseed_held(f.cs->conns[0].reseeds, 5000)); /* 60 s after the 2nd */
+  assert_false(op_reseed_held(f.cs->conns[0].reseeds, 60000));
+  fake_ports_free(&f);
+}
+
+static void reseed_gaps_double_up_to_the_cap(void **state)
+{
+  static const struct {
+    int32_t reseeds;
+    int64_t gap_ms;
+  } cases[] = {{0, 0}, {1, 30000}, {2, 60000}, {3, 120000}, {5, 480000}, {6, 600000}, {40, 600000}};
+  (void) state;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    assert_int_equal(op_reseed_gap_ms(cases[i].reseeds), cases[i].gap_ms);
+  assert_false(op_reseed_held(0, 0));
+  assert_true(op_reseed_held(1, 29999));
+  assert_false(op_reseed_held(1, 30000));
+}
+
 static void a_reseed_that_deletes_nothing_withdraws_its_request(void **state)
 {
   struct fake_ports f;
@@ -739,6 +781,8 @@ int main(void)
       cmocka_unit_test(act_kills_the_replaced_main_best_effort),
       cmocka_unit_test(act_reseeds_through_the_agent_configmap),
       cmocka_unit_test(a_reseed_that_deletes_nothing_withdraws_its_request),
+      cmocka_unit_test(a_repeated_reseed_is_counted_and_announced),
+      cmocka_unit_test(reseed_gaps_double_up_to_the_cap),
       cmocka_unit_test(act_records_the_main_before_promoting),
       cmocka_unit_test(act_spans_the_failover_with_its_decision),
       cmocka_unit_test(observe_reports_an_unreadable_auth_secret_and_goes_on),
