@@ -106,6 +106,7 @@ struct rec_instance {
   /* Recorded in status when this pod was last registered as a replica ("" / -1 when never). */
   char registered_pod_uid[MGO_NAME_MAX];
   int32_t registered_restart_count;
+  int32_t reseeds; /* re-seeds of this pod in a row (operator memory, with reseed_held) */
   /* Newest commit timestamp known for this instance (from an earlier SHOW REPLICAS); -1 unknown. */
   int64_t last_known_ts;
   /* Last error talking to the instance this pass ("" when none); shown in status only. */
@@ -118,9 +119,8 @@ struct rec_instance {
   int64_t last_behind; /* >= 0: transactions it was behind */
   /* The last REGISTER of this pod (this incarnation) failed because it diverged (Error: 3). */
   bool register_diverged;
-  /* This pod was re-seeded recently (operator memory, any incarnation): reseeds counts them within the
-   * window, reseed_held says another re-seed must wait (rate limit, op_reseed_backoff_ms). */
-  int32_t reseeds;
+  /* This pod was re-seeded recently (operator memory, any incarnation): another re-seed must wait (the rate
+   * limit of op_reseed_held); reseeds counts them (below). */
   bool reseed_held;
   /* The pod runs an older pod template than the StatefulSet's update revision (rolling update). */
   bool outdated;
