@@ -140,8 +140,8 @@ static void log_pass(const struct op_ctx *ctx, struct op_result r, double secs)
     mgo_log(MGO_LOG_WARN, "reconcile failed", "cluster", ctx->key, "step", ctx->stopped_at, "error",
             ctx->error[0] != '\0' ? ctx->error : mgo_errname(r.error), "duration_ms", ms, (char *) NULL);
   else
-    mgo_log(MGO_LOG_DEBUG, "reconciled", "cluster", ctx->key, "result", result_name(ctx, r), "duration_ms", ms,
-            (char *) NULL);
+    mgo_log(MGO_LOG_DEBUG, "reconciled", "cluster", ctx->key, "result", result_name(ctx, r), "duration_ms",
+            ms, (char *) NULL);
 }
 
 static void reconcile_key(struct mgo_operator *op, const char *key)
