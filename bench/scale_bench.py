@@ -34,6 +34,7 @@ import datetime
 import json
 import math
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -448,7 +449,7 @@ def report(path, runs, header_lines):
         out += testbed_table(mine) + ["", "Kubernetes API requests per minute at steady state, by verb and resource:",
                                       ""]
         out += api_lines(mine) + [""]
-    out += ["![growth from 1 to 500 clusters](scale.svg)", ""]
+    out += ["![each figure against the number of clusters, baseline and fixed](scale.svg)", ""]
     notes = os.path.join(os.path.dirname(path), "scale-notes.md")  # the reading, written by hand
     if os.path.exists(notes):
         with open(notes, encoding="utf-8") as f:
@@ -504,6 +505,14 @@ def svg(path, runs):
         f.write("\n".join(el) + "\n")
 
 
+def write_reports(args, runs):
+    report(args.out, runs, [f"- machine: {machine()}",
+                            "- control plane: test/cluster (real etcd, kube-apiserver, kube-controller-manager; test "
+                            "kubelets running each pod as a local process; every pod is the Python Memgraph emulator)",
+                            f"- raw data: `{os.path.relpath(args.json, os.path.dirname(args.out))}`"])
+    svg(args.svg, runs)
+
+
 def commit():
     r = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                        check=False)
@@ -528,9 +537,13 @@ def main():
     ap.add_argument("--json", default=os.path.join(ROOT, "bench", "results", "scale.json"))
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "scale.md"))
     ap.add_argument("--svg", default=os.path.join(ROOT, "bench", "results", "scale.svg"))
+    ap.add_argument("--report-only", action="store_true", help="rewrite --out and --svg from --json, run nothing")
     args = ap.parse_args()
+    if args.report_only:
+        write_reports(args, load_runs(args.json))
+        return
     counts = [int(c) for c in args.counts.split(",")]
-    command = " ".join([".venv/bin/python", "bench/scale_bench.py", *sys.argv[1:]])
+    command = shlex.join([".venv/bin/python", "bench/scale_bench.py", *sys.argv[1:]])
 
     with Testbed("scale") as tb:
         tb.op.stop()  # each count gets a fresh operator: RSS and fds are its own
@@ -544,12 +557,7 @@ def main():
                             "commit": args.built_from or commit(), "command": command, "kubelets": 1 + extra})
                 runs = [r for r in load_runs(args.json) if (r["label"], r["count"]) != (args.label, n)] + [res]
                 save_runs(args.json, runs)
-                report(args.out, runs, [f"- machine: {machine()}",
-                                        "- control plane: test/cluster (real etcd, kube-apiserver, "
-                                        "kube-controller-manager; test kubelets running each pod as a local "
-                                        "process; every pod is the Python Memgraph emulator)",
-                                        f"- raw data: `{os.path.relpath(args.json, os.path.dirname(args.out))}`"])
-                svg(args.svg, runs)
+                write_reports(args, runs)
         finally:
             stop_kubelets(tb.extra_kubelets)
 
