@@ -88,15 +88,16 @@ static void caches_drop_only_unread_fields(void **state)
                         "\"status\":{\"podIP\":\"1.2.3.4\",\"conditions\":[]}}");
   json_t *b = json_deep_copy(a);
   (void) state;
-  assert_true(drops(OP_CACHE_PODS, "spec"));
-  assert_false(drops(OP_CACHE_PODS, "status"));
-  assert_false(drops(OP_CACHE_PODS, "metadata"));
-  assert_true(drops(OP_CACHE_SVCS, "spec"));
-  assert_true(drops(OP_CACHE_PDBS, "status"));
-  assert_false(drops(OP_CACHE_SVCS, "metadata"));
-  assert_null(op_cache_dropped_fields(OP_CACHE_STS));
-  assert_null(op_cache_dropped_fields(OP_CACHE_CLUSTERS));
-  assert_null(op_cache_dropped_fields(OP_CACHE_BACKUPS));
+  /* clang-format off */
+  static const struct { const char *field; enum op_cache cache; bool dropped; } table[] = {
+      {"spec", OP_CACHE_PODS, true},      {"status", OP_CACHE_PODS, false},  {"metadata", OP_CACHE_PODS, false},
+      {"spec", OP_CACHE_SVCS, true},      {"status", OP_CACHE_SVCS, true},   {"metadata", OP_CACHE_SVCS, false},
+      {"spec", OP_CACHE_PDBS, true},      {"status", OP_CACHE_PDBS, true},   {"spec", OP_CACHE_STS, false},
+      {"spec", OP_CACHE_CLUSTERS, false}, {"spec", OP_CACHE_BACKUPS, false}, {"metadata", OP_CACHE_SAS, false},
+  };
+  /* clang-format on */
+  for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+    assert_int_equal(drops(table[i].cache, table[i].field), table[i].dropped);
   json_object_set_new(json_object_get(json_object_get(b, "metadata"), "labels"), "memgraph.io/role",
                       json_string("main"));
   assert_false(op_owned_update_matters(a, b));

@@ -202,19 +202,28 @@ static void test_list_watch_gone_relist(void **state)
   pthread_mutex_destroy(&s.lock);
 }
 
-/* One list, then a watch that stays quiet until the informer stops. */
-static bool serve_quiet(void *arg, int fd, const char *line)
+/* Every list answers list; the first watch sends first_event (NULL: nothing), then every watch stays quiet
+ * until the informer stops. */
+static bool serve_list_then_quiet(struct script *s, int fd, const char *line, const char *list,
+                                  const char *first_event)
 {
-  struct script *s = arg;
   if (strstr(line, "watch=1")) {
-    atomic_fetch_add(&s->watches, 1);
+    int n = atomic_fetch_add(&s->watches, 1);
     fake_http_chunked_head(fd);
+    if (n == 0 && first_event != NULL)
+      fake_http_chunk(fd, first_event);
     fake_http_wait_closed(&s->http, fd);
     return false;
   }
   atomic_fetch_add(&s->lists, 1);
-  fake_http_respond(fd, 200, list1, strlen(list1));
+  fake_http_respond(fd, 200, list, strlen(list));
   return true;
+}
+
+/* One list, then a watch that stays quiet until the informer stops. */
+static bool serve_quiet(void *arg, int fd, const char *line)
+{
+  return serve_list_then_quiet(arg, fd, line, list1, NULL);
 }
 
 static bool saw_two(void *arg)
@@ -235,23 +244,10 @@ static const char list_with_data[] =
 
 static bool serve_with_data(void *arg, int fd, const char *line)
 {
-  struct script *s = arg;
-  if (strstr(line, "watch=1")) {
-    if (atomic_fetch_add(&s->watches, 1) == 0) {
-      fake_http_chunked_head(fd);
-      fake_http_chunk(fd,
-                      "{\"type\":\"ADDED\",\"object\":{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"b\","
-                      "\"namespace\":\"ns\",\"resourceVersion\":\"11\"},\"data\":{\"k\":\"v\"}}}\n");
-      fake_http_wait_closed(&s->http, fd);
-      return false;
-    }
-    fake_http_chunked_head(fd);
-    fake_http_wait_closed(&s->http, fd);
-    return false;
-  }
-  atomic_fetch_add(&s->lists, 1);
-  fake_http_respond(fd, 200, list_with_data, strlen(list_with_data));
-  return true;
+  return serve_list_then_quiet(
+      arg, fd, line, list_with_data,
+      "{\"type\":\"ADDED\",\"object\":{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"b\","
+      "\"namespace\":\"ns\",\"resourceVersion\":\"11\"},\"data\":{\"k\":\"v\"}}}\n");
 }
 
 static atomic_int handed_with_data; /* objects handed to a handler that still had a dropped field */
