@@ -397,3 +397,13 @@ void fake_observe(struct op_ctx *ctx, size_t n, struct mgo_mg_conn *const *conns
   ctx->cs->nconns = n;
   (void) mgo_strlcpy(ctx->plan->main_pod, "mg-0", sizeof(ctx->plan->main_pod));
 }
+
+struct mgo_trace_config fake_trace_config(void)
+{
+  return (struct mgo_trace_config){.sampler = MGO_SAMPLER_ALWAYS_ON,
+                                   .ratio = 1.0,
+                                   .queue_size = 64,
+                                   .batch_size = 64,
+                                   .schedule_delay_ms = 3600000,
+                                   .export_timeout_ms = 1000};
+}

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "reconcile.h"
+#include "trace.h"
 
 enum fake_op {
   FAKE_GET,
@@ -86,5 +87,8 @@ bool fake_mg_usable(const struct mgo_mg_conn *conn);
  * (plan.main_pod, SHOW REPLICAS answered, listing mg_1 .. mg_(n-1)), the others REPLICAs; ctx->cs->conns[i]
  * is conns[i] with IP 10.0.0.(i+1). */
 void fake_observe(struct op_ctx *ctx, size_t n, struct mgo_mg_conn *const *conns);
+
+/* A tracer configuration for span tests: every span sampled, batches of 64 exported only when flushed. */
+struct mgo_trace_config fake_trace_config(void);
 
 #endif

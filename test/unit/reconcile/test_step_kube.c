@@ -587,12 +587,7 @@ static int keep_body(void *arg, const char *url, const char *body, size_t len, l
 /* The failover's span (docs/tracing.md): named by its kind, under the current span, with the decision. */
 static void act_spans_the_failover_with_its_decision(void **state)
 {
-  struct mgo_trace_config cfg = {.sampler = MGO_SAMPLER_ALWAYS_ON,
-                                 .ratio = 1.0,
-                                 .queue_size = 64,
-                                 .batch_size = 64,
-                                 .schedule_delay_ms = 3600000,
-                                 .export_timeout_ms = 1000};
+  struct mgo_trace_config cfg = fake_trace_config();
   json_t *bodies = json_array(), *fo = NULL, *spans, *sp;
   struct mgo_tracer_opts opts = {.send = keep_body, .send_arg = bodies};
   struct mgo_tracer *t = NULL;

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "mgo_err.h"
+#include "fake_ports.h"
 #include "reconcile.h"
 #include "trace.h"
 
@@ -69,12 +70,7 @@ static void steps_are_child_spans_of_the_pass(void **state)
 {
   static const struct op_step steps[] = {
       {"load", s_ok, false}, {"observe", s_fail, false}, {"act", s_never, false}, {"status", s_ok, true}};
-  struct mgo_trace_config cfg = {.sampler = MGO_SAMPLER_ALWAYS_ON,
-                                 .ratio = 1.0,
-                                 .queue_size = 64,
-                                 .batch_size = 64,
-                                 .schedule_delay_ms = 3600000,
-                                 .export_timeout_ms = 1000};
+  struct mgo_trace_config cfg = fake_trace_config();
   struct mgo_tracer_opts opts = {.send = keep};
   struct mgo_tracer *t = NULL;
   struct op_ctx ctx;
