@@ -407,3 +407,9 @@ struct mgo_trace_config fake_trace_config(void)
                                    .schedule_delay_ms = 3600000,
                                    .export_timeout_ms = 1000};
 }
+
+json_t *fake_exported_spans(const json_t *bodies)
+{
+  const json_t *rs = json_array_get(json_object_get(json_array_get(bodies, 0), "resourceSpans"), 0);
+  return json_object_get(json_array_get(json_object_get(rs, "scopeSpans"), 0), "spans");
+}

@@ -91,4 +91,7 @@ void fake_observe(struct op_ctx *ctx, size_t n, struct mgo_mg_conn *const *conns
 /* A tracer configuration for span tests: every span sampled, batches of 64 exported only when flushed. */
 struct mgo_trace_config fake_trace_config(void);
 
+/* The spans array of the first OTLP/JSON export body in bodies (borrowed), or NULL. */
+json_t *fake_exported_spans(const json_t *bodies);
+
 #endif

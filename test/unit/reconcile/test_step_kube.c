@@ -614,12 +614,7 @@ static void act_spans_the_failover_with_its_decision(void **state)
   mgo_span_end(root);
   assert_int_equal(mgo_tracer_flush(t, 5000), MGO_OK);
   mgo_tracer_free(t, 1000);
-  spans = json_object_get(
-      json_array_get(
-          json_object_get(json_array_get(json_object_get(json_array_get(bodies, 0), "resourceSpans"), 0),
-                          "scopeSpans"),
-          0),
-      "spans");
+  spans = fake_exported_spans(bodies);
   json_array_foreach(spans, i, sp)
   {
     if (strcmp(json_string_value(json_object_get(sp, "name")), "failover") == 0)
