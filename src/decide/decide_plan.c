@@ -72,13 +72,18 @@ void rec__stop(struct decide *d, const char *reason, const char *message)
   rec__set_cond(&d->main_available, REC_COND_FALSE, reason, "%s", message);
 }
 
-bool rec__plans_registration_change(const struct rec_plan *plan)
+bool rec_plan_has(const struct rec_plan *plan, enum rec_action_type type)
 {
   for (size_t i = 0; i < plan->n; i++) {
-    if (plan->a[i].type == REC_ACT_REGISTER || plan->a[i].type == REC_ACT_DROP)
+    if (plan->a[i].type == type)
       return true;
   }
   return false;
+}
+
+bool rec__plans_registration_change(const struct rec_plan *plan)
+{
+  return rec_plan_has(plan, REC_ACT_REGISTER) || rec_plan_has(plan, REC_ACT_DROP);
 }
 
 /* ---- observation helpers ---------------------------------------------------------------------- */

@@ -234,6 +234,8 @@ bool rec_replica_streaming(enum rec_replica_state s);
  * acknowledged only after the replica confirmed it, and a replica that missed one leaves ready until it has
  * caught up); ASYNC only when streaming and 0 behind. The one definition of "in sync" for a failover. */
 bool rec_holds_acknowledged(enum mgo_repl_mode mode, enum rec_replica_state s, int64_t behind);
+/* True when the plan holds an action of this type. */
+bool rec_plan_has(const struct rec_plan *plan, enum rec_action_type type);
 /* The plan's MAIN when it answered this pass as a MAIN and its SHOW REPLICAS answered, else NULL (borrowed
  * from obs): the one "MAIN whose registrations are known". */
 const struct rec_instance *rec_plan_main(const struct rec_observed *obs, const struct rec_plan *plan);

@@ -20,14 +20,6 @@
 #define POLL_FIRST_MS 1
 #define POLL_MAX_MS 50
 
-static bool plan_has(const struct rec_plan *p, enum rec_action_type t)
-{
-  for (size_t i = 0; i < p->n; i++)
-    if (p->a[i].type == t)
-      return true;
-  return false;
-}
-
 static bool plan_condition_true(const struct rec_plan *p, const char *type)
 {
   for (size_t i = 0; i < p->n; i++)
@@ -56,12 +48,12 @@ static void state_of(const struct op_ctx *ctx, struct val_state *st)
   *st = (struct val_state){
       .hibernated = ctx->c.ops.hibernate,
       .stopped = ctx->plan->stopped,
-      .main_change = ctx->cs->change.pending || plan_has(ctx->plan, REC_ACT_PROMOTE) ||
-                     plan_has(ctx->plan, REC_ACT_DEMOTE),
+      .main_change = ctx->cs->change.pending || rec_plan_has(ctx->plan, REC_ACT_PROMOTE) ||
+                     rec_plan_has(ctx->plan, REC_ACT_DEMOTE),
       .main_available =
           plan_condition_true(ctx->plan, "MainAvailable") && rec_plan_main(ctx->obs, ctx->plan) != NULL,
       .main_fenced = mgo_cluster_instance_fenced(&ctx->c, ctx->plan->main_pod),
-      .registering = plan_has(ctx->plan, REC_ACT_REGISTER) || plan_has(ctx->plan, REC_ACT_DROP),
+      .registering = rec_plan_has(ctx->plan, REC_ACT_REGISTER) || rec_plan_has(ctx->plan, REC_ACT_DROP),
       .replicas = count_replicas(ctx),
       .main_pod = ctx->plan->main_pod,
   };
@@ -334,7 +326,7 @@ struct op_result op_step_validate(struct op_ctx *ctx)
   if (!ctx->parsed || ctx->obs == NULL || ctx->plan == NULL || !ctx->kube->may_act(ctx->kube->arg) ||
       ctx->mg->canary_read == NULL || ctx->mg->canary_write == NULL)
     return op_ok();
-  if (plan_has(ctx->plan, REC_ACT_REGISTER))
+  if (rec_plan_has(ctx->plan, REC_ACT_REGISTER))
     ctx->cs->val.test_requested = true;
   now = mgo_clock_wall_ms(ctx->clock);
   due = val_schedule(&(struct val_schedule_input){
