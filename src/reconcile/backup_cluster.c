@@ -112,11 +112,15 @@ static struct op_result wait_pending(struct op_ctx *ctx, struct op_backup_run *r
 bool op_backup_retarget(struct op_ctx *ctx, struct op_backup_run *r, char *why, size_t whysz)
 {
   const struct rec_instance *in = choose_target(ctx, target_of(ctx, r->obj), why, whysz);
+  long long attempt = (long long) json_integer_value(json_object_get(r->status, "attempts"));
   char note[256];
-  if (in == NULL)
+  if (in == NULL) { /* the status says why the retry waits, once */
+    (void) mgo_snprintf(note, sizeof(note), "attempt %lld waits: %s", attempt, why);
+    if (strcmp(op_jstr(r->status, "message"), note) != 0)
+      (void) op_backup_patch(ctx, r, json_pack("{s:s}", "message", note));
     return false;
-  (void) mgo_snprintf(note, sizeof(note), "attempt %lld: taking a snapshot on %s (%s)",
-                      (long long) json_integer_value(json_object_get(r->status, "attempts")), in->pod,
+  }
+  (void) mgo_snprintf(note, sizeof(note), "attempt %lld: taking a snapshot on %s (%s)", attempt, in->pod,
                       mgo_role_name(in->role));
   return op_backup_patch(ctx, r,
                          json_pack("{s:s, s:s, s:s}", "pod", in->pod, "role", mgo_role_name(in->role),

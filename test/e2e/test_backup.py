@@ -376,6 +376,10 @@ def test_a_backup_requested_while_no_main_answers_waits_then_runs(control_plane,
     clusters.wait_ready(ns, "nr", timeout=180)
     control_plane.freeze_pod(ns, "nr-0")  # the only instance stops answering: nothing may take a snapshot
     try:
+        # requested once the operator knows no MAIN answers (before that, a backup starts and retries instead)
+        control_plane.wait_for(
+            lambda: (Clusters.condition(clusters.cluster_status(ns, "nr"), "WriteConnectivity") or {})
+            .get("status") == "False", timeout=60, message="WriteConnectivity False on the frozen MAIN")
         control_plane.apply(json.dumps({"apiVersion": "memgraph.io/v1alpha1", "kind": "MemgraphBackup",
                                         "metadata": {"name": "not-ready"}, "spec": {"cluster": "nr"}}), namespace=ns)
         st = _wait_phase(control_plane, ns, "not-ready", ("Pending",), timeout=60)["status"]

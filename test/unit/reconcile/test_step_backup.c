@@ -542,6 +542,36 @@ static void an_upload_the_agent_forgot_is_a_failed_attempt(void **state)
   bk_free(&b);
 }
 
+/* A retry while no instance answers as MAIN waits, says why once, and sends nothing; it runs once one does. */
+static void a_retry_without_a_main_waits_with_the_reason(void **state)
+{
+  struct bk b;
+  (void) state;
+  bk_init_s3(&b, "", NULL, "3.7.2");
+  put_backup(&b.f, "b1", "2026-01-01T00:00:00Z", NULL);
+  assert_int_equal(pass(&b).error, MGO_OK);
+  b.agent.job_rc = MGO_ENOTFOUND;
+  assert_retrying(&b, pass(&b), 2);
+  b.agent.job_rc = MGO_OK;
+  wait_for_next_attempt(&b);
+  b.f.ctx.obs->inst[0].reachable = false; /* the MAIN stopped answering */
+  size_t queries = json_array_size(mg_log);
+  for (int i = 0; i < 2; i++) {
+    struct op_result r = pass(&b);
+    assert_int_equal(r.error, MGO_OK);
+    assert_true(r.after_ms > 0 && r.after_ms != OP_AFTER_NONE);
+    assert_string_equal(field(&b, "b1", "phase"), "Running");
+    assert_string_equal(field(&b, "b1", "message"),
+                        "attempt 2 waits: no MAIN to snapshot: no healthy instance has the MAIN role");
+  }
+  assert_int_equal(json_array_size(mg_log), queries);
+  b.f.ctx.obs->inst[0].reachable = true;
+  assert_int_equal(pass(&b).error, MGO_OK);
+  assert_int_equal(mg_sent("mg-1 CREATE SNAPSHOT"), 2);
+  assert_int_equal(b.agent.uploads, 2);
+  bk_free(&b);
+}
+
 static void a_missing_secret_is_a_failed_attempt_that_releases_the_lock(void **state)
 {
   struct bk b;
@@ -768,6 +798,7 @@ int main(void)
       cmocka_unit_test(only_the_oldest_pending_backup_is_worked_on),
       cmocka_unit_test(a_rejected_signature_is_retried_twice_then_fails_without_leaking_the_key),
       cmocka_unit_test(an_upload_the_agent_forgot_is_a_failed_attempt),
+      cmocka_unit_test(a_retry_without_a_main_waits_with_the_reason),
       cmocka_unit_test(a_missing_secret_is_a_failed_attempt_that_releases_the_lock),
       cmocka_unit_test(a_due_schedule_creates_one_backup_for_the_latest_run),
       cmocka_unit_test(a_failed_scheduled_backup_does_not_stop_the_next_run),
