@@ -542,7 +542,8 @@ static void an_upload_the_agent_forgot_is_a_failed_attempt(void **state)
   bk_free(&b);
 }
 
-/* A retry while no instance answers as MAIN waits, says why once, and sends nothing; it runs once one does. */
+/* A retry while no instance answers as MAIN waits, says why once, and sends nothing; it runs once one does.
+ */
 static void a_retry_without_a_main_waits_with_the_reason(void **state)
 {
   struct bk b;
