@@ -5,6 +5,7 @@
 
 #include "agent.h"
 #include "agent_api.h"
+#include "agent_fence.h"
 #include "agent_http.h"
 #include "agent_jobs.h"
 #include "mgo_buf.h"
@@ -26,10 +27,31 @@ static void log_job(void *ctx, const struct agent_job_event *ev)
             ev->err->message, (char *) NULL);
 }
 
+/* The isolated-MAIN check, when the pod template names its cluster; NULL when off or it cannot start (the
+ * sidecar goes on serving uploads: a missing check must not take backups down with it). */
+static struct agent_fence *start_fence(const struct mgo_options *opts)
+{
+  struct agent_fence *f = NULL;
+  char detail[512] = "";
+  int rc;
+  if (opts->cluster == NULL || opts->cluster[0] == '\0') {
+    mgo_log(MGO_LOG_WARN, "agent serve: no --cluster, the isolated-MAIN check is off", (char *) NULL);
+    return NULL;
+  }
+  rc = agent_fence_start(&f, opts->cluster, detail, sizeof(detail));
+  if (rc != MGO_OK)
+    mgo_log(MGO_LOG_ERROR, "agent serve: the isolated-MAIN check cannot start", "error", mgo_errname(rc),
+            "detail", detail, (char *) NULL);
+  else
+    mgo_log(MGO_LOG_INFO, "agent serve: isolated-MAIN check on", "cluster", opts->cluster, (char *) NULL);
+  return f;
+}
+
 static int serve(const struct mgo_options *opts, struct agent_jobs *jobs, const sigset_t *stop)
 {
   struct agent_api *api = NULL;
   struct agent_http *http = NULL;
+  struct agent_fence *fence = NULL;
   char detail[512] = "", port_s[16];
   int port = 0, sig = 0, rc;
 
@@ -45,9 +67,11 @@ static int serve(const struct mgo_options *opts, struct agent_jobs *jobs, const 
   (void) mgo_snprintf(port_s, sizeof(port_s), "%d", port);
   mgo_log(MGO_LOG_INFO, "agent serve: listening", "listen", opts->listen, "port", port_s, "data_dir",
           opts->data_dir, (char *) NULL);
+  fence = start_fence(opts);
   (void) sigwait(stop, &sig);
   mgo_log(MGO_LOG_INFO, "agent serve: stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT",
           (char *) NULL);
+  agent_fence_stop(fence);
   agent_http_stop(http);
   agent_jobs_shutdown(jobs); /* cancels a running upload and waits for it */
   agent_api_free(api);

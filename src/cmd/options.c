@@ -55,6 +55,7 @@ static const struct opt_def defs[] = {
      "agent: where the outcome line goes (default /dev/termination-log)"},
     {"listen", K_STR, OFF(listen), 0, 0, "agent serve: ADDR:PORT to listen on (default 0.0.0.0:9787)"},
     {"token-file", K_STR, OFF(token_file), 0, 0, "agent serve: file holding the API's bearer token"},
+    {"cluster", K_STR, OFF(cluster), 0, 0, "agent serve: the pod's MemgraphCluster (isolated-MAIN check)"},
     {"once", K_FLAG, OFF(once), 0, 0, "connect, report, exit"},
     {"help", K_HELP, 0, 0, 0, "this help"},
 };
@@ -67,6 +68,7 @@ void mgo_options_usage(FILE *out)
         "       memgraph-operator agent --data-dir DIR --marker-dir DIR\n"
         "                               [--instructions-dir DIR] [--pod-name NAME] [--termination-log PATH]\n"
         "       memgraph-operator agent serve --data-dir DIR --token-file FILE [--listen ADDR:PORT]\n"
+        "                                     [--cluster NAME]\n"
         "options (each also as environment variable MGO_<NAME>, e.g. --http-port = MGO_HTTP_PORT):\n",
         out);
   for (size_t i = 0; i < NDEFS; i++)
@@ -209,7 +211,7 @@ static int apply_env(struct mgo_options *o, char *err, size_t errsz)
         defs[i].offset == OFF(marker_dir) || defs[i].offset == OFF(instructions_dir) ||
         defs[i].offset == OFF(replication_port) || defs[i].offset == OFF(pod_name) ||
         defs[i].offset == OFF(termination_log) || defs[i].offset == OFF(listen) ||
-        defs[i].offset == OFF(token_file))
+        defs[i].offset == OFF(token_file) || defs[i].offset == OFF(cluster))
       continue;
     env_name(defs[i].name, name, sizeof(name));
     v = getenv(name);

@@ -51,6 +51,7 @@ struct mgo_options {
   /* agent serve (the sidecar) */
   const char *listen;     /* default 0.0.0.0:9787 */
   const char *token_file; /* required: the bearer token (a Secret volume file) */
+  const char *cluster;    /* the pod's MemgraphCluster: turns on the isolated-MAIN check (agent_fence.h) */
 };
 
 /* Fills o from argv and the environment. Returns 0, or -1 after writing a message naming the bad option
