@@ -59,7 +59,7 @@ static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
 struct agent_iso_timing agent_iso_timing(int failover_delay_sec)
 {
   int64_t delay_ms = (int64_t) (failover_delay_sec < 1 ? 1 : failover_delay_sec) * 1000;
-  struct agent_iso_timing t = {.bound_ms = delay_ms / 2, .peers_ms = delay_ms / 4};
+  struct agent_iso_timing t = {.bound_ms = delay_ms / 2, .peers_ms = delay_ms / 8};
   t.interval_ms = clamp(t.bound_ms / 4, 100, 2000);
   return t;
 }

@@ -17,10 +17,10 @@
  * REPLICA: writes on every kept connection are refused from then on; the operator promotes the instance
  * again once it is confirmed the chosen MAIN (docs/fencing.md).
  *
- * Timing (agent_iso_timing): bound = failoverDelaySec / 2, one check every bound / 4 (100 ms .. 2 s), every
- * peer asked within a quarter of the failover delay in all; so a MAIN is fenced at most ~7/8 of
- * failoverDelaySec after its last confirmation, and the operator fails over no earlier than failoverDelaySec
- * after the MAIN stopped answering it.
+ * Timing (agent_iso_timing): bound = failoverDelaySec / 2, one check every bound / 4 (100 ms .. 2 s), the API
+ * request bounded by one interval, every peer asked within failoverDelaySec / 8 in all; so a MAIN is fenced
+ * at most 7/8 of failoverDelaySec after its last confirmation, and the operator fails over no earlier than
+ * failoverDelaySec after the MAIN stopped answering it.
  *
  * Pure except agent_iso_check(), which reaches the pod's Memgraph, the API server and the peers only through
  * struct agent_iso_ops (unit tests pass fakes). Nothing here prints: agent_iso_check() returns what it did

@@ -72,7 +72,8 @@ static void the_timing_ends_before_the_failover_delay(void **state)
     struct agent_iso_timing t = agent_iso_timing(delays[i]);
     int64_t delay_ms = (int64_t) (delays[i] < 1 ? 1 : delays[i]) * 1000;
     assert_true(t.interval_ms >= 100 && t.interval_ms <= 2000);
-    assert_true(t.bound_ms + t.interval_ms + t.peers_ms < delay_ms);
+    /* the bound, then a check's wait, its API request and its peers */
+    assert_true(t.bound_ms + 2 * t.interval_ms + t.peers_ms < delay_ms);
   }
   assert_int_equal(agent_iso_timing(15).bound_ms, 7500);
   assert_int_equal(agent_iso_timing(15).interval_ms, 1875);
@@ -137,13 +138,13 @@ static struct agent_iso_ops ops_of(struct fake *f)
                                 .fence = f_fence};
 }
 
-/* mg-0 is the MAIN of 3 with failoverDelaySec 2 (bound 1000 ms, peers 500 ms); the peers are REPLICAs. */
+/* mg-0 is the MAIN of 3 with failoverDelaySec 4 (bound 2000 ms, peers 500 ms); the peers are REPLICAs. */
 static void fake_init(struct fake *f)
 {
   memset(f, 0, sizeof(*f));
   f->role = MGO_ROLE_MAIN;
   f->record = (struct agent_iso_record){
-      .instances = 3, .failover_enabled = true, .failover_delay_sec = 2, .n_peers = 2};
+      .instances = 3, .failover_enabled = true, .failover_delay_sec = 4, .n_peers = 2};
   (void) mgo_strlcpy(f->record.current_main, "mg-0", sizeof(f->record.current_main));
   (void) mgo_strlcpy(f->record.peers[0], "mg-1", sizeof(f->record.peers[0]));
   (void) mgo_strlcpy(f->record.peers[1], "mg-2", sizeof(f->record.peers[1]));
@@ -170,14 +171,14 @@ static void an_isolated_main_is_fenced_after_the_bound(void **state)
   assert_int_equal(check_at(&iso, &f, 0), AGENT_ISO_CONFIRMED);
   f.record_rc = MGO_EIO;                       /* the API server is gone */
   f.peer_rc[1] = f.peer_rc[2] = MGO_ETIMEDOUT; /* and so are the peers */
-  assert_int_equal(check_at(&iso, &f, 999), AGENT_ISO_WAIT);
+  assert_int_equal(check_at(&iso, &f, 1999), AGENT_ISO_WAIT);
   assert_int_equal(f.peer_calls, 0);
-  assert_int_equal(check_at(&iso, &f, 1000), AGENT_ISO_FENCE_ALONE);
+  assert_int_equal(check_at(&iso, &f, 2000), AGENT_ISO_FENCE_ALONE);
   assert_int_equal(f.peer_calls, 2);
   assert_int_equal(f.peer_timeout_ms, 250); /* the peers' 500 ms shared by two */
   assert_int_equal(f.fences, 1);
   /* demoted: nothing more to guard, and never promoted by the agent */
-  assert_int_equal(check_at(&iso, &f, 1200), AGENT_ISO_NOT_MAIN);
+  assert_int_equal(check_at(&iso, &f, 2200), AGENT_ISO_NOT_MAIN);
   assert_int_equal(f.fences, 1);
   assert_int_equal(f.role, MGO_ROLE_REPLICA);
 }
@@ -198,7 +199,7 @@ static void an_api_server_outage_alone_does_not_fence(void **state)
   f.record_rc = MGO_OK; /* back: confirmed, the bound starts again */
   assert_int_equal(check_at(&iso, &f, 9100), AGENT_ISO_CONFIRMED);
   f.record_rc = MGO_EIO;
-  assert_int_equal(check_at(&iso, &f, 10000), AGENT_ISO_WAIT);
+  assert_int_equal(check_at(&iso, &f, 11000), AGENT_ISO_WAIT);
 }
 
 static void a_peer_promoted_meanwhile_fences_the_old_main(void **state)
@@ -211,7 +212,7 @@ static void a_peer_promoted_meanwhile_fences_the_old_main(void **state)
   assert_int_equal(check_at(&iso, &f, 0), AGENT_ISO_CONFIRMED);
   f.record_rc = MGO_EIO;
   f.peer[2] = MGO_ROLE_MAIN;
-  assert_int_equal(check_at(&iso, &f, 1500), AGENT_ISO_FENCE_PEER);
+  assert_int_equal(check_at(&iso, &f, 2500), AGENT_ISO_FENCE_PEER);
   assert_int_equal(f.fences, 1);
 }
 
@@ -282,9 +283,9 @@ static void a_failed_fence_is_reported_and_tried_again(void **state)
   f.record_rc = MGO_EIO;
   f.peer_rc[1] = f.peer_rc[2] = MGO_ETIMEDOUT;
   f.fence_rc = MGO_EIO;
-  assert_int_equal(check_at(&iso, &f, 1000), AGENT_ISO_FENCE_ALONE);
+  assert_int_equal(check_at(&iso, &f, 2000), AGENT_ISO_FENCE_ALONE);
   f.fence_rc = MGO_OK;
-  assert_int_equal(check_at(&iso, &f, 1200), AGENT_ISO_FENCE_ALONE);
+  assert_int_equal(check_at(&iso, &f, 2200), AGENT_ISO_FENCE_ALONE);
   assert_int_equal(f.fences, 2);
 }
 
