@@ -12,10 +12,10 @@ static enum agent_iso_verdict unconfirmed(const struct agent_iso_view *v)
 {
   if (v->unconfirmed_ms < v->bound_ms)
     return AGENT_ISO_WAIT;
-  if (v->instances <= 1 || !v->failover_enabled)
-    return AGENT_ISO_ALONE;
   if (!v->armed)
     return AGENT_ISO_UNARMED;
+  if (v->instances <= 1 || !v->failover_enabled)
+    return AGENT_ISO_ALONE;
   if (!v->peers_asked)
     return AGENT_ISO_ASK_PEERS;
   if (v->peers_main > 0)

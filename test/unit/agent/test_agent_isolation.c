@@ -251,8 +251,8 @@ static void an_agent_that_never_read_the_record_does_not_fence(void **state)
   f.peer_rc[1] = f.peer_rc[2] = MGO_ETIMEDOUT;
   agent_iso_init(&iso, "mg-0", 0);
   assert_int_equal(check_at(&iso, &f, 0), AGENT_ISO_WAIT);
-  /* before any read the cluster's size is unknown: nobody is known to be able to take over */
-  assert_int_equal(check_at(&iso, &f, 60000), AGENT_ISO_ALONE);
+  assert_int_equal(check_at(&iso, &f, 60000), AGENT_ISO_UNARMED);
+  assert_int_equal(f.peer_calls, 0);
   assert_int_equal(f.fences, 0);
 }
 
