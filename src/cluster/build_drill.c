@@ -29,9 +29,10 @@ static int drill_spec(json_t *spec)
 {
   json_t *vols = json_object_get(spec, "volumes");
   only_memgraph(spec);
-  for (size_t i = json_array_size(vols); i > 0; i--) { /* the token is for the sidecar only */
+  for (size_t i = json_array_size(vols); i > 0; i--) { /* the tokens are for the sidecar only */
     const char *name = json_string_value(json_object_get(json_array_get(vols, i - 1), "name"));
-    if (name != NULL && strcmp(name, MGO_AGENT_TOKEN_VOLUME) == 0)
+    if (name != NULL &&
+        (strcmp(name, MGO_AGENT_TOKEN_VOLUME) == 0 || strcmp(name, MGO_AGENT_API_VOLUME) == 0))
       json_array_remove(vols, i - 1);
   }
   if (!json_is_array(vols) ||

@@ -1,4 +1,5 @@
-/* Services, PodDisruptionBudget and ServiceAccount of a MemgraphCluster. */
+/* Services, PodDisruptionBudget, ServiceAccount, the agent's Role and RoleBinding and the agent token Secret
+ * of a MemgraphCluster. */
 #include "cluster.h"
 #include "cluster_build.h"
 #include "mgo_err.h"
@@ -112,9 +113,39 @@ int mgo_build_service_account(const struct mgo_cluster *c, json_t **out)
   int rc = name_fits(c, mgo_name_service_account, out);
   if (rc != MGO_OK)
     return rc;
-  /* Memgraph and the agent never talk to the API server: no token is mounted. */
+  /* Memgraph never talks to the API server: no token is mounted by default. Only the agent sidecar gets one,
+   * through its own projected volume, to read its MemgraphCluster (mgo_build_agent_role). */
   return built(json_pack("{s:s, s:s, s:o, s:b}", "apiVersion", "v1", "kind", "ServiceAccount", "metadata",
                          object_meta(c, mgo_name_service_account), "automountServiceAccountToken", 0),
+               out);
+}
+
+int mgo_build_agent_role(const struct mgo_cluster *c, json_t **out)
+{
+  int rc = name_fits(c, mgo_name_agent_role, out);
+  if (rc != MGO_OK)
+    return rc;
+  return built(json_pack("{s:s, s:s, s:o, s:[{s:[s], s:[s], s:[s], s:[s]}]}", "apiVersion",
+                         "rbac.authorization.k8s.io/v1", "kind", "Role", "metadata",
+                         object_meta(c, mgo_name_agent_role), "rules", "apiGroups", "memgraph.io",
+                         "resources", "memgraphclusters", "resourceNames", c->name, "verbs", "get"),
+               out);
+}
+
+int mgo_build_agent_role_binding(const struct mgo_cluster *c, json_t **out)
+{
+  char role[MGO_NAME_MAX + 8], sa[MGO_NAME_MAX + 8];
+  int rc = mgo_name_agent_role(c, role, sizeof(role));
+  *out = NULL;
+  if (rc == MGO_OK)
+    rc = mgo_name_service_account(c, sa, sizeof(sa));
+  if (rc != MGO_OK)
+    return rc;
+  return built(json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:s}, s:[{s:s, s:s, s:s}]}", "apiVersion",
+                         "rbac.authorization.k8s.io/v1", "kind", "RoleBinding", "metadata",
+                         object_meta(c, mgo_name_agent_role), "roleRef", "apiGroup",
+                         "rbac.authorization.k8s.io", "kind", "Role", "name", role, "subjects", "kind",
+                         "ServiceAccount", "name", sa, "namespace", c->namespace_),
                out);
 }
 

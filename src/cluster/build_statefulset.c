@@ -103,13 +103,23 @@ static json_t *auth_env(const struct mgo_cluster_spec *s)
                    "valueFrom", "secretKeyRef", "name", secret, "key", s->auth.password_key);
 }
 
+static json_t *read_only_mount(const char *volume, const char *path)
+{
+  return json_pack("{s:s, s:s, s:b}", "name", volume, "mountPath", path, "readOnly", 1);
+}
+
+/* spec.tls: the Secret's volume "tls" read-only at MGO_TLS_MOUNT (appended to mounts). */
+static void add_tls_mount(json_t *mounts, const struct mgo_cluster_spec *s)
+{
+  if (mounts != NULL && s->tls_secret_name[0] != '\0')
+    json_array_append_new(mounts, read_only_mount("tls", MGO_TLS_MOUNT));
+}
+
 static json_t *memgraph_mounts(const struct mgo_cluster_spec *s)
 {
   json_t *mounts = json_pack("[{s:s, s:s}, {s:s, s:s}]", "name", "data", "mountPath", MGO_DATA_MOUNT, "name",
                              "logs", "mountPath", MGO_LOG_MOUNT);
-  if (mounts != NULL && s->tls_secret_name[0] != '\0')
-    json_array_append_new(
-        mounts, json_pack("{s:s, s:s, s:b}", "name", "tls", "mountPath", MGO_TLS_MOUNT, "readOnly", 1));
+  add_tls_mount(mounts, s);
   return mounts;
 }
 
@@ -128,11 +138,15 @@ static json_t *memgraph_container(const struct mgo_cluster *c)
                    tcp_probe(10, 5, 6));
 }
 
+static json_t *field_env(const char *name, const char *field_path)
+{
+  return json_pack("{s:s, s:{s:{s:s}}}", "name", name, "valueFrom", "fieldRef", "fieldPath", field_path);
+}
+
 /* Credentials of spec.bootstrap.restore for the init step, from the Secret the caller resolved. */
 static json_t *restore_env(const struct mgo_build_opts *opts)
 {
-  json_t *env = json_pack("[{s:s, s:{s:{s:s}}}]", "name", "POD_NAME", "valueFrom", "fieldRef", "fieldPath",
-                          "metadata.name");
+  json_t *env = json_pack("[o]", field_env("POD_NAME", "metadata.name"));
   if (env == NULL || opts->restore_secret == NULL || opts->restore_secret[0] == '\0')
     return env;
   json_array_append_new(env,
@@ -161,20 +175,57 @@ static json_t *agent_container(const struct mgo_cluster *c, const struct mgo_bui
                    "resources", "requests", "cpu", "10m", "memory", "16Mi", "limits", "memory", "64Mi");
 }
 
-/* The sidecar serves the operator's upload requests (backups) on the pod IP; the data volume is read-only to
- * it. No probes: it must never make the pod un-Ready. */
-static json_t *agent_sidecar(const struct mgo_build_opts *opts)
+/* The agent sidecar's own view of the API server: a bound ServiceAccount token, the cluster CA and the
+ * namespace, at the standard in-cluster path, in this container only (the pod automounts nothing). With
+ * them it reads its MemgraphCluster (Role <name>-agent) to fence an isolated MAIN (docs/fencing.md). */
+static json_t *agent_api_volume(void)
 {
-  return json_pack(
-      "{s:s, s:s, s:s, s:[s, s, s, s, s, s], s:[{s:s, s:{s:{s:s}}}], s:[{s:s, s:i, s:s}], s:o, "
-      "s:[{s:s, s:s, s:b}, {s:s, s:s, s:b}], s:{s:{s:s, s:s}, s:{s:s}}}",
-      "name", "agent", "image", opts->operator_image, "imagePullPolicy", "IfNotPresent", "command",
-      "memgraph-operator", "agent", "serve", "--listen=$(POD_IP):9787", "--data-dir=" MGO_DATA_DIR,
-      "--token-file=" MGO_AGENT_TOKEN_DIR "/" MGO_AGENT_TOKEN_KEY, "env", "name", "POD_IP", "valueFrom",
-      "fieldRef", "fieldPath", "status.podIP", "ports", "name", "agent", "containerPort", MGO_AGENT_PORT,
-      "protocol", "TCP", "securityContext", container_security(), "volumeMounts", "name", "data", "mountPath",
-      MGO_DATA_MOUNT, "readOnly", 1, "name", MGO_AGENT_TOKEN_VOLUME, "mountPath", MGO_AGENT_TOKEN_DIR,
-      "readOnly", 1, "resources", "requests", "cpu", "10m", "memory", "16Mi", "limits", "memory", "64Mi");
+  return json_pack("{s:s, s:{s:i, s:[{s:{s:s, s:i}}, {s:{s:s, s:[{s:s, s:s}]}}, {s:{s:[{s:s, s:{s:s}}]}}]}}",
+                   "name", MGO_AGENT_API_VOLUME, "projected", "defaultMode", 0440, "sources",
+                   "serviceAccountToken", "path", "token", "expirationSeconds", 3600, "configMap", "name",
+                   "kube-root-ca.crt", "items", "key", "ca.crt", "path", "ca.crt", "downwardAPI", "items",
+                   "path", "namespace", "fieldRef", "fieldPath", "metadata.namespace");
+}
+
+/* The pod's identity, and Memgraph's credentials (spec.auth) for its Bolt checks of the local and peer
+ * instances. */
+static json_t *agent_env(const struct mgo_cluster_spec *s)
+{
+  json_t *env =
+      json_pack("[o, o, o]", field_env("POD_IP", "status.podIP"), field_env("POD_NAME", "metadata.name"),
+                field_env("POD_NAMESPACE", "metadata.namespace"));
+  json_t *auth = auth_env(s);
+  if (env == NULL || auth == NULL || json_array_extend(env, auth) != 0) {
+    json_decref(env);
+    env = NULL;
+  }
+  json_decref(auth);
+  return env;
+}
+
+static json_t *agent_mounts(const struct mgo_cluster_spec *s)
+{
+  json_t *mounts = json_pack("[o, o, o]", read_only_mount("data", MGO_DATA_MOUNT),
+                             read_only_mount(MGO_AGENT_TOKEN_VOLUME, MGO_AGENT_TOKEN_DIR),
+                             read_only_mount(MGO_AGENT_API_VOLUME, MGO_AGENT_API_DIR));
+  add_tls_mount(mounts, s);
+  return mounts;
+}
+
+/* The sidecar serves the operator's upload requests (backups) on the pod IP; the data volume is read-only to
+ * it. On the MAIN it also fences the instance when it is cut off (docs/fencing.md). No probes: it must never
+ * make the pod un-Ready. */
+static json_t *agent_sidecar(const struct mgo_cluster *c, const struct mgo_build_opts *opts)
+{
+  return json_pack("{s:s, s:s, s:s, s:[s, s, s, s, s, s], s:o, s:[{s:s, s:i, s:s}], s:o, s:o, "
+                   "s:{s:{s:s, s:s}, s:{s:s}}}",
+                   "name", "agent", "image", opts->operator_image, "imagePullPolicy", "IfNotPresent",
+                   "command", "memgraph-operator", "agent", "serve", "--listen=$(POD_IP):9787",
+                   "--data-dir=" MGO_DATA_DIR, "--token-file=" MGO_AGENT_TOKEN_DIR "/" MGO_AGENT_TOKEN_KEY,
+                   "env", agent_env(&c->spec), "ports", "name", "agent", "containerPort", MGO_AGENT_PORT,
+                   "protocol", "TCP", "securityContext", container_security(), "volumeMounts",
+                   agent_mounts(&c->spec), "resources", "requests", "cpu", "10m", "memory", "16Mi", "limits",
+                   "memory", "64Mi");
 }
 
 static json_t *sysctl_container(const struct mgo_cluster_spec *s)
@@ -235,9 +286,9 @@ static json_t *pod_volumes(const struct mgo_cluster *c)
     return NULL;
   if (mgo_name_agent_token_secret(c, token, sizeof(token)) != MGO_OK)
     return NULL;
-  vols = json_pack("[{s:s, s:{s:s, s:b}}, {s:s, s:{s:s, s:i}}]", "name", MGO_AGENT_INSTRUCTIONS_VOLUME,
+  vols = json_pack("[{s:s, s:{s:s, s:b}}, {s:s, s:{s:s, s:i}}, o]", "name", MGO_AGENT_INSTRUCTIONS_VOLUME,
                    "configMap", "name", cm, "optional", 1, "name", MGO_AGENT_TOKEN_VOLUME, "secret",
-                   "secretName", token, "defaultMode", 0440);
+                   "secretName", token, "defaultMode", 0440, agent_api_volume());
   if (vols != NULL && c->spec.tls_secret_name[0] != '\0')
     json_array_append_new(vols, json_pack("{s:s, s:{s:s, s:i}}", "name", "tls", "secret", "secretName",
                                           c->spec.tls_secret_name, "defaultMode", 0440));
@@ -256,7 +307,7 @@ static json_t *pod_spec(const struct mgo_cluster *c, const struct mgo_build_opts
                   "terminationGracePeriodSeconds", grace, "securityContext", "runAsUser", 101, "runAsGroup",
                   103, "fsGroup", 103, "runAsNonRoot", 1, "seccompProfile", "type", "RuntimeDefault",
                   "initContainers", init_containers(c, opts), "containers", memgraph_container(c),
-                  agent_sidecar(opts));
+                  agent_sidecar(c, opts));
   if (pod != NULL)
     add_scheduling(pod, c);
   if (pod != NULL && json_object_set_new(pod, "volumes", pod_volumes(c)) != 0) {

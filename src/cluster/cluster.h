@@ -237,6 +237,9 @@ int mgo_name_pod(const struct mgo_cluster *c, int ordinal, char *dst, size_t dst
 int mgo_name_agent_configmap(const struct mgo_cluster *c, char *dst, size_t dstsz);
 /* Secret with the token of the pods' operator-agent sidecar: <name>-agent-token. */
 int mgo_name_agent_token_secret(const struct mgo_cluster *c, char *dst, size_t dstsz);
+/* Role and RoleBinding that let the agent sidecar (the cluster's ServiceAccount) get its own MemgraphCluster
+ * (docs/fencing.md): <name>-agent. */
+int mgo_name_agent_role(const struct mgo_cluster *c, char *dst, size_t dstsz);
 /* Stable DNS name of a pod through the headless Service: <pod>.<name>-hl.<ns>.svc (cluster-domain
  * independent: resolves through the pod's search path). */
 int mgo_name_pod_dns(const struct mgo_cluster *c, int ordinal, char *dst, size_t dstsz);

@@ -23,6 +23,10 @@
 #define MGO_AGENT_TOKEN_VOLUME "agent-token"
 #define MGO_AGENT_TOKEN_DIR "/etc/memgraph-operator/agent-token"
 #define MGO_AGENT_TOKEN_KEY "token"
+/* The sidecar's projected ServiceAccount token, cluster CA and namespace, at the in-cluster path (only the
+ * sidecar mounts it; the pod automounts nothing). */
+#define MGO_AGENT_API_VOLUME "agent-api-access"
+#define MGO_AGENT_API_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 struct mgo_build_opts {
   /* Image of the operator itself, run as the pod's "agent" init container that honours fence and
@@ -45,6 +49,11 @@ int mgo_build_read_service(const struct mgo_cluster *c, json_t **out);
 /* MGO_EINVAL when spec.podDisruptionBudget.enabled is false (no PDB is wanted: check the flag first). */
 int mgo_build_pdb(const struct mgo_cluster *c, json_t **out);
 int mgo_build_service_account(const struct mgo_cluster *c, json_t **out);
+/* The Role <name>-agent (get on this MemgraphCluster only) and the RoleBinding <name>-agent that grants it to
+ * the cluster's ServiceAccount: the agent sidecar reads its cluster to fence an isolated MAIN
+ * (docs/fencing.md). */
+int mgo_build_agent_role(const struct mgo_cluster *c, json_t **out);
+int mgo_build_agent_role_binding(const struct mgo_cluster *c, json_t **out);
 /* The Secret <name>-agent-token holding token (the caller generates it: a random hex string). Created once,
  * never updated (the operator may create Secrets, not change them). */
 int mgo_build_agent_token_secret(const struct mgo_cluster *c, const char *token, json_t **out);

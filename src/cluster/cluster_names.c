@@ -47,6 +47,11 @@ int mgo_name_agent_token_secret(const struct mgo_cluster *c, char *dst, size_t d
   return mgo_snprintf(dst, dstsz, "%s-agent-token", c->name);
 }
 
+int mgo_name_agent_role(const struct mgo_cluster *c, char *dst, size_t dstsz)
+{
+  return mgo_snprintf(dst, dstsz, "%s-agent", c->name);
+}
+
 int mgo_name_pod(const struct mgo_cluster *c, int ordinal, char *dst, size_t dstsz)
 {
   if (ordinal < 0)

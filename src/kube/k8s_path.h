@@ -31,7 +31,7 @@ struct k8s_resource {
 extern const struct k8s_resource K8S_RES_NAMESPACES, K8S_RES_PODS, K8S_RES_SERVICES, K8S_RES_CONFIGMAPS,
     K8S_RES_SECRETS, K8S_RES_PVCS, K8S_RES_SERVICEACCOUNTS, K8S_RES_CORE_EVENTS, K8S_RES_STATEFULSETS,
     K8S_RES_DEPLOYMENTS, K8S_RES_PDBS, K8S_RES_JOBS, K8S_RES_CRONJOBS, K8S_RES_LEASES, K8S_RES_EVENTS,
-    K8S_RES_CRDS;
+    K8S_RES_CRDS, K8S_RES_ROLES, K8S_RES_ROLEBINDINGS;
 
 /* Writes the path for res into dst (dstsz bytes). ns NULL/"" on a namespaced resource means all namespaces;
  * ns is ignored for cluster-scoped resources. name NULL/"" means the collection; subresource needs a name.

@@ -105,8 +105,11 @@ struct op_cluster {
   char main_down_pod[MGO_NAME_MAX];
   char main_down_since[40]; /* the same instant as RFC 3339 UTC, formatted once per outage */
   struct op_main_change change;
-  int64_t fenced_at_ms;    /* monotonic ms when a switchover took the MAIN off the write Service; 0 = none */
-  char agent_token[72];    /* the pods' agent token (Secret <name>-agent-token), "" until read or created */
+  int64_t fenced_at_ms; /* monotonic ms when a switchover took the MAIN off the write Service; 0 = none */
+  char agent_token[72]; /* the pods' agent token (Secret <name>-agent-token), "" until read or created */
+  /* Hashes of the agent Role and RoleBinding (not cached) this run applied or found; "" until then. */
+  char agent_role_hash[17];
+  char agent_binding_hash[17];
   bool retention_due;      /* the last retention run failed: run again on the next pass */
   int64_t retention_at_ms; /* monotonic ms of the last retention run (0 = never) */
   size_t nlag;             /* replicas with a mgo_replica_lag_behind series (removed when they go) */

@@ -111,6 +111,9 @@ static const struct managed SA = {"ServiceAccount", &K8S_RES_SERVICEACCOUNTS, OP
 static const struct managed SVC = {"Service", &K8S_RES_SERVICES, OP_CACHE_SVCS};
 static const struct managed PDB = {"PodDisruptionBudget", &K8S_RES_PDBS, OP_CACHE_PDBS};
 static const struct managed STS = {"StatefulSet", &K8S_RES_STATEFULSETS, OP_CACHE_STS};
+/* Not cached (an informer per kind costs memory for every cluster): see apply_once. */
+static const struct managed ROLE = {"Role", &K8S_RES_ROLES, OP_CACHE_COUNT};
+static const struct managed ROLE_BINDING = {"RoleBinding", &K8S_RES_ROLEBINDINGS, OP_CACHE_COUNT};
 
 /* The API server refuses new objects in a namespace being deleted (403 with the cause NamespaceTerminating);
  * the MemgraphCluster goes with it, so there is nothing to repair and nothing to warn about. */
@@ -169,6 +172,66 @@ static int ensure(struct op_ctx *ctx, const struct managed *m, build_fn *build, 
   return apply_if_changed(ctx, m, rc, desired, st);
 }
 
+/* True when the object, read from the API server, carries hash; *st describes a failed read (a missing object
+ * is no failure). */
+static int has_hash(struct op_ctx *ctx, const struct managed *m, const char *name, const char *hash,
+                    bool *matches, struct k8s_status *st)
+{
+  json_t *observed = NULL;
+  int rc = ctx->kube->get(ctx->kube->arg, m->res, ctx->ns, name, &observed, st);
+  *matches = rc == MGO_OK && op_hash_matches(observed, hash);
+  json_decref(observed);
+  if (rc == MGO_ENOTFOUND) {
+    k8s_status_clear(st);
+    return MGO_OK;
+  }
+  if (rc != MGO_OK)
+    op_ctx_note(ctx, "reading %s %s: %s (%ld %s)", m->kind, name, mgo_errname(rc), st->code, st->message);
+  return rc;
+}
+
+/* Applies desired (borrowed) unless check_first and the API server's object already carries hash. */
+static int apply_unless_current(struct op_ctx *ctx, const struct managed *m, const json_t *desired,
+                                const char *hash, bool check_first, struct k8s_status *st)
+{
+  const char *name = json_string_value(json_object_get(json_object_get(desired, "metadata"), "name"));
+  bool matches = false;
+  int rc = check_first ? has_hash(ctx, m, name, hash, &matches, st) : MGO_OK;
+
+  if (rc != MGO_OK || matches)
+    return rc;
+  rc = ctx->kube->apply(ctx->kube->arg, m->res, ctx->ns, name, desired, st);
+  if (rc == MGO_OK)
+    mgo_log(MGO_LOG_INFO, "applied", "cluster", ctx->key, "kind", m->kind, "name", name, "hash", hash,
+            (char *) NULL);
+  else
+    op_ctx_note(ctx, "apply %s %s: %s (%ld %s)", m->kind, name, mgo_errname(rc), st->code, st->message);
+  return rc;
+}
+
+/* An object without a cache: applied at most once per operator run and desired hash (applied[] remembers
+ * it). The first pass of a run reads the object and sends nothing when it already carries the hash, so a
+ * restart rewrites nothing. (A deletion by hand is repaired by the next operator start or spec change.) */
+static int apply_once(struct op_ctx *ctx, const struct managed *m, build_fn *build, char applied[17],
+                      struct k8s_status *st)
+{
+  char hash[17];
+  json_t *desired = NULL;
+  int rc = build(&ctx->c, &desired);
+
+  k8s_status_clear(st);
+  if (rc == MGO_OK)
+    rc = op_stamp_hash(desired, hash);
+  if (rc != MGO_OK)
+    op_ctx_note(ctx, "building %s: %s", m->kind, mgo_errname(rc));
+  else if (strcmp(applied, hash) != 0)
+    rc = apply_unless_current(ctx, m, desired, hash, applied[0] == '\0', st);
+  if (rc == MGO_OK)
+    (void) mgo_strlcpy(applied, hash, 17);
+  json_decref(desired);
+  return rc;
+}
+
 /* A fresh token: 32 random bytes as hex. */
 static int new_token(char *dst, size_t dstsz)
 {
@@ -224,6 +287,10 @@ struct op_result op_step_objects(struct op_ctx *ctx)
   int rc = ensure(ctx, &SA, mgo_build_service_account, &st);
   if (rc == MGO_OK)
     rc = ensure_agent_token(ctx, &st);
+  if (rc == MGO_OK)
+    rc = apply_once(ctx, &ROLE, mgo_build_agent_role, ctx->cs->agent_role_hash, &st);
+  if (rc == MGO_OK)
+    rc = apply_once(ctx, &ROLE_BINDING, mgo_build_agent_role_binding, ctx->cs->agent_binding_hash, &st);
   if (rc == MGO_OK)
     rc = ensure(ctx, &SVC, mgo_build_headless_service, &st);
   if (rc == MGO_OK)

@@ -21,7 +21,8 @@ static json_t *build_all(const struct mgo_cluster *c)
 {
   struct mgo_build_opts opts = {.operator_image = "ghcr.io/memgraph-operator/memgraph-operator:0.1.0",
                                 .replicas = -1};
-  json_t *sts = NULL, *hl = NULL, *wr = NULL, *rd = NULL, *pdb = NULL, *sa = NULL, *tok = NULL;
+  json_t *sts = NULL, *hl = NULL, *wr = NULL, *rd = NULL, *pdb = NULL, *sa = NULL, *tok = NULL, *role = NULL,
+         *binding = NULL;
   assert_int_equal(mgo_build_pdb(c, &pdb),
                    c->spec.pdb_enabled ? MGO_OK : MGO_EINVAL); /* not wanted: a code */
   assert_int_equal(mgo_build_statefulset(c, &opts, &sts), MGO_OK);
@@ -31,9 +32,12 @@ static json_t *build_all(const struct mgo_cluster *c)
   assert_int_equal(mgo_build_service_account(c, &sa), MGO_OK);
   assert_int_equal(mgo_build_agent_token_secret(c, "", &tok), MGO_EINVAL); /* a token is required */
   assert_int_equal(mgo_build_agent_token_secret(c, "0123abcd", &tok), MGO_OK);
-  return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "statefulset", sts, "headlessService", hl,
+  assert_int_equal(mgo_build_agent_role(c, &role), MGO_OK);
+  assert_int_equal(mgo_build_agent_role_binding(c, &binding), MGO_OK);
+  return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "statefulset", sts, "headlessService", hl,
                    "writeService", wr, "readService", rd, "podDisruptionBudget",
-                   pdb != NULL ? pdb : json_null(), "serviceAccount", sa, "agentTokenSecret", tok);
+                   pdb != NULL ? pdb : json_null(), "serviceAccount", sa, "agentTokenSecret", tok,
+                   "agentRole", role, "agentRoleBinding", binding);
 }
 
 static void check_golden(const char *sample)
@@ -198,6 +202,7 @@ static void test_drill_pod_is_the_template_on_empty_dirs(void **state)
   assert_non_null(v);
   assert_true(json_is_object(json_object_get(v, "emptyDir")));
   assert_null(named(json_object_get(spec, "volumes"), MGO_AGENT_TOKEN_VOLUME));
+  assert_null(named(json_object_get(spec, "volumes"), MGO_AGENT_API_VOLUME));
   assert_null(named(json_object_get(tmpl, "volumes"), "data")); /* the template's are claims */
   assert_non_null(named(json_object_get(tmpl, "volumes"), MGO_AGENT_TOKEN_VOLUME));
   owner = json_array_get(json_object_get(json_object_get(pod, "metadata"), "ownerReferences"), 0);
@@ -205,6 +210,42 @@ static void test_drill_pod_is_the_template_on_empty_dirs(void **state)
   assert_string_equal(json_string_value(json_object_get(owner, "name")), "mg");
   assert_string_equal(json_string_value(json_object_get(owner, "uid")), "u1");
   json_decref(pod);
+  json_decref(sts);
+  json_decref(obj);
+  mgo_cluster_free(&c);
+}
+
+/* The ServiceAccount token reaches the agent sidecar only: the pod automounts nothing, and neither Memgraph
+ * nor the init step mounts the agent's projected volume. */
+static void test_only_the_agent_sidecar_gets_the_api_token(void **state)
+{
+  json_error_t jerr;
+  json_t *obj = json_loads("{\"metadata\":{\"name\":\"mg\",\"namespace\":\"db\",\"uid\":\"u1\"},\"spec\":{}}",
+                           0, &jerr);
+  struct mgo_cluster c;
+  struct mgo_build_opts opts = {.operator_image = "op:1", .replicas = -1};
+  json_t *sts = NULL;
+  const json_t *spec, *list, *container, *mount;
+  size_t i;
+  (void) state;
+  assert_int_equal(mgo_cluster_parse(obj, &c, NULL), MGO_OK);
+  assert_int_equal(mgo_build_statefulset(&c, &opts, &sts), MGO_OK);
+  spec = json_object_get(json_object_get(json_object_get(sts, "spec"), "template"), "spec");
+  assert_true(json_is_false(json_object_get(spec, "automountServiceAccountToken")));
+  assert_non_null(named(json_object_get(spec, "volumes"), MGO_AGENT_API_VOLUME));
+  for (int which = 0; which < 2; which++) {
+    list = json_object_get(spec, which == 0 ? "containers" : "initContainers");
+    json_array_foreach(list, i, container)
+    {
+      bool agent = strcmp(json_string_value(json_object_get(container, "name")), "agent") == 0;
+      mount = named(json_object_get(container, "volumeMounts"), MGO_AGENT_API_VOLUME);
+      assert_int_equal(mount != NULL, agent);
+      if (agent) {
+        assert_string_equal(json_string_value(json_object_get(mount, "mountPath")), MGO_AGENT_API_DIR);
+        assert_true(json_is_true(json_object_get(mount, "readOnly")));
+      }
+    }
+  }
   json_decref(sts);
   json_decref(obj);
   mgo_cluster_free(&c);
@@ -219,6 +260,7 @@ int main(void)
       cmocka_unit_test(test_replicas_override),
       cmocka_unit_test(test_drill_pod_needs_a_backup),
       cmocka_unit_test(test_drill_pod_is_the_template_on_empty_dirs),
+      cmocka_unit_test(test_only_the_agent_sidecar_gets_the_api_token),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

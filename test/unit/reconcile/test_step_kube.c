@@ -134,10 +134,11 @@ static void objects_are_applied_once_then_left_alone(void **state)
   assert_int_equal(fake_calls(&f, "apply serviceaccounts/db/"), 1);
   assert_int_equal(fake_calls(&f, "apply services/db/"), 3); /* headless, write, read */
   assert_int_equal(fake_calls(&f, "apply poddisruptionbudgets/db/"), 1);
+  assert_int_equal(fake_calls(&f, "apply roles/db/mg-agent"), 1); /* and its RoleBinding */
   assert_non_null(fake_find(&f, &K8S_RES_SERVICES, "db", "mg-write"));
   /* the cache now holds what was applied, hash annotation included: nothing is sent again */
   assert_int_equal(op_step_objects(&f.ctx).next, OP_CONTINUE);
-  assert_int_equal(fake_calls(&f, "apply"), 5);
+  assert_int_equal(fake_calls(&f, "apply"), 7);
   fake_ports_free(&f);
 }
 
