@@ -217,13 +217,16 @@ static json_t *agent_mounts(const struct mgo_cluster_spec *s)
  * make the pod un-Ready. */
 static json_t *agent_sidecar(const struct mgo_cluster *c, const struct mgo_build_opts *opts)
 {
-  return json_pack("{s:s, s:s, s:s, s:[s, s, s, s, s, s], s:o, s:[{s:s, s:i, s:s}], s:o, s:o, "
+  char cluster[MGO_NAME_MAX + 16];
+  if (mgo_snprintf(cluster, sizeof(cluster), "--cluster=%s", c->name) != MGO_OK)
+    return NULL;
+  return json_pack("{s:s, s:s, s:s, s:[s, s, s, s, s, s, s], s:o, s:[{s:s, s:i, s:s}], s:o, s:o, "
                    "s:{s:{s:s, s:s}, s:{s:s}}}",
                    "name", "agent", "image", opts->operator_image, "imagePullPolicy", "IfNotPresent",
                    "command", "memgraph-operator", "agent", "serve", "--listen=$(POD_IP):9787",
                    "--data-dir=" MGO_DATA_DIR, "--token-file=" MGO_AGENT_TOKEN_DIR "/" MGO_AGENT_TOKEN_KEY,
-                   "env", agent_env(&c->spec), "ports", "name", "agent", "containerPort", MGO_AGENT_PORT,
-                   "protocol", "TCP", "securityContext", container_security(), "volumeMounts",
+                   cluster, "env", agent_env(&c->spec), "ports", "name", "agent", "containerPort",
+                   MGO_AGENT_PORT, "protocol", "TCP", "securityContext", container_security(), "volumeMounts",
                    agent_mounts(&c->spec), "resources", "requests", "cpu", "10m", "memory", "16Mi", "limits",
                    "memory", "64Mi");
 }

@@ -103,7 +103,9 @@ static int kube_client(struct agent_fence *f, long timeout_ms)
   k8s_client_free(f->kube);
   f->kube = NULL;
   f->kube_timeout_ms = timeout_ms;
-  return k8s_client_new(&f->cfg, &o, &f->kube, NULL);
+  struct k8s_status st;
+  k8s_status_clear(&st);
+  return k8s_client_new(&f->cfg, &o, &f->kube, &st);
 }
 
 static int record_from(struct agent_fence *f, const json_t *obj, struct agent_iso_record *out)
