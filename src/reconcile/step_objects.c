@@ -281,6 +281,33 @@ static int ensure_agent_token(struct op_ctx *ctx, struct k8s_status *st)
   return rc;
 }
 
+/* The agent's Role and RoleBinding. An operator whose own RBAC may not manage them (a ClusterRole from before
+ * they existed) goes on with the rest: the pods then run without the isolated-MAIN check (the agent logs
+ * NeverConfirmed), which a Warning Event says once per run, rather than stop reconciling the cluster. */
+#define RBAC_REFUSED "refused" /* in agent_role_hash: not tried again until the operator restarts */
+
+static int ensure_agent_rbac(struct op_ctx *ctx, struct k8s_status *st)
+{
+  char msg[512];
+  int rc;
+  if (strcmp(ctx->cs->agent_role_hash, RBAC_REFUSED) == 0)
+    return MGO_OK;
+  rc = apply_once(ctx, &ROLE, mgo_build_agent_role, ctx->cs->agent_role_hash, st);
+  if (rc == MGO_OK)
+    rc = apply_once(ctx, &ROLE_BINDING, mgo_build_agent_role_binding, ctx->cs->agent_binding_hash, st);
+  if (rc != MGO_EFORBIDDEN || namespace_terminating(rc, st))
+    return rc;
+  (void) mgo_snprintf(msg, sizeof(msg),
+                      "the operator may not manage Role/RoleBinding %s-agent (%s): pods run without the "
+                      "isolated-MAIN check; grant the operator roles and rolebindings (config/rbac)",
+                      ctx->c.name, st->message);
+  op_event(ctx, "Warning", "AgentRBACRefused", "Apply", msg);
+  (void) mgo_strlcpy(ctx->cs->agent_role_hash, RBAC_REFUSED, sizeof(ctx->cs->agent_role_hash));
+  ctx->error[0] = '\0';
+  k8s_status_clear(st);
+  return MGO_OK;
+}
+
 struct op_result op_step_objects(struct op_ctx *ctx)
 {
   struct k8s_status st;
@@ -288,9 +315,7 @@ struct op_result op_step_objects(struct op_ctx *ctx)
   if (rc == MGO_OK)
     rc = ensure_agent_token(ctx, &st);
   if (rc == MGO_OK)
-    rc = apply_once(ctx, &ROLE, mgo_build_agent_role, ctx->cs->agent_role_hash, &st);
-  if (rc == MGO_OK)
-    rc = apply_once(ctx, &ROLE_BINDING, mgo_build_agent_role_binding, ctx->cs->agent_binding_hash, &st);
+    rc = ensure_agent_rbac(ctx, &st);
   if (rc == MGO_OK)
     rc = ensure(ctx, &SVC, mgo_build_headless_service, &st);
   if (rc == MGO_OK)

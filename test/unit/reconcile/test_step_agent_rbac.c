@@ -132,17 +132,36 @@ static void an_unreadable_role_is_an_error_and_read_again(void **state)
   fake_ports_init(&f);
   loaded_with_uid(&f, "u1");
   f.cs->agent_token[0] = 'x'; /* known: the token Secret is not read, the first GET is the Role's */
-  f.fail[FAKE_GET] = (struct fake_failure){MGO_EFORBIDDEN, 403, "", 1};
+  f.fail[FAKE_GET] = (struct fake_failure){MGO_EIO, 500, "", 1};
   r = op_step_objects(&f.ctx);
-  assert_int_equal(r.error, MGO_EFORBIDDEN);
+  assert_int_equal(r.error, MGO_EIO);
   assert_non_null(strstr(f.ctx.error, "reading Role mg-agent"));
   assert_int_equal(calls(&f, "apply", "role"), 0);
-  assert_int_equal(calls(&f, "apply", "statefulsets"), 0);
   assert_int_equal(f.cs->agent_role_hash[0], '\0');
   f.ctx.error[0] = '\0';
   assert_int_equal(op_step_objects(&f.ctx).next, OP_CONTINUE); /* read again, then created */
   assert_int_equal(calls(&f, "get", ROLE), 2);
   assert_int_equal(calls(&f, "apply", ROLE), 1);
+  fake_ports_free(&f);
+}
+
+/* An operator whose RBAC predates the Role: the cluster is still reconciled, a Warning says once what to
+ * grant, and the Role is not asked for again in this run. */
+static void a_forbidden_role_warns_once_and_the_rest_is_applied(void **state)
+{
+  struct fake_ports f;
+  (void) state;
+  fake_ports_init(&f);
+  loaded_with_uid(&f, "u1");
+  f.cs->agent_token[0] = 'x';
+  f.fail[FAKE_GET] = (struct fake_failure){MGO_EFORBIDDEN, 403, "roles is forbidden", 1};
+  assert_int_equal(op_step_objects(&f.ctx).next, OP_CONTINUE);
+  assert_true(fake_has_event(&f, "AgentRBACRefused"));
+  assert_string_equal(f.ctx.error, "");
+  assert_int_equal(calls(&f, "apply", "services"), 3);
+  assert_int_equal(op_step_objects(&f.ctx).next, OP_CONTINUE);
+  assert_int_equal(calls(&f, "get", "role"), 1);
+  assert_int_equal(calls(&f, "apply", "role"), 0);
   fake_ports_free(&f);
 }
 
@@ -154,6 +173,7 @@ int main(void)
       cmocka_unit_test(a_restart_applies_an_object_of_another_hash),
       cmocka_unit_test(a_changed_object_is_applied_again_without_reading),
       cmocka_unit_test(an_unreadable_role_is_an_error_and_read_again),
+      cmocka_unit_test(a_forbidden_role_warns_once_and_the_rest_is_applied),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
