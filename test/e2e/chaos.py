@@ -13,9 +13,16 @@ A `Chaos` run puts a cluster under load and watches it while a scenario injects 
   (c) the cluster is Ready again (phase Running, Ready=True, observedGeneration current) within a deadline
   (d) no replica left unregistered or diverged: SHOW REPLICAS on the final MAIN lists every other pod, each ready
       with behind 0, and every replica holds every acknowledged write that the MAIN holds
+  (e) no write acknowledged by an instance other than the chosen MAIN after the promotion, by any client: once a
+      pod recorded as status.currentMain answered MAIN, no other pod acknowledges a write (kept connections and
+      the per-pod prober included); and in ASYNC, a lost write was acknowledged before the last fault
 
 Load and observation, all in background threads:
   ChaosWriter   harness.Writer with a client-side deadline per write (a frozen MAIN gives an error, not a hang)
+  KeptWriter    a pooled client: one driver kept across writes, to the write Service's endpoint as resolved when it
+                (re)connects; it reconnects only after a transport error (a refusal keeps the connection)
+  PodProber     a client of every pod: a kept connection per pod, `CREATE (:Probe)` on each every 0.1 s; every
+                acknowledgement is recorded with the pod (what a client that reaches pods by DNS would get)
   Reader        count(n) through the `<name>-read` Service in a loop (successes and errors)
   RoleSampler   (harness) SHOW REPLICATION ROLE on every pod: reported, not asserted (a fenced old MAIN may answer
                 MAIN for a moment before the operator demotes it; the label decides where writes go)
@@ -54,6 +61,141 @@ class ChaosWriter(Writer):
 
     def __init__(self, clusters, ns, name, label="W", interval=0.05, timeout=CLIENT_TIMEOUT_S):
         super().__init__(clusters, ns, name, label=label, interval=interval, timeout=timeout)
+
+
+def _transport_error(e):
+    """True for errors after which a driver drops its connection (the server did not answer); False for a
+    server's refusal (a FAILURE: the connection is fine)."""
+    from neo4j.exceptions import Neo4jError  # imported lazily like harness.bolt_session
+
+    return not isinstance(e, Neo4jError)
+
+
+def _driver(ip):
+    from neo4j import GraphDatabase
+
+    return GraphDatabase.driver(f"bolt://{ip}:7687", auth=None, connection_timeout=CLIENT_TIMEOUT_S,
+                                max_connection_lifetime=3600, connection_acquisition_timeout=CLIENT_TIMEOUT_S)
+
+
+class KeptWriter(BackgroundLoop):
+    """A pooled client of the write Service: one driver kept across writes, connected to the Service's endpoint
+    as resolved when it (re)connects, and reconnecting only after a transport error (a refused write keeps the
+    connection, as drivers do). Same records as the Writer: acked [(n, t, ip)], failed [(n, t, error)]."""
+
+    def __init__(self, clusters, ns, name, label="K", interval=0.05):
+        super().__init__(name=f"kept-{ns}-{name}")
+        self.clusters, self.ns, self.name, self.label, self.interval = clusters, ns, name, label, interval
+        self.acked, self.failed, self.connects = [], [], 0
+        self._next, self._drv, self._ip = 1, None, None
+
+    def _close(self):
+        if self._drv is not None:
+            try:
+                self._drv.close()
+            except Exception:  # noqa: BLE001 - closing a broken driver
+                pass
+        self._drv = None
+
+    def round(self):
+        n = self._next
+        self._next += 1
+        try:
+            if self._drv is None:
+                self._ip = self.clusters.service_endpoint(self.ns, f"{self.name}-write")
+                self._drv = _driver(self._ip)
+                self.connects += 1
+            with self._drv.session() as s:
+                s.run(f"CREATE (:{self.label} {{id: $n}})", n=n).consume()
+            self.acked.append((n, time.monotonic(), self._ip))
+        except Exception as e:  # noqa: BLE001 - recorded
+            self.failed.append((n, time.monotonic(), repr(e)[:200]))
+            if _transport_error(e):
+                self._close()
+
+    def stop(self):
+        super().stop()
+        self._close()
+        return self
+
+
+class PodProber(BackgroundLoop):
+    """Writes `CREATE (:Probe {n})` to every pod of the cluster every `interval` seconds over a connection kept per
+    pod (re-resolved through the API after a transport error, as a DNS name would be). acked [(pod, n, t, ip)]:
+    every write some instance acknowledged — only the chosen MAIN may."""
+
+    def __init__(self, clusters, ns, name, interval=0.1):
+        super().__init__(name=f"probe-{ns}-{name}")
+        self.clusters, self.ns, self.name, self.interval = clusters, ns, name, interval
+        self.acked, self.refused, self.errors = [], 0, 0
+        self._n, self._rounds, self._drivers = 0, 0, {}
+
+    def _pods(self):
+        try:
+            return {p["metadata"]["name"]: p.get("status", {}).get("podIP")
+                    for p in self.clusters.pods(self.ns, self.name)}
+        except Exception:  # noqa: BLE001 - API hiccup: probe the pods known already
+            return {p: ip for p, (_, ip) in self._drivers.items()}
+
+    def _close(self, pod):
+        drv = self._drivers.pop(pod, (None, None))[0]
+        if drv is not None:
+            try:
+                drv.close()
+            except Exception:  # noqa: BLE001 - closing a broken driver
+                pass
+
+    def round(self):
+        self._rounds += 1
+        pods = self._pods() if len(self._drivers) < 2 or self._rounds % 20 == 0 else {}
+        for pod, ip in pods.items():
+            if ip and (pod not in self._drivers or self._drivers[pod][1] != ip):
+                self._close(pod)
+                self._drivers[pod] = (_driver(ip), ip)
+        for pod, (drv, ip) in list(self._drivers.items()):
+            self._n += 1
+            try:
+                with drv.session() as s:
+                    s.run("CREATE (:Probe {n: $n})", n=self._n).consume()
+                self.acked.append((pod, self._n, time.monotonic(), ip))
+            except Exception as e:  # noqa: BLE001 - a replica refuses; a dead pod errors
+                if _transport_error(e):
+                    self.errors += 1
+                    self._close(pod)
+                else:
+                    self.refused += 1
+
+    def stop(self):
+        super().stop()
+        for pod in list(self._drivers):
+            self._close(pod)
+        return self
+
+
+RECORD_SAMPLE_LAG_S = 1.0  # the status sampler sees a new currentMain at most this long after it was written
+
+
+def non_chosen_acks(acks, chosen, promoted):
+    """(e) acks [(pod, t, what)]; chosen [(t, pod)]: status.currentMain as sampled, oldest first; promoted
+    [(t, pod)]: RoleSampler samples in which a pod answered MAIN. An ack by P at t is a violation when another pod Q
+    was recorded as currentMain at t_q <= t and answered MAIN at some ts in [t_q, t], and P was not recorded again
+    after t_q (up to t + RECORD_SAMPLE_LAG_S: the operator records a MAIN before it promotes it, but the sampler
+    sees the record late). Returns the violations as text (at most 20)."""
+    out = []
+    for pod, t, what in acks:
+        others = [(tq, q) for tq, q in chosen if q != pod and tq <= t
+                  and any(p == q and tq <= tp <= t for tp, p in promoted)]
+        if not others:
+            continue
+        t_q, q = others[-1]
+        if any(p == pod and t_q < tr <= t + RECORD_SAMPLE_LAG_S for tr, p in chosen):
+            continue
+        ts = next(tp for tp, p in promoted if p == q and t_q <= tp <= t)
+        out.append(f"{what} write acknowledged by {pod} at +{t:.2f}s, after {q} was chosen (+{t_q:.2f}s) "
+                   f"and answered MAIN (+{ts:.2f}s)")
+        if len(out) >= 20:
+            break
+    return out
 
 
 class Reader(BackgroundLoop):
@@ -330,9 +472,12 @@ class Chaos:
 
     `operator` (an OperatorProcess, optional) is used for metric deltas when it ran for the whole run."""
 
-    def __init__(self, cp, clusters, ns, name, operator=None, label="W", write_interval=0.05, read=True):
+    def __init__(self, cp, clusters, ns, name, operator=None, label="W", write_interval=0.05, read=True,
+                 kept=True, probe=True):
         self.cp, self.clusters, self.ns, self.name, self.operator, self.label = cp, clusters, ns, name, operator, label
         self.writer = ChaosWriter(clusters, ns, name, label=label, interval=write_interval)
+        self.kept = KeptWriter(clusters, ns, name, label=f"{label}Kept", interval=write_interval) if kept else None
+        self.prober = PodProber(clusters, ns, name) if probe else None
         self.reader = Reader(clusters, ns, name, label=label) if read else None
         self.roles = RoleSampler(clusters, ns, name, interval=0.25)
         self.labels = LabelSampler(clusters, ns, name)
@@ -363,6 +508,9 @@ class Chaos:
         self.roles.start()
         if self.reader:
             self.reader.start()
+        for extra in (self.kept, self.prober):
+            if extra:
+                extra.start()
         self.writer.start()
         self.wait_acked(3)
         return self
@@ -371,8 +519,9 @@ class Chaos:
         if self.t_end is None:
             self.t_end = time.monotonic()
             self.writer.stop()
-            if self.reader:
-                self.reader.stop()
+            for other in (self.reader, self.kept, self.prober):
+                if other:
+                    other.stop()
 
     def stop(self):
         self.stop_load()
@@ -438,9 +587,57 @@ class Chaos:
         main = self.clusters.main_pod(self.ns, self.name)
         return main, rows, t_ready
 
-    def _ids_on(self, pod):
+    def _ids_on(self, pod, label=None):
         ip = self.cp.pod_ip(self.ns, pod)
-        return {r["id"] for r in bolt_query(ip, f"MATCH (n:{self.label}) RETURN n.id AS id")}
+        return {r["id"] for r in bolt_query(ip, f"MATCH (n:{label or self.label}) RETURN n.id AS id")}
+
+    def _probes_on(self, pod):
+        return {r["n"] for r in bolt_query(self.cp.pod_ip(self.ns, pod), "MATCH (n:Probe) RETURN n.n AS n")}
+
+    def _all_acks(self):
+        """[(pod, t relative to t0, what)] of every acknowledgement by every client."""
+        ip_pod = self.labels.ip_pod
+        out = [(ip_pod.get(ip, ip), t - self.t0, "service") for _, t, ip in self.writer.acked]
+        if self.kept:
+            out += [(ip_pod.get(ip, ip), t - self.t0, "kept-connection") for _, t, ip in self.kept.acked]
+        if self.prober:
+            out += [(pod, t - self.t0, "per-pod") for pod, _, t, _ in self.prober.acked]
+        return sorted(out, key=lambda a: a[1])
+
+    def non_chosen_acks(self):
+        chosen = [(t - self.t0, st.get("currentMain")) for t, st in self.labels.statuses if st.get("currentMain")]
+        promoted = [(t - self.t0, p) for t, roles in self.roles.samples for p, r in roles.items() if r == "main"]
+        return non_chosen_acks(self._all_acks(), chosen, promoted)
+
+    def _extra_clients(self, final_main, acked_mark_after):
+        """Lost writes and first acks of the kept-connection writer and the prober."""
+        out = {}
+        if self.kept:
+            ids = {n for n, _, _ in self.kept.acked}
+            lost = sorted(ids - self._ids_on(final_main, self.kept.label))
+            lost_at = [(n, round(t - self.t0, 2), self.labels.ip_pod.get(ip, ip))
+                       for n, t, ip in self.kept.acked if n in set(lost[:5])]
+            out["kept"] = {"acked": len(ids), "failed": len(self.kept.failed), "lost": len(lost),
+                           "lost_ids": lost[:20], "lost_acked_at_by": lost_at, "connects": self.kept.connects,
+                           "first_ack_after": acked_mark_after(self.kept.acked),
+                           "lost_after_last_fault": self._acked_after_last_mark(self.kept.acked, lost)}
+        if self.prober:
+            by_pod = {}
+            for pod, _, _, _ in self.prober.acked:
+                by_pod[pod] = by_pod.get(pod, 0) + 1
+            main_probes = {n for pod, n, _, _ in self.prober.acked}
+            lost = sorted(main_probes - self._probes_on(final_main))
+            out["probe"] = {"acked_by": by_pod, "refused": self.prober.refused, "errors": self.prober.errors,
+                            "lost": len(lost), "lost_ids": lost[:20]}
+        return out
+
+    def _acked_after_last_mark(self, acked, lost):
+        """The lost ids that were acknowledged after the last fault mark (ASYNC may lose only earlier ones)."""
+        if not self.marks:
+            return []
+        last = self.marks[-1][1]
+        lost = set(lost)
+        return sorted(n for n, t, _ in acked if n in lost and t > last)[:20]
 
     def _ack_runs(self):
         """[(pod, first t, last t, count)] of consecutive acknowledgements by the same pod."""
@@ -489,10 +686,14 @@ class Chaos:
         # unavailability: the longest gap between acknowledgements, and from each mark to the next ack
         times = [self.t0] + [t for _, t, _ in acked] + [self.t_end]
         max_gap = max((b - a for a, b in zip(times, times[1:])), default=0.0)
-        after_marks = {}
-        for what, tm in self.marks:
-            nxt = next((t for _, t, _ in acked if t >= tm), None)
-            after_marks[what] = None if nxt is None else round(nxt - tm, 3)
+        def acked_mark_after(acks):
+            out = {}
+            for what, tm in self.marks:
+                nxt = next((t for _, t, _ in acks if t >= tm), None)
+                out[what] = None if nxt is None else round(nxt - tm, 3)
+            return out
+        after_marks = acked_mark_after(acked)
+        extra = self._extra_clients(final_main, acked_mark_after)
         behind_sum = sum(abs(int(f.get("behind") or 0)) for f in failovers)
         lost_bound = max(behind_sum, int(metric_delta.get("estimated_lost") or 0))
         read_ok = len(self.reader.ok) if self.reader else None
@@ -514,6 +715,9 @@ class Chaos:
             "ready_after_s": round(t_ready, 2),
             "acks_without_sync_replica": (len(self.sync.acks_without_sync(acked, self.labels.ip_pod))
                                           if mode in ("SYNC", "STRICT_SYNC") else None),
+            "lost_after_last_fault": self._acked_after_last_mark(acked, lost),
+            "non_chosen_acks": self.non_chosen_acks(),
+            **extra,
         }
         return self.report
 
@@ -529,11 +733,18 @@ class Chaos:
         print("\n" + self.summary())
         self._append_report_file(rep)
         problems = []
-        if mode in ("SYNC", "STRICT_SYNC") and rep["lost"]:
-            problems.append(f"(a) {rep['lost']} acknowledged writes lost in {mode}: {rep['lost_ids'][:20]}")
-        if mode == "ASYNC" and rep["lost"] > rep["lost_bound"]:
-            problems.append(f"(a) ASYNC lost {rep['lost']} acknowledged writes, more than the operator estimated "
+        lost_all = rep["lost"] + rep.get("kept", {}).get("lost", 0) + rep.get("probe", {}).get("lost", 0)
+        if mode in ("SYNC", "STRICT_SYNC") and lost_all:
+            problems.append(f"(a) {lost_all} acknowledged writes lost in {mode}: service {rep['lost_ids'][:20]}, "
+                            f"kept {rep.get('kept', {}).get('lost_ids')}, probe {rep.get('probe', {}).get('lost_ids')}")
+        if mode == "ASYNC" and lost_all > rep["lost_bound"]:
+            problems.append(f"(a) ASYNC lost {lost_all} acknowledged writes, more than the operator estimated "
                             f"({rep['lost_bound']})")
+        late = rep["lost_after_last_fault"] + rep.get("kept", {}).get("lost_after_last_fault", [])
+        if late:
+            problems.append(f"(a) writes acknowledged after the last fault were lost: {late}")
+        if rep["non_chosen_acks"]:
+            problems.append(f"(e) {rep['non_chosen_acks']}")
         if rep["missing_on_replicas"]:
             problems.append(f"(d) replicas miss writes the MAIN has: {rep['missing_on_replicas']}")
         if rep["max_labelled_mains"] > 1:
@@ -568,6 +779,8 @@ class Chaos:
                  f"answering MAIN max={r['max_mains_answering']} {r['mains_answering']}",
                  f"  failovers={r['failovers']}", f"  events={r['events']} metrics delta={r['metric_delta']}",
                  f"  acks while the MAIN listed no SYNC/STRICT_SYNC replica ready: {r['acks_without_sync_replica']}",
+                 f"  kept-connection writer: {r.get('kept')}", f"  per-pod prober: {r.get('probe')}",
+                 f"  acks by a non-chosen instance after the promotion: {r['non_chosen_acks']}",
                  f"  final main={r['final_main']} replicas={r['replicas']} ready after {r['ready_after_s']} s"]
         return "\n".join(lines)
 

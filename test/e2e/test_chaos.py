@@ -11,8 +11,8 @@ failoverDelaySec 1 and healthCheckIntervalSec 1; the operator runs with --bolt-t
 import os
 
 import pytest
-from chaos import (Chaos, KeepDown, LabelSampler, ack_return_violations, cluster_events, patch_cluster,
-                   pods_at_update_revision, statefulset, versions, wait_new_main)
+from chaos import (Chaos, KeepDown, LabelSampler, ack_return_violations, cluster_events, non_chosen_acks,
+                   patch_cluster, pods_at_update_revision, statefulset, versions, wait_new_main)
 from harness import replication_role, show_replicas
 
 NAME = "mg"
@@ -38,6 +38,19 @@ def test_checker_counts_two_labelled_mains():
               (0.1, {"mg-0": dict(pod, role="main"), "mg-1": dict(pod, role="main")}),
               (0.2, {"mg-0": dict(pod, role="main", deleting=True), "mg-1": dict(pod, role="main")})]
     assert s.max_labelled_mains() == 2 and [m for _, m in s.double_main_samples()] == [["mg-0", "mg-1"]]
+
+
+def test_checker_flags_a_write_acknowledged_by_a_replaced_main():
+    chosen = [(0.0, "mg-0"), (5.0, "mg-1")]  # mg-1 recorded at +5 s
+    promoted = [(1.0, "mg-0"), (5.5, "mg-1")]  # and answering MAIN at +5.5 s
+    ok = [("mg-0", 4.9, "kept-connection"), ("mg-0", 5.2, "per-pod"), ("mg-1", 6.0, "service")]
+    assert non_chosen_acks(ok, chosen, promoted) == []  # before the promotion, mg-0 was still the MAIN
+    bad = non_chosen_acks(ok + [("mg-0", 5.6, "kept-connection")], chosen, promoted)
+    assert len(bad) == 1 and "mg-0" in bad[0] and "kept-connection" in bad[0], bad
+    # chosen again later (a failover back to mg-0): its acks are fine again
+    assert non_chosen_acks([("mg-0", 9.0, "per-pod")], chosen + [(8.0, "mg-0")], promoted + [(8.5, "mg-0")]) == []
+    # the new MAIN acknowledging before the status sampler saw it recorded is no violation
+    assert non_chosen_acks([("mg-1", 5.3, "per-pod")], [(0.0, "mg-0"), (5.6, "mg-1")], promoted) == []
 
 
 # ---------------------------------------------------------------------------------------------------------------
