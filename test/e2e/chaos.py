@@ -21,6 +21,8 @@ Load and observation, all in background threads:
   ChaosWriter   harness.Writer with a client-side deadline per write (a frozen MAIN gives an error, not a hang)
   KeptWriter    a pooled client: one driver kept across writes, to the write Service's endpoint as resolved when it
                 (re)connects; it reconnects only after a transport error (a refusal keeps the connection)
+  NoTimeoutWriter the same without a receive timeout, in a child process (this one has a default socket
+                timeout): a write to a frozen MAIN waits until its connection breaks
   PodProber     a client of every pod: a kept connection per pod, `CREATE (:Probe)` on each every 0.1 s; every
                 acknowledgement is recorded with the pod (what a client that reaches pods by DNS would get)
   Reader        count(n) through the `<name>-read` Service in a loop (successes and errors)
@@ -39,7 +41,12 @@ no answer within that time fails, as it would for an application with a deadline
 
 import json
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 
 from harness import BackgroundLoop, RoleSampler, Writer, bolt_query, bolt_session
@@ -116,6 +123,95 @@ class KeptWriter(BackgroundLoop):
     def stop(self):
         super().stop()
         self._close()
+        return self
+
+
+_NO_TIMEOUT_CLIENT = r"""
+import socket, sys, time
+from neo4j import GraphDatabase
+from neo4j.exceptions import Neo4jError
+endpoint_file, label, interval = sys.argv[1], sys.argv[2], float(sys.argv[3])
+assert socket.getdefaulttimeout() is None  # no receive timeout: a silent server is waited for
+drv, ip, n = None, None, 0
+while True:
+    n += 1
+    try:
+        if drv is None:
+            with open(endpoint_file) as f:
+                ip = f.read().strip()
+            if not ip:
+                raise RuntimeError("no endpoint")
+            drv = GraphDatabase.driver(f"bolt://{ip}:7687", auth=None, connection_timeout=2.0,
+                                       max_connection_lifetime=3600)
+        with drv.session() as s:
+            s.run(f"CREATE (:{label} {{id: $n}})", n=n).consume()
+        print(f"ack {n} {time.monotonic()} {ip}", flush=True)
+    except Exception as e:
+        print(f"fail {n} {time.monotonic()} {type(e).__name__}", flush=True)
+        if not isinstance(e, Neo4jError) and drv is not None:
+            try:
+                drv.close()
+            except Exception:
+                pass
+            drv = None
+    time.sleep(interval)
+"""
+
+
+class NoTimeoutWriter(BackgroundLoop):
+    """A pooled client without a receive timeout, in its own process (this process has a default socket
+    timeout): one kept driver, reconnecting only after a transport error, to the write Service's endpoint as this
+    loop publishes it every 0.1 s in a file (what a DNS name of the Service would give). A write to a frozen MAIN
+    waits until the connection breaks. Same records as the Writer: acked [(n, t, ip)], failed [(n, t, error)]."""
+
+    def __init__(self, clusters, ns, name, label="N", interval=0.05, workdir=None):
+        super().__init__(name=f"notimeout-{ns}-{name}")
+        self.clusters, self.ns, self.name, self.label, self.write_interval = clusters, ns, name, label, interval
+        self.interval = 0.1
+        self.acked, self.failed = [], []
+        self._dir = workdir or tempfile.mkdtemp(prefix="mgo-notimeout-")
+        self._file = os.path.join(self._dir, "endpoint")
+        self._proc = self._reader = None
+
+    def round(self):  # the resolver: the write Service's current endpoint, "" when it has none
+        try:
+            ip = self.clusters.service_endpoint(self.ns, f"{self.name}-write") or ""
+        except Exception:  # noqa: BLE001 - no endpoint this round
+            ip = ""
+        tmp = self._file + ".tmp"
+        with open(tmp, "w", encoding="ascii") as f:
+            f.write(ip)
+        os.replace(tmp, self._file)
+
+    def _read(self):
+        for line in self._proc.stdout:
+            parts = line.split()
+            if len(parts) == 4 and parts[0] == "ack":
+                self.acked.append((int(parts[1]), float(parts[2]), parts[3]))
+            elif len(parts) == 4 and parts[0] == "fail":
+                self.failed.append((int(parts[1]), float(parts[2]), parts[3]))
+
+    def start(self):
+        self.round()
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
+        self._proc = subprocess.Popen([sys.executable, "-c", _NO_TIMEOUT_CLIENT, self._file, self.label,
+                                       str(self.write_interval)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      text=True, env=env)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        return super().start()
+
+    def stop(self):
+        super().stop()
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=10)
+            self._reader.join(timeout=10)
+        shutil.rmtree(self._dir, ignore_errors=True)
         return self
 
 
@@ -477,6 +573,7 @@ class Chaos:
         self.cp, self.clusters, self.ns, self.name, self.operator, self.label = cp, clusters, ns, name, operator, label
         self.writer = ChaosWriter(clusters, ns, name, label=label, interval=write_interval)
         self.kept = KeptWriter(clusters, ns, name, label=f"{label}Kept", interval=write_interval) if kept else None
+        self.no_timeout = NoTimeoutWriter(clusters, ns, name, label=f"{label}NoTimeout") if kept else None
         self.prober = PodProber(clusters, ns, name) if probe else None
         self.reader = Reader(clusters, ns, name, label=label) if read else None
         self.roles = RoleSampler(clusters, ns, name, interval=0.25)
@@ -508,7 +605,7 @@ class Chaos:
         self.roles.start()
         if self.reader:
             self.reader.start()
-        for extra in (self.kept, self.prober):
+        for extra in (self.kept, self.no_timeout, self.prober):
             if extra:
                 extra.start()
         self.writer.start()
@@ -519,7 +616,7 @@ class Chaos:
         if self.t_end is None:
             self.t_end = time.monotonic()
             self.writer.stop()
-            for other in (self.reader, self.kept, self.prober):
+            for other in (self.reader, self.kept, self.no_timeout, self.prober):
                 if other:
                     other.stop()
 
@@ -598,8 +695,9 @@ class Chaos:
         """[(pod, t relative to t0, what)] of every acknowledgement by every client."""
         ip_pod = self.labels.ip_pod
         out = [(ip_pod.get(ip, ip), t - self.t0, "service") for _, t, ip in self.writer.acked]
-        if self.kept:
-            out += [(ip_pod.get(ip, ip), t - self.t0, "kept-connection") for _, t, ip in self.kept.acked]
+        for w, what in ((self.kept, "kept-connection"), (self.no_timeout, "no-receive-timeout")):
+            if w:
+                out += [(ip_pod.get(ip, ip), t - self.t0, what) for _, t, ip in w.acked]
         if self.prober:
             out += [(pod, t - self.t0, "per-pod") for pod, _, t, _ in self.prober.acked]
         return sorted(out, key=lambda a: a[1])
@@ -612,15 +710,18 @@ class Chaos:
     def _extra_clients(self, final_main, acked_mark_after):
         """Lost writes and first acks of the kept-connection writer and the prober."""
         out = {}
-        if self.kept:
-            ids = {n for n, _, _ in self.kept.acked}
-            lost = sorted(ids - self._ids_on(final_main, self.kept.label))
+        for key, w in (("kept", self.kept), ("no_timeout", self.no_timeout)):
+            if not w:
+                continue
+            ids = {n for n, _, _ in w.acked}
+            lost = sorted(ids - self._ids_on(final_main, w.label))
             lost_at = [(n, round(t - self.t0, 2), self.labels.ip_pod.get(ip, ip))
-                       for n, t, ip in self.kept.acked if n in set(lost[:5])]
-            out["kept"] = {"acked": len(ids), "failed": len(self.kept.failed), "lost": len(lost),
-                           "lost_ids": lost[:20], "lost_acked_at_by": lost_at, "connects": self.kept.connects,
-                           "first_ack_after": acked_mark_after(self.kept.acked),
-                           "lost_after_last_fault": self._acked_after_last_mark(self.kept.acked, lost)}
+                       for n, t, ip in w.acked if n in set(lost[:5])]
+            out[key] = {"acked": len(ids), "failed": len(w.failed), "lost": len(lost), "lost_ids": lost[:20],
+                        "lost_acked_at_by": lost_at, "first_ack_after": acked_mark_after(w.acked),
+                        "lost_after_last_fault": self._acked_after_last_mark(w.acked, lost)}
+            if key == "kept":
+                out[key]["connects"] = w.connects
         if self.prober:
             by_pod = {}
             for pod, _, _, _ in self.prober.acked:
@@ -733,14 +834,16 @@ class Chaos:
         print("\n" + self.summary())
         self._append_report_file(rep)
         problems = []
-        lost_all = rep["lost"] + rep.get("kept", {}).get("lost", 0) + rep.get("probe", {}).get("lost", 0)
+        lost_all = rep["lost"] + sum(rep.get(k, {}).get("lost", 0) for k in ("kept", "no_timeout", "probe"))
         if mode in ("SYNC", "STRICT_SYNC") and lost_all:
             problems.append(f"(a) {lost_all} acknowledged writes lost in {mode}: service {rep['lost_ids'][:20]}, "
-                            f"kept {rep.get('kept', {}).get('lost_ids')}, probe {rep.get('probe', {}).get('lost_ids')}")
+                            f"kept {rep.get('kept', {}).get('lost_acked_at_by')}, no-timeout "
+                            f"{rep.get('no_timeout', {}).get('lost_acked_at_by')}, probe {rep.get('probe', {}).get('lost_ids')}")
         if mode == "ASYNC" and lost_all > rep["lost_bound"]:
             problems.append(f"(a) ASYNC lost {lost_all} acknowledged writes, more than the operator estimated "
                             f"({rep['lost_bound']})")
-        late = rep["lost_after_last_fault"] + rep.get("kept", {}).get("lost_after_last_fault", [])
+        late = rep["lost_after_last_fault"] + [n for k in ("kept", "no_timeout")
+                                               for n in rep.get(k, {}).get("lost_after_last_fault", [])]
         if late:
             problems.append(f"(a) writes acknowledged after the last fault were lost: {late}")
         if rep["non_chosen_acks"]:
@@ -779,7 +882,8 @@ class Chaos:
                  f"answering MAIN max={r['max_mains_answering']} {r['mains_answering']}",
                  f"  failovers={r['failovers']}", f"  events={r['events']} metrics delta={r['metric_delta']}",
                  f"  acks while the MAIN listed no SYNC/STRICT_SYNC replica ready: {r['acks_without_sync_replica']}",
-                 f"  kept-connection writer: {r.get('kept')}", f"  per-pod prober: {r.get('probe')}",
+                 f"  kept-connection writer: {r.get('kept')}",
+                 f"  no-receive-timeout writer: {r.get('no_timeout')}", f"  per-pod prober: {r.get('probe')}",
                  f"  acks by a non-chosen instance after the promotion: {r['non_chosen_acks']}",
                  f"  final main={r['final_main']} replicas={r['replicas']} ready after {r['ready_after_s']} s"]
         return "\n".join(lines)
