@@ -161,14 +161,20 @@ static enum agent_iso_verdict check_at(struct agent_iso *iso, struct fake *f, in
   return o.verdict;
 }
 
+/* mg-0 confirmed as the MAIN at time 0 (fake_init's cluster). */
+static void confirmed_main(struct fake *f, struct agent_iso *iso)
+{
+  fake_init(f);
+  agent_iso_init(iso, "mg-0", 0);
+  assert_int_equal(check_at(iso, f, 0), AGENT_ISO_CONFIRMED);
+}
+
 static void an_isolated_main_is_fenced_after_the_bound(void **state)
 {
   struct fake f;
   struct agent_iso iso;
   (void) state;
-  fake_init(&f);
-  agent_iso_init(&iso, "mg-0", 0);
-  assert_int_equal(check_at(&iso, &f, 0), AGENT_ISO_CONFIRMED);
+  confirmed_main(&f, &iso);
   f.record_rc = MGO_EIO;                       /* the API server is gone */
   f.peer_rc[1] = f.peer_rc[2] = MGO_ETIMEDOUT; /* and so are the peers */
   assert_int_equal(check_at(&iso, &f, 1999), AGENT_ISO_WAIT);
@@ -188,9 +194,7 @@ static void an_api_server_outage_alone_does_not_fence(void **state)
   struct fake f;
   struct agent_iso iso;
   (void) state;
-  fake_init(&f);
-  agent_iso_init(&iso, "mg-0", 0);
-  assert_int_equal(check_at(&iso, &f, 0), AGENT_ISO_CONFIRMED);
+  confirmed_main(&f, &iso);
   f.record_rc = MGO_EIO;
   f.peer_rc[1] = MGO_ETIMEDOUT; /* one peer away, the other answers as REPLICA */
   assert_int_equal(check_at(&iso, &f, 5000), AGENT_ISO_KEEP);
@@ -207,9 +211,7 @@ static void a_peer_promoted_meanwhile_fences_the_old_main(void **state)
   struct fake f;
   struct agent_iso iso;
   (void) state;
-  fake_init(&f);
-  agent_iso_init(&iso, "mg-0", 0);
-  assert_int_equal(check_at(&iso, &f, 0), AGENT_ISO_CONFIRMED);
+  confirmed_main(&f, &iso);
   f.record_rc = MGO_EIO;
   f.peer[2] = MGO_ROLE_MAIN;
   assert_int_equal(check_at(&iso, &f, 2500), AGENT_ISO_FENCE_PEER);
@@ -261,9 +263,7 @@ static void a_replica_keeps_the_clock_fresh(void **state)
   struct fake f;
   struct agent_iso iso;
   (void) state;
-  fake_init(&f);
-  agent_iso_init(&iso, "mg-0", 0);
-  assert_int_equal(check_at(&iso, &f, 0), AGENT_ISO_CONFIRMED);
+  confirmed_main(&f, &iso);
   f.role = MGO_ROLE_REPLICA;
   f.record_rc = MGO_EIO;
   assert_int_equal(check_at(&iso, &f, 60000), AGENT_ISO_NOT_MAIN);
@@ -277,9 +277,7 @@ static void a_failed_fence_is_reported_and_tried_again(void **state)
   struct fake f;
   struct agent_iso iso;
   (void) state;
-  fake_init(&f);
-  agent_iso_init(&iso, "mg-0", 0);
-  assert_int_equal(check_at(&iso, &f, 0), AGENT_ISO_CONFIRMED);
+  confirmed_main(&f, &iso);
   f.record_rc = MGO_EIO;
   f.peer_rc[1] = f.peer_rc[2] = MGO_ETIMEDOUT;
   f.fence_rc = MGO_EIO;
