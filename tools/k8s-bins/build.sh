@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build kube-apiserver, kube-controller-manager and kubectl for one Kubernetes tag from the Go module proxy.
+# Build kube-apiserver, kube-controller-manager, kube-proxy and kubectl for one Kubernetes tag from the Go module proxy.
 # The wrapper module pins every k8s.io staging module to the tag's published v0.X.Y, because
 # k8s.io/kubernetes itself cannot be consumed as a module (its staging requirements are v0.0.0 placeholders).
 # Binaries go to a cache outside the repository, keyed by version; a second run only checks they exist.
@@ -11,9 +11,10 @@ OUT=${OUT:-$MGO_CACHE/k8s-$K8S}
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-trimpath
 cd "$(dirname "$0")"
 
-bins=(kube-apiserver kube-controller-manager kubectl)
-have_all() { for b in "${bins[@]}"; do [ -x "$OUT/$b" ] || return 1; done; }
-if have_all; then echo "$OUT"; exit 0; fi
+bins=(kube-apiserver kube-controller-manager kube-proxy kubectl)
+missing=()
+for b in "${bins[@]}"; do [ -x "$OUT/$b" ] || missing+=("$b"); done
+if [ ${#missing[@]} = 0 ]; then echo "$OUT"; exit 0; fi
 
 if [ ! -f go.mod ] || ! grep -q "k8s.io/kubernetes $K8S" go.mod; then
   # Generate the wrapper from the chosen release's own go.mod: never hard-code the staging list.
@@ -40,8 +41,11 @@ ver=""
 for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ver="$ver -X $p.gitVersion=$K8S -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
 done
-mkdir -p "$OUT.tmp"
-go build -tags=notest,grpcnotrace -ldflags="-s -w$ver" -o "$OUT.tmp/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
-rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
+# Only what is missing (a cache from before kube-proxy joined keeps its other binaries), each moved in whole.
+rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp" "$OUT"
+pkgs=()
+for b in "${missing[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
+go build -tags=notest,grpcnotrace -ldflags="-s -w$ver" -o "$OUT.tmp/" "${pkgs[@]}"
+for b in "${missing[@]}"; do mv "$OUT.tmp/$b" "$OUT/$b"; done
+rm -rf "$OUT.tmp"
 echo "$OUT"
