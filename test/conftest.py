@@ -10,7 +10,11 @@ Interface (other test trees rely on it; keep it stable):
                     ca_file (PEM of the cluster CA), env (dict of STATE_DIR/env: KUBECONFIG, MGO_OPERATOR_KUBECONFIG,
                     MGO_API_SERVER, MGO_CONTROL_PLANE_DIR, MGO_ETCD_URL; os.environ is NOT modified),
                     api (test/cluster/kubeapi.py KubeApi with the admin token),
-                    timings (dict of STATE_DIR/timings.json: api_ready_s, total_s, ...)
+                    timings (dict of STATE_DIR/timings.json: api_ready_s, total_s, ...),
+                    pod_network ("netns": each pod in its own network namespace, Services are real ClusterIPs
+                        through kube-proxy; "loopback": pods on 127.1.x.y, Service names in the hosts file only),
+                    host_ip (where a pod reaches a host server bound to 127.0.0.1: 10.200.B.1 in netns mode,
+                        NATed to the host's loopback; 127.0.0.1 in loopback mode; also works from the host)
                   Methods:
                     kubectl(*args, input=None, check=True, kubeconfig=None, timeout=60) -> CompletedProcess (text;
                         the kubectl of the k8s cache dir; admin kubeconfig unless given; check=True raises
@@ -41,6 +45,9 @@ Interface (other test trees rely on it; keep it stable):
                         /etc/hosts, its hostname) with the container's environment; a stand-in for kubectl exec
                     with_cluster_dns(argv) -> argv list that runs argv on the host with the pods' /etc/hosts
                         (test/cluster/with-cluster-dns.sh; same PID), e.g. for an operator resolving pod DNS names
+                    partition_pod(ns, name, cut=("host", "pods"), allow=()), heal_pod(ns, name): drop a pod's packets
+                        to and from the host and/or the other pods but `allow` (iptables in the pod's network
+                        namespace; netns only)
                   Env read when it starts one: MGO_KUBELET_MAX_PROBE_PERIOD (cap probe periods, see README),
                   MGO_WATCH_CACHE, MEMGRAPH_BIN, MGO_OPERATOR_BIN (image table, see test/cluster/images.json).
   namespace       function fixture: a fresh namespace (its `default` ServiceAccount and `kube-root-ca.crt` exist, so pods are admitted and the contents are known);
@@ -98,6 +105,10 @@ class ControlPlane:
         self.operator_kubeconfig = self.env["MGO_OPERATOR_KUBECONFIG"]
         self.server = self.env["MGO_API_SERVER"]
         self.etcd_url = self.env["MGO_ETCD_URL"]
+        # "netns" (pods in their own network namespaces, Services through kube-proxy) or "loopback"
+        self.pod_network = self.env.get("MGO_POD_NETWORK", "loopback")
+        # The address at which pods reach a server of the host listening on 127.0.0.1 (S3, a collector, ...)
+        self.host_ip = self.env.get("MGO_HOST_IP", "127.0.0.1")
         self.ca_file = os.path.join(state_dir, "pki", "ca.crt")
         cache, k8s = _versions()
         self.kubectl_bin = os.environ.get("MGO_KUBECTL") or os.path.join(cache, f"k8s-{k8s}", "kubectl")
@@ -270,11 +281,60 @@ class ControlPlane:
         assert pid, f"pod {ns}/{name} container {cname} has no running process"
         with open(os.path.join(self.state_dir, "pods", f"{ns}_{name}", f"{cname}.spec.json"), encoding="utf-8") as f:
             env = json.load(f)["env"]
-        return subprocess.run(["nsenter", "-t", str(pid), "-m", "-u", "--", *argv], env=env, capture_output=True,
+        return subprocess.run(["nsenter", "-t", str(pid), "-m", "-u", "-n", "--", *argv], env=env, capture_output=True,
                               text=True, timeout=timeout, check=check)
 
     def with_cluster_dns(self, argv):
         return ["bash", os.path.join(CLUSTER, "with-cluster-dns.sh"), self.state_dir, *argv]
+
+    # -- network partitions (netns pod network: rules on the pod's own interface)
+    PARTITION_CHAIN = "MGO-PARTITION"
+
+    def _pod_iptables(self, ns, name, *args, check=True, pid=None):
+        pid = pid or self.pod_pid(ns, name)
+        assert pid, f"pod {ns}/{name} has no running process"
+        return subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", "iptables", "-w", *args], capture_output=True,
+                              text=True, timeout=30, check=check)
+
+    def partition_pod(self, ns, name, cut=("host", "pods"), allow=()):
+        """Silently drops (like a cut cable) the pod's packets to and from each peer class in `cut`:
+        "host" = every process of the host (the operator, the API server, test clients; they reach pods from
+        host_ip, or from the bridge's gateway address once kube-proxy masquerades a ClusterIP connection),
+        "pods" = every other pod. The pod still reaches itself and the addresses in `allow` (e.g. a client pod's
+        IP: "cut off from everything but a client"). Needs pod_network == "netns"; heal_pod undoes it."""
+        assert self.pod_network == "netns", "partitions need the netns pod network (see test/cluster/README.md)"
+        block = int(self.host_ip.split(".")[2])
+        gateway, pods = f"10.{64 + block}.0.1", f"10.{64 + block}.0.0/16"
+        chain = self.PARTITION_CHAIN
+        self.heal_pod(ns, name)
+        self._pod_iptables(ns, name, "-N", chain)
+        rules = [["-i", "lo", "-j", "RETURN"], ["-o", "lo", "-j", "RETURN"]]
+        for addr in allow:
+            rules += [["-s", addr, "-j", "RETURN"], ["-d", addr, "-j", "RETURN"]]
+        if "host" in cut:
+            for addr in (self.host_ip, gateway):
+                rules += [["-s", addr, "-j", "DROP"], ["-d", addr, "-j", "DROP"]]
+        else:
+            rules += [["-s", gateway, "-j", "RETURN"], ["-d", gateway, "-j", "RETURN"]]
+        if "pods" in cut:
+            rules += [["-s", pods, "-j", "DROP"], ["-d", pods, "-j", "DROP"]]
+        for rule in rules:
+            self._pod_iptables(ns, name, "-A", chain, *rule)
+        for hook in ("INPUT", "OUTPUT"):
+            self._pod_iptables(ns, name, "-I", hook, "-j", chain)
+
+    def heal_pod(self, ns, name):
+        """Removes partition_pod's rules (nothing to do when there are none, or when the pod's process is gone:
+        its namespace, rules included, goes with the pod, and a new incarnation gets a fresh one)."""
+        pid = self.pod_pid(ns, name)
+        if not pid:
+            return
+        chain = self.PARTITION_CHAIN
+        for hook in ("INPUT", "OUTPUT"):  # a process gone meanwhile makes nsenter fail: the loops end
+            while self._pod_iptables(ns, name, "-D", hook, "-j", chain, check=False, pid=pid).returncode == 0:
+                pass
+        self._pod_iptables(ns, name, "-F", chain, check=False, pid=pid)
+        self._pod_iptables(ns, name, "-X", chain, check=False, pid=pid)
 
     def log_tails(self, lines=40):
         out = []

@@ -28,7 +28,7 @@ start() {
     --token-auth-file="$D/pki/tokens.csv" --authorization-mode=RBAC \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$D/pki/sa.key" --service-account-signing-key-file="$D/pki/sa.key" \
-    --service-cluster-ip-range=10.96.0.0/16 --endpoint-reconciler-type=none \
+    --service-cluster-ip-range="${SERVICE_CIDR:-10.96.0.0/16}" --endpoint-reconciler-type=none \
     --allow-privileged=true --profiling=false \
     --kubelet-preferred-address-types=InternalIP --kubelet-certificate-authority="$D/pki/ca.crt" \
     --watch-cache="${MGO_WATCH_CACHE:-false}" \

@@ -3,8 +3,10 @@
 Started by test/cluster/up.sh:  python kubelet.py --kubeconfig ADMIN.kubeconfig --state-dir STATE_DIR
 Behaviour, layout and limits are documented in test/cluster/README.md. In short:
   * registers Node `mgo-node` (Ready, InternalIP 127.0.0.1) and binds every unscheduled pod to it;
-  * each pod gets its own loopback IP from a /24 inside 127.1.0.0/16 (the /24 is claimed with flock, so several
-    control planes on one host never collide), stable per pod UID and never reused while the pod exists;
+  * pod network (--pod-network, from up.sh): `netns` = each pod in its own network namespace on the node's bridge
+    (podnet.py), an address of the control plane's /16, Services through kube-proxy; `loopback` = each pod gets
+    its own loopback IP from a /24 inside 127.1.0.0/16 (the /24 is claimed with flock, so several control planes
+    on one host never collide). Either way stable per pod UID and never reused while the pod exists;
   * containers run as processes in private mount+UTS namespaces (podinit.py) with /etc/hosts and every volume
     bind-mounted; programs come from images.json;
   * probes (tcpSocket, exec, httpGet), restarts with capped backoff, graceful deletion confirmed with a UID
@@ -37,6 +39,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kubeapi import ApiError, KubeApi  # noqa: E402
+import podnet  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.environ.get("MGO_REPO") or os.path.dirname(os.path.dirname(HERE))
@@ -177,6 +180,36 @@ class IpAllocator:
             self.by_uid.pop(uid, None)
 
 
+class NetnsIpAllocator:
+    """Addresses of the block's pod /16 (10.(64+B).0.2 onward, round robin), each with its own namespace."""
+
+    def __init__(self, block):
+        self.net = podnet.Block(block)
+        self.prefix = f"10.{64 + block}"
+        self.lock = threading.Lock()
+        self.by_uid = {}
+        self.stale = set(self.net.pod_ips())  # namespaces of a kubelet that ran before: replaced, not reused
+        self.next = 2
+
+    def allocate(self, uid):
+        with self.lock:
+            if uid in self.by_uid:
+                return self.by_uid[uid]
+            used = set(self.by_uid.values()) | self.stale
+            for _ in range(65536):
+                i = self.next
+                self.next = 2 if i >= 65533 else i + 1  # round robin: a freed address comes back late
+                ip = f"{self.prefix}.{i >> 8}.{i & 255}"
+                if (i & 255) not in (0, 255) and ip not in used:
+                    self.by_uid[uid] = ip
+                    return ip
+            raise RuntimeError("pod IP block exhausted")
+
+    def release(self, uid):
+        with self.lock:
+            self.by_uid.pop(uid, None)
+
+
 # --------------------------------------------------------------------------------------------- image table
 def expand_vars(text, extra):
     def repl(m):
@@ -208,7 +241,7 @@ def image_tag(image):
     return last.split(":", 1)[1] if ":" in last else "latest"
 
 
-def resolve_program(images, image, command, args, pod_ip):
+def resolve_program(images, image, command, args, pod_ip, own_netns=False):
     """Map a container to a local program with the images.json table.
 
     Returns (argv, extra_env), or None when the container is a no-op (sysctl init containers)."""
@@ -227,12 +260,13 @@ def resolve_program(images, image, command, args, pod_ip):
     if not argv:
         msg = f"mgo test kubelet: no local program for image {image} (see test/cluster/images.json)"
         argv = ["sh", "-c", 'echo "$0" >&2; exit 127', msg]
-    if entry.get("memgraph"):
-        # A pod's wildcard address means "my own network namespace": here that is the pod's loopback IP.
+    if entry.get("memgraph") and not own_netns:
+        # A pod's wildcard address means "my own network namespace": without one that is the pod's loopback IP.
         argv = [f"--bolt-address={pod_ip}" if a in ("--bolt-address=0.0.0.0", "--bolt-address=::") else a
                 for a in argv]
         if not any(a.startswith("--bolt-address") for a in argv):
             argv.append(f"--bolt-address={pod_ip}")
+    if entry.get("memgraph"):
         extra_env["MGO_EMULATE_VERSION"] = image_tag(image)
         # The official image starts memgraph with its packaged /etc/memgraph/memgraph.conf (memgraph.md §9);
         # the emulator reproduces that file only when asked.
@@ -301,6 +335,7 @@ class PodWorker(threading.Thread):
         self.lock = threading.Lock()
         self.vanished = False
         self.ip = None
+        self.netns = None  # the pod's network namespace (netns pod network), None = the host's
         self.dir = os.path.join(kubelet.state_dir, "pods", pod_dir_name(pod))
         self.vol_root = os.path.join(self.dir, "volumes", self.uid)
         self.containers = [Container(c, False) for c in pod["spec"]["containers"]]
@@ -333,6 +368,9 @@ class PodWorker(threading.Thread):
     def run(self):
         try:
             self.ip = self.k.ips.allocate(self.uid)
+            if self.k.net is not None:
+                self.k.net.pod_add(self.ip)
+                self.netns = self.k.net.netns_path(self.ip)
             os.makedirs(self.dir, exist_ok=True)
             with open(os.path.join(self.dir, "uid"), "w", encoding="ascii") as f:
                 f.write(self.uid)
@@ -456,9 +494,10 @@ class PodWorker(threading.Thread):
         try:
             logf.write(f"==== {c.started_at} start #{c.restart_count}: {plan['argv']}\n".encode())
             logf.flush()
+            enter_net = ["nsenter", f"--net={self.netns}", "--"] if self.netns else []
             c.proc = subprocess.Popen(
-                ["unshare", "--mount", "--uts", "--propagation", "private", "--",
-                 sys.executable, os.path.join(HERE, "podinit.py"), spec_path],
+                enter_net + ["unshare", "--mount", "--uts", "--propagation", "private", "--",
+                             sys.executable, os.path.join(HERE, "podinit.py"), spec_path],
                 stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
         finally:
             logf.close()
@@ -550,6 +589,8 @@ class PodWorker(threading.Thread):
 
     def cleanup(self):
         self.kill_all(0)
+        if self.netns is not None:
+            self.k.net.pod_del(self.ip)  # its processes are gone: the kernel resets nothing that is still open
         self.finished = True
         self.k.ips.release(self.uid)
         shutil.rmtree(self.vol_root, ignore_errors=True)
@@ -812,11 +853,13 @@ class LogHandler(http.server.BaseHTTPRequestHandler):
 
 # --------------------------------------------------------------------------------------------- the kubelet
 class Kubelet:
-    def __init__(self, api, state_dir, node_name):
+    def __init__(self, api, state_dir, node_name, net_block=None, host_ip="127.0.0.1"):
         self.api, self.state_dir, self.node = api, state_dir, node_name
         self.stop = threading.Event()
         self.changed = threading.Event()
-        self.ips = IpAllocator()
+        self.net = podnet.Block(net_block) if net_block is not None else None
+        self.host_ip = host_ip  # where pods reach the host's loopback servers (the apiserver among them)
+        self.ips = NetnsIpAllocator(net_block) if net_block is not None else IpAllocator()
         self.images = load_image_table()
         self.workers = {}
         self.done_uids = set()
@@ -832,7 +875,8 @@ class Kubelet:
         self.pvcs = Informer(api, "/api/v1/persistentvolumeclaims", self.wake, self.stop)
         self.services = Informer(api, "/api/v1/services", self.wake, self.stop)
         self.last_node_sync = 0.0
-        log(f"kubelet: node {node_name}, pod IPs 127.1.{self.ips.block}.0/24, state {state_dir}")
+        pod_ips = podnet.pod_cidr(net_block) + " (netns)" if self.net else f"127.1.{self.ips.block}.0/24 (loopback)"
+        log(f"kubelet: node {node_name}, pod IPs {pod_ips}, state {state_dir}")
 
     def wake(self):
         self.changed.set()
@@ -1015,7 +1059,7 @@ class Kubelet:
     # -- /etc/hosts of every pod
     def write_hosts(self, pods):
         lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback",
-                 "127.0.0.1\tkubernetes kubernetes.default kubernetes.default.svc kubernetes.default.svc.cluster.local"]
+                 f"{self.host_ip}\tkubernetes kubernetes.default kubernetes.default.svc kubernetes.default.svc.cluster.local"]
         ready_by_ns = {}
         for uid, w in sorted(self.workers.items(), key=lambda kv: pod_key(kv[1].current())):
             pod = pods.get(uid)
@@ -1032,6 +1076,11 @@ class Kubelet:
         for svc in sorted(self.services.snapshot(), key=lambda s: (s["metadata"]["namespace"], s["metadata"]["name"])):
             ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
             sel = svc["spec"].get("selector")
+            cluster_ip = svc["spec"].get("clusterIP")
+            if self.net is not None and cluster_ip and cluster_ip != "None":
+                # A real Service: kube-proxy forwards its ClusterIP to the ready endpoints (EndpointSlices).
+                lines.append(f"{cluster_ip}\t{name}.{ns}.svc.cluster.local {name}.{ns}.svc {name}.{ns}")
+                continue
             if not sel:
                 continue
             for pod, ip in ready_by_ns.get(ns, []):
@@ -1161,7 +1210,7 @@ class Kubelet:
         ns = pod["metadata"]["namespace"]
         env = {k: os.environ[k] for k in ENV_PASSTHROUGH if k in os.environ}
         env.update({"HOSTNAME": pod["spec"].get("hostname") or pod["metadata"]["name"], "POD_IP": ip,
-                    "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(self.api_port),
+                    "KUBERNETES_SERVICE_HOST": self.host_ip, "KUBERNETES_SERVICE_PORT": str(self.api_port),
                     "KUBERNETES_SERVICE_PORT_HTTPS": str(self.api_port)})
         for ef in cspec.get("envFrom") or []:
             kind = "secret" if "secretRef" in ef else "configMap"
@@ -1200,7 +1249,7 @@ class Kubelet:
         env = self.container_env(pod, cspec, ip)
         command = [k8s_expand(a, env) for a in cspec.get("command") or []]
         args = [k8s_expand(a, env) for a in cspec.get("args") or []]
-        resolved = resolve_program(self.images, cspec.get("image", ""), command, args, ip)
+        resolved = resolve_program(self.images, cspec.get("image", ""), command, args, ip, self.net is not None)
         if resolved is None:
             return None
         argv, extra_env = resolved
@@ -1242,7 +1291,7 @@ class Kubelet:
                     conn.close()
             if "exec" in probe:
                 env = c.env
-                r = subprocess.run(["nsenter", "-t", str(pid), "-m", "-u", "--"] + probe["exec"]["command"],
+                r = subprocess.run(["nsenter", "-t", str(pid), "-m", "-u", "-n", "--"] + probe["exec"]["command"],
                                    env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL, timeout=timeout, check=False)
                 return r.returncode == 0
@@ -1269,6 +1318,15 @@ class Kubelet:
                 w.join(timeout=10)
 
 
+def read_cluster_env(state_dir):
+    """STATE_DIR/cluster.env (KEY=VALUE lines written by up.sh); {} when absent."""
+    try:
+        with open(os.path.join(state_dir, "cluster.env"), encoding="utf-8") as f:
+            return dict(line.strip().split("=", 1) for line in f if "=" in line)
+    except FileNotFoundError:
+        return {}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kubeconfig", required=True)
@@ -1276,7 +1334,9 @@ def main():
     ap.add_argument("--node-name", default=os.environ.get("MGO_NODE_NAME", "mgo-node"))
     args = ap.parse_args()
     api = KubeApi.from_kubeconfig(args.kubeconfig, timeout=15)
-    k = Kubelet(api, os.path.abspath(args.state_dir), args.node_name)
+    net = read_cluster_env(args.state_dir)
+    block = int(net["NET_BLOCK"]) if net.get("POD_NETWORK") == "netns" else None
+    k = Kubelet(api, os.path.abspath(args.state_dir), args.node_name, block, net.get("HOST_IP") or "127.0.0.1")
     signal.signal(signal.SIGTERM, lambda *_: (k.stop.set(), k.wake()))
     signal.signal(signal.SIGINT, lambda *_: (k.stop.set(), k.wake()))
     k.run()

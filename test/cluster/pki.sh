@@ -2,6 +2,7 @@
 # Generate the control plane's PKI into DIR: ca.{crt,key} (our own CA), apiserver.{crt,key} (serving cert signed
 # by the CA, SANs 127.0.0.1, localhost and the in-cluster names), kubelet.{crt,key} (the test kubelet's log
 # endpoint), sa.key (service-account token signing key, ES256).
+# Env PKI_EXTRA_IPS: more IP SANs for the apiserver (the node address pods reach it at, in the netns pod network).
 set -euo pipefail
 P=${1:?usage: pki.sh DIR}
 mkdir -p "$P"
@@ -15,7 +16,7 @@ cat >apiserver.ext <<EXT
 basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature
 extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
+subjectAltName=IP:127.0.0.1,${PKI_EXTRA_IPS:+IP:$PKI_EXTRA_IPS,}DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
 EXT
 openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 3650 \
   -extfile apiserver.ext

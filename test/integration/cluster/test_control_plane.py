@@ -1,5 +1,6 @@
 """The real local control plane and the test kubelet (test/cluster/), exercised through the API."""
 
+import ipaddress
 import json
 import os
 import secrets
@@ -153,7 +154,15 @@ def test_compact_etcd_makes_old_resource_versions_gone(control_plane, namespace)
 
 
 # ------------------------------------------------------------------------------------------- StatefulSet
-def test_statefulset_pods_ready_with_distinct_reachable_loopback_ips(control_plane, echo_sts):
+def in_pod_network(cp, ip):
+    """The pod address range of this control plane's pod network mode (see test/cluster/README.md)."""
+    if cp.pod_network == "netns":
+        block = int(cp.host_ip.split(".")[2])
+        return ipaddress.ip_address(ip) in ipaddress.ip_network(f"10.{64 + block}.0.0/16")
+    return ip.startswith("127.1.")
+
+
+def test_statefulset_pods_ready_with_distinct_reachable_ips(control_plane, echo_sts):
     cp, ns = control_plane, echo_sts
     ips = set()
     for i in range(3):
@@ -161,7 +170,7 @@ def test_statefulset_pods_ready_with_distinct_reachable_loopback_ips(control_pla
         st = pod["status"]
         assert st["phase"] == "Running" and ready(pod)
         ip = st["podIP"]
-        assert ip.startswith("127.1.") and st["podIPs"] == [{"ip": ip}] and st["hostIP"] == "127.0.0.1"
+        assert in_pod_network(cp, ip) and st["podIPs"] == [{"ip": ip}] and st["hostIP"] == "127.0.0.1"
         conds = {c["type"]: c for c in st["conditions"]}
         for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready"):
             assert conds[t]["status"] == "True" and conds[t]["lastTransitionTime"], t
@@ -352,7 +361,11 @@ def test_memgraph_image_runs_the_emulator_on_the_pod_ip(control_plane, namespace
         assert len(s.recv(4)) == 4
     spec = json.load(open(os.path.join(cp.state_dir, "pods", f"{ns}_mg", "memgraph.spec.json"), encoding="utf-8"))
     assert spec["argv"][0].endswith("memgraph-emulator") or spec["argv"][0] == os.environ.get("MEMGRAPH_BIN")
-    assert f"--bolt-address={ip}" in spec["argv"] and spec["env"]["MGO_EMULATE_VERSION"] == "3.12.0"
+    if cp.pod_network == "netns":  # its own network namespace: Memgraph's default 0.0.0.0 is the pod's alone
+        assert not any(a.startswith("--bolt-address") for a in spec["argv"]), spec["argv"]
+    else:  # loopback: the wildcard would be the host's, so the kubelet pins the pod IP
+        assert f"--bolt-address={ip}" in spec["argv"]
+    assert spec["env"]["MGO_EMULATE_VERSION"] == "3.12.0"
 
 
 def test_liveness_failure_restarts_and_exec_readiness_gates_ready(control_plane, namespace):
@@ -549,7 +562,7 @@ def test_up_and_down_scripts_start_and_stop_everything(tmp_path):
         assert 0 < timings["api_ready_s"] <= timings["total_s"]
         env = dict(line[len("export "):].split("=", 1) for line in (state / "env").read_text().splitlines())
         assert set(env) == {"KUBECONFIG", "MGO_OPERATOR_KUBECONFIG", "MGO_API_SERVER", "MGO_CONTROL_PLANE_DIR",
-                            "MGO_ETCD_URL"}
+                            "MGO_ETCD_URL", "MGO_POD_NETWORK", "MGO_HOST_IP"}
         kubectl = os.path.join(os.path.expanduser(os.environ.get("MGO_CACHE", "~/.cache/memgraph-operator")),
                                "k8s-v1.33.13", "kubectl")
         slow_probe = {"tcpSocket": {"port": 8080}, "initialDelaySeconds": 20, "periodSeconds": 10}
@@ -559,14 +572,22 @@ def test_up_and_down_scripts_start_and_stop_everything(tmp_path):
         subprocess.run(k + ["wait", "--for=condition=Ready", "pod/lonely", "--timeout=12s"], check=True,
                        capture_output=True, timeout=30)
         pidfile = state / "pods" / "default_lonely" / "echo.pid"
-        pids = [int((state / f).read_text()) for f in
-                ("etcd.pid", "apiserver.pid", "kube-controller-manager.pid", "kubelet.pid")]
+        daemons = ["etcd.pid", "apiserver.pid", "kube-controller-manager.pid", "kubelet.pid"]
+        netns = None
+        if env["MGO_POD_NETWORK"] == "netns":
+            daemons.append("kube-proxy.pid")
+            block = (state / "cluster.env").read_text().split("NET_BLOCK=")[1].split()[0]
+            netns = f"mgo-n{block}"
+            assert os.path.exists(f"/run/netns/{netns}")
+        pids = [int((state / f).read_text()) for f in daemons]
         pids.append(int(pidfile.read_text()))
     finally:
         subprocess.run(["bash", os.path.join(ROOT, "test", "cluster", "down.sh"), str(state)], check=False,
                        timeout=120)
     for pid in pids:
         assert not os.path.exists(f"/proc/{pid}") or proc_state(pid) == "Z", f"pid {pid} survived down.sh"
+    if netns:  # the node's and the pod's namespaces went with it
+        assert not [n for n in os.listdir("/run/netns") if n == netns or n.startswith(netns + "-")]
 
 
 def test_resuming_a_watch_after_restart_and_compaction_gets_410(control_plane, namespace):
