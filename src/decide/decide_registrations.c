@@ -223,6 +223,10 @@ static void plan_existing(struct reg_pass *rp, const struct wanted *w, const str
     plan_reregister(rp, w, "WrongMode", "registered with another mode; there is no ALTER REPLICA");
   } else if (!r->has_data_info) {
     plan_reregister(rp, w, "BrokenRegistration", "listed without replication clients (a failed REGISTER)");
+  } else if (w->in->acted_as_main) {
+    plan_reregister(
+        rp, w, "ActedAsMain",
+        "it acted as a MAIN since it was registered: only a new REGISTER tells whether it diverged");
   } else if (restarted_since_registration(w->in)) {
     if (rec__streaming(r) || r->state == REC_RS_RECOVERY)
       record_registration(d, w, "RestartHealed");

@@ -119,6 +119,9 @@ struct rec_instance {
   int64_t last_behind; /* >= 0: transactions it was behind */
   /* The last REGISTER of this pod (this incarnation) failed because it diverged (Error: 3). */
   bool register_diverged;
+  /* Operator memory: this incarnation answered MAIN while another pod was the recorded MAIN (a rogue or
+   * returning MAIN), and it was not registered since. */
+  bool acted_as_main;
   /* This pod was re-seeded recently (operator memory, any incarnation): another re-seed must wait (the rate
    * limit of op_reseed_held); reseeds counts them (below). */
   bool reseed_held;

@@ -56,6 +56,8 @@ struct op_conn {
   bool last_in_sync;
   int64_t last_behind;
   bool register_diverged;    /* a REGISTER of this incarnation failed with "diverged" */
+  bool acted_as_main;        /* this incarnation answered MAIN while another pod was the recorded MAIN, and no
+                              * REGISTER of it succeeded since */
   int64_t silent_until_ms;   /* monotonic: its last probe used the whole Bolt deadline; not probed before */
   int32_t answered_restarts; /* the memgraph container's restartCount when it last answered; -1 never */
   int64_t reseed_at_ms;      /* monotonic ms of this pod's last re-seed (any incarnation); 0 = none */
@@ -328,6 +330,8 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
                      struct rec_observed *obs);
 /* Remembers that a REGISTER of pod (its current incarnation) failed because it diverged. */
 void op_note_register_diverged(struct op_cluster *cs, const char *pod);
+/* A REGISTER of pod succeeded: what an earlier MAIN role of it implied is settled. */
+void op_note_registered(struct op_cluster *cs, const char *pod);
 /* The open connection of pod, or NULL. */
 struct mgo_mg_conn *op_conn_of(struct op_cluster *cs, const char *pod);
 /* Closes every connection of cs. */

@@ -98,8 +98,10 @@ static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
           rec_action_type_name(a->type), "replica", a->replica, "reason", a->reason, "query", cypher,
           (char *) NULL);
   op_event(ctx, "Normal", success_reason(a->type), action_name(a->type), a->message);
-  if (a->type == REC_ACT_REGISTER)
+  if (a->type == REC_ACT_REGISTER) {
     record_registration(ctx, a);
+    op_note_registered(ctx->cs, a->replica_pod);
+  }
   return MGO_OK;
 }
 

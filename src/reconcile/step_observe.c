@@ -265,6 +265,13 @@ void op_note_register_diverged(struct op_cluster *cs, const char *pod)
     s->register_diverged = true;
 }
 
+void op_note_registered(struct op_cluster *cs, const char *pod)
+{
+  struct op_conn *s = conn_slot(cs, pod);
+  if (s != NULL)
+    s->acted_as_main = false;
+}
+
 struct mgo_mg_conn *op_conn_of(struct op_cluster *cs, const char *pod)
 {
   for (size_t i = 0; i < cs->nconns; i++) {
@@ -305,6 +312,7 @@ static struct op_conn *ensure_conn(struct op_cluster *cs, const struct rec_insta
     s->last_ts = -1;
     s->last_known = false;
     s->register_diverged = false;
+    s->acted_as_main = false;
     s->answered_restarts = -1;
   }
   (void) mgo_strlcpy(s->uid, in->pod_uid, sizeof(s->uid));
@@ -488,11 +496,17 @@ static void remember_timestamps(struct op_cluster *cs, const struct mgo_cluster 
   remember_listing(cs, c, obs);
   for (size_t i = 0; i < obs->n; i++) {
     struct rec_instance *in = &obs->inst[i];
-    const struct op_conn *s = conn_slot(cs, in->pod);
+    struct op_conn *s = conn_slot(cs, in->pod);
     in->last_known_ts = s != NULL ? s->last_ts : -1;
     if (s == NULL || strcmp(s->uid, in->pod_uid) != 0)
       continue; /* memory of another incarnation (or none): the status-derived values stay */
     in->register_diverged = s->register_diverged;
+    /* A MAIN other than the recorded one: when it is a REPLICA again, the recorded MAIN's old registration of
+     * it is stale (Memgraph checks divergence only at REGISTER), so it is registered again (decide). */
+    if (in->reachable && in->role == MGO_ROLE_MAIN && c->recorded_main[0] != '\0' &&
+        strcmp(in->pod, c->recorded_main) != 0)
+      s->acted_as_main = true;
+    in->acted_as_main = s->acted_as_main;
     if (s->last_known) {
       in->last_registered = s->last_registered;
       in->last_mode = s->last_mode;

@@ -121,6 +121,8 @@ static void parse_flag(const struct mgo_cluster *c, char *tok, struct rec_instan
     parse_last(tok + 5, in);
   else if (strcmp(tok, "regdiv") == 0)
     in->register_diverged = true;
+  else if (strcmp(tok, "wasmain") == 0)
+    in->acted_as_main = true;
   else if (strcmp(tok, "reseedheld") == 0) {
     in->reseed_held = true;
     in->reseeds = 3;
