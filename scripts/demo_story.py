@@ -86,7 +86,9 @@ def start_s3():
     log = open(os.path.join(WORK, "versitygw.log"), "ab")  # noqa: SIM115 - the process keeps it
     proc = subprocess.Popen([gw_bin, "--access", ACCESS, "--secret", SECRET, "--port", f"127.0.0.1:{port}",
                              "posix", root], stdout=log, stderr=subprocess.STDOUT)
-    endpoint = f"http://127.0.0.1:{port}"
+    # Listening on the host's loopback; pods reach it at the control plane's host address (netns pod network:
+    # NATed to 127.0.0.1, test/cluster/README.md), and so does this process.
+    endpoint = f"http://{os.environ.get('MGO_HOST_IP') or '127.0.0.1'}:{port}"
 
     def bucket_made():
         r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4",

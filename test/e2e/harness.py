@@ -14,10 +14,13 @@ Pieces:
   show_replicas(ip)           {name: row} of SHOW REPLICAS on that instance
   parse_metrics(text)         Prometheus text → list of (name, {labels}, value)
 
-Service resolution: there is no kube-proxy. service_endpoints() reads the Service's EndpointSlices; on this
-control plane they stay empty (the API server refuses loopback addresses in them, see test/cluster/README.md), so it
-then computes the same set the EndpointSlice controller would publish: the Service's selector matched against the
-namespace's pods, keeping pods that are Ready, not terminating and have an IP.
+Service resolution: service_endpoints() reads the Service's EndpointSlices. In the netns pod network (the
+default where namespaces can be made, test/cluster/README.md) they are the controller manager's, and
+service_address() is the Service's ClusterIP, which kube-proxy forwards: write_through() goes through it like any
+client. In the loopback fallback the slices stay empty (the API server refuses loopback addresses), so
+service_endpoints() computes the set the EndpointSlice controller would publish (selector, Ready, not terminating,
+an IP) and service_address() is the single endpoint. Writer and the chaos writers dial the endpoint they resolve
+(a client-side resolver), so every acknowledgement is attributed to the pod that gave it.
 """
 
 import contextlib
@@ -355,6 +358,17 @@ class Clusters:
         assert status == 200, f"list pods for {svc}: HTTP {status} {pods}"
         return sorted(p["status"]["podIP"] for p in pods["items"] if self.pod_ready(p))
 
+    def service_address(self, ns, svc):
+        """Where a client dials the Service: its ClusterIP in the netns pod network (kube-proxy forwards it to a
+        ready endpoint), else (loopback: no ClusterIP traffic) its single ready endpoint."""
+        if self.cp.pod_network == "netns":
+            status, service = self.cp.api.request("GET", f"/api/v1/namespaces/{ns}/services/{svc}")
+            assert status == 200, f"GET service {ns}/{svc}: HTTP {status} {service}"
+            ip = service["spec"].get("clusterIP")
+            if ip and ip != "None":
+                return ip
+        return self.service_endpoint(ns, svc)
+
     def service_endpoint(self, ns, svc):
         """The single ready endpoint IP of a Service (e.g. `<name>-write`); AssertionError unless exactly one."""
         ips = self.service_endpoints(ns, svc)
@@ -442,14 +456,21 @@ CANARY_NODES = 1  # the validation canary (label _MemgraphOperatorCanary), on by
 
 
 def write_through(clusters, ns, name, label, value, timeout=30):
-    """Writes (:label {v: value}) through the write Service; returns the MAIN's IP used. Polls (up to timeout)
-    until the Service has exactly one ready endpoint: labels, readiness and EndpointSlices follow a MAIN change
-    a moment apart, as they do for any client."""
+    """Writes (:label {v: value}) through the write Service (its ClusterIP in the netns pod network) and returns
+    the IP of the MAIN that holds it. Polls (up to timeout) until the Service has exactly one ready endpoint and a
+    write is acknowledged: labels, readiness, EndpointSlices and kube-proxy's rules follow a MAIN change a moment
+    apart, and a client retries a refused write, as any client does."""
     svc = f"{name}-write"
     clusters.cp.wait_for(lambda: len(clusters.service_endpoints(ns, svc)) == 1, timeout=timeout, interval=0.2,
                          message=f"{ns}/{svc} with exactly one ready endpoint")
+
+    def write():
+        bolt_query(clusters.service_address(ns, svc), f"CREATE (:{label} {{v: $v}})", v=value)
+        return True
+    clusters.cp.wait_for(write, timeout=timeout, interval=0.2, message=f"a write through {ns}/{svc}")
     ip = clusters.service_endpoint(ns, svc)
-    bolt_query(ip, f"CREATE (:{label} {{v: $v}})", v=value)
+    found = bolt_query(ip, f"MATCH (n:{label} {{v: $v}}) RETURN count(n) AS c", v=value)[0]["c"]
+    assert found >= 1, f"the write through {svc} is not on its endpoint {ip}"
     return ip
 
 

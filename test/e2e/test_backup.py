@@ -20,8 +20,8 @@ ROWS = 40
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory):
-    gw = Gateway(str(tmp_path_factory.mktemp("vgw") / "root"))
+def gateway(tmp_path_factory, control_plane):
+    gw = Gateway(str(tmp_path_factory.mktemp("vgw") / "root"), host_ip=control_plane.host_ip)
     gw.start()
     S3(gw, BUCKET).ok("mkbucket")
     yield gw
@@ -196,7 +196,8 @@ class BlackHole:
     """A TCP server on loopback that accepts connections and reads them without ever answering: an S3 endpoint
     that hangs mid-upload (the client's low-speed timeout ends it after 30 s)."""
 
-    def __init__(self):
+    def __init__(self, host_ip):
+        self.host_ip = host_ip  # where pods reach it (the control plane's host_ip)
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -207,7 +208,7 @@ class BlackHole:
 
     @property
     def endpoint(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host_ip}:{self.port}"
 
     def _serve(self):
         while True:
@@ -247,7 +248,7 @@ def _uploading(cp, ns, name):
 
 def test_an_agent_killed_mid_upload_loses_the_job_and_the_backup_is_retried(control_plane, cluster, gateway):
     ns = cluster
-    hole = BlackHole()
+    hole = BlackHole(control_plane.host_ip)
     _endpoint(control_plane, ns, hole.endpoint)
     try:
         _mgb(control_plane, ns, "agent-killed")
@@ -273,7 +274,7 @@ def test_a_failover_during_a_backup_on_the_main_retries_it_on_the_new_main(contr
     ns = cluster
     clusters = Clusters(control_plane)
     old_main = clusters.main_pod(ns, NAME)
-    hole = BlackHole()
+    hole = BlackHole(control_plane.host_ip)
     _endpoint(control_plane, ns, hole.endpoint)
     try:
         _mgb(control_plane, ns, "during-failover", target="Main")

@@ -39,8 +39,8 @@ def plugin_dir():
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory):
-    gw = Gateway(str(tmp_path_factory.mktemp("vgw") / "root"))
+def gateway(tmp_path_factory, control_plane):
+    gw = Gateway(str(tmp_path_factory.mktemp("vgw") / "root"), host_ip=control_plane.host_ip)
     gw.start()
     S3(gw, BUCKET).ok("mkbucket")
     yield gw

@@ -58,10 +58,12 @@ def port_open(port):
 
 
 class Gateway:
-    """versitygw posix over root_dir; start() returns once its port accepts connections."""
+    """versitygw posix over root_dir; start() returns once its port accepts connections. It listens on 127.0.0.1;
+    `endpoint` names host_ip (a control plane's `host_ip`, where its pods reach the host's loopback)."""
 
-    def __init__(self, root_dir, port=None):
+    def __init__(self, root_dir, port=None, host_ip="127.0.0.1"):
         self.root = root_dir
+        self.host_ip = host_ip
         self.port = port or free_port()
         self.proc = None
         self.bin = versitygw_path()
@@ -69,7 +71,7 @@ class Gateway:
 
     @property
     def endpoint(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host_ip}:{self.port}"
 
     def start(self):
         log = open(os.path.join(os.path.dirname(self.root), f"versitygw-{self.port}.log"), "ab")
