@@ -120,3 +120,84 @@ def test_an_api_server_outage_alone_does_not_fence_the_main(control_plane, names
             control_plane.start_apiserver()
     clusters.wait_ready(ns, NAME, timeout=120)
     assert missing_writes(ip, LABEL, w.acked) == []
+
+
+_POD_CLIENT = r"""
+import sys, time
+from neo4j import GraphDatabase
+from neo4j.exceptions import Neo4jError
+target, label = sys.argv[1], sys.argv[2]
+drv, n = None, 0
+while True:
+    n += 1
+    try:
+        if drv is None:
+            drv = GraphDatabase.driver(f"bolt://{target}:7687", auth=None, connection_timeout=2,
+                                       max_connection_lifetime=3600, connection_acquisition_timeout=3)
+        with drv.session() as s:
+            s.run(f"CREATE (:{label} {{id: $n}})", n=n).consume()
+        print(f"ack {n}", flush=True)
+    except Exception as e:
+        print(f"fail {n} {type(e).__name__} {str(e)[:80]!r}", flush=True)
+        if not isinstance(e, Neo4jError) and drv is not None:
+            drv.close()
+            drv = None
+    time.sleep(0.05)
+"""
+
+
+def _client_pod(name, target):
+    """A pod that writes to `target` (a pod DNS name) on one kept driver connection, as an in-cluster application
+    does; it prints `ack <n>` for every acknowledged write (the kubelet runs unknown images' commands as-is)."""
+    import sys
+
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"terminationGracePeriodSeconds": 1, "containers": [{
+                "name": "client", "image": "mgo-test/python-client:1",
+                "command": [sys.executable, "-c", _POD_CLIENT, target, LABEL]}]}}
+
+
+def _client_acks(cp, ns, pod):
+    return [int(line.split()[1]) for line in cp.pod_log(ns, pod, "client").splitlines() if line.startswith("ack ")]
+
+
+def test_a_main_partitioned_from_all_but_a_client_fences_itself_and_loses_nothing(control_plane, namespace, clusters,
+                                                                                 operator):
+    """A network partition (netns pod network): the MAIN's pod is cut off from the host (operator, API server,
+    kubelet probes) and from its peers, but not from a client pod that keeps writing to it by its pod DNS name.
+    With a SYNC replica it can acknowledge nothing it cannot replicate; its agent cannot confirm it and fences it
+    (verdict Isolated); the operator fails over to the in-sync SYNC replica. Every write the client had
+    acknowledged is on the new MAIN and on the old one after it rejoins."""
+    if control_plane.pod_network != "netns":
+        pytest.skip("partitions need the netns pod network: the control plane runs the loopback one")
+    ns = namespace
+    clusters.make_cluster(ns, NAME, 3, replication={"healthCheckIntervalSec": 1, "syncReplicas": 1,
+                                                    "syncMode": "SYNC"},
+                          failover={"failoverDelaySec": 4})
+    main = clusters.wait_ready(ns, NAME, timeout=180)["currentMain"]
+    clusters.wait_replication(ns, NAME, expected_replicas=2)
+    _wait_agent_says(control_plane, ns, main, "verdict=Confirmed")
+    control_plane.apply(_client_pod("client", f"{main}.{NAME}-hl.{ns}.svc.cluster.local"), ns)
+    control_plane.wait_for(lambda: len(_client_acks(control_plane, ns, "client")) >= 10, timeout=60,
+                           message="the client pod's first acknowledged writes")
+    client_ip = control_plane.pod_ip(ns, "client")
+    control_plane.partition_pod(ns, main, cut=("host", "pods"), allow=(client_ip,))
+    acked_at_cut = len(_client_acks(control_plane, ns, "client"))
+    try:
+        _wait_agent_says(control_plane, ns, main, "verdict=Isolated", timeout=60)
+        control_plane.wait_for(lambda: clusters.cluster_status(ns, NAME).get("currentMain") not in (None, main),
+                               timeout=90, message="a failover away from the partitioned MAIN")
+    finally:
+        control_plane.heal_pod(ns, main)  # a no-op when the failover's fence replaced the pod (a new namespace)
+    new = clusters.cluster_status(ns, NAME)["currentMain"]
+    acked = _client_acks(control_plane, ns, "client")
+    log = _agent_log(control_plane, ns, main)
+    assert "fenced the MAIN" in log and "verdict=Isolated" in log, log[-2000:]
+    print(f"\npartitioned MAIN: {acked_at_cut} client writes acknowledged before the cut, {len(acked)} in all")
+    control_plane.kubectl("delete", "pod", "client", "-n", ns, "--wait=false")
+    clusters.wait_ready(ns, NAME, timeout=180)
+    clusters.wait_replication(ns, NAME, expected_replicas=2, timeout=180)
+    for pod in (new, main):
+        ip = control_plane.pod_ip(ns, pod)
+        control_plane.wait_for(lambda ip=ip: not missing_writes(ip, LABEL, acked), timeout=60,
+                               message=f"every write the client acknowledged on {pod}")

@@ -179,8 +179,10 @@ def test_frozen_main_is_fenced_at_the_failover_and_a_diverged_one_is_reseeded(co
     new = clusters.cluster_status(ns, NAME)["currentMain"]
     assert write_through(clusters, ns, NAME, "After", 1) == control_plane.pod_ip(ns, new)
     fenced_uid = _pod_uid(control_plane, ns, old)
+    # the new pod's IP is reported once its network is made: read it inside the poll
+    control_plane.wait_for(lambda: role_or_none(control_plane.pod_ip(ns, old)) is not None, timeout=60,
+                           message=f"{old} answers again")
     ip = control_plane.pod_ip(ns, old)
-    control_plane.wait_for(lambda: role_or_none(ip) is not None, timeout=60, message=f"{old} answers again")
     fast_operator.kill()
     assert replication_role(ip) == "replica"  # came back fenced
     # A rogue client promotes it and writes: unique data, so it diverges from the new MAIN.
@@ -290,3 +292,56 @@ def test_a_crashed_main_is_failed_over_at_once_at_the_defaults(control_plane, na
     events = json.loads(control_plane.kubectl("get", "events.events.k8s.io", "-n", ns, "-o", "json").stdout)["items"]
     reasons = [e.get("reason") for e in events]
     assert "ReplicaReseeded" not in reasons, reasons
+
+
+def _cluster_ip(control_plane, ns, svc):
+    return control_plane.api.get(f"/api/v1/namespaces/{ns}/services/{svc}")["spec"]["clusterIP"]
+
+
+def test_a_kept_connection_through_the_write_cluster_ip_is_cut_at_the_failover(control_plane, namespace, clusters,
+                                                                              fast_operator):
+    """A pooled client of the write Service's ClusterIP (kube-proxy, netns pod network): conntrack keeps its
+    connection on the MAIN it first reached even after that pod leaves the Service — the hazard of a real cluster.
+    When the frozen MAIN is replaced, the fence (pod deleted with grace 0) resets that connection, and the
+    client's reconnect through the same ClusterIP reaches the new MAIN; every write it had acknowledged is
+    there."""
+    if control_plane.pod_network != "netns":
+        pytest.skip("needs real ClusterIP Services: the control plane runs the loopback pod network")
+    from neo4j import GraphDatabase
+
+    ns = namespace
+    old = _cluster(clusters, ns)
+    vip = _cluster_ip(control_plane, ns, f"{NAME}-write")
+    assert vip not in [control_plane.pod_ip(ns, p) for p in clusters.pod_roles(ns, NAME)]
+    drv = GraphDatabase.driver(f"bolt://{vip}:7687", auth=None, connection_timeout=2,
+                               max_connection_lifetime=3600, connection_acquisition_timeout=2)
+    acked, errors = [], []
+
+    def write(n):
+        try:
+            with drv.session() as s:
+                s.run("CREATE (:Vip {id: $n})", n=n).consume()
+            acked.append(n)
+            return True
+        except Exception as e:  # noqa: BLE001 - recorded; the driver reconnects after a transport error
+            errors.append(repr(e)[:120])
+            return False
+
+    try:
+        assert write(0)
+        old_ip = control_plane.pod_ip(ns, old)
+        assert missing_writes(old_ip, "Vip", [0]) == []  # the kept connection is on the MAIN
+        control_plane.freeze_pod(ns, old, container="memgraph")
+        try:
+            control_plane.wait_for(lambda: _main_changed(clusters, ns, old), timeout=60, message="failover recorded")
+            new = clusters.cluster_status(ns, NAME)["currentMain"]
+            n = iter(range(1, 10_000))
+            control_plane.wait_for(lambda: write(next(n)), timeout=30, interval=0.1,
+                                   message="a write through the ClusterIP acknowledged after the failover")
+        finally:
+            control_plane.thaw_pod(ns, old, container="memgraph")
+        new_ip = control_plane.pod_ip(ns, new)
+        assert missing_writes(new_ip, "Vip", acked) == [], (acked, errors)
+        assert errors, "the frozen MAIN's connection must have failed before the reconnect"
+    finally:
+        drv.close()
