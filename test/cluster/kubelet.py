@@ -140,8 +140,37 @@ class Informer(threading.Thread):
 
 
 # ------------------------------------------------------------------------------------------- IP allocation
-class IpAllocator:
-    """Claims one /24 of 127.1.0.0/16 for this kubelet (flock held for the kubelet's life)."""
+class RoundRobinAllocator:
+    """Pod addresses address(i) for i in first..last, handed out round robin (a freed address comes back as late
+    as possible), stable per pod UID; address(i) may be None for an index that is no address."""
+
+    def __init__(self, first, last, address, taken=()):
+        self.first, self.last, self.address = first, last, address
+        self.lock = threading.Lock()
+        self.by_uid = {}
+        self.taken = set(taken)
+        self.next = first
+
+    def allocate(self, uid):
+        with self.lock:
+            if uid in self.by_uid:
+                return self.by_uid[uid]
+            used = set(self.by_uid.values()) | self.taken
+            for _ in range(self.last - self.first + 1):
+                ip = self.address(self.next)
+                self.next = self.first if self.next >= self.last else self.next + 1
+                if ip is not None and ip not in used:
+                    self.by_uid[uid] = ip
+                    return ip
+            raise RuntimeError("pod IP block exhausted")
+
+    def release(self, uid):
+        with self.lock:
+            self.by_uid.pop(uid, None)
+
+
+class IpAllocator(RoundRobinAllocator):
+    """Loopback pod network: claims one /24 of 127.1.0.0/16 for this kubelet (flock held for the kubelet's life)."""
 
     def __init__(self):
         os.makedirs(IPBLOCK_DIR, exist_ok=True)
@@ -158,56 +187,19 @@ class IpAllocator:
             break
         else:
             raise RuntimeError("no free /24 in 127.1.0.0/16")
-        self.lock = threading.Lock()
-        self.by_uid = {}
-        self.next = 1
-
-    def allocate(self, uid):
-        with self.lock:
-            if uid in self.by_uid:
-                return self.by_uid[uid]
-            used = set(self.by_uid.values())
-            for _ in range(254):
-                ip = f"127.1.{self.block}.{self.next}"
-                self.next = self.next % 254 + 1  # round robin: a freed address is reused as late as possible
-                if ip not in used:
-                    self.by_uid[uid] = ip
-                    return ip
-            raise RuntimeError("pod IP block exhausted")
-
-    def release(self, uid):
-        with self.lock:
-            self.by_uid.pop(uid, None)
+        super().__init__(1, 254, lambda i: f"127.1.{self.block}.{i}")
 
 
-class NetnsIpAllocator:
-    """Addresses of the block's pod /16 (10.(64+B).0.2 onward, round robin), each with its own namespace."""
+class NetnsIpAllocator(RoundRobinAllocator):
+    """Netns pod network: the block's pod /16 from 10.(64+B).0.2 (x.y.0 and x.y.255 skipped). Addresses whose
+    namespace still exists (a kubelet that ran before) are never handed out: the namespace is replaced."""
 
     def __init__(self, block):
-        self.net = podnet.Block(block)
-        self.prefix = f"10.{64 + block}"
-        self.lock = threading.Lock()
-        self.by_uid = {}
-        self.stale = set(self.net.pod_ips())  # namespaces of a kubelet that ran before: replaced, not reused
-        self.next = 2
+        net = podnet.Block(block)
 
-    def allocate(self, uid):
-        with self.lock:
-            if uid in self.by_uid:
-                return self.by_uid[uid]
-            used = set(self.by_uid.values()) | self.stale
-            for _ in range(65536):
-                i = self.next
-                self.next = 2 if i >= 65533 else i + 1  # round robin: a freed address comes back late
-                ip = f"{self.prefix}.{i >> 8}.{i & 255}"
-                if (i & 255) not in (0, 255) and ip not in used:
-                    self.by_uid[uid] = ip
-                    return ip
-            raise RuntimeError("pod IP block exhausted")
-
-    def release(self, uid):
-        with self.lock:
-            self.by_uid.pop(uid, None)
+        def address(i):
+            return None if (i & 255) in (0, 255) else f"10.{64 + block}.{i >> 8}.{i & 255}"
+        super().__init__(2, 65533, address, taken=net.pod_ips())
 
 
 # --------------------------------------------------------------------------------------------- image table
