@@ -61,6 +61,7 @@ struct agent_iso_timing agent_iso_timing(int failover_delay_sec)
   int64_t delay_ms = (int64_t) (failover_delay_sec < 1 ? 1 : failover_delay_sec) * 1000;
   struct agent_iso_timing t = {.bound_ms = delay_ms / 2, .peers_ms = delay_ms / 8};
   t.interval_ms = clamp(t.bound_ms / 4, 100, 2000);
+  t.fence_ms = t.interval_ms / 2;
   return t;
 }
 
@@ -126,6 +127,24 @@ static void explain(const struct agent_iso *iso, const struct agent_iso_view *v,
   }
 }
 
+/* The fence, tried again while the local Memgraph refuses it but still answers MAIN (a commit holds its
+ * replication-state lock), every AGENT_ISO_FENCE_RETRY_MS for at most budget_ms. */
+static void fence(const struct agent_iso_ops *ops, int64_t budget_ms, struct agent_iso_outcome *out)
+{
+  for (int64_t waited = 0;; waited += AGENT_ISO_FENCE_RETRY_MS) {
+    enum mgo_role role = MGO_ROLE_UNKNOWN;
+    out->fence_attempts++;
+    out->fence_rc = ops->fence(ops->arg);
+    out->fenced = out->fence_rc == MGO_OK;
+    if (out->fenced || ops->pause == NULL || waited + AGENT_ISO_FENCE_RETRY_MS > budget_ms)
+      return;
+    if (ops->pause(ops->arg, AGENT_ISO_FENCE_RETRY_MS) != MGO_OK)
+      return;
+    if (ops->local_role(ops->arg, &role) != MGO_OK || role != MGO_ROLE_MAIN)
+      return;
+  }
+}
+
 int agent_iso_check(struct agent_iso *iso, const struct agent_iso_ops *ops, int64_t now_ms,
                     struct agent_iso_outcome *out)
 {
@@ -161,9 +180,7 @@ int agent_iso_check(struct agent_iso *iso, const struct agent_iso_ops *ops, int6
   }
   explain(iso, &v, out);
   out->next_check_ms = t.interval_ms;
-  if (agent_iso_verdict_fences(out->verdict)) {
-    out->fence_rc = ops->fence(ops->arg);
-    out->fenced = out->fence_rc == MGO_OK;
-  }
+  if (agent_iso_verdict_fences(out->verdict))
+    fence(ops, t.fence_ms, out);
   return MGO_OK;
 }

@@ -18,9 +18,10 @@
  * again once it is confirmed the chosen MAIN (docs/fencing.md).
  *
  * Timing (agent_iso_timing): bound = failoverDelaySec / 2, one check every bound / 4 (100 ms .. 2 s), the API
- * request bounded by one interval, every peer asked within failoverDelaySec / 8 in all; so a MAIN is fenced
- * at most 7/8 of failoverDelaySec after its last confirmation, and the operator fails over no earlier than
- * failoverDelaySec after the MAIN stopped answering it.
+ * request bounded by one interval, every peer asked within failoverDelaySec / 8 in all, a refused fence tried
+ * again for half an interval; so a MAIN is fenced at most 15/16 of failoverDelaySec after its last
+ * confirmation, and the operator fails over no earlier than failoverDelaySec after the MAIN stopped
+ * answering.
  *
  * Pure except agent_iso_check(), which reaches the pod's Memgraph, the API server and the peers only through
  * struct agent_iso_ops (unit tests pass fakes). Nothing here prints: agent_iso_check() returns what it did
@@ -74,6 +75,7 @@ struct agent_iso_timing {
   int64_t bound_ms;    /* unconfirmed this long: the peers decide */
   int64_t interval_ms; /* between two checks */
   int64_t peers_ms;    /* all peers asked within this */
+  int64_t fence_ms;    /* a refused fence is tried again for this long (half an interval) */
 };
 
 /* From spec.replication.failoverDelaySec (>= 1; smaller values count as 1). */
@@ -100,7 +102,16 @@ struct agent_iso_ops {
   int (*peer_role)(void *arg, const char *peer, long timeout_ms, enum mgo_role *role);
   /* SET REPLICATION ROLE TO REPLICA on the local Memgraph; non-zero on failure. */
   int (*fence)(void *arg);
+  /* Waits ms before the fence is tried again; non-zero when the agent stops (no more tries). Optional:
+   * without it a refused fence is tried again only at the next check. */
+  int (*pause)(void *arg, long ms);
 };
+
+/* A MAIN refuses its demotion ("Couldn't set role to replica!") while a commit holds its replication-state
+ * lock (Memgraph 3.0+; a SYNC commit holds it until its replicas answer). The fence is then tried again every
+ * AGENT_ISO_FENCE_RETRY_MS for agent_iso_timing's fence_ms, for as long as the local Memgraph still answers
+ * MAIN. */
+#define AGENT_ISO_FENCE_RETRY_MS 20
 
 struct agent_iso {
   char pod[AGENT_ISO_NAME_MAX];
@@ -115,7 +126,8 @@ void agent_iso_init(struct agent_iso *iso, const char *pod, int64_t now_ms);
 struct agent_iso_outcome {
   enum agent_iso_verdict verdict;
   bool fenced;           /* the fence query was sent and succeeded */
-  int fence_rc;          /* its result when a fence was decided */
+  int fence_rc;          /* its result when a fence was decided (the last try's) */
+  int fence_attempts;    /* fence queries sent in this check */
   int64_t next_check_ms; /* wait this long before the next check */
   char why[256];         /* one line for the log */
 };

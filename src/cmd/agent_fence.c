@@ -36,6 +36,7 @@ struct agent_fence {
   struct mg_conn *local;
   struct agent_iso iso;
   enum agent_iso_verdict said; /* the verdict last logged */
+  char fence_error[256];       /* the last refused fence's answer, for the log of its check */
 };
 
 /* ---- ports -------------------------------------------------------------------------------------------- */
@@ -86,8 +87,7 @@ static int fence(void *arg)
   struct mg_error err;
   int rc = mg_set_role_replica(f->local, f->replication_port, &err);
   if (rc != MGO_OK)
-    mgo_log(MGO_LOG_ERROR, "agent: fencing the MAIN failed", "error", mgo_errname(rc), "detail", err.message,
-            (char *) NULL);
+    (void) mgo_snprintf(f->fence_error, sizeof(f->fence_error), "%s: %s", mgo_errname(rc), err.message);
   return rc;
 }
 
@@ -156,11 +156,17 @@ static void report(struct agent_fence *f, const struct agent_iso_outcome *o)
   if (o->verdict == f->said && !fences)
     return;
   f->said = o->verdict;
-  if (fences)
-    mgo_log(o->fenced ? MGO_LOG_WARN : MGO_LOG_ERROR,
-            o->fenced ? "agent: fenced the MAIN" : "agent: fence failed", "pod", f->pod, "verdict",
-            agent_iso_verdict_name(o->verdict), "detail", o->why, (char *) NULL);
-  else
+  if (fences) {
+    char tries[16];
+    (void) mgo_snprintf(tries, sizeof(tries), "%d", o->fence_attempts);
+    if (o->fenced)
+      mgo_log(MGO_LOG_WARN, "agent: fenced the MAIN", "pod", f->pod, "verdict",
+              agent_iso_verdict_name(o->verdict), "attempts", tries, "detail", o->why, (char *) NULL);
+    else
+      mgo_log(MGO_LOG_ERROR, "agent: fence failed", "pod", f->pod, "verdict",
+              agent_iso_verdict_name(o->verdict), "attempts", tries, "error", f->fence_error, "detail",
+              o->why, (char *) NULL);
+  } else
     mgo_log(o->verdict == AGENT_ISO_UNARMED || o->verdict == AGENT_ISO_KEEP ? MGO_LOG_WARN : MGO_LOG_INFO,
             "agent: isolation check", "pod", f->pod, "verdict", agent_iso_verdict_name(o->verdict), "detail",
             o->why, (char *) NULL);
@@ -178,11 +184,20 @@ static bool wait_or_stop(struct agent_fence *f, int64_t ms)
   return stop;
 }
 
+static int pause_fence(void *arg, long ms)
+{
+  return wait_or_stop(arg, ms) ? MGO_ECANCELED : MGO_OK;
+}
+
 static void *run(void *arg)
 {
   struct agent_fence *f = arg;
-  const struct agent_iso_ops ops = {
-      .arg = f, .local_role = local_role, .read_record = read_record, .peer_role = peer_role, .fence = fence};
+  const struct agent_iso_ops ops = {.arg = f,
+                                    .local_role = local_role,
+                                    .read_record = read_record,
+                                    .peer_role = peer_role,
+                                    .fence = fence,
+                                    .pause = pause_fence};
   int64_t next = 1000;
   do {
     struct agent_iso_outcome o;

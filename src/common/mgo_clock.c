@@ -52,6 +52,22 @@ int64_t mgo_clock_mono_ms(const struct mgo_clock *c)
   return mgo_clock_mono_ns(c) / NS_PER_MS;
 }
 
+void mgo_clock_sleep_ms(const struct mgo_clock *c, long ms)
+{
+  struct timespec ts;
+  if (ms <= 0)
+    return;
+  c = mgo_clock_or_system(c);
+  if (c->sleep_ns != NULL) {
+    c->sleep_ns(c->arg, (int64_t) ms * NS_PER_MS);
+    return;
+  }
+  ts.tv_sec = ms / 1000;
+  ts.tv_nsec = (ms % 1000) * 1000000L;
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    ;
+}
+
 int64_t mgo_clock_wall_ns(const struct mgo_clock *c)
 {
   c = mgo_clock_or_system(c);
@@ -177,9 +193,15 @@ static int64_t fake_wall_ns(void *arg)
   return fake_read(fc, &fc->wall_ns);
 }
 
+static void fake_sleep_ns(void *arg, int64_t ns)
+{
+  mgo_fake_clock_advance_ns(arg, ns);
+}
+
 void mgo_fake_clock_init(struct mgo_fake_clock *fc, int64_t mono_ms, int64_t wall_ms)
 {
-  fc->clock = (struct mgo_clock){.mono_ns = fake_mono_ns, .wall_ns = fake_wall_ns, .arg = fc};
+  fc->clock = (struct mgo_clock){
+      .mono_ns = fake_mono_ns, .wall_ns = fake_wall_ns, .arg = fc, .sleep_ns = fake_sleep_ns};
   pthread_mutex_init(&fc->lock, NULL);
   fc->mono_ns = mono_ms * NS_PER_MS;
   fc->wall_ns = wall_ms * NS_PER_MS;

@@ -28,6 +28,8 @@ struct mgo_clock {
   int64_t (*mono_ns)(void *arg); /* monotonic nanoseconds (arbitrary origin, never goes back) */
   int64_t (*wall_ns)(void *arg); /* nanoseconds since the Unix epoch, UTC */
   void *arg;
+  /* Waits ns (a fake advances its time instead). Optional: NULL waits in real time (nanosleep). */
+  void (*sleep_ns)(void *arg, int64_t ns);
 };
 
 /* CLOCK_MONOTONIC and CLOCK_REALTIME. Static; never NULL. */
@@ -39,6 +41,8 @@ int64_t mgo_clock_mono_ns(const struct mgo_clock *c);
 int64_t mgo_clock_mono_ms(const struct mgo_clock *c);
 int64_t mgo_clock_wall_ns(const struct mgo_clock *c);
 int64_t mgo_clock_wall_ms(const struct mgo_clock *c);
+/* Waits ms milliseconds on c (its sleep_ns, or real time when it has none); nothing when ms <= 0. */
+void mgo_clock_sleep_ms(const struct mgo_clock *c, long ms);
 
 /* Initializes a condition variable that times out on the real monotonic clock (what
  * mgo_clock_cond_wait_until() expects). 0 or a pthread error number. */
@@ -61,8 +65,9 @@ int mgo_clock_format_now(const struct mgo_clock *c, int frac_digits, char *dst, 
  * offsets than "Z" included); *wall_ms is then untouched. Pure: reads no clock. */
 int mgo_time_parse_rfc3339(const char *text, int64_t *wall_ms);
 
-/* A clock for tests that moves only when told to. Pass &fc->clock (or mgo_fake_clock_get(fc)) to
- * components. Both times advance together; the wall time can also be set on its own. */
+/* A clock for tests that moves only when told to (or by what mgo_clock_sleep_ms() waits on it). Pass
+ * &fc->clock (or mgo_fake_clock_get(fc)) to components. Both times advance together; the wall time can also
+ * be set on its own. */
 struct mgo_fake_clock {
   struct mgo_clock clock;
   pthread_mutex_t lock;

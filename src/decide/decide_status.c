@@ -150,8 +150,9 @@ static void add_plan_fields(json_t *status, const struct rec_status_input *in)
     else if (a->type == REC_ACT_PHASE) {
       json_object_set_new(status, "phase", json_string(a->phase));
       json_object_set_new(status, "message", json_string(a->message));
-    } else if (a->type == REC_ACT_RECORD_MAIN)
-      json_object_set_new(status, "currentMain", json_string(a->pod));
+    }
+    /* Not RECORD_MAIN: currentMain is c->recorded_main, which the act step sets only once the record was
+     * written; a pass that failed before it (a refused demotion) must not record the new MAIN here. */
   }
   json_object_set_new(status, "conditions", conditions);
 }

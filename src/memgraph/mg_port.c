@@ -39,6 +39,12 @@ static bool mgm_failed_diverged(const struct mgo_mg_conn *conn)
   return w != NULL && w->cls == MG_ERR_DIVERGED;
 }
 
+static bool mgm_failed_busy(const struct mgo_mg_conn *conn)
+{
+  const struct mgo_mg_conn *w = conn;
+  return w != NULL && (w->cls == MG_ERR_NO_ACCESS || w->cls == MG_ERR_ALREADY_REPLICA);
+}
+
 static int mgm_connect(const struct mgo_mg_target *t, struct mgo_mg_conn **conn)
 {
   struct mg_conn_opts o;
@@ -228,6 +234,7 @@ const struct mgo_mg_ops mgo_mg_memgraph_ops = {
     .has_data = mgm_has_data,
     .execute = mgm_execute,
     .failed_diverged = mgm_failed_diverged,
+    .failed_busy = mgm_failed_busy,
     .create_snapshot = mgm_create_snapshot,
     .snapshot_info = mgm_snapshot_info,
     .lock_data_directory = mgm_lock_data_directory,

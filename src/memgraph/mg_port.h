@@ -70,6 +70,11 @@ struct mgo_mg_ops {
   /* True when the last failure on conn was a REGISTER refused because the replica diverged (Memgraph
    * 3.5+: "Error: 3"). May be NULL (never). */
   bool (*failed_diverged)(const struct mgo_mg_conn *conn);
+  /* True when the last failure on conn is one Memgraph also gives while a commit holds its replication-state
+   * lock, which REGISTER, DROP and a demotion only try: REGISTER "Error: 6", DROP's "unique access" texts, or
+   * "Couldn't set role to replica!" (also the answer of an instance that is a REPLICA already). May be NULL
+   * (never). */
+  bool (*failed_busy)(const struct mgo_mg_conn *conn);
   /* How often the backend has (re)connected conn: a change means that another process may answer now (the
    * instance restarted, maybe with another image), so what was learnt about the old one is void. */
   unsigned (*connects)(const struct mgo_mg_conn *conn);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "mgo_clock.h"
 #include "mg_rec.h"
 #include "reseed.h"
 #include "mgo_buf.h"
@@ -62,8 +63,39 @@ static const char *action_name(enum rec_action_type t)
 
 static int finish_main_change(struct op_ctx *ctx, const char *pod);
 
+/* REGISTER, DROP and demotions only try Memgraph's replication-state lock, which every commit holds while it
+ * replicates: under write load they fail now and then (mg_port.h failed_busy). Tried again within the pass
+ * every OP_BUSY_RETRY_MS, at most OP_BUSY_TRIES times. A refused demotion of an instance that answers
+ * REPLICA is done (its agent demoted it meanwhile). *tries receives how many were sent. */
+#define OP_BUSY_RETRY_MS 20
+#define OP_BUSY_TRIES 25
+
+static bool demoted_meanwhile(struct op_ctx *ctx, void *conn, const struct rec_action *a)
+{
+  enum mgo_role role = MGO_ROLE_UNKNOWN;
+  return a->type == REC_ACT_DEMOTE && ctx->mg->show_role(conn, &role) == MGO_OK && role == MGO_ROLE_REPLICA;
+}
+
+static int execute_retrying_busy(struct op_ctx *ctx, void *conn, const struct rec_action *a, int *tries)
+{
+  int rc = ctx->mg->execute(conn, a);
+  for (*tries = 1; rc == MGO_EFAILURE && ctx->mg->failed_busy != NULL && ctx->mg->failed_busy(conn);
+       (*tries)++) {
+    if (demoted_meanwhile(ctx, conn, a))
+      return MGO_OK;
+    if (*tries >= OP_BUSY_TRIES)
+      break;
+    mgo_clock_sleep_ms(ctx->clock, OP_BUSY_RETRY_MS);
+    op_count_bolt(ctx, a->pod, 1);
+    rc = ctx->mg->execute(conn, a);
+  }
+  return rc;
+}
+
 static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
 {
+  char tries_text[16];
+  int tries = 0;
   char cypher[1024], note[512];
   void *conn = op_conn_of(ctx->cs, a->pod);
   struct rec_instance *in = instance_of(ctx, a->pod);
@@ -76,13 +108,15 @@ static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
   if (rc == MGO_OK) {
     op_count_bolt(ctx, a->pod, 1);
     sent = true;
-    rc = ctx->mg->execute(conn, a);
+    rc = execute_retrying_busy(ctx, conn, a, &tries);
   }
   if (rc != MGO_OK) {
     (void) mgo_snprintf(note, sizeof(note), "%s on %s failed: %s", rec_action_type_name(a->type), a->pod,
                         sent ? ctx->mg->error(conn) : mgo_strerror(rc));
+    (void) mgo_snprintf(tries_text, sizeof(tries_text), "%d", tries);
     mgo_log(MGO_LOG_WARN, "replication command failed", "cluster", ctx->key, "pod", a->pod, "action",
-            rec_action_type_name(a->type), "replica", a->replica, "error", note, (char *) NULL);
+            rec_action_type_name(a->type), "replica", a->replica, "attempts", tries_text, "error", note,
+            (char *) NULL);
     if (in != NULL)
       (void) mgo_strlcpy(in->last_error, note, sizeof(in->last_error));
     if (sent && a->type == REC_ACT_REGISTER && ctx->mg->failed_diverged != NULL &&
@@ -94,9 +128,10 @@ static int bolt_action(struct op_ctx *ctx, const struct rec_action *a)
     op_event(ctx, "Warning", "ReplicationCommandFailed", action_name(a->type), note);
     return rc;
   }
+  (void) mgo_snprintf(tries_text, sizeof(tries_text), "%d", tries);
   mgo_log(MGO_LOG_INFO, "replication command done", "cluster", ctx->key, "pod", a->pod, "action",
-          rec_action_type_name(a->type), "replica", a->replica, "reason", a->reason, "query", cypher,
-          (char *) NULL);
+          rec_action_type_name(a->type), "replica", a->replica, "reason", a->reason, "attempts", tries_text,
+          "query", cypher, (char *) NULL);
   op_event(ctx, "Normal", success_reason(a->type), action_name(a->type), a->message);
   if (a->type == REC_ACT_REGISTER) {
     record_registration(ctx, a);

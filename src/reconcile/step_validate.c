@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "mgo_buf.h"
 #include "mgo_err.h"
@@ -135,12 +134,6 @@ struct readback {
   bool done;
 };
 
-static void pause_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  (void) nanosleep(&ts, NULL);
-}
-
 /* The MAIN lists pod in SHOW REPLICAS. */
 static bool registered(const struct rec_instance *main, const char *pod)
 {
@@ -218,7 +211,7 @@ static void read_back(struct op_ctx *ctx, struct val_outcome *o, struct readback
     }
     if (pending == 0 || mgo_clock_mono_ms(ctx->clock) + wait > deadline)
       break;
-    pause_ms(wait);
+    mgo_clock_sleep_ms(ctx->clock, wait);
     wait = wait * 2 > POLL_MAX_MS ? POLL_MAX_MS : wait * 2;
   }
   for (size_t i = 0; i < o->n; i++)

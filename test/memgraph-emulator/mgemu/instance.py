@@ -302,6 +302,7 @@ class Instance:
         self.owners = {}
         self.indexes = set()  # accepted for compatibility; not used for planning, not persisted or replicated
         self.commit_lock = asyncio.Lock()
+        self.repl_lock_readers = 0  # commits holding the replication-state lock (Texts.commit_holds_repl_lock)
         self.snapshot_lock = asyncio.Lock()
         self.changed_since_snapshot = False
         self.next_snapshot_at = None
@@ -609,43 +610,71 @@ class Instance:
         if not txn.redo:
             txn.finish()
             return
-        if self.role != "main" and self.texts.is_main_branch:
+        if not self.texts.commit_holds_repl_lock:
+            async with self.commit_lock:
+                await self._commit_ordered(txn)
+        elif self.texts.at_least(3, 1):
+            self._hold_repl_lock(txn)
+            try:
+                async with self.commit_lock:
+                    await self._commit_ordered(txn)
+            finally:
+                self.repl_lock_readers -= 1
+        else:
+            async with self.commit_lock:
+                self._hold_repl_lock(txn)
+                try:
+                    await self._commit_ordered(txn)
+                finally:
+                    self.repl_lock_readers -= 1
+
+    def _hold_repl_lock(self, txn):
+        """Takes the replication-state lock for a commit: a write transaction of an instance that is no longer
+        MAIN is refused (it began before a demotion)."""
+        if self.role != "main":
             txn.rollback()
             raise QueryError("Cannot commit because instance is not main anymore.")
-        async with self.commit_lock:
-            ts = self.counter
-            self.counter += 1
-            rec = {"ts": ts, "epoch": self.epoch, "ops": [list(op) for op in txn.redo]}
-            if not self.wal_active() or not self.replicas:
-                self._commit_local(txn, rec)
-                return
-            clients = [c for c in self.replicas.values() if c.with_client]
-            strict = [c for c in clients if c.mode == "strict_sync"]
-            if strict:
-                await self._commit_2pc(txn, rec, strict, clients)
-                return
+        self.repl_lock_readers += 1
+
+    def repl_lock_busy(self):
+        """True while a commit holds the replication-state lock, so a TryLock of a role change fails."""
+        return self.texts.commit_holds_repl_lock and self.repl_lock_readers > 0
+
+    async def _commit_ordered(self, txn):
+        """The commit in commit order (under commit_lock): local commit and replication per mode."""
+        ts = self.counter
+        self.counter += 1
+        rec = {"ts": ts, "epoch": self.epoch, "ops": [list(op) for op in txn.redo]}
+        if not self.wal_active() or not self.replicas:
             self._commit_local(txn, rec)
-            failures = []
-            sync = [c for c in clients if c.mode == "sync"]
-            results = await asyncio.gather(*[self._ship_sync(c) for c in sync])
-            for c, r in zip(sync, results):
-                if r is not None:
-                    failures.append((c.name, "sync", r))
-            for c in clients:
-                if c.mode == "async":
-                    if c.shipping and c.state == "replicating":
-                        # the previous shipment is still in flight: marked behind, recovered later
-                        c.state = "invalid"
-                    c.wake.set()
-            for c in self.replicas.values():
-                if c.state == "diverged":
-                    self.log.error("Couldn't replicate data to %s since replica has diverged from main." % c.name)
-            if failures:
-                text = self.texts.replication_failure(failures, True)
-                if self.texts.is_main_branch:
-                    txn.warnings.append(notification("SyncReplicationFailure", text, "WARNING"))
-                    return
-                raise QueryError(text)
+            return
+        clients = [c for c in self.replicas.values() if c.with_client]
+        strict = [c for c in clients if c.mode == "strict_sync"]
+        if strict:
+            await self._commit_2pc(txn, rec, strict, clients)
+            return
+        self._commit_local(txn, rec)
+        failures = []
+        sync = [c for c in clients if c.mode == "sync"]
+        results = await asyncio.gather(*[self._ship_sync(c) for c in sync])
+        for c, r in zip(sync, results):
+            if r is not None:
+                failures.append((c.name, "sync", r))
+        for c in clients:
+            if c.mode == "async":
+                if c.shipping and c.state == "replicating":
+                    # the previous shipment is still in flight: marked behind, recovered later
+                    c.state = "invalid"
+                c.wake.set()
+        for c in self.replicas.values():
+            if c.state == "diverged":
+                self.log.error("Couldn't replicate data to %s since replica has diverged from main." % c.name)
+        if failures:
+            text = self.texts.replication_failure(failures, True)
+            if self.texts.is_main_branch:
+                txn.warnings.append(notification("SyncReplicationFailure", text, "WARNING"))
+                return
+            raise QueryError(text)
 
     def _commit_local(self, txn, rec):
         self.durability.wal_write(rec)
@@ -734,6 +763,8 @@ class Instance:
         if ep is None:
             raise QueryError(t.invalid_address())
         shown = address if ":" in address else address + ":10000"
+        if self.repl_lock_busy():
+            raise QueryError(t.register_failed(name, 6))
         if name in self.replicas:
             raise QueryError(t.register_failed(name, 1))
         if any(c.address == shown for c in self.replicas.values()):
@@ -769,6 +800,8 @@ class Instance:
     def drop_replica(self, name):
         if self.role != "main":
             raise QueryError(self.texts.drop_on_replica())
+        if self.repl_lock_busy():
+            raise QueryError(self.texts.drop_lock_busy())
         c = self.replicas.pop(name, None)
         if c is None:
             raise QueryError(self.texts.drop_unknown(name))
@@ -796,6 +829,9 @@ class Instance:
             self.log.warning(NO_WAL_LOG)
 
     async def demote(self, port):
+        if self.repl_lock_busy():
+            self.log.debug("Cannot acquire lock on repl state while setting role to replica.")
+            raise QueryError("Couldn't set role to replica!")
         if self.role == "replica":
             raise QueryError("Couldn't set role to replica!")
         try:

@@ -51,6 +51,14 @@ class Texts:
         return self.at_least(3, 1)
 
     @property
+    def commit_holds_repl_lock(self):
+        """3.0+: a commit holds the replication-state lock (3.0: exclusive, taken in commit order; 3.1+: a read
+        lock taken before the storage's commit lock, released after replication), so role changes, REGISTER and
+        DROP that only try that lock fail meanwhile, and a write that commits on a REPLICA is refused
+        (src/query/interpreter.cpp Interpreter::Commit; src/replication_handler/replication_handler.cpp)."""
+        return self.at_least(3, 0)
+
+    @property
     def rpc_timeouts(self):
         return self.at_least(3, 1)
 
@@ -109,6 +117,12 @@ class Texts:
             return ("Replica can't unregister a replica! Please rerun the query on main in order to unregister a "
                     "replica from the cluster.")
         return "Replica can't unregister a replica!"
+
+    def drop_lock_busy(self):
+        if self.at_least(3, 1):
+            return ("Failed to unregister replica due to lack of unique access over the cluster state. Please try "
+                    "again later on.")
+        return "Couldn't get unique access to replication state!"
 
     def drop_unknown(self, name):
         if self.at_least(3, 1):

@@ -1,4 +1,6 @@
 """Two- and three-instance replication over real TCP between emulator processes (memgraph.md 4-8)."""
+import signal
+import threading
 import time
 
 import pytest
@@ -370,6 +372,60 @@ def test_demotion_deletes_the_replica_list(emu):
     assert main.q("SHOW REPLICAS") == []
     main.restart()
     assert main.q("SHOW REPLICAS") == []
+
+
+@pytest.mark.parametrize("version,register_text,drop_text", [
+    ("3.1.0", "Couldn't register replica r2.",
+     "Failed to unregister replica due to lack of unique access over the cluster state. Please try again later on."),
+    ("3.12.0", "Couldn't register replica r2. Error: 6",
+     "Failed to unregister replica due to lack of unique access over the cluster state. Please try again later on."),
+])
+def test_a_commit_in_flight_holds_the_replication_state_lock(emu, version, register_text, drop_text):
+    """3.0+: Interpreter::Commit holds the replication-state lock while it replicates; a demotion, REGISTER and
+    DROP only try that lock, so they fail meanwhile (the MAIN stays MAIN) and succeed once the commit is done."""
+    main = emu("main", version=version)
+    r1 = make_replica(emu, "r1", version=version)
+    r2 = make_replica(emu, "r2", version=version)
+    main.q('REGISTER REPLICA r1 SYNC TO "%s"' % addr(r1))
+    done = []
+    writer = threading.Thread(target=lambda: done.append(main.q("CREATE (:InFlight) RETURN 1 AS one")))
+    r1.send_signal(signal.SIGSTOP)
+    try:
+        writer.start()
+        wait_until(lambda: data_info(main, "r1")["memgraph"]["status"] == "replicating",
+                   what="the commit waits for the frozen SYNC replica")
+        for query, text in [("SET REPLICATION ROLE TO REPLICA WITH PORT %d" % free_port(), "Couldn't set role to replica!"),
+                            ('REGISTER REPLICA r2 ASYNC TO "%s"' % addr(r2), register_text),
+                            ("DROP REPLICA r1", drop_text)]:
+            with pytest.raises(BoltFailure) as ei:
+                main.q(query)
+            assert ei.value.message == text, query
+        assert main.q("SHOW REPLICATION ROLE") == [{"replication role": "main"}]
+        assert [r["name"] for r in main.q("SHOW REPLICAS")] == ["r1"]
+    finally:
+        r1.send_signal(signal.SIGCONT)
+    writer.join(timeout=30)
+    assert done == [[{"one": 1}]]
+    main.q("SET REPLICATION ROLE TO REPLICA WITH PORT %d" % free_port())
+    assert main.q("SHOW REPLICATION ROLE") == [{"replication role": "replica"}]
+
+
+def test_a_write_transaction_open_across_a_demotion_is_refused_at_commit(emu):
+    """3.0+: the role is checked again at COMMIT under the replication-state lock: a write transaction that began
+    on the MAIN and commits after its demotion is refused and rolled back."""
+    main = emu("main")
+    c = main.client()
+    c.send(0x11, {})
+    assert c.recv()[0] == 0x70
+    c.run("CREATE (:Open)")
+    c.pull()
+    main.q("SET REPLICATION ROLE TO REPLICA WITH PORT %d" % free_port())
+    c.send(0x12)
+    tag, f = c.recv()
+    assert tag == 0x7F
+    assert f[0]["message"] == "Cannot commit because instance is not main anymore."
+    c.reset()
+    assert count(main) == 0
 
 
 def test_init_file_demotes_a_restarting_main_before_bolt_opens(emu, tmp_path):

@@ -72,8 +72,8 @@ static void the_timing_ends_before_the_failover_delay(void **state)
     struct agent_iso_timing t = agent_iso_timing(delays[i]);
     int64_t delay_ms = (int64_t) (delays[i] < 1 ? 1 : delays[i]) * 1000;
     assert_true(t.interval_ms >= 100 && t.interval_ms <= 2000);
-    /* the bound, then a check's wait, its API request and its peers */
-    assert_true(t.bound_ms + 2 * t.interval_ms + t.peers_ms < delay_ms);
+    /* the bound, then a check's wait, its API request, its peers and a refused fence's tries */
+    assert_true(t.bound_ms + 2 * t.interval_ms + t.peers_ms + t.fence_ms < delay_ms);
   }
   assert_int_equal(agent_iso_timing(15).bound_ms, 7500);
   assert_int_equal(agent_iso_timing(15).interval_ms, 1875);
@@ -93,6 +93,10 @@ struct fake {
   long peer_timeout_ms;
   int fences;
   int fence_rc;
+  int fence_refusals; /* the first this many fences fail (a commit holds the lock), then fence_rc applies */
+  long paused_ms;     /* total asked of pause */
+  int pause_rc;
+  bool demoted_in_pause; /* someone else demotes the local Memgraph while the agent waits */
 };
 
 static int f_local_role(void *arg, enum mgo_role *role)
@@ -124,9 +128,22 @@ static int f_fence(void *arg)
 {
   struct fake *f = arg;
   f->fences++;
+  if (f->fence_refusals > 0) {
+    f->fence_refusals--;
+    return MGO_EFAILURE;
+  }
   if (f->fence_rc == MGO_OK)
     f->role = MGO_ROLE_REPLICA;
   return f->fence_rc;
+}
+
+static int f_pause(void *arg, long ms)
+{
+  struct fake *f = arg;
+  f->paused_ms += ms;
+  if (f->demoted_in_pause)
+    f->role = MGO_ROLE_REPLICA;
+  return f->pause_rc;
 }
 
 static struct agent_iso_ops ops_of(struct fake *f)
@@ -135,7 +152,8 @@ static struct agent_iso_ops ops_of(struct fake *f)
                                 .local_role = f_local_role,
                                 .read_record = f_read_record,
                                 .peer_role = f_peer_role,
-                                .fence = f_fence};
+                                .fence = f_fence,
+                                .pause = f_pause};
 }
 
 /* mg-0 is the MAIN of 3 with failoverDelaySec 4 (bound 2000 ms, peers 500 ms); the peers are REPLICAs. */
@@ -283,8 +301,75 @@ static void a_failed_fence_is_reported_and_tried_again(void **state)
   f.fence_rc = MGO_EIO;
   assert_int_equal(check_at(&iso, &f, 2000), AGENT_ISO_FENCE_ALONE);
   f.fence_rc = MGO_OK;
-  assert_int_equal(check_at(&iso, &f, 2200), AGENT_ISO_FENCE_ALONE);
-  assert_int_equal(f.fences, 2);
+  assert_int_equal(check_at(&iso, &f, 2600), AGENT_ISO_FENCE_ALONE);
+  assert_int_equal(f.fences, 250 / AGENT_ISO_FENCE_RETRY_MS + 1 + 1); /* the first check's tries, then one */
+}
+
+/* A commit holding the replication-state lock makes Memgraph refuse the demotion: tried again every
+ * AGENT_ISO_FENCE_RETRY_MS within the check, until it succeeds. */
+static void a_fence_refused_while_a_commit_holds_the_lock_is_tried_again_at_once(void **state)
+{
+  struct fake f;
+  struct agent_iso iso;
+  struct agent_iso_ops ops;
+  struct agent_iso_outcome o;
+  (void) state;
+  confirmed_main(&f, &iso);
+  f.record_rc = MGO_EIO;
+  f.peer_rc[1] = f.peer_rc[2] = MGO_ETIMEDOUT;
+  f.fence_refusals = 3;
+  ops = ops_of(&f);
+  assert_int_equal(agent_iso_check(&iso, &ops, 2000, &o), MGO_OK);
+  assert_int_equal(o.verdict, AGENT_ISO_FENCE_ALONE);
+  assert_true(o.fenced);
+  assert_int_equal(o.fence_attempts, 4);
+  assert_int_equal(f.paused_ms, 3 * AGENT_ISO_FENCE_RETRY_MS);
+  assert_int_equal(f.role, MGO_ROLE_REPLICA);
+}
+
+/* Refused throughout: the tries stay within half a check interval (failoverDelaySec 4: 250 ms), then the
+ * next check decides again. */
+static void a_fence_refused_throughout_stops_trying_within_the_interval(void **state)
+{
+  struct fake f;
+  struct agent_iso iso;
+  struct agent_iso_ops ops;
+  struct agent_iso_outcome o;
+  (void) state;
+  confirmed_main(&f, &iso);
+  f.record_rc = MGO_EIO;
+  f.peer_rc[1] = f.peer_rc[2] = MGO_ETIMEDOUT;
+  f.fence_refusals = 1000;
+  ops = ops_of(&f);
+  assert_int_equal(agent_iso_check(&iso, &ops, 2000, &o), MGO_OK);
+  assert_false(o.fenced);
+  assert_int_equal(o.fence_rc, MGO_EFAILURE);
+  assert_int_equal(o.fence_attempts, 250 / AGENT_ISO_FENCE_RETRY_MS + 1);
+  assert_int_equal(f.paused_ms, 250 / AGENT_ISO_FENCE_RETRY_MS * AGENT_ISO_FENCE_RETRY_MS);
+  assert_int_equal(o.next_check_ms, 500);
+}
+
+/* No more tries once the local Memgraph is no longer MAIN (someone demoted it), or the agent stops. */
+static void fence_tries_stop_when_the_main_is_gone_or_the_agent_stops(void **state)
+{
+  struct fake f;
+  struct agent_iso iso;
+  struct agent_iso_ops ops;
+  struct agent_iso_outcome o;
+  (void) state;
+  confirmed_main(&f, &iso);
+  f.record_rc = MGO_EIO;
+  f.peer_rc[1] = f.peer_rc[2] = MGO_ETIMEDOUT;
+  f.fence_refusals = 1000;
+  f.pause_rc = MGO_ECANCELED;
+  ops = ops_of(&f);
+  assert_int_equal(agent_iso_check(&iso, &ops, 2000, &o), MGO_OK);
+  assert_int_equal(o.fence_attempts, 1);
+  f.pause_rc = MGO_OK;
+  f.demoted_in_pause = true;
+  assert_int_equal(agent_iso_check(&iso, &ops, 2100, &o), MGO_OK);
+  assert_int_equal(o.fence_attempts, 1);
+  assert_int_equal(f.paused_ms, 2 * AGENT_ISO_FENCE_RETRY_MS);
 }
 
 static void missing_ports_are_refused(void **state)
@@ -315,6 +400,9 @@ int main(void)
       cmocka_unit_test(an_agent_that_never_read_the_record_does_not_fence),
       cmocka_unit_test(a_replica_keeps_the_clock_fresh),
       cmocka_unit_test(a_failed_fence_is_reported_and_tried_again),
+      cmocka_unit_test(a_fence_refused_while_a_commit_holds_the_lock_is_tried_again_at_once),
+      cmocka_unit_test(a_fence_refused_throughout_stops_trying_within_the_interval),
+      cmocka_unit_test(fence_tries_stop_when_the_main_is_gone_or_the_agent_stops),
       cmocka_unit_test(missing_ports_are_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

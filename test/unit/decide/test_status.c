@@ -108,7 +108,8 @@ static void test_an_outage_is_written_once(void **state)
   assert_false(rec_status_differs(first, second));
   decide_since(&c, "mg-0", "@ down=15000 | 0 ? | 1 R last=S | 2 R last=A", since);
   third = build(&c, second, "2026-11-22T04:00:15Z");
-  assert_string_equal(json_string_value(json_object_get(third, "currentMain")), "mg-1");
+  assert_string_equal(json_string_value(json_object_get(third, "currentMain")),
+                      "mg-0"); /* not yet recorded */
   assert_null(json_object_get(third, "mainUnavailableSince"));
   json_decref(first);
   json_decref(second);
@@ -210,16 +211,22 @@ static void test_carried_over_fields(void **state)
   done(&s);
 }
 
-static void test_recorded_main_from_plan(void **state)
+/* currentMain is what the act step recorded (c->recorded_main), never the plan's intent: a pass whose
+ * switchover stopped at a refused demotion, before its RECORD_MAIN, keeps the old MAIN recorded. */
+static void test_current_main_only_once_recorded(void **state)
 {
   struct scenario s;
   json_t *status;
   (void) state;
   decide(&s, "", "0 M empty | 1 M empty | 2 M empty");
   status = build(&s, NULL, "2026-11-22T04:00:00Z");
-  assert_string_equal(json_string_value(json_object_get(status, "currentMain")), "mg-0");
+  assert_null(json_object_get(status, "currentMain"));
   assert_string_equal(json_string_value(json_object_get(status, "phase")), "Initializing");
   assert_int_equal(json_integer_value(json_object_get(status, "registeredReplicas")), 0);
+  json_decref(status);
+  (void) mgo_strlcpy(s.c.recorded_main, "mg-0", sizeof(s.c.recorded_main)); /* the act step's record */
+  status = build(&s, NULL, "2026-11-22T04:00:00Z");
+  assert_string_equal(json_string_value(json_object_get(status, "currentMain")), "mg-0");
   json_decref(status);
   done(&s);
 }
@@ -264,7 +271,7 @@ int main(void)
       cmocka_unit_test(test_differs_table),
       cmocka_unit_test(test_an_outage_is_written_once),
       cmocka_unit_test(test_carried_over_fields),
-      cmocka_unit_test(test_recorded_main_from_plan),
+      cmocka_unit_test(test_current_main_only_once_recorded),
       cmocka_unit_test(test_registrations_carried_while_main_silent),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

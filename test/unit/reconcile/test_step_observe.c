@@ -184,9 +184,12 @@ struct fake_instance {
   enum rec_data data;
   size_t nregs;
   struct rec_registration regs[4];
-  const char *fail_replica; /* execute() fails for actions on this registration name */
-  bool reconnects;          /* the next role query reconnects underneath (the process restarted) */
-  const char *version;      /* what SHOW VERSION prints (default 3.5.1-open-source) */
+  const char *fail_replica;  /* execute() fails for actions on this registration name */
+  bool reconnects;           /* the next role query reconnects underneath (the process restarted) */
+  const char *version;       /* what SHOW VERSION prints (default 3.5.1-open-source) */
+  int busy_refusals;         /* execute() refuses this many times as while a commit holds the lock */
+  bool demoted_when_refused; /* ... and the refusal demoted it (its agent got there first) */
+  bool last_busy;
   int connects, role_queries, version_queries, replicas_queries, data_queries, executes;
 };
 
@@ -280,9 +283,24 @@ static int f_execute(struct mgo_mg_conn *conn, const struct rec_action *a)
 {
   struct mgo_mg_conn *fc = conn;
   fc->f->executes++;
+  fc->f->last_busy = false;
+  if (fc->f->busy_refusals > 0) {
+    fc->f->busy_refusals--;
+    fc->f->last_busy = true;
+    if (fc->f->demoted_when_refused)
+      fc->f->role = MGO_ROLE_REPLICA;
+    return MGO_EFAILURE;
+  }
   if (fc->f->fail_replica != NULL && strcmp(fc->f->fail_replica, a->replica) == 0)
     return MGO_EFAILURE;
+  if (a->type == REC_ACT_DEMOTE)
+    fc->f->role = MGO_ROLE_REPLICA;
   return MGO_OK;
+}
+
+static bool f_failed_busy(const struct mgo_mg_conn *conn)
+{
+  return conn->f->last_busy;
 }
 
 static unsigned f_connects(const struct mgo_mg_conn *conn)
@@ -299,6 +317,7 @@ static const struct mgo_mg_ops fake_ops = {.connect = f_connect,
                                            .show_replicas = f_replicas,
                                            .has_data = f_data,
                                            .execute = f_execute,
+                                           .failed_busy = f_failed_busy,
                                            .connects = f_connects};
 
 static struct rec_registration reg(const char *name, int64_t ts, int64_t behind)
@@ -753,6 +772,54 @@ static void act_takes_the_plans_requeue_and_hurries_scale_down(void **state)
   act_teardown(&fx);
 }
 
+/* A REGISTER, DROP or demotion refused while a commit holds the replication-state lock is tried again within
+ * the pass, every 20 ms on the pass's clock, 25 times at most; the plan goes on once it succeeds. */
+static void act_tries_a_command_refused_by_a_busy_lock_again(void **state)
+{
+  struct act_fixture fx;
+  struct op_result r;
+  int64_t t0;
+  (void) state;
+  act_setup(&fx, 3);
+  fakes[0].busy_refusals = 3;
+  add(fx.f.ctx.plan, REC_ACT_DEMOTE, "mg-0", "")->port = 10000;
+  add(fx.f.ctx.plan, REC_ACT_PROMOTE, "mg-1", "");
+  t0 = mgo_clock_mono_ms(fx.f.ctx.clock);
+  r = op_step_act(&fx.f.ctx);
+  assert_int_equal(r.error, MGO_OK);
+  assert_int_equal(fakes[0].executes, 4);
+  assert_int_equal(fakes[1].executes, 1);
+  assert_int_equal(mgo_clock_mono_ms(fx.f.ctx.clock) - t0, 3 * 20);
+  assert_false(fake_has_event(&fx.f, "ReplicationCommandFailed"));
+
+  /* refused throughout: 25 tries, then the pass fails before the promotion */
+  fakes[0].role = MGO_ROLE_MAIN;
+  fakes[0].busy_refusals = 1000;
+  fakes[0].executes = fakes[1].executes = 0;
+  r = op_step_act(&fx.f.ctx);
+  assert_int_equal(r.error, MGO_EFAILURE);
+  assert_int_equal(fakes[0].executes, 25);
+  assert_int_equal(fakes[1].executes, 0);
+  assert_true(fake_has_event(&fx.f, "ReplicationCommandFailed"));
+  act_teardown(&fx);
+}
+
+/* A demotion refused because the instance is a REPLICA already (its agent demoted it first) is done. */
+static void act_takes_a_demotion_done_meanwhile_as_done(void **state)
+{
+  struct act_fixture fx;
+  (void) state;
+  act_setup(&fx, 3);
+  fakes[0].busy_refusals = 1;
+  fakes[0].demoted_when_refused = true;
+  add(fx.f.ctx.plan, REC_ACT_DEMOTE, "mg-0", "")->port = 10000;
+  add(fx.f.ctx.plan, REC_ACT_PROMOTE, "mg-1", "");
+  assert_int_equal(op_step_act(&fx.f.ctx).error, MGO_OK);
+  assert_int_equal(fakes[0].executes, 1);
+  assert_int_equal(fakes[1].executes, 1);
+  act_teardown(&fx);
+}
+
 static void act_without_a_connection_fails_cleanly(void **state)
 {
   struct act_fixture fx;
@@ -874,6 +941,8 @@ int main(void)
       cmocka_unit_test(an_empty_main_with_empty_replicas_in_sync_spares_their_data_queries),
       cmocka_unit_test(act_stops_at_the_first_failed_bolt_action),
       cmocka_unit_test(act_takes_the_plans_requeue_and_hurries_scale_down),
+      cmocka_unit_test(act_tries_a_command_refused_by_a_busy_lock_again),
+      cmocka_unit_test(act_takes_a_demotion_done_meanwhile_as_done),
       cmocka_unit_test(act_without_a_connection_fails_cleanly),
       cmocka_unit_test(snapshot_has_the_documented_shape),
   };

@@ -140,11 +140,12 @@ static void test_first_pass_runs_a_test(void **state)
   assert_true(json_is_true(json_object_get(block, "allReplicasHealthy")));
   assert_string_equal(json_string_value(json_object_get(block, "lastReplicationTest")),
                       "2026-01-01T00:00:00Z");
-  /* mg-1 saw it on its first read (3 ms), mg-2 on its second (a round later: 3 + 3 + 3 ms) */
+  /* mg-1 saw it on its first read (3 ms), mg-2 on its second (a round and the first 1 ms pause later:
+   * 3 + 3 + 1 + 3 ms) */
   assert_string_equal(json_string_value(json_object_get(replica(block, 0), "name")), "mg-1");
   assert_int_equal(json_integer_value(json_object_get(replica(block, 0), "lagMs")), 3);
-  assert_int_equal(json_integer_value(json_object_get(replica(block, 1), "lagMs")), 9);
-  assert_int_equal(json_integer_value(json_object_get(block, "replicationLagMs")), 9);
+  assert_int_equal(json_integer_value(json_object_get(replica(block, 1), "lagMs")), 10);
+  assert_int_equal(json_integer_value(json_object_get(block, "replicationLagMs")), 10);
   assert_string_equal(json_string_value(json_object_get(t.f.ctx.validation_lag, "status")), "True");
   assert_true(fake_metrics_contain(&t.f, "memgraph_replication_test_total{cluster=\"db/mg\"} 1"));
   assert_true(fake_metrics_contain(
