@@ -133,8 +133,10 @@ def write_service(name):
 
 
 def run(driver, query, **params):
+    """As an application does: a managed transaction, which the driver retries on ServiceUnavailable and
+    transient errors (for up to 30 s) - e.g. while the write Service has no endpoint during the failover."""
     with driver.session() as s:
-        return [r.data() for r in s.run(query, **params)]
+        return s.execute_write(lambda tx: [r.data() for r in tx.run(query, **params)])
 
 
 # ---- 3. the failover --------------------------------------------------------------------------------------
