@@ -236,6 +236,9 @@ class ControlPlane:
         return pod["spec"]["containers"][0]["name"]
 
     def pod_pid(self, ns, name, container=None):
+        """The container's process id; None when the pod or its process is gone."""
+        if container is None and self.get_pod(ns, name) is None:
+            return None
         path = os.path.join(self.state_dir, "pods", f"{ns}_{name}", f"{self._container(ns, name, container)}.pid")
         try:
             with open(path, encoding="ascii") as f:

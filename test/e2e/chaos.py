@@ -898,3 +898,51 @@ def versions(cp, clusters, ns, name):
     return out
 
 
+# ---- shared by the chaos files ----------------------------------------------------------------------------------
+
+NAME = "mg"
+
+
+def chaos_operator(operator_factory):
+    """The operator with a 2 s Bolt deadline instead of 5 s: a frozen MAIN is noticed after ~2 s instead of ~5 s,
+    which keeps the chaos files short. bench/failover_bench.py measures the default."""
+    return operator_factory(identity="op-chaos", extra_args=["--bolt-timeout=2s"])
+
+
+def chaos_replication(mode):
+    if mode == "ASYNC":
+        return {"mode": "ASYNC", "syncReplicas": 0, "healthCheckIntervalSec": 1}
+    return {"mode": "ASYNC", "syncReplicas": 1, "syncMode": mode, "healthCheckIntervalSec": 1}
+
+
+def ready_cluster(clusters, ns, mode, instances=3, failover_delay=1, image="memgraph/memgraph:3.12.0", **spec):
+    """The chaos files' cluster (failoverDelaySec 1, healthCheckIntervalSec 1), Ready and replicating; its MAIN."""
+    failover = {"enabled": True, "failoverDelaySec": failover_delay}
+    if mode == "ASYNC":
+        failover.update(allowAsyncPromotion=True, maxAsyncLag=1000000)
+    clusters.make_cluster(ns, NAME, instances, image=image, replication=chaos_replication(mode), failover=failover,
+                          **spec)
+    status = clusters.wait_ready(ns, NAME, timeout=180)
+    clusters.wait_replication(ns, NAME, expected_replicas=instances - 1)
+    return status["currentMain"]
+
+
+def pod_uids(clusters, ns):
+    return {p["metadata"]["name"]: p["metadata"]["uid"] for p in clusters.pods(ns, NAME)
+            if not p["metadata"].get("deletionTimestamp")}
+
+
+def assert_failover(rep, old, new):
+    """What a chaos report must show after a failover from old to new."""
+    assert rep["final_main"] == new != old, rep
+    # The new MAIN joins the write Service only once its SYNC/STRICT_SYNC replica (the third pod, up all along) is
+    # registered: no write may be acknowledged by a MAIN that listed no sync replica ready (SYNC/STRICT_SYNC only).
+    assert rep["acks_without_sync_replica"] in (None, 0), rep["acks_without_sync_replica"]
+    last = rep["failovers"][-1] if rep["failovers"] else {}
+    assert last.get("from") == old and last.get("to") == new, f"status.lastFailover: {rep['failovers']}"
+    assert last.get("kind") == "failover" and last.get("reason"), last
+    assert rep["events"].get("FailoverCompleted", 0) >= 1, rep["events"]
+    if "failovers" in rep["metric_delta"]:
+        assert rep["metric_delta"]["failovers"] >= 1, rep["metric_delta"]
+    # the old MAIN is back as a registered replica (check() saw it ready with behind 0)
+    assert old in {n.replace("_", "-") for n in rep["replicas"]}, rep["replicas"]

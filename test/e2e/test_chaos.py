@@ -11,13 +11,13 @@ failoverDelaySec 1 and healthCheckIntervalSec 1; the operator runs with --bolt-t
 import os
 
 import pytest
-from chaos import (Chaos, KeepDown, LabelSampler, ack_return_violations, cluster_events, non_chosen_acks,
-                   patch_cluster, pods_at_update_revision, statefulset, versions, wait_new_main)
+from chaos import (NAME, Chaos, KeepDown, LabelSampler, ack_return_violations, assert_failover, chaos_operator,
+                   cluster_events, non_chosen_acks, patch_cluster, pod_uids, pods_at_update_revision, ready_cluster,
+                   statefulset, versions, wait_new_main)
 from harness import replication_role, show_replicas
 
-NAME = "mg"
 ROLLING_RESTARTS = int(os.environ.get("CHAOS_ROLLING_RESTARTS", "2"))
-IMAGE_FROM, IMAGE_TO = "memgraph/memgraph:3.12.0", "memgraph/memgraph:3.11.0"
+IMAGE_TO = "memgraph/memgraph:3.11.0"  # ready_cluster starts on 3.12.0
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -59,46 +59,7 @@ def test_checker_flags_a_write_acknowledged_by_a_replaced_main():
 
 @pytest.fixture
 def operator(operator_factory):
-    """The operator with a 2 s Bolt deadline instead of 5 s: a frozen MAIN is noticed after ~2 s instead of ~5 s,
-    which keeps this file short. bench/failover_bench.py measures the default."""
-    return operator_factory(identity="op-chaos", extra_args=["--bolt-timeout=2s"])
-
-
-def _replication(mode):
-    if mode == "ASYNC":
-        return {"mode": "ASYNC", "syncReplicas": 0, "healthCheckIntervalSec": 1}
-    return {"mode": "ASYNC", "syncReplicas": 1, "syncMode": mode, "healthCheckIntervalSec": 1}
-
-
-def _ready_cluster(clusters, ns, mode, instances=3, failover_delay=1, **spec):
-    failover = {"enabled": True, "failoverDelaySec": failover_delay}
-    if mode == "ASYNC":
-        failover.update(allowAsyncPromotion=True, maxAsyncLag=1000000)
-    clusters.make_cluster(ns, NAME, instances, image=IMAGE_FROM, replication=_replication(mode), failover=failover,
-                          **spec)
-    status = clusters.wait_ready(ns, NAME, timeout=180)
-    clusters.wait_replication(ns, NAME, expected_replicas=instances - 1)
-    return status["currentMain"]
-
-
-def _uids(clusters, ns):
-    return {p["metadata"]["name"]: p["metadata"]["uid"] for p in clusters.pods(ns, NAME)
-            if not p["metadata"].get("deletionTimestamp")}
-
-
-def _assert_failover(rep, old, new):
-    assert rep["final_main"] == new != old, rep
-    # The new MAIN joins the write Service only once its SYNC/STRICT_SYNC replica (the third pod, up all along) is
-    # registered: no write may be acknowledged by a MAIN that listed no sync replica ready (SYNC/STRICT_SYNC only).
-    assert rep["acks_without_sync_replica"] in (None, 0), rep["acks_without_sync_replica"]
-    last = rep["failovers"][-1] if rep["failovers"] else {}
-    assert last.get("from") == old and last.get("to") == new, f"status.lastFailover: {rep['failovers']}"
-    assert last.get("kind") == "failover" and last.get("reason"), last
-    assert rep["events"].get("FailoverCompleted", 0) >= 1, rep["events"]
-    if "failovers" in rep["metric_delta"]:
-        assert rep["metric_delta"]["failovers"] >= 1, rep["metric_delta"]
-    # the old MAIN is back as a registered replica (check() saw it ready with behind 0)
-    assert old in {n.replace("_", "-") for n in rep["replicas"]}, rep["replicas"]
+    return chaos_operator(operator_factory)
 
 
 @pytest.mark.parametrize("mode", ["SYNC", "STRICT_SYNC"])
@@ -106,14 +67,14 @@ def test_main_killed_fails_over(control_plane, namespace, clusters, operator, mo
     """The MAIN's process is SIGKILLed and kept down (killed again at every restart) until the operator promoted
     the SYNC replica; then it comes back and must be demoted and registered (re-seeded if it diverged)."""
     ns = namespace
-    old = _ready_cluster(clusters, ns, mode)
+    old = ready_cluster(clusters, ns, mode)
     with Chaos(control_plane, clusters, ns, NAME, operator) as run:
         with KeepDown(control_plane, ns, old):
             run.mark("fault")
             new = wait_new_main(control_plane, clusters, ns, NAME, old, timeout=60)
             run.wait_acked_by(new, 5)
     rep = run.check(mode)
-    _assert_failover(rep, old, new)
+    assert_failover(rep, old, new)
     assert replication_role(control_plane.pod_ip(ns, old)) == "replica"
 
 
@@ -122,7 +83,7 @@ def test_main_frozen_fails_over(control_plane, namespace, clusters, operator, mo
     """The MAIN is frozen (SIGSTOP: alive, connections accepted, nothing answered); the operator must fail over
     on Bolt timeouts; after the thaw the old MAIN (which still believes it is MAIN) is fenced and registered."""
     ns = namespace
-    old = _ready_cluster(clusters, ns, mode)
+    old = ready_cluster(clusters, ns, mode)
     with Chaos(control_plane, clusters, ns, NAME, operator) as run:
         control_plane.freeze_pod(ns, old, container="memgraph")
         run.mark("fault")
@@ -133,7 +94,7 @@ def test_main_frozen_fails_over(control_plane, namespace, clusters, operator, mo
             control_plane.thaw_pod(ns, old, container="memgraph")
         run.mark("thaw")
     rep = run.check(mode)
-    _assert_failover(rep, old, new)
+    assert_failover(rep, old, new)
     if mode == "ASYNC":
         print(f"ASYNC failover: {rep['lost']} acknowledged writes lost, operator estimate {rep['lost_bound']}")
 
@@ -142,7 +103,7 @@ def test_replica_killed_no_failover(control_plane, namespace, clusters, operator
     """The SYNC replica's process is killed once: the MAIN stays MAIN (no failover), the replica comes back
     registered, and no acknowledged write is lost."""
     ns = namespace
-    main = _ready_cluster(clusters, ns, "SYNC")
+    main = ready_cluster(clusters, ns, "SYNC")
     rows = show_replicas(control_plane.pod_ip(ns, main))
     victim = next(n for n, r in rows.items() if r["sync_mode"] == "sync").replace("_", "-")
     before = clusters.cluster_status(ns, NAME).get("lastFailover")
@@ -164,7 +125,7 @@ def test_operator_killed_mid_failover(control_plane, namespace, clusters, operat
     FailoverStarted was emitted) and restarted: the restarted operator finishes the failover, and still exactly one
     MAIN ever carries the label."""
     ns = namespace
-    old = _ready_cluster(clusters, ns, "SYNC")
+    old = ready_cluster(clusters, ns, "SYNC")
 
     def begun():
         pod = control_plane.get_pod(ns, old) or {}
@@ -203,7 +164,7 @@ def test_operator_restarted_while_main_down(control_plane, namespace, clusters, 
     ns = namespace
     # A frozen MAIN that let a 2 s Bolt deadline pass has been unavailable 2 s: with a 1 s delay the operator would
     # fail over in the pass that notices. 8 s leaves a window between noticing and acting.
-    old = _ready_cluster(clusters, ns, "SYNC", failover_delay=8)
+    old = ready_cluster(clusters, ns, "SYNC", failover_delay=8)
 
     def noticed():
         st = clusters.cluster_status(ns, NAME)
@@ -231,7 +192,7 @@ def test_two_faults_in_a_row(control_plane, namespace, clusters, operator):
     """MAIN A frozen → failover to B; then B killed and kept down → failover to C (the only one left); then A
     thawed and B let up: both end as registered replicas of C, nothing acknowledged lost (SYNC)."""
     ns = namespace
-    a = _ready_cluster(clusters, ns, "SYNC")
+    a = ready_cluster(clusters, ns, "SYNC")
     with Chaos(control_plane, clusters, ns, NAME, operator) as run:
         control_plane.freeze_pod(ns, a, container="memgraph")
         run.mark("fault 1: freeze")
@@ -296,15 +257,15 @@ def test_rolling_update_under_load(control_plane, namespace, clusters, operator)
     """The image tag changes 3.12.0 → 3.11.0 under load (SYNC): replicas restart one at a time, then a switchover,
     then the old MAIN; every pod ends at the new revision running 3.11.0, nothing acknowledged lost."""
     ns = namespace
-    old = _ready_cluster(clusters, ns, "SYNC")
+    old = ready_cluster(clusters, ns, "SYNC")
     rev0 = statefulset(control_plane, ns, NAME)["status"]["updateRevision"]
-    uids0 = _uids(clusters, ns)
+    uids0 = pod_uids(clusters, ns)
     with Chaos(control_plane, clusters, ns, NAME, operator) as run:
         run.mark("patch image")
         _rollout(control_plane, clusters, ns, {"spec": {"image": IMAGE_TO}}, rev0)
         run.wait_acked(5)
     rep = run.check("SYNC")
-    uids1 = _uids(clusters, ns)
+    uids1 = pod_uids(clusters, ns)
     assert all(uids1[p] != uids0[p] for p in uids0), "every pod was replaced"
     assert set(versions(control_plane, clusters, ns, NAME).values()) == {"3.11.0"}
     order = _restart_order(run, uids0)
@@ -321,15 +282,15 @@ def test_rolling_restarts_in_a_row(control_plane, namespace, clusters, operator)
     """ROLLING_RESTARTS pod-template changes in a row (spec.memgraph.logLevel toggled), under load (STRICT_SYNC):
     each one replaces every pod and moves the MAIN by switchover; no acknowledged write lost over all of them."""
     ns = namespace
-    _ready_cluster(clusters, ns, "STRICT_SYNC")
+    ready_cluster(clusters, ns, "STRICT_SYNC")
     with Chaos(control_plane, clusters, ns, NAME, operator) as run:
         for i in range(ROLLING_RESTARTS):
             rev = statefulset(control_plane, ns, NAME)["status"]["updateRevision"]
-            uids = _uids(clusters, ns)
+            uids = pod_uids(clusters, ns)
             run.mark(f"restart {i + 1}")
             _rollout(control_plane, clusters, ns, {"spec": {"memgraph": {"logLevel": "DEBUG" if i % 2 == 0 else "INFO"}}},
                      rev)
-            now = _uids(clusters, ns)
+            now = pod_uids(clusters, ns)
             assert all(now[p] != uids[p] for p in uids), f"restart {i + 1}: not every pod replaced"
             run.wait_acked(3)
     rep = run.check("STRICT_SYNC")
@@ -340,7 +301,7 @@ def test_rolling_restarts_in_a_row(control_plane, namespace, clusters, operator)
 def test_switchover_under_load_async_loses_nothing(control_plane, namespace, clusters, operator):
     """spec.switchover.targetOrdinal moves the MAIN to that pod with no loss even in ASYNC."""
     ns = namespace
-    old = _ready_cluster(clusters, ns, "ASYNC")
+    old = ready_cluster(clusters, ns, "ASYNC")
     target = next(p for p in sorted(clusters.pod_roles(ns, NAME)) if p != old)
     with Chaos(control_plane, clusters, ns, NAME, operator) as run:
         patch_cluster(control_plane, ns, NAME, {"spec": {"switchover": {"targetOrdinal": int(target.rsplit("-", 1)[1])}}})

@@ -108,8 +108,11 @@ def test_write_through_write_service_is_read_through_read_service(control_plane,
     ns = cluster
     main_ip = write_through(clusters, ns, NAME, "Basic", 42)
     assert clusters.ip_to_pod(ns, NAME)[main_ip] == clusters.main_pod(ns, NAME)
-    readers = clusters.service_endpoints(ns, f"{NAME}-read")
-    assert len(readers) == 2 and main_ip not in readers, readers
+    # A replica joins the read Service once it is caught up and labelled readable; the EndpointSlice follows.
+    readers = control_plane.wait_for(
+        lambda: r if len(r := clusters.service_endpoints(ns, f"{NAME}-read")) == 2 else None, timeout=30,
+        message="both replicas behind the read Service")
+    assert main_ip not in readers, readers
     for ip in readers:
         clusters.wait_value_on(ip, "Basic", 42)
     # Replicas refuse writes: the read Service really routes to replicas.
