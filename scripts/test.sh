@@ -6,7 +6,7 @@
 #   3. lint (scripts/lint.sh: clang-tidy, cppcheck, scripts/check-code.py); any finding fails the run
 #   4. C unit tests (ctest), then bounded fuzzing of the decoders
 #   5. pytest: emulator conformance, C clients against real peers, the real control plane, end to end; on
-#      PYTEST_WORKERS (default 3) pytest-xdist workers, one test file at a time per worker (modules share
+#      PYTEST_WORKERS (default 4) pytest-xdist workers, one test file at a time per worker (modules share
 #      clusters and run their tests in order), each worker with its own control plane. PYTEST_WORKERS=0 runs
 #      everything in this process, one after another.
 set -euo pipefail
@@ -40,12 +40,12 @@ ctest --test-dir build/debug --output-on-failure -j "$JOBS" -L unit
 
 if [ -x scripts/fuzz.sh ]; then
   step "bounded fuzzing"
-  bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+  bash scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 fi
 
 step "pytest"
 export MGO_BUILD_DIR="$ROOT/build/debug"
-WORKERS=${PYTEST_WORKERS:-3}
+WORKERS=${PYTEST_WORKERS:-4}
 XDIST=()
 [ "$WORKERS" = 0 ] || XDIST=(-n "$WORKERS" --dist loadfile)
 # shellcheck disable=SC2086  # PYTEST_ARGS is a word list on purpose (e.g. "-k emulator -x")
