@@ -305,21 +305,33 @@ static void a_failed_fence_is_reported_and_tried_again(void **state)
   assert_int_equal(f.fences, 250 / AGENT_ISO_FENCE_RETRY_MS + 1 + 1); /* the first check's tries, then one */
 }
 
+/* mg-0 confirmed at 0, then cut off from the API server and its peers; its Memgraph refuses the first
+ * `refusals` demotions (a commit holds the replication-state lock). */
+static void isolated_main(struct fake *f, struct agent_iso *iso, int refusals)
+{
+  confirmed_main(f, iso);
+  f->record_rc = MGO_EIO;
+  f->peer_rc[1] = f->peer_rc[2] = MGO_ETIMEDOUT;
+  f->fence_refusals = refusals;
+}
+
+/* One check at now_ms into *o. */
+static void check_into(struct agent_iso *iso, struct fake *f, int64_t now_ms, struct agent_iso_outcome *o)
+{
+  struct agent_iso_ops ops = ops_of(f);
+  assert_int_equal(agent_iso_check(iso, &ops, now_ms, o), MGO_OK);
+}
+
 /* A commit holding the replication-state lock makes Memgraph refuse the demotion: tried again every
  * AGENT_ISO_FENCE_RETRY_MS within the check, until it succeeds. */
 static void a_fence_refused_while_a_commit_holds_the_lock_is_tried_again_at_once(void **state)
 {
   struct fake f;
   struct agent_iso iso;
-  struct agent_iso_ops ops;
   struct agent_iso_outcome o;
   (void) state;
-  confirmed_main(&f, &iso);
-  f.record_rc = MGO_EIO;
-  f.peer_rc[1] = f.peer_rc[2] = MGO_ETIMEDOUT;
-  f.fence_refusals = 3;
-  ops = ops_of(&f);
-  assert_int_equal(agent_iso_check(&iso, &ops, 2000, &o), MGO_OK);
+  isolated_main(&f, &iso, 3);
+  check_into(&iso, &f, 2000, &o);
   assert_int_equal(o.verdict, AGENT_ISO_FENCE_ALONE);
   assert_true(o.fenced);
   assert_int_equal(o.fence_attempts, 4);
@@ -333,15 +345,10 @@ static void a_fence_refused_throughout_stops_trying_within_the_interval(void **s
 {
   struct fake f;
   struct agent_iso iso;
-  struct agent_iso_ops ops;
   struct agent_iso_outcome o;
   (void) state;
-  confirmed_main(&f, &iso);
-  f.record_rc = MGO_EIO;
-  f.peer_rc[1] = f.peer_rc[2] = MGO_ETIMEDOUT;
-  f.fence_refusals = 1000;
-  ops = ops_of(&f);
-  assert_int_equal(agent_iso_check(&iso, &ops, 2000, &o), MGO_OK);
+  isolated_main(&f, &iso, 1000);
+  check_into(&iso, &f, 2000, &o);
   assert_false(o.fenced);
   assert_int_equal(o.fence_rc, MGO_EFAILURE);
   assert_int_equal(o.fence_attempts, 250 / AGENT_ISO_FENCE_RETRY_MS + 1);
@@ -354,20 +361,15 @@ static void fence_tries_stop_when_the_main_is_gone_or_the_agent_stops(void **sta
 {
   struct fake f;
   struct agent_iso iso;
-  struct agent_iso_ops ops;
   struct agent_iso_outcome o;
   (void) state;
-  confirmed_main(&f, &iso);
-  f.record_rc = MGO_EIO;
-  f.peer_rc[1] = f.peer_rc[2] = MGO_ETIMEDOUT;
-  f.fence_refusals = 1000;
+  isolated_main(&f, &iso, 1000);
   f.pause_rc = MGO_ECANCELED;
-  ops = ops_of(&f);
-  assert_int_equal(agent_iso_check(&iso, &ops, 2000, &o), MGO_OK);
+  check_into(&iso, &f, 2000, &o);
   assert_int_equal(o.fence_attempts, 1);
   f.pause_rc = MGO_OK;
   f.demoted_in_pause = true;
-  assert_int_equal(agent_iso_check(&iso, &ops, 2100, &o), MGO_OK);
+  check_into(&iso, &f, 2100, &o);
   assert_int_equal(o.fence_attempts, 1);
   assert_int_equal(f.paused_ms, 2 * AGENT_ISO_FENCE_RETRY_MS);
 }
