@@ -81,10 +81,10 @@ static int execute_retrying_busy(struct op_ctx *ctx, void *conn, const struct re
   int rc = ctx->mg->execute(conn, a);
   for (*tries = 1; rc == MGO_EFAILURE && ctx->mg->failed_busy != NULL && ctx->mg->failed_busy(conn);
        (*tries)++) {
+    if (*tries >= OP_BUSY_TRIES)
+      break; /* before the role query, so the note keeps the refusal's text */
     if (demoted_meanwhile(ctx, conn, a))
       return MGO_OK;
-    if (*tries >= OP_BUSY_TRIES)
-      break;
     mgo_clock_sleep_ms(ctx->clock, OP_BUSY_RETRY_MS);
     op_count_bolt(ctx, a->pod, 1);
     rc = ctx->mg->execute(conn, a);
