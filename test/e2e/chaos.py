@@ -391,10 +391,10 @@ def _same_change(a, b):
 
 class SyncSampler(BackgroundLoop):
     """SHOW REPLICAS on the pod labelled main (per the LabelSampler's latest sample), every ~0.1 s.
-    samples: [(t, pod, number of SYNC/STRICT_SYNC replicas listed in state ready)].
-    acks_without_sync(): acknowledged writes for which the acknowledging MAIN listed no SYNC/STRICT_SYNC replica in
-    state ready both in the sample just before and in the one just after the acknowledgement: writes that existed
-    on one instance only (reported; with SYNC/STRICT_SYNC they are the ones a second fault would lose)."""
+    samples: [(t, pod, number of SYNC/STRICT_SYNC replicas listed ready or replicating)].
+    acks_without_sync(): acknowledged writes for which the acknowledging MAIN listed no SYNC/STRICT_SYNC replica
+    ready (or replicating) both in the sample just before and in the one just after the acknowledgement: writes
+    that existed on one instance only (reported; with SYNC/STRICT_SYNC they are the ones a second fault would lose)."""
 
     def __init__(self, labels, interval=0.1):
         super().__init__()
@@ -412,8 +412,10 @@ class SyncSampler(BackgroundLoop):
                 rows = [r.data() for r in s.run("SHOW REPLICAS")]
         except Exception:  # noqa: BLE001 - a MAIN that does not answer tells nothing here
             return
+        # "replicating" is a ready replica with a shipment in flight (under load most samples see it): a SYNC
+        # commit fails at once only while its replica is in recovery, invalid or diverged (memgraph.md 5.1)
         n = sum(1 for r in rows if r.get("sync_mode") in ("sync", "strict_sync")
-                and ((r.get("data_info") or {}).get("memgraph") or {}).get("status") == "ready")
+                and ((r.get("data_info") or {}).get("memgraph") or {}).get("status") in ("ready", "replicating"))
         self.samples.append((time.monotonic(), pod, n))
 
     def acks_without_sync(self, acked, ip_pod):
