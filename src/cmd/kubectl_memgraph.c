@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "k8s_client.h"
 #include "k8s_config.h"
@@ -14,6 +13,7 @@
 #include "kmg_cmd.h"
 #include "kmg_objects.h"
 #include "kmg_yaml.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
 
 #ifndef MGO_VERSION
@@ -123,9 +123,7 @@ int kmg_print_object(struct kmg_ctx *ctx, const json_t *obj)
 
 void kmg_sleep_ms(long ms)
 {
-  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0) {
-  }
+  mgo_clock_sleep_ms(NULL, ms);
 }
 
 static int connect_client(struct kmg_ctx *ctx, const struct kmg_args *a)

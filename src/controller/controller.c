@@ -4,7 +4,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "k8s_client.h"
 #include "k8s_config.h"
@@ -14,6 +13,7 @@
 #include "k8s_queue.h"
 #include "metrics.h"
 #include "mgo_buf.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
 #include "mgo_log.h"
 #include "server.h"
@@ -178,17 +178,11 @@ static void reconcile_key(struct mgo_operator *op, const char *key)
   op_ctx_release(&ctx);
 }
 
-static void sleep_ms(long ms)
-{
-  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static void *worker_main(void *arg)
 {
   struct mgo_operator *op = arg;
   while (!op_informers_synced(op, NULL) && !atomic_load(&op->stopping))
-    sleep_ms(100); /* never act on half-filled caches: a missing object would be re-created */
+    mgo_clock_sleep_ms(NULL, 100); /* never act on half-filled caches: a missing object would be re-created */
   for (;;) {
     char *key = NULL;
     if (k8s_queue_get(op->queue, &key) != MGO_OK)
