@@ -35,13 +35,26 @@ fail() {
   exit 1
 }
 
-# ---- ports: ask the kernel for free loopback ports (held open together so they are distinct)
+# ---- ports: four distinct free loopback ports from below the kernel's ephemeral range. A port the kernel
+# hands out for bind(0) comes from that range, which outgoing connections also draw from, so one of them could
+# take it in the seconds before kube-controller-manager binds (seen with 6 control planes starting at once).
 read -r ETCD_PORT ETCD_PEER_PORT API_PORT KCM_PORT < <("$MGO_PYTHON" -c '
-import socket
-ss = [socket.socket() for _ in range(4)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+ports, held = [], []
+candidates = range(20000, max(low, 20100))
+for port in random.sample(candidates, min(400, len(candidates))):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        s.close()
+        continue
+    held.append(s)
+    ports.append(port)
+    if len(ports) == 4:
+        break
+print(*ports)')
 
 # ---- pod network: a block of addresses and a node namespace of our own (netns), or loopback addresses
 POD_NETWORK=${MGO_POD_NETWORK:-auto}

@@ -245,6 +245,7 @@ def test_rolling_update_replicas_first_then_switchover(control_plane, namespace,
     old = _cluster(clusters, ns, updateStrategy={"type": strategy})
     with Writer(clusters, ns, NAME, label="RU") as writer:
         writer.wait_acked(10)
+        before, _ = _revisions(control_plane, ns)
         _patch(control_plane, ns, {"spec": {"memgraph": {"logLevel": "DEBUG"}}})
         if strategy == "Supervised":
             def awaiting():
@@ -258,8 +259,10 @@ def test_rolling_update_replicas_first_then_switchover(control_plane, namespace,
                                   f"memgraph.io/approve-main-update={rev}")
 
         def all_updated():
+            # The StatefulSet's updateRevision names the new template only once the operator applied it and
+            # the controller manager saw it: until then every pod matches the old one.
             rev, pods = _revisions(control_plane, ns)
-            return rev is not None and len(pods) == 3 and all(r == rev for r in pods.values())
+            return rev not in (None, before) and len(pods) == 3 and all(r == rev for r in pods.values())
         control_plane.wait_for(all_updated, timeout=240, message="every pod on the update revision")
         status = _wait_ready_everywhere(control_plane, clusters, ns, writer, timeout=240)
     assert status["currentMain"] != old
