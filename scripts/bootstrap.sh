@@ -21,16 +21,30 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# 2. Python virtualenv for the test tooling, rebuilt when the requirements change.
+# 2. Python virtualenv for the test tooling: built once per Python version and requirements in the cache
+#    ($MGO_CACHE/venv/<python>-<hash of test/requirements.txt>), and .venv is a link to it, so a fresh clone on a
+#    warm machine does not reinstall it. A .venv that is a real directory (an older checkout) is kept and rebuilt
+#    in place when the requirements change.
 req="$ROOT/test/requirements.txt"
-stamp="$ROOT/.venv/.requirements.sha256"
 want=$(sha256sum "$req" | cut -d' ' -f1)
-if [ ! -x "$ROOT/.venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "creating the Python virtualenv (.venv)"
-  python3 -m venv "$ROOT/.venv"
-  "$ROOT/.venv/bin/pip" install -q --disable-pip-version-check -r "$req"
-  echo "$want" > "$stamp"
+if [ -d "$ROOT/.venv" ] && [ ! -L "$ROOT/.venv" ]; then
+  venv="$ROOT/.venv"
+else
+  pyver=$(python3 -c 'import sys; print("py%d.%d" % sys.version_info[:2])')
+  venv="$MGO_CACHE/venv/$pyver-${want:0:16}"
 fi
+mkdir -p "$MGO_CACHE/venv"
+(
+  flock 9
+  if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
+    log "creating the Python virtualenv ($venv)"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
+    echo "$want" > "$venv/.requirements.sha256"
+  fi
+) 9>"$MGO_CACHE/venv/.lock"
+[ "$venv" = "$ROOT/.venv" ] || ln -sfn "$venv" "$ROOT/.venv"
 
 # 3. Components built from registries into the cache (each script is a no-op when its output exists).
 mkdir -p "$MGO_CACHE/logs"

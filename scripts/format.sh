@@ -5,14 +5,13 @@ cd "$(dirname "$0")/.."
 mapfile -t files < <(git ls-files --cached --others --exclude-standard -- '*.c' '*.h' | grep -v '^build/')
 [ ${#files[@]} -gt 0 ] || exit 0
 if [ "${1:-}" = "--check" ]; then
-  bad=()
-  for f in "${files[@]}"; do
-    [ -f "$f" ] || continue
-    clang-format --style=file "$f" | cmp -s - "$f" || bad+=("$f")
-  done
-  if [ ${#bad[@]} -gt 0 ]; then
+  # One clang-format process for all files (a process per file took 12 s); it names each violation
+  # "FILE:LINE:COL: error: code should be clang-formatted".
+  out=$(clang-format --style=file --dry-run --Werror "${files[@]}" 2>&1) || true
+  mapfile -t bad < <(printf '%s\n' "$out" | sed -n 's/^\([^:]*\):[0-9]*:[0-9]*: error: code should be clang-formatted.*/\1/p' | sort -u)
+  if [ ${#bad[@]} -gt 0 ] || { [ -n "$out" ] && ! printf '%s\n' "$out" | grep -q 'code should be clang-formatted'; }; then
     echo "clang-format: these files need formatting (run 'make format'):" >&2
-    printf '  %s\n' "${bad[@]}" >&2
+    if [ ${#bad[@]} -gt 0 ]; then printf '  %s\n' "${bad[@]}" >&2; else printf '%s\n' "$out" >&2; fi
     exit 1
   fi
   echo "clang-format: ${#files[@]} files ok"
