@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Soak: the chaos scenarios of test/e2e/test_chaos.py run many times on one local control plane, then a report.
+# Soak: the chaos scenarios of test/e2e/test_chaos.py, test_chaos_rollouts.py and test_chaos_partitions.py run
+# many times on one local control plane, then a report.
 #
 #   bash scripts/soak.sh            (make soak)
 #
@@ -40,21 +41,23 @@ fi
 cleanup() { [ -n "$OWNED" ] && bash test/cluster/down.sh "$MGO_CONTROL_PLANE_DIR" --purge >/dev/null 2>&1; }
 trap cleanup EXIT
 START=$(date +%s)
+# The fault scenarios, the rollouts and the partitions (issue 11: the soak includes partitions).
+FILES=(test/e2e/test_chaos.py test/e2e/test_chaos_rollouts.py test/e2e/test_chaos_partitions.py)
 
-per_round=$("$PY" -m pytest -p no:cacheprovider --collect-only -q test/e2e/test_chaos.py -k "not rolling_restarts and not checker" \
+per_round=$("$PY" -m pytest -p no:cacheprovider --collect-only -q "${FILES[@]}" -k "not rolling_restarts and not checker" \
   2>/dev/null | grep -c '::')
 [ "$per_round" -gt 0 ] || { echo "soak: no scenario collected" >&2; exit 2; }
 rounds=$(( (TRIALS + per_round - 1) / per_round ))
 echo "soak: $per_round scenarios per round, $rounds rounds (SOAK_TRIALS=$TRIALS), raw files in $RAW" >&2
 for r in $(seq 1 "$rounds"); do
   echo "soak: round $r/$rounds ($(( $(date +%s) - START )) s so far)" >&2
-  "$PY" -m pytest -p no:cacheprovider -q -s test/e2e/test_chaos.py -k "not rolling_restarts and not checker" \
+  "$PY" -m pytest -p no:cacheprovider -q -s "${FILES[@]}" -k "not rolling_restarts and not checker" \
     --junitxml="$RAW/round-$r.xml" >"$RAW/round-$r.log" 2>&1
   tail -1 "$RAW/round-$r.log" >&2
 done
 if [ "$RR" -gt 0 ]; then
   echo "soak: $RR rolling restarts in a row" >&2
-  CHAOS_ROLLING_RESTARTS=$RR "$PY" -m pytest -p no:cacheprovider -q -s test/e2e/test_chaos.py \
+  CHAOS_ROLLING_RESTARTS=$RR "$PY" -m pytest -p no:cacheprovider -q -s test/e2e/test_chaos_rollouts.py \
     -k rolling_restarts --junitxml="$RAW/rolling.xml" \
     --timeout=$(( RR * 120 + 300 )) >"$RAW/rolling.log" 2>&1
   tail -1 "$RAW/rolling.log" >&2
