@@ -134,6 +134,14 @@ bool rec_replica_streaming(enum rec_replica_state s)
   return s == REC_RS_READY || s == REC_RS_REPLICATING;
 }
 
+bool rec_replica_healthy(enum mgo_repl_mode mode, enum rec_replica_state s, int64_t behind)
+{
+  if (rec_replica_streaming(s))
+    return true;
+  return mode == MGO_MODE_ASYNC && s == REC_RS_RECOVERY && behind <= 0 &&
+         -behind <= REC_ASYNC_CATCHUP_MAX_BEHIND;
+}
+
 bool rec_holds_acknowledged(enum mgo_repl_mode mode, enum rec_replica_state s, int64_t behind)
 {
   return rec_replica_streaming(s) && (mode != MGO_MODE_ASYNC || behind == 0);

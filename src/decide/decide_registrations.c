@@ -290,7 +290,8 @@ static bool replica_ready(const struct decide *d, const struct wanted *w)
 {
   const struct rec_registration *r = rec__find_registration(d->main, w->name);
   return w->in->pod_exists && w->in->reachable && w->in->pod_ready && r != NULL && r->mode == w->mode &&
-         strcmp(r->address, w->address) == 0 && rec__streaming(r);
+         strcmp(r->address, w->address) == 0 && r->has_data_info &&
+         rec_replica_healthy(r->mode, r->state, r->behind);
 }
 
 /* ReplicasReady and plan.ready_replicas; true when a registered, reachable replica is catching up. */

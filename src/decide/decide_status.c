@@ -225,7 +225,8 @@ json_t *rec_build_status(const struct rec_status_input *in)
 
 /* A copy without what changes on every observation of a healthy, busy cluster: lastSeen, the lags (commits
  * in flight make them flicker under load; the live values are the mgo_replica_lag metric) and the difference
- * between "ready" and "replicating" (a commit being shipped right now). */
+ * between "ready" and the other healthy states (rec_replica_healthy: "replicating", a commit being shipped
+ * right now; an ASYNC replica's short "recovery"). */
 static json_t *comparable(const json_t *status)
 {
   json_t *copy = json_deep_copy(status);
@@ -238,10 +239,14 @@ static json_t *comparable(const json_t *status)
   json_array_foreach(json_object_get(copy, "instanceStatuses"), i, entry)
   {
     const char *state = json_string_value(json_object_get(entry, "replicaState"));
+    enum mgo_repl_mode mode = MGO_MODE_SYNC;
+    int64_t behind = (int64_t) json_integer_value(json_object_get(entry, "behind"));
+    bool known_mode = mgo_repl_mode_parse(json_string_value(json_object_get(entry, "replicationMode")),
+                                          MGO_CASE_EXACT, &mode);
+    if (state != NULL && known_mode && rec_replica_healthy(mode, rec_replica_state_named(state), -behind))
+      json_object_set_new(entry, "replicaState", json_string("ready"));
     json_object_del(entry, "lastSeen");
     json_object_del(entry, "behind");
-    if (state != NULL && rec_replica_streaming(rec_replica_state_named(state)))
-      json_object_set_new(entry, "replicaState", json_string("ready"));
   }
   return copy;
 }

@@ -233,6 +233,15 @@ enum rec_replica_state rec_replica_state_named(const char *name);
  * `behind` is often nonzero for such a replica (commits in flight); its state is what Memgraph itself acts
  * on. */
 bool rec_replica_streaming(enum rec_replica_state s);
+/* Largest lag (transactions, SHOW REPLICAS `behind`) of an ASYNC replica in `recovery` that still counts as
+ * healthy (rec_replica_healthy). */
+#define REC_ASYNC_CATCHUP_MAX_BEHIND 1000
+/* Healthy for ReplicasReady, the read Service and status: streaming, or an ASYNC replica in `recovery` at
+ * most REC_ASYNC_CATCHUP_MAX_BEHIND transactions behind. Memgraph moves an ASYNC replica that was still
+ * shipping when the next commit came to `recovery` and it catches up by itself: under steady write load that
+ * happens every few seconds, and counting it as unhealthy flipped Ready and the read Service (issue 11). A
+ * SYNC or STRICT_SYNC replica in `recovery` missed acknowledged commits and is never healthy. Pure. */
+bool rec_replica_healthy(enum mgo_repl_mode mode, enum rec_replica_state s, int64_t behind);
 /* The replica holds every write the MAIN acknowledged: SYNC/STRICT_SYNC while streaming (a SYNC commit is
  * acknowledged only after the replica confirmed it, and a replica that missed one leaves ready until it has
  * caught up); ASYNC only when streaming and 0 behind. The one definition of "in sync" for a failover. */

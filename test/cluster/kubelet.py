@@ -191,15 +191,26 @@ class IpAllocator(RoundRobinAllocator):
 
 
 class NetnsIpAllocator(RoundRobinAllocator):
-    """Netns pod network: the block's pod /16 from 10.(64+B).0.2 (x.y.0 and x.y.255 skipped). Addresses whose
+    """Netns pod network: one /24 of the block's pod /16, 10.(64+B).S.2-254, claimed by this kubelet (flock held
+    for its life, the lowest free S first), so kubelets sharing a control plane (the scale benchmark starts one
+    per 100 pods) never hand out the same address: each allocator only knows its own pods. Addresses whose
     namespace still exists (a kubelet that ran before) are never handed out: the namespace is replaced."""
 
     def __init__(self, block):
         net = podnet.Block(block)
-
-        def address(i):
-            return None if (i & 255) in (0, 255) else f"10.{64 + block}.{i >> 8}.{i & 255}"
-        super().__init__(2, 65533, address, taken=net.pod_ips())
+        os.makedirs(podnet.OWNER_DIR, exist_ok=True)
+        for sub in range(256):
+            fd = os.open(os.path.join(podnet.OWNER_DIR, f"{block}-ips-{sub}.lock"), os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.fd, self.sub = fd, sub
+            break
+        else:
+            raise RuntimeError(f"no free /24 in the pod network of block {block}")
+        super().__init__(2, 254, lambda i: f"10.{64 + block}.{self.sub}.{i}", taken=net.pod_ips())
 
 
 # --------------------------------------------------------------------------------------------- image table
@@ -867,7 +878,8 @@ class Kubelet:
         self.pvcs = Informer(api, "/api/v1/persistentvolumeclaims", self.wake, self.stop)
         self.services = Informer(api, "/api/v1/services", self.wake, self.stop)
         self.last_node_sync = 0.0
-        pod_ips = podnet.pod_cidr(net_block) + " (netns)" if self.net else f"127.1.{self.ips.block}.0/24 (loopback)"
+        pod_ips = (f"10.{64 + net_block}.{self.ips.sub}.0/24 of {podnet.pod_cidr(net_block)} (netns)" if self.net
+                   else f"127.1.{self.ips.block}.0/24 (loopback)")
         log(f"kubelet: node {node_name}, pod IPs {pod_ips}, state {state_dir}")
 
     def wake(self):

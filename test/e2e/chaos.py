@@ -515,6 +515,25 @@ def cluster_events(cp, ns, name):
     return [(e.get("reason"), e.get("message") or "") for e in items for _ in range(max(1, e.get("count") or 1))]
 
 
+def status_write_times(log_path, ns, name):
+    """Wall-clock times (epoch seconds) of the operator's "status written" lines for cluster ns/name: each is one
+    status write it made (step_status logs every write it sends, none it skips)."""
+    import datetime
+    want = f"cluster={ns}/{name}"
+    out = []
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if 'msg="status written"' not in line or want not in line.split():
+                    continue
+                ts = line.split(" ", 1)[0]
+                if ts.startswith("ts="):
+                    out.append(datetime.datetime.fromisoformat(ts[3:].replace("Z", "+00:00")).timestamp())
+    except OSError:
+        return None
+    return out
+
+
 def cluster_metric(samples, metric, ns, name, **labels):
     """Sum of `metric` samples for this cluster (label cluster = name or ns/name; namespace, if present, = ns)."""
     total = 0.0
@@ -582,7 +601,8 @@ class Chaos:
         self.labels = LabelSampler(clusters, ns, name)
         self.sync = SyncSampler(self.labels)
         self.marks = []
-        self.t0 = self.t_end = None
+        self.wall_marks = []  # (what, time.time()) beside marks: the operator's log is in wall-clock time
+        self.t0 = self.t_end = self.wall0 = None
         self.metrics_before = None
         self.operator_starts = None
         self.report = None
@@ -601,7 +621,7 @@ class Chaos:
         self.operator_starts = self.operator.starts if self.operator else None
         self.events_before = event_counts(self.cp, self.ns, self.name)
         self.status_before = self.clusters.cluster_status(self.ns, self.name)
-        self.t0 = time.monotonic()
+        self.t0, self.wall0 = time.monotonic(), time.time()
         self.labels.start()
         self.sync.start()
         self.roles.start()
@@ -639,6 +659,7 @@ class Chaos:
     # -- during the run
     def mark(self, what):
         self.marks.append((what, time.monotonic()))
+        self.wall_marks.append((what, time.time()))
 
     def wait_acked(self, count, timeout=60):
         target = len(self.writer.acked) + count
@@ -754,6 +775,20 @@ class Chaos:
                 runs.append((pod, t, t, 1))
         return runs
 
+    def _status_writes(self):
+        """Status writes of this cluster during the run, from the operator's log: before the first mark (load on a
+        healthy cluster) and from it until now (the fault and the recovery). None without an operator log."""
+        path = getattr(self.operator, "log_path", None)
+        times = status_write_times(path, self.ns, self.name) if path else None
+        if times is None:
+            return None
+        end = time.time()
+        fault = self.wall_marks[0][1] if self.wall_marks else end
+        return {"before_first_mark": sum(1 for t in times if self.wall0 <= t < fault),
+                "load_before_first_mark_s": round(fault - self.wall0, 1),
+                "from_first_mark": sum(1 for t in times if fault <= t <= end),
+                "from_first_mark_s": round(end - fault, 1) if self.wall_marks else 0.0}
+
     def build_report(self, final_main, rows, t_ready, mode):
         acked = self.writer.acked
         acked_ids = {n for n, _, _ in acked}
@@ -820,6 +855,7 @@ class Chaos:
                                           if mode in ("SYNC", "STRICT_SYNC") else None),
             "lost_after_last_fault": self._acked_after_last_mark(acked, lost),
             "non_chosen_acks": self.non_chosen_acks(),
+            "status_writes": self._status_writes(),
             **extra,
         }
         return self.report
@@ -887,6 +923,7 @@ class Chaos:
                  f"  kept-connection writer: {r.get('kept')}",
                  f"  no-receive-timeout writer: {r.get('no_timeout')}", f"  per-pod prober: {r.get('probe')}",
                  f"  acks by a non-chosen instance after the promotion: {r['non_chosen_acks']}",
+                 f"  status writes (operator log): {r.get('status_writes')}",
                  f"  final main={r['final_main']} replicas={r['replicas']} ready after {r['ready_after_s']} s"]
         return "\n".join(lines)
 

@@ -62,7 +62,7 @@ static void test_status_golden(void **state)
   json_t *status;
   (void) state;
 
-  decide(&s, "mg-0", "0 M reg=1:S:ready reg=2:A:recovery:-12 | 1 R v=3.11.0 | 2 R restarts=1 | 3 ?");
+  decide(&s, "mg-0", "0 M reg=1:S:ready reg=2:A:recovery:-5000 | 1 R v=3.11.0 | 2 R restarts=1 | 3 ?");
   s.obs->inst[3].pod_exists = true;
   mgo_strlcpy(s.obs->inst[3].last_error, "connect: connection refused", sizeof(s.obs->inst[3].last_error));
   status = build(&s, NULL, "2026-11-22T04:00:00Z");
@@ -153,8 +153,13 @@ static const struct differs_case differs_cases[] = {
      "0 M reg=1:S:ready reg=2:A:ready:-50 | 1 R | 2 R", false},
     {"a streaming replica a few commits behind (load)", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
      "0 M reg=1:S:ready:-1 reg=2:A:replicating:-4 | 1 R | 2 R", false},
-    {"a replica leaves the streaming states", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
-     "0 M reg=1:S:ready reg=2:A:recovery:-1 | 1 R | 2 R", true},
+    {"an ASYNC replica in a short recovery (Memgraph's busy-replica catch-up under load)",
+     "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R", "0 M reg=1:S:ready reg=2:A:recovery:-1 | 1 R | 2 R",
+     false},
+    {"an ASYNC replica in recovery too far behind", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
+     "0 M reg=1:S:ready reg=2:A:recovery:-1001 | 1 R | 2 R", true},
+    {"a SYNC replica leaves the streaming states", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
+     "0 M reg=1:S:recovery:-1 reg=2:A:ready | 1 R | 2 R", true},
     {"replica state changes", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",
      "0 M reg=1:S:ready reg=2:A:invalid | 1 R | 2 R", true},
     {"pod no longer ready", "0 M reg=1:S:ready reg=2:A:ready | 1 R | 2 R",

@@ -124,9 +124,12 @@ static const struct topo_case cases[] = {
     {"an invalid replica is not ready nor readable", C3, "mg-0",
      "0 M reg=1:A:invalid:-7 reg=2:A:ready | 1 R | 2 R", "",
      "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=F:ReplicaInvalid rq=5", "label mg-1 replica", 3},
-    {"recovering replica is not ready nor readable", C3, "mg-0",
-     "0 M reg=1:A:recovery:-3 reg=2:A:ready | 1 R | 2 R", "",
+    {"recovering replica far behind is not ready nor readable", C3, "mg-0",
+     "0 M reg=1:A:recovery:-5000 reg=2:A:ready | 1 R | 2 R", "",
      "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=1", "label mg-1 replica", 3},
+    {"an ASYNC replica in a short recovery (catching up under load) stays ready and readable", C3, "mg-0",
+     "0 M reg=1:A:recovery:-3 reg=2:A:ready | 1 R | 2 R", "",
+     "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=1", "", 3},
     {"single instance", 1, 0, 'S', 'A', "mg-0", "0 M", "",
      "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5", "", 1},
     {"SYNC holder kept while healthy", 3, 1, 'S', 'A', "mg-0", "0 M reg=1:A:ready reg=2:S:ready | 1 R | 2 R",
@@ -384,8 +387,8 @@ static const struct topo_case cases[] = {
     {"rolling update: the highest outdated replica restarts first", 3, 1, 'S', 'A', "mg-0",
      "0 M old reg=1:S:ready reg=2:A:ready | 1 R old | 2 R old", "delete_pod mg-2 RollingUpdate",
      "Degraded MA=T:MainReady RR=F:RollingUpdate RH=T:Healthy rq=5", "", -1},
-    {"rolling update waits while a replica recovers", 3, 1, 'S', 'A', "mg-0",
-     "0 M old reg=1:S:ready reg=2:A:recovery:-2 | 1 R old | 2 R", "",
+    {"rolling update waits while a replica recovers far behind", 3, 1, 'S', 'A', "mg-0",
+     "0 M old reg=1:S:ready reg=2:A:recovery:-2000 | 1 R old | 2 R", "",
      "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=1", "label mg-2 replica", -1},
     {"rolling update goes on while an ASYNC replica streams a few commits behind", 3, 1, 'S', 'A', "mg-0",
      "0 M old reg=1:S:ready reg=2:A:ready:-2 | 1 R old | 2 R", "delete_pod mg-1 RollingUpdate",
@@ -840,6 +843,36 @@ static void test_holds_acknowledged_table(void **state)
   }
 }
 
+/* Healthy for Ready, the read Service and status (rec_replica_healthy), as a table. */
+static void test_replica_healthy_table(void **state)
+{
+  static const struct {
+    enum mgo_repl_mode mode;
+    enum rec_replica_state s;
+    int64_t behind;
+    bool healthy;
+  } rows[] = {
+      {MGO_MODE_SYNC, REC_RS_READY, -3, true},
+      {MGO_MODE_STRICT_SYNC, REC_RS_REPLICATING, 0, true},
+      {MGO_MODE_ASYNC, REC_RS_REPLICATING, -5000, true},
+      {MGO_MODE_ASYNC, REC_RS_RECOVERY, 0, true},
+      {MGO_MODE_ASYNC, REC_RS_RECOVERY, -REC_ASYNC_CATCHUP_MAX_BEHIND, true},
+      {MGO_MODE_ASYNC, REC_RS_RECOVERY, -REC_ASYNC_CATCHUP_MAX_BEHIND - 1, false},
+      {MGO_MODE_ASYNC, REC_RS_RECOVERY, 1, false}, /* ahead of its MAIN: not a catch-up */
+      {MGO_MODE_SYNC, REC_RS_RECOVERY, -1, false},
+      {MGO_MODE_STRICT_SYNC, REC_RS_RECOVERY, 0, false},
+      {MGO_MODE_ASYNC, REC_RS_INVALID, 0, false},
+      {MGO_MODE_ASYNC, REC_RS_DIVERGED, 0, false},
+      {MGO_MODE_ASYNC, REC_RS_UNKNOWN, 0, false},
+  };
+  (void) state;
+  for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+    if (rec_replica_healthy(rows[i].mode, rows[i].s, rows[i].behind) != rows[i].healthy)
+      fail_msg("row %zu: %s %s behind %lld should be %d", i, mgo_repl_mode_name(rows[i].mode),
+               rec_replica_state_name(rows[i].s), (long long) rows[i].behind, rows[i].healthy);
+  }
+}
+
 static void test_replica_state_names(void **state)
 {
   (void) state;
@@ -944,6 +977,7 @@ int main(void)
       cmocka_unit_test(test_action_names),
       cmocka_unit_test(test_replica_state_names),
       cmocka_unit_test(test_holds_acknowledged_table),
+      cmocka_unit_test(test_replica_healthy_table),
       cmocka_unit_test(test_action_cypher),
       cmocka_unit_test(test_every_planned_action_has_cypher),
   };
