@@ -118,8 +118,10 @@ def test_wrong_credentials_fail_with_the_s3_code_and_never_show_the_secret(contr
         st = b["status"]
         assert st["phase"] == "Failed" and st["attempts"] == 3, st
         assert st["error"]["source"] == "s3" and st["error"]["code"] == "SignatureDoesNotMatch", st
+        # The backup's own status is written first; the cluster's status records it on its next pass.
+        control_plane.wait_for(lambda: clusters.cluster_status(ns, NAME).get("lastFailedBackup") == "wrong-creds",
+                               timeout=60, message="status.lastFailedBackup names the failed backup")
         status = clusters.cluster_status(ns, NAME)
-        assert status["lastFailedBackup"] == "wrong-creds"
         assert clusters.condition(status, "LastBackupSucceeded")["status"] == "False"
         everything = json.dumps([b, status, _events(control_plane, ns, "wrong-creds")]) + module_operator.logs() + \
             module_operator.http("/metrics")[1]
