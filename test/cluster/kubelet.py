@@ -169,24 +169,31 @@ class RoundRobinAllocator:
             self.by_uid.pop(uid, None)
 
 
+def claim_lock(directory, names):
+    """The first of names (in order) whose lock file in directory this process can flock: (fd, index), the fd
+    kept open for the process's life (the lock is the claim); None when every one is held."""
+    os.makedirs(directory, exist_ok=True)
+    for index, name in enumerate(names):
+        fd = os.open(os.path.join(directory, name), os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        return fd, index
+    return None
+
+
 class IpAllocator(RoundRobinAllocator):
     """Loopback pod network: claims one /24 of 127.1.0.0/16 for this kubelet (flock held for the kubelet's life)."""
 
     def __init__(self):
-        os.makedirs(IPBLOCK_DIR, exist_ok=True)
         blocks = list(range(256))
         random.shuffle(blocks)
-        for b in blocks:
-            fd = os.open(f"{IPBLOCK_DIR}/{b}.lock", os.O_CREAT | os.O_RDWR, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue
-            self.fd, self.block = fd, b
-            break
-        else:
+        got = claim_lock(IPBLOCK_DIR, [f"{b}.lock" for b in blocks])
+        if got is None:
             raise RuntimeError("no free /24 in 127.1.0.0/16")
+        self.fd, self.block = got[0], blocks[got[1]]
         super().__init__(1, 254, lambda i: f"127.1.{self.block}.{i}")
 
 
@@ -198,18 +205,10 @@ class NetnsIpAllocator(RoundRobinAllocator):
 
     def __init__(self, block):
         net = podnet.Block(block)
-        os.makedirs(podnet.OWNER_DIR, exist_ok=True)
-        for sub in range(256):
-            fd = os.open(os.path.join(podnet.OWNER_DIR, f"{block}-ips-{sub}.lock"), os.O_CREAT | os.O_RDWR, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue
-            self.fd, self.sub = fd, sub
-            break
-        else:
+        got = claim_lock(podnet.OWNER_DIR, [f"{block}-ips-{sub}.lock" for sub in range(256)])
+        if got is None:
             raise RuntimeError(f"no free /24 in the pod network of block {block}")
+        self.fd, self.sub = got
         super().__init__(2, 254, lambda i: f"10.{64 + block}.{self.sub}.{i}", taken=net.pod_ips())
 
 
