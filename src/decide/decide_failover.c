@@ -60,7 +60,10 @@ void rec__plan_main_change(struct decide *d, const struct rec_instance *to, cons
     if (strcmp(kind, "failover") == 0)
       (void) mgo_strlcpy(a->fenced, from, sizeof(a->fenced));
     a->mode = to->last_mode;
-    a->behind = to->last_behind;
+    /* What the new MAIN had not received of the acknowledged writes (lastFailover.behind, the estimated-lost
+     * metric): none for a SYNC/STRICT_SYNC replica that held every one (its last-seen `behind` counts commits
+     * in flight, which were not acknowledged); the last-seen lag otherwise. */
+    a->behind = to->last_mode != MGO_MODE_ASYNC && to->last_in_sync ? 0 : to->last_behind;
   }
   rec__set_message(a, "%s becomes the recorded MAIN: %s", to->pod, why);
   a = rec__add_action(d, REC_ACT_PROMOTE, to->pod, reason);

@@ -747,6 +747,49 @@ static void test_register_carries_pod_identity_and_ready_condition(void **state)
   free(plan);
 }
 
+/* lastFailover.behind (and the estimated-lost metric) of a SYNC candidate that held every acknowledged write
+ * is 0 even when it was last seen with commits in flight (behind 2, in sync: rec_holds_acknowledged); an
+ * ASYNC candidate carries its last-seen lag. */
+static void test_failover_behind_counts_only_what_may_be_lost(void **state)
+{
+  static const struct topo_case tc = {
+      "behind", 3,  1,    'S', 'A', "mg-0", "@ down=15000 | 0 ? | 1 R last=A:7 ts=9 | 2 R last=S ts=5",
+      "",       "", NULL, -1};
+  struct mgo_cluster c;
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  struct rec_plan *plan = calloc(1, sizeof(*plan));
+  const struct rec_action *rec = NULL;
+  (void) state;
+  make_cluster(&tc, &c);
+  notation_observed(&c, tc.observed, obs);
+  obs->inst[2].last_behind = 2; /* commits in flight when last seen; still in sync */
+  assert_true(obs->inst[2].last_in_sync);
+  assert_int_equal(rec_decide_topology(&c, obs, plan), MGO_OK);
+  for (size_t i = 0; i < plan->n; i++) {
+    if (plan->a[i].type == REC_ACT_RECORD_MAIN)
+      rec = &plan->a[i];
+  }
+  assert_non_null(rec);
+  assert_string_equal(rec->pod, "mg-2");
+  assert_int_equal(rec->behind, 0);
+
+  c.spec.failover.allow_async_promotion = true; /* only the ASYNC replica left: its lag may be lost */
+  c.spec.failover.max_async_lag = 10;
+  obs->inst[2].pod_exists = false;
+  memset(plan, 0, sizeof(*plan));
+  rec = NULL;
+  assert_int_equal(rec_decide_topology(&c, obs, plan), MGO_OK);
+  for (size_t i = 0; i < plan->n; i++) {
+    if (plan->a[i].type == REC_ACT_RECORD_MAIN)
+      rec = &plan->a[i];
+  }
+  assert_non_null(rec);
+  assert_string_equal(rec->pod, "mg-1");
+  assert_int_equal(rec->behind, 7);
+  free(obs);
+  free(plan);
+}
+
 static void test_same_input_same_plan(void **state)
 {
   struct mgo_cluster c;
@@ -971,6 +1014,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_topology_table),
       cmocka_unit_test(test_register_carries_pod_identity_and_ready_condition),
+      cmocka_unit_test(test_failover_behind_counts_only_what_may_be_lost),
       cmocka_unit_test(test_same_input_same_plan),
       cmocka_unit_test(test_rejects_inconsistent_input),
       cmocka_unit_test(test_parse_version),
