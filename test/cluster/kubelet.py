@@ -169,47 +169,40 @@ class RoundRobinAllocator:
             self.by_uid.pop(uid, None)
 
 
-def claim_lock(directory, names):
-    """The first of names (in order) whose lock file in directory this process can flock: (fd, index), the fd
-    kept open for the process's life (the lock is the claim); None when every one is held."""
-    os.makedirs(directory, exist_ok=True)
-    for index, name in enumerate(names):
-        fd = os.open(os.path.join(directory, name), os.O_CREAT | os.O_RDWR, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        return fd, index
-    return None
-
-
 class IpAllocator(RoundRobinAllocator):
     """Loopback pod network: claims one /24 of 127.1.0.0/16 for this kubelet (flock held for the kubelet's life)."""
 
     def __init__(self):
+        os.makedirs(IPBLOCK_DIR, exist_ok=True)
         blocks = list(range(256))
         random.shuffle(blocks)
-        got = claim_lock(IPBLOCK_DIR, [f"{b}.lock" for b in blocks])
-        if got is None:
+        for b in blocks:
+            fd = os.open(f"{IPBLOCK_DIR}/{b}.lock", os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.fd, self.block = fd, b
+            break
+        else:
             raise RuntimeError("no free /24 in 127.1.0.0/16")
-        self.fd, self.block = got[0], blocks[got[1]]
         super().__init__(1, 254, lambda i: f"127.1.{self.block}.{i}")
 
 
 class NetnsIpAllocator(RoundRobinAllocator):
-    """Netns pod network: one /24 of the block's pod /16, 10.(64+B).S.2-254, claimed by this kubelet (flock held
-    for its life, the lowest free S first), so kubelets sharing a control plane (the scale benchmark starts one
-    per 100 pods) never hand out the same address: each allocator only knows its own pods. Addresses whose
-    namespace still exists (a kubelet that ran before) are never handed out: the namespace is replaced."""
+    """Netns pod network: the block's pod /16 from 10.(64+B).0.2 (x.y.0 and x.y.255 skipped). Addresses whose
+    namespace still exists (a kubelet that ran before) are never handed out: the namespace is replaced. The whole
+    /16 per kubelet keeps an address from coming back for ~65000 pods (a /24 each let addresses return within a
+    test run, and failover tests failed in CI); kubelets sharing one control plane (the scale benchmark's extra
+    ones) therefore hand out the same addresses: open."""
 
     def __init__(self, block):
         net = podnet.Block(block)
-        got = claim_lock(podnet.OWNER_DIR, [f"{block}-ips-{sub}.lock" for sub in range(256)])
-        if got is None:
-            raise RuntimeError(f"no free /24 in the pod network of block {block}")
-        self.fd, self.sub = got
-        super().__init__(2, 254, lambda i: f"10.{64 + block}.{self.sub}.{i}", taken=net.pod_ips())
+
+        def address(i):
+            return None if (i & 255) in (0, 255) else f"10.{64 + block}.{i >> 8}.{i & 255}"
+        super().__init__(2, 65533, address, taken=net.pod_ips())
 
 
 # --------------------------------------------------------------------------------------------- image table
@@ -877,8 +870,7 @@ class Kubelet:
         self.pvcs = Informer(api, "/api/v1/persistentvolumeclaims", self.wake, self.stop)
         self.services = Informer(api, "/api/v1/services", self.wake, self.stop)
         self.last_node_sync = 0.0
-        pod_ips = (f"10.{64 + net_block}.{self.ips.sub}.0/24 of {podnet.pod_cidr(net_block)} (netns)" if self.net
-                   else f"127.1.{self.ips.block}.0/24 (loopback)")
+        pod_ips = podnet.pod_cidr(net_block) + " (netns)" if self.net else f"127.1.{self.ips.block}.0/24 (loopback)"
         log(f"kubelet: node {node_name}, pod IPs {pod_ips}, state {state_dir}")
 
     def wake(self):
