@@ -29,7 +29,10 @@ bool kmg_switchover_done(const json_t *cluster, const char *target_pod, const ch
   const char *kind = json_string_value(json_object_get(lf, "kind"));
   const char *to = json_string_value(json_object_get(lf, "to"));
   const char *t = json_string_value(json_object_get(lf, "time"));
-  if (kind == NULL || to == NULL || t == NULL || strcmp(kind, "switchover") != 0 ||
+  /* The operator records the switchover when it decides and completes the same record, with
+   * writeUnavailableMs, once the new MAIN is in the write Service: only that is done. */
+  bool completed = json_is_integer(json_object_get(lf, "writeUnavailableMs"));
+  if (kind == NULL || to == NULL || t == NULL || !completed || strcmp(kind, "switchover") != 0 ||
       strcmp(to, target_pod) != 0) {
     return false;
   }
