@@ -237,6 +237,13 @@ static void plan_existing(struct reg_pass *rp, const struct wanted *w, const str
       record_registration(d, w, "RegistrationAdopted");
     else
       plan_reregister(rp, w, "RegistrationInvalid", "an invalid registration the operator has no record of");
+  } else if (r->state == REC_RS_INVALID && w->in->invalid_for_ms >= REC_STUCK_INVALID_MS) {
+    char why[200];
+    (void) mgo_snprintf(why, sizeof(why),
+                        "the MAIN has listed it invalid for %lld ms while it answers as a REPLICA: a new "
+                        "REGISTER gives it the MAIN's identity again, or tells that it diverged",
+                        (long long) w->in->invalid_for_ms);
+    plan_reregister(rp, w, "StuckInvalid", why);
   } else if (r->state == REC_RS_INVALID) {
     rec__degrade(&d->replication_healthy, "ReplicaInvalid", "a replica is reported invalid by the MAIN");
   }

@@ -122,6 +122,11 @@ struct rec_instance {
   /* Operator memory: this incarnation answered MAIN while another pod was the recorded MAIN (a rogue or
    * returning MAIN), and it was not registered since. */
   bool acted_as_main;
+  /* Operator memory: how long (ms) the recorded MAIN has listed this incarnation "invalid" without a break
+   * while it answered as a REPLICA; 0 when it does not. Memgraph never heals that by itself when the replica
+   * lost its MAIN's identity (a REPLICA demoted by its agent, or by a user, after acting as a MAIN rejects
+   * the MAIN's heartbeats): at REC_STUCK_INVALID_MS the registration is made again (decide). */
+  int64_t invalid_for_ms;
   /* This pod was re-seeded recently (operator memory, any incarnation): another re-seed must wait (the rate
    * limit of op_reseed_held); reseeds counts them (below). */
   bool reseed_held;
@@ -236,6 +241,11 @@ bool rec_replica_streaming(enum rec_replica_state s);
 /* Largest lag (transactions, SHOW REPLICAS `behind`) of an ASYNC replica in `recovery` that still counts as
  * healthy (rec_replica_healthy). */
 #define REC_ASYNC_CATCHUP_MAX_BEHIND 1000
+/* How long (ms) a reachable REPLICA may stay "invalid" in the recorded MAIN's SHOW REPLICAS before its
+ * registration is made again (rec_instance.invalid_for_ms). Longer than a replica restart or a MAIN's
+ * clients reconnecting take to heal by themselves; a partitioned replica is re-registered at most this
+ * often. */
+#define REC_STUCK_INVALID_MS 10000
 /* Healthy for ReplicasReady, the read Service and status: streaming, or an ASYNC replica in `recovery` at
  * most REC_ASYNC_CATCHUP_MAX_BEHIND transactions behind. Memgraph moves an ASYNC replica that was still
  * shipping when the next commit came to `recovery` and it catches up by itself: under steady write load that

@@ -59,6 +59,8 @@ struct op_conn {
   bool acted_as_main;        /* this incarnation answered MAIN while another pod was the recorded MAIN, and no
                               * REGISTER of it succeeded since */
   int64_t silent_until_ms;   /* monotonic: its last probe used the whole Bolt deadline; not probed before */
+  int64_t invalid_since_ms;  /* monotonic: since when the recorded MAIN lists this incarnation "invalid"
+                              * while it answers as a REPLICA; 0 = it does not */
   int32_t answered_restarts; /* the memgraph container's restartCount when it last answered; -1 never */
   int64_t reseed_at_ms;      /* monotonic ms of this pod's last re-seed (any incarnation); 0 = none */
   int32_t reseeds;           /* re-seeds of this pod within OP_RESEED_WINDOW_MS of each other */

@@ -268,8 +268,10 @@ void op_note_register_diverged(struct op_cluster *cs, const char *pod)
 void op_note_registered(struct op_cluster *cs, const char *pod)
 {
   struct op_conn *s = conn_slot(cs, pod);
-  if (s != NULL)
+  if (s != NULL) {
     s->acted_as_main = false;
+    s->invalid_since_ms = 0;
+  }
 }
 
 struct mgo_mg_conn *op_conn_of(struct op_cluster *cs, const char *pod)
@@ -313,6 +315,7 @@ static struct op_conn *ensure_conn(struct op_cluster *cs, const struct rec_insta
     s->last_known = false;
     s->register_diverged = false;
     s->acted_as_main = false;
+    s->invalid_since_ms = 0;
     s->answered_restarts = -1;
   }
   (void) mgo_strlcpy(s->uid, in->pod_uid, sizeof(s->uid));
@@ -437,7 +440,7 @@ static void remember_ts(struct op_cluster *cs, const struct rec_observed *obs,
 /* The recorded MAIN's SHOW REPLICAS is what a failover trusts: remember how it listed every pod (listed
  * or not) while it answers. */
 static void remember_listing(struct op_cluster *cs, const struct mgo_cluster *c,
-                             const struct rec_observed *obs)
+                             const struct rec_observed *obs, int64_t now_ms)
 {
   const struct rec_instance *m = NULL;
   for (size_t i = 0; i < obs->n; i++) {
@@ -453,12 +456,14 @@ static void remember_listing(struct op_cluster *cs, const struct mgo_cluster *c,
       continue;
     bool prev_registered = s->last_known && s->last_registered;
     enum mgo_repl_mode prev_mode = s->last_mode;
+    bool invalid = false;
     s->last_known = true;
     s->last_registered = false;
     for (size_t r = 0; r < m->n_registrations; r++) {
       const struct rec_registration *reg = &m->registrations[r];
       if (strcmp(reg->name, name) != 0 || !reg->has_data_info)
         continue;
+      invalid = reg->state == REC_RS_INVALID && in->reachable && in->role == MGO_ROLE_REPLICA;
       bool measured = reg->state == REC_RS_READY || reg->state == REC_RS_REPLICATING ||
                       reg->state == REC_RS_RECOVERY || reg->state == REC_RS_DIVERGED;
       bool was_known = prev_registered && prev_mode == reg->mode;
@@ -471,6 +476,10 @@ static void remember_listing(struct op_cluster *cs, const struct mgo_cluster *c,
       s->last_behind = reg->behind < 0 ? -reg->behind : 0;
       s->last_in_sync = rec_holds_acknowledged(reg->mode, reg->state, s->last_behind);
     }
+    if (!invalid)
+      s->invalid_since_ms = 0;
+    else if (s->invalid_since_ms == 0)
+      s->invalid_since_ms = now_ms;
   }
 }
 
@@ -486,14 +495,15 @@ static void recall_reseeds(struct op_cluster *cs, struct rec_observed *obs, int6
 }
 
 /* Remembers the newest ts the MAINs report for each replica, and hands memory to the observation. */
-static void remember_timestamps(struct op_cluster *cs, const struct mgo_cluster *c, struct rec_observed *obs)
+static void remember_timestamps(struct op_cluster *cs, const struct mgo_cluster *c, struct rec_observed *obs,
+                                int64_t now_ms)
 {
   for (size_t i = 0; i < obs->n; i++) {
     const struct rec_instance *m = &obs->inst[i];
     for (size_t r = 0; m->replicas_known && r < m->n_registrations; r++)
       remember_ts(cs, obs, &m->registrations[r]);
   }
-  remember_listing(cs, c, obs);
+  remember_listing(cs, c, obs, now_ms);
   for (size_t i = 0; i < obs->n; i++) {
     struct rec_instance *in = &obs->inst[i];
     struct op_conn *s = conn_slot(cs, in->pod);
@@ -507,6 +517,7 @@ static void remember_timestamps(struct op_cluster *cs, const struct mgo_cluster 
         strcmp(in->pod, c->recorded_main) != 0)
       s->acted_as_main = true;
     in->acted_as_main = s->acted_as_main;
+    in->invalid_for_ms = s->invalid_since_ms > 0 ? now_ms - s->invalid_since_ms : 0;
     if (s->last_known) {
       in->last_registered = s->last_registered;
       in->last_mode = s->last_mode;
@@ -628,7 +639,7 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
     }
   }
   query_data_where_needed(cs, c, live, obs);
-  remember_timestamps(cs, c, obs);
+  remember_timestamps(cs, c, obs, mgo_clock_mono_ms(live->clock));
   recall_reseeds(cs, obs, mgo_clock_mono_ms(live->clock));
   track_main_availability(cs, c, live, obs, probe_started);
 }

@@ -159,9 +159,11 @@ def test_frozen_main_is_fenced_at_the_failover_and_a_diverged_one_is_reseeded(co
                                                                              fast_operator):
     """A frozen MAIN is fenced at the failover: its pod is deleted with grace period 0 (Event MainFenced), so it
     can take no writes when it would thaw; its new pod starts fenced (a REPLICA). A rogue client then promotes it
-    and writes to it while the operator is down, so it diverges; the operator demotes it, its registration is
-    refused as diverged, and it is re-seeded through the agent (pod deleted, data wiped once, registered as a
-    fresh replica), with an Event."""
+    and writes to it while the operator is down, so it diverges; its agent demotes it (the record names another
+    MAIN), which leaves it a REPLICA that rejects the MAIN's heartbeats (it lost the MAIN's UUID: invalid in
+    SHOW REPLICAS, which Memgraph never heals by itself); the restarted operator registers it again after
+    REC_STUCK_INVALID_MS (10 s), the registration is refused as diverged, and it is re-seeded through the agent
+    (pod deleted, data wiped once, registered as a fresh replica), with an Event."""
     ns = namespace
     old = _cluster(clusters, ns, replication={"healthCheckIntervalSec": 1, "syncReplicas": 0},
                    failover={"failoverDelaySec": 1, "allowAsyncPromotion": True, "maxAsyncLag": 1000})
@@ -183,11 +185,20 @@ def test_frozen_main_is_fenced_at_the_failover_and_a_diverged_one_is_reseeded(co
     control_plane.wait_for(lambda: role_or_none(control_plane.pod_ip(ns, old)) is not None, timeout=60,
                            message=f"{old} answers again")
     ip = control_plane.pod_ip(ns, old)
-    fast_operator.kill()
     assert replication_role(ip) == "replica"  # came back fenced
-    # A rogue client promotes it and writes: unique data, so it diverges from the new MAIN.
-    bolt_query(ip, "SET REPLICATION ROLE TO MAIN")
-    bolt_query(ip, "CREATE (:Stale {v: 1})")
+    clusters.wait_value_on(ip, "After", 1)  # registered by the new MAIN and replicating
+    fast_operator.kill()
+    # A rogue client promotes it and writes: unique data, so it diverges from the new MAIN. Its agent may demote
+    # it between the two queries (it checks every failoverDelaySec / 8): then the client tries again.
+    def rogue_write():
+        if replication_role(ip) == "replica":
+            bolt_query(ip, "SET REPLICATION ROLE TO MAIN")
+        bolt_query(ip, "CREATE (:Stale {v: 1})")
+        return True
+    control_plane.wait_for(rogue_write, timeout=30, message=f"a rogue write on {old} promoted by hand")
+    control_plane.wait_for(lambda: replication_role(ip) == "replica", timeout=30,
+                           message=f"{old}'s agent to demote it (status.currentMain names {new})")
+    assert "verdict=RecordNamesAnother" in control_plane.pod_log(ns, old, container="agent")
     fast_operator.start()
     control_plane.wait_for(lambda: _pod_uid(control_plane, ns, old) not in (None, fenced_uid), timeout=120,
                            message=f"{old} re-created for the re-seed")

@@ -9,6 +9,7 @@
  * recorded) lbl=main|replica|replica-|none (current labels; default follows the role: main, replica readable)
  *          reg=<ordinal|name>:<A|S|X>:<ready|replicating|recovery|invalid|diverged>[:<behind>][:nodata][:badaddr]
  *          regdiv (its REGISTER failed: diverged)   reseedheld (re-seeded 3 times recently: rate limit)
+ *          wasmain (acted as a MAIN since registered)   invalid-for=MS (listed invalid that long)
  * Cluster "mg" in namespace "db"; addresses print as the pod name (".mg-hl.db.svc:10000" is cut).
  * Expected actions exclude conditions, phase, requeue and labels; status is
  * "<phase> MA=<T|F|U>:<reason> RR=... RH=... rq=<sec>"; labels are checked when the column is not NULL. */
@@ -175,6 +176,13 @@ static const struct topo_case cases[] = {
     {"invalid without a restart: report, let Memgraph recover", C3, "mg-0",
      "0 M reg=1:A:invalid:-4 reg=2:A:ready | 1 R | 2 R", "",
      "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=F:ReplicaInvalid rq=5", "label mg-1 replica", 3},
+    {"invalid just under the bound: still Memgraph's to heal", C3, "mg-0",
+     "0 M reg=1:A:invalid:-4 reg=2:A:ready | 1 R invalid-for=9999 | 2 R", "",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=F:ReplicaInvalid rq=5", "label mg-1 replica", 3},
+    {"invalid for 10 s while it answers as a REPLICA (it lost the MAIN's identity): registered again", C3,
+     "mg-0", "0 M reg=1:A:invalid:-4 reg=2:A:ready | 1 R invalid-for=10000 | 2 R",
+     "drop mg-0 mg_1 StuckInvalid; register mg-0 mg_1 ASYNC mg-1 StuckInvalid",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=1", "label mg-1 replica", 3},
     {"a replica that acted as a MAIN since its registration: registered again, even when listed ready", C3,
      "mg-0", "0 M reg=1:A:ready reg=2:A:ready | 1 R wasmain | 2 R",
      "drop mg-0 mg_1 ActedAsMain; register mg-0 mg_1 ASYNC mg-1 ActedAsMain",

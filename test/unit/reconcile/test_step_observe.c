@@ -418,6 +418,56 @@ static void live_fills_roles_replicas_and_reuses_connections(void **state)
   free(cs);
 }
 
+/* How long the recorded MAIN has listed a reachable REPLICA invalid, without a break: counted from the first
+ * pass that saw it, reset when it heals, when it is registered again, and for a new incarnation. */
+static void a_replica_listed_invalid_is_timed_until_it_heals(void **state)
+{
+  struct mgo_cluster c;
+  struct op_cluster *cs = calloc(1, sizeof(*cs));
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  json_t *pods = json_array();
+  unsigned long q = 0;
+  (void) state;
+  memset(fakes, 0, sizeof(fakes));
+  nfakes = 2;
+  fakes[0] =
+      (struct fake_instance){.ip = "127.1.0.1", .role = MGO_ROLE_MAIN, .data = REC_DATA_PRESENT, .nregs = 1};
+  fakes[0].regs[0] = reg("mg_1", 40, 0);
+  fakes[0].regs[0].state = REC_RS_INVALID;
+  fakes[1] = (struct fake_instance){.ip = "127.1.0.2", .role = MGO_ROLE_REPLICA};
+  cluster(&c, 2, "mg-0");
+  json_array_append_new(pods, pod("mg-0", "u-0", "127.1.0.1", true, "", 0, false));
+  json_array_append_new(pods, pod("mg-1", "u-1", "127.1.0.2", true, "", 0, false));
+
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(obs->inst[1].invalid_for_ms, 0); /* first seen now */
+  mgo_fake_clock_advance_ms(&tclock, 4000);
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(obs->inst[1].invalid_for_ms, 4000);
+  fakes[0].regs[0].state = REC_RS_READY; /* healed: the count starts again */
+  mgo_fake_clock_advance_ms(&tclock, 1000);
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(obs->inst[1].invalid_for_ms, 0);
+  fakes[0].regs[0].state = REC_RS_INVALID;
+  observe(cs, &c, pods, obs, &q);
+  mgo_fake_clock_advance_ms(&tclock, 2000);
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(obs->inst[1].invalid_for_ms, 2000);
+  op_note_registered(cs, "mg-1"); /* registered again: a new registration is timed from scratch */
+  mgo_fake_clock_advance_ms(&tclock, 2000);
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(obs->inst[1].invalid_for_ms, 0);
+  fakes[1].role_fails = true; /* the operator does not reach it either: not a lost identity, not timed */
+  mgo_fake_clock_advance_ms(&tclock, 2000);
+  observe(cs, &c, pods, obs, &q);
+  assert_int_equal(obs->inst[1].invalid_for_ms, 0);
+  op_cluster_close(cs, &fake_ops);
+  json_decref(pods);
+  mgo_cluster_free(&c);
+  free(obs);
+  free(cs);
+}
+
 /* status.mainUnavailableSince, wall_ms_ago before the fake clock's wall time (ms precision). */
 static json_t *status_main_down_since(int64_t wall_ms_ago)
 {
@@ -935,6 +985,7 @@ int main(void)
       cmocka_unit_test(pods_report_the_snapshot_they_recovered_from),
       cmocka_unit_test(live_fills_roles_replicas_and_reuses_connections),
       cmocka_unit_test(a_silent_pod_is_held_for_one_deadline),
+      cmocka_unit_test(a_replica_listed_invalid_is_timed_until_it_heals),
       cmocka_unit_test(an_outage_start_is_stable_and_survives_an_operator_restart),
       cmocka_unit_test(a_crash_is_read_from_the_pod_status_and_from_restarts),
       cmocka_unit_test(bootstrap_asks_every_pod_for_data_and_probes_unready_ones_too),
