@@ -272,19 +272,21 @@ RECORD_SAMPLE_LAG_S = 1.0  # the status sampler sees a new currentMain at most t
 
 
 def non_chosen_acks(acks, chosen, promoted):
-    """(e) acks [(pod, t, what)]; chosen [(t, pod)]: status.currentMain as sampled, oldest first; promoted
-    [(t, pod)]: RoleSampler samples in which a pod answered MAIN. An ack by P at t is a violation when another pod Q
-    was recorded as currentMain at t_q <= t and answered MAIN at some ts in [t_q, t], and P was not recorded again
-    after t_q (up to t + RECORD_SAMPLE_LAG_S: the operator records a MAIN before it promotes it, but the sampler
-    sees the record late). Returns the violations as text (at most 20)."""
+    """(e) acks [(pod, t, what)]; chosen [(t, pod, since)]: status.currentMain as sampled, oldest first, `since`
+    the start of the sampler's previous successful round (the record was written after it: a sampler that failed
+    rounds while the API server was slow sees a record late); promoted [(t, pod)]: RoleSampler samples in which
+    a pod answered MAIN. An ack by P at t is a violation when another pod Q was recorded as currentMain at
+    t_q <= t and answered MAIN at some ts in [t_q, t], and P was not recorded again after t_q by a sample that
+    may have been written by t (since <= t, or t_r <= t + RECORD_SAMPLE_LAG_S: the operator records a MAIN before
+    it promotes it, and the sampler sees the record late). Returns the violations as text (at most 20)."""
     out = []
     for pod, t, what in acks:
-        others = [(tq, q) for tq, q in chosen if q != pod and tq <= t
+        others = [(tq, q) for tq, q, _ in chosen if q != pod and tq <= t
                   and any(p == q and tq <= tp <= t for tp, p in promoted)]
         if not others:
             continue
         t_q, q = others[-1]
-        if any(p == pod and t_q < tr <= t + RECORD_SAMPLE_LAG_S for tr, p in chosen):
+        if any(p == pod and t_q < tr and (since <= t or tr <= t + RECORD_SAMPLE_LAG_S) for tr, p, since in chosen):
             continue
         ts = next(tp for tp, p in promoted if p == q and t_q <= tp <= t)
         out.append(f"{what} write acknowledged by {pod} at +{t:.2f}s, after {q} was chosen (+{t_q:.2f}s) "
@@ -323,6 +325,7 @@ class LabelSampler(BackgroundLoop):
 
     pods:     [(t, {pod: {"role", "ready", "ip", "deleting", "uid", "rev"}})]   one LIST per sample
     statuses: [(t, status)]                                                 only when it changed
+    status_since: [t] per statuses entry: the start of the previous successful round (the change came after it)
     ip_pod:   {ip: pod} for every IP ever seen (ack IPs map back to pods even after a pod was replaced)
     failovers(): the distinct status.lastFailover values seen, oldest first
     """
@@ -331,9 +334,11 @@ class LabelSampler(BackgroundLoop):
         super().__init__()
         self.clusters, self.ns, self.name, self.interval = clusters, ns, name, interval
         self.pods, self.statuses, self.ip_pod = [], [], {}
+        self.status_since, self.last_ok_start = [], 0.0
         self.errors = 0
 
     def round(self):
+        start = time.monotonic()
         try:
             pods = self.clusters.pods(self.ns, self.name)
             status = self.clusters.cluster_status(self.ns, self.name)
@@ -354,6 +359,8 @@ class LabelSampler(BackgroundLoop):
         self.pods.append((now, snap))
         if not self.statuses or self.statuses[-1][1] != status:
             self.statuses.append((now, status))
+            self.status_since.append(self.last_ok_start)
+        self.last_ok_start = start
 
     @staticmethod
     def labelled_mains(snap, include_deleting=False):
@@ -726,7 +733,8 @@ class Chaos:
         return sorted(out, key=lambda a: a[1])
 
     def non_chosen_acks(self):
-        chosen = [(t - self.t0, st.get("currentMain")) for t, st in self.labels.statuses if st.get("currentMain")]
+        chosen = [(t - self.t0, st.get("currentMain"), since - self.t0)
+                  for (t, st), since in zip(self.labels.statuses, self.labels.status_since) if st.get("currentMain")]
         promoted = [(t - self.t0, p) for t, roles in self.roles.samples for p, r in roles.items() if r == "main"]
         return non_chosen_acks(self._all_acks(), chosen, promoted)
 
