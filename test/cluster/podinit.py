@@ -4,7 +4,9 @@ podinit.py SPEC.json`, i.e. already inside the container's private mount and UTS
   2. bind-mounts every (source, target, read_only) of spec["mounts"] in order (creating targets on the host
      filesystem when missing: directories for directory sources, empty files for file sources),
   3. chdir(spec["cwd"]) (created when missing) and execve(spec["argv"], spec["env"]) — same PID as the kubelet's
-     child, so the PID the kubelet records is the program's PID.
+     child, so the PID the kubelet records is the program's PID. A script for `/usr/bin/env python3` (the
+     emulator) runs on this interpreter, as in an image whose python sits at a fixed path: no PATH lookup through
+     a version manager's shim (pyenv's costs ~0.1 s of CPU per start, measured; the suite starts ~600 pods).
 Exit code 126 and a message on stderr when any step fails.
 """
 
@@ -33,6 +35,21 @@ def mount_bind(src, dst, read_only):
             raise OSError(ctypes.get_errno(), f"read-only remount of {dst}")
 
 
+PYTHON_SHEBANGS = (b"#!/usr/bin/env python3", b"#!/usr/bin/python3")
+
+
+def exec_argv(prog, argv):
+    """(program, argv) to execve: a python3 script runs on sys.executable, anything else as it is."""
+    try:
+        with open(prog, "rb") as f:
+            first = f.readline(80).strip()
+    except OSError:
+        return prog, argv
+    if first in PYTHON_SHEBANGS:
+        return sys.executable, [sys.executable, prog, *argv[1:]]
+    return prog, argv
+
+
 def main():
     with open(sys.argv[1], encoding="utf-8") as f:
         spec = json.load(f)
@@ -49,6 +66,7 @@ def main():
         prog = argv[0] if "/" in argv[0] else shutil.which(argv[0], path=env.get("PATH", os.defpath))
         if not prog:
             raise FileNotFoundError(f"executable not found: {argv[0]}")
+        prog, argv = exec_argv(prog, argv)
         sys.stdout.flush()
         os.execve(prog, argv, env)
     except Exception as e:  # noqa: BLE001 - report and fail like a container runtime would

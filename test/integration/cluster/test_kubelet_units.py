@@ -105,3 +105,18 @@ def test_kubeconfig_fallback_parser_reads_up_sh_files(tmp_path):
     assert cfg["clusters"][0]["cluster"] == {"server": "https://127.0.0.1:6443", "certificate-authority-data": "QUJD"}
     assert cfg["users"][0]["user"]["token"] == "t0k"
     assert kubeapi.load_kubeconfig(str(kc)) == ("https://127.0.0.1:6443", "t0k", b"ABC")
+
+
+def test_podinit_runs_python3_scripts_on_its_own_interpreter(tmp_path):
+    """The emulator's `#!/usr/bin/env python3` is not looked up on PATH (a pyenv shim there costs ~0.1 s of CPU
+    per pod start); binaries and other scripts run as they are."""
+    import podinit
+
+    emulator = os.path.join(ROOT, "test/memgraph-emulator/memgraph-emulator")
+    assert podinit.exec_argv(emulator, [emulator, "--bolt-port=7687"]) == (
+        sys.executable, [sys.executable, emulator, "--bolt-port=7687"])
+    shell = tmp_path / "run.sh"
+    shell.write_text("#!/bin/sh\necho hi\n")
+    assert podinit.exec_argv(str(shell), [str(shell), "x"]) == (str(shell), [str(shell), "x"])
+    assert podinit.exec_argv("/bin/true", ["/bin/true"]) == ("/bin/true", ["/bin/true"])
+    assert podinit.exec_argv(str(tmp_path / "missing"), ["m"]) == (str(tmp_path / "missing"), ["m"])
