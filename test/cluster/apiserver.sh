@@ -29,7 +29,7 @@ start() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$D/pki/sa.key" --service-account-signing-key-file="$D/pki/sa.key" \
     --service-cluster-ip-range="${SERVICE_CIDR:-10.96.0.0/16}" --endpoint-reconciler-type=none \
-    --allow-privileged=true --profiling=false \
+    --allow-privileged=true --profiling="${MGO_APISERVER_PROFILING:-false}" \
     --kubelet-preferred-address-types=InternalIP --kubelet-certificate-authority="$D/pki/ca.crt" \
     --watch-cache="${MGO_WATCH_CACHE:-false}" \
     --v="${MGO_APISERVER_V:-1}" \
