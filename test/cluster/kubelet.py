@@ -159,14 +159,22 @@ class RoundRobinAllocator:
             for _ in range(self.last - self.first + 1):
                 ip = self.address(self.next)
                 self.next = self.first if self.next >= self.last else self.next + 1
-                if ip is not None and ip not in used:
+                if ip is not None and ip not in used and self.claim(ip, uid):
                     self.by_uid[uid] = ip
                     return ip
             raise RuntimeError("pod IP block exhausted")
 
     def release(self, uid):
         with self.lock:
-            self.by_uid.pop(uid, None)
+            ip = self.by_uid.pop(uid, None)
+            if ip is not None:
+                self.unclaim(ip)
+
+    def claim(self, ip, uid):  # noqa: ARG002 - one allocator per address range: nothing to share
+        return True
+
+    def unclaim(self, ip):
+        pass
 
 
 class IpAllocator(RoundRobinAllocator):
@@ -193,16 +201,34 @@ class IpAllocator(RoundRobinAllocator):
 class NetnsIpAllocator(RoundRobinAllocator):
     """Netns pod network: the block's pod /16 from 10.(64+B).0.2 (x.y.0 and x.y.255 skipped). Addresses whose
     namespace still exists (a kubelet that ran before) are never handed out: the namespace is replaced. The whole
-    /16 per kubelet keeps an address from coming back for ~65000 pods (a /24 each let addresses return within a
-    test run, and failover tests failed in CI); kubelets sharing one control plane (the scale benchmark's extra
-    ones) therefore hand out the same addresses: open."""
+    /16 keeps an address from coming back for ~65000 pods (a /24 each let addresses return within a test run,
+    and failover tests failed in CI). Kubelets of one control plane (the scale benchmark's extra ones) share the
+    /16: each address in use is claimed by a file STATE_DIR/pod-ips/<ip> made with O_EXCL (holding the pod
+    UID), so no two kubelets hand out the same one; the claim goes when the pod's address is released."""
 
-    def __init__(self, block):
+    def __init__(self, block, state_dir):
         net = podnet.Block(block)
+        self.claims = os.path.join(state_dir, "pod-ips")
+        os.makedirs(self.claims, exist_ok=True)
 
         def address(i):
             return None if (i & 255) in (0, 255) else f"10.{64 + block}.{i >> 8}.{i & 255}"
         super().__init__(2, 65533, address, taken=net.pod_ips())
+
+    def claim(self, ip, uid):
+        try:
+            fd = os.open(os.path.join(self.claims, ip), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(uid)
+        return True
+
+    def unclaim(self, ip):
+        try:
+            os.unlink(os.path.join(self.claims, ip))
+        except FileNotFoundError:
+            pass
 
 
 # --------------------------------------------------------------------------------------------- image table
@@ -854,7 +880,7 @@ class Kubelet:
         self.changed = threading.Event()
         self.net = podnet.Block(net_block) if net_block is not None else None
         self.host_ip = host_ip  # where pods reach the host's loopback servers (the apiserver among them)
-        self.ips = NetnsIpAllocator(net_block) if net_block is not None else IpAllocator()
+        self.ips = NetnsIpAllocator(net_block, state_dir) if net_block is not None else IpAllocator()
         self.images = load_image_table()
         self.workers = {}
         self.done_uids = set()

@@ -120,3 +120,26 @@ def test_podinit_runs_python3_scripts_on_its_own_interpreter(tmp_path):
     assert podinit.exec_argv(str(shell), [str(shell), "x"]) == (str(shell), [str(shell), "x"])
     assert podinit.exec_argv("/bin/true", ["/bin/true"]) == ("/bin/true", ["/bin/true"])
     assert podinit.exec_argv(str(tmp_path / "missing"), ["m"]) == (str(tmp_path / "missing"), ["m"])
+
+
+def test_kubelets_of_one_control_plane_never_hand_out_the_same_pod_address(tmp_path, monkeypatch):
+    """The scale benchmark runs several kubelets on one state dir: each address in use is claimed by a file, so
+    two kubelets skip each other's; a released address is free again for the others."""
+    class NoPods:
+        def __init__(self, block):
+            self.block = block
+
+        def pod_ips(self):
+            return []
+    monkeypatch.setattr(kubelet.podnet, "Block", NoPods)
+    a, b = kubelet.NetnsIpAllocator(30, str(tmp_path)), kubelet.NetnsIpAllocator(30, str(tmp_path))
+    got_a = [a.allocate(f"a{i}") for i in range(300)]
+    got_b = [b.allocate(f"b{i}") for i in range(300)]
+    assert len(set(got_a) | set(got_b)) == 600
+    assert got_a[0] == "10.94.0.2" and "10.94.1.0" not in got_a and "10.94.0.255" not in got_a
+    assert a.allocate("a0") == got_a[0]  # stable per pod UID
+    assert sorted(os.listdir(tmp_path / "pod-ips")) == sorted(got_a + got_b)
+    a.release("a0")
+    assert got_a[0] not in os.listdir(tmp_path / "pod-ips")
+    c = kubelet.NetnsIpAllocator(30, str(tmp_path))
+    assert c.allocate("c0") == got_a[0]  # the released address, and not one of the 599 still claimed
