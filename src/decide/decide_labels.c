@@ -39,7 +39,7 @@ static void readable_of(const struct decide *d, const struct rec_instance *in, b
     return;
   (void) mgo_replica_name(in->pod, name, sizeof(name));
   r = rec__find_registration(d->main, name);
-  *readable = r != NULL && r->has_data_info && rec_replica_healthy(r->mode, r->state, r->behind);
+  *readable = rec_replica_counts_healthy(in, r);
 }
 
 /* Labels follow observed roles; pods that do not answer keep theirs. */

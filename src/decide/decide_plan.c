@@ -142,6 +142,13 @@ bool rec_replica_healthy(enum mgo_repl_mode mode, enum rec_replica_state s, int6
          -behind <= REC_ASYNC_CATCHUP_MAX_BEHIND;
 }
 
+bool rec_replica_counts_healthy(const struct rec_instance *in, const struct rec_registration *r)
+{
+  if (r == NULL || !r->has_data_info)
+    return false;
+  return rec_replica_healthy(r->mode, r->state, r->behind) || in->recently_healthy;
+}
+
 bool rec_holds_acknowledged(enum mgo_repl_mode mode, enum rec_replica_state s, int64_t behind)
 {
   return rec_replica_streaming(s) && (mode != MGO_MODE_ASYNC || behind == 0);

@@ -244,7 +244,7 @@ static void plan_existing(struct reg_pass *rp, const struct wanted *w, const str
                         "REGISTER gives it the MAIN's identity again, or tells that it diverged",
                         (long long) w->in->invalid_for_ms);
     plan_reregister(rp, w, "StuckInvalid", why);
-  } else if (r->state == REC_RS_INVALID) {
+  } else if (r->state == REC_RS_INVALID && !w->in->recently_healthy) {
     rec__degrade(&d->replication_healthy, "ReplicaInvalid", "a replica is reported invalid by the MAIN");
   }
 }
@@ -297,8 +297,7 @@ static bool replica_ready(const struct decide *d, const struct wanted *w)
 {
   const struct rec_registration *r = rec__find_registration(d->main, w->name);
   return w->in->pod_exists && w->in->reachable && w->in->pod_ready && r != NULL && r->mode == w->mode &&
-         strcmp(r->address, w->address) == 0 && r->has_data_info &&
-         rec_replica_healthy(r->mode, r->state, r->behind);
+         strcmp(r->address, w->address) == 0 && rec_replica_counts_healthy(w->in, r);
 }
 
 /* ReplicasReady and plan.ready_replicas; true when a registered, reachable replica is catching up. */

@@ -49,13 +49,21 @@ static json_t *find_by_key(const json_t *list, const char *key, const char *valu
   return NULL;
 }
 
-static void add_registration_fields(json_t *entry, const struct rec_registration *r)
+/* A replica in a graced dip (rec_replica_counts_healthy but not healthy) keeps the state status last showed.
+ */
+static void add_registration_fields(json_t *entry, const struct rec_instance *inst,
+                                    const struct rec_registration *r, const json_t *old)
 {
+  const char *old_state = json_string_value(json_object_get(old, "replicaState"));
+  bool dip = r != NULL && r->has_data_info && !rec_replica_healthy(r->mode, r->state, r->behind) &&
+             rec_replica_counts_healthy(inst, r);
   if (r == NULL)
     return;
   json_object_set_new(entry, "replicationMode", json_string(mgo_repl_mode_name(r->mode)));
   json_object_set_new(entry, "replicaState",
-                      json_string(r->has_data_info ? rec_replica_state_name(r->state) : "invalid"));
+                      json_string(dip && old_state != NULL ? old_state
+                                  : r->has_data_info       ? rec_replica_state_name(r->state)
+                                                           : "invalid"));
   json_object_set_new(entry, "behind", json_integer(r->behind < 0 ? -r->behind : 0));
 }
 
@@ -106,7 +114,7 @@ static json_t *instance_entry(const struct rec_status_input *in, const struct re
     json_object_set_new(entry, "restartCount", json_integer(inst->registered_restart_count));
   }
   if (inst != main && main != NULL)
-    add_registration_fields(entry, registration_of(main, inst->pod));
+    add_registration_fields(entry, inst, registration_of(main, inst->pod), old);
   else if (carries_registrations(in, inst))
     carry_registration_fields(entry, old);
   if (inst->reachable)

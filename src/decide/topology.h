@@ -127,6 +127,9 @@ struct rec_instance {
    * lost its MAIN's identity (a REPLICA demoted by its agent, or by a user, after acting as a MAIN rejects
    * the MAIN's heartbeats): at REC_STUCK_INVALID_MS the registration is made again (decide). */
   int64_t invalid_for_ms;
+  /* Operator memory: the recorded MAIN listed this incarnation healthy (rec_replica_healthy) less than
+   * REC_UNHEALTHY_GRACE_MS ago (true while it is healthy). */
+  bool recently_healthy;
   /* This pod was re-seeded recently (operator memory, any incarnation): another re-seed must wait (the rate
    * limit of op_reseed_held); reseeds counts them (below). */
   bool reseed_held;
@@ -252,6 +255,13 @@ bool rec_replica_streaming(enum rec_replica_state s);
  * happens every few seconds, and counting it as unhealthy flipped Ready and the read Service (issue 11). A
  * SYNC or STRICT_SYNC replica in `recovery` missed acknowledged commits and is never healthy. Pure. */
 bool rec_replica_healthy(enum mgo_repl_mode mode, enum rec_replica_state s, int64_t behind);
+/* How long a replica that was healthy may be listed unhealthy before Ready, the read Service, its
+ * instanceStatuses entry and ReplicationHealthy say so: on a loaded machine a late heartbeat makes Memgraph
+ * list a replica "invalid" for under a second, and each such dip rewrote status twice (issue 11). Failover
+ * candidates are never graced (rec_holds_acknowledged reads what was listed). */
+#define REC_UNHEALTHY_GRACE_MS 5000
+/* rec_replica_healthy for r, or a dip of in within REC_UNHEALTHY_GRACE_MS (in->recently_healthy). Pure. */
+bool rec_replica_counts_healthy(const struct rec_instance *in, const struct rec_registration *r);
 /* The replica holds every write the MAIN acknowledged: SYNC/STRICT_SYNC while streaming (a SYNC commit is
  * acknowledged only after the replica confirmed it, and a replica that missed one leaves ready until it has
  * caught up); ASYNC only when streaming and 0 behind. The one definition of "in sync" for a failover. */

@@ -316,6 +316,7 @@ static struct op_conn *ensure_conn(struct op_cluster *cs, const struct rec_insta
     s->register_diverged = false;
     s->acted_as_main = false;
     s->invalid_since_ms = 0;
+    s->healthy_at_ms = 0;
     s->answered_restarts = -1;
   }
   (void) mgo_strlcpy(s->uid, in->pod_uid, sizeof(s->uid));
@@ -464,6 +465,8 @@ static void remember_listing(struct op_cluster *cs, const struct mgo_cluster *c,
       if (strcmp(reg->name, name) != 0 || !reg->has_data_info)
         continue;
       invalid = reg->state == REC_RS_INVALID && in->reachable && in->role == MGO_ROLE_REPLICA;
+      if (rec_replica_healthy(reg->mode, reg->state, reg->behind))
+        s->healthy_at_ms = now_ms;
       bool measured = reg->state == REC_RS_READY || reg->state == REC_RS_REPLICATING ||
                       reg->state == REC_RS_RECOVERY || reg->state == REC_RS_DIVERGED;
       bool was_known = prev_registered && prev_mode == reg->mode;
@@ -518,6 +521,7 @@ static void remember_timestamps(struct op_cluster *cs, const struct mgo_cluster 
       s->acted_as_main = true;
     in->acted_as_main = s->acted_as_main;
     in->invalid_for_ms = s->invalid_since_ms > 0 ? now_ms - s->invalid_since_ms : 0;
+    in->recently_healthy = s->healthy_at_ms > 0 && now_ms - s->healthy_at_ms < REC_UNHEALTHY_GRACE_MS;
     if (s->last_known) {
       in->last_registered = s->last_registered;
       in->last_mode = s->last_mode;

@@ -123,6 +123,8 @@ static void parse_flag(const struct mgo_cluster *c, char *tok, struct rec_instan
     in->register_diverged = true;
   else if (strcmp(tok, "wasmain") == 0)
     in->acted_as_main = true;
+  else if (strcmp(tok, "graced") == 0)
+    in->recently_healthy = true;
   else if (strncmp(tok, "invalid-for=", 12) == 0)
     in->invalid_for_ms = atoll(tok + 12);
   else if (strcmp(tok, "reseedheld") == 0) {

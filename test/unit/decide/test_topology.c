@@ -10,6 +10,7 @@
  *          reg=<ordinal|name>:<A|S|X>:<ready|replicating|recovery|invalid|diverged>[:<behind>][:nodata][:badaddr]
  *          regdiv (its REGISTER failed: diverged)   reseedheld (re-seeded 3 times recently: rate limit)
  *          wasmain (acted as a MAIN since registered)   invalid-for=MS (listed invalid that long)
+ *          graced (listed healthy less than REC_UNHEALTHY_GRACE_MS ago)
  * Cluster "mg" in namespace "db"; addresses print as the pod name (".mg-hl.db.svc:10000" is cut).
  * Expected actions exclude conditions, phase, requeue and labels; status is
  * "<phase> MA=<T|F|U>:<reason> RR=... RH=... rq=<sec>"; labels are checked when the column is not NULL. */
@@ -176,6 +177,14 @@ static const struct topo_case cases[] = {
     {"invalid without a restart: report, let Memgraph recover", C3, "mg-0",
      "0 M reg=1:A:invalid:-4 reg=2:A:ready | 1 R | 2 R", "",
      "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=F:ReplicaInvalid rq=5", "label mg-1 replica", 3},
+    {"healthy a moment ago, invalid now (a late heartbeat on a loaded machine): still ready, still readable",
+     C3, "mg-0", "0 M reg=1:A:invalid:-4 reg=2:A:ready | 1 R graced | 2 R", "",
+     "Running MA=T:MainReady RR=T:AllReplicasReady RH=T:Healthy rq=5", "", 3},
+    {"a SYNC replica in recovery missed acknowledged commits: the grace does not keep its SYNC slot", 3, 1,
+     'S', 'A', "mg-0", "0 M reg=1:S:recovery:-2 reg=2:A:ready | 1 R graced | 2 R",
+     "drop mg-0 mg_1 WrongMode; drop mg-0 mg_2 WrongMode; register mg-0 mg_1 ASYNC mg-1 WrongMode; "
+     "register mg-0 mg_2 SYNC mg-2 WrongMode",
+     "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=T:Healthy rq=1", NULL, 3},
     {"invalid just under the bound: still Memgraph's to heal", C3, "mg-0",
      "0 M reg=1:A:invalid:-4 reg=2:A:ready | 1 R invalid-for=9999 | 2 R", "",
      "Degraded MA=T:MainReady RR=F:ReplicasNotReady RH=F:ReplicaInvalid rq=5", "label mg-1 replica", 3},

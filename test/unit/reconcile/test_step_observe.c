@@ -419,8 +419,9 @@ static void live_fills_roles_replicas_and_reuses_connections(void **state)
 }
 
 /* How long the recorded MAIN has listed a reachable REPLICA invalid, without a break: counted from the first
- * pass that saw it, reset when it heals, when it is registered again, and for a new incarnation. */
-static void a_replica_listed_invalid_is_timed_until_it_heals(void **state)
+ * pass that saw it, reset when it heals, when it is registered again, and for a new incarnation; and whether
+ * it was listed healthy within REC_UNHEALTHY_GRACE_MS (a dip is graced). */
+static void a_replica_listed_invalid_is_timed_and_a_dip_graced(void **state)
 {
   struct mgo_cluster c;
   struct op_cluster *cs = calloc(1, sizeof(*cs));
@@ -441,6 +442,7 @@ static void a_replica_listed_invalid_is_timed_until_it_heals(void **state)
 
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(obs->inst[1].invalid_for_ms, 0); /* first seen now */
+  assert_false(obs->inst[1].recently_healthy);      /* never listed healthy: no grace */
   mgo_fake_clock_advance_ms(&tclock, 4000);
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(obs->inst[1].invalid_for_ms, 4000);
@@ -448,19 +450,25 @@ static void a_replica_listed_invalid_is_timed_until_it_heals(void **state)
   mgo_fake_clock_advance_ms(&tclock, 1000);
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(obs->inst[1].invalid_for_ms, 0);
-  fakes[0].regs[0].state = REC_RS_INVALID;
+  assert_true(obs->inst[1].recently_healthy);
+  fakes[0].regs[0].state =
+      REC_RS_INVALID; /* a dip: graced for REC_UNHEALTHY_GRACE_MS after the last healthy */
   observe(cs, &c, pods, obs, &q);
+  assert_true(obs->inst[1].recently_healthy);
   mgo_fake_clock_advance_ms(&tclock, 2000);
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(obs->inst[1].invalid_for_ms, 2000);
+  assert_true(obs->inst[1].recently_healthy);
   op_note_registered(cs, "mg-1"); /* registered again: a new registration is timed from scratch */
   mgo_fake_clock_advance_ms(&tclock, 2000);
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(obs->inst[1].invalid_for_ms, 0);
+  assert_true(obs->inst[1].recently_healthy); /* 4 s after the last healthy listing */
   fakes[1].role_fails = true; /* the operator does not reach it either: not a lost identity, not timed */
   mgo_fake_clock_advance_ms(&tclock, 2000);
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(obs->inst[1].invalid_for_ms, 0);
+  assert_false(obs->inst[1].recently_healthy); /* 6 s: the grace is over */
   op_cluster_close(cs, &fake_ops);
   json_decref(pods);
   mgo_cluster_free(&c);
@@ -985,7 +993,7 @@ int main(void)
       cmocka_unit_test(pods_report_the_snapshot_they_recovered_from),
       cmocka_unit_test(live_fills_roles_replicas_and_reuses_connections),
       cmocka_unit_test(a_silent_pod_is_held_for_one_deadline),
-      cmocka_unit_test(a_replica_listed_invalid_is_timed_until_it_heals),
+      cmocka_unit_test(a_replica_listed_invalid_is_timed_and_a_dip_graced),
       cmocka_unit_test(an_outage_start_is_stable_and_survives_an_operator_restart),
       cmocka_unit_test(a_crash_is_read_from_the_pod_status_and_from_restarts),
       cmocka_unit_test(bootstrap_asks_every_pod_for_data_and_probes_unready_ones_too),
