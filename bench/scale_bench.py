@@ -46,7 +46,7 @@ from operator_bench import (ROOT, OperatorProcess, Testbed, counter_by_labels, d
                             machine, rss_kib, version)
 
 GROUP = "/apis/memgraph.io/v1alpha1"
-KUBELET_CAPACITY = 100  # pods per test kubelet (each has 254 addresses; binding is first come, not even)
+KUBELET_CAPACITY = 100  # pods per test kubelet (one Python process each; binding is first come, not even)
 BOLT_PORT = 7687
 QUEUE_WAIT = "mgo_workqueue_wait_seconds"
 

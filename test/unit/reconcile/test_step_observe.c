@@ -351,12 +351,36 @@ static void observe(struct op_cluster *cs, const struct mgo_cluster *c, const js
   observe_with_status(cs, c, pods, NULL, obs, queries);
 }
 
+/* n ready pods mg-<i> (uid u-<i>, IP 127.1.0.<i+1>), as the fakes number them. New reference. */
+static json_t *ready_pods(int n)
+{
+  json_t *pods = json_array();
+  for (int i = 0; i < n; i++) {
+    char name[16], uid[16], ip[16];
+    (void) snprintf(name, sizeof(name), "mg-%d", i);
+    (void) snprintf(uid, sizeof(uid), "u-%d", i);
+    (void) snprintf(ip, sizeof(ip), "127.1.0.%d", i + 1);
+    json_array_append_new(pods, pod(name, uid, ip, true, "", 0, false));
+  }
+  return pods;
+}
+
+/* Closes the fake connections and frees what a live test allocated. */
+static void finish(struct op_cluster *cs, json_t *pods, struct mgo_cluster *c, struct rec_observed *obs)
+{
+  op_cluster_close(cs, &fake_ops);
+  json_decref(pods);
+  mgo_cluster_free(c);
+  free(obs);
+  free(cs);
+}
+
 static void live_fills_roles_replicas_and_reuses_connections(void **state)
 {
   struct mgo_cluster c;
   struct op_cluster *cs = calloc(1, sizeof(*cs));
   struct rec_observed *obs = calloc(1, sizeof(*obs));
-  json_t *pods = json_array();
+  json_t *pods = ready_pods(3);
   unsigned long q = 0;
   (void) state;
   memset(fakes, 0, sizeof(fakes));
@@ -368,9 +392,6 @@ static void live_fills_roles_replicas_and_reuses_connections(void **state)
   fakes[1] = (struct fake_instance){.ip = "127.1.0.2", .role = MGO_ROLE_REPLICA};
   fakes[2] = (struct fake_instance){.ip = "127.1.0.3", .role = MGO_ROLE_REPLICA, .down = true};
   cluster(&c, 3, "mg-0");
-  json_array_append_new(pods, pod("mg-0", "u-0", "127.1.0.1", true, "", 0, false));
-  json_array_append_new(pods, pod("mg-1", "u-1", "127.1.0.2", true, "", 0, false));
-  json_array_append_new(pods, pod("mg-2", "u-2", "127.1.0.3", true, "", 0, false));
 
   observe(cs, &c, pods, obs, &q);
   assert_true(obs->inst[0].reachable);
@@ -411,11 +432,7 @@ static void live_fills_roles_replicas_and_reuses_connections(void **state)
   assert_int_equal(fakes[0].connects, 1);
   assert_int_equal(fakes[0].version_queries, 2);
   assert_int_equal(obs->inst[0].version_minor, 7);
-  op_cluster_close(cs, &fake_ops);
-  json_decref(pods);
-  mgo_cluster_free(&c);
-  free(obs);
-  free(cs);
+  finish(cs, pods, &c, obs);
 }
 
 /* How long the recorded MAIN has listed a reachable REPLICA invalid, without a break: counted from the first
@@ -426,7 +443,7 @@ static void a_replica_listed_invalid_is_timed_and_a_dip_graced(void **state)
   struct mgo_cluster c;
   struct op_cluster *cs = calloc(1, sizeof(*cs));
   struct rec_observed *obs = calloc(1, sizeof(*obs));
-  json_t *pods = json_array();
+  json_t *pods = ready_pods(2);
   unsigned long q = 0;
   (void) state;
   memset(fakes, 0, sizeof(fakes));
@@ -437,8 +454,6 @@ static void a_replica_listed_invalid_is_timed_and_a_dip_graced(void **state)
   fakes[0].regs[0].state = REC_RS_INVALID;
   fakes[1] = (struct fake_instance){.ip = "127.1.0.2", .role = MGO_ROLE_REPLICA};
   cluster(&c, 2, "mg-0");
-  json_array_append_new(pods, pod("mg-0", "u-0", "127.1.0.1", true, "", 0, false));
-  json_array_append_new(pods, pod("mg-1", "u-1", "127.1.0.2", true, "", 0, false));
 
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(obs->inst[1].invalid_for_ms, 0); /* first seen now */
@@ -469,11 +484,7 @@ static void a_replica_listed_invalid_is_timed_and_a_dip_graced(void **state)
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(obs->inst[1].invalid_for_ms, 0);
   assert_false(obs->inst[1].recently_healthy); /* 6 s: the grace is over */
-  op_cluster_close(cs, &fake_ops);
-  json_decref(pods);
-  mgo_cluster_free(&c);
-  free(obs);
-  free(cs);
+  finish(cs, pods, &c, obs);
 }
 
 /* status.mainUnavailableSince, wall_ms_ago before the fake clock's wall time (ms precision). */
@@ -591,11 +602,7 @@ static void a_crash_is_read_from_the_pod_status_and_from_restarts(void **state)
   json_array_set_new(pods, 0, pod("mg-0", "u-0", "127.1.0.1", true, "", 1, false));
   observe(cs, &c, pods, obs, &q);
   assert_false(obs->inst[0].crashed);
-  op_cluster_close(cs, &fake_ops);
-  json_decref(pods);
-  mgo_cluster_free(&c);
-  free(obs);
-  free(cs);
+  finish(cs, pods, &c, obs);
 }
 
 /* A pod that let the whole deadline pass is not probed again within the next deadline (passes right after a
@@ -633,11 +640,7 @@ static void a_silent_pod_is_held_for_one_deadline(void **state)
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(fakes[0].role_queries, 2); /* probed again, and answers */
   assert_true(obs->inst[0].reachable);
-  op_cluster_close(cs, &fake_ops);
-  json_decref(pods);
-  mgo_cluster_free(&c);
-  free(obs);
-  free(cs);
+  finish(cs, pods, &c, obs);
 }
 
 static void bootstrap_asks_every_pod_for_data_and_probes_unready_ones_too(void **state)
@@ -682,11 +685,7 @@ static void bootstrap_asks_every_pod_for_data_and_probes_unready_ones_too(void *
   assert_false(obs->inst[2].reachable);
   assert_non_null(strstr(obs->inst[2].last_error, "SHOW REPLICATION ROLE"));
   assert_null(op_conn_of(cs, "mg-2"));
-  op_cluster_close(cs, &fake_ops);
-  json_decref(pods);
-  mgo_cluster_free(&c);
-  free(obs);
-  free(cs);
+  finish(cs, pods, &c, obs);
 }
 
 static void an_empty_main_with_empty_replicas_in_sync_spares_their_data_queries(void **state)
@@ -720,11 +719,7 @@ static void an_empty_main_with_empty_replicas_in_sync_spares_their_data_queries(
   assert_int_equal(fakes[1].data_queries, 1);
   assert_int_equal(fakes[2].data_queries, 1);
   assert_int_equal(obs->inst[2].data, REC_DATA_PRESENT);
-  op_cluster_close(cs, &fake_ops);
-  json_decref(pods);
-  mgo_cluster_free(&c);
-  free(obs);
-  free(cs);
+  finish(cs, pods, &c, obs);
 }
 
 /* ---- act: the plan's Bolt actions against the same fake ----------------------------------------------- */
