@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Soak: the chaos scenarios of test/e2e/test_chaos.py, test_chaos_rollouts.py and test_chaos_partitions.py run
-# many times on one local control plane, then a report.
+# Soak: the chaos scenarios of test/e2e/test_chaos.py, test_chaos_operator.py, test_chaos_rollouts.py and
+# test_chaos_partitions.py run many times on one local control plane, then a report.
 #
 #   bash scripts/soak.sh            (make soak)
 #
@@ -42,7 +42,8 @@ cleanup() { [ -n "$OWNED" ] && bash test/cluster/down.sh "$MGO_CONTROL_PLANE_DIR
 trap cleanup EXIT
 START=$(date +%s)
 # The fault scenarios, the rollouts and the partitions (issue 11: the soak includes partitions).
-FILES=(test/e2e/test_chaos.py test/e2e/test_chaos_rollouts.py test/e2e/test_chaos_partitions.py)
+FILES=(test/e2e/test_chaos.py test/e2e/test_chaos_operator.py test/e2e/test_chaos_rollouts.py
+  test/e2e/test_chaos_partitions.py)
 
 per_round=$("$PY" -m pytest -p no:cacheprovider --collect-only -q "${FILES[@]}" -k "not rolling_restarts and not checker" \
   2>/dev/null | grep -c '::')
