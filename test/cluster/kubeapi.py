@@ -93,6 +93,9 @@ class KubeApi:
             conn = getattr(self.local, "conn", None)
             if conn is None:
                 conn = self.local.conn = self._connect(timeout or self.timeout)
+            conn.timeout = timeout or self.timeout  # this call's, on a kept connection too
+            if conn.sock is not None:
+                conn.sock.settimeout(conn.timeout)
             try:
                 conn.request(method, path, body=data, headers=self._headers(content_type if data else None))
                 resp = conn.getresponse()
