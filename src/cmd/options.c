@@ -27,7 +27,7 @@ static const struct opt_def defs[] = {
     {"kubeconfig", K_STR, OFF(kubeconfig), 0, 0,
      "kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)"},
     {"namespace", K_NS, OFF(namespace), 0, 0, "watch one namespace (default: all)"},
-    {"workers", K_LONG, OFF(workers), 1, 64, "reconcile workers (default 4)"},
+    {"workers", K_LONG, OFF(workers), 1, 64, "reconcile workers (default 16)"},
     {"resync-interval", K_DURATION, OFF(resync_interval_ms), 1000, 86400000, "informer resync (default 30s)"},
     {"http-addr", K_STR, OFF(http_addr), 0, 0, "HTTP listen address (default 0.0.0.0)"},
     {"http-port", K_LONG, OFF(http_port), 0, 65535, "HTTP port (default 8080; 0 picks a free one, logged)"},

@@ -27,7 +27,7 @@ struct mgo_options {
   enum mgo_command command;
   const char *kubeconfig;  /* NULL: KUBECONFIG, then in-cluster, then ~/.kube/config */
   const char *namespace;   /* NULL = all namespaces */
-  long workers;            /* default 4 */
+  long workers;            /* default 16 */
   long resync_interval_ms; /* default 30 s */
   const char *http_addr;   /* default 0.0.0.0 */
   long http_port;          /* default 8080; 0 = pick a free port */

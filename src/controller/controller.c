@@ -22,7 +22,7 @@
 void mgo_operator_config_default(struct mgo_operator_config *cfg)
 {
   memset(cfg, 0, sizeof(*cfg));
-  cfg->workers = 4;
+  cfg->workers = 16;
   cfg->resync_interval_ms = 30000;
   cfg->http_addr = "0.0.0.0";
   cfg->http_port = 8080;

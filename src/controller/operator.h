@@ -22,7 +22,7 @@
 struct mgo_operator_config {
   const char *kubeconfig;      /* NULL: $KUBECONFIG, else in-cluster, else ~/.kube/config */
   const char *namespace;       /* NULL: all namespaces */
-  int workers;                 /* default 4 */
+  int workers;                 /* default 16 (passes wait on Bolt and the API: bench/results/scale.md) */
   long resync_interval_ms;     /* informer resync, default 30000 */
   const char *http_addr;       /* default "0.0.0.0" */
   int http_port;               /* default 8080; 0 picks a free port (logged) */

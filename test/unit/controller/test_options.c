@@ -38,7 +38,7 @@ static void defaults(void **state)
   assert_int_equal(o.command, MGO_CMD_RUN);
   assert_null(o.namespace);
   assert_null(o.kubeconfig);
-  assert_int_equal(o.workers, 4);
+  assert_int_equal(o.workers, 16);
   assert_int_equal(o.resync_interval_ms, 30000);
   assert_string_equal(o.http_addr, "0.0.0.0");
   assert_int_equal(o.http_port, 8080);
