@@ -241,9 +241,6 @@ static int finish_main_change(struct op_ctx *ctx, const char *pod)
   ch->pending = false;
   ctx->cs->fenced_at_ms = 0;
   unavailable = mgo_clock_mono_ms(ctx->clock) - ch->unavailable_since_ms;
-  rc = op_write_last_failover(ctx, ch, unavailable);
-  if (rc != MGO_OK)
-    mgo_log(MGO_LOG_WARN, "cannot record lastFailover", "cluster", ctx->key, (char *) NULL);
   (void) mgo_snprintf(msg, sizeof(msg),
                       "%s completed: %s is MAIN instead of %s (%s); writes unavailable for %lld ms; the "
                       "promoted %s replica was %lld behind",
@@ -251,8 +248,13 @@ static int finish_main_change(struct op_ctx *ctx, const char *pod)
                       mgo_repl_mode_name(ch->mode), (long long) ch->behind);
   mgo_log(MGO_LOG_INFO, "MAIN changed", "cluster", ctx->key, "kind", ch->kind, "from", ch->from, "to", ch->to,
           "detail", msg, (char *) NULL);
+  /* The Event before the record: an operator killed between the two resumes the change from the record
+   * and reports it again (at least once; the other order lost the Event: e2e, a kill at that instant). */
   op_event(ctx, "Normal", strcmp(ch->kind, "failover") == 0 ? "FailoverCompleted" : "SwitchoverCompleted",
            "Promote", msg);
+  rc = op_write_last_failover(ctx, ch, unavailable);
+  if (rc != MGO_OK)
+    mgo_log(MGO_LOG_WARN, "cannot record lastFailover", "cluster", ctx->key, (char *) NULL);
   (void) mgo_metric_labels(labels, sizeof(labels), "cluster", ctx->key, "kind", ch->kind, (char *) NULL);
   (void) mgo_metric_add(ctx->metrics->failovers, labels, 1);
   (void) mgo_metric_observe(ctx->metrics->failover_duration, labels, (double) unavailable / 1000.0);
