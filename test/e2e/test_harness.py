@@ -58,8 +58,10 @@ def test_harness_resolves_services_and_checks_replication(control_plane, namespa
     bolt_query(ip1, "SET REPLICATION ROLE TO REPLICA WITH PORT 10000")
     _label(cp, ns, f"{NAME}-0", "main")
     _label(cp, ns, f"{NAME}-1", "replica")
+    # EndpointSlices follow labels asynchronously (the controller manager batches them): poll
+    c.wait_write_endpoint(ns, NAME, f"{NAME}-0")
+    cp.wait_for(lambda: c.service_endpoints(ns, f"{NAME}-read") == [ip1], message="the read Service at mg-1")
     assert c.service_endpoint(ns, f"{NAME}-write") == ip0
-    assert c.service_endpoints(ns, f"{NAME}-read") == [ip1]
     assert replication_role(ip0) == "main" and replication_role(ip1) == "replica"
     # Labelled but not registered: the replication check must not pass.
     assert c.replication_ok(ns, NAME, expected_replicas=1) is None
@@ -73,9 +75,11 @@ def test_harness_resolves_services_and_checks_replication(control_plane, namespa
     # The wrong pod labelled main: the check refuses it; two main labels: service_endpoint refuses to choose.
     _label(cp, ns, f"{NAME}-0", "replica")
     _label(cp, ns, f"{NAME}-1", "main")
+    c.wait_write_endpoint(ns, NAME, f"{NAME}-1")
     assert c.service_endpoint(ns, f"{NAME}-write") == ip1
     assert c.replication_ok(ns, NAME) is None
     _label(cp, ns, f"{NAME}-0", "main")
+    cp.wait_for(lambda: len(c.service_endpoints(ns, f"{NAME}-write")) == 2, message="both pods in the write Service")
     with pytest.raises(AssertionError, match="exactly one ready endpoint"):
         c.service_endpoint(ns, f"{NAME}-write")
     assert c.replication_ok(ns, NAME) is None
