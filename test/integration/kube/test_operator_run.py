@@ -103,7 +103,18 @@ def test_leader_hand_over_on_graceful_stop(control_plane, operators):
     assert lease_holder(control_plane, lease) == "op-a"
     b = operators("op-b", lease)
     b.wait_logged("waiting for leadership")
-    time.sleep(6)  # longer than the lease duration: A keeps renewing, so B must not take over
+    # A keeps renewing (every retry period, 1 s): B must not take over. Six renewals seen after B started span
+    # more than the lease duration (4 s), so B tried against a lease that would have expired without them.
+    renewals = set()
+
+    def renewed_six_times():
+        status, obj = control_plane.api.request(
+            "GET", f"/apis/coordination.k8s.io/v1/namespaces/{LEASE_NS}/leases/{lease}")
+        assert status == 200, obj
+        renewals.add(obj["spec"].get("renewTime"))
+        return len(renewals) >= 7  # the first value may predate B
+
+    control_plane.wait_for(renewed_six_times, timeout=30, interval=0.2, message="six renewals of the lease by A")
     assert not b.logged("leading"), b.lines
     assert lease_holder(control_plane, lease) == "op-a"
 
