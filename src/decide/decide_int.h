@@ -95,6 +95,7 @@ struct pass_outcome {
   bool watch_main;    /* the MAIN is down and the failover delay runs */
   bool catching_up;   /* from struct replication_result */
   bool sync_in_place; /* from struct replication_result */
+  bool sync_awaited;  /* SHOW REPLICAS answered and a sync replica is not in place yet (see sync_in_place) */
 };
 
 /* ---- decide_plan.c: building the plan ----------------------------------------------------------------- */

@@ -213,6 +213,10 @@ void rec__finish_status(struct decide *d, const struct pass_outcome *out)
   } else if (out->watch_main) {
     after = 1;
     why = "WatchUnavailableMain";
+  } else if (out->sync_awaited && d->main != NULL && d->main->label_role != MGO_ROLE_MAIN && after > 1) {
+    after = 1;
+    why =
+        "WaitSyncReplica"; /* a new MAIN is held off the write Service until its sync replica is registered */
   } else if (out->catching_up && after > 1) {
     after = 1;
     why = "WatchCatchUp";

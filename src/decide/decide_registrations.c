@@ -42,11 +42,22 @@ static bool healthy_replica(const struct decide *d, const struct rec_instance *i
   return r == NULL || rec__streaming(r);
 }
 
-/* True when a outranks b for a sync slot: healthy first, then the current holder, then lowest ordinal. */
+/* A Ready pod that missed this pass's probe but answered as a REPLICA moments ago (in->recently_replica): on
+ * a loaded machine one probe can time out. It keeps its claim on a sync slot and holds a new MAIN off the
+ * write Service until registered (sync_replicas_in_place); silent for longer, it holds nothing back. */
+static bool briefly_silent(const struct rec_instance *in)
+{
+  return in->pod_exists && !in->pod_terminating && in->pod_ready && !in->reachable && in->recently_replica;
+}
+
+/* True when a outranks b for a sync slot: healthy first, then briefly silent, then the current holder, then
+ * lowest ordinal. */
 static bool ranks_before(const struct wanted *a, const struct wanted *b)
 {
   if (a->healthy != b->healthy)
     return a->healthy;
+  if (briefly_silent(a->in) != briefly_silent(b->in))
+    return briefly_silent(a->in);
   if (a->holds_sync != b->holds_sync)
     return a->holds_sync;
   return a->in->ordinal < b->in->ordinal;
@@ -343,14 +354,15 @@ static bool register_planned(const struct reg_pass *rp, const struct rec_instanc
 /* A MAIN joins the write Service only when every usable replica that should be SYNC/STRICT_SYNC is
  * registered so (or is registered by this plan, whose LABEL runs only after its REGISTERs succeeded):
  * otherwise it would acknowledge writes that exist on it alone (e.g. right after a failover). Replicas
- * that do not answer, or that diverged, do not hold it back. */
+ * that diverged, or do not answer (unless briefly_silent), do not hold it back. */
 static bool sync_replicas_in_place(const struct reg_pass *rp, const struct wanted *w, size_t n)
 {
   const struct decide *d = rp->d;
   for (size_t i = 0; i < n; i++) {
     const struct rec_instance *in = w[i].in;
     const struct rec_registration *r = rec__find_registration(d->main, w[i].name);
-    bool usable = in->pod_exists && in->reachable && in->pod_ready && in->role == MGO_ROLE_REPLICA;
+    bool usable = (in->pod_exists && in->reachable && in->pod_ready && in->role == MGO_ROLE_REPLICA) ||
+                  briefly_silent(in);
     bool diverged = in->register_diverged || (r != NULL && r->state == REC_RS_DIVERGED);
     if (w[i].mode == MGO_MODE_ASYNC || !usable || diverged || !strict_sync_supported(d, &w[i]))
       continue;

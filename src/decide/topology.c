@@ -90,6 +90,7 @@ static void decide_with_main(struct decide *d, struct pass_outcome *out)
   sw = rec__choose_switch_target(d);
   rep = rec__plan_replication(d, &sw);
   out->sync_in_place = rep.sync_in_place;
+  out->sync_awaited = rep.replicas_known && !rep.sync_in_place;
   out->catching_up = rep.catching_up;
   if (!rep.replicas_known)
     return;
@@ -150,7 +151,7 @@ static bool fail_over(struct decide *d, const struct main_choice *choice, struct
 int rec_decide_topology(const struct mgo_cluster *c, const struct rec_observed *obs, struct rec_plan *plan)
 {
   struct decide d;
-  struct pass_outcome out = {false, false, false, false, false, false};
+  struct pass_outcome out = {.bootstrap = false};
   struct main_choice choice;
   bool main_changing = false;
 

@@ -130,6 +130,10 @@ struct rec_instance {
   /* Operator memory: the recorded MAIN listed this incarnation healthy (rec_replica_healthy) less than
    * REC_UNHEALTHY_GRACE_MS ago (true while it is healthy). */
   bool recently_healthy;
+  /* Operator memory: this incarnation answered as a REPLICA less than REC_UNHEALTHY_GRACE_MS ago (true while
+   * it does). A Ready pod that missed one probe this way still holds a new MAIN off the write Service until
+   * it is registered as the SYNC replica it should be (decide_registrations.c). */
+  bool recently_replica;
   /* This pod was re-seeded recently (operator memory, any incarnation): another re-seed must wait (the rate
    * limit of op_reseed_held); reseeds counts them (below). */
   bool reseed_held;

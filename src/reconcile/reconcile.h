@@ -60,6 +60,7 @@ struct op_conn {
                             * REGISTER of it succeeded since */
   int64_t silent_until_ms; /* monotonic: its last probe used the whole Bolt deadline; not probed before */
   int64_t healthy_at_ms; /* monotonic: when the recorded MAIN last listed this incarnation healthy; 0 never */
+  int64_t replica_at_ms; /* monotonic: when this incarnation last answered as a REPLICA; 0 never */
   int64_t invalid_since_ms;  /* monotonic: since when the recorded MAIN lists this incarnation "invalid"
                               * while it answers as a REPLICA; 0 = it does not */
   int32_t answered_restarts; /* the memgraph container's restartCount when it last answered; -1 never */

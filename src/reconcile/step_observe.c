@@ -317,6 +317,7 @@ static struct op_conn *ensure_conn(struct op_cluster *cs, const struct rec_insta
     s->acted_as_main = false;
     s->invalid_since_ms = 0;
     s->healthy_at_ms = 0;
+    s->replica_at_ms = 0;
     s->answered_restarts = -1;
   }
   (void) mgo_strlcpy(s->uid, in->pod_uid, sizeof(s->uid));
@@ -522,6 +523,9 @@ static void remember_timestamps(struct op_cluster *cs, const struct mgo_cluster 
     in->acted_as_main = s->acted_as_main;
     in->invalid_for_ms = s->invalid_since_ms > 0 ? now_ms - s->invalid_since_ms : 0;
     in->recently_healthy = s->healthy_at_ms > 0 && now_ms - s->healthy_at_ms < REC_UNHEALTHY_GRACE_MS;
+    if (in->reachable && in->role == MGO_ROLE_REPLICA)
+      s->replica_at_ms = now_ms;
+    in->recently_replica = s->replica_at_ms > 0 && now_ms - s->replica_at_ms < REC_UNHEALTHY_GRACE_MS;
     if (s->last_known) {
       in->last_registered = s->last_registered;
       in->last_mode = s->last_mode;

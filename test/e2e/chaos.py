@@ -433,8 +433,14 @@ class SyncSampler(BackgroundLoop):
             before = [k for ts, k in mine if ts <= t]
             after = [k for ts, k in mine if ts > t]
             if before and after and before[-1] == 0 and after[0] == 0:
-                out.append(n)
+                out.append((n, pod, t))
         return out
+
+    def around(self, pod, t, width=2):
+        """The samples of pod nearest to t (up to width on each side): [(t, sync replicas ready)]."""
+        mine = [(ts, k) for ts, p, k in self.samples if p == pod]
+        i = sum(1 for ts, _ in mine if ts <= t)
+        return mine[max(0, i - width):i + width]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -844,6 +850,7 @@ class Chaos:
         lost_bound = max(behind_sum, int(metric_delta.get("estimated_lost") or 0))
         read_ok = len(self.reader.ok) if self.reader else None
         read_err = len(self.reader.errors) if self.reader else None
+        no_sync = self.sync.acks_without_sync(acked, self.labels.ip_pod) if mode in ("SYNC", "STRICT_SYNC") else []
         self.report = {
             "mode": mode, "duration_s": round(self.t_end - self.t0, 2),
             "acked": len(acked), "failed": len(self.writer.failed), "lost": len(lost), "lost_ids": lost[:50],
@@ -859,8 +866,10 @@ class Chaos:
             "final_main": final_main, "replicas": {n: ((r.get("data_info") or {}).get("memgraph") or {})
                                                    for n, r in rows.items()},
             "ready_after_s": round(t_ready, 2),
-            "acks_without_sync_replica": (len(self.sync.acks_without_sync(acked, self.labels.ip_pod))
-                                          if mode in ("SYNC", "STRICT_SYNC") else None),
+            "acks_without_sync_replica": len(no_sync) if mode in ("SYNC", "STRICT_SYNC") else None,
+            "acks_without_sync_detail": [
+                (n, pod, round(t - self.t0, 2), [(round(ts - self.t0, 2), k) for ts, k in self.sync.around(pod, t)])
+                for n, pod, t in no_sync[:5]],
             "lost_after_last_fault": self._acked_after_last_mark(acked, lost),
             "non_chosen_acks": self.non_chosen_acks(),
             "status_writes": self._status_writes(),
@@ -927,7 +936,8 @@ class Chaos:
                  f"labelled mains max={r['max_labelled_mains']} over {r['label_samples']} samples; "
                  f"answering MAIN max={r['max_mains_answering']} {r['mains_answering']}",
                  f"  failovers={r['failovers']}", f"  events={r['events']} metrics delta={r['metric_delta']}",
-                 f"  acks while the MAIN listed no SYNC/STRICT_SYNC replica ready: {r['acks_without_sync_replica']}",
+                 f"  acks while the MAIN listed no SYNC/STRICT_SYNC replica ready: {r['acks_without_sync_replica']}"
+                 f" (n, pod, at s, samples around it: {r['acks_without_sync_detail']})",
                  f"  kept-connection writer: {r.get('kept')}",
                  f"  no-receive-timeout writer: {r.get('no_timeout')}", f"  per-pod prober: {r.get('probe')}",
                  f"  acks by a non-chosen instance after the promotion: {r['non_chosen_acks']}",

@@ -125,6 +125,10 @@ static void parse_flag(const struct mgo_cluster *c, char *tok, struct rec_instan
     in->acted_as_main = true;
   else if (strcmp(tok, "graced") == 0)
     in->recently_healthy = true;
+  else if (strcmp(tok, "podready") == 0)
+    in->pod_ready = true;
+  else if (strcmp(tok, "lately-replica") == 0)
+    in->recently_replica = true;
   else if (strncmp(tok, "invalid-for=", 12) == 0)
     in->invalid_for_ms = atoll(tok + 12);
   else if (strcmp(tok, "reseedheld") == 0) {

@@ -437,7 +437,8 @@ static void live_fills_roles_replicas_and_reuses_connections(void **state)
 
 /* How long the recorded MAIN has listed a reachable REPLICA invalid, without a break: counted from the first
  * pass that saw it, reset when it heals, when it is registered again, and for a new incarnation; and whether
- * it was listed healthy within REC_UNHEALTHY_GRACE_MS (a dip is graced). */
+ * it was listed healthy within REC_UNHEALTHY_GRACE_MS (a dip is graced), and whether it answered as a REPLICA
+ * within that time. */
 static void a_replica_listed_invalid_is_timed_and_a_dip_graced(void **state)
 {
   struct mgo_cluster c;
@@ -458,6 +459,7 @@ static void a_replica_listed_invalid_is_timed_and_a_dip_graced(void **state)
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(obs->inst[1].invalid_for_ms, 0); /* first seen now */
   assert_false(obs->inst[1].recently_healthy);      /* never listed healthy: no grace */
+  assert_true(obs->inst[1].recently_replica);       /* it answers as a REPLICA now */
   mgo_fake_clock_advance_ms(&tclock, 4000);
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(obs->inst[1].invalid_for_ms, 4000);
@@ -484,6 +486,11 @@ static void a_replica_listed_invalid_is_timed_and_a_dip_graced(void **state)
   observe(cs, &c, pods, obs, &q);
   assert_int_equal(obs->inst[1].invalid_for_ms, 0);
   assert_false(obs->inst[1].recently_healthy); /* 6 s: the grace is over */
+  assert_true(obs->inst[1].recently_replica);  /* ... but it answered as a REPLICA 2 s ago */
+  mgo_fake_clock_advance_ms(&tclock, 3000);
+  observe(cs, &c, pods, obs, &q);
+  assert_false(obs->inst[1].recently_replica); /* 5 s without an answer */
+  assert_false(obs->inst[0].recently_replica); /* the MAIN never answered as a REPLICA */
   finish(cs, pods, &c, obs);
 }
 
