@@ -242,9 +242,20 @@ def create_clusters(cp, namespaces, n, per_ns):
     return names
 
 
+class NotYet(Exception):
+    """The API server answered a LIST with a retryable status (504 when it took more than 60 s, 429, 503)."""
+
+
+def checked_list(cp, path):
+    status, body = cp.api.request("GET", path, timeout=120)  # slow under load
+    if status in (429, 500, 503, 504):
+        raise NotYet(f"list {path}: HTTP {status}")
+    assert status == 200, f"list {path}: HTTP {status}"
+    return body
+
+
 def ready_clusters(cp, namespaces):
-    status, body = cp.api.request("GET", f"{GROUP}/memgraphclusters", timeout=120)  # slow under load
-    assert status == 200, f"list memgraphclusters: HTTP {status}"
+    body = checked_list(cp, f"{GROUP}/memgraphclusters")
     n = 0
     for obj in body["items"]:
         if obj["metadata"]["namespace"] not in namespaces:
@@ -258,8 +269,7 @@ def ready_clusters(cp, namespaces):
 
 
 def ready_pods(cp, namespaces):
-    status, body = cp.api.request("GET", "/api/v1/pods", timeout=120)
-    assert status == 200, f"list pods: HTTP {status}"
+    body = checked_list(cp, "/api/v1/pods")
     return sum(1 for p in body["items"] if p["metadata"]["namespace"] in namespaces
                and not p["metadata"].get("deletionTimestamp")
                and any(c["type"] == "Ready" and c["status"] == "True"
@@ -276,7 +286,7 @@ def wait_all_ready(cp, namespaces, n, t0, timeout):
             if t_pods is None and pods >= n:
                 t_pods = now - t0
             crs = ready_clusters(cp, namespaces)
-        except (OSError, TimeoutError) as e:  # an API server saturated by the ramp: not yet
+        except (OSError, TimeoutError, NotYet) as e:  # an API server saturated by the ramp: not yet
             log(f"ready: poll failed ({e!r}), retrying")
             time.sleep(5)
             continue
