@@ -1,6 +1,7 @@
 /* The desired MemgraphCluster .status from an observation and its plan, and the rule that decides
  * whether it is worth writing. Pure: the clock comes in as a string. */
 #include "mgo_buf.h"
+#include "mgo_clock.h"
 #include "mgo_err.h"
 #include "topology.h"
 
@@ -97,6 +98,18 @@ static void carry_registration_fields(json_t *entry, const json_t *old)
   }
 }
 
+/* reseeds / lastReseed: the re-seeds in a row within the rate limit's window, for people and for an operator
+ * that restarts (step_observe.c reads them back). */
+static void add_reseeds(json_t *entry, const struct rec_instance *inst)
+{
+  char at[40];
+  if (inst->reseeds <= 0 || inst->last_reseed_wall_ms <= 0 ||
+      mgo_time_format_rfc3339(inst->last_reseed_wall_ms * 1000000, 0, at, sizeof(at)) != MGO_OK)
+    return;
+  json_object_set_new(entry, "reseeds", json_integer(inst->reseeds));
+  json_object_set_new(entry, "lastReseed", json_string(at));
+}
+
 static json_t *instance_entry(const struct rec_status_input *in, const struct rec_instance *inst,
                               const struct rec_instance *main)
 {
@@ -130,6 +143,7 @@ static json_t *instance_entry(const struct rec_status_input *in, const struct re
   }
   if (inst->recovered_from[0] != '\0')
     json_object_set_new(entry, "recoveredFrom", json_string(inst->recovered_from));
+  add_reseeds(entry, inst);
   return entry;
 }
 

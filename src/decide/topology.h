@@ -107,6 +107,9 @@ struct rec_instance {
   char registered_pod_uid[MGO_NAME_MAX];
   int32_t registered_restart_count;
   int32_t reseeds; /* re-seeds of this pod in a row (operator memory, with reseed_held) */
+  /* Wall clock ms of the latest of those re-seeds, 0 = none. Both are shown in status (reseeds, lastReseed)
+   * and read back from it by an operator that restarted, so the rate limit outlives the process. */
+  int64_t last_reseed_wall_ms;
   /* Newest commit timestamp known for this instance (from an earlier SHOW REPLICAS); -1 unknown. */
   int64_t last_known_ts;
   /* Last error talking to the instance this pass ("" when none); shown in status only. */

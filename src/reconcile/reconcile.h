@@ -65,6 +65,7 @@ struct op_conn {
                               * while it answers as a REPLICA; 0 = it does not */
   int32_t answered_restarts; /* the memgraph container's restartCount when it last answered; -1 never */
   int64_t reseed_at_ms;      /* monotonic ms of this pod's last re-seed (any incarnation); 0 = none */
+  int64_t reseed_wall_ms;    /* the same moment on the wall clock (status lastReseed) */
   int32_t reseeds;           /* re-seeds of this pod within OP_RESEED_WINDOW_MS of each other */
 };
 
@@ -310,6 +311,12 @@ void op_observe_pods(const struct mgo_cluster *c, const json_t *pods, const json
 const char *op_pod_ip(const json_t *pods, const char *pod);
 
 /* Parameters of the live half. */
+/* The connect deadline (TCP, TLS, Bolt handshake and login) for a pod that is not Ready and has not answered
+ * since its pod was created or since the operator started: a starting Memgraph either refuses at once or
+ * answers slowly, and with the whole Bolt deadline each such pod held a worker for seconds (500 clusters:
+ * passes averaged 8.3 s, bench/results/scale-notes.md). It is probed again on the next pass. */
+#define OP_STARTING_CONNECT_MS 1000
+
 struct op_live {
   const struct mgo_mg_ops *mg;
   const struct mgo_clock *clock;

@@ -293,6 +293,7 @@ static void note_reseed(struct op_ctx *ctx, const char *pod)
     return;
   s->reseeds = s->reseed_at_ms > 0 && now - s->reseed_at_ms < OP_RESEED_WINDOW_MS ? s->reseeds + 1 : 1;
   s->reseed_at_ms = now;
+  s->reseed_wall_ms = mgo_clock_wall_ms(ctx->clock);
   if (s->reseeds < 2)
     return;
   (void) mgo_snprintf(msg, sizeof(msg),

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -137,6 +138,19 @@ static void fill_last_from_status(struct rec_instance *in, const json_t *entry)
   in->last_in_sync = rec_holds_acknowledged(in->last_mode, rs, in->last_behind);
 }
 
+/* reseeds and lastReseed as the status recorded them (what recall_reseeds falls back on after a restart). */
+static void fill_reseeds_from_status(struct rec_instance *in, const json_t *entry)
+{
+  json_int_t n = json_integer_value(json_object_get(entry, "reseeds"));
+  int64_t at = 0;
+  if (n <= 0 || n > INT32_MAX ||
+      mgo_time_parse_rfc3339(json_string_value(json_object_get(entry, "lastReseed")), &at) != MGO_OK ||
+      at <= 0)
+    return; /* absent or malformed: no memory, as before */
+  in->reseeds = (int32_t) n;
+  in->last_reseed_wall_ms = at;
+}
+
 static void fill_from_status(struct rec_instance *in, const json_t *old_status)
 {
   size_t i;
@@ -149,6 +163,7 @@ static void fill_from_status(struct rec_instance *in, const json_t *old_status)
     if (pod == NULL || strcmp(pod, in->pod) != 0)
       continue;
     fill_last_from_status(in, entry);
+    fill_reseeds_from_status(in, entry);
     if (uid == NULL)
       continue;
     (void) mgo_strlcpy(in->registered_pod_uid, uid, sizeof(in->registered_pod_uid));
@@ -322,6 +337,8 @@ static struct op_conn *ensure_conn(struct op_cluster *cs, const struct rec_insta
   }
   (void) mgo_strlcpy(s->uid, in->pod_uid, sizeof(s->uid));
   (void) mgo_strlcpy(s->ip, ip, sizeof(s->ip));
+  if (!in->pod_ready && s->answered_restarts < 0 && t.connect_timeout_ms > OP_STARTING_CONNECT_MS)
+    t.connect_timeout_ms = OP_STARTING_CONNECT_MS;
   if (s->conn == NULL) {
     int rc = live->mg->connect(&t, &s->conn); /* on failure s->conn holds it: the caller reads its error */
     live->auth_failed = live->auth_failed || rc == MGO_EAUTH;
@@ -487,13 +504,34 @@ static void remember_listing(struct op_cluster *cs, const struct mgo_cluster *c,
   }
 }
 
+/* Without memory of a pod's re-seeds (the operator restarted), what status recorded becomes the memory: the
+ * wall-clock age of lastReseed on the monotonic clock. Older than OP_RESEED_WINDOW_MS, it counts no more. */
+static void adopt_status_reseeds(struct op_conn *s, const struct rec_instance *in, int64_t now_ms,
+                                 int64_t wall_ms)
+{
+  int64_t age = wall_ms - in->last_reseed_wall_ms;
+  if (s->reseed_at_ms != 0 || in->reseeds <= 0 || in->last_reseed_wall_ms <= 0)
+    return;
+  if (age < 0)
+    age = 0; /* recorded "in the future" (clock skew): as if just now, the safe side */
+  if (age >= OP_RESEED_WINDOW_MS || now_ms - age <= 0)
+    return;
+  s->reseeds = in->reseeds;
+  s->reseed_at_ms = now_ms - age;
+  s->reseed_wall_ms = in->last_reseed_wall_ms;
+}
+
 /* How often and how recently each pod was re-seeded (any incarnation: a re-seed replaces it). */
-static void recall_reseeds(struct op_cluster *cs, struct rec_observed *obs, int64_t now_ms)
+static void recall_reseeds(struct op_cluster *cs, struct rec_observed *obs, int64_t now_ms, int64_t wall_ms)
 {
   for (size_t i = 0; i < obs->n; i++) {
     struct rec_instance *in = &obs->inst[i];
-    const struct op_conn *s = conn_slot(cs, in->pod);
-    in->reseeds = s != NULL ? s->reseeds : 0;
+    struct op_conn *s = conn_slot(cs, in->pod);
+    if (s != NULL)
+      adopt_status_reseeds(s, in, now_ms, wall_ms);
+    bool recent = s != NULL && s->reseeds > 0 && now_ms - s->reseed_at_ms < OP_RESEED_WINDOW_MS;
+    in->reseeds = recent ? s->reseeds : 0;
+    in->last_reseed_wall_ms = recent ? s->reseed_wall_ms : 0;
     in->reseed_held = s != NULL && op_reseed_held(s->reseeds, now_ms - s->reseed_at_ms);
   }
 }
@@ -648,7 +686,7 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
   }
   query_data_where_needed(cs, c, live, obs);
   remember_timestamps(cs, c, obs, mgo_clock_mono_ms(live->clock));
-  recall_reseeds(cs, obs, mgo_clock_mono_ms(live->clock));
+  recall_reseeds(cs, obs, mgo_clock_mono_ms(live->clock), mgo_clock_wall_ms(live->clock));
   track_main_availability(cs, c, live, obs, probe_started);
 }
 

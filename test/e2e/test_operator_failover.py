@@ -212,6 +212,19 @@ def test_frozen_main_is_fenced_at_the_failover_and_a_diverged_one_is_reseeded(co
     reasons = [e.get("reason") for e in events]
     assert any(e.get("reason") == "ReplicaReseeded" and old in (e.get("note") or "") for e in events), reasons
     assert any(e.get("reason") == "MainFenced" and old in (e.get("note") or "") for e in events), reasons
+    # The re-seed is in status (the rate limit's memory), and an operator that restarts reads it back: without
+    # that, its first passes would see no re-seed and write the fields away.
+    def reseed_entry():
+        entry = next(e for e in clusters.cluster_status(ns, NAME)["instanceStatuses"] if e["pod"] == old)
+        return entry if entry.get("reseeds") == 1 and entry.get("lastReseed") else None
+    recorded = control_plane.wait_for(reseed_entry, timeout=30, message=f"reseeds/lastReseed of {old} in status")
+    fast_operator.kill()
+    fast_operator.start()
+    key = f"{ns}/{NAME}"
+    control_plane.wait_for(lambda: (metric_sum(fast_operator.metrics(), "mgo_reconcile_total", cluster=key) or 0) >= 3,
+                           timeout=60, message="three passes of the restarted operator")
+    assert reseed_entry() is not None and reseed_entry()["lastReseed"] == recorded["lastReseed"], \
+        clusters.cluster_status(ns, NAME)["instanceStatuses"]
 
 
 def test_switchover_moves_the_main_without_losing_writes(control_plane, namespace, clusters, fast_operator):

@@ -65,6 +65,8 @@ static void test_status_golden(void **state)
   decide(&s, "mg-0", "0 M reg=1:S:ready reg=2:A:recovery:-5000 | 1 R v=3.11.0 | 2 R restarts=1 | 3 ?");
   s.obs->inst[3].pod_exists = true;
   mgo_strlcpy(s.obs->inst[3].last_error, "connect: connection refused", sizeof(s.obs->inst[3].last_error));
+  s.obs->inst[2].reseeds = 2; /* re-seeded twice in a row, the last at 03:58 */
+  s.obs->inst[2].last_reseed_wall_ms = 1795319880000;
   status = build(&s, NULL, "2026-11-22T04:00:00Z");
   mgo_test_golden_json("test/unit/decide/golden/status_degraded.json", status);
   json_decref(status);

@@ -534,6 +534,7 @@ static void a_repeated_reseed_is_counted_and_announced(void **state)
     (void) mgo_strlcpy(a->replica_pod_uid, uid, sizeof(a->replica_pod_uid));
     assert_int_equal(op_step_act(&f.ctx).error, MGO_OK);
     assert_int_equal(f.cs->conns[0].reseeds, i);
+    assert_int_equal(f.cs->conns[0].reseed_wall_ms, mgo_clock_wall_ms(mgo_fake_clock_get(&f.clock)));
     assert_true(fake_has_event(&f, "ReseedRepeated") == (i == 2));
     mgo_fake_clock_advance_ms(&f.clock, 5000);
   }

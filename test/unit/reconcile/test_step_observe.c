@@ -191,6 +191,7 @@ struct fake_instance {
   bool demoted_when_refused; /* ... and the refusal demoted it (its agent got there first) */
   bool last_busy;
   int connects, role_queries, version_queries, replicas_queries, data_queries, executes;
+  int last_connect_timeout_ms; /* the deadline of its latest connect */
 };
 
 static struct fake_instance fakes[4];
@@ -216,6 +217,7 @@ static int f_connect(const struct mgo_mg_target *t, struct mgo_mg_conn **conn)
   if (fc->f == NULL)
     return MGO_ECONNECT;
   fc->f->connects++;
+  fc->f->last_connect_timeout_ms = t->connect_timeout_ms;
   fc->generation = 1;
   fc->broken = fc->f->down;
   return fc->broken ? MGO_ECONNECT : MGO_OK;
@@ -351,6 +353,19 @@ static void observe(struct op_cluster *cs, const struct mgo_cluster *c, const js
   observe_with_status(cs, c, pods, NULL, obs, queries);
 }
 
+/* One observation with the operator's default Bolt deadline of 5 s. */
+static void observe_5s(struct op_cluster *cs, const struct mgo_cluster *c, const json_t *pods,
+                       struct rec_observed *obs)
+{
+  struct op_live live = {.mg = &fake_ops,
+                         .clock = mgo_fake_clock_get(&tclock),
+                         .connect_timeout_ms = 5000,
+                         .query_timeout_ms = 5000,
+                         .pods = pods};
+  op_observe_pods(c, pods, NULL, NULL, obs);
+  op_observe_live(cs, c, &live, obs);
+}
+
 /* n ready pods mg-<i> (uid u-<i>, IP 127.1.0.<i+1>), as the fakes number them. New reference. */
 static json_t *ready_pods(int n)
 {
@@ -433,6 +448,88 @@ static void live_fills_roles_replicas_and_reuses_connections(void **state)
   assert_int_equal(fakes[0].version_queries, 2);
   assert_int_equal(obs->inst[0].version_minor, 7);
   finish(cs, pods, &c, obs);
+}
+
+/* A pod that is not Ready and never answered (since its creation or the operator's start) is connected to
+ * with OP_STARTING_CONNECT_MS, not the whole Bolt deadline; once it answered, or once it is Ready, with the
+ * whole deadline again. */
+static void a_starting_pod_gets_a_short_connect_deadline(void **state)
+{
+  struct mgo_cluster c;
+  struct op_cluster *cs = calloc(1, sizeof(*cs));
+  struct rec_observed *obs = calloc(1, sizeof(*obs));
+  json_t *pods = json_array();
+  (void) state;
+  memset(fakes, 0, sizeof(fakes));
+  nfakes = 2;
+  fakes[0] = (struct fake_instance){.ip = "127.1.0.1", .role = MGO_ROLE_MAIN, .data = REC_DATA_PRESENT};
+  fakes[1] = (struct fake_instance){.ip = "127.1.0.2", .role = MGO_ROLE_REPLICA, .down = true};
+  cluster(&c, 2, "mg-0");
+  json_array_append_new(pods, pod("mg-0", "u-0", "127.1.0.1", true, "main", 0, false));
+  json_array_append_new(pods, pod("mg-1", "u-1", "127.1.0.2", false, "", 0, false));
+
+  observe_5s(cs, &c, pods, obs);
+  assert_int_equal(fakes[0].last_connect_timeout_ms, 5000); /* Ready */
+  assert_int_equal(fakes[1].last_connect_timeout_ms, OP_STARTING_CONNECT_MS);
+  assert_false(obs->inst[1].reachable);
+  fakes[1].down = false; /* it starts answering, still not Ready */
+  observe_5s(cs, &c, pods, obs);
+  assert_true(obs->inst[1].reachable);
+  fakes[1].role_fails = true; /* the connection breaks: the next connect is to a pod that answered */
+  observe_5s(cs, &c, pods, obs);
+  fakes[1].role_fails = false;
+  observe_5s(cs, &c, pods, obs);
+  assert_int_equal(fakes[1].last_connect_timeout_ms, 5000);
+  assert_true(obs->inst[1].reachable);
+  finish(cs, pods, &c, obs);
+}
+
+/* The re-seed rate limit outlives the operator: a fresh operator (no memory) takes reseeds/lastReseed from
+ * status, aged by the wall clock; a record older than the window, or malformed, is no memory. */
+static void the_reseed_rate_limit_is_read_back_from_status(void **state)
+{
+  static const struct {
+    int reseeds;      /* recorded reseeds */
+    bool as_string;   /* ... recorded as a string (malformed) */
+    const char *last; /* lastReseed as written; NULL: ago_ms before now */
+    int64_t ago_ms;
+    int32_t want_reseeds; /* what the observation holds */
+    bool held;
+  } cases[] = {
+      {1, false, NULL, 10000, 1, true},    /* the first gap is 30 s */
+      {1, false, NULL, 40000, 1, false},   /* ... over */
+      {3, false, NULL, 100000, 3, true},   /* the third gap is 120 s */
+      {3, false, NULL, 1800000, 0, false}, /* older than the window: forgotten */
+      {2, false, NULL, -60000, 2, true},   /* in the future (skew): taken as now */
+      {2, false, "yesterday", 0, 0, false}, {2, true, NULL, 1000, 0, false},
+      {-1, false, NULL, 1000, 0, false},
+  };
+  (void) state;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    struct mgo_cluster c;
+    struct op_cluster *cs = calloc(1, sizeof(*cs));
+    struct rec_observed *obs = calloc(1, sizeof(*obs));
+    json_t *pods = ready_pods(2);
+    char at[40];
+    unsigned long q = 0;
+    int64_t wall = mgo_clock_wall_ms(mgo_fake_clock_get(&tclock)) - cases[i].ago_ms;
+    assert_int_equal(mgo_time_format_rfc3339(wall * 1000000, 0, at, sizeof(at)), MGO_OK);
+    json_t *status = json_pack("{s:[{s:s, s:o, s:s}]}", "instanceStatuses", "pod", "mg-1", "reseeds",
+                               cases[i].as_string ? json_string("2") : json_integer(cases[i].reseeds),
+                               "lastReseed", cases[i].last != NULL ? cases[i].last : at);
+    memset(fakes, 0, sizeof(fakes));
+    nfakes = 2;
+    fakes[0] = (struct fake_instance){.ip = "127.1.0.1", .role = MGO_ROLE_MAIN, .data = REC_DATA_PRESENT};
+    fakes[1] = (struct fake_instance){.ip = "127.1.0.2", .role = MGO_ROLE_REPLICA};
+    cluster(&c, 2, "mg-0");
+    observe_with_status(cs, &c, pods, status, obs, &q);
+    assert_int_equal(obs->inst[1].reseeds, cases[i].want_reseeds);
+    assert_int_equal(obs->inst[1].reseed_held, cases[i].held);
+    assert_int_equal(obs->inst[1].last_reseed_wall_ms, cases[i].want_reseeds > 0 ? wall - (wall % 1000) : 0);
+    assert_int_equal(obs->inst[0].reseeds, 0);
+    finish(cs, pods, &c, obs);
+    json_decref(status);
+  }
 }
 
 /* How long the recorded MAIN has listed a reachable REPLICA invalid, without a break: counted from the first
@@ -994,6 +1091,8 @@ int main(void)
       cmocka_unit_test(pods_take_failover_facts_from_status_and_revisions),
       cmocka_unit_test(pods_report_the_snapshot_they_recovered_from),
       cmocka_unit_test(live_fills_roles_replicas_and_reuses_connections),
+      cmocka_unit_test(a_starting_pod_gets_a_short_connect_deadline),
+      cmocka_unit_test(the_reseed_rate_limit_is_read_back_from_status),
       cmocka_unit_test(a_silent_pod_is_held_for_one_deadline),
       cmocka_unit_test(a_replica_listed_invalid_is_timed_and_a_dip_graced),
       cmocka_unit_test(an_outage_start_is_stable_and_survives_an_operator_restart),
