@@ -55,9 +55,6 @@ step "pytest"
 export MGO_BUILD_DIR="$ROOT/build/debug"
 WORKERS=${PYTEST_WORKERS:-6}
 XDIST=()
-# Whole files per worker, longest first (the order test/conftest.py collects them in, from
-# test/file-durations.json; refresh it with scripts/test-durations.py build/pytest-junit.xml).
-[ "$WORKERS" = 0 ] || XDIST=(-n "$WORKERS" --dist loadfile --no-loadscope-reorder)
+[ "$WORKERS" = 0 ] || XDIST=(-n "$WORKERS" --dist loadfile)
 # shellcheck disable=SC2086  # PYTEST_ARGS is a word list on purpose (e.g. "-k emulator -x")
-exec "$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider "${XDIST[@]}" --durations=15 \
-  --junitxml="$ROOT/build/pytest-junit.xml" ${PYTEST_ARGS:-} test
+exec "$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider "${XDIST[@]}" --durations=15 ${PYTEST_ARGS:-} test

@@ -119,9 +119,6 @@ class ControlPlane:
     # -- kubectl
     def kubectl(self, *args, input=None, check=True, kubeconfig=None, timeout=60):
         cmd = [self.kubectl_bin, f"--kubeconfig={kubeconfig or self.admin_kubeconfig}", *map(str, args)]
-        if os.environ.get("MGO_KUBECTL_LOG"):  # which calls the suite makes (where its kubectl CPU goes)
-            with open(os.environ["MGO_KUBECTL_LOG"], "a") as f:
-                f.write(" ".join(map(str, args[:3])) + "\t" + os.environ.get("PYTEST_CURRENT_TEST", "") + "\n")
         r = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, check=False)
         if check and r.returncode != 0:
             raise KubectlError(r.returncode, cmd, r.stdout, r.stderr)
@@ -400,39 +397,10 @@ def namespace(control_plane, request):
     control_plane.kubectl("delete", "namespace", name, "--wait=false", check=False)
 
 
-# Seconds per test file from a recent full run (scripts/test-durations.py). The longest files are collected
-# first, and scripts/test.sh keeps that order for xdist (--no-loadscope-reorder, whose default order is by
-# number of tests): a 4-minute file handed out last would leave the other workers idle at the end.
-FILE_DURATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "file-durations.json")
-UNKNOWN_FILE_S = 60.0  # a new file may be long: early rather than last
-
-
-def file_durations():
-    try:
-        with open(FILE_DURATIONS) as f:
-            doc = json.load(f)
-        return {k: float(v) for k, v in doc.items()} if isinstance(doc, dict) else {}
-    except (OSError, ValueError, TypeError):
-        return {}  # no data: collection order, nothing else changes
-
-
-def longest_files_first(items, durations):
-    """items reordered by their file's recorded duration, longest first; a file's own order is kept."""
-    first = {}
-    for i, item in enumerate(items):
-        first.setdefault(item.nodeid.split("::")[0], i)
-
-    def key(item):
-        path = item.nodeid.split("::")[0]
-        return (-durations.get(path, UNKNOWN_FILE_S), first[path])
-    return sorted(items, key=key)
-
-
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "control_plane" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.controlplane)
-    items[:] = longest_files_first(items, file_durations())
 
 
 @pytest.hookimpl(hookwrapper=True)
