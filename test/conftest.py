@@ -191,12 +191,22 @@ class ControlPlane:
         return rev
 
     # -- namespaces
+    def delete_namespace(self, name):
+        """Deletes a namespace without waiting for it to go (kubectl delete --wait=false); a namespace that is
+        gone already, or an API server that does not answer, is not an error (teardown)."""
+        try:
+            self.api.request("DELETE", f"/api/v1/namespaces/{name}")
+        except Exception:  # noqa: BLE001 - teardown: nothing to do about it
+            pass
+
     def create_namespace(self, name):
         """Creates a namespace and returns it settled as a real cluster settles it: with its `default`
         ServiceAccount and its `kube-root-ca.crt` ConfigMap. The controller manager makes both; after
         apiserver restarts it can lag by ~30 s, so after 5 s we create the missing one ourselves with the
         same content (a 409 means the controller won the race)."""
-        self.kubectl("create", "namespace", name)
+        # through the API client, not kubectl: ~150 namespaces per run, and a kubectl call costs ~0.08 s of CPU
+        self.api.call("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                     "metadata": {"name": name}})
         with open(self.ca_file, encoding="ascii") as f:
             ca = f.read()
         self._ensure_object(f"/api/v1/namespaces/{name}/serviceaccounts", {
@@ -394,7 +404,7 @@ def namespace(control_plane, request):
     name = f"t-{base}-{secrets.token_hex(3)}"
     control_plane.create_namespace(name)
     yield name
-    control_plane.kubectl("delete", "namespace", name, "--wait=false", check=False)
+    control_plane.delete_namespace(name)
 
 
 def pytest_collection_modifyitems(config, items):

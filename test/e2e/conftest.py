@@ -103,7 +103,7 @@ def module_namespace(control_plane, request):
         lambda: control_plane.api.request("GET", f"/api/v1/namespaces/{name}/serviceaccounts/default")[0] == 200,
         timeout=30, message=f"ServiceAccount {name}/default")
     yield name
-    control_plane.kubectl("delete", "namespace", name, "--wait=false", check=False)
+    control_plane.delete_namespace(name)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -277,7 +277,7 @@ class Clusters:
 
     def make_cluster(self, ns, name, instances=3, **spec):
         obj = self.manifest(name, instances, **spec)
-        self.cp.kubectl("create", "-n", ns, "-f", "-", input=json.dumps(obj))
+        self.cp.api.call("POST", f"{GROUP_PATH}/namespaces/{ns}/memgraphclusters", obj)
         return obj
 
     def get_cluster(self, ns, name):

@@ -237,8 +237,16 @@ class BlackHole:
 
 
 def _endpoint(cp, ns, endpoint):
-    cp.kubectl("patch", "mgc", NAME, "-n", ns, "--type=merge", "-p",
-               json.dumps({"spec": {"backup": {"s3": {"endpoint": endpoint}}}}))
+    """Points the cluster's backups at endpoint, and waits until the operator has seen that spec (its status
+    says observedGeneration): a backup created sooner may still go to the old endpoint (CI, under load)."""
+    out = cp.kubectl("patch", "mgc", NAME, "-n", ns, "--type=merge", "-o", "json", "-p",
+                     json.dumps({"spec": {"backup": {"s3": {"endpoint": endpoint}}}})).stdout
+    generation = json.loads(out)["metadata"]["generation"]
+
+    def observed():
+        obj = json.loads(cp.kubectl("get", "mgc", NAME, "-n", ns, "-o", "json").stdout)
+        return (obj.get("status") or {}).get("observedGeneration", 0) >= generation
+    cp.wait_for(observed, timeout=60, interval=0.3, message=f"the operator to observe generation {generation}")
 
 
 def _uploading(cp, ns, name):
