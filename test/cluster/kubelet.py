@@ -1050,10 +1050,23 @@ class Kubelet:
             live = {(p["metadata"]["namespace"], p["metadata"]["name"]): p["metadata"]["uid"]
                     for p in self.pvcs.snapshot()}
             for ns, name, uid in markers:
-                if live.get((ns, name)) != uid:
+                if live.get((ns, name)) != uid and not self.pvc_exists(ns, name, uid):
                     log(f"PVC {ns}/{name} uid={uid} is gone: removing its directory")
                     shutil.rmtree(self.pvc_dir(ns, name), ignore_errors=True)
                     os.unlink(self.pvc_dir(ns, name) + ".uid")
+
+    def pvc_exists(self, ns, name, uid):
+        """Asks the API server before a directory is removed: kubelets that share a state directory (the scale
+        benchmark runs five) each see PVCs through their own cache, and one that had not seen a claim yet removed
+        the directory another had just made for it (a pod then crash-looped on its missing log volume). True
+        also when the API server does not answer: keep it, the next round decides."""
+        try:
+            status, obj = self.api.request("GET", f"/api/v1/namespaces/{ns}/persistentvolumeclaims/{name}")
+        except (OSError, http.client.HTTPException):
+            return True
+        if status == 404:
+            return False
+        return status != 200 or obj.get("metadata", {}).get("uid") == uid
 
     def mark_bound(self, pvc):
         m = pvc["metadata"]
