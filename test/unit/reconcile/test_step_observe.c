@@ -334,17 +334,25 @@ static struct rec_registration reg(const char *name, int64_t ts, int64_t behind)
   return r;
 }
 
-static void observe_with_status(struct op_cluster *cs, const struct mgo_cluster *c, const json_t *pods,
-                                const json_t *old_status, struct rec_observed *obs, unsigned long *queries)
+/* One observation (pods, then Bolt) with a Bolt deadline of deadline_ms for connect and query. */
+static unsigned long observe_deadline(struct op_cluster *cs, const struct mgo_cluster *c, const json_t *pods,
+                                      const json_t *old_status, struct rec_observed *obs, int deadline_ms)
 {
   struct op_live live = {.mg = &fake_ops,
                          .clock = mgo_fake_clock_get(&tclock),
-                         .connect_timeout_ms = 100,
-                         .query_timeout_ms = 100,
+                         .connect_timeout_ms = deadline_ms,
+                         .query_timeout_ms = deadline_ms,
                          .pods = pods};
   op_observe_pods(c, pods, old_status, NULL, obs);
   op_observe_live(cs, c, &live, obs);
-  *queries = live.queries;
+  return live.queries;
+}
+
+/* With the fakes' deadline of 100 ms (a frozen fake moves the clock by it). */
+static void observe_with_status(struct op_cluster *cs, const struct mgo_cluster *c, const json_t *pods,
+                                const json_t *old_status, struct rec_observed *obs, unsigned long *queries)
+{
+  *queries = observe_deadline(cs, c, pods, old_status, obs, 100);
 }
 
 static void observe(struct op_cluster *cs, const struct mgo_cluster *c, const json_t *pods,
@@ -353,17 +361,11 @@ static void observe(struct op_cluster *cs, const struct mgo_cluster *c, const js
   observe_with_status(cs, c, pods, NULL, obs, queries);
 }
 
-/* One observation with the operator's default Bolt deadline of 5 s. */
+/* With the operator's default Bolt deadline of 5 s. */
 static void observe_5s(struct op_cluster *cs, const struct mgo_cluster *c, const json_t *pods,
                        struct rec_observed *obs)
 {
-  struct op_live live = {.mg = &fake_ops,
-                         .clock = mgo_fake_clock_get(&tclock),
-                         .connect_timeout_ms = 5000,
-                         .query_timeout_ms = 5000,
-                         .pods = pods};
-  op_observe_pods(c, pods, NULL, NULL, obs);
-  op_observe_live(cs, c, &live, obs);
+  (void) observe_deadline(cs, c, pods, NULL, obs, 5000);
 }
 
 /* n ready pods mg-<i> (uid u-<i>, IP 127.1.0.<i+1>), as the fakes number them. New reference. */
