@@ -17,6 +17,11 @@ int op_mono_from_rfc3339(const struct mgo_clock *clock, const char *text, int64_
   int rc = mgo_time_parse_rfc3339(text, &wall);
   if (rc != MGO_OK)
     return rc;
-  *mono_ms = mgo_clock_mono_ms(clock) - (mgo_clock_wall_ms(clock) - wall);
+  *mono_ms = op_mono_from_wall_ms(clock, wall);
   return MGO_OK;
+}
+
+int64_t op_mono_from_wall_ms(const struct mgo_clock *clock, int64_t wall_ms)
+{
+  return mgo_clock_mono_ms(clock) - (mgo_clock_wall_ms(clock) - wall_ms);
 }

@@ -353,6 +353,8 @@ void op_cluster_close(struct op_cluster *cs, const struct mgo_mg_ops *mg);
 /* The monotonic instant of an RFC 3339 UTC time ("...:05Z" or "...:05.123Z"), as written in status by this or
  * an earlier operator process. MGO_EINVAL when text is not one. */
 int op_mono_from_rfc3339(const struct mgo_clock *clock, const char *text, int64_t *mono_ms);
+/* The monotonic instant of a wall-clock instant (ms since the epoch). Pure apart from reading the clock. */
+int64_t op_mono_from_wall_ms(const struct mgo_clock *clock, int64_t wall_ms);
 /* A monotonic instant as RFC 3339 UTC with milliseconds into dst. */
 void op_format_mono_ms(const struct mgo_clock *clock, int64_t mono_ms, char *dst, size_t dstsz);
 

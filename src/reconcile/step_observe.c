@@ -504,31 +504,33 @@ static void remember_listing(struct op_cluster *cs, const struct mgo_cluster *c,
   }
 }
 
-/* Without memory of a pod's re-seeds (the operator restarted), what status recorded becomes the memory: the
- * wall-clock age of lastReseed on the monotonic clock. Older than OP_RESEED_WINDOW_MS, it counts no more. */
-static void adopt_status_reseeds(struct op_conn *s, const struct rec_instance *in, int64_t now_ms,
-                                 int64_t wall_ms)
+/* Without memory of a pod's re-seeds (the operator restarted), what status recorded becomes the memory:
+ * lastReseed on the monotonic clock. Older than OP_RESEED_WINDOW_MS, it counts no more. */
+static void adopt_status_reseeds(struct op_conn *s, const struct rec_instance *in,
+                                 const struct mgo_clock *clock)
 {
-  int64_t age = wall_ms - in->last_reseed_wall_ms;
+  int64_t now_ms = mgo_clock_mono_ms(clock), at_ms;
   if (s->reseed_at_ms != 0 || in->reseeds <= 0 || in->last_reseed_wall_ms <= 0)
     return;
-  if (age < 0)
-    age = 0; /* recorded "in the future" (clock skew): as if just now, the safe side */
-  if (age >= OP_RESEED_WINDOW_MS || now_ms - age <= 0)
+  at_ms = op_mono_from_wall_ms(clock, in->last_reseed_wall_ms);
+  if (at_ms > now_ms)
+    at_ms = now_ms; /* recorded "in the future" (clock skew): as if just now, the safe side */
+  if (now_ms - at_ms >= OP_RESEED_WINDOW_MS || at_ms <= 0)
     return;
   s->reseeds = in->reseeds;
-  s->reseed_at_ms = now_ms - age;
+  s->reseed_at_ms = at_ms;
   s->reseed_wall_ms = in->last_reseed_wall_ms;
 }
 
 /* How often and how recently each pod was re-seeded (any incarnation: a re-seed replaces it). */
-static void recall_reseeds(struct op_cluster *cs, struct rec_observed *obs, int64_t now_ms, int64_t wall_ms)
+static void recall_reseeds(struct op_cluster *cs, struct rec_observed *obs, const struct mgo_clock *clock)
 {
+  int64_t now_ms = mgo_clock_mono_ms(clock);
   for (size_t i = 0; i < obs->n; i++) {
     struct rec_instance *in = &obs->inst[i];
     struct op_conn *s = conn_slot(cs, in->pod);
     if (s != NULL)
-      adopt_status_reseeds(s, in, now_ms, wall_ms);
+      adopt_status_reseeds(s, in, clock);
     bool recent = s != NULL && s->reseeds > 0 && now_ms - s->reseed_at_ms < OP_RESEED_WINDOW_MS;
     in->reseeds = recent ? s->reseeds : 0;
     in->last_reseed_wall_ms = recent ? s->reseed_wall_ms : 0;
@@ -686,7 +688,7 @@ void op_observe_live(struct op_cluster *cs, const struct mgo_cluster *c, struct 
   }
   query_data_where_needed(cs, c, live, obs);
   remember_timestamps(cs, c, obs, mgo_clock_mono_ms(live->clock));
-  recall_reseeds(cs, obs, mgo_clock_mono_ms(live->clock), mgo_clock_wall_ms(live->clock));
+  recall_reseeds(cs, obs, live->clock);
   track_main_availability(cs, c, live, obs, probe_started);
 }
 
