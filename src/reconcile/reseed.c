@@ -157,3 +157,8 @@ bool op_reseed_held(int32_t reseeds, int64_t since_ms)
 {
   return reseeds > 0 && since_ms >= 0 && since_ms < op_reseed_gap_ms(reseeds);
 }
+
+bool op_reseed_in_window(int64_t at_ms, int64_t now_ms)
+{
+  return at_ms > 0 && now_ms - at_ms < OP_RESEED_WINDOW_MS;
+}

@@ -58,5 +58,8 @@ int op_agent_instructions(const struct op_kube_port *kube, const struct mgo_clus
 int64_t op_reseed_gap_ms(int32_t reseeds);
 /* True while a re-seed of a pod re-seeded `reseeds` times, the last since_ms ago, must wait. */
 bool op_reseed_held(int32_t reseeds, int64_t since_ms);
+/* True while a re-seed at at_ms (monotonic ms; <= 0 = none) still counts for the rate limit at now_ms: less
+ * than OP_RESEED_WINDOW_MS before it. Pure. */
+bool op_reseed_in_window(int64_t at_ms, int64_t now_ms);
 
 #endif

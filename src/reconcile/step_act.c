@@ -291,7 +291,7 @@ static void note_reseed(struct op_ctx *ctx, const char *pod)
     s = strcmp(ctx->cs->conns[i].pod, pod) == 0 ? &ctx->cs->conns[i] : NULL;
   if (s == NULL)
     return;
-  s->reseeds = s->reseed_at_ms > 0 && now - s->reseed_at_ms < OP_RESEED_WINDOW_MS ? s->reseeds + 1 : 1;
+  s->reseeds = op_reseed_in_window(s->reseed_at_ms, now) ? s->reseeds + 1 : 1;
   s->reseed_at_ms = now;
   s->reseed_wall_ms = mgo_clock_wall_ms(ctx->clock);
   if (s->reseeds < 2)

@@ -515,7 +515,7 @@ static void adopt_status_reseeds(struct op_conn *s, const struct rec_instance *i
   at_ms = op_mono_from_wall_ms(clock, in->last_reseed_wall_ms);
   if (at_ms > now_ms)
     at_ms = now_ms; /* recorded "in the future" (clock skew): as if just now, the safe side */
-  if (now_ms - at_ms >= OP_RESEED_WINDOW_MS || at_ms <= 0)
+  if (!op_reseed_in_window(at_ms, now_ms))
     return;
   s->reseeds = in->reseeds;
   s->reseed_at_ms = at_ms;
@@ -531,7 +531,7 @@ static void recall_reseeds(struct op_cluster *cs, struct rec_observed *obs, cons
     struct op_conn *s = conn_slot(cs, in->pod);
     if (s != NULL)
       adopt_status_reseeds(s, in, clock);
-    bool recent = s != NULL && s->reseeds > 0 && now_ms - s->reseed_at_ms < OP_RESEED_WINDOW_MS;
+    bool recent = s != NULL && s->reseeds > 0 && op_reseed_in_window(s->reseed_at_ms, now_ms);
     in->reseeds = recent ? s->reseeds : 0;
     in->last_reseed_wall_ms = recent ? s->reseed_wall_ms : 0;
     in->reseed_held = s != NULL && op_reseed_held(s->reseeds, now_ms - s->reseed_at_ms);

@@ -557,6 +557,22 @@ static void reseed_gaps_double_up_to_the_cap(void **state)
   assert_false(op_reseed_held(1, 30000));
 }
 
+static void a_reseed_counts_for_30_minutes(void **state)
+{
+  static const struct {
+    int64_t at_ms, now_ms;
+    bool counts;
+  } cases[] = {{0, 5000, false},
+               {-1, 5000, false},
+               {1000, 1000, true},
+               {1000, 1000 + 1799999, true},
+               {1000, 1000 + 1800000, false},
+               {1000, 999999999, false}};
+  (void) state;
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    assert_int_equal(op_reseed_in_window(cases[i].at_ms, cases[i].now_ms), cases[i].counts);
+}
+
 static void a_reseed_that_deletes_nothing_withdraws_its_request(void **state)
 {
   struct fake_ports f;
@@ -775,6 +791,7 @@ int main(void)
       cmocka_unit_test(a_reseed_that_deletes_nothing_withdraws_its_request),
       cmocka_unit_test(a_repeated_reseed_is_counted_and_announced),
       cmocka_unit_test(reseed_gaps_double_up_to_the_cap),
+      cmocka_unit_test(a_reseed_counts_for_30_minutes),
       cmocka_unit_test(act_records_the_main_before_promoting),
       cmocka_unit_test(act_spans_the_failover_with_its_decision),
       cmocka_unit_test(observe_reports_an_unreadable_auth_secret_and_goes_on),
